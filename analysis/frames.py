@@ -1,0 +1,159 @@
+"""The frames that flow through Seams, and a check that a frame honours its contract.
+
+Every miner returns frames listed here; every metric reads them. Columns and their kinds:
+
+``commits`` (git history, one row per commit reachable from HEAD, oldest first)
+    commit: str (40-hex sha) · author_name: str · author_email: str ·
+    authored_at: datetime64[UTC] · committed_at: datetime64[UTC] · parents: int ·
+    is_merge: bool · subject: str
+
+``file_changes`` (git history, one row per file a non-merge commit touched)
+    commit: str · path: str (repository-relative, posix, after the change) ·
+    old_path: str|NA (for renames) · change_type: str (A, M, D, R) ·
+    added: Int64|NA (lines; NA for binary files or when churn was not mined) ·
+    deleted: Int64|NA
+
+``imports`` (import graph, one row per import statement between modules of the repository)
+    importer: str (dotted module) · imported: str (dotted module) ·
+    importer_path: str (repository-relative file) · imported_path: str ·
+    line: int (line number in importer_path) · kind: str (static, type_checking, function)
+
+``statements`` (SQL logs, one row per executed statement)
+    source: str (log file) · line: int (first line of the record) ·
+    ts: datetime64[UTC] · user: str · database: str · duration_ms: float ·
+    fingerprint: str (16-hex of the normalized text) · trace_id: str|NA ·
+    parent_span_id: str|NA (from a sqlcommenter traceparent) ·
+    route: str|NA · controller: str|NA (sqlcommenter tags)
+
+``queries`` (SQL logs, one row per distinct fingerprint)
+    fingerprint: str · normalized: str (literals replaced by placeholders) ·
+    operation: str (SELECT, INSERT, UPDATE, DELETE, MERGE, COPY, DDL, OTHER) ·
+    approximate: bool (tables found by a token scan because sqlglot could not parse) ·
+    executions: int · total_duration_ms: float
+
+``table_access`` (SQL logs, one row per fingerprint, table and access)
+    fingerprint: str · table: str (lower case, schema-qualified only when not in the
+    search path) · access: str (read, write)
+
+``joins`` (SQL logs, one row per pair of tables joined in one fingerprint, a < b)
+    fingerprint: str · table_a: str · table_b: str
+
+``spans`` (traces, one row per span)
+    trace_id: str (32-hex, lower) · span_id: str (16-hex, lower) ·
+    parent_span_id: str|NA · name: str · kind: str (SERVER, CLIENT, INTERNAL,
+    PRODUCER, CONSUMER, UNSPECIFIED) · service: str · start: datetime64[UTC] ·
+    end: datetime64[UTC] · duration_ms: float · is_error: bool ·
+    code_namespace: str|NA · code_function: str|NA · http_route: str|NA ·
+    db_system: str|NA · db_fingerprint: str|NA (fingerprint of the db statement,
+    same function as the SQL logs; the statement text itself is never kept) ·
+    db_tables: str|NA (comma-separated tables of the statement) ·
+    messaging_destination: str|NA · link_count: int
+
+Literal values from SQL and span attribute values never enter a frame except through
+these columns: statements are kept only as fingerprints and normalized text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+# kind names: "str", "str?" (nullable string), "int", "Int64?", "float", "bool", "datetime"
+SCHEMAS: dict[str, dict[str, str]] = {
+    "commits": {
+        "commit": "str", "author_name": "str", "author_email": "str", "authored_at": "datetime",
+        "committed_at": "datetime", "parents": "int", "is_merge": "bool", "subject": "str",
+    },
+    "file_changes": {
+        "commit": "str", "path": "str", "old_path": "str?", "change_type": "str",
+        "added": "Int64?", "deleted": "Int64?",
+    },
+    "imports": {
+        "importer": "str", "imported": "str", "importer_path": "str", "imported_path": "str",
+        "line": "int", "kind": "str",
+    },
+    "statements": {
+        "source": "str", "line": "int", "ts": "datetime", "user": "str", "database": "str",
+        "duration_ms": "float", "fingerprint": "str", "trace_id": "str?", "parent_span_id": "str?",
+        "route": "str?", "controller": "str?",
+    },
+    "queries": {
+        "fingerprint": "str", "normalized": "str", "operation": "str", "approximate": "bool",
+        "executions": "int", "total_duration_ms": "float",
+    },
+    "table_access": {"fingerprint": "str", "table": "str", "access": "str"},
+    "joins": {"fingerprint": "str", "table_a": "str", "table_b": "str"},
+    "spans": {
+        "trace_id": "str", "span_id": "str", "parent_span_id": "str?", "name": "str", "kind": "str",
+        "service": "str", "start": "datetime", "end": "datetime", "duration_ms": "float",
+        "is_error": "bool", "code_namespace": "str?", "code_function": "str?", "http_route": "str?",
+        "db_system": "str?", "db_fingerprint": "str?", "db_tables": "str?",
+        "messaging_destination": "str?", "link_count": "int",
+    },
+}
+
+
+class FrameContractError(AssertionError):
+    """A frame does not match its documented contract (a bug in Seams, not bad input)."""
+
+
+def empty(name: str) -> pd.DataFrame:
+    """An empty frame with the contract's columns and dtypes."""
+    return conform(pd.DataFrame({c: [] for c in SCHEMAS[name]}), name)
+
+
+def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Cast ``frame``'s columns to the contract's dtypes, in contract order."""
+    out = {}
+    for col, kind in SCHEMAS[name].items():
+        s = frame[col] if col in frame else pd.Series([pd.NA] * len(frame), index=frame.index)
+        out[col] = _cast(s, kind)
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+
+
+def _cast(s: pd.Series, kind: str) -> pd.Series:
+    if kind in ("str", "str?"):
+        return s.astype("string")
+    if kind == "int":
+        return s.astype("int64")
+    if kind == "Int64?":
+        return s.astype("Int64")
+    if kind == "float":
+        return s.astype("float64")
+    if kind == "bool":
+        return s.astype("bool")
+    if kind == "datetime":
+        return pd.to_datetime(s, utc=True).astype("datetime64[ns, UTC]")
+    raise ValueError(kind)
+
+
+def check(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Raise FrameContractError unless ``frame`` has exactly the contract's columns and kinds."""
+    schema = SCHEMAS[name]
+    if list(frame.columns) != list(schema):
+        raise FrameContractError(f"{name}: columns {list(frame.columns)} != contract {list(schema)}")
+    for col, kind in schema.items():
+        s = frame[col]
+        ok = {
+            "str": lambda: pd.api.types.is_string_dtype(s) and not s.isna().any(),
+            "str?": lambda: pd.api.types.is_string_dtype(s),
+            "int": lambda: pd.api.types.is_integer_dtype(s) and not s.isna().any(),
+            "Int64?": lambda: pd.api.types.is_integer_dtype(s),
+            "float": lambda: pd.api.types.is_float_dtype(s),
+            "bool": lambda: pd.api.types.is_bool_dtype(s),
+            "datetime": lambda: isinstance(s.dtype, pd.DatetimeTZDtype) and str(s.dtype.tz) == "UTC",
+        }[kind]()
+        if not ok:
+            raise FrameContractError(f"{name}.{col}: dtype {s.dtype} does not match {kind!r}")
+    return frame
+
+
+@dataclass
+class SourceFrames:
+    """What one miner returns: its frames by name plus how much it read and rejected."""
+
+    frames: dict[str, pd.DataFrame]
+    records_read: int
+    records_rejected: int
+    notes: list[str]

@@ -1,0 +1,76 @@
+"""Every threshold and weight Seams decides with, with its default and the reason for it.
+
+A setting is overridden in the config file under ``thresholds:`` or ``weights:``; an
+unknown name is a configuration error that lists the valid ones. Verdict rules in
+:mod:`analysis.decisions` read only these names, and ``findings.json`` records the values
+used for every verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: float
+    reason: str
+    minimum: float = 0.0
+    maximum: float | None = None
+
+
+def _registry(*settings: Setting) -> MappingProxyType:
+    return MappingProxyType({s.name: s for s in settings})
+
+
+THRESHOLDS = _registry(
+    # --- history window and change coupling -------------------------------------------
+    Setting("recent_days", 90, "Recent window for change frequency, churn and active authors: one quarter is long enough to smooth a release cycle and short enough to reflect today's team.", 1),
+    Setting("trend_months", 6, "Months compared for the change-frequency trend (last N months against the N before).", 1),
+    Setting("coupling_min_revs", 5, "code-maat's default: a pair's average revisions must reach this before its degree means anything.", 0),
+    Setting("coupling_min_shared_revs", 5, "code-maat's default: fewer shared revisions than this is coincidence.", 0),
+    Setting("coupling_min_degree", 30, "code-maat's default minimum coupling degree (percent).", 0, 100),
+    Setting("coupling_max_changeset_size", 30, "code-maat's default: commits touching more files than this are bulk edits (formatting, renames) and say nothing about coupling.", 1),
+    # --- structural / data / runtime pair coupling ------------------------------------
+    Setting("structural_min_edges", 1, "A pair is structurally coupled from its first cross-context import.", 1),
+    Setting("evolutionary_min_degree", 10, "Context-level co-change degree (percent) from which a pair counts as coupled in history; lower than code-maat's file-level 30 because contexts aggregate many files.", 0, 100),
+    Setting("evolutionary_min_shared_commits", 5, "Shared commits below which context co-change is coincidence (code-maat's min-shared-revs).", 1),
+    Setting("data_min_shared_tables", 1, "A pair is data-coupled from its first shared table.", 1),
+    Setting("runtime_min_calls", 10, "Cross-context calls seen in traces below which a pair is noise (a test request, a one-off job).", 1),
+    # --- verdict 1: is the monolith the bottleneck? -----------------------------------
+    Setting("cross_context_change_share", 0.20, "Deploy-coordination pressure when at least this share of commits touches two or more contexts: one in five changes needs several owners to agree.", 0, 1),
+    Setting("min_active_authors", 12, "Team-scale pressure from this many active authors in the recent window: about two pizza teams, where a shared codebase starts to hurt.", 1),
+    Setting("min_teams", 3, "Team-scale pressure needs at least this many teams actively committing.", 1),
+    Setting("cross_team_change_share", 0.15, "Team-coupling pressure when at least this share of the recent commits to a context come from outside its main team.", 0, 1),
+    Setting("scaling_compute_ratio", 10, "Scaling pressure when one context needs at least this many times the compute (self time) of another traced context.", 1),
+    Setting("scaling_peak_to_median", 10, "Scaling pressure when a context's peak load is at least this many times its median.", 1),
+    Setting("scaling_max_correlation", 0.3, "A load curve correlated below this with the rest of the system scales on its own schedule.", -1, 1),
+    Setting("bottleneck_min_pressures", 2, "The monolith is the bottleneck when at least this many of the three pressures (coordination, team, scaling) hold; one pressure alone has cheaper fixes.", 1, 3),
+    # --- verdict 2: can you modularize in place? --------------------------------------
+    Setting("max_edges_to_cut", 40, "Modularizing in place is practical when making the context graph acyclic needs at most this many import edges cut or inverted (a few weeks of work).", 0),
+    Setting("max_write_shared_tables", 5, "At most this many tables written by several contexts can be given a single owner in place.", 0),
+    Setting("max_cross_context_joins", 20, "At most this many distinct cross-context join fingerprints can be replaced by in-process APIs in place.", 0),
+    # --- verdict 3: do you have observability? ----------------------------------------
+    Setting("min_context_span_coverage", 0.9, "Share of declared contexts that must emit spans: a context without spans is a blind spot after extraction.", 0, 1),
+    Setting("min_entry_point_coverage", 0.8, "Share of entry points (routes, jobs, consumers) that must be traced.", 0, 1),
+    Setting("max_orphan_span_share", 0.02, "Share of spans whose parent is missing above which traces are broken.", 0, 1),
+    Setting("max_broken_async_share", 0.05, "Share of consumer spans with no parent and no link above which traces are broken at async boundaries.", 0, 1),
+    Setting("min_sql_trace_link_share", 0.3, "Share of SQL executions that must be tied to a trace (sqlcommenter traceparent) to follow a request into the database.", 0, 1),
+    Setting("no_observability_span_coverage", 0.5, "Below this share of contexts with spans there is no observability to speak of.", 0, 1),
+    # --- load shape ------------------------------------------------------------------
+    Setting("load_bucket_minutes", 5, "Resolution of load curves: fine enough to see a burst, coarse enough to have several spans per bucket.", 1),
+)
+
+WEIGHTS = _registry(
+    Setting("boundary_clarity", 0.30, "Few dependencies to cut make a context cheap to extract."),
+    Setting("write_isolation", 0.20, "Tables written by other contexts block an extraction more than anything else."),
+    Setting("change_pain", 0.20, "A context changed often, with others, gains most from its own deploy cycle."),
+    Setting("scaling_asymmetry", 0.20, "A context that needs a different scale gains most from its own runtime."),
+    Setting("team_conflict", 0.10, "A context many teams edit gains from a single owner; weighted lower because ownership can be fixed in place."),
+)
+
+
+def defaults(registry: MappingProxyType) -> dict[str, float]:
+    return {name: s.default for name, s in registry.items()}
