@@ -1,0 +1,60 @@
+"""The overall recommendation: GO / NOT YET / NO-GO / INCONCLUSIVE, and what to extract first.
+
+Rule, in order:
+
+1. bottleneck NO -> **NO-GO**: the monolith is not what slows you down; fix the pressure
+   that exists in place.
+2. bottleneck INCONCLUSIVE -> **INCONCLUSIVE**: gather the missing evidence first.
+3. observability NO -> **NOT YET**: instrument first; you cannot operate services you
+   cannot trace.
+4. modularize in place YES and no context is asymmetric in scale -> **NOT YET**: enforce
+   module boundaries in place first (most of the benefit, none of the operational cost).
+5. otherwise -> **GO**: extract the first-ranked candidate (when scaling pressure holds, the
+   first-ranked asymmetric context), cutting the listed dependencies first.
+
+Observability PARTIAL adds "close the coverage gaps" to the next steps of any outcome.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.decisions.verdicts import Verdict
+
+
+def recommend(verdicts: dict[str, Verdict], ranking: pd.DataFrame) -> dict:
+    b, m, o = verdicts["bottleneck"], verdicts["modularize_in_place"], verdicts["observability"]
+    asymmetric = list(b.evidence.get("asymmetric_contexts") or [])
+    ranked = list(ranking["context"]) if not ranking.empty else []
+    first = next((c for c in ranked if c in asymmetric), None) or (ranked[0] if ranked else None)
+    reasons: list[str] = [f"{v.question} {v.verdict}: {v.summary}" for v in (b, m, o)]
+    steps: list[str] = []
+
+    if b.verdict == "NO":
+        verdict, headline = "NO-GO", "Don't migrate: the monolith is not the bottleneck."
+        steps.append("Address the pressure that does exist in place (ownership, module boundaries, deploy pipeline).")
+        first = None
+    elif b.verdict == "INCONCLUSIVE":
+        verdict, headline = "INCONCLUSIVE", "Measure more before deciding: evidence is missing."
+        steps += [f"Provide: {m_}" for m_ in b.missing]
+        first = None
+    elif o.verdict == "NO":
+        verdict, headline = "NOT YET", "Instrument first: without traces you cannot operate what you extract."
+    elif m.verdict == "YES" and not asymmetric:
+        verdict, headline = "NOT YET", "Modularize in place first: strict boundaries give most of the benefit without the operational cost."
+    else:
+        verdict = "GO"
+        if asymmetric and m.verdict == "YES":
+            headline = f"Extract {first} first; modularize the rest in place."
+        else:
+            headline = f"Extract {first} first."
+    if first is not None:
+        cut = [e for e in (m.evidence.get("context_edges_to_cut") or []) if first in (e.get("source"), e.get("target"))]
+        if cut:
+            steps.append(f"Cut or invert {sum(e.get('edges', 0) for e in cut)} import lines between {first} and its neighbours first.")
+        steps.append(f"Give {first} sole write ownership of its tables and publish domain events instead of shared writes.")
+    if m.verdict == "YES":
+        steps.append("Enforce the declared context boundaries with import contracts in CI.")
+    if o.verdict == "PARTIAL":
+        steps.append("Close the observability gaps: " + o.summary)
+    return {"verdict": verdict, "headline": headline, "extract_first": first, "reasons": reasons, "next_steps": steps}

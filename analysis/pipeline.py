@@ -1,0 +1,241 @@
+"""The steps of one Seams run, in order: mine -> map -> measure -> decide.
+
+``run(config)`` mines every configured source (through the cache in analysis.mining) and
+``analyse(config, mined)`` does the rest without any I/O, returning an :class:`Analysis`
+that the notebook displays and analysis.findings serializes. Each step is a small function
+below; reading them top to bottom is reading the pipeline.
+
+A source that is not configured is *missing evidence*: the steps that need it return empty
+frames, and the verdicts list it as missing instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from analysis import frames
+from analysis.attribution import attribute_statements
+from analysis.config import Config
+from analysis.contexts import ContextMap, unassigned_share
+from analysis.coupling import data as data_coupling
+from analysis.coupling import evolutionary, runtime, structural
+from analysis.coupling.pairs import context_pairs
+from analysis.decisions import verdicts as rules
+from analysis.decisions.ranking import rank_candidates
+from analysis.decisions.recommendation import recommend
+from analysis.frames import SourceFrames
+from analysis.metrics import change, coordination, load, observability, teams
+from analysis.mining import configured_kinds, mine_source
+from analysis.rejects import Rejects
+
+
+@dataclass
+class Analysis:
+    config: Config
+    frames: dict[str, pd.DataFrame]
+    inputs: dict[str, dict]
+    contexts: pd.DataFrame
+    pairs: pd.DataFrame
+    structural_edges: pd.DataFrame
+    cycles: list[list[str]]
+    edges_to_cut: pd.DataFrame
+    cochange: pd.DataFrame
+    coordination: pd.DataFrame
+    team_matrix: pd.DataFrame
+    table_contexts: pd.DataFrame
+    shared_tables: pd.DataFrame
+    write_shared_tables: pd.DataFrame
+    cross_context_joins: pd.DataFrame
+    calls: pd.DataFrame
+    fan_in: pd.DataFrame
+    chains: pd.DataFrame
+    curves: pd.DataFrame
+    asymmetry: pd.DataFrame
+    coverage: dict
+    verdicts: dict[str, rules.Verdict]
+    ranking: pd.DataFrame
+    recommendation: dict
+    summary: dict[str, Any] = field(default_factory=dict)
+    rejects: Rejects = field(default_factory=Rejects)
+
+
+# --------------------------------------------------------------------------------------
+# step 1: mine
+
+
+def mine(config: Config, *, use_cache: bool = True, rejects: Rejects | None = None) -> tuple[dict[str, SourceFrames], Rejects]:
+    """Mine every configured source; a source that cannot be read raises SourceError."""
+    rejects = rejects if rejects is not None else Rejects()
+    return {kind: mine_source(config, kind, rejects, use_cache=use_cache) for kind in configured_kinds(config)}, rejects
+
+
+def run(config: Config, *, use_cache: bool = True) -> Analysis:
+    mined, rejects = mine(config, use_cache=use_cache)
+    return analyse(config, mined, rejects)
+
+
+# --------------------------------------------------------------------------------------
+# steps 2-5: map, measure, decide (no I/O)
+
+
+def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | None = None) -> Analysis:
+    rejects = rejects if rejects is not None else Rejects()
+    f = _frames(mined)
+    cmap = ContextMap(config.contexts)
+    th = config.thresholds
+    names = list(cmap.names)
+
+    # -- map every unit to a context
+    file_context = cmap.assign_paths(f["file_changes"]["path"])
+    importer_context = cmap.assign_paths(f["imports"]["importer_path"])
+    imported_context = cmap.assign_paths(f["imports"]["imported_path"])
+    span_context = cmap.assign_spans(f["spans"])
+    attributed = attribute_statements(f["statements"], f["spans"], span_context, cmap)
+    statement_context = attributed["context"]
+
+    # -- history
+    commits, changes = f["commits"], f["file_changes"]
+    now = commits["committed_at"].max() if len(commits) else pd.Timestamp.now(tz="UTC").floor("D")
+    recent_days = int(th["recent_days"])
+    by_change = change.change_by_context(commits, changes, file_context, now=now, recent_days=recent_days, trend_months=int(th["trend_months"]))
+    by_team = teams.team_by_context(commits, changes, file_context, config.teams, now=now, recent_days=recent_days)
+    team_totals = teams.team_summary(commits, changes, file_context, config.teams, now=now, recent_days=recent_days)
+    team_matrix = teams.team_context_matrix(commits, changes, file_context, config.teams, now=now, recent_days=recent_days)
+    monthly_coordination = coordination.cross_context_commits(commits, changes, file_context)
+    cross_share_recent = coordination.cross_context_share(commits, changes, file_context, now=now, recent_days=recent_days)
+    cochange = evolutionary.context_cochange(commits, changes, file_context,
+                                             max_changeset_size=int(th["coupling_max_changeset_size"]),
+                                             min_shared_commits=int(th["evolutionary_min_shared_commits"]))
+
+    # -- structure
+    edges = structural.context_edges(f["imports"], importer_context, imported_context)
+    stability = structural.instability(edges, names)
+    cycles = structural.context_cycles(edges)
+    to_cut = structural.edges_to_cut(edges, f["imports"], importer_context, imported_context)
+
+    # -- data
+    table_ctx = data_coupling.table_contexts(f["statements"], statement_context, f["table_access"], cmap)
+    shared = data_coupling.shared_tables(table_ctx)
+    write_shared = data_coupling.write_shared_tables(table_ctx)
+    joins = data_coupling.cross_context_joins(f["statements"], statement_context, f["joins"], cmap)
+    data_pairs = data_coupling.data_pairs(table_ctx, cmap)
+
+    # -- runtime and load
+    calls = runtime.context_calls(f["spans"], span_context)
+    fan_in = runtime.sync_fan_in(calls)
+    chains = runtime.call_chains(f["spans"], span_context, min_contexts=3)
+    curves = load.load_curves(f["spans"], span_context, bucket_minutes=int(th["load_bucket_minutes"]))
+    asymmetry = load.scaling_asymmetry(curves)
+    coverage = observability.coverage(names, f["spans"], span_context, f["statements"], attributed)
+
+    # -- pairs and per-context table
+    pairs = context_pairs(edges, cochange, data_pairs, calls,
+                          structural_min_edges=th["structural_min_edges"], evolutionary_min_degree=th["evolutionary_min_degree"],
+                          evolutionary_min_shared_commits=th["evolutionary_min_shared_commits"],
+                          data_min_shared_tables=th["data_min_shared_tables"], runtime_min_calls=th["runtime_min_calls"])
+    contexts = _context_table(config, names, by_change, by_team, stability, asymmetry, coverage)
+
+    # -- decide
+    kinds = set(mined)
+    verdicts = {
+        "bottleneck": rules.bottleneck(
+            cross_context_change_share=cross_share_recent if "git" in kinds and len(commits) else None,
+            active_authors=team_totals["active_authors"] if "git" in kinds and len(commits) else None,
+            active_teams=team_totals["active_teams"] if config.teams and "git" in kinds and len(commits) else None,
+            cross_team_change_share=team_totals["cross_team_change_share"] if config.teams and "git" in kinds and len(commits) else None,
+            scaling=asymmetry.to_dict("records") if "traces" in kinds and len(asymmetry) else None,
+            deploys=None,
+            thresholds=th,
+        ),
+        "modularize_in_place": rules.modularize_in_place(
+            import_edges_to_cut=int(to_cut["edges"].sum()) if "imports" in kinds else None,
+            context_edges_to_cut=_records(to_cut[["source", "target", "edges", "evidence"]]) if "imports" in kinds else None,
+            cycles=cycles if "imports" in kinds else None,
+            cross_context_imports=int(edges["edges"].sum()) if "imports" in kinds else None,
+            write_shared_tables=sorted(write_shared["table"]) if "sql" in kinds else None,
+            cross_context_joins=int(joins["fingerprint"].nunique()) if "sql" in kinds else None,
+            sync_chains=len(chains) if "traces" in kinds else None,
+            partition=None,
+            thresholds=th,
+        ),
+        "observability": rules.observability(coverage=coverage if "traces" in kinds else None, has_sql="sql" in kinds, thresholds=th),
+    }
+    ranking = rank_candidates(contexts, pairs, table_ctx if "sql" in kinds else None, config.weights)
+    recommendation = recommend(verdicts, ranking)
+
+    inputs = _inputs(config, mined, rejects, file_context, importer_context, f, span_context, statement_context)
+    summary = {"now": now, "recent_days": recent_days, "fan_in": fan_in, "team_summary": team_totals,
+               "cross_context_change_share_recent": cross_share_recent, "attribution_methods": attributed["method"].value_counts().to_dict()}
+    return Analysis(
+        config=config, frames=f, inputs=inputs, contexts=contexts, pairs=pairs, structural_edges=edges, cycles=cycles,
+        edges_to_cut=to_cut, cochange=cochange, coordination=monthly_coordination, team_matrix=team_matrix,
+        table_contexts=table_ctx, shared_tables=shared, write_shared_tables=write_shared, cross_context_joins=joins,
+        calls=calls, fan_in=fan_in, chains=chains, curves=curves, asymmetry=asymmetry, coverage=coverage,
+        verdicts=verdicts, ranking=ranking, recommendation=recommendation, summary=summary, rejects=rejects,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# helpers
+
+
+def _frames(mined: dict[str, SourceFrames]) -> dict[str, pd.DataFrame]:
+    out = {name: frames.empty(name) for name in frames.SCHEMAS}
+    for result in mined.values():
+        out.update(result.frames)
+    return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return frame.to_dict("records")
+
+
+def _context_table(config, names, by_change, by_team, stability, asymmetry, coverage) -> pd.DataFrame:
+    base = pd.DataFrame({"context": pd.Series(names, dtype="string")})
+    out = base
+    for part in (by_change, by_team, stability, asymmetry):
+        if part is not None and len(part.columns):
+            p = part.copy()
+            p["context"] = p["context"].astype("string")
+            out = out.merge(p, on="context", how="left")
+    owned = {c.name: len(c.tables) for c in config.contexts}
+    out["tables_owned"] = out["context"].map(owned).astype("int64")
+    with_spans = set(coverage.get("contexts_with_spans") or [])
+    out["has_spans"] = out["context"].isin(with_spans)
+    for col in ("commits", "commits_recent", "files", "authors", "authors_recent", "teams", "ca", "ce"):
+        if col in out:
+            out[col] = out[col].fillna(0).astype("int64")
+    if "score" in out:
+        out = out.rename(columns={"score": "asymmetry_score"})
+    for col in ("load_share", "self_time_share", "peak_to_median", "correlation_with_rest", "compute_ratio_max", "asymmetry_score", "trend", "cross_team_share", "churn_recent", "instability"):
+        if col not in out:
+            out[col] = float("nan")
+    return out
+
+
+def _inputs(config, mined, rejects, file_context, importer_context, f, span_context, statement_context) -> dict[str, dict]:
+    unassigned = {
+        "git": unassigned_share(file_context),
+        "imports": unassigned_share(importer_context),
+        "sql": unassigned_share(statement_context),
+        "traces": unassigned_share(span_context),
+    }
+    sources = {"git": ["git"], "imports": ["imports"], "sql": [str(s.path) for s in config.sql], "traces": [str(s.path) for s in config.traces]}
+    out = {}
+    for kind in ("git", "imports", "sql", "traces"):
+        if kind not in mined:
+            out[kind] = {"configured": False, "records_read": 0, "records_rejected": 0, "unassigned_share": None, "notes": []}
+            continue
+        m = mined[kind]
+        rejected = sum(rejects.count(s) for s in sources[kind]) if kind in ("sql", "traces") else rejects.count(kind)
+        out[kind] = {
+            "configured": True,
+            "records_read": int(m.records_read),
+            "records_rejected": int(max(rejected, m.records_rejected)),
+            "unassigned_share": float(unassigned[kind]),
+            "notes": list(m.notes),
+        }
+    return out
