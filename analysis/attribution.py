@@ -1,0 +1,279 @@
+"""Which bounded context issued each SQL statement, and each span's calling context.
+
+Inputs are the ``spans`` and ``statements`` frames (:mod:`analysis.frames`), the span
+contexts computed by :meth:`analysis.contexts.ContextMap.assign_spans` (a string Series
+aligned with ``spans``, ``<NA>`` = unassigned) and the :class:`~analysis.contexts.ContextMap`.
+
+The span tree
+    A span's parent is the span with the same ``trace_id`` whose ``span_id`` is its
+    ``parent_span_id``. A parent id that names no span of the data makes an *orphan*; a span
+    that names itself as its parent is treated as having none. Among spans sharing one
+    ``(trace_id, span_id)`` the first row is the one looked up.
+
+:func:`context_ancestors` — for every span, the nearest *proper* ancestor that has a
+context (walking past unassigned spans). Pointer jumping: each round either resolves a
+span or doubles the distance its pointer covers, so a chain of depth ``d`` takes
+``log2(d)`` rounds; spans caught in a parent cycle stay unresolved (``<NA>``).
+
+:func:`attribute_statements` — in order of confidence, the first rule that gives a context:
+
+1. ``traceparent``: the statement's ``(trace_id, parent_span_id)`` names a span; its context,
+   unless it is a db CLIENT span (kind CLIENT with ``db_system`` or ``db_fingerprint``) or
+   unassigned, in which case the context of its nearest ancestor with one;
+2. ``route``: the sqlcommenter ``route`` matched against the span rules as an ``http_route``
+   (rules are globs, so ``/orders/*`` matches Django's ``/orders/<int:order_id>/``);
+3. ``controller``: the sqlcommenter ``controller`` matched as a code namespace, as given; if
+   that finds nothing, with the top package of every configured code namespace prefixed
+   (``orders.views.detail`` -> ``shopfront.orders.views.detail``); used only when those
+   prefixed candidates agree on one context;
+4. ``fingerprint``: the statement's fingerprint is tied to exactly one context by the
+   statements attributed by rules 1-3 together with the db spans of
+   :func:`db_span_contexts`;
+5. otherwise ``<NA>`` with method ``unattributed``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.contexts import ContextMap, namespace_of_glob
+
+METHODS = ("traceparent", "route", "controller", "fingerprint", "unattributed")
+
+#: Pointer-jumping rounds: 2**64 levels is deeper than any trace; cycles stop here.
+_MAX_ROUNDS = 64
+
+
+# --------------------------------------------------------------------------------------
+# the span tree
+
+
+def is_set(values: pd.Series) -> np.ndarray:
+    """True where a text value is present (neither ``<NA>`` nor empty)."""
+    return (values.astype("string").fillna("") != "").to_numpy(dtype=bool)
+
+
+def context_values(context: pd.Series | pd.DataFrame, length: int, what: str) -> pd.Series:
+    """A context Series (string dtype, positional index) from a Series or an attribution frame."""
+    if isinstance(context, pd.DataFrame):
+        context = context["context"]
+    if len(context) != length:
+        raise ValueError(f"{what}: {len(context)} contexts for {length} rows")
+    return pd.Series(context.to_numpy(dtype=object), dtype="string")
+
+
+def span_positions(spans: pd.DataFrame, trace_id: pd.Series, span_id: pd.Series) -> np.ndarray:
+    """Row position in ``spans`` of each ``(trace_id, span_id)`` asked for; -1 when absent."""
+    if len(trace_id) == 0:
+        return np.zeros(0, dtype=np.int64)
+    known = pd.DataFrame(
+        {
+            "trace_id": spans["trace_id"].astype("string").array,
+            "span_id": spans["span_id"].astype("string").array,
+            "pos": np.arange(len(spans), dtype=np.int64),
+        }
+    ).drop_duplicates(["trace_id", "span_id"], keep="first")
+    asked = pd.DataFrame({"trace_id": trace_id.astype("string").array, "span_id": span_id.astype("string").array})
+    found = asked.merge(known, on=["trace_id", "span_id"], how="left")["pos"]
+    pos = found.fillna(-1).to_numpy(dtype=np.int64, copy=True)
+    pos[~(is_set(trace_id) & is_set(span_id))] = -1
+    return pos
+
+
+def span_parents(spans: pd.DataFrame) -> np.ndarray:
+    """Row position of each span's parent (same trace); -1 for roots, orphans and self-parents."""
+    parents = span_positions(spans, spans["trace_id"], spans["parent_span_id"])
+    parents[parents == np.arange(len(spans))] = -1
+    return parents
+
+
+def context_ancestors(
+    spans: pd.DataFrame,
+    span_context: pd.Series,
+    crossing: pd.Series | np.ndarray | None = None,
+    *,
+    parents: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """The nearest proper ancestor of each span that has a context.
+
+    Columns (aligned with ``spans``): ``ancestor`` (Int64 row position in ``spans``, ``<NA>``
+    when no ancestor in the data has a context), ``context`` (that ancestor's context) and
+    ``crossed`` (bool: some parent link on the way up, child -> parent, is flagged in
+    ``crossing``, one flag per span for the link to its own parent; False when unresolved).
+    """
+    n = len(spans)
+    parent = span_parents(spans) if parents is None else np.asarray(parents, dtype=np.int64)
+    ctx = context_values(span_context, n, "span_context")
+    has_ctx = ctx.notna().to_numpy(dtype=bool)
+    link = np.zeros(n, dtype=bool) if crossing is None else np.asarray(crossing, dtype=bool)
+
+    ptr = parent.copy()  # invariant: every span strictly between i and ptr[i] has no context
+    acc = link.copy()  # OR of the link flags from i up to ptr[i]
+    res = np.full(n, -1, dtype=np.int64)
+    res_acc = np.zeros(n, dtype=bool)
+    done = np.zeros(n, dtype=bool)
+    for _ in range(_MAX_ROUNDS):
+        todo = np.flatnonzero(~done)
+        if len(todo) == 0:
+            break
+        k = ptr[todo]
+        dead = k < 0
+        kk = np.where(dead, 0, k)
+        hit = ~dead & has_ctx[kk]
+        via = ~dead & ~hit & done[kk]
+        jump = ~dead & ~hit & ~via
+        new_res = np.where(hit, kk, np.where(via, res[kk], -1))
+        new_acc = np.where(hit, acc[todo], np.where(via, acc[todo] | res_acc[kk], False))
+        next_ptr, next_acc = ptr[kk], acc[todo] | acc[kk]
+        finished = todo[~jump]
+        res[finished], res_acc[finished] = new_res[~jump], new_acc[~jump]
+        done[finished] = True
+        moving = todo[jump]
+        ptr[moving], acc[moving] = next_ptr[jump], next_acc[jump]
+    res_acc[res < 0] = False
+    ancestor = pd.array(np.where(res >= 0, res, 0), dtype="Int64")
+    ancestor[res < 0] = pd.NA
+    return pd.DataFrame(
+        {
+            "ancestor": ancestor,
+            "context": ctx.array.take(res, allow_fill=True),
+            "crossed": res_acc,
+        },
+        index=spans.index,
+    )
+
+
+def is_db_client(spans: pd.DataFrame) -> np.ndarray:
+    """Spans of kind CLIENT that carry a database system or statement fingerprint."""
+    return (spans["kind"] == "CLIENT").to_numpy(dtype=bool) & (
+        is_set(spans["db_system"]) | is_set(spans["db_fingerprint"])
+    )
+
+
+# --------------------------------------------------------------------------------------
+# statements
+
+
+def db_span_contexts(spans: pd.DataFrame, span_context: pd.Series) -> pd.DataFrame:
+    """Fingerprints seen in db CLIENT spans, by the context of the span's nearest ancestor.
+
+    Columns: ``fingerprint`` (the span's ``db_fingerprint``), ``context`` (of the nearest
+    proper ancestor with a context; spans with none are left out), ``calls`` (db spans).
+    Sorted by fingerprint, then context.
+    """
+    return _db_span_contexts(spans, context_ancestors(spans, span_context))
+
+
+def _db_span_contexts(spans: pd.DataFrame, anc: pd.DataFrame) -> pd.DataFrame:
+    keep = is_db_client(spans) & is_set(spans["db_fingerprint"]) & anc["context"].notna().to_numpy(dtype=bool)
+    seen = pd.DataFrame(
+        {
+            "fingerprint": spans["db_fingerprint"].to_numpy(dtype=object)[keep],
+            "context": anc["context"].to_numpy(dtype=object)[keep],
+        }
+    )
+    out = seen.groupby(["fingerprint", "context"]).size().rename("calls").reset_index()
+    return pd.DataFrame(
+        {
+            "fingerprint": out["fingerprint"].astype("string"),
+            "context": out["context"].astype("string"),
+            "calls": out["calls"].astype("int64"),
+        }
+    )
+
+
+def _by_span_rules(context_map: ContextMap, column: str, values: pd.Series) -> pd.Series:
+    """Context of each distinct value read as span attribute ``column``, indexed by the value."""
+    uniq = pd.unique(values.dropna())
+    if len(uniq) == 0:
+        return pd.Series(dtype="string")
+    found = context_map.assign_spans(pd.DataFrame({column: pd.Series(uniq, dtype="string")}))
+    return pd.Series(found.to_numpy(dtype=object), index=pd.Index(uniq, dtype=object), dtype="string")
+
+
+def _top_packages(context_map: ContextMap) -> list[str]:
+    namespaces = [n for c in context_map.contexts for n in c.spans.code_namespaces]
+    namespaces += [n for c in context_map.contexts for g in c.paths if (n := namespace_of_glob(g))]
+    return sorted({n.split(".", 1)[0] for n in namespaces if n})
+
+
+def controller_contexts(controllers: pd.Series, context_map: ContextMap) -> pd.Series:
+    """Context of each distinct sqlcommenter controller by the code-namespace rules.
+
+    As given first; otherwise each configured top package prefixed, kept only when the
+    prefixed candidates that match agree on one context. Index: controller; values: context.
+    """
+    uniq = pd.Series(pd.unique(controllers.dropna()), dtype="string")
+    if len(uniq) == 0:
+        return pd.Series(dtype="string")
+    direct = _by_span_rules(context_map, "code_namespace", uniq)
+    answer = {c: direct.get(c) for c in uniq}
+    missing = [c for c, ctx in answer.items() if pd.isna(ctx)]
+    if missing:
+        candidates = pd.DataFrame(
+            [(c, f"{top}.{c}") for c in missing for top in _top_packages(context_map) if not c.startswith(top + ".")],
+            columns=["controller", "namespace"],
+        )
+        if len(candidates):
+            found = _by_span_rules(context_map, "code_namespace", candidates["namespace"])
+            candidates["context"] = candidates["namespace"].map(found)
+            agreed = candidates.dropna(subset=["context"]).groupby("controller")["context"].agg(lambda s: sorted(set(s)))
+            for controller, contexts in agreed.items():
+                if len(contexts) == 1:
+                    answer[controller] = contexts[0]
+    values = [answer[c] if not pd.isna(answer[c]) else pd.NA for c in uniq]
+    return pd.Series(values, index=pd.Index(uniq.to_numpy(dtype=object), dtype=object), dtype="string")
+
+
+def attribute_statements(
+    statements: pd.DataFrame,
+    spans: pd.DataFrame,
+    span_context: pd.Series,
+    context_map: ContextMap,
+) -> pd.DataFrame:
+    """The context that issued each statement and the rule that decided it.
+
+    Columns (aligned with ``statements``): ``context`` (string, ``<NA>`` when unattributed),
+    ``method`` (one of :data:`METHODS`). Rules and their order: see the module docstring.
+    """
+    n = len(statements)
+    context = pd.Series(pd.NA, index=range(n), dtype="string")
+    method = np.full(n, "unattributed", dtype=object)
+
+    def settle(found: pd.Series, name: str) -> None:
+        fill = context.isna().to_numpy(dtype=bool) & found.notna().to_numpy(dtype=bool)
+        context[fill] = found[fill]
+        method[fill] = name
+
+    # 1. traceparent -> span -> (itself, or its nearest ancestor with a context)
+    ancestors = context_ancestors(spans, span_context)
+    if len(spans):
+        own = context_values(span_context, len(spans), "span_context")
+        own = own.mask(pd.Series(is_db_client(spans)))
+        issuing = own.fillna(ancestors["context"].reset_index(drop=True))
+        pos = span_positions(spans, statements["trace_id"], statements["parent_span_id"])
+        settle(pd.Series(issuing.array.take(pos, allow_fill=True)), "traceparent")
+
+    # 2. sqlcommenter route, 3. sqlcommenter controller
+    routes = statements["route"].reset_index(drop=True)
+    settle(routes.map(_by_span_rules(context_map, "http_route", routes)).astype("string"), "route")
+    controllers = statements["controller"].reset_index(drop=True)
+    settle(controllers.map(controller_contexts(controllers, context_map)).astype("string"), "controller")
+
+    # 4. a fingerprint tied to exactly one context
+    fingerprints = statements["fingerprint"].reset_index(drop=True).astype("string")
+    evidence = pd.concat(
+        [
+            pd.DataFrame({"fingerprint": fingerprints[context.notna()], "context": context[context.notna()]}),
+            _db_span_contexts(spans, ancestors)[["fingerprint", "context"]],
+        ]
+    )
+    contexts_seen = evidence.drop_duplicates().groupby("fingerprint")["context"].agg(["nunique", "first"])
+    single = contexts_seen.loc[contexts_seen["nunique"] == 1, "first"]
+    settle(fingerprints.map(single).astype("string"), "fingerprint")
+
+    return pd.DataFrame(
+        {"context": context.to_numpy(dtype=object), "method": method},
+        index=statements.index,
+    ).astype({"context": "string", "method": "string"})
