@@ -1,0 +1,562 @@
+"""SQL text: sqlcommenter tags, normalization to fingerprints, and table access.
+
+Shared by the SQL-log and trace readers, so a statement logged by PostgreSQL and the same
+statement seen in a span get the same fingerprint. Pure functions, no I/O.
+
+``strip_sqlcommenter(sql) -> (sql, tags)``
+    Removes a trailing sqlcommenter comment ``/*key='value',...*/`` (keys and values
+    URL-encoded, ``'`` escaped as ``\\'``; https://google.github.io/sqlcommenter/spec/) or a
+    Rails/marginalia comment ``/*key:value,...*/`` and returns its tags, keys sorted. Only
+    :data:`SQLCOMMENTER_TAGS` are kept. A trailing comment that is not in one of those forms
+    is left in place (``normalize`` drops it anyway).
+
+``normalize(sql) -> str``
+    The text pg_stat_statements and pgbadger would show, so that executions differing only
+    in their literals share one fingerprint:
+
+    - comments (``--``, ``/* */``) removed;
+    - string literals (``'...'`` with ``''`` escapes, ``E'...'`` with backslash escapes,
+      ``B''``/``X''``/``N''``/``U&''``, dollar quotes ``$$...$$`` and ``$tag$...$tag$``),
+      numbers (integers, decimals, exponents, ``0x``/``0o``/``0b``), and parameters ``$n``
+      become ``?``; a unary minus before a literal goes with it (``+ -5`` -> ``+ ?``);
+      ``TRUE``/``FALSE``/``NULL`` are keywords and stay;
+    - ``IN (?, ?, ?)`` -> ``IN (?)``, ``ARRAY[?, ?]`` -> ``ARRAY[?]``, and repeated identical
+      ``VALUES`` tuples ``(?, ?), (?, ?)`` -> one tuple;
+    - whitespace folded to one space, none inside parentheses, ``, `` after commas,
+      trailing semicolons dropped;
+    - keywords and identifiers lower-cased, except quoted identifiers (``"Name"``).
+
+    Strings are read the way PostgreSQL reads them with ``standard_conforming_strings=on``
+    (the default since 9.1): a backslash is an ordinary character outside ``E''``. An
+    unterminated literal or comment runs to the end of the text, so no part of it can leak.
+    Texts longer than ``max_chars`` are cut before normalizing and end in ``...``.
+
+``fingerprint(normalized) -> str``
+    16 hex characters: blake2b (digest size 8) of the normalized text, UTF-8.
+
+``table_access(normalized, dialect="postgres", search_path=("public",)) -> TableAccess``
+    Which tables a statement reads and writes, parsed with sqlglot once per distinct text
+    (``functools.lru_cache``). Rules:
+
+    - operation: SELECT (also set operations, ``VALUES``, ``DECLARE ... CURSOR FOR`` and
+      ``PREPARE ... AS`` take their inner query's operation), INSERT, UPDATE, DELETE (also
+      ``TRUNCATE``, which PostgreSQL counts as data-modifying), MERGE, COPY, DDL (CREATE,
+      ALTER, DROP, COMMENT, GRANT, REVOKE, ...), OTHER (transaction control, SET, SHOW,
+      EXPLAIN, LOCK, VACUUM, EXECUTE, ...: no tables);
+    - writes: targets of INSERT / UPDATE / DELETE / MERGE / TRUNCATE (also inside CTEs),
+      ``COPY t FROM``, ``SELECT ... INTO t``, and tables locked by ``FOR UPDATE``, ``FOR NO
+      KEY UPDATE``, ``FOR SHARE`` or ``FOR KEY SHARE`` (write intent; ``OF x`` names an alias
+      or a table of that SELECT's FROM clause, without ``OF`` every table of it is locked);
+    - reads: every other table referenced. CTE names, aliases, lock targets and
+      table-valued functions (``generate_series(...)``, ``unnest(...)``) are not tables.
+      A table both written and referenced elsewhere in the statement is in both sets;
+    - DDL statements: operation DDL, ``ddl=True``, and their tables are neither read nor
+      written (a ``REFERENCES`` clause is not an access);
+    - joins: unordered pairs of distinct tables in the *same FROM clause*: a SELECT's FROM
+      and JOIN items (comma joins included, parenthesised joins flattened), the target of
+      UPDATE with its FROM items, of DELETE with its USING items, of MERGE with its USING
+      table. Tables in subqueries, CTEs or derived tables are not paired with the outer
+      FROM clause; each scope is paired on its own;
+    - table names: lower case; the schema is dropped when it is in ``search_path``,
+      ``schema.table`` otherwise;
+    - when sqlglot cannot parse the text (or the text is longer than ``max_parse_chars``),
+      a token scan finds the names after FROM / JOIN / INTO / UPDATE / TABLE / USING and
+      the result has ``approximate=True`` and no joins.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+from urllib.parse import unquote
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+SQLCOMMENTER_TAGS = frozenset({"traceparent", "tracestate", "route", "controller", "action", "framework", "application"})
+#: Longest text normalized in full; longer statements (bulk inserts) are cut first.
+MAX_NORMALIZE_CHARS = 100_000
+#: Longest normalized text handed to sqlglot; longer ones are scanned for tables instead.
+MAX_PARSE_CHARS = 20_000
+
+OPERATIONS = ("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "DDL", "OTHER")
+
+# --------------------------------------------------------------------------------------
+# sqlcommenter
+
+_SQLCOMMENTER_PAIR = r"[^=,'\s]+='[^'\\]*(?:\\.[^'\\]*)*'"
+_SQLCOMMENTER_BODY = re.compile(rf"\s*{_SQLCOMMENTER_PAIR}(?:\s*,\s*{_SQLCOMMENTER_PAIR})*\s*", re.S)
+_SQLCOMMENTER_PAIRS = re.compile(r"([^=,'\s]+)='([^'\\]*(?:\\.[^'\\]*)*)'", re.S)
+_MARGINALIA_PAIR = r"[A-Za-z_][\w.-]*:[^,]*"
+_MARGINALIA_BODY = re.compile(rf"\s*{_MARGINALIA_PAIR}(?:,{_MARGINALIA_PAIR})*\s*")
+_BACKSLASH_ESCAPE = re.compile(r"\\(.)", re.S)
+
+
+def strip_sqlcommenter(sql: str) -> tuple[str, dict[str, str]]:
+    """Split ``sql`` into the statement without its trailing sqlcommenter comment and the tags.
+
+    >>> strip_sqlcommenter("SELECT 1 /*route='%2Fusers%2F%3Aid',db_driver='psycopg'*/")
+    ('SELECT 1', {'route': '/users/:id'})
+    """
+    end = sql.rstrip()
+    tail = ""
+    if end.endswith(";"):
+        end, tail = end[:-1].rstrip(), ";"
+    if not end.endswith("*/"):
+        return sql, {}
+    start = end.rfind("/*", 0, len(end) - 2)
+    if start < 0:
+        return sql, {}
+    body = end[start + 2 : -2]
+    if "*/" in body:
+        return sql, {}
+    if _SQLCOMMENTER_BODY.fullmatch(body):
+        pairs = [(_unquote(k), _unquote(v)) for k, v in _SQLCOMMENTER_PAIRS.findall(body)]
+    elif _MARGINALIA_BODY.fullmatch(body):
+        pairs = [(k.strip(), v.strip()) for k, _, v in (item.partition(":") for item in body.split(","))]
+    else:
+        return sql, {}
+    tags = {k: v for k, v in sorted(pairs) if k in SQLCOMMENTER_TAGS}
+    return end[:start].rstrip() + tail, tags
+
+
+def _unquote(value: str) -> str:
+    if "\\" in value:
+        value = _BACKSLASH_ESCAPE.sub(r"\1", value)
+    return unquote(value) if "%" in value else value
+
+
+# --------------------------------------------------------------------------------------
+# normalization
+
+# One pass over the text. Every alternative starts with one of the characters in the
+# leading class, so the regex engine skips everything else quickly; lookbehinds then tell
+# which character was taken. A digit or ``$`` right after a word character belongs to an
+# identifier (``t1``, ``a$1``) and is left alone.
+_LITERALS = re.compile(
+    r"""
+    ['"$0-9./-]
+    (?:
+      (?<=-)-[^\n]*                                                   # -- comment
+    | (?<=/)\*(?:[^*]|\*(?!/))*(?:\*/|\Z)                             # /* comment */
+    | (?<=")[^"]*(?:""[^"]*)*(?:"|\Z)                                 # "quoted identifier"
+    | (?<=')(?:(?<=[^\w$][eE]')|(?<=\A[eE]'))[^'\\]*(?:(?:\\.|'')[^'\\]*)*(?:'|\Z)   # E'...'
+    | (?<=')[^']*(?:''[^']*)*(?:'|\Z)                                 # '...' (also B'', X'', N'', U&'')
+    | (?<=\$)(?<![\w$]\$)((?:[^\W\d]\w*)?)\$.*?(?:\$\1\$|\Z)          # $tag$...$tag$
+    | (?<=\$)(?<![\w$]\$)\d+                                          # $1
+    | (?<=[0-9])(?<![\w$][0-9])(?:(?<=0)[xX][0-9a-fA-F_]+|(?<=0)[oO][0-7_]+|(?<=0)[bB][01_]+
+                              |[0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9]+)?)  # 12, 1.5e3, 0xff
+    | (?<=\.)(?<![\w$)"]\.)[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?           # .5
+    )
+    """,
+    re.X | re.S,
+)
+_STRING_PREFIX = re.compile(r"(?<![\w$])(?:[eEbBxXnN]|[uU]&)\?")
+# each starts with a literal character so the engine can jump to candidates
+_IN_LIST = re.compile(r"in(?<![\w$]in) ?\(\?(?:, \?)*\)")
+_ARRAY_LIST = re.compile(r"\[(?<=[^\w$]array\[)\?(?:, \?)+\]")
+_VALUES_TUPLES = re.compile(r"values(?<![\w$]values)( ?)(\((?:[^()]|\([^()]*\))*\))(?:, \2)+")
+_MINUS_LITERAL = re.compile(r"-\s?\?")
+_UNARY_CONTEXT = re.compile(
+    r"(?:[-=<>(,+*/%^|&~!\[]|\b(?:select|where|and|or|not|when|then|else|values|between|in|is|like|ilike"
+    r"|return|returning|by|limit|offset|set|case|any|all|array|distinct|having|on))\s?\Z"
+)
+_QIDENT_MARK = re.compile(r"\x00(\d+)\x00")
+
+
+def normalize(sql: str, max_chars: int = MAX_NORMALIZE_CHARS) -> str:
+    """Replace literals by ``?`` and fold the text (see the module docstring for the rules)."""
+    truncated = len(sql) > max_chars
+    if truncated:
+        sql = sql[:max_chars]
+    if "\x00" in sql:
+        sql = sql.replace("\x00", "")
+    quoted: list[str] = []
+    prefixed = False
+
+    def literal(m: re.Match) -> str:
+        nonlocal prefixed
+        first = m.string[m.start()]
+        if first == "'":
+            if m.start() and m.string[m.start() - 1] in "eEbBxXnN&":
+                prefixed = True
+            return "?"
+        if first in "-/":
+            return " "
+        if first == '"':
+            quoted.append(m.group())
+            return f"\x00{len(quoted) - 1}\x00"
+        return "?"
+
+    text = _LITERALS.sub(literal, sql)
+    if prefixed:
+        text = _STRING_PREFIX.sub("?", text)
+    text = " ".join(text.split())
+    text = text.replace("( ", "(").replace(" )", ")").replace(" ,", ",").replace(", ", ",").replace(",", ", ")
+    text = text.rstrip("; ")
+    text = text.lower()
+    if "-" in text:
+        text = _MINUS_LITERAL.sub(_unary_minus, text)
+    if "(?" in text:
+        text = _IN_LIST.sub("in (?)", text)
+    if "[?, ?" in text:
+        text = _ARRAY_LIST.sub("[?]", text)
+    if "values" in text:
+        text = _VALUES_TUPLES.sub(r"values\1\2", text)
+    if quoted:
+        text = _QIDENT_MARK.sub(lambda m: quoted[int(m.group(1))], text)
+    if truncated:
+        text += " ..."
+    return text
+
+
+def _unary_minus(m: re.Match) -> str:
+    start = m.start()
+    if start == 0 or _UNARY_CONTEXT.search(m.string, max(0, start - 12), start):
+        return "?"
+    return m.group()
+
+
+def fingerprint(normalized: str) -> str:
+    """16 hex characters identifying a normalized statement (blake2b, digest size 8)."""
+    return hashlib.blake2b(normalized.encode("utf-8"), digest_size=8).hexdigest()
+
+
+# --------------------------------------------------------------------------------------
+# table access
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    """The tables one normalized statement touches.
+
+    ``joins`` holds sorted pairs ``(a, b)`` with ``a < b``; ``approximate`` is True when
+    the tables come from a token scan because sqlglot could not parse the text.
+    """
+
+    operation: str
+    reads: frozenset[str] = frozenset()
+    writes: frozenset[str] = frozenset()
+    joins: frozenset[tuple[str, str]] = frozenset()
+    approximate: bool = False
+    ddl: bool = False
+
+
+_DDL_TYPES: tuple[type, ...] = tuple(
+    t for t in (getattr(exp, n, None) for n in ("Create", "Drop", "Alter", "Comment", "Grant", "Revoke", "RenameTable", "AlterRename"))
+    if isinstance(t, type)
+)
+_DDL_WORDS = frozenset({"create", "alter", "drop", "comment", "grant", "revoke", "security", "reindex", "cluster", "refresh", "import"})
+# statements sqlglot would only wrap as a Command (with a logged warning): classified directly
+_OTHER_WORDS = frozenset({
+    "begin", "start", "commit", "end", "rollback", "abort", "savepoint", "release", "set", "reset", "show", "explain",
+    "lock", "vacuum", "analyze", "analyse", "execute", "deallocate", "fetch", "move", "close", "listen", "unlisten",
+    "notify", "discard", "checkpoint", "load", "call", "do", "prepare", "declare",
+})
+_FIRST_WORD = re.compile(r"[\s(]*([a-z_]+)", re.I)
+_DECLARE = re.compile(r"declare \S+ (?:[a-z ]*?)cursor (?:(?:with|without) hold )?(?:for|as) (.*)\Z", re.S)
+_DECLARE_OLD = re.compile(r"declare cursor \S+ (?:for|as) (.*)\Z", re.S)
+_PREPARE = re.compile(r"prepare \S+?(?: ?\([^()]*\))? as (.*)\Z", re.S)
+_COPY_TABLE = re.compile(r"copy (?P<table>(?:\"[^\"]*\"|[^\W\d][\w$]*)(?:\.(?:\"[^\"]*\"|[^\W\d][\w$]*))?)(?: ?\([^()]*\))? (?P<direction>from|to)\b")
+_COPY_QUERY = re.compile(r"copy ?\((?P<query>.*)\) ?to\b", re.S)
+
+
+class _CommandFallback(logging.Filter):
+    """Silences sqlglot's 'falling back to parsing as a Command' warning while we parse."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Falling back to parsing as a 'Command'" not in record.getMessage()
+
+
+_COMMAND_FILTER = _CommandFallback()
+
+
+@contextmanager
+def _quiet_sqlglot() -> Iterator[None]:
+    logger = logging.getLogger("sqlglot")
+    logger.addFilter(_COMMAND_FILTER)
+    try:
+        yield
+    finally:
+        logger.removeFilter(_COMMAND_FILTER)
+
+
+@functools.lru_cache(maxsize=65_536)
+def table_access(
+    normalized: str,
+    dialect: str = "postgres",
+    search_path: tuple[str, ...] = ("public",),
+    max_parse_chars: int = MAX_PARSE_CHARS,
+) -> TableAccess:
+    """Operation, tables read and written, and joined pairs of one normalized statement.
+
+    Parsed once per distinct ``normalized`` text (cached); see the module docstring for
+    the rules.
+    """
+    text = normalized.strip().rstrip(";").strip()
+    if not text:
+        return TableAccess("OTHER")
+    if len(text) > max_parse_chars or text.endswith(" ..."):
+        return _scan_tables(text, search_path)
+    return _statement_access(text, dialect, search_path)
+
+
+def _statement_access(text: str, dialect: str, search_path: tuple[str, ...]) -> TableAccess:
+    if ";" in text:
+        # literals are placeholders by now, so a semicolon separates statements
+        parts = [p.strip() for p in text.split(";") if p.strip()]
+        if len(parts) > 1:
+            return _combine([table_access(p, dialect, search_path) for p in parts])
+        text = parts[0] if parts else ""
+    word = _first_word(text)
+    if word == "copy":
+        return _copy_access(text, dialect, search_path)
+    if word in ("declare", "prepare"):
+        inner = (_DECLARE.match(text) or _DECLARE_OLD.match(text)) if word == "declare" else _PREPARE.match(text)
+        if inner:
+            return table_access(inner.group(1), dialect, search_path)
+        return TableAccess("OTHER")
+    if word in _OTHER_WORDS:
+        return TableAccess("OTHER")
+    statements = _parse(text, dialect)
+    if statements is None:
+        return _scan_tables(text, search_path)
+    if not statements:
+        return TableAccess("OTHER")
+    accesses = [_tree_access(s, search_path) for s in statements]
+    return _combine(accesses)
+
+
+def _first_word(text: str) -> str:
+    m = _FIRST_WORD.match(text)
+    return m.group(1).lower() if m else ""
+
+
+def _parse(text: str, dialect: str) -> list[exp.Expression] | None:
+    """The statements sqlglot reads from ``text``, or None when it cannot read them.
+
+    Placeholders are tried as they are (``?``, a JDBC placeholder for sqlglot; ``?::int``
+    needs a space before the cast), then as string literals ``'0'``, which sqlglot takes
+    after INTERVAL / DATE where it reads ``?`` as the JSON ``?`` operator. (``$1``-style
+    parameters are not used: sqlglot's postgres tokenizer fails on ``$1,$2`` and on
+    ``f($1, $1)=$1``.)
+    """
+    variants = [text.replace("?::", "? ::")] if "?" in text else [text]
+    if "?" in text:
+        variants.append(text.replace("?", "'0'"))
+    for variant in variants:
+        try:
+            with _quiet_sqlglot():
+                return [s for s in sqlglot.parse(variant, read=dialect) if s is not None]
+        except (SqlglotError, RecursionError, ValueError, TypeError, KeyError, AttributeError):
+            # sqlglot signals unsupported syntax with its own errors and, for some inputs,
+            # with built-in ones; the next variant or the token scan takes over.
+            continue
+    return None
+
+
+def _combine(accesses: list[TableAccess]) -> TableAccess:
+    if len(accesses) == 1:
+        return accesses[0]
+    operation = next((a.operation for a in accesses if a.operation != "OTHER"), "OTHER")
+    return TableAccess(
+        operation,
+        frozenset().union(*(a.reads for a in accesses)),
+        frozenset().union(*(a.writes for a in accesses)),
+        frozenset().union(*(a.joins for a in accesses)),
+        any(a.approximate for a in accesses),
+        any(a.ddl for a in accesses),
+    )
+
+
+def _operation(node: exp.Expression) -> str:
+    if isinstance(node, (exp.Select, exp.SetOperation, exp.Values, exp.Subquery)):
+        return "SELECT"
+    if isinstance(node, exp.Insert):
+        return "INSERT"
+    if isinstance(node, exp.Update):
+        return "UPDATE"
+    if isinstance(node, (exp.Delete, exp.TruncateTable)):
+        return "DELETE"
+    if isinstance(node, exp.Merge):
+        return "MERGE"
+    if isinstance(node, exp.Copy):
+        return "COPY"
+    if isinstance(node, _DDL_TYPES):
+        return "DDL"
+    if isinstance(node, exp.Command):
+        return "DDL" if str(node.this).lower() in _DDL_WORDS else "OTHER"
+    return "OTHER"
+
+
+def _tree_access(root: exp.Expression, search_path: tuple[str, ...]) -> TableAccess:
+    operation = _operation(root)
+    if operation == "DDL":
+        return TableAccess("DDL", ddl=True)
+    if operation == "OTHER":
+        return TableAccess("OTHER")
+
+    cte_names = {cte.alias_or_name.lower() for cte in root.find_all(exp.CTE)}
+
+    def is_table(node: exp.Expression | None) -> bool:
+        return (
+            isinstance(node, exp.Table)
+            and isinstance(node.this, exp.Identifier)
+            and not (not node.db and node.name.lower() in cte_names)
+        )
+
+    def name(table: exp.Table) -> str:
+        return _table_name(table, search_path)
+
+    targets: set[int] = set()  # ids of Table nodes written
+    for node in root.find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge):
+        target = node.this.this if isinstance(node.this, exp.Schema) else node.this
+        if is_table(target):
+            targets.add(id(target))
+    for node in root.find_all(exp.TruncateTable):
+        targets.update(id(t) for t in node.expressions if is_table(t))
+    for node in root.find_all(exp.Into):
+        if is_table(node.this):
+            targets.add(id(node.this))
+
+    joins: set[tuple[str, str]] = set()
+    for scope in _from_scopes(root):
+        tables = [t for t in scope if is_table(t)]
+        names = sorted({name(t) for t in tables})
+        joins.update((a, b) for i, a in enumerate(names) for b in names[i + 1:])
+    for select in root.find_all(exp.Select):
+        locks = select.args.get("locks") or []
+        if not locks:
+            continue
+        scope = [t for t in _select_scope(select) if is_table(t)]
+        for lock in locks:
+            of = {t.name.lower() for t in lock.expressions if isinstance(t, exp.Table)}
+            for t in scope:
+                if not of or t.alias_or_name.lower() in of or t.name.lower() in of:
+                    targets.add(id(t))
+
+    reads: set[str] = set()
+    writes: set[str] = set()
+    for table in root.find_all(exp.Table):
+        if not is_table(table) or isinstance(table.parent, exp.Lock):
+            continue
+        (writes if id(table) in targets else reads).add(name(table))
+    return TableAccess(operation, frozenset(reads), frozenset(writes), frozenset(joins))
+
+
+def _table_name(table: exp.Table, search_path: tuple[str, ...]) -> str:
+    name = table.name.lower()
+    schema = table.db.lower()
+    if not schema or schema in search_path:
+        return name
+    catalog = table.catalog.lower()
+    return ".".join(p for p in (catalog, schema, name) if p)
+
+
+def _from_items(item: exp.Expression | None) -> list[exp.Expression]:
+    """The tables of one FROM item, flattening parenthesised joins and joins attached to it."""
+    if item is None:
+        return []
+    if isinstance(item, exp.Join):
+        return _from_items(item.this)
+    if isinstance(item, exp.Subquery) and isinstance(item.this, exp.Table):
+        return _from_items(item.this) + [t for j in item.args.get("joins") or [] for t in _from_items(j)]
+    if isinstance(item, exp.Table):
+        return [item] + [t for j in item.args.get("joins") or [] for t in _from_items(j)]
+    return []
+
+
+def _select_scope(select: exp.Select) -> list[exp.Expression]:
+    from_ = select.args.get("from_") or select.args.get("from")
+    items = _from_items(from_.this) if from_ is not None else []
+    for join in select.args.get("joins") or []:
+        items += _from_items(join)
+    return items
+
+
+def _from_scopes(root: exp.Expression) -> Iterator[list[exp.Expression]]:
+    for select in root.find_all(exp.Select):
+        yield _select_scope(select)
+    for update in root.find_all(exp.Update):
+        from_ = update.args.get("from_") or update.args.get("from")
+        yield _from_items(update.this) + (_from_items(from_.this) if from_ is not None else [])
+    for delete in root.find_all(exp.Delete):
+        yield _from_items(delete.this) + [t for u in delete.args.get("using") or [] for t in _from_items(u)]
+    for merge in root.find_all(exp.Merge):
+        yield _from_items(merge.this) + _from_items(merge.args.get("using"))
+
+
+def _copy_access(text: str, dialect: str, search_path: tuple[str, ...]) -> TableAccess:
+    m = _COPY_TABLE.match(text)
+    if m:
+        table = _scanned_name(m.group("table"), search_path)
+        if m.group("direction") == "from":
+            return TableAccess("COPY", writes=frozenset({table}))
+        return TableAccess("COPY", reads=frozenset({table}))
+    q = _COPY_QUERY.match(text)
+    if q:
+        inner = table_access(q.group("query"), dialect, search_path)
+        return TableAccess("COPY", inner.reads | inner.writes, frozenset(), inner.joins, inner.approximate)
+    return TableAccess("COPY", approximate=True)
+
+
+# --------------------------------------------------------------------------------------
+# token scan (fallback)
+
+_IDENT = r'(?:"[^"]*"|[^\W\d][\w$]*)'
+_SCAN = re.compile(
+    rf"(?P<before>\b[a-z_]+ )?(?P<kw>\b(?:from|join|into|update|table|using)) (?:only )?(?P<name>{_IDENT}(?:\.{_IDENT})?)(?P<call> ?\()?"
+)
+_CTE_NAME = re.compile(rf"(?:\bwith(?: recursive)?|,) ({_IDENT})(?: ?\([^()]*\))? as (?:(?:not )?materialized )?\(")
+_MAIN_AFTER_CTE = re.compile(r"\) ?(select|insert|update|delete|merge)\b")
+_TRUNCATE = re.compile(r"truncate (?:table )?((?:(?:only )?[^\s,]+(?:, )?)+)")
+_NOT_TABLES = frozenset({"select", "lateral", "only", "values", "set", "where", "as", "on", "of", "nowait", "skip", "stdin", "stdout"})
+
+
+def _scanned_name(raw: str, search_path: tuple[str, ...]) -> str:
+    parts = [p[1:-1] if p.startswith('"') else p for p in re.findall(_IDENT, raw)]
+    parts = [p.lower() for p in parts]
+    if len(parts) > 1 and parts[-2] in search_path:
+        return parts[-1]
+    return ".".join(parts)
+
+
+def _scan_tables(text: str, search_path: tuple[str, ...]) -> TableAccess:
+    """Tables after FROM / JOIN / INTO / UPDATE / TABLE / USING, read from the tokens alone."""
+    word = _first_word(text)
+    if word in _DDL_WORDS:
+        return TableAccess("DDL", approximate=True, ddl=True)
+    if word in _OTHER_WORDS:
+        return TableAccess("OTHER", approximate=True)
+    operation = {"select": "SELECT", "values": "SELECT", "table": "SELECT", "insert": "INSERT", "update": "UPDATE",
+                 "delete": "DELETE", "truncate": "DELETE", "merge": "MERGE", "copy": "COPY"}.get(word, "OTHER")
+    if word == "with":
+        main = _MAIN_AFTER_CTE.search(text)
+        operation = main.group(1).upper() if main else "SELECT"
+    if word == "truncate":
+        names = _TRUNCATE.match(text)
+        writes_ = {_scanned_name(n, search_path) for n in re.findall(rf"{_IDENT}(?:\.{_IDENT})?", names.group(1))} if names else set()
+        return TableAccess("DELETE", writes=frozenset(writes_ - {"only", "cascade", "restrict"}), approximate=True)
+    ctes = {_scanned_name(n, ()) for n in _CTE_NAME.findall(text)}
+    reads: set[str] = set()
+    writes: set[str] = set()
+    for m in _SCAN.finditer(text):
+        raw, kw, before = m.group("name"), m.group("kw"), (m.group("before") or "").strip()
+        if (m.group("call") and kw in ("from", "join", "using")) or raw in _NOT_TABLES:  # f(...) is a function
+            continue
+        if kw == "update" and before in ("for", "key", "do"):
+            continue
+        if kw == "table" and before:  # only the statement ``TABLE t`` reads t
+            continue
+        table = _scanned_name(raw, search_path)
+        if table in ctes:
+            continue
+        write = kw in ("into", "update") or (kw == "from" and before == "delete")
+        (writes if write else reads).add(table)
+    return TableAccess(operation, frozenset(reads), frozenset(writes), frozenset(), approximate=True)
