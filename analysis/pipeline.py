@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import frames
-from analysis.attribution import attribute_statements
+from analysis.attribution import attribute_statements, context_ancestors
 from analysis.config import Config
 from analysis.contexts import ContextMap, unassigned_share
 from analysis.coupling import data as data_coupling
@@ -92,7 +92,7 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
     file_context = cmap.assign_paths(f["file_changes"]["path"])
     importer_context = cmap.assign_paths(f["imports"]["importer_path"])
     imported_context = cmap.assign_paths(f["imports"]["imported_path"])
-    span_context = cmap.assign_spans(f["spans"])
+    span_context = inherit_span_context(f["spans"], cmap.assign_spans(f["spans"]))
     attributed = attribute_statements(f["statements"], f["spans"], span_context, cmap)
     statement_context = attributed["context"]
 
@@ -128,7 +128,7 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
     fan_in = runtime.sync_fan_in(calls)
     chains = runtime.call_chains(f["spans"], span_context, min_contexts=3)
     curves = load.load_curves(f["spans"], span_context, bucket_minutes=int(th["load_bucket_minutes"]))
-    asymmetry = load.scaling_asymmetry(curves)
+    asymmetry = load.scaling_asymmetry(curves, correlation_minutes=int(th["load_correlation_minutes"]))
     coverage = observability.coverage(names, f["spans"], span_context, f["statements"], attributed)
 
     # -- pairs and per-context table
@@ -180,6 +180,15 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
 
 # --------------------------------------------------------------------------------------
 # helpers
+
+
+def inherit_span_context(spans: pd.DataFrame, own: pd.Series) -> pd.Series:
+    """A span no rule matches belongs to its nearest ancestor's context (a db call made in
+    orders' code is orders' work); spans with no such ancestor stay unassigned."""
+    if own.notna().all() or spans.empty:
+        return own
+    ancestors = context_ancestors(spans, own)
+    return own.fillna(ancestors["context"].astype("string").set_axis(own.index)).astype("string")
 
 
 def _frames(mined: dict[str, SourceFrames]) -> dict[str, pd.DataFrame]:

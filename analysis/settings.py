@@ -61,6 +61,7 @@ THRESHOLDS = _registry(
     Setting("no_observability_span_coverage", 0.5, "Below this share of contexts with spans there is no observability to speak of.", 0, 1),
     # --- load shape ------------------------------------------------------------------
     Setting("load_bucket_minutes", 5, "Resolution of load curves: fine enough to see a burst, coarse enough to have several spans per bucket.", 1),
+    Setting("load_correlation_minutes", 60, "Resolution at which load curves are correlated: hourly buckets follow the daily cycle without the noise of sparse 5-minute buckets.", 1),
 )
 
 WEIGHTS = _registry(

@@ -171,3 +171,18 @@ def test_empty_inputs():
     assert shared_tables(tc).empty and write_shared_tables(tc).empty and data_pairs(tc, CMAP).empty
     assert cross_context_joins(statements, S([]), frames.empty("joins"), CMAP).empty
     assert db_time_by_context(statements, S([])).empty
+
+
+def test_two_non_owners_of_an_owned_table_are_coupled_to_the_owner_only():
+    # orders and notifications both read billing_invoice (fp5); billing owns it and never touches it
+    statements = make_statements([("fp5", 1.0), ("fp5", 1.0)])
+    pairs = data_pairs(table_contexts(statements, S(["orders", "notifications"]), TABLE_ACCESS, CMAP), CMAP)
+    got = {(r.context_a, r.context_b): r.tables for r in pairs.itertuples()}
+    assert got == {("billing", "notifications"): ["billing_invoice"], ("billing", "orders"): ["billing_invoice"]}
+
+
+def test_a_table_nobody_owns_couples_every_pair_that_touches_it():
+    statements = make_statements([("fp4", 1.0), ("fp4", 1.0), ("fp4", 1.0)])
+    pairs = data_pairs(table_contexts(statements, S(["orders", "notifications", "billing"]), TABLE_ACCESS, CMAP), CMAP)
+    assert sorted((r.context_a, r.context_b) for r in pairs.itertuples()) == [
+        ("billing", "notifications"), ("billing", "orders"), ("notifications", "orders")]

@@ -128,7 +128,7 @@ def curves_of(series: dict[str, list[float]], requests: dict[str, list[int]] | N
 
 def test_scaling_asymmetry_hand_computed():
     curves = curves_of({"a": [10, 10, 10, 100], "b": [1, 2, 1, 2]}, {"a": [1, 1, 1, 1], "b": [0, 0, 0, 2]})
-    out = scaling_asymmetry(curves).set_index("context")
+    out = scaling_asymmetry(curves, correlation_minutes=5).set_index("context")
     a, b = out.loc["a"], out.loc["b"]
     assert a["load_share"] == pytest.approx(4 / 6) and b["load_share"] == pytest.approx(2 / 6)
     assert a["self_time_share"] == pytest.approx(130 / 136)
@@ -145,6 +145,27 @@ def test_scaling_asymmetry_hand_computed():
     assert b["score_compute"] == 0.0  # a ratio below 1 is no pressure
     assert a["score"] == pytest.approx((a["score_peak"] + a["score_decorrelation"] + a["score_compute"]) / 3)
     assert out.index.tolist() == ["a", "b"]  # sorted by score
+
+
+def test_correlation_with_rest_weighs_every_other_context_alike():
+    # a and b follow the same daytime shape; c is a heavy night burst. Against a plain sum of
+    # the others, c's volume drowns b's shape; against the others' mean shape b counts as much.
+    day = [1, 5, 9, 5, 1, 0]
+    curves = curves_of({"a": day, "b": [2 * v for v in day], "c": [0, 0, 0, 0, 0, 5000]})
+    out = scaling_asymmetry(curves, correlation_minutes=5).set_index("context")
+    # rest of a = mean(b/42, c/5000) = (2v/42 + [0,0,0,0,0,1]) / 2
+    rest = [(2 * v / 42 + (1 if n == 5 else 0)) / 2 for n, v in enumerate(day)]
+    assert out.loc["a", "correlation_with_rest"] == pytest.approx(float(np.corrcoef(day, rest)[0, 1]))
+    plain_sum = [2 * v + (5000 if n == 5 else 0) for n, v in enumerate(day)]
+    assert out.loc["a", "correlation_with_rest"] > float(np.corrcoef(day, plain_sum)[0, 1]) + 0.3
+    assert out.loc["c", "correlation_with_rest"] < 0
+
+
+def test_correlation_is_measured_at_the_coarser_resolution():
+    # twelve 5-minute buckets = one hour: at 60 minutes there is one point, so no correlation
+    curves = curves_of({"a": list(range(12)), "b": list(range(12))})
+    assert np.isnan(scaling_asymmetry(curves).set_index("context").loc["a", "correlation_with_rest"])
+    assert scaling_asymmetry(curves, correlation_minutes=5).set_index("context").loc["a", "correlation_with_rest"] == pytest.approx(1.0)
 
 
 def test_peak_to_median_uses_non_zero_buckets_when_the_median_is_zero():

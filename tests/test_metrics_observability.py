@@ -1,3 +1,4 @@
+import pytest
 """Trace and SQL coverage figures on tiny literal frames with hand-counted answers."""
 
 import math
@@ -102,3 +103,17 @@ def test_contexts_with_spans_counts_only_declared_ones():
     spans = make_spans([{"trace_id": "t1", "span_id": "a", "kind": "SERVER"}])
     cov = coverage(["orders", "billing"], spans, S(["legacy"]), frames.empty("statements"), S([]))
     assert cov["contexts_with_spans"] == [] and cov["context_span_coverage"] == 0.0
+
+
+def test_broken_async_is_counted_per_context():
+    from analysis.metrics.observability import coverage as cov
+    T = pd.Timestamp("2026-10-30T10:00:00Z")
+    spans = frames.conform(pd.DataFrame({
+        "trace_id": ["t1", "t1", "t2", "t3"], "span_id": ["p", "c", "c2", "c3"], "parent_span_id": [None, "p", None, None],
+        "name": "x", "kind": ["PRODUCER", "CONSUMER", "CONSUMER", "CONSUMER"], "service": "s", "start": T, "end": T,
+        "duration_ms": 0.0, "is_error": False, "link_count": [0, 0, 0, 1]}), "spans")
+    ctx = pd.Series(["orders", "notifications", "notifications", "ingestion"], dtype="string")
+    out = cov(["orders", "notifications", "ingestion"], spans, ctx, frames.empty("statements"), pd.Series([], dtype="string"))
+    assert out["broken_async_by_context"] == {"ingestion": {"consumers": 1, "broken": 0},
+                                              "notifications": {"consumers": 2, "broken": 1}}
+    assert out["broken_async"] == 1 and out["broken_async_share"] == pytest.approx(1 / 3)

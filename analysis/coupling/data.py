@@ -160,9 +160,12 @@ def cross_context_joins(
 def data_pairs(table_contexts: pd.DataFrame, context_map: ContextMap) -> pd.DataFrame:
     """Context pairs coupled through data (``context_a < context_b``).
 
-    A table couples every pair among its participants: the contexts that access it and
-    its owner (by ``context_map``). So X and Y are coupled when X accesses a table Y owns, or
-    when both access the same table. ``tables`` = sorted list of the tables coupling the
+    A table with a declared owner couples each context that accesses it with its owner: X
+    and Y are coupled when X accesses a table Y owns. Two non-owners that both access it are
+    not coupled to each other through it: each depends on the owner, and counting the pair
+    too would turn one popular table (an outbox every context writes) into coupling between
+    every pair of contexts. A table without a declared owner couples every pair of contexts
+    that access it. ``tables`` = sorted list of the tables coupling the
     pair, ``shared_tables`` = their number, ``executions`` = reads and writes of the pair's
     two contexts on those tables. Sorted by shared_tables, then executions, descending.
     """
@@ -175,8 +178,11 @@ def data_pairs(table_contexts: pd.DataFrame, context_map: ContextMap) -> pd.Data
     for table, group in accessed.groupby("table", sort=True):
         volume = (group["reads"] + group["writes"]).groupby(group["context"]).sum().to_dict()
         owner = context_map.owner_of_table(str(table))
-        participants = set(volume) | ({owner} if owner else set())
-        for a, b in combinations(sorted(participants), 2):
+        if owner:
+            links = [tuple(sorted((owner, c))) for c in volume if c != owner]
+        else:
+            links = list(combinations(sorted(volume), 2))
+        for a, b in sorted(links):
             entry = found.setdefault((a, b), [[], 0])
             entry[0].append(table)
             entry[1] += int(volume.get(a, 0) + volume.get(b, 0))

@@ -132,7 +132,7 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def scaling_asymmetry(curves: pd.DataFrame, *, saturation_ratio: float = 100.0) -> pd.DataFrame:
+def scaling_asymmetry(curves: pd.DataFrame, *, saturation_ratio: float = 100.0, correlation_minutes: int = 60) -> pd.DataFrame:
     """How differently each context loads the system, from :func:`load_curves`.
 
     Per context:
@@ -142,8 +142,12 @@ def scaling_asymmetry(curves: pd.DataFrame, *, saturation_ratio: float = 100.0) 
     - ``peak_to_median`` = max bucket self time / median bucket self time; when the median is
       0 (a context idle most of the time) the median of its non-zero buckets is used
       instead; NaN when every bucket is 0;
-    - ``correlation_with_rest`` = Pearson correlation of its self-time curve with the sum of
-      all other contexts' curves; NaN when either curve is constant (or one bucket only);
+    - ``correlation_with_rest`` = Pearson correlation of its self-time curve with the *shape*
+      of the rest of the system: the mean of the other contexts' curves, each divided by its
+      own total so that every context weighs the same (a plain sum would be the heaviest
+      context's curve alone). Both are compared at ``correlation_minutes`` resolution, since
+      5-minute buckets of a lightly traced context are mostly noise. NaN when either curve is
+      constant (or one bucket only);
     - ``compute_ratio_max`` = its total self time / the smallest non-zero total self time
       among the other contexts, named in ``compared_to`` (NaN / ``<NA>`` without one);
     - ``score`` in [0, 1] = mean of three components, each 0 when its figure is NaN:
@@ -169,7 +173,8 @@ def scaling_asymmetry(curves: pd.DataFrame, *, saturation_ratio: float = 100.0) 
     requests = curves.groupby("context")["requests"].sum()
     totals = wide.sum(axis=0)
     all_requests, all_time = float(requests.sum()), float(totals.sum())
-    everything = wide.sum(axis=1).to_numpy(dtype=float)
+    coarse = wide.resample(f"{int(correlation_minutes)}min").sum() if isinstance(wide.index, pd.DatetimeIndex) else wide
+    shapes = coarse / coarse.sum(axis=0).replace(0.0, np.nan)
     rows = []
     for context in sorted(wide.columns):
         curve = wide[context].to_numpy(dtype=float)
@@ -181,7 +186,8 @@ def scaling_asymmetry(curves: pd.DataFrame, *, saturation_ratio: float = 100.0) 
         else:
             compared_to, ratio = pd.NA, float("nan")
         peak = _peak_to_median(curve)
-        correlation = _correlation(curve, everything - curve)
+        rest = shapes.drop(columns=[context]).dropna(axis=1, how="all")
+        correlation = _correlation(coarse[context].to_numpy(dtype=float), rest.mean(axis=1).to_numpy(dtype=float)) if rest.shape[1] else float("nan")
         score_peak = _component(peak, saturation_ratio)
         score_decorrelation = 0.0 if np.isnan(correlation) else float(np.clip((1 - correlation) / 2, 0, 1))
         score_compute = _component(ratio, saturation_ratio)

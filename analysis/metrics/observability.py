@@ -24,7 +24,8 @@ attribute_completeness[k]      [k]["with_attribute"]           [k]["spans"]
 Definitions: an *orphan* span names a parent (``parent_span_id`` set) that is not in the
 data (same ``trace_id``); a *root* span names none. A *broken async* span is a CONSUMER
 span with no parent in the data (root or orphan) and no span link (``link_count == 0``):
-the message's trace was lost at the queue. *Entry points traced* = distinct ``http_route``
+the message's trace was lost at the queue; ``broken_async_by_context`` counts consumer spans
+and broken ones per context, so a loss confined to one queue is visible. *Entry points traced* = distinct ``http_route``
 of SERVER spans + distinct ``messaging_destination`` of CONSUMER spans. A statement is
 *linked to a span* when its ``(trace_id, parent_span_id)`` names a span of the data.
 ``attribute_completeness``: SERVER spans with ``http_route`` (``http_route``), INTERNAL spans
@@ -49,6 +50,13 @@ def _share(numerator: int, denominator: int) -> float:
 def _completeness(relevant: np.ndarray, present: np.ndarray) -> dict:
     total, found = int(relevant.sum()), int((relevant & present).sum())
     return {"with_attribute": found, "spans": total, "share": _share(found, total)}
+
+
+def _by_context(ctx: pd.Series, consumer: np.ndarray, broken: np.ndarray) -> dict[str, dict[str, int]]:
+    """Consumer spans and broken ones per context (unassigned under "(unassigned)")."""
+    frame = pd.DataFrame({"context": ctx.fillna("(unassigned)").to_numpy(dtype=object), "consumers": consumer, "broken": broken})
+    sums = frame[frame["consumers"]].groupby("context", sort=True)[["consumers", "broken"]].sum()
+    return {str(c): {"consumers": int(r.consumers), "broken": int(r.broken)} for c, r in sums.iterrows()}
 
 
 def coverage(
@@ -93,6 +101,7 @@ def coverage(
         "consumer_spans": int(consumer.sum()),
         "broken_async": int(broken_async.sum()),
         "broken_async_share": _share(int(broken_async.sum()), int(consumer.sum())),
+        "broken_async_by_context": _by_context(ctx, consumer, broken_async),
         "entry_points_traced": len(routes) + len(destinations),
         "entry_points": {"http_routes": sorted(routes), "messaging_destinations": sorted(destinations)},
         "sql_statements": n_statements,
