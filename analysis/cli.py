@@ -1,0 +1,132 @@
+"""The ``seams`` command.
+
+::
+
+    seams sample [--out data/sample] [--seed 7] [--scale small|full] [--force]
+    seams report --config PATH [--out reports] [--no-cache]
+    seams mine {git,imports,sql,traces} --config PATH --out DIR [--no-cache]
+    seams --version
+
+Exit codes:
+
+- 0   success;
+- 1   a report run failed (``ReportError``): the executed notebook is kept in
+      ``<out>/<run-id>.failed/`` and the previous report is untouched;
+- 2   the input is wrong (``ConfigError``, ``SourceError`` or any other Seams error:
+      a bad config file, a repository that is not a git repository, an unconfigured
+      source), or the command line itself is wrong (argparse's usage message);
+- 130 interrupted (Ctrl-C).
+
+Seams errors are printed as one message on stderr, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from analysis import __version__
+from analysis.errors import ReportError, SeamsError
+
+EXIT_OK = 0
+EXIT_REPORT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+SOURCE_KINDS = ("git", "imports", "sql", "traces")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seams",
+        description="Measure before you migrate: mine a monolith's history, imports, SQL logs and traces, "
+                    "and decide whether and how to break it up.",
+        epilog="Exit codes: 0 success, 1 a report run failed (its notebook is kept in <out>/<run-id>.failed/), "
+               "2 invalid input or usage, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"seams {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sample = commands.add_parser("sample", help="generate the synthetic 'shopfront' monolith and its seams.yml")
+    sample.add_argument("--out", default="data/sample", type=Path, help="folder to write (default: data/sample)")
+    sample.add_argument("--seed", default=7, type=int, help="random seed (default: 7); same seed, same bytes")
+    sample.add_argument("--scale", default="small", choices=("small", "full"), help="sample size (default: small)")
+    sample.add_argument("--force", "--overwrite", dest="force", action="store_true", help="replace an existing sample in --out")
+    sample.set_defaults(handler=cmd_sample)
+
+    report = commands.add_parser("report", help="run the report notebook and export report.html and findings.json")
+    report.add_argument("--config", required=True, type=Path, help="the monolith's seams.yml")
+    report.add_argument("--out", default="reports", type=Path, help="reports folder (default: reports/)")
+    report.add_argument("--no-cache", action="store_true", help="mine every source again, ignoring the cache")
+    report.set_defaults(handler=cmd_report)
+
+    mine = commands.add_parser("mine", help="mine one source into Parquet frames (and rejects.csv)")
+    mine.add_argument("kind", choices=SOURCE_KINDS, help="which source to mine")
+    mine.add_argument("--config", required=True, type=Path, help="the monolith's seams.yml")
+    mine.add_argument("--out", required=True, type=Path, help="folder for <frame>.parquet and rejects.csv")
+    mine.add_argument("--no-cache", action="store_true", help="mine again, ignoring the cache")
+    mine.set_defaults(handler=cmd_mine)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``seams`` with ``argv`` (default: the process's arguments); return the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ReportError as exc:
+        print(f"seams: {exc}", file=sys.stderr)
+        return EXIT_REPORT_FAILED
+    except SeamsError as exc:
+        print(f"seams: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("seams: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from analysis.sample import build_sample
+
+    config = build_sample(args.out, seed=args.seed, scale=args.scale, overwrite=args.force)
+    print(f"sample written: {config}")
+    print(f"next: seams report --config {config}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from analysis.report import run_report
+
+    result = run_report(args.config, args.out, use_cache=not args.no_cache)
+    for verdict in result.verdicts.values():
+        print(f"{verdict.get('question', '')}\n  {verdict.get('verdict', '')}: {verdict.get('summary', '')}")
+    headline = (result.findings.get("recommendation") or {}).get("headline")
+    if headline:
+        print(f"Recommendation: {headline}")
+    print(f"report: {result.html}")
+    return EXIT_OK
+
+
+def cmd_mine(args: argparse.Namespace) -> int:
+    from analysis import mining
+    from analysis.config import load_config
+    from analysis.rejects import Rejects
+
+    config = load_config(args.config)
+    rejects = Rejects()
+    result = mining.mine_source(config, args.kind, rejects, use_cache=not args.no_cache)
+    written = mining.write_frames(result, args.out, rejects)
+    for path in written:
+        name = path.stem
+        rows = f" ({len(result.frames[name])} rows)" if name in result.frames else ""
+        print(f"wrote {path}{rows}")
+    print(f"{args.kind}: {result.records_read} records read, {result.records_rejected} rejected")
+    for note in result.notes:
+        print(f"note: {note}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
