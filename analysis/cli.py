@@ -102,9 +102,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     result = run_report(args.config, args.out, use_cache=not args.no_cache)
     for verdict in result.verdicts.values():
         print(f"{verdict.get('question', '')}\n  {verdict.get('verdict', '')}: {verdict.get('summary', '')}")
-    headline = (result.findings.get("recommendation") or {}).get("headline")
-    if headline:
-        print(f"Recommendation: {headline}")
+    recommendation = result.findings.get("recommendation") or {}
+    if recommendation.get("headline"):
+        print(f"Recommendation: {recommendation.get('verdict', '')} — {recommendation['headline']}")
     print(f"report: {result.html}")
     return EXIT_OK
 

@@ -158,7 +158,6 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
             write_shared_tables=sorted(write_shared["table"]) if "sql" in kinds else None,
             cross_context_joins=int(joins["fingerprint"].nunique()) if "sql" in kinds else None,
             sync_chains=len(chains) if "traces" in kinds else None,
-            partition=None,
             thresholds=th,
         ),
         "observability": rules.observability(coverage=coverage if "traces" in kinds else None, has_sql="sql" in kinds, thresholds=th),

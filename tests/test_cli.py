@@ -80,7 +80,7 @@ def fake_result(tmp_path) -> RunResult:
             "bottleneck": {"question": "Is the monolith actually the bottleneck?", "verdict": "YES", "summary": "3 of 3 pressures hold."},
             "observability": {"question": "Do you have observability?", "verdict": "PARTIAL", "summary": "2 contexts untraced."},
         },
-        "recommendation": {"headline": "Extract ingestion first."},
+        "recommendation": {"verdict": "GO", "headline": "Extract ingestion first."},
     }
     return RunResult("20240101T000000Z", run_dir, run_dir / "report.ipynb", run_dir / "report.html", findings, findings["verdicts"])
 
@@ -99,7 +99,7 @@ def test_report_prints_verdicts_headline_and_html_path(tmp_path, monkeypatch, ca
     assert out == [
         "Is the monolith actually the bottleneck?", "  YES: 3 of 3 pressures hold.",
         "Do you have observability?", "  PARTIAL: 2 contexts untraced.",
-        "Recommendation: Extract ingestion first.",
+        "Recommendation: GO — Extract ingestion first.",
         f"report: {tmp_path / 'reports' / '20240101T000000Z' / 'report.html'}",
     ]
 

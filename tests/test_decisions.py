@@ -60,7 +60,7 @@ def test_threshold_boundaries_are_inclusive():
 def test_modularize_in_place_rules():
     base = dict(import_edges_to_cut=3, context_edges_to_cut=[{"source": "a", "target": "b", "edges": 3}], cycles=[["a", "b"]],
                 cross_context_imports=50, write_shared_tables=["t1", "t2"], cross_context_joins=1, sync_chains=2,
-                partition=None, thresholds=T)
+                thresholds=T)
     assert rules.modularize_in_place(**base).verdict == "YES"
     assert rules.modularize_in_place(**{**base, "import_edges_to_cut": 41}).verdict == "NO"
     many = [f"t{i}" for i in range(6)]

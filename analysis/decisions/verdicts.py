@@ -166,7 +166,6 @@ def modularize_in_place(
     write_shared_tables: list[str] | None,
     cross_context_joins: int | None,
     sync_chains: int | None,
-    partition: dict | None,
     thresholds: Mapping[str, float],
 ) -> Verdict:
     """Rule 2 (see module docstring)."""
@@ -200,7 +199,6 @@ def modularize_in_place(
         "cross_context_joins": cross_context_joins,
         "sync_chains_3plus": sync_chains,
         "checks": checks,
-        "partition": partition,
     }
     summary = {
         "YES": (f"{import_edges_to_cut} import lines to change for an acyclic context graph and "
