@@ -23,8 +23,6 @@ import pandas as pd
 from analysis import __version__
 
 SCHEMA_VERSION = "1.0"
-# span attribute values (route templates, queue names) stay out of findings: counts only
-_COVERAGE_LISTS_KEPT_OUT = ("entry_points",)
 
 
 def to_json_value(value: Any) -> Any:
@@ -113,7 +111,7 @@ def build_findings(analysis) -> dict:
             "call_chains": a.chains,
             "scaling_asymmetry": a.asymmetry,
         },
-        "coverage": {k: v for k, v in a.coverage.items() if k not in _COVERAGE_LISTS_KEPT_OUT},
+        "coverage": a.coverage,
         "inputs": a.inputs,
         "settings": {"thresholds": dict(a.config.thresholds), "weights": dict(a.config.weights)},
     }

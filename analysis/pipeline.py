@@ -130,6 +130,7 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
     curves = load.load_curves(f["spans"], span_context, bucket_minutes=int(th["load_bucket_minutes"]))
     asymmetry = load.scaling_asymmetry(curves, correlation_minutes=int(th["load_correlation_minutes"]))
     coverage = observability.coverage(names, f["spans"], span_context, f["statements"], attributed)
+    coverage.pop("entry_points", None)  # route templates and queue names: span attribute values stay out of reports
 
     # -- pairs and per-context table
     pairs = context_pairs(edges, cochange, data_pairs, calls,

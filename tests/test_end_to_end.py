@@ -120,3 +120,28 @@ def test_no_literal_reaches_any_output(sample_run, sample_secrets):
     for secret in sample_secrets:
         for name, text in texts.items():
             assert secret not in text, f"{secret!r} leaked into {name}"
+
+
+def test_rejects_file_is_kept_beside_the_report(sample_run):
+    text = (sample_run.run_dir / "rejects.csv").read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "source,location,reason,excerpt"
+
+
+def test_same_inputs_same_findings(sample_run, monkeypatch):
+    """A second analysis of the same sample (from the cache) gives the same document."""
+    from analysis import pipeline
+    from analysis.config import load_config
+    from analysis.findings import build_findings
+
+    monkeypatch.setenv("SEAMS_CACHE_DIR", str(sample_run.cache_dir))
+    again = build_findings(pipeline.run(load_config(sample_run.config_path)))
+    assert json.dumps(again, sort_keys=True) == json.dumps(sample_run.findings, sort_keys=True)
+
+
+def test_analysed_repository_is_left_untouched(sample_run):
+    import subprocess
+
+    repo = sample_run.sample_dir / "repo"
+    status = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--ignored"], capture_output=True, text=True, check=True)
+    assert status.stdout == ""
+    assert not list(repo.rglob("__pycache__")) and not list(repo.rglob(".grimp_cache"))
