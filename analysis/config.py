@@ -13,16 +13,32 @@ Shape (all keys but ``contexts`` optional)::
         repository: repo                 # a git working tree or bare repository
         since: 2024-01-01                # optional, ISO date
         ignore_paths: ["**/migrations/**"]
+        follow_renames: true             # git's rename detection, so a moved file keeps its history
+        mailmap: true                    # honour the repository's .mailmap
+        exclude_authors: ["*[bot]*"]     # globs over author name or email (default: common bots)
+        exclude_messages: ["^Apply black"]  # regexes over the subject (bulk/formatting commits)
+        churn: recent                    # recent (the last churn_days), full, or none
+        churn_days: 365
+        deploys: deploys.csv             # optional: timestamp,duration_s,status,contexts
+        grouping: layers.txt             # optional: code-maat architectural grouping
+        team_map: teams.csv              # optional: code-maat team map (author,team)
       imports:
         repository: repo                 # defaults to sources.git.repository
         packages: [shopfront]            # top-level packages; default: discovered
+        languages: []                    # default: every supported language found
+        exclude_paths: ["**/generated/**"]
+        max_file_bytes: 1000000
       sql:
         - path: logs/postgresql.log
           format: postgres-stderr
           log_line_prefix: "%m [%p] %q%u@%d "
+          search_path: [public]          # schemas whose tables are named without schema
+          # formats: auto, postgres-stderr, postgres-csvlog, postgres-jsonlog, postgres-syslog,
+          # pg-stat-statements-csv, pg-stat-statements-live (with dsn:), mysql-general, mysql-slow
       traces:
         - path: traces/otlp.jsonl
-          format: otlp-json
+          format: otlp-json              # auto, otlp-json, otlp-proto, jaeger-json, zipkin-json, jaeger-dependencies
+          sampling_ratio: 0.1            # optional: known head-sampling ratio
     contexts:
       billing:
         paths: ["shopfront/billing/**"]  # repository path globs (files, modules)
@@ -44,6 +60,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -53,22 +70,42 @@ import yaml
 from analysis.errors import ConfigError, ConfigProblem
 from analysis.settings import THRESHOLDS, WEIGHTS, defaults
 
-SQL_FORMATS = ("postgres-stderr",)
-TRACE_FORMATS = ("otlp-json",)
+SQL_FORMATS = (
+    "auto", "postgres-stderr", "postgres-csvlog", "postgres-jsonlog", "postgres-syslog",
+    "pg-stat-statements-csv", "pg-stat-statements-live", "mysql-general", "mysql-slow",
+)
+TRACE_FORMATS = ("auto", "otlp-json", "otlp-proto", "jaeger-json", "zipkin-json", "jaeger-dependencies")
+CHURN_MODES = ("recent", "full", "none")
+DEFAULT_BOT_AUTHORS = ("*[bot]*", "dependabot*", "renovate*", "github-actions*")
 SPAN_RULE_KEYS = ("code_namespaces", "routes", "services", "span_names", "messaging_destinations")
 
 
 @dataclass(frozen=True)
 class GitSource:
+    """Git history options. ``churn``: line counts for the ``churn_days`` before the last
+    commit (``recent``, the default), for the whole history (``full``) or not at all."""
+
     repository: Path
     since: dt.date | None = None
     ignore_paths: tuple[str, ...] = ()
+    follow_renames: bool = True
+    mailmap: bool = True
+    exclude_authors: tuple[str, ...] = DEFAULT_BOT_AUTHORS
+    exclude_messages: tuple[str, ...] = ()
+    churn: str = "recent"
+    churn_days: int = 365
+    deploys: Path | None = None
+    grouping: Path | None = None
+    team_map: Path | None = None
 
 
 @dataclass(frozen=True)
 class ImportsSource:
     repository: Path
     packages: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()  # empty: every supported language found
+    exclude_paths: tuple[str, ...] = ()
+    max_file_bytes: int = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -77,12 +114,16 @@ class SqlSource:
     format: str = "postgres-stderr"
     log_line_prefix: str = "%m [%p] %q%u@%d "
     dialect: str = "postgres"
+    search_path: tuple[str, ...] = ("public",)
+    default_database: str | None = None
+    dsn: str | None = None  # pg-stat-statements-live only
 
 
 @dataclass(frozen=True)
 class TraceSource:
     path: Path
     format: str = "otlp-json"
+    sampling_ratio: float | None = None  # known head-sampling ratio, e.g. 0.1
 
 
 @dataclass(frozen=True)
@@ -166,34 +207,59 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
     git = None
     if sources.get("git") is not None:
         g = v.mapping("sources.git", sources["git"])
-        v.unknown_keys("sources.git.", g, ("repository", "since", "ignore_paths"))
+        v.unknown_keys("sources.git.", g, ("repository", "since", "ignore_paths", "follow_renames", "mailmap",
+                                            "exclude_authors", "exclude_messages", "churn", "churn_days",
+                                            "deploys", "grouping", "team_map"))
         repo = v.existing_dir("sources.git.repository", g.get("repository"))
         since = v.date("sources.git.since", g.get("since"))
-        git = GitSource(repo, since, v.strings("sources.git.ignore_paths", g.get("ignore_paths", [])))
+        git = GitSource(
+            repo, since, v.strings("sources.git.ignore_paths", g.get("ignore_paths", [])),
+            follow_renames=v.boolean("sources.git.follow_renames", g.get("follow_renames", True)),
+            mailmap=v.boolean("sources.git.mailmap", g.get("mailmap", True)),
+            exclude_authors=v.strings("sources.git.exclude_authors", g.get("exclude_authors", list(DEFAULT_BOT_AUTHORS))),
+            exclude_messages=v.regexes("sources.git.exclude_messages", g.get("exclude_messages", [])),
+            churn=v.choice("sources.git.churn", g.get("churn", "recent"), CHURN_MODES),
+            churn_days=int(v.number("sources.git.churn_days", g.get("churn_days", 365), minimum=1)),
+            deploys=v.optional_file("sources.git.deploys", g.get("deploys")),
+            grouping=v.optional_file("sources.git.grouping", g.get("grouping")),
+            team_map=v.optional_file("sources.git.team_map", g.get("team_map")),
+        )
 
     imports = None
     if sources.get("imports") is not None:
         i = v.mapping("sources.imports", sources["imports"])
-        v.unknown_keys("sources.imports.", i, ("repository", "packages"))
+        v.unknown_keys("sources.imports.", i, ("repository", "packages", "languages", "exclude_paths", "max_file_bytes"))
         repo_raw = i.get("repository", (sources.get("git") or {}).get("repository") if isinstance(sources.get("git"), dict) else None)
         repo = v.existing_dir("sources.imports.repository", repo_raw)
-        imports = ImportsSource(repo, v.strings("sources.imports.packages", i.get("packages", [])))
+        imports = ImportsSource(
+            repo, v.strings("sources.imports.packages", i.get("packages", [])),
+            languages=v.strings("sources.imports.languages", i.get("languages", [])),
+            exclude_paths=v.strings("sources.imports.exclude_paths", i.get("exclude_paths", [])),
+            max_file_bytes=int(v.number("sources.imports.max_file_bytes", i.get("max_file_bytes", 1_000_000), minimum=1)),
+        )
 
     sql = tuple(
         SqlSource(
-            path=v.existing_file(f"sources.sql[{n}].path", item.get("path")),
+            path=(Path(item.get("path") or "-") if item.get("format") == "pg-stat-statements-live"
+                  else v.existing_file(f"sources.sql[{n}].path", item.get("path"))),
             format=v.choice(f"sources.sql[{n}].format", item.get("format", "postgres-stderr"), SQL_FORMATS),
             log_line_prefix=v.string(f"sources.sql[{n}].log_line_prefix", item.get("log_line_prefix", "%m [%p] %q%u@%d ")),
             dialect=v.string(f"sources.sql[{n}].dialect", item.get("dialect", "postgres")),
+            search_path=v.strings(f"sources.sql[{n}].search_path", item.get("search_path", ["public"])),
+            default_database=v.optional_string(f"sources.sql[{n}].default_database", item.get("default_database")),
+            dsn=v.optional_string(f"sources.sql[{n}].dsn", item.get("dsn")),
         )
-        for n, item in enumerate(v.list_of_mappings("sources.sql", sources.get("sql", []), ("path", "format", "log_line_prefix", "dialect")))
+        for n, item in enumerate(v.list_of_mappings("sources.sql", sources.get("sql", []),
+                                                     ("path", "format", "log_line_prefix", "dialect", "search_path", "default_database", "dsn")))
     )
     traces = tuple(
         TraceSource(
             path=v.existing_file(f"sources.traces[{n}].path", item.get("path")),
             format=v.choice(f"sources.traces[{n}].format", item.get("format", "otlp-json"), TRACE_FORMATS),
+            sampling_ratio=(None if item.get("sampling_ratio") is None
+                            else v.number(f"sources.traces[{n}].sampling_ratio", item.get("sampling_ratio"), minimum=1e-9, maximum=1.0)),
         )
-        for n, item in enumerate(v.list_of_mappings("sources.traces", sources.get("traces", []), ("path", "format")))
+        for n, item in enumerate(v.list_of_mappings("sources.traces", sources.get("traces", []), ("path", "format", "sampling_ratio")))
     )
 
     contexts = v.contexts(raw.get("contexts"))
@@ -264,6 +330,36 @@ class _Validator:
             self.problem(key, "a list of non-empty texts", value)
             return ()
         return tuple(value)
+
+    def optional_string(self, key: str, value: Any) -> str | None:
+        return None if value is None else self.string(key, value)
+
+    def boolean(self, key: str, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        self.problem(key, "true or false", value)
+        return False
+
+    def number(self, key: str, value: Any, minimum: float | None = None, maximum: float | None = None) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.problem(key, "a number", value)
+            return minimum or 0.0
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            rng = f"a number from {minimum:g}" + (f" to {maximum:g}" if maximum is not None else " up")
+            self.problems.append(ConfigProblem(key, rng, str(value)))
+        return float(value)
+
+    def regexes(self, key: str, value: Any) -> tuple[str, ...]:
+        patterns = self.strings(key, value)
+        for n, pattern in enumerate(patterns):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                self.problems.append(ConfigProblem(f"{key}[{n}]", "a valid regular expression", f"{pattern!r} ({exc})"))
+        return patterns
+
+    def optional_file(self, key: str, value: Any) -> Path | None:
+        return None if value is None else self.existing_file(key, value)
 
     def choice(self, key: str, value: Any, choices: tuple[str, ...]) -> str:
         if value in choices:
