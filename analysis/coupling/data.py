@@ -16,11 +16,15 @@ counted, never dropped) and are left out of every measure between contexts.
 - :func:`cross_context_joins` -> ``fingerprint, table_a, context_a, table_b, context_b, executions, issued_by``
 - :func:`data_pairs` -> ``context_a, context_b, shared_tables, tables, executions``
 - :func:`db_time_by_context` -> ``context, executions, total_duration_ms``
+- :func:`table_load` -> ``bucket, table, executions, total_duration_ms`` (hot tables over time)
+- :func:`hot_tables` -> ``table, executions, total_duration_ms, reads, writes, peak_bucket, peak_executions``
+- :func:`domain_events` -> ``event, context, table, verb, fingerprint, operation, executions, issued_by, foreign``
 """
 
 from __future__ import annotations
 
 from itertools import combinations
+from typing import Mapping
 
 import pandas as pd
 
@@ -28,6 +32,8 @@ from analysis.attribution import context_values
 from analysis.contexts import ContextMap
 
 SHARE_KINDS = ("write/write", "read/write", "read/read")
+#: the event verb of each writing operation (``SELECT ... FOR UPDATE`` locks, it emits nothing)
+EVENT_VERBS = {"INSERT": "inserted", "COPY": "inserted", "UPDATE": "updated", "DELETE": "deleted", "MERGE": "merged"}
 
 
 def _executions(statements: pd.DataFrame, statement_context) -> pd.DataFrame:
@@ -212,6 +218,135 @@ def db_time_by_context(statements: pd.DataFrame, statement_context) -> pd.DataFr
         .reset_index()
         .sort_values(["total_duration_ms", "context"], ascending=[False, True], na_position="last")
     )
+    return out[list(columns)].astype(columns).reset_index(drop=True)
+
+
+def _table_statements(statements: pd.DataFrame, table_access: pd.DataFrame) -> pd.DataFrame:
+    """One row per (statement, table it touches): ``ts, duration_ms, table, read, write``."""
+    access = table_access[["fingerprint", "table", "access"]].drop_duplicates().astype(object)
+    per_table = (
+        access.assign(read=access["access"] == "read", write=access["access"] == "write")
+        .groupby(["fingerprint", "table"])[["read", "write"]].any().reset_index()
+    )
+    frame = pd.DataFrame({
+        "fingerprint": statements["fingerprint"].to_numpy(dtype=object),
+        "ts": statements["ts"].to_numpy(),
+        "duration_ms": statements["duration_ms"].to_numpy(dtype=float),
+    })
+    return frame.merge(per_table, on="fingerprint")
+
+
+def table_load(statements: pd.DataFrame, table_access: pd.DataFrame, *, bucket: str = "1h") -> pd.DataFrame:
+    """Executions and database time per table and time bucket.
+
+    A statement counts once, with its whole ``duration_ms``, for every table it touches
+    (a join of two tables is load on both). ``bucket`` = ``ts`` floored to ``bucket`` (a
+    pandas frequency, e.g. ``"1h"``, ``"15min"``, ``"1D"``); statements without a
+    timestamp are left out; NaN durations add nothing to ``total_duration_ms``. Sorted
+    by bucket, then table.
+    """
+    columns = {"bucket": "datetime64[ns, UTC]", "table": "string", "executions": "int64", "total_duration_ms": "float64"}
+    joined = _table_statements(statements, table_access)
+    joined = joined[pd.notna(joined["ts"])]
+    if joined.empty:
+        return _empty(columns)
+    joined["bucket"] = pd.to_datetime(joined["ts"], utc=True).dt.floor(bucket)
+    out = (
+        joined.groupby(["bucket", "table"])
+        .agg(executions=("duration_ms", "size"), total_duration_ms=("duration_ms", "sum"))
+        .reset_index()
+        .sort_values(["bucket", "table"])
+    )
+    return out[list(columns)].astype(columns).reset_index(drop=True)
+
+
+def hot_tables(statements: pd.DataFrame, table_access: pd.DataFrame, *, bucket: str = "1h", top: int | None = None) -> pd.DataFrame:
+    """Tables by database time, with their busiest bucket.
+
+    ``executions`` / ``total_duration_ms`` as in :func:`table_load`, over the whole log
+    (statements without a timestamp included); ``reads`` / ``writes`` = executions that
+    read / write the table; ``peak_bucket`` / ``peak_executions`` = the bucket with most
+    executions (earliest on ties; NaT when no statement has a timestamp). Sorted by
+    total_duration_ms, then executions, descending, then table; the first ``top`` rows
+    when given.
+    """
+    columns = {
+        "table": "string", "executions": "int64", "total_duration_ms": "float64", "reads": "int64", "writes": "int64",
+        "peak_bucket": "datetime64[ns, UTC]", "peak_executions": "int64",
+    }
+    joined = _table_statements(statements, table_access)
+    if joined.empty:
+        return _empty(columns)
+    out = (
+        joined.groupby("table")
+        .agg(executions=("duration_ms", "size"), total_duration_ms=("duration_ms", "sum"), reads=("read", "sum"), writes=("write", "sum"))
+        .reset_index()
+    )
+    load = table_load(statements, table_access, bucket=bucket)
+    if len(load):
+        peaks = load.sort_values(["table", "executions", "bucket"], ascending=[True, False, True]).drop_duplicates("table")
+        out = out.merge(peaks[["table", "bucket", "executions"]].rename(columns={"bucket": "peak_bucket", "executions": "peak_executions"}).astype({"table": object}),
+                        on="table", how="left")
+    else:
+        out["peak_bucket"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
+        out["peak_executions"] = 0
+    out["peak_executions"] = out["peak_executions"].fillna(0)
+    out = out.sort_values(["total_duration_ms", "executions", "table"], ascending=[False, False, True])
+    if top is not None:
+        out = out.head(top)
+    return out[list(columns)].astype(columns).reset_index(drop=True)
+
+
+def _owner_lookup(owners) -> dict[str, str]:
+    if isinstance(owners, pd.DataFrame):
+        kept = owners[owners["owner"].notna()]
+        return {str(t).lower(): str(o) for t, o in zip(kept["table"], kept["owner"])}
+    return {str(t).lower(): str(o) for t, o in dict(owners).items() if o is not None and not pd.isna(o)}
+
+
+def domain_events(
+    statements: pd.DataFrame,
+    statement_context,
+    queries: pd.DataFrame,
+    table_access: pd.DataFrame,
+    owners: pd.DataFrame | Mapping[str, str],
+) -> pd.DataFrame:
+    """The write fingerprints of each context-owned table, as candidate domain events.
+
+    ``owners``: ``table -> context`` (a mapping, or a frame with ``table`` and ``owner``
+    columns such as :func:`analysis.ownership.infer_table_ownership` returns; declared
+    owners come first there). A fingerprint that writes an owned table and whose
+    ``operation`` is INSERT / COPY, UPDATE, DELETE (TRUNCATE included) or MERGE gives the
+    event ``<owner>.<table>.<verb>`` (:data:`EVENT_VERBS`); lock-only writes (``SELECT ...
+    FOR UPDATE``) give none. ``executions`` = statements with the fingerprint;
+    ``issued_by`` = sorted attributed contexts that ran it; ``foreign`` = some context
+    other than the owner ran it (the event would cross the boundary). Sorted by context,
+    table, verb, then executions descending and fingerprint.
+    """
+    columns = {
+        "event": "string", "context": "string", "table": "string", "verb": "string", "fingerprint": "string",
+        "operation": "string", "executions": "int64", "issued_by": "object", "foreign": "bool",
+    }
+    lookup = _owner_lookup(owners)
+    writes = table_access.loc[table_access["access"] == "write", ["fingerprint", "table"]].drop_duplicates().astype(object)
+    ops = queries[["fingerprint", "operation"]].drop_duplicates("fingerprint").astype(object)
+    candidates = writes.merge(ops, on="fingerprint")
+    candidates["verb"] = candidates["operation"].map(EVENT_VERBS)
+    candidates["context"] = candidates["table"].map(lambda t: lookup.get(str(t).lower(), lookup.get(str(t).lower().rsplit(".", 1)[-1])))
+    candidates = candidates.dropna(subset=["verb", "context"])
+    if candidates.empty:
+        return _empty(columns)
+    executions = _executions(statements, statement_context)
+    per_fingerprint = executions.groupby("fingerprint")["executions"].sum()
+    issuers: dict[str, set[str]] = {}
+    for fingerprint, context in executions[["fingerprint", "context"]].dropna().itertuples(index=False):
+        issuers.setdefault(fingerprint, set()).add(context)
+    out = candidates.reset_index(drop=True)
+    out["event"] = out["context"] + "." + out["table"] + "." + out["verb"]
+    out["executions"] = out["fingerprint"].map(per_fingerprint).fillna(0)
+    out["issued_by"] = [sorted(issuers.get(f, ())) for f in out["fingerprint"]]
+    out["foreign"] = [any(c != owner for c in issued) for owner, issued in zip(out["context"], out["issued_by"])]
+    out = out.sort_values(["context", "table", "verb", "executions", "fingerprint"], ascending=[True, True, True, False, True])
     return out[list(columns)].astype(columns).reset_index(drop=True)
 
 
