@@ -3,6 +3,7 @@
 import math
 
 import pandas as pd
+import pytest
 
 from analysis import frames
 from analysis.metrics.teams import (
@@ -163,3 +164,102 @@ def test_nothing_recent_gives_zero_activity_and_nan_cross_team_share():
     out = team_by_context(*SAMPLE, TEAMS, now=pd.Timestamp("2025-06-01T00:00:00Z"), recent_days=30)
     assert (out["authors_recent"] == 0).all()
     assert all(math.isnan(v) for v in out["cross_team_share"])
+
+
+# --------------------------------------------------------------------------------------
+# authors per context, fragmentation, Conway alignment, active authors
+
+
+from analysis.metrics.teams import (  # noqa: E402
+    ACTIVE_COLUMNS,
+    AUTHOR_COLUMNS,
+    COCHANGE_COLUMNS,
+    FRAGMENTATION_COLUMNS,
+    active_authors,
+    context_authors,
+    context_fragmentation,
+    conway_alignment,
+    cross_team_cochange,
+)
+
+
+def test_context_authors():
+    out = context_authors(*SAMPLE, TEAMS)
+    assert list(out.columns) == AUTHOR_COLUMNS
+    billing = [r for r in as_records(out) if r["context"] == "billing"]
+    # billing: c0 erin, c1 + c3 alice, c2 bob, c5 dave (e-mail folded) -> 5 commits
+    assert billing == [
+        {"context": "billing", "author": "alice@x", "team": "payments", "commits": 2, "share": 0.4},
+        {"context": "billing", "author": "bob@x", "team": "logistics", "commits": 1, "share": 0.2},
+        {"context": "billing", "author": "dave@x.com", "team": "payments", "commits": 1, "share": 0.2},
+        {"context": "billing", "author": "erin@x", "team": UNKNOWN_TEAM, "commits": 1, "share": 0.2},
+    ]
+
+
+def test_context_fragmentation_is_code_maats_fractal_value():
+    out = context_fragmentation(*SAMPLE)
+    assert list(out.columns) == FRAGMENTATION_COLUMNS
+    billing, orders, legacy = as_records(out)
+    # billing: 5 commits by erin 1, alice 2, bob 1, dave 1 -> 1 - (1 + 4 + 1 + 1) / 25
+    assert billing["context"] == "billing" and billing["commits"] == 5 and billing["authors"] == 4
+    assert billing["fractal_value"] == pytest.approx(0.72)
+    assert billing["main_author"] == "alice@x" and billing["main_author_share"] == 0.4
+    # orders: bob 1, carol 1 -> 1 - 2 * (1/2)^2; the tie goes to the first author in sort order
+    assert orders["context"] == "orders" and orders["fractal_value"] == pytest.approx(0.5)
+    assert orders["main_author"] == "bob@x"
+    # legacy: one author owns it all
+    assert legacy["context"] == "legacy" and legacy["fractal_value"] == 0.0 and legacy["main_author_share"] == 1.0
+
+
+def test_cross_team_cochange():
+    out = cross_team_cochange(*SAMPLE, TEAMS, now=NOW, recent_days=30)
+    assert list(out.columns) == COCHANGE_COLUMNS
+    # c0 couples billing (payments) with legacy (unknown main team): cannot be judged;
+    # c2 (bob, logistics) couples billing (payments) with orders (logistics): cross-team
+    assert as_records(out) == [
+        {"context_a": "billing", "context_b": "legacy", "main_team_a": "payments", "main_team_b": UNKNOWN_TEAM,
+         "shared_commits": 1, "cross_team": None, "outside_commits": 0},
+        {"context_a": "billing", "context_b": "orders", "main_team_a": "payments", "main_team_b": "logistics",
+         "shared_commits": 1, "cross_team": True, "outside_commits": 0},
+    ]
+
+
+def test_cross_team_cochange_counts_authors_of_a_third_team_and_skips_bulk_edits():
+    commits, changes, context = history(
+        [("c1", "Carol", "carol@x", "2024-05-20T00:00:00Z"),  # unknown team edits two payments contexts
+         ("c2", "Alice", "alice@x", "2024-05-21T00:00:00Z"),
+         ("c3", "Alice", "alice@x", "2024-05-22T00:00:00Z")],  # 3 paths: a bulk edit below
+        [("c1", "a/x.py", "a"), ("c1", "b/y.py", "b"), ("c2", "a/x.py", "a"), ("c2", "b/y.py", "b"),
+         ("c3", "a/x.py", "a"), ("c3", "b/y.py", "b"), ("c3", "b/z.py", "b")],
+    )
+    out = cross_team_cochange(commits, changes, context, TEAMS, now=NOW, recent_days=30, max_changeset_size=2)
+    assert as_records(out) == [{"context_a": "a", "context_b": "b", "main_team_a": "payments", "main_team_b": "payments",
+                                "shared_commits": 2, "cross_team": False, "outside_commits": 1}]
+
+
+def test_conway_alignment():
+    out = conway_alignment(*SAMPLE, TEAMS, now=NOW, recent_days=30)
+    # recent cross-context commits: c2 only (billing/payments + orders/logistics)
+    assert out == {"cross_context_commits": 1, "judged_commits": 1, "cross_team_commits": 1,
+                   "cross_team_share": 1.0, "pairs": 1, "cross_team_pairs": 1}
+    none = conway_alignment(*SAMPLE, TEAMS, now=NOW, recent_days=30, max_changeset_size=1)
+    assert none["cross_context_commits"] == 0 and math.isnan(none["cross_team_share"])
+
+
+def test_active_authors():
+    out = active_authors(SAMPLE[0], TEAMS, now=NOW, days=30)
+    assert list(out.columns) == ACTIVE_COLUMNS
+    assert list(out["author"]) == ["alice@x", "bob@x", "carol@x", "dave@x.com"]
+    assert list(out["team"]) == ["payments", "logistics", UNKNOWN_TEAM, "payments"]
+    assert len(out) == team_summary(*SAMPLE, TEAMS, now=NOW, recent_days=30)["active_authors"]
+    assert out.loc[out["author"] == "dave@x.com", "last_commit_at"].iloc[0] == pd.Timestamp("2024-05-25T00:00:00Z")
+
+
+def test_new_team_metrics_on_an_empty_history():
+    commits, changes = frames.empty("commits"), frames.empty("file_changes")
+    context = pd.Series([], dtype="string")
+    assert list(context_authors(commits, changes, context, TEAMS).columns) == AUTHOR_COLUMNS
+    assert list(context_fragmentation(commits, changes, context).columns) == FRAGMENTATION_COLUMNS
+    assert cross_team_cochange(commits, changes, context, TEAMS, now=NOW).empty
+    assert conway_alignment(commits, changes, context, TEAMS, now=NOW)["cross_context_commits"] == 0
+    assert active_authors(commits, TEAMS, now=NOW).empty
