@@ -30,6 +30,11 @@ span or doubles the distance its pointer covers, so a chain of depth ``d`` takes
    statements attributed by rules 1-3 together with the db spans of
    :func:`db_span_contexts`;
 5. otherwise ``<NA>`` with method ``unattributed``.
+
+Spans and their rules: :func:`span_rule_kinds` names the kind of span rule that gave each
+span its context (the kinds are tried in the order of :data:`SPAN_RULE_ORDER`, the one
+:meth:`analysis.contexts.ContextMap.assign_spans` applies); :func:`unassigned_span_names`
+shows which span names no rule matches, most common first, so the rules can be completed.
 """
 
 from __future__ import annotations
@@ -40,6 +45,15 @@ import pandas as pd
 from analysis.contexts import ContextMap, namespace_of_glob
 
 METHODS = ("traceparent", "route", "controller", "fingerprint", "unattributed")
+
+#: Span columns in the order ContextMap.assign_spans tries their rules, with the rule kind named.
+SPAN_RULE_ORDER = (
+    ("code_namespace", "code_namespace"),
+    ("http_route", "route"),
+    ("messaging_destination", "messaging_destination"),
+    ("name", "span_name"),
+    ("service", "service"),
+)
 
 #: Pointer-jumping rounds: 2**64 levels is deeper than any trace; cycles stop here.
 _MAX_ROUNDS = 64
@@ -149,6 +163,68 @@ def is_db_client(spans: pd.DataFrame) -> np.ndarray:
     return (spans["kind"] == "CLIENT").to_numpy(dtype=bool) & (
         is_set(spans["db_system"]) | is_set(spans["db_fingerprint"])
     )
+
+
+# --------------------------------------------------------------------------------------
+# spans and their rules
+
+
+def span_rule_kinds(spans: pd.DataFrame, context_map: ContextMap) -> pd.DataFrame:
+    """The context of each span and the kind of rule that decided it.
+
+    Columns (aligned with ``spans``): ``context`` (as ``ContextMap.assign_spans``, ``<NA>``
+    when no rule matches) and ``rule``: ``code_namespace``, ``route``,
+    ``messaging_destination``, ``span_name``, ``service`` (see :data:`SPAN_RULE_ORDER`) or
+    ``unassigned``. Each kind is matched alone, in order, on the spans the earlier kinds
+    left without a context.
+    """
+    n = len(spans)
+    context = pd.Series(pd.NA, index=range(n), dtype="string")
+    rule = np.full(n, "unassigned", dtype=object)
+    for column, kind in SPAN_RULE_ORDER:
+        todo = context.isna().to_numpy(dtype=bool)
+        if not todo.any() or column not in spans:
+            continue
+        values = spans[column].reset_index(drop=True).astype("string")[todo]
+        found = values.map(_by_span_rules(context_map, column, values)).astype("string")
+        hit = found.notna()
+        context[found.index[hit]] = found[hit]
+        rule[found.index[hit].to_numpy()] = kind
+    return pd.DataFrame({"context": context.to_numpy(dtype=object), "rule": rule}, index=spans.index).astype(
+        {"context": "string", "rule": "string"}
+    )
+
+
+def unassigned_span_names(spans: pd.DataFrame, span_context: pd.Series, top: int = 10) -> pd.DataFrame:
+    """The most common names among spans without a context, to complete the span rules.
+
+    Columns: ``name``, ``kind`` (the span kind most common under that name; ties by kind
+    name), ``services`` (distinct services emitting it), ``spans`` (unassigned spans with
+    the name), ``share`` (of all unassigned spans). At most ``top`` rows, by spans
+    descending, then name. Empty when every span has a context.
+    """
+    columns = {"name": "string", "kind": "string", "services": "int64", "spans": "int64", "share": "float64"}
+    if top < 1:
+        raise ValueError(f"top must be at least 1, not {top}")
+    missing = context_values(span_context, len(spans), "span_context").isna().to_numpy(dtype=bool)
+    if not missing.any():
+        return pd.DataFrame({c: pd.Series(dtype=d) for c, d in columns.items()})
+    lost = pd.DataFrame(
+        {
+            "name": spans["name"].astype("string").fillna("").to_numpy(dtype=object)[missing],
+            "kind": spans["kind"].astype("string").to_numpy(dtype=object)[missing],
+            "service": spans["service"].astype("string").to_numpy(dtype=object)[missing],
+        }
+    )
+    per_kind = lost.groupby(["name", "kind"]).size().rename("n").reset_index()
+    main_kind = per_kind.sort_values(["name", "n", "kind"], ascending=[True, False, True]).drop_duplicates("name")
+    out = (
+        lost.groupby("name").agg(spans=("kind", "size"), services=("service", "nunique")).reset_index()
+        .merge(main_kind[["name", "kind"]], on="name")
+    )
+    out["share"] = out["spans"] / int(missing.sum())
+    out = out.sort_values(["spans", "name"], ascending=[False, True]).head(top)
+    return out[list(columns)].astype(columns).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------

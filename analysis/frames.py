@@ -18,6 +18,12 @@ Every miner returns frames listed here; every metric reads them. Columns and the
     importer_path: str (repository-relative file) · imported_path: str ·
     line: int (line number in importer_path) · kind: str (static, type_checking, function)
 
+``unresolved_imports`` (import graph, one row per import that names nothing in the repository)
+    importer_path: str (repository-relative file) · line: int · target: str (as written:
+    module, package, namespace, path or constant) · language: str (python, java, kotlin,
+    csharp, go, javascript, typescript, ruby, php) · classification: str (stdlib,
+    third_party, unresolved: looks like the repository's own but no file was found)
+
 ``statements`` (SQL logs, one row per executed statement)
     source: str (log file) · line: int (first line of the record) ·
     ts: datetime64[UTC] · user: str · database: str · duration_ms: float ·
@@ -38,6 +44,12 @@ Every miner returns frames listed here; every metric reads them. Columns and the
 ``joins`` (SQL logs, one row per pair of tables joined in one fingerprint, a < b)
     fingerprint: str · table_a: str · table_b: str
 
+``orm_tables`` (ORM models and migrations, one row per table declaration;
+:mod:`analysis.sources.orm_models`)
+    table: str (lower case) · model: str · framework: str (django, sqlalchemy, activerecord,
+    jpa) · kind: str (model, migration) · path: str (repository-relative) · line: int ·
+    explicit: bool (name written in the source, not derived by convention)
+
 ``spans`` (traces, one row per span)
     trace_id: str (32-hex, lower) · span_id: str (16-hex, lower) ·
     parent_span_id: str|NA · name: str · kind: str (SERVER, CLIENT, INTERNAL,
@@ -47,7 +59,36 @@ Every miner returns frames listed here; every metric reads them. Columns and the
     db_system: str|NA · db_fingerprint: str|NA (fingerprint of the db statement,
     same function as the SQL logs; the statement text itself is never kept) ·
     db_tables: str|NA (comma-separated tables of the statement) ·
-    messaging_destination: str|NA · link_count: int
+    messaging_destination: str|NA · link_count: int ·
+    sampling_ratio: float (the head-sampling probability the span was kept with, from
+    its ``tracestate`` (``ot=th:…`` / ``ot=p:…``), the sampler attributes
+    (``sampling.probability``, ``sampler.param`` of a probabilistic sampler) or the
+    source's configured ``sampling_ratio``; NaN when unknown)
+
+``service_dependencies`` (Jaeger ``/api/dependencies``, one row per caller and callee service)
+    parent: str (calling service) · child: str (called service) · call_count: int
+
+``complexity`` (file contents at HEAD, one row per file that could be read)
+    path: str · language: str (lizard's language name, or ``text`` where lizard cannot
+    parse and lines plus indentation stand in) · nloc: int (lines of code: lizard's count,
+    else non-blank lines) · ccn_total: Int64|NA (sum of cyclomatic complexity over the
+    file, NA where lizard cannot parse) · ccn_max: Int64|NA · functions: int ·
+    indentation_complexity: float (sum of logical indentation over non-blank lines)
+
+``deploys`` (deploy history, one row per deploy or, as a proxy, per release tag)
+    deployed_at: datetime64[UTC] · duration_s: float (NaN when unknown) ·
+    status: str|NA (success, failure, cancelled; NA when unknown) ·
+    contexts: str|NA (comma-separated context names, as given) ·
+    origin: str (deploy-log, release-tag) · label: str|NA (tag name for a release tag)
+
+``merge_files`` (git history, one row per file a merge commit brought into its first
+parent, i.e. the files of the merged pull request)
+    commit: str (the merge commit) · path: str
+
+``span_links`` (traces, one row per link a span declares to another span, possibly in
+another trace: a batch consumer linking the messages it handles, a FOLLOWS_FROM reference)
+    trace_id: str · span_id: str (the span declaring the link) · linked_trace_id: str ·
+    linked_span_id: str (the span linked to; 32-hex / 16-hex, lower, like ``spans``)
 
 Literal values from SQL and span attribute values never enter a frame except through
 these columns: statements are kept only as fingerprints and normalized text.
@@ -84,13 +125,31 @@ SCHEMAS: dict[str, dict[str, str]] = {
     },
     "table_access": {"fingerprint": "str", "table": "str", "access": "str"},
     "joins": {"fingerprint": "str", "table_a": "str", "table_b": "str"},
+    "orm_tables": {
+        "table": "str", "model": "str", "framework": "str", "kind": "str", "path": "str", "line": "int",
+        "explicit": "bool",
+    },
+    "span_links": {"trace_id": "str", "span_id": "str", "linked_trace_id": "str", "linked_span_id": "str"},
+    "unresolved_imports": {
+        "importer_path": "str", "line": "int", "target": "str", "language": "str", "classification": "str",
+    },
     "spans": {
         "trace_id": "str", "span_id": "str", "parent_span_id": "str?", "name": "str", "kind": "str",
         "service": "str", "start": "datetime", "end": "datetime", "duration_ms": "float",
         "is_error": "bool", "code_namespace": "str?", "code_function": "str?", "http_route": "str?",
         "db_system": "str?", "db_fingerprint": "str?", "db_tables": "str?",
-        "messaging_destination": "str?", "link_count": "int",
+        "messaging_destination": "str?", "link_count": "int", "sampling_ratio": "float",
     },
+    "service_dependencies": {"parent": "str", "child": "str", "call_count": "int"},
+    "complexity": {
+        "path": "str", "language": "str", "nloc": "int", "ccn_total": "Int64?", "ccn_max": "Int64?",
+        "functions": "int", "indentation_complexity": "float",
+    },
+    "deploys": {
+        "deployed_at": "datetime", "duration_s": "float", "status": "str?", "contexts": "str?",
+        "origin": "str", "label": "str?",
+    },
+    "merge_files": {"commit": "str", "path": "str"},
 }
 
 
@@ -107,7 +166,8 @@ def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """Cast ``frame``'s columns to the contract's dtypes, in contract order."""
     out = {}
     for col, kind in SCHEMAS[name].items():
-        s = frame[col] if col in frame else pd.Series([pd.NA] * len(frame), index=frame.index)
+        missing = float("nan") if kind == "float" else pd.NA  # a float column absent: NaN, not <NA>
+        s = frame[col] if col in frame else pd.Series([missing] * len(frame), index=frame.index)
         out[col] = _cast(s, kind)
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
@@ -120,7 +180,7 @@ def _cast(s: pd.Series, kind: str) -> pd.Series:
     if kind == "Int64?":
         return s.astype("Int64")
     if kind == "float":
-        return s.astype("float64")
+        return pd.to_numeric(s.astype(object).where(s.notna(), float("nan")), errors="raise").astype("float64")
     if kind == "bool":
         return s.astype("bool")
     if kind == "datetime":

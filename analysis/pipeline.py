@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import frames
-from analysis.attribution import attribute_statements, context_ancestors
+from analysis.attribution import attribute_statements, context_ancestors, span_parents
 from analysis.config import Config
 from analysis.contexts import ContextMap, unassigned_share
 from analysis.coupling import data as data_coupling
@@ -184,11 +184,15 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
 
 def inherit_span_context(spans: pd.DataFrame, own: pd.Series) -> pd.Series:
     """A span no rule matches belongs to its nearest ancestor's context (a db call made in
-    orders' code is orders' work); spans with no such ancestor stay unassigned."""
+    orders' code is orders' work), unless the way up crosses an async boundary (producer ->
+    consumer); spans with no such ancestor stay unassigned."""
     if own.notna().all() or spans.empty:
         return own
-    ancestors = context_ancestors(spans, own)
-    return own.fillna(ancestors["context"].astype("string").set_axis(own.index)).astype("string")
+    parents = span_parents(spans)
+    ancestors = context_ancestors(spans, own, runtime.async_links(spans, parents), parents=parents)
+    # never across a queue: a consumer does not belong to whoever produced its message
+    inherited = ancestors["context"].mask(ancestors["crossed"]).astype("string").set_axis(own.index)
+    return own.fillna(inherited).astype("string")
 
 
 def _frames(mined: dict[str, SourceFrames]) -> dict[str, pd.DataFrame]:

@@ -1,11 +1,13 @@
 """Runtime coupling from tiny literal traces with hand-computed calls and chains."""
 
+import math
+
 import pandas as pd
 import pytest
 
 from analysis import frames
 from analysis.attribution import context_ancestors
-from analysis.coupling.runtime import call_chains, context_calls, sync_fan_in
+from analysis.coupling.runtime import call_chains, call_latency, call_rows, context_calls, sync_fan_in
 
 T0 = pd.Timestamp("2024-03-01T12:00:00Z")
 
@@ -160,3 +162,107 @@ def test_call_chains_root_to_leaf_with_min_contexts():
     assert one["billing"] == 1  # f (after the queue) and g (orphan) in t1, one trace
     assert one["orders"] == 1  # e: its consumer is async, so e is a leaf
 
+
+
+# ------------------------------------------------------------------ span links and latency
+
+
+def make_links(rows):
+    """rows: (trace, span, linked_trace, linked_span)."""
+    frame = pd.DataFrame(rows, columns=["trace_id", "span_id", "linked_trace_id", "linked_span_id"])
+    return frames.conform(frame, "span_links")
+
+
+# t1: p PRODUCER orders
+# t2: c CONSUMER (unassigned root) linking t1/p; w INTERNAL billing under c   -> orders -> billing, async
+# t3: s SERVER search; x INTERNAL catalog under s, x also links t1/p          -> search -> catalog sync,
+#                                                                               orders -> catalog async
+# t4: y SERVER billing, links a span not in the data and itself               -> nothing
+# t5: q SERVER orders; r INTERNAL (unassigned) under q links t5/q (its parent) -> nothing
+LINKED = make_spans(
+    [
+        ("t1", "p", None, "PRODUCER", 0, 5),
+        ("t2", "c", None, "CONSUMER", 100, 200),
+        ("t2", "w", "c", "INTERNAL", 110, 190),
+        ("t3", "s", None, "SERVER", 0, 50),
+        ("t3", "x", "s", "INTERNAL", 10, 40, True),
+        ("t4", "y", None, "SERVER", 0, 10),
+        ("t5", "q", None, "SERVER", 0, 10),
+        ("t5", "r", "q", "INTERNAL", 1, 2),
+    ]
+)
+LINKED_CTX = contexts(["orders", None, "billing", "search", "catalog", "billing", "orders", None])
+LINKS = make_links(
+    [
+        ("t2", "c", "t1", "p"),
+        ("t3", "x", "t1", "p"),
+        ("t4", "y", "t9", "zz"),
+        ("t4", "y", "t4", "y"),
+        ("t5", "r", "t5", "q"),
+        ("t2", "c", "t1", "p"),  # a repeated link counts once
+    ]
+)
+
+
+def test_span_links_are_async_calls_across_traces():
+    calls = context_calls(LINKED, LINKED_CTX, links=LINKS)
+    got = {(r.caller, r.callee, r.mode): (r.calls, r.total_ms, r.error_share) for r in calls.itertuples()}
+    assert got == {
+        ("orders", "billing", "async"): (1, 80.0, 0.0),  # through the unassigned consumer c
+        ("orders", "catalog", "async"): (1, 30.0, 1.0),  # x's extra link
+        ("search", "catalog", "sync"): (1, 30.0, 1.0),
+    }
+    # without the links only the synchronous parent call remains
+    plain = context_calls(LINKED, LINKED_CTX)
+    assert plain[["caller", "callee", "mode", "calls"]].values.tolist() == [["search", "catalog", "sync", 1]]
+
+
+def test_link_parent_with_a_context_of_its_own():
+    # the consumer itself belongs to billing: orders -> billing directly over the link
+    ctx = contexts(["orders", "billing", "billing", "search", "catalog", "billing", "orders", None])
+    calls = context_calls(LINKED, ctx, links=LINKS.iloc[:1])
+    assert calls[["caller", "callee", "mode", "calls", "total_ms"]].values.tolist() == [
+        ["orders", "billing", "async", 1, 100.0],  # c itself; w is billing under billing: no call
+        ["search", "catalog", "sync", 1, 30.0],
+    ]
+
+
+def test_link_cycle_across_traces_does_not_hang():
+    spans = make_spans([("t1", "a", None, "CONSUMER", 0, 5), ("t2", "b", None, "CONSUMER", 0, 5), ("t2", "k", "b", "INTERNAL", 1, 2)])
+    links = make_links([("t1", "a", "t2", "b"), ("t2", "b", "t1", "a")])
+    calls = context_calls(spans, contexts([None, None, "billing"]), links=links)
+    assert calls.empty
+
+
+def test_empty_links_frame_changes_nothing():
+    assert context_calls(SPANS, CTX, links=frames.empty("span_links")).equals(context_calls(SPANS, CTX))
+
+
+def test_call_latency_wait_share_and_percentiles():
+    spans = make_spans(
+        [
+            ("t1", "a", None, "SERVER", 0, 100),
+            ("t1", "b1", "a", "INTERNAL", 10, 30),
+            ("t1", "b2", "a", "INTERNAL", 40, 50),
+            ("t2", "a", None, "SERVER", 0, 50),
+            ("t2", "b3", "a", "INTERNAL", 0, 10),
+            ("t2", "m", "a", "PRODUCER", 10, 11),
+            ("t2", "n", "m", "CONSUMER", 60, 90),
+        ]
+    )
+    ctx = contexts(["orders", "billing", "billing", "orders", "billing", "orders", "mail"])
+    out = call_latency(spans, ctx).set_index(["caller", "callee", "mode"])
+    sync = out.loc[("orders", "billing", "sync")]
+    assert (sync["calls"], sync["caller_spans"], sync["caller_ms"]) == (3, 2, 150.0)
+    assert sync["p50_ms"] == 10.0 and sync["p95_ms"] == pytest.approx(19.0) and sync["max_ms"] == 20.0
+    assert sync["wait_share"] == pytest.approx(40 / 150)
+    async_row = out.loc[("orders", "mail", "async")]
+    assert async_row["calls"] == 1 and async_row["caller_ms"] == 1.0  # m, the producer span, is the caller
+    assert math.isnan(async_row["wait_share"])
+    assert call_latency(frames.empty("spans"), contexts([])).empty
+
+
+def test_call_rows_name_the_caller_span():
+    rows = call_rows(SPANS, CTX)
+    by_callee = {SPANS["span_id"][r.callee_span]: SPANS["span_id"][r.caller_span] for r in rows.itertuples()}
+    assert by_callee == {"c": "a", "d": "c", "h": "c", "f": "e"}

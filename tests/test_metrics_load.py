@@ -7,7 +7,16 @@ import pandas as pd
 import pytest
 
 from analysis import frames
-from analysis.metrics.load import load_by_context_over_time, load_curves, scaling_asymmetry, self_time
+from analysis.metrics.load import (
+    compute_ratio_matrix,
+    load_by_context_over_time,
+    load_curves,
+    sampling_note,
+    sampling_weights,
+    scaling_asymmetry,
+    self_time,
+    self_time_vs_code,
+)
 
 T0 = pd.Timestamp("2024-03-01T12:00:00Z")
 
@@ -88,7 +97,8 @@ def test_load_curves_zero_fill_across_the_observed_range():
         ]
     )
     curves = load_curves(spans, S(["orders", "orders", "billing", None]), bucket_minutes=5)
-    assert list(curves.columns) == ["context", "bucket", "requests", "spans", "self_time_ms"]
+    assert list(curves.columns) == ["context", "bucket", "requests", "spans", "self_time_ms", "scaled"]
+    assert not curves["scaled"].any()
     assert len(curves) == 2 * 7  # two contexts x buckets 12:00 .. 12:30
     assert curves["bucket"].min() == T0 and curves["bucket"].max() == T0 + pd.Timedelta(minutes=30)
     orders = curves[curves["context"] == "orders"].set_index("bucket")
@@ -212,3 +222,81 @@ def test_load_by_context_over_time_sums_into_hours():
     assert hourly["self_time_ms"].tolist() == [float(values[:12].sum()), float(values[12:].sum())]
     assert hourly["spans"].tolist() == [12, 12]
     assert load_by_context_over_time(curves.iloc[0:0]).empty
+
+
+# ------------------------------------------------------------------ sampling
+
+
+def test_sampling_weights_prefer_the_span_column_then_the_argument():
+    spans = make_spans([("t1", "a", None, "SERVER", 0, 10), ("t2", "b", None, "SERVER", 0, 10), ("t3", "c", None, "SERVER", 0, 10)])
+    spans["sampling_ratio"] = [0.25, float("nan"), 2.0]  # 2.0 is not a probability: unknown
+    assert sampling_weights(spans).tolist() == [4.0, 1.0, 1.0]
+    assert sampling_weights(spans, 0.5).tolist() == [4.0, 2.0, 2.0]
+    assert sampling_weights(spans.drop(columns=["sampling_ratio"]), 0.1).tolist() == pytest.approx([10.0] * 3)
+    with pytest.raises(ValueError):
+        sampling_weights(spans, 0.0)
+
+
+def test_load_curves_scale_counts_and_self_time_and_say_so():
+    spans = make_spans([("t1", "a", None, "SERVER", 0, 10), ("t1", "b", "a", "INTERNAL", 2, 4), ("t2", "c", None, "SERVER", 0, 3)])
+    curves = load_curves(spans, S(["orders", "orders", "billing"]), sampling_ratio=0.1)
+    got = curves.set_index("context")[["requests", "spans", "self_time_ms"]]
+    assert got.loc["orders"].tolist() == [10, 20, pytest.approx(100.0)]  # self times 8 + 2, times 10
+    assert got.loc["billing"].tolist() == [10, 10, pytest.approx(30.0)]
+    assert curves["scaled"].all()
+    assert curves["requests"].dtype == "int64"
+    note = sampling_note(spans, 0.1)
+    assert "0.1" in note and "100% of spans" in note
+    assert sampling_note(spans) is None
+    # shares do not move under one common ratio
+    plain = scaling_asymmetry(load_curves(spans, S(["orders", "orders", "billing"])))
+    scaled = scaling_asymmetry(curves)
+    assert scaled["self_time_share"].tolist() == pytest.approx(plain["self_time_share"].tolist())
+
+
+def test_rounding_of_scaled_counts_per_row():
+    spans = make_spans([("t1", "a", None, "SERVER", 0, 10)])
+    spans["sampling_ratio"] = [0.3]
+    curves = load_curves(spans, S(["orders"]))
+    assert curves[["requests", "spans"]].values.tolist() == [[3, 3]]  # 1 / 0.3 = 3.33
+    assert curves["self_time_ms"].iloc[0] == pytest.approx(10 / 0.3)
+
+
+# ------------------------------------------------------------------ compute ratios and code share
+
+
+def test_compute_ratio_matrix_every_pair():
+    curves = curves_of({"a": [100, 100], "b": [10, 10], "c": [0, 0]})
+    m = compute_ratio_matrix(curves)
+    assert m.index.tolist() == ["a", "b", "c"] and m.columns.tolist() == ["a", "b", "c"]
+    assert m.loc["a", "b"] == 10.0 and m.loc["b", "a"] == 0.1 and m.loc["a", "a"] == 1.0
+    assert m["c"].isna().all()  # nothing to compare against
+    assert m.loc["c", "a"] == 0.0
+    # the row maximum (off the diagonal) is scaling_asymmetry's compute_ratio_max
+    asym = scaling_asymmetry(curves).set_index("context")
+    assert asym.loc["a", "compute_ratio_max"] == m.loc["a", ["b", "c"]].max()
+    assert compute_ratio_matrix(curves.iloc[0:0]).empty
+
+
+def test_self_time_vs_code():
+    curves = curves_of({"orders": [60, 20], "billing": [20, 0]})
+    code = pd.Series({"orders": 50, "billing": 40, "search": 10})
+    out = self_time_vs_code(curves, code).set_index("context")
+    assert out.index.tolist() == ["orders", "billing", "search"]  # by ratio: 1.6, 0.5, 0
+    assert out.loc["orders", "self_time_share"] == pytest.approx(0.8)
+    assert out.loc["orders", "code_share"] == pytest.approx(0.5)
+    assert out.loc["orders", "load_to_code_ratio"] == pytest.approx(1.6)
+    assert out.loc["billing", "load_to_code_ratio"] == pytest.approx(0.2 / 0.4)
+    assert out.loc["search", "self_time_ms"] == 0.0 and out.loc["search", "load_to_code_ratio"] == 0.0
+
+
+def test_self_time_vs_code_unknown_code_and_empty():
+    curves = curves_of({"orders": [1], "legacy": [3]})
+    out = self_time_vs_code(curves, pd.Series({"orders": 10})).set_index("context")
+    assert math.isnan(out.loc["legacy", "load_to_code_ratio"]) and out.loc["legacy", "code_size"] == 0.0
+    assert out.index.tolist() == ["orders", "legacy"]  # NaN last
+    assert self_time_vs_code(curves.iloc[0:0], pd.Series(dtype=float)).empty
+    nothing = self_time_vs_code(curves.iloc[0:0], pd.Series({"orders": 3}))
+    assert math.isnan(nothing["self_time_share"].iloc[0])
+    with pytest.raises(ValueError):
+        self_time_vs_code(curves, pd.Series({"orders": -1}))

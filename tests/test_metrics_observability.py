@@ -73,7 +73,15 @@ def test_coverage_figures():
         "http_route": {"with_attribute": 3, "spans": 4, "share": 0.75},
         "code_namespace": {"with_attribute": 1, "spans": 3, "share": 1 / 3},
         "db_fingerprint": {"with_attribute": 1, "spans": 2, "share": 0.5},
+        "messaging_destination": {"with_attribute": 3, "spans": 5, "share": 0.6},  # i, j, l of i, j, k, l, m
+        "code_function": {"with_attribute": 0, "spans": 1, "share": 0.0},  # b has a namespace, no function
+        "service": {"with_attribute": 14, "spans": 14, "share": 1.0},
     }
+    # t1 holds the orphan f, t5 the orphan m: two of five traces
+    assert (cov["traces"], cov["traces_with_missing_parent"], cov["broken_trace_share"]) == (5, 2, 0.4)
+    # tied: three with a trace id, plus the route-attributed fourth statement
+    assert (cov["sql_tied"], cov["sql_tied_share"]) == (4, 0.8)
+    assert cov["entry_points_given"] is False and math.isnan(cov["entry_point_coverage"])
 
 
 def test_attribution_may_be_given_as_a_series():
@@ -117,3 +125,79 @@ def test_broken_async_is_counted_per_context():
     assert out["broken_async_by_context"] == {"ingestion": {"consumers": 1, "broken": 0},
                                               "notifications": {"consumers": 2, "broken": 1}}
     assert out["broken_async"] == 1 and out["broken_async_share"] == pytest.approx(1 / 3)
+
+
+# ------------------------------------------------------------------ declared entry points
+
+
+def test_normalize_route_across_frameworks():
+    from analysis.metrics.observability import normalize_route
+    assert normalize_route("/orders/<int:order_id>/") == "/orders/{}"
+    assert normalize_route("/orders/{order_id}") == "/orders/{}"
+    assert normalize_route("/users/:id/cart") == "/users/{}/cart"
+    assert normalize_route("/static/*") == "/static/{}"
+    assert normalize_route("/") == "/"
+
+
+ENTRY_SPANS = make_spans(
+    [
+        {"trace_id": "t1", "span_id": "a", "kind": "SERVER", "http_route": "/orders/<int:order_id>/"},
+        {"trace_id": "t2", "span_id": "b", "kind": "SERVER", "http_route": "/orders/<int:order_id>/"},
+        {"trace_id": "t2", "span_id": "c", "parent_span_id": "b", "kind": "INTERNAL", "http_route": "/cart/"},  # not SERVER
+        {"trace_id": "t3", "span_id": "d", "kind": "INTERNAL", "name": "close_invoices",
+         "code_namespace": "billing.tasks", "code_function": "close_invoices"},
+        {"trace_id": "t4", "span_id": "e", "kind": "CONSUMER", "messaging_destination": "invoice.paid"},
+        {"trace_id": "t5", "span_id": "f", "kind": "PRODUCER", "messaging_destination": "mail.send"},  # producer only
+    ]
+)
+ENTRY_POINTS = pd.DataFrame(
+    {
+        "kind": ["route", "route", "route", "job", "job", "consumer", "consumer", "route"],
+        "name": ["/orders/{order_id}", "/cart/", "/search", "billing.tasks.close_invoices", "search.reindex",
+                 "invoice.paid", "mail.send", "/orders/{order_id}"],  # the last repeats the first
+        "context": ["orders", "orders", "search", "billing", "search", "billing", "notifications", "orders"],
+    }
+)
+
+
+def test_entry_point_traces_by_kind():
+    from analysis.metrics.observability import entry_point_traces
+    out = entry_point_traces(ENTRY_POINTS, ENTRY_SPANS)
+    assert list(out.columns) == ["kind", "name", "context", "spans", "traced"]
+    assert out[["name", "spans", "traced"]].values.tolist() == [
+        ["/orders/{order_id}", 2, True],
+        ["/cart/", 0, False],
+        ["/search", 0, False],
+        ["billing.tasks.close_invoices", 1, True],
+        ["search.reindex", 0, False],
+        ["invoice.paid", 1, True],
+        ["mail.send", 0, False],
+    ]
+    with pytest.raises(ValueError, match="route, job, consumer"):
+        entry_point_traces(pd.DataFrame({"kind": ["cron"], "name": ["x"], "context": ["y"]}), ENTRY_SPANS)
+    assert entry_point_traces(ENTRY_POINTS.iloc[0:0], ENTRY_SPANS).empty
+    assert not entry_point_traces(ENTRY_POINTS, frames.empty("spans"))["traced"].any()
+
+
+def test_coverage_with_declared_entry_points():
+    ctx = S(["orders"] * 3 + ["billing"] * 2 + ["notifications"])
+    cov = coverage(["orders"], ENTRY_SPANS, ctx, frames.empty("statements"), S([]), entry_points=ENTRY_POINTS)
+    assert cov["entry_points_given"] is True
+    assert (cov["entry_points_declared"], cov["entry_points_declared_traced"]) == (7, 3)
+    assert cov["entry_point_coverage"] == pytest.approx(3 / 7)
+    assert cov["entry_point_coverage_by_kind"] == {
+        "route": {"declared": 3, "traced": 1, "share": pytest.approx(1 / 3)},
+        "job": {"declared": 2, "traced": 1, "share": 0.5},
+        "consumer": {"declared": 2, "traced": 1, "share": 0.5},
+    }
+    none = coverage(["orders"], ENTRY_SPANS, ctx, frames.empty("statements"), S([]), entry_points=ENTRY_POINTS.iloc[0:0])
+    assert none["entry_points_given"] is True and none["entry_points_declared"] == 0
+    assert math.isnan(none["entry_point_coverage"]) and none["entry_point_coverage_by_kind"] == {}
+
+
+def test_unknown_service_counts_as_missing():
+    spans = make_spans([{"trace_id": "t1", "span_id": "a", "kind": "SERVER", "service": "unknown_service:python"},
+                        {"trace_id": "t1", "span_id": "b", "parent_span_id": "a", "kind": "INTERNAL"}])
+    cov = coverage([], spans, S([None, None]), frames.empty("statements"), S([]))
+    assert cov["attribute_completeness"]["service"] == {"with_attribute": 1, "spans": 2, "share": 0.5}
+    assert (cov["traces"], cov["traces_with_missing_parent"], cov["broken_trace_share"]) == (1, 0, 0.0)
