@@ -34,7 +34,7 @@ FRAMES_OF = {
     "git": ("commits", "file_changes"),
     "imports": ("imports",),
     "sql": ("statements", "queries", "table_access", "joins"),
-    "traces": ("spans",),
+    "traces": ("spans", "span_links", "service_dependencies"),
 }
 CACHE_FORMAT = 1
 

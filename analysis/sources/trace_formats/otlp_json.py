@@ -1,0 +1,343 @@
+"""OTLP/JSON: ``TracesData`` / ``ExportTraceServiceRequest`` in the protobuf JSON mapping.
+
+Shape: ``{"resourceSpans": [{"resource": {"attributes": [...]}, "scopeSpans": [{"spans":
+[...]}]}]}`` (the pre-1.0 ``instrumentationLibrarySpans`` is read too), possibly wrapped
+in Jaeger's api_v3 envelope ``{"result": {...}}``. Two file layouts:
+
+- JSON lines, one request per line, as the OpenTelemetry Collector's ``file`` exporter
+  writes them: read line by line, so memory holds one line and one chunk of spans;
+- one JSON document spanning the file (its first line alone is not JSON): read whole.
+
+Per span: ``traceId`` / ``spanId`` / ``parentSpanId`` in hex of any case or base64;
+``startTimeUnixNano`` / ``endTimeUnixNano`` as strings or numbers; ``kind`` as number or
+name; ``status.code`` 2 / ``STATUS_CODE_ERROR`` is an error; ``links`` counted (and kept in
+``span_links``); ``traceState`` read for the sampling ratio; ``service.name`` from the
+resource; attributes as in :mod:`analysis.sources.trace_formats.spans` (``intValue`` as
+string or number). No other attribute value is read.
+
+Rejects: a line that is not JSON (``invalid JSON: …``), a JSON value that is not OTLP
+(:data:`NOT_OTLP`), structure that is not what the encoding says (``spans is not a
+list``…), and the span-level reasons of :mod:`~analysis.sources.trace_formats.spans`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import zlib
+from typing import IO, Iterator
+
+import orjson
+
+from analysis.rejects import Rejects
+from analysis.sources.trace_formats.spans import (
+    ERROR_CODES,
+    MAX_ATTRIBUTE_CHARS,
+    REASON_NOT_OBJECT,
+    REASON_OVERSIZED,
+    SAMPLER_PARAM,
+    SAMPLING_PROBABILITY,
+    UNKNOWN_SERVICE,
+    WANTED_ATTRIBUTES,
+    SpanBatch,
+    TraceReadStats,
+    attribute_text,
+    db_columns,
+    sampling_ratio_of_attributes,
+    sampling_ratio_of_tracestate,
+    semantic_columns,
+)
+
+NOT_OTLP = "not OTLP/JSON (no resourceSpans)"
+_NAN = float("nan")
+_BLOCK_BYTES = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+
+
+def resource_spans_of(message: object) -> object | None:
+    """The ``resourceSpans`` of one decoded message, or None when it is not OTLP/JSON.
+
+    Unwraps the api_v3 envelope ``{"result": {...}}``; ``{}`` and ``"resourceSpans":
+    null`` are OTLP with no spans.
+    """
+    if message.__class__ is dict and "resourceSpans" not in message and "result" in message:
+        message = message["result"]
+    if message.__class__ is not dict:
+        return None
+    if "resourceSpans" in message:
+        found = message["resourceSpans"]
+        return [] if found is None else found
+    return [] if not message else None
+
+
+class OtlpJsonReader:
+    """Decoded OTLP/JSON messages into a :class:`SpanBatch`, rejects filed as it goes."""
+
+    def __init__(self, source: str, rejects: Rejects, stats: TraceReadStats):
+        self.source = source
+        self.rejects = rejects
+        self.stats = stats
+        self.otlp_messages = 0
+        self.json_values = 0
+        self.batch = SpanBatch()
+
+    def add_message(self, batch: SpanBatch, message: object, line: int) -> None:
+        """Every span of one decoded message; ``line`` 0 for a whole document."""
+        self.json_values += 1
+        found = resource_spans_of(message)
+        at = f"line {line} " if line else ""
+        if found is None:
+            self.rejects.add(self.source, f"line {line}" if line else "document", NOT_OTLP)
+            return
+        self.otlp_messages += 1
+        self.stats.messages += 1
+        if found.__class__ is not list:
+            self.rejects.add(self.source, f"{at}resourceSpans", "resourceSpans is not a list")
+            return
+        for i, rs in enumerate(found):
+            if rs.__class__ is not dict:
+                self.rejects.add(self.source, f"{at}resourceSpans[{i}]", "resourceSpans entry is not an object")
+                continue
+            resource = _attributes(rs.get("resource"), self, f"{at}resourceSpans[{i}].resource")
+            service = resource.get("service.name") or UNKNOWN_SERVICE
+            resource_ratio = sampling_ratio_of_attributes(resource)
+            key = "scopeSpans" if "scopeSpans" in rs else "instrumentationLibrarySpans"
+            scopes = rs.get(key) or []
+            if scopes.__class__ is not list:
+                self.rejects.add(self.source, f"{at}resourceSpans[{i}]", f"{key} is not a list")
+                continue
+            for j, scope in enumerate(scopes):
+                where = f"resourceSpans[{i}].{key}[{j}]"
+                if scope.__class__ is not dict:
+                    self.rejects.add(self.source, f"{at}{where}", f"{key} entry is not an object")
+                    continue
+                spans = scope.get("spans")
+                if spans.__class__ is not list:
+                    if spans is not None:
+                        self.rejects.add(self.source, f"{at}{where}", "spans is not a list")
+                    continue
+                self._spans(batch, spans, service, resource_ratio, where, line)
+
+    def _spans(self, batch: SpanBatch, spans: list, service: str, resource_ratio: float | None, where: str, line: int) -> None:
+        a = batch.append
+        a_trace, a_span, a_parent, a_name, a_kind = a["trace_id"], a["span_id"], a["parent_span_id"], a["name"], a["kind"]
+        a_service, a_start, a_end, a_error = a["service"], a["start"], a["end"], a["is_error"]
+        a_ns, a_fn, a_route, a_dbs = a["code_namespace"], a["code_function"], a["http_route"], a["db_system"]
+        a_fp, a_tables, a_dest, a_links, a_ratio = a["db_fingerprint"], a["db_tables"], a["messaging_destination"], a["link_count"], a["sampling_ratio"]
+        a_where, a_line, a_index = a["where"], a["line"], a["index"]
+        links_out = batch.links
+        wanted = WANTED_ATTRIBUTES
+        errors = ERROR_CODES
+        default_ratio = _NAN if resource_ratio is None else resource_ratio
+        stats = self.stats
+        stats.spans_read += len(spans)
+        source, rejects = self.source, self.rejects
+        for k, span in enumerate(spans):
+            # every value is computed before the first append, so a malformed span (a
+            # list where an object belongs...) leaves the columns aligned
+            try:
+                g = span.get
+                name = g("name")
+                if name.__class__ is not str:
+                    name = "" if name is None else str(name)
+                status = g("status")
+                code = status.get("code") if status else None
+                ratio = default_ratio
+                state = g("traceState")
+                if state:
+                    from_state = sampling_ratio_of_tracestate(state)
+                    if from_state is not None:
+                        ratio = from_state
+                namespace = function = route = db_system = destination = fingerprint = tables = None
+                attributes = g("attributes")
+                if attributes:
+                    found = None
+                    for attr in attributes:
+                        key = attr.get("key")
+                        if key in wanted:
+                            value = attr.get("value")
+                            text = value.get("stringValue") if value.__class__ is dict else None
+                            if text.__class__ is not str:
+                                text = attribute_text(value)
+                            if text:
+                                if len(text) > MAX_ATTRIBUTE_CHARS:
+                                    self._oversized(line, where, k, key, len(text))
+                                    continue
+                                if found is None:
+                                    found = {key: text}
+                                else:
+                                    found[key] = text
+                    if found is not None:
+                        namespace, function, route, db_system, statement, destination, collection = semantic_columns(found)
+                        if statement is not None or collection is not None:
+                            name, fingerprint, tables = db_columns(name, statement, db_system, collection)
+                        if state is None and (SAMPLING_PROBABILITY in found or SAMPLER_PARAM in found):
+                            span_ratio = sampling_ratio_of_attributes(found)
+                            if span_ratio is not None:
+                                ratio = span_ratio
+                links = g("links")
+                n_links = len(links) if links.__class__ is list else 0
+                if n_links:
+                    position = len(batch)
+                    for link in links:
+                        if link.__class__ is dict:
+                            links_out.append((position, link.get("traceId"), link.get("spanId")))
+                is_error = code in errors if code.__class__ in (int, str) else False
+            except (AttributeError, TypeError):
+                rejects.add(source, f"{'line %d ' % line if line else ''}{where}.spans[{k}]",
+                            REASON_NOT_OBJECT if span.__class__ is not dict else "malformed span (a field of the wrong type)")
+                continue
+            a_trace(g("traceId"))
+            a_span(g("spanId"))
+            a_parent(g("parentSpanId"))
+            a_name(name)
+            a_kind(g("kind") or 0)
+            a_service(service)
+            a_start(g("startTimeUnixNano"))
+            a_end(g("endTimeUnixNano"))
+            a_error(is_error)
+            a_ns(namespace)
+            a_fn(function)
+            a_route(route)
+            a_dbs(db_system)
+            a_fp(fingerprint)
+            a_tables(tables)
+            a_dest(destination)
+            a_links(n_links)
+            a_ratio(ratio)
+            a_where(where)
+            a_line(line)
+            a_index(k)
+
+    def _oversized(self, line: int, where: str, k: int, key: str, size: int) -> None:
+        self.stats.oversized_attributes += 1
+        at = f"line {line} " if line else ""
+        self.rejects.add(self.source, f"{at}{where}.spans[{k}]", f"{REASON_OVERSIZED}: {key} ({size} characters)")
+
+
+def _attributes(holder: object, reader: OtlpJsonReader, where: str) -> dict[str, str]:
+    """The wanted attributes of a resource (plus ``service.name``) as texts."""
+    found: dict[str, str] = {}
+    attributes = holder.get("attributes") if holder.__class__ is dict else None
+    if attributes.__class__ is list:
+        for attr in attributes:
+            if attr.__class__ is dict:
+                key = attr.get("key")
+                if key == "service.name" or key in WANTED_ATTRIBUTES:
+                    text = attribute_text(attr.get("value"))
+                    if text and len(text) <= MAX_ATTRIBUTE_CHARS:
+                        found[key] = text
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# files: JSON lines or one document
+
+
+def read_otlp_json(stream: IO[bytes], source: str, rejects: Rejects, stats: TraceReadStats,
+                   chunk_spans: int) -> Iterator[SpanBatch]:
+    """Batches of spans from an OTLP/JSON file (lines or one document), each about
+    ``chunk_spans`` spans; a file with no OTLP at all gives one reject saying so."""
+    reader = OtlpJsonReader(source, rejects, stats)
+    lines = numbered_lines(stream, source, rejects, stats)
+    number, first = 0, b""
+    for number, raw in lines:
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM):]
+        if raw.strip():
+            first = raw
+            break
+    if not first.strip():
+        return
+    if _is_json(first) or not first.lstrip().startswith((b"{", b"[")):
+        yield from _lines(reader, itertools.chain([(number, first)], lines), chunk_spans)
+    else:
+        document = first + rest_of(stream, source, rejects, number)
+        try:
+            message = orjson.loads(document)
+        except orjson.JSONDecodeError as exc:
+            # not one document: JSON lines whose first line is damaged, or a damaged
+            # document (then no line is JSON, and one reject says why)
+            local = Rejects()
+            reader.rejects = local
+            yield from _lines(reader, enumerate(document.split(b"\n"), number), chunk_spans)
+            reader.rejects = rejects
+            if reader.json_values:
+                for r in local.records:
+                    rejects.add(r.source, r.location, r.reason, r.excerpt)
+            else:
+                rejects.add(source, "document", f"neither JSON lines nor one JSON document: {exc.msg}", first.strip()[:80])
+                stats.notes.append(f"{source}: a damaged JSON document, nothing read")
+                return
+        else:
+            reader.add_message(reader.batch, message, 0)
+    if len(reader.batch):
+        yield reader.batch
+    if not reader.otlp_messages:
+        rejects.add(source, "file", f"{NOT_OTLP}: no line or document of the file is OTLP/JSON")
+        stats.notes.append(f"{source}: not OTLP/JSON, nothing read")
+
+
+def _is_json(text: bytes) -> bool:
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _lines(reader: OtlpJsonReader, lines, chunk_spans: int) -> Iterator[SpanBatch]:
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    add = reader.add_message
+    for number, raw in lines:
+        try:
+            message = loads(raw)
+        except decode_error as exc:
+            if raw.strip():
+                reader.rejects.add(reader.source, number, f"invalid JSON: {exc.msg}", raw.strip()[:80])
+            continue
+        add(reader.batch, message, number)
+        if len(reader.batch) >= chunk_spans:
+            yield reader.batch
+            reader.batch = SpanBatch()
+
+
+def rest_of(stream: IO[bytes], source: str, rejects: Rejects, number: int) -> bytes:
+    """The rest of the stream, in blocks; a truncated gzip stream ends it with a reject."""
+    blocks = []
+    try:
+        while block := stream.read(_BLOCK_BYTES):
+            blocks.append(block)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        rejects.add(source, f"after line {number}", f"truncated or corrupt gzip stream: {exc}")
+    return b"".join(blocks)
+
+
+def numbered_lines(stream: IO[bytes], source: str, rejects: Rejects, stats: TraceReadStats) -> Iterator[tuple[int, bytes]]:
+    """Lines numbered from 1; a truncated or corrupt gzip stream ends them with a reject."""
+    number = 0
+    try:
+        for number, raw in enumerate(stream, 1):
+            yield number, raw
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        rejects.add(source, number + 1, f"truncated or corrupt gzip stream: {exc}")
+        stats.notes.append(f"{source}: gzip stream ends early after line {number}")
+
+
+def parse_otlp_json(message: object, rejects: Rejects | None = None, source: str = "message",
+                    sampling_ratio: float | None = None) -> "pd.DataFrame":
+    """The ``spans`` contract frame of one decoded OTLP/JSON message (pure: no file).
+
+    Unreadable parts are filed in ``rejects`` under ``source`` (locations as in a whole
+    document: ``resourceSpans[0].scopeSpans[0].spans[1]``); duplicates are dropped.
+    """
+    from analysis import frames
+    from analysis.sources.trace_formats.spans import drop_duplicate_spans
+
+    rejects = rejects if rejects is not None else Rejects()
+    stats = TraceReadStats()
+    reader = OtlpJsonReader(source, rejects, stats)
+    reader.add_message(reader.batch, message, 0)
+    chunk, _ = reader.batch.frame(source, rejects, stats, sampling_ratio)
+    chunk = drop_duplicate_spans(chunk, source, rejects)
+    return frames.conform(chunk.drop(columns=["line"]), "spans")
