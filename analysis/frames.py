@@ -16,7 +16,8 @@ Every miner returns frames listed here; every metric reads them. Columns and the
 ``imports`` (import graph, one row per import statement between modules of the repository)
     importer: str (dotted module) · imported: str (dotted module) ·
     importer_path: str (repository-relative file) · imported_path: str ·
-    line: int (line number in importer_path) · kind: str (static, type_checking, function)
+    line: int (line number in importer_path) · kind: str (static, type_checking, function,
+    dynamic: a string naming a module of the repository, e.g. ``importlib.import_module``)
 
 ``unresolved_imports`` (import graph, one row per import that names nothing in the repository)
     importer_path: str (repository-relative file) · line: int · target: str (as written:

@@ -32,11 +32,11 @@ from analysis.rejects import Rejects
 KINDS = ("git", "imports", "sql", "traces")
 FRAMES_OF = {
     "git": ("commits", "file_changes"),
-    "imports": ("imports",),
+    "imports": ("imports", "unresolved_imports"),
     "sql": ("statements", "queries", "table_access", "joins"),
     "traces": ("spans", "span_links", "service_dependencies"),
 }
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 def configured_kinds(config: Config) -> tuple[str, ...]:
@@ -83,7 +83,10 @@ def _mine_one(config: Config, kind: str, item, rejects: Rejects, use_cache: bool
         if cached is not None:
             return cached
     local = Rejects()
-    result = _miner(kind)(item, local)
+    if kind == "imports":  # the import miner keeps its own per-file parse cache
+        result = _miner(kind)(item, local, cache_dir=Path(config.cache_dir) / "imports" / "parse")
+    else:
+        result = _miner(kind)(item, local)
     for r in local.records:
         rejects.add(r.source, r.location, r.reason, r.excerpt)
     _add_uncounted(rejects, local)

@@ -179,3 +179,45 @@ def test_nothing_to_cut_without_cycles():
     assert import_edges_to_cut(context_edges(*data), *data) == 0
     empty = imports_of([])
     assert import_edges_to_cut(context_edges(*empty), *empty) == 0
+
+
+def test_levelize_and_dsm_put_dependencies_below_the_diagonal():
+    from analysis.coupling.structural import dependency_matrix, levelize
+
+    edges = pd.DataFrame({"source": ["web", "web", "billing", "catalog", "orders"],
+                          "target": ["billing", "catalog", "catalog", "orders", "catalog"],
+                          "edges": [2, 1, 3, 1, 4]})
+    lv = levelize(edges, ["lonely"])
+    assert lv[["unit", "level", "cyclic"]].values.tolist() == [
+        ["catalog", 0, True], ["lonely", 0, False], ["orders", 0, True], ["billing", 1, False], ["web", 2, False]]
+    dsm = dependency_matrix(edges, ["lonely"])
+    assert list(dsm.index) == ["catalog", "lonely", "orders", "billing", "web"]
+    assert dsm.loc["web", "billing"] == 2 and dsm.loc["orders", "catalog"] == 4 and dsm.loc["catalog", "orders"] == 1
+    assert int(dsm.values.sum()) == 11
+    # only the cycle's edge lies above the diagonal
+    above = [(r, c) for i, r in enumerate(dsm.index) for j, c in enumerate(dsm.columns) if j > i and dsm.iloc[i, j]]
+    assert above == [("catalog", "orders")]
+
+
+def test_levelize_empty():
+    from analysis.coupling.structural import dependency_matrix, levelize
+
+    empty = pd.DataFrame({"source": [], "target": [], "edges": []})
+    assert levelize(empty).empty and dependency_matrix(empty).shape == (0, 0)
+
+
+def test_module_edges_within_one_context():
+    from analysis.coupling.structural import context_modules, module_edges
+
+    imports = frames.conform(pd.DataFrame([
+        ["s.b.x", "s.b.y", "s/b/x.py", "s/b/y.py", 3, "static"],
+        ["s.b.x", "s.b.y", "s/b/x.py", "s/b/y.py", 9, "function"],
+        ["s.b.x", "s.c.z", "s/b/x.py", "s/c/z.py", 4, "static"],
+    ], columns=["importer", "imported", "importer_path", "imported_path", "line", "kind"]), "imports")
+    src = pd.Series(["b", "b", "b"])
+    dst = pd.Series(["b", "b", "c"])
+    got = module_edges(imports, src, dst, "b")
+    assert got[["source", "target", "edges"]].values.tolist() == [["s.b.x", "s.b.y", 2]]
+    assert got["evidence"].tolist() == [["s/b/x.py:3", "s/b/x.py:9"]]
+    assert context_modules(imports, src, dst, "b") == ["s.b.x", "s.b.y"]
+    assert module_edges(imports, src, dst, "zzz").empty

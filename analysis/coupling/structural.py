@@ -303,3 +303,77 @@ def import_edges_to_cut(
     acyclic context graph (compared with the ``max_edges_to_cut`` setting)."""
     cut = edges_to_cut(edges_df, imports, importer_context, imported_context, exact_max_contexts=exact_max_contexts)
     return int(cut["edges"].sum())
+
+
+# --------------------------------------------------------------------------------------
+# levelization and the dependency structure matrix
+
+
+def levelize(edges_df: pd.DataFrame, units: Iterable[str] = ()) -> pd.DataFrame:
+    """Level of every unit in the dependency graph (``source`` depends on ``target``).
+
+    Units in one strongly connected component share a level and a ``component`` number;
+    ``level`` = 0 for a unit that depends on nothing else, else 1 + the highest level of
+    the components it depends on (John Lakos, *Large-Scale C++ Software Design*, 1996).
+    Columns: unit, level, component (int64), cyclic (bool: in a component of more than one
+    unit). Sorted by level, then unit.
+    """
+    graph = _graph(edges_df) if len(edges_df) else nx.DiGraph()
+    graph.add_nodes_from(map(str, units))
+    condensed = nx.condensation(graph)
+    level: dict[int, int] = {}
+    for c in reversed(list(nx.topological_sort(condensed))):
+        level[c] = 1 + max((level[d] for d in condensed.successors(c)), default=-1)
+    members = condensed.graph["mapping"]
+    sizes = {c: len(condensed.nodes[c]["members"]) for c in condensed}
+    rows = sorted((level[members[u]], u, members[u], sizes[members[u]] > 1) for u in graph)
+    return pd.DataFrame({
+        "unit": pd.Series([r[1] for r in rows], dtype="string"),
+        "level": pd.Series([r[0] for r in rows], dtype="int64"),
+        "component": pd.Series([r[2] for r in rows], dtype="int64"),
+        "cyclic": pd.Series([r[3] for r in rows], dtype="bool"),
+    })
+
+
+def dependency_matrix(edges_df: pd.DataFrame, units: Iterable[str] = ()) -> pd.DataFrame:
+    """Dependency structure matrix ordered by levelization.
+
+    Square frame, rows and columns the units in :func:`levelize` order (lowest level
+    first); cell ``[a, b]`` = import rows from ``a`` to ``b`` (``edges`` column, 1 per row
+    when absent), 0 elsewhere. Every dependency on a lower level lies below the diagonal,
+    so the marks above it are the cycles.
+    """
+    order = list(levelize(edges_df, units)["unit"])
+    matrix = pd.DataFrame(0, index=pd.Index(order, name="source"), columns=pd.Index(order, name="target"), dtype="int64")
+    if len(edges_df):
+        weights = edges_df["edges"] if "edges" in edges_df else pd.Series(1, index=edges_df.index)
+        for s, t, w in zip(edges_df["source"].astype(str), edges_df["target"].astype(str), weights):
+            if s != t:
+                matrix.loc[s, t] += int(w)
+    return matrix
+
+
+def module_edges(imports: pd.DataFrame, importer_context: pd.Series, imported_context: pd.Series, context: str) -> pd.DataFrame:
+    """Import rows between modules of one context, per ordered module pair.
+
+    Columns: source, target (modules), edges (import rows), evidence (``path:line``),
+    sorted by source, target; for :func:`dependency_matrix` within a context.
+    """
+    src = _aligned(imports, importer_context, "importer_context")
+    dst = _aligned(imports, imported_context, "imported_context")
+    keep = ((src == context) & (dst == context) & (imports["importer"] != imports["imported"])).fillna(False).astype(bool)
+    rows = imports[keep.to_numpy()]
+    if rows.empty:
+        return _empty_edges().drop(columns=["files"])
+    out = [{"source": s, "target": t, "edges": len(g), "evidence": _evidence(g["importer_path"], g["line"])}
+           for (s, t), g in rows.groupby(["importer", "imported"], sort=True)]
+    return pd.DataFrame(out).astype({"source": "string", "target": "string", "edges": "int64"})
+
+
+def context_modules(imports: pd.DataFrame, importer_context: pd.Series, imported_context: pd.Series, context: str) -> list[str]:
+    """Every module of ``context`` seen at either end of an import row, sorted."""
+    src = _aligned(imports, importer_context, "importer_context")
+    dst = _aligned(imports, imported_context, "imported_context")
+    names = set(imports.loc[(src == context).fillna(False).to_numpy(), "importer"].astype(str))
+    names |= set(imports.loc[(dst == context).fillna(False).to_numpy(), "imported"].astype(str))
+    return sorted(names)

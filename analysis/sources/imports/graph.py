@@ -1,0 +1,313 @@
+"""grimp builds the import graph; Seams tells it where the packages are and what it already read.
+
+grimp (``grimp.build_graph``) is configured for the length of one build through its own
+ports (``grimp.application.config.settings``), then restored:
+
+- ``PACKAGE_FINDER``: the package folders Seams located — no ``sys.path`` lookup, so the
+  interpreter's import path is never touched and nothing of the repository is imported;
+- ``MODULE_FINDER``: the module files Seams listed (limits and left-out files applied);
+- ``CACHE_CLASS``: :class:`ParseCache`, keyed by each file's content hash.
+
+Parse cache (``cache_dir``, optional; safe to delete): ``facts.json`` maps a file's content
+hash (blake2b, 16 bytes) to its :func:`~.statements.file_facts`; ``grimp-<key>.json`` maps
+each module to ``[content hash, imports]`` for one set of modules (the key hashes the module
+names, the graph packages and the grimp version, because how grimp resolves an import
+depends on which modules exist). A re-run after one file changed parses that file only; a
+file added or removed re-reads the imports (not the facts) of every file.
+
+Configuring grimp is interpreter-wide for the length of one build: do not mine imports
+from two threads at once.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import grimp
+import orjson
+from grimp.application.config import settings as grimp_settings
+from grimp.application.ports.caching import Cache as GrimpCache
+from grimp.application.ports.caching import CacheMiss
+from grimp.application.ports.modulefinder import AbstractModuleFinder, FoundPackage, ModuleFile
+from grimp.application.ports.packagefinder import AbstractPackageFinder
+from grimp.domain.valueobjects import DirectImport, Module
+from grimp.exceptions import SourceSyntaxError
+
+from analysis.errors import SourceError
+from analysis.rejects import Rejects
+
+from .packages import SOURCE, Package, PackageFiles, package_files
+from .statements import file_facts
+
+CACHE_FORMAT = 1
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass
+class ParseCache:
+    """Per-file results by content hash, in memory and (when ``folder`` is set) on disk."""
+
+    folder: Path | None
+    facts: dict[str, dict] = field(default_factory=dict)
+    imports: dict[str, list] = field(default_factory=dict)  # module -> [hash, [[imported, line, text, lazy]...]]
+    imports_key: str = ""
+    facts_changed: bool = False
+
+    @classmethod
+    def open(cls, folder: Path | None) -> "ParseCache":
+        cache = cls(Path(folder) if folder is not None else None)
+        if cache.folder is not None:
+            cache.facts = _read_json(cache.folder / "facts.json")
+        return cache
+
+    def use_modules(self, key: str) -> None:
+        self.imports_key = key
+        if self.folder is not None:
+            self.imports = _read_json(self.folder / f"grimp-{key}.json")
+
+    def save(self, imports_by_module: dict[str, list]) -> None:
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if imports_by_module != self.imports:
+            _write_json(self.folder / f"grimp-{self.imports_key}.json", imports_by_module)
+        if self.facts_changed:
+            _write_json(self.folder / "facts.json", self.facts)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) and data.pop("_format", None) == CACHE_FORMAT else {}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(orjson.dumps({"_format": CACHE_FORMAT, **data}))
+    os.replace(tmp, path)
+
+
+@dataclass
+class Build:
+    """One build: grimp's graph, every module's imports, files and hashes, what was left out."""
+
+    graph: grimp.ImportGraph
+    imports_by_module: dict[str, list]  # module -> [hash, [[imported, line, text, lazy], ...]]
+    module_files: dict[str, Path]  # module -> absolute file
+    hashes: dict[str, str]  # module -> content hash
+    sources: dict[str, bytes]  # module -> file bytes (this run)
+    listed: list[PackageFiles]
+    left_out: set[Path]  # absolute files left out because grimp or Python cannot read them
+
+
+# --------------------------------------------------------------------------------------
+# grimp's ports
+
+
+class _KnownPackages(AbstractPackageFinder):
+    def __init__(self, directories: dict[str, str]):
+        self.directories = directories
+
+    def determine_package_directories(self, package_name, file_system):  # noqa: D102 (grimp's port)
+        return {self.directories[package_name]}
+
+
+class _ListedModules(AbstractModuleFinder):
+    def __init__(self, found: dict[str, FoundPackage]):
+        self.found = found
+
+    def find_package(self, package_name, package_directory, file_system):  # noqa: D102 (grimp's port)
+        return self.found[package_name]
+
+
+def _cache_class(cache: ParseCache, hashes: dict[str, str], captured: dict[str, list]) -> type:
+    class _ContentHashCache(GrimpCache):
+        @classmethod
+        def setup(cls, file_system, found_packages, *, include_external_packages,
+                  exclude_type_checking_imports=False, cache_dir=None):
+            return cls(file_system=file_system, found_packages=found_packages,
+                       include_external_packages=include_external_packages,
+                       exclude_type_checking_imports=exclude_type_checking_imports, cache_dir=str(cache_dir))
+
+        def read_imports(self, module_file: ModuleFile) -> set[DirectImport]:
+            name = module_file.module.name
+            entry = cache.imports.get(name)
+            if entry is None or entry[0] != hashes.get(name):
+                raise CacheMiss
+            importer = module_file.module
+            return {DirectImport(importer=importer, imported=Module(i), line_number=n, line_contents=t, is_lazy=bool(z))
+                    for i, n, t, z in entry[1]}
+
+        def write(self, imports_by_module) -> None:
+            for module, direct in imports_by_module.items():
+                captured[module.name] = [hashes.get(module.name, ""), sorted(
+                    [d.imported.name, d.line_number, d.line_contents, bool(d.is_lazy)] for d in direct)]
+
+        @classmethod
+        def cache_dir_or_default(cls, cache_dir):
+            return str(cache_dir)
+
+    return _ContentHashCache
+
+
+def _grimp_build(found: dict[str, FoundPackage], cache: ParseCache, hashes: dict[str, str]) -> tuple[grimp.ImportGraph, dict]:
+    captured: dict[str, list] = {}
+    ports = {"PACKAGE_FINDER": _KnownPackages({n: f.directory for n, f in found.items()}),
+             "MODULE_FINDER": _ListedModules(found),
+             "CACHE_CLASS": _cache_class(cache, hashes, captured)}
+    saved = {k: getattr(grimp_settings, k) for k in ports}
+    grimp_settings.configure(**ports)
+    try:
+        graph = grimp.build_graph(*sorted(found), include_external_packages=True, cache_dir="seams-parse-cache")
+    finally:
+        grimp_settings.configure(**saved)
+    return graph, captured
+
+
+# --------------------------------------------------------------------------------------
+# the build, with unreadable files left out
+
+
+def build_import_graph(packages: Sequence[Package], repository: Path, rejects: Rejects, *,
+                       cache: ParseCache | None = None, exclude_paths: Sequence[str] = (),
+                       max_file_bytes: int | None = None) -> Build:
+    """grimp's graph of ``packages``; files grimp or Python cannot read are rejected and left out.
+
+    A file that is not UTF-8 (grimp reads UTF-8 only) is rejected before the build; a file
+    grimp's parser refuses is rejected with its line and the graph is built again without
+    it (the other files come from the parse cache, so the second build reads nothing twice).
+    """
+    repository = repository.resolve()
+    cache = cache or ParseCache(None)
+    graph_packages: dict[str, Package] = {}
+    for p in packages:
+        graph_packages.setdefault(p.graph_name, p)
+    listed: list[PackageFiles] = []
+    files: dict[str, Path] = {}
+    namespaces: dict[str, set[str]] = {}
+    for name, p in sorted(graph_packages.items()):
+        pf = package_files(p.directory, name, repository=repository, exclude_paths=exclude_paths,
+                           max_file_bytes=max_file_bytes)
+        listed.append(pf)
+        files.update(pf.modules)
+        namespaces[name] = pf.namespaces
+    sources: dict[str, bytes] = {}
+    hashes: dict[str, str] = {}
+    left_out: set[Path] = set()
+    for module, path in files.items():
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            rejects.add(SOURCE, f"{_rel(path, repository)}:0", f"unreadable file: {exc.strerror}")
+            left_out.add(path)
+            continue
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            rejects.add(SOURCE, f"{_rel(path, repository)}:{line}", "syntax error: not valid utf-8 (grimp reads UTF-8 only)",
+                        data.splitlines()[line - 1] if data else b"")
+            left_out.add(path)
+            continue
+        sources[module] = data
+        hashes[module] = content_hash(data)
+    key = hashlib.blake2b(orjson.dumps([sorted(graph_packages), sorted(hashes), grimp.__version__ if hasattr(grimp, "__version__") else ""]),
+                          digest_size=12).hexdigest()
+    cache.use_modules(key)
+    checked = False
+    while True:
+        found = {name: FoundPackage(
+            name=name, directory=str(p.directory),
+            module_files=frozenset(ModuleFile(Module(m), 0.0) for m in hashes if m == name or m.startswith(name + ".")),
+            namespace_packages=frozenset(namespaces[name] - {name}))
+            for name, p in graph_packages.items()}
+        try:
+            graph, captured = _grimp_build(found, cache, hashes)
+            break
+        except SourceSyntaxError as error:
+            culprit = _culprit(error, files, repository)
+            if culprit is None:
+                raise SourceError(SOURCE, f"grimp could not read the packages: {error}") from None
+            bad = [culprit] if checked else [culprit] + _unparsable(files, hashes, cache, culprit)
+            checked = True
+            for module, line, reason in bad:
+                rejects.add(SOURCE, f"{_rel(files[module], repository)}:{line}", reason,
+                            _line_text(sources.get(module, b""), line))
+                left_out.add(files[module])
+                hashes.pop(module, None)
+                sources.pop(module, None)
+    cache.save(captured)
+    return Build(graph, captured, {m: files[m] for m in hashes}, hashes, sources, listed, left_out)
+
+
+def _culprit(error: SourceSyntaxError, files: dict[str, Path], repository: Path) -> tuple[str, int, str] | None:
+    named = getattr(error, "filename", None)
+    if not named:
+        return None
+    path = os.path.realpath(named)
+    module = next((m for m, p in files.items() if os.path.realpath(p) == path), None)
+    if module is None:
+        return None
+    problem = unreadable_module(files[module])
+    if problem is not None:
+        return module, *problem
+    return module, int(getattr(error, "lineno", 0) or 0), "syntax error: rejected by grimp's parser"
+
+
+def _unparsable(files: dict[str, Path], hashes: dict[str, str], cache: ParseCache,
+                culprit: tuple[str, int, str]) -> list[tuple[str, int, str]]:
+    """Every other file Python cannot parse (files whose imports are cached are known good)."""
+    bad = []
+    for module in sorted(hashes):
+        if module == culprit[0] or (module in cache.imports and cache.imports[module][0] == hashes[module]):
+            continue
+        problem = unreadable_module(files[module])
+        if problem is not None:
+            bad.append((module, *problem))
+    return bad
+
+
+def unreadable_module(path: Path) -> tuple[int, str] | None:
+    """``(line, reason)`` when Python cannot parse the file, else None."""
+    try:
+        ast.parse(path.read_bytes(), filename=str(path))
+    except SyntaxError as exc:
+        return exc.lineno or 0, f"syntax error: {exc.msg}"
+    except ValueError as exc:  # null bytes
+        return 0, f"syntax error: {exc}"
+    return None
+
+
+def _line_text(data: bytes, line: int) -> bytes:
+    lines = data.splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else b""
+
+
+def _rel(path: Path, repository: Path) -> str:
+    try:
+        return Path(os.path.abspath(path)).relative_to(repository).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def file_facts_cached(cache: ParseCache, sources: dict[str, bytes], hashes: dict[str, str]) -> dict[str, dict]:
+    """The facts of each module's file, computed for content not seen before only."""
+    out = {}
+    for module, h in hashes.items():
+        facts = cache.facts.get(h)
+        if facts is None:
+            facts = file_facts(sources[module])
+            cache.facts[h] = facts
+            cache.facts_changed = True
+        out[module] = facts
+    return out

@@ -1,0 +1,197 @@
+"""Import miner: dynamic edges, unresolved imports, parse cache and bad input, on tiny trees."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from analysis import frames
+from analysis.config import ImportsSource
+from analysis.errors import SourceError
+from analysis.rejects import Rejects
+from analysis.sources.imports import file_facts, mine_imports, resolve_module
+from analysis.sources.imports import statements
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+
+
+DYNAMIC = {
+    "shop/__init__.py": "",
+    "shop/settings.py": """
+        INSTALLED_APPS = [
+            "django.contrib.admin",
+            "shop.billing.apps.BillingConfig",
+        ]
+        """,
+    "shop/urls.py": """
+        from django.urls import include, path
+        urlpatterns = [path("b/", include("shop.billing.urls"))]
+        """,
+    "shop/loader.py": """
+        import importlib
+
+
+        def load():
+            return importlib.import_module(".catalog", package="shop"), __import__("shop.billing")
+        """,
+    "shop/catalog.py": "",
+    "shop/signals.py": "from django.dispatch import Signal\n\norder_paid = Signal()\n",
+    "shop/billing/__init__.py": "",
+    "shop/billing/apps.py": "",
+    "shop/billing/urls.py": "",
+    "shop/billing/handlers.py": """
+        from django.dispatch import receiver
+        from ..signals import order_paid
+
+
+        @receiver(order_paid)
+        def on_paid(sender, **kw):
+            pass
+        """,
+    "shop/billing/tasks.py": """
+        from celery import shared_task
+
+
+        @shared_task(name="charge-card")
+        def charge():
+            pass
+        """,
+    "shop/orders.py": """
+        from celery import current_app
+        import requests
+        import notinstalledanywhere.sub
+
+
+        def pay():
+            current_app.send_task("charge-card")
+        """,
+    "pyproject.toml": '[project]\nname = "shop"\ndependencies = ["Django>=4", "celery"]\n[project.scripts]\nshop = "shop.loader:load"\n',
+}
+
+
+@pytest.fixture
+def dynamic_repo(tmp_path) -> Path:
+    write(tmp_path, DYNAMIC)
+    return tmp_path
+
+
+def test_dynamic_edges_resolve_strings_to_modules(dynamic_repo):
+    result = mine_imports(ImportsSource(dynamic_repo), Rejects())
+    imports = frames.check(result.frames["imports"], "imports")
+    dynamic = imports[imports["kind"] == "dynamic"]
+    assert dynamic[["importer", "imported", "importer_path", "line"]].values.tolist() == [
+        ["pyproject.toml", "shop.loader", "pyproject.toml", 5],
+        ["shop.loader", "shop.billing", "shop/loader.py", 5],
+        ["shop.loader", "shop.catalog", "shop/loader.py", 5],
+        ["shop.orders", "shop.billing.tasks", "shop/orders.py", 7],
+        ["shop.settings", "shop.billing.apps", "shop/settings.py", 3],
+        ["shop.signals", "shop.billing.handlers", "shop/signals.py", 3],
+        ["shop.urls", "shop.billing.urls", "shop/urls.py", 2],
+    ]
+    # the static import of the signal is still there
+    assert ["shop.billing.handlers", "shop.signals", "static"] in imports[["importer", "imported", "kind"]].values.tolist()
+
+
+def test_imports_leaving_the_packages_are_classified(dynamic_repo):
+    result = mine_imports(ImportsSource(dynamic_repo), Rejects())
+    unresolved = frames.check(result.frames["unresolved_imports"], "unresolved_imports")
+    got = {(r.importer_path, r.target, r.classification) for r in unresolved.itertuples()}
+    assert ("shop/loader.py", "importlib", "stdlib") in got
+    assert ("shop/urls.py", "django.urls", "third_party") in got  # declared in pyproject
+    assert ("shop/orders.py", "notinstalledanywhere.sub", "unresolved") in got
+    assert set(unresolved["language"]) == {"python"}
+
+
+def test_resolve_module_longest_prefix_and_relative():
+    modules = {"shop", "shop.billing", "shop.billing.tasks"}
+    assert resolve_module("shop.billing.tasks.charge", modules) == "shop.billing.tasks"
+    assert resolve_module("shop.billing:main", modules) == "shop.billing"
+    assert resolve_module(".tasks", modules, "shop.billing", is_package=True) == "shop.billing.tasks"
+    assert resolve_module("..billing", modules, "shop.billing.tasks") == "shop.billing"
+    assert resolve_module("....x", modules, "shop.billing") is None
+    assert resolve_module("charge-card", modules) is None
+    assert resolve_module("", modules) is None
+
+
+def test_file_facts_kinds_and_pieces():
+    source = textwrap.dedent('''
+        import os
+        x = """
+        def not_code():
+        """
+
+
+        class A:
+            @staticmethod
+            def f():
+                import json
+                if TYPE_CHECKING:
+                    import typing
+
+
+        if TYPE_CHECKING:
+            from a import b
+        ''').encode()
+    assert file_facts(source) == {"kinds": {"11": "function", "13": "type_checking", "17": "type_checking"}}
+    assert file_facts(b"import os\n") == {}
+    assert file_facts(b"def f(:\n    import os\n") == {"unparsed": True}
+    assert statements.import_kinds(source) == {11: "function", 13: "type_checking", 17: "type_checking"}
+
+
+def test_parse_cache_reparses_only_the_changed_file(dynamic_repo, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    first = mine_imports(ImportsSource(dynamic_repo), Rejects(), cache_dir=cache)
+    parsed: list[bytes] = []
+    real = statements.file_facts
+    monkeypatch.setattr("analysis.sources.imports.graph.file_facts", lambda b: parsed.append(b) or real(b))
+    again = mine_imports(ImportsSource(dynamic_repo), Rejects(), cache_dir=cache)
+    assert parsed == []
+    assert again.frames["imports"].equals(first.frames["imports"])
+    (dynamic_repo / "shop/catalog.py").write_text("from . import orders\n")
+    changed = mine_imports(ImportsSource(dynamic_repo), Rejects(), cache_dir=cache)
+    assert parsed == [b"from . import orders\n"]
+    assert ["shop.catalog", "shop.orders"] in changed.frames["imports"][["importer", "imported"]].values.tolist()
+    assert not any(p.name.startswith(".") or p.suffix == ".json" for p in dynamic_repo.rglob("*") if "cache" not in p.parts)
+
+
+def test_bad_input_is_counted_and_left_out(tmp_path):
+    write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "from . import b\nfrom . import big\n",
+        "pkg/b.py": "",
+        "pkg/big.py": "x = 1\n" * 100,
+        "pkg/generated/__init__.py": "",
+        "pkg/generated/models.py": "from pkg import a\n",
+        "src/pkg/__init__.py": "",
+    })
+    os.symlink(tmp_path / "pkg", tmp_path / "pkg" / "again")
+    rejects = Rejects()
+    result = mine_imports(ImportsSource(tmp_path, exclude_paths=("**/generated/**",), max_file_bytes=200), rejects)
+    assert result.frames["imports"][["importer", "imported"]].values.tolist() == [["pkg.a", "pkg.b"], ["pkg.a", "pkg"]]  # the left-out module reads as its package
+    assert [(r.location, r.reason.split(":")[0]) for r in rejects.records] == [("pkg/big.py:0", "too large")]
+    notes = " | ".join(result.notes)
+    assert "package pkg found under the repository root and src/" in notes
+    assert "1 files or folders left out by exclude_paths" in notes
+    assert "1 symbolic links not followed" in notes and "pkg/again" in notes
+    assert result.records_read == 4  # pkg, a, b + the file too large
+
+
+def test_no_python_source_is_a_clear_error(tmp_path):
+    write(tmp_path, {"README.md": "hi\n", "web/app.js": "x\n"})
+    with pytest.raises(SourceError, match="no Python package found.*no source of a supported language"):
+        mine_imports(ImportsSource(tmp_path), Rejects())
+
+
+def test_namespace_package_is_discovered(tmp_path):
+    write(tmp_path, {"acme/shop/__init__.py": "", "acme/shop/a.py": "from acme.shop import b\n", "acme/shop/b.py": ""})
+    result = mine_imports(ImportsSource(tmp_path), Rejects())
+    assert result.frames["imports"][["importer", "imported", "importer_path"]].values.tolist() == [
+        ["acme.shop.a", "acme.shop.b", "acme/shop/a.py"]]
