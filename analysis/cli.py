@@ -29,13 +29,12 @@ from typing import Sequence
 
 from analysis import __version__
 from analysis.errors import ReportError, SeamsError
+from analysis.mining import KINDS as SOURCE_KINDS
 
 EXIT_OK = 0
 EXIT_REPORT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-
-SOURCE_KINDS = ("git", "imports", "sql", "traces")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from analysis import __version__
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def to_json_value(value: Any) -> Any:
@@ -76,6 +76,17 @@ def _ranking(ranking: pd.DataFrame) -> list[dict]:
             for r in ranking.to_dict("records")]
 
 
+HOTSPOT_FILES = 25
+
+
+def _unresolved(frame) -> dict:
+    """Counts of imports naming nothing in the repository, by language and classification."""
+    if frame is None or not len(frame):
+        return {}
+    counts = frame.groupby(["language", "classification"]).size()
+    return {lang: {cls: int(n) for (l2, cls), n in counts.items() if l2 == lang} for lang in sorted(set(frame["language"]))}
+
+
 def build_findings(analysis) -> dict:
     a = analysis
     doc = {
@@ -89,6 +100,7 @@ def build_findings(analysis) -> dict:
         "contexts": a.contexts,
         "pairs": _pairs(a.pairs),
         "structure": {
+            "unresolved_imports": _unresolved(a.frames.get("unresolved_imports")),
             "context_edges": a.structural_edges,
             "cycles": a.cycles,
             "edges_to_cut": a.edges_to_cut,
@@ -98,18 +110,28 @@ def build_findings(analysis) -> dict:
             "coordination_by_month": a.coordination,
             "teams": a.summary.get("team_summary"),
             "context_cochange": a.cochange,
+            "cross_context_merge_share_recent": a.summary.get("cross_context_merge_share_recent"),
+            "conway_alignment": a.summary.get("conway"),
+            "deploys": a.deploys,
+            "context_hotspots": a.context_hotspots,
+            "file_hotspots": a.hotspots.head(HOTSPOT_FILES) if len(a.hotspots) else [],
         },
         "data": {
             "shared_tables": a.shared_tables,
             "write_shared_tables": a.write_shared_tables,
             "cross_context_joins": a.cross_context_joins,
             "attribution_methods": a.summary.get("attribution_methods"),
+            "table_ownership": a.ownership,
+            "domain_events": a.domain_events,
+            "hot_tables": a.hot_tables,
         },
         "runtime": {
             "calls": a.calls,
             "sync_fan_in": a.summary.get("fan_in"),
             "call_chains": a.chains,
             "scaling_asymmetry": a.asymmetry,
+            "call_latency": a.latency,
+            "sampling": a.summary.get("sampling"),
         },
         "coverage": a.coverage,
         "inputs": a.inputs,

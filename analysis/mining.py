@@ -29,8 +29,14 @@ from analysis.errors import SeamsError, SourceError
 from analysis.frames import SourceFrames
 from analysis.rejects import Rejects
 
-KINDS = ("git", "imports", "sql", "traces")
+KINDS = ("git", "deploys", "complexity", "imports", "code_imports", "orm", "sql", "traces")
+#: kinds mined alongside a configured source, from the same repository
+COMPANIONS = {"git": ("deploys", "complexity"), "imports": ("code_imports", "orm")}
 FRAMES_OF = {
+    "deploys": ("deploys",),
+    "complexity": ("complexity",),
+    "code_imports": ("imports", "unresolved_imports"),
+    "orm": ("orm_tables",),
     "git": ("commits", "file_changes"),
     "imports": ("imports", "unresolved_imports"),
     "sql": ("statements", "queries", "table_access", "joins"),
@@ -43,6 +49,9 @@ def configured_kinds(config: Config) -> tuple[str, ...]:
     """The source kinds the config declares, in pipeline order."""
     present = {"git": config.git is not None, "imports": config.imports is not None,
                "sql": bool(config.sql), "traces": bool(config.traces)}
+    for base, companions in COMPANIONS.items():
+        for companion in companions:
+            present[companion] = present[base]
     return tuple(k for k in KINDS if present[k])
 
 
@@ -57,7 +66,8 @@ def mine_source(config: Config, kind: str, rejects: Rejects, *, use_cache: bool 
 
 
 def _items(config: Config, kind: str) -> tuple:
-    return {"git": (config.git,), "imports": (config.imports,), "sql": config.sql, "traces": config.traces}[kind]
+    return {"git": (config.git,), "deploys": (config.git,), "complexity": (config.git,), "imports": (config.imports,),
+            "code_imports": (config.imports,), "orm": (config.imports,), "sql": config.sql, "traces": config.traces}[kind]
 
 
 def _miner(kind: str) -> Callable:
@@ -68,11 +78,47 @@ def _miner(kind: str) -> Callable:
     if kind == "imports":
         from analysis.sources.imports import mine_imports
         return mine_imports
+    if kind == "deploys":
+        from analysis.sources.deploys import mine_deploys
+        return mine_deploys
+    if kind == "complexity":
+        return _mine_complexity
+    if kind == "code_imports":
+        return _mine_code_imports
+    if kind == "orm":
+        return _mine_orm
     if kind == "sql":
         from analysis.sources.sql_log import mine_sql_log
         return mine_sql_log
     from analysis.sources.traces import mine_traces
     return mine_traces
+
+
+def _mine_complexity(source, rejects: Rejects) -> SourceFrames:
+    from analysis.sources.complexity import mine_complexity
+
+    frame = mine_complexity(source.repository, None, rejects)
+    return SourceFrames({"complexity": frame}, len(frame), rejects.count("complexity"), [f"{len(frame)} files measured at HEAD"])
+
+
+def _mine_code_imports(source, rejects: Rejects, cache_dir=None) -> SourceFrames:
+    """Other languages beside Python. With no language named in the config, a repository
+    with none of them is not an error: the Python miner covers it."""
+    from analysis.sources.code_imports import mine_code_imports
+
+    try:
+        return mine_code_imports(source, rejects, cache_dir=cache_dir)
+    except SourceError:
+        if source.languages:
+            raise
+        empty = {name: frames.empty(name) for name in FRAMES_OF["code_imports"]}
+        return SourceFrames(empty, 0, 0, ["no source file of another supported language (Java, Kotlin, C#, Go, JS/TS, Ruby, PHP)"])
+
+
+def _mine_orm(source, rejects: Rejects) -> SourceFrames:
+    from analysis.sources.orm_models import mine_orm_models
+
+    return mine_orm_models(source.repository, rejects, exclude_paths=source.exclude_paths, max_file_bytes=source.max_file_bytes)
 
 
 def _mine_one(config: Config, kind: str, item, rejects: Rejects, use_cache: bool) -> SourceFrames:
@@ -83,8 +129,8 @@ def _mine_one(config: Config, kind: str, item, rejects: Rejects, use_cache: bool
         if cached is not None:
             return cached
     local = Rejects()
-    if kind == "imports":  # the import miner keeps its own per-file parse cache
-        result = _miner(kind)(item, local, cache_dir=Path(config.cache_dir) / "imports" / "parse")
+    if kind in ("imports", "code_imports"):  # import miners keep their own per-file parse cache
+        result = _miner(kind)(item, local, cache_dir=Path(config.cache_dir) / kind / "parse")
     else:
         result = _miner(kind)(item, local)
     for r in local.records:
@@ -116,10 +162,13 @@ def cache_key(kind: str, item) -> str:
 
 
 def source_fingerprint(kind: str, item) -> str:
-    if kind == "git":
+    if kind in ("git", "complexity"):
         return _git_state(item.repository)
-    if kind == "imports":
-        return _tree_state(item.repository)
+    if kind == "deploys":
+        log = f"|{item.deploys}|{os.stat(item.deploys).st_mtime_ns}" if item.deploys else "|tags:" + _tags_state(item.repository)
+        return _git_state(item.repository) + log
+    if kind in ("imports", "code_imports", "orm"):
+        return _tree_state(item.repository, python_only=(kind == "imports"))
     st = os.stat(item.path)
     return f"{Path(item.path).resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
@@ -134,14 +183,21 @@ def _git_state(repo: Path) -> str:
     return f"{Path(repo).resolve()}|{out.stdout.strip() or 'no-head'}"
 
 
-def _tree_state(repo: Path) -> str:
-    """Path, size and mtime of every Python file (cheap: stat only, no reads)."""
+def _tags_state(repo: Path) -> str:
+    out = subprocess.run(["git", "-C", str(repo), "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags"],
+                         capture_output=True, text=True, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+                         stdin=subprocess.DEVNULL, timeout=60)
+    return hashlib.blake2b(out.stdout.encode(), digest_size=8).hexdigest()
+
+
+def _tree_state(repo: Path, python_only: bool = True) -> str:
+    """Path, size and mtime of every source file (cheap: stat only, no reads)."""
     h = hashlib.blake2b(digest_size=16)
     root = Path(repo).resolve()
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in ("node_modules", "__pycache__"))
         for name in sorted(filenames):
-            if name.endswith(".py"):
+            if name.endswith(".py") or not python_only:
                 p = os.path.join(dirpath, name)
                 try:
                     st = os.stat(p)

@@ -27,8 +27,9 @@ from analysis.decisions import verdicts as rules
 from analysis.decisions.ranking import rank_candidates
 from analysis.decisions.recommendation import recommend
 from analysis.frames import SourceFrames
-from analysis.metrics import change, coordination, load, observability, teams
-from analysis.mining import configured_kinds, mine_source
+from analysis.metrics import change, coordination, hotspots, load, observability, teams
+from analysis.ownership import infer_table_ownership, ownership_evidence
+from analysis.mining import KINDS, configured_kinds, mine_source
 from analysis.rejects import Rejects
 
 
@@ -58,6 +59,13 @@ class Analysis:
     verdicts: dict[str, rules.Verdict]
     ranking: pd.DataFrame
     recommendation: dict
+    hotspots: pd.DataFrame = field(default_factory=pd.DataFrame)
+    context_hotspots: pd.DataFrame = field(default_factory=pd.DataFrame)
+    deploys: dict = field(default_factory=dict)
+    ownership: pd.DataFrame = field(default_factory=pd.DataFrame)
+    domain_events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    hot_tables: pd.DataFrame = field(default_factory=pd.DataFrame)
+    latency: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict[str, Any] = field(default_factory=dict)
     rejects: Rejects = field(default_factory=Rejects)
 
@@ -104,8 +112,17 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
     by_team = teams.team_by_context(commits, changes, file_context, config.teams, now=now, recent_days=recent_days)
     team_totals = teams.team_summary(commits, changes, file_context, config.teams, now=now, recent_days=recent_days)
     team_matrix = teams.team_context_matrix(commits, changes, file_context, config.teams, now=now, recent_days=recent_days)
-    monthly_coordination = coordination.cross_context_commits(commits, changes, file_context)
+    merge_context = cmap.assign_paths(f["merge_files"]["path"])
+    monthly_coordination = coordination.coordination_by_month(commits, changes, file_context, f["merge_files"], merge_context)
     cross_share_recent = coordination.cross_context_share(commits, changes, file_context, now=now, recent_days=recent_days)
+    merge_share_recent = coordination.cross_context_merge_share(commits, f["merge_files"], merge_context, now=now, recent_days=recent_days)
+    conway = teams.conway_alignment(commits, changes, file_context, config.teams, now=now, recent_days=recent_days)
+    deploy_figures = coordination.deploy_evidence(f["deploys"], now=now, recent_days=recent_days,
+                                                  slow_deploy_minutes=th["slow_deploy_minutes"],
+                                                  max_failure_rate=th["max_deploy_failure_rate"],
+                                                  min_deploys_per_week=th["min_deploys_per_week"])
+    file_hotspots = hotspots.hotspots(commits, changes, file_context, f["complexity"], now=now, recent_days=recent_days)
+    by_hotspot = hotspots.context_hotspots(file_hotspots, commits, changes, file_context)
     cochange = evolutionary.context_cochange(commits, changes, file_context,
                                              max_changeset_size=int(th["coupling_max_changeset_size"]),
                                              min_shared_commits=int(th["evolutionary_min_shared_commits"]))
@@ -122,12 +139,19 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
     write_shared = data_coupling.write_shared_tables(table_ctx)
     joins = data_coupling.cross_context_joins(f["statements"], statement_context, f["joins"], cmap)
     data_pairs = data_coupling.data_pairs(table_ctx, cmap)
+    evidence = ownership_evidence(f["table_access"], cmap, statements=f["statements"], statement_attribution=attributed,
+                                  spans=f["spans"], span_context=span_context, orm_tables=f["orm_tables"])
+    owned = infer_table_ownership(evidence, cmap, tables=f["table_access"]["table"])
+    events = data_coupling.domain_events(f["statements"], statement_context, f["queries"], f["table_access"], owned)
+    hot = data_coupling.hot_tables(f["statements"], f["table_access"], top=20)
 
     # -- runtime and load
-    calls = runtime.context_calls(f["spans"], span_context)
+    calls = runtime.context_calls(f["spans"], span_context, links=f["span_links"])
+    latency = runtime.call_latency(f["spans"], span_context, links=f["span_links"])
+    sampling_ratio = next((t.sampling_ratio for t in config.traces if t.sampling_ratio), None)
     fan_in = runtime.sync_fan_in(calls)
     chains = runtime.call_chains(f["spans"], span_context, min_contexts=3)
-    curves = load.load_curves(f["spans"], span_context, bucket_minutes=int(th["load_bucket_minutes"]))
+    curves = load.load_curves(f["spans"], span_context, bucket_minutes=int(th["load_bucket_minutes"]), sampling_ratio=sampling_ratio)
     asymmetry = load.scaling_asymmetry(curves, correlation_minutes=int(th["load_correlation_minutes"]))
     coverage = observability.coverage(names, f["spans"], span_context, f["statements"], attributed)
     coverage.pop("entry_points", None)  # route templates and queue names: span attribute values stay out of reports
@@ -144,11 +168,12 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
     verdicts = {
         "bottleneck": rules.bottleneck(
             cross_context_change_share=cross_share_recent if "git" in kinds and len(commits) else None,
+            cross_context_merge_share=merge_share_recent if "git" in kinds and len(commits) else None,
             active_authors=team_totals["active_authors"] if "git" in kinds and len(commits) else None,
             active_teams=team_totals["active_teams"] if config.teams and "git" in kinds and len(commits) else None,
             cross_team_change_share=team_totals["cross_team_change_share"] if config.teams and "git" in kinds and len(commits) else None,
             scaling=asymmetry.to_dict("records") if "traces" in kinds and len(asymmetry) else None,
-            deploys=None,
+            deploys=deploy_figures if "deploys" in kinds else None,
             thresholds=th,
         ),
         "modularize_in_place": rules.modularize_in_place(
@@ -168,13 +193,17 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
 
     inputs = _inputs(config, mined, rejects, file_context, importer_context, f, span_context, statement_context)
     summary = {"now": now, "recent_days": recent_days, "fan_in": fan_in, "team_summary": team_totals,
-               "cross_context_change_share_recent": cross_share_recent, "attribution_methods": attributed["method"].value_counts().to_dict()}
+               "cross_context_change_share_recent": cross_share_recent, "cross_context_merge_share_recent": merge_share_recent,
+               "conway": conway, "sampling": load.sampling_note(f["spans"], sampling_ratio),
+               "attribution_methods": attributed["method"].value_counts().to_dict()}
     return Analysis(
         config=config, frames=f, inputs=inputs, contexts=contexts, pairs=pairs, structural_edges=edges, cycles=cycles,
         edges_to_cut=to_cut, cochange=cochange, coordination=monthly_coordination, team_matrix=team_matrix,
         table_contexts=table_ctx, shared_tables=shared, write_shared_tables=write_shared, cross_context_joins=joins,
         calls=calls, fan_in=fan_in, chains=chains, curves=curves, asymmetry=asymmetry, coverage=coverage,
         verdicts=verdicts, ranking=ranking, recommendation=recommendation, summary=summary, rejects=rejects,
+        hotspots=file_hotspots, context_hotspots=by_hotspot, deploys=deploy_figures, ownership=owned,
+        domain_events=events, hot_tables=hot, latency=latency,
     )
 
 
@@ -196,9 +225,19 @@ def inherit_span_context(spans: pd.DataFrame, own: pd.Series) -> pd.Series:
 
 
 def _frames(mined: dict[str, SourceFrames]) -> dict[str, pd.DataFrame]:
-    out = {name: frames.empty(name) for name in frames.SCHEMAS}
+    """Every contract's frame; a frame two kinds produce (Python and other languages'
+    imports) is their concatenation."""
+    parts: dict[str, list[pd.DataFrame]] = {}
     for result in mined.values():
-        out.update(result.frames)
+        for name, frame in result.frames.items():
+            parts.setdefault(name, []).append(frame)
+    out = {name: frames.empty(name) for name in frames.SCHEMAS}
+    for name, pieces in parts.items():
+        pieces = [p for p in pieces if len(p)]
+        if len(pieces) == 1:
+            out[name] = pieces[0]
+        elif pieces:
+            out[name] = frames.conform(pd.concat(pieces, ignore_index=True), name)
     return out
 
 
@@ -230,25 +269,26 @@ def _context_table(config, names, by_change, by_team, stability, asymmetry, cove
 
 
 def _inputs(config, mined, rejects, file_context, importer_context, f, span_context, statement_context) -> dict[str, dict]:
+    """Per source kind: whether configured, records read and rejected, unassigned share, notes."""
     unassigned = {
         "git": unassigned_share(file_context),
         "imports": unassigned_share(importer_context),
         "sql": unassigned_share(statement_context),
         "traces": unassigned_share(span_context),
     }
-    sources = {"git": ["git"], "imports": ["imports"], "sql": [str(s.path) for s in config.sql], "traces": [str(s.path) for s in config.traces]}
+    reject_sources = {"git": ["git"], "sql": [str(s.path) for s in config.sql], "traces": [str(s.path) for s in config.traces]}
     out = {}
-    for kind in ("git", "imports", "sql", "traces"):
+    for kind in KINDS:
         if kind not in mined:
             out[kind] = {"configured": False, "records_read": 0, "records_rejected": 0, "unassigned_share": None, "notes": []}
             continue
         m = mined[kind]
-        rejected = sum(rejects.count(s) for s in sources[kind]) if kind in ("sql", "traces") else rejects.count(kind)
+        counted = sum(rejects.count(s) for s in reject_sources.get(kind, [kind]))
         out[kind] = {
             "configured": True,
             "records_read": int(m.records_read),
-            "records_rejected": int(max(rejected, m.records_rejected)),
-            "unassigned_share": float(unassigned[kind]),
+            "records_rejected": int(max(counted, m.records_rejected)),
+            "unassigned_share": float(unassigned[kind]) if kind in unassigned else None,
             "notes": list(m.notes),
         }
     return out

@@ -47,6 +47,9 @@ THRESHOLDS = _registry(
     Setting("scaling_compute_ratio", 10, "Scaling pressure when one context needs at least this many times the compute (self time) of another traced context.", 1),
     Setting("scaling_peak_to_median", 10, "Scaling pressure when a context's peak load is at least this many times its median.", 1),
     Setting("scaling_max_correlation", 0.3, "A load curve correlated below this with the rest of the system scales on its own schedule.", -1, 1),
+    Setting("slow_deploy_minutes", 30, "A deploy slower than half an hour makes every cross-context change costly to ship.", 1),
+    Setting("max_deploy_failure_rate", 0.15, "More than about one failed deploy in seven means shipping is risky, whatever the architecture.", 0, 1),
+    Setting("min_deploys_per_week", 1, "Fewer than one deploy a week suggests releases are batched because shipping is hard.", 0),
     Setting("bottleneck_min_pressures", 2, "The monolith is the bottleneck when at least this many of the three pressures (coordination, team, scaling) hold; one pressure alone has cheaper fixes.", 1, 3),
     # --- verdict 2: can you modularize in place? --------------------------------------
     Setting("max_edges_to_cut", 40, "Modularizing in place is practical when making the context graph acyclic needs at most this many import edges cut or inverted (a few weeks of work).", 0),

@@ -29,7 +29,8 @@ def test_architecture_doc_names_every_module():
         rel = path.relative_to(ROOT).as_posix()
         if path.name == "__init__.py" or "/sample/" in rel:
             continue
-        assert rel in doc, f"{rel} is not described in docs/architecture.md"
+        package_row = f"{path.parent.relative_to(ROOT).as_posix()}/" in doc and f"`{path.name}`" in doc
+        assert rel in doc or package_row, f"{rel} is not described in docs/architecture.md"
 
 
 def test_notebooks_are_committed_without_outputs():

@@ -160,3 +160,19 @@ def test_recommendation_rule_order():
     in_place = recommend(verdicts(asymmetric=()), RANK)
     assert in_place["verdict"] == "NOT YET" and "Modularize in place" in in_place["headline"]
     assert recommend(verdicts(m="NO", asymmetric=()), RANK)["extract_first"] == "billing"
+
+
+def test_merged_pull_requests_count_for_coordination():
+    v = bottleneck(cross_context_change_share=0.05, cross_context_merge_share=0.4, active_authors=4, scaling=FLAT)
+    assert v.evidence["coordination_share"] == 0.4 and v.evidence["pressures"]["coordination"] is True
+
+
+def test_a_healthy_deploy_log_vetoes_coordination_pressure_but_tags_do_not():
+    healthy = {"origin": "deploy-log", "proxy": False, "pressure": False}
+    v = bottleneck(deploys=healthy)
+    assert v.evidence["pressures"]["coordination"] is False and v.evidence["deploy_veto"] is True
+    assert not any("deploy log" in m for m in v.missing)
+    tags = {"origin": "release-tag", "proxy": True, "pressure": False}
+    v2 = bottleneck(deploys=tags)
+    assert v2.evidence["pressures"]["coordination"] is True
+    assert any("release tags used as a proxy" in m for m in v2.missing)

@@ -7,8 +7,10 @@ thresholds it used, the evidence that decided it and the evidence that was missi
 1. ``bottleneck`` — *Is the monolith actually the bottleneck?*  YES / NO / INCONCLUSIVE.
    Three pressures, each holding or not:
 
-   - coordination: share of commits touching two or more contexts
-     >= ``cross_context_change_share``;
+   - coordination: share of commits (or of merged pull requests, the larger) touching two
+     or more contexts >= ``cross_context_change_share``, unless a deploy log shows fast,
+     reliable, frequent deploys (``deploys["pressure"] is False``), which makes such
+     changes cheap to ship;
    - team: active authors >= ``min_active_authors`` and active teams >= ``min_teams`` and the
      share of commits made outside a context's main team >= ``cross_team_change_share``;
    - scaling: some traced context needs >= ``scaling_compute_ratio`` times the compute of
@@ -76,6 +78,7 @@ def _known(x) -> bool:
 def bottleneck(
     *,
     cross_context_change_share: float | None,
+    cross_context_merge_share: float | None = None,
     active_authors: int | None,
     active_teams: int | None,
     cross_team_change_share: float | None,
@@ -91,8 +94,11 @@ def bottleneck(
     missing: list[str] = []
     pressures: dict[str, bool | None] = {}
 
-    if _known(cross_context_change_share):
-        pressures["coordination"] = cross_context_change_share >= t["cross_context_change_share"]
+    shares = [x for x in (cross_context_change_share, cross_context_merge_share) if _known(x)]
+    coordination_share = max(shares) if shares else None
+    deploy_veto = bool(deploys) and deploys.get("origin") == "deploy-log" and deploys.get("pressure") is False
+    if coordination_share is not None:
+        pressures["coordination"] = coordination_share >= t["cross_context_change_share"] and not deploy_veto
     else:
         pressures["coordination"] = None
         missing.append("git history (share of changes spanning contexts)")
@@ -120,8 +126,10 @@ def bottleneck(
     else:
         pressures["scaling"] = None
         missing.append("traces (load per context)")
-    if not deploys:
+    if not deploys or deploys.get("origin") is None:
         missing.append("deploy log (deploy frequency and duration; not given)")
+    elif deploys.get("proxy"):
+        missing.append("deploy log (release tags used as a proxy: cadence only)")
 
     held = [k for k, v in pressures.items() if v]
     unknown = [k for k, v in pressures.items() if v is None]
@@ -137,6 +145,9 @@ def bottleneck(
         "pressures": pressures,
         "pressures_held": held,
         "cross_context_change_share": cross_context_change_share,
+        "cross_context_merge_share": cross_context_merge_share,
+        "coordination_share": coordination_share,
+        "deploy_veto": deploy_veto,
         "active_authors": active_authors,
         "active_teams": active_teams,
         "cross_team_change_share": cross_team_change_share,
@@ -153,7 +164,9 @@ def bottleneck(
             f"{t['cross_context_change_share']:g}), team (>= {t['min_active_authors']:g} active authors in >= {t['min_teams']:g} teams "
             f"and cross-team change share >= {t['cross_team_change_share']:g}) and scaling (compute ratio >= "
             f"{t['scaling_compute_ratio']:g} with peak-to-median >= {t['scaling_peak_to_median']:g} or correlation < "
-            f"{t['scaling_max_correlation']:g}) hold; INCONCLUSIVE when missing evidence could still reach it; NO otherwise.")
+            f"{t['scaling_max_correlation']:g}) hold; coordination uses the larger of the commit and merged-PR shares, and a "
+            "deploy log showing fast, reliable, frequent deploys vetoes it; INCONCLUSIVE when missing evidence could still "
+            "reach it; NO otherwise.")
     return Verdict("bottleneck", verdict, rule, t, evidence, missing, summary)
 
 
