@@ -1,0 +1,200 @@
+"""Imports of Java, Kotlin, C#, Go, JavaScript, TypeScript, Ruby and PHP, read with tree-sitter.
+
+Entry point: :func:`mine_code_imports` returns two frames (contracts in
+:mod:`analysis.frames`):
+
+``imports`` — one row per dependency of a file on another file of the repository:
+    importer, imported: the files' module names (Java and Kotlin: the package and the
+    file's stem, ``com.shop.billing.Invoice``; elsewhere the repository-relative path
+    without its extension, ``/`` read as ``.``: ``src.billing.invoice``) ·
+    importer_path, imported_path: repository-relative posix paths · line: of the import
+    statement, or the first line naming the dependency where the language needs no
+    statement (same package or namespace, autoloaded constants) · kind: ``static``
+    (``type_checking`` for TypeScript's ``import type``).
+
+``unresolved_imports`` — one row per import naming nothing in the repository:
+    importer_path · line · target (as written) · language · classification
+    (``stdlib``, ``third_party``, ``unresolved``).
+
+How each language is read and resolved is documented in its module: :mod:`.jvm`
+(Java, Kotlin), :mod:`.csharp`, :mod:`.golang`, :mod:`.javascript` (JavaScript,
+TypeScript), :mod:`.ruby`, :mod:`.php`. Files are parsed with the grammars of the
+``tree-sitter-language-pack`` wheel (bundled, nothing downloaded).
+
+Bad input: files over ``max_file_bytes`` are skipped and rejected (``source="code_imports"``,
+``location=<path>``); files matching ``exclude_paths`` or a generated-file pattern
+(:data:`.files.GENERATED_PATTERNS`) are skipped and counted in the notes; a file with a
+syntax error is rejected at the error's line (``<path>:<line>``) and the rest of it is
+still analysed (tree-sitter recovers around errors); bytes that are not UTF-8 are read
+as they are (counted in the notes); folders reached again through symbolic links are
+visited once. No file of a wanted language: :class:`~analysis.errors.SourceError`.
+
+Speed: each file's extracted facts are cached under ``<cache_dir>/code_imports/`` by the
+hash of its content, so a re-run parses only the files that changed (resolution, which
+needs every file, is redone and is cheap). The analysed code is never run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from analysis import frames
+from analysis.config import ImportsSource
+from analysis.errors import SourceError
+from analysis.frames import SourceFrames
+from analysis.rejects import Rejects
+from analysis.sources.code_imports.csharp import extract_csharp, resolve_csharp
+from analysis.sources.code_imports.facts import FactsCache, FileFacts, read_facts
+from analysis.sources.code_imports.files import LANGUAGES, source_bytes, walk_repository
+from analysis.sources.code_imports.golang import extract_go, resolve_go
+from analysis.sources.code_imports.javascript import extract_javascript, resolve_javascript
+from analysis.sources.code_imports.jvm import extract_java, extract_kotlin, resolve_jvm
+from analysis.sources.code_imports.php import extract_php, resolve_php
+from analysis.sources.code_imports.resolution import Repo, Resolution
+from analysis.sources.code_imports.ruby import extract_ruby, resolve_ruby
+
+__all__ = ["mine_code_imports", "LANGUAGES", "FAMILIES", "module_name"]
+
+SOURCE = "code_imports"
+
+EXTRACTORS: dict[str, Callable] = {
+    "java": extract_java, "kotlin": extract_kotlin, "csharp": extract_csharp, "go": extract_go,
+    "javascript": extract_javascript, "typescript": extract_javascript, "ruby": extract_ruby, "php": extract_php,
+}
+#: Languages resolved together (a Kotlin file may import a Java class, a TS file a JS one).
+FAMILIES: dict[str, tuple[tuple[str, ...], Callable[[Repo, Resolution], None]]] = {
+    "jvm": (("java", "kotlin"), resolve_jvm),
+    "csharp": (("csharp",), resolve_csharp),
+    "go": (("go",), resolve_go),
+    "javascript": (("javascript", "typescript"), resolve_javascript),
+    "ruby": (("ruby",), resolve_ruby),
+    "php": (("php",), resolve_php),
+}
+_MULTI_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
+
+
+def module_name(path: str, facts: FileFacts | None) -> str:
+    """``com.shop.Invoice`` for a Java/Kotlin file of package ``com.shop``; else the dotted path."""
+    folder, _, name = path.rpartition("/")
+    stem = next((name[: -len(s)] for s in _MULTI_SUFFIXES if name.endswith(s)), None)
+    if stem is None:
+        dot = name.rfind(".")
+        stem = name[:dot] if dot > 0 else name
+    if facts is not None and facts.language in ("java", "kotlin") and facts.namespaces and facts.namespaces[0]:
+        return f"{facts.namespaces[0]}.{stem}"
+    return f"{folder.replace('/', '.')}.{stem}" if folder else stem
+
+
+def mine_code_imports(source: ImportsSource, rejects: Rejects, cache_dir: Path | None = None) -> SourceFrames:
+    """Mine the file-to-file dependencies of the repository's non-Python sources.
+
+    ``source.languages`` picks languages (empty: every supported one found); unknown
+    names raise :class:`SourceError` listing the valid ones. ``records_read`` counts the
+    files analysed; ``records_rejected`` the rejects this call added.
+    """
+    repository = Path(source.repository)
+    if not repository.is_dir():
+        raise SourceError(SOURCE, f"{repository} does not exist or is not a directory")
+    unknown = sorted(set(source.languages) - set(LANGUAGES))
+    if unknown:
+        raise SourceError(SOURCE, f"unknown language {', '.join(map(repr, unknown))}; "
+                                  f"supported: {', '.join(LANGUAGES)}")
+    wanted = tuple(source.languages) or LANGUAGES
+    rejected_before = rejects.count(SOURCE)
+    inventory = walk_repository(repository, wanted, source.exclude_paths, source.max_file_bytes)
+    for skipped in inventory.too_large:
+        rejects.add(SOURCE, skipped.path, f"skipped: {skipped.size} bytes, over max_file_bytes "
+                                          f"({source.max_file_bytes})")
+    if not inventory.sources:
+        skipped = len(inventory.too_large) + inventory.excluded + inventory.generated
+        raise SourceError(SOURCE, f"no {' or '.join(wanted) if source.languages else 'supported'} source file "
+                                  f"to analyse under {repository}"
+                                  + (f" ({skipped} skipped by size or pattern)" if skipped else "")
+                                  + f"; supported languages: {', '.join(LANGUAGES)}")
+
+    cache = FactsCache(cache_dir)
+    facts_by_path: dict[str, FileFacts] = {}
+    not_utf8 = 0
+    for file in inventory.sources:
+        try:
+            raw = (repository / file.path).read_bytes()
+        except OSError as exc:
+            rejects.add(SOURCE, file.path, f"unreadable: {exc.strerror or exc}")
+            continue
+        data, utf8 = source_bytes(raw)
+        not_utf8 += not utf8
+        key = cache.key(data, file.language, file.path)
+        facts = cache.get(key)
+        if facts is None:
+            facts = read_facts(data, file.language, file.path, EXTRACTORS[file.language])
+            cache.put(key, facts)
+        if facts.error:
+            rejects.add(SOURCE, f"{file.path}:{facts.error[0]}", facts.error[1])
+        facts_by_path[file.path] = facts
+
+    language_of = {path: f.language for path, f in facts_by_path.items()}
+    out = Resolution(language_of)
+    for languages, resolve in FAMILIES.values():
+        family = {p: f for p, f in facts_by_path.items() if f.language in languages}
+        if family:
+            resolve(Repo(repository.resolve(), family, inventory.all_files), out)
+
+    imports = _imports_frame(out, facts_by_path)
+    unresolved = _unresolved_frame(out, language_of)
+    notes = _notes(facts_by_path, imports, unresolved, inventory, cache, not_utf8)
+    return SourceFrames(
+        frames={"imports": imports, "unresolved_imports": unresolved},
+        records_read=len(facts_by_path),
+        records_rejected=rejects.count(SOURCE) - rejected_before,
+        notes=notes,
+    )
+
+
+def _imports_frame(out: Resolution, facts: dict[str, FileFacts]) -> pd.DataFrame:
+    names: dict[str, str] = {}
+
+    def name(path: str) -> str:
+        if path not in names:
+            names[path] = module_name(path, facts.get(path))
+        return names[path]
+
+    rows = [(name(a), name(b), a, b, line, kind) for (a, b, line), kind in out.edges.items()]
+    frame = pd.DataFrame(rows, columns=["importer", "imported", "importer_path", "imported_path", "line", "kind"])
+    frame = frame.sort_values(["importer_path", "line", "imported_path"], kind="stable")
+    return frames.conform(frame, "imports")
+
+
+def _unresolved_frame(out: Resolution, language_of: dict[str, str]) -> pd.DataFrame:
+    rows = [(path, line, target, language_of[path], classification)
+            for (path, line, target), classification in out.unresolved.items()]
+    frame = pd.DataFrame(rows, columns=["importer_path", "line", "target", "language", "classification"])
+    frame = frame.sort_values(["importer_path", "line", "target"], kind="stable")
+    return frames.conform(frame, "unresolved_imports")
+
+
+def _notes(facts: dict[str, FileFacts], imports: pd.DataFrame, unresolved: pd.DataFrame, inventory,
+           cache: FactsCache, not_utf8: int) -> list[str]:
+    files = Counter(f.language for f in facts.values())
+    language_of = {p: f.language for p, f in facts.items()}
+    edges = Counter(imports["importer_path"].map(language_of)) if len(imports) else Counter()
+    classes: dict[str, Counter] = defaultdict(Counter)
+    for language, classification in zip(unresolved["language"], unresolved["classification"]):
+        classes[language][classification] += 1
+    notes = []
+    for language in LANGUAGES:
+        if files[language]:
+            c = classes[language]
+            notes.append(f"{language}: {files[language]} files, {edges[language]} edges, "
+                         f"{sum(c.values())} imports outside the repository "
+                         f"({c['stdlib']} stdlib, {c['third_party']} third party, {c['unresolved']} unresolved)")
+    notes.append(f"{cache.misses} files parsed, {cache.hits} read from the parse cache")
+    skipped = {"over max_file_bytes (rejected)": len(inventory.too_large), "matching exclude_paths": inventory.excluded,
+               "generated (by name)": inventory.generated, "not valid UTF-8 (read as bytes)": not_utf8,
+               "folders reached again through a symbolic link (visited once)": inventory.link_loops}
+    notes.extend(f"{n} files {what}" if "folders" not in what else f"{n} {what}"
+                 for what, n in skipped.items() if n)
+    return notes
