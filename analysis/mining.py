@@ -29,10 +29,11 @@ from analysis.errors import SeamsError, SourceError
 from analysis.frames import SourceFrames
 from analysis.rejects import Rejects
 
-KINDS = ("git", "deploys", "complexity", "imports", "code_imports", "orm", "sql", "traces")
+KINDS = ("git", "merges", "deploys", "complexity", "imports", "code_imports", "orm", "sql", "traces")
 #: kinds mined alongside a configured source, from the same repository
-COMPANIONS = {"git": ("deploys", "complexity"), "imports": ("code_imports", "orm")}
+COMPANIONS = {"git": ("merges", "deploys", "complexity"), "imports": ("code_imports", "orm")}
 FRAMES_OF = {
+    "merges": ("merge_files",),
     "deploys": ("deploys",),
     "complexity": ("complexity",),
     "code_imports": ("imports", "unresolved_imports"),
@@ -66,7 +67,7 @@ def mine_source(config: Config, kind: str, rejects: Rejects, *, use_cache: bool 
 
 
 def _items(config: Config, kind: str) -> tuple:
-    return {"git": (config.git,), "deploys": (config.git,), "complexity": (config.git,), "imports": (config.imports,),
+    return {"git": (config.git,), "merges": (config.git,), "deploys": (config.git,), "complexity": (config.git,), "imports": (config.imports,),
             "code_imports": (config.imports,), "orm": (config.imports,), "sql": config.sql, "traces": config.traces}[kind]
 
 
@@ -78,6 +79,9 @@ def _miner(kind: str) -> Callable:
     if kind == "imports":
         from analysis.sources.imports import mine_imports
         return mine_imports
+    if kind == "merges":
+        from analysis.sources.git_history import mine_merge_files
+        return mine_merge_files
     if kind == "deploys":
         from analysis.sources.deploys import mine_deploys
         return mine_deploys
@@ -122,6 +126,16 @@ def _mine_orm(source, rejects: Rejects) -> SourceFrames:
 
 
 def _mine_one(config: Config, kind: str, item, rejects: Rejects, use_cache: bool) -> SourceFrames:
+    if kind == "git":
+        # git history keeps its own incremental cache: new commits are appended, not re-mined
+        from analysis.sources.git_history import mine_git_history
+
+        local = Rejects()
+        result = mine_git_history(item, local, cache_dir=(Path(config.cache_dir) / "git-history") if use_cache else None)
+        for r in local.records:
+            rejects.add(r.source, r.location, r.reason, r.excerpt)
+        _add_uncounted(rejects, local)
+        return result
     key = cache_key(kind, item)
     folder = Path(config.cache_dir) / kind / key
     if use_cache and (folder / "meta.json").is_file():
@@ -162,7 +176,7 @@ def cache_key(kind: str, item) -> str:
 
 
 def source_fingerprint(kind: str, item) -> str:
-    if kind in ("git", "complexity"):
+    if kind in ("git", "merges", "complexity"):
         return _git_state(item.repository)
     if kind == "deploys":
         log = f"|{item.deploys}|{os.stat(item.deploys).st_mtime_ns}" if item.deploys else "|tags:" + _tags_state(item.repository)

@@ -175,8 +175,12 @@ def test_log_arguments_follow_the_options():
     args = GitLog(Path("r"), since=dt.date(2024, 1, 1), churn=False, follow_renames=False).arguments()
     assert "--numstat" not in args and "--no-renames" in args and "-M" not in args
     assert "--since=2024-01-01 00:00:00 +0000" in args
-    assert args[-1] == "--" and "-z" in args and "--raw" in args
-    assert {"-M", "--numstat"} <= set(GitLog(Path("r")).arguments())
+    assert args[-1] == "--" and "-z" in args and "--name-status" in args and "--raw" not in args
+    assert {"-M", "--numstat", "--raw"} <= set(GitLog(Path("r")).arguments())
+    listed = GitLog(Path("r"), since=dt.date(2024, 1, 1), commits=("a" * 40,)).arguments()
+    assert listed[:3] == ["log", "--no-walk=unsorted", "--stdin"] and "HEAD" not in listed
+    assert not any(a.startswith("--since") for a in listed)  # an explicit list is already chosen
+    assert any("%aN" in a for a in GitLog(Path("r"), mailmap=True).arguments())
 
 
 # --------------------------------------------------------------------------------------
@@ -345,3 +349,12 @@ def test_a_failing_git_log_raises_with_what_git_said(tmp_path, monkeypatch):
     with pytest.raises(SourceError, match=r"git log failed with exit code \d+ \(git said: .+\)"):
         with GitLog(tmp_path).stream() as chunks:
             list(chunks)
+
+
+def test_parse_merge_files_reads_each_merge_and_its_files():
+    from analysis.sources.git_history import parse_merge_files
+
+    text = "\x1e" + "a" * 40 + "\x00\nshop/x.py\x00shop/y z.py\x00" + "\x1e" + "b" * 40 + "\x00\nREADME.md\x00"
+    out = parse_merge_files(text)
+    assert out.values.tolist() == [["a" * 40, "shop/x.py"], ["a" * 40, "shop/y z.py"], ["b" * 40, "README.md"]]
+    assert parse_merge_files("").empty

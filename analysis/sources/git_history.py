@@ -9,52 +9,95 @@ Entry point: :func:`mine_git_history` returns the ``commits`` and ``file_changes
 - ``file_changes``: commit, path, old_path, change_type (A, M, D, R), added, deleted — one
   row per file a non-merge commit touched, in commit order.
 
-What it reads: the output of one streamed ``git log`` process, run read-only::
+How it is mined (the fast path)
+-------------------------------
+
+Change frequency and change coupling need file names, not line counts, so the history is
+read in two passes:
+
+1. **names** — one streamed ``git log --name-status`` process over the whole history (no
+   blob is diffed unless rename detection asks for it);
+2. **churn** — line counts (``--raw --numstat``, where git diffs every blob) only for the
+   commits that need them: none (``churn: none``), the ``churn_days`` before the last
+   commit (``churn: recent``, the default) or all (``churn: full``). The commit list is cut
+   into contiguous ranges fed to several ``git log --no-walk=unsorted --stdin`` processes
+   at once, one per core, and their counts are joined to the names by (commit, path).
+
+Both passes run read-only::
 
     git --no-pager -C REPO -c core.quotepath=off log HEAD --no-color --no-ext-diff
-        --no-textconv --encoding=UTF-8 --root -z --raw [--numstat] (-M | --no-renames)
-        [--since=DATE] --format=%x1e%H%x00%P%x00%an%x00%ae%x00%aI%x00%cI%x00%s --
+        --no-textconv --no-show-signature --encoding=UTF-8 --root -z
+        (--name-status | --raw --numstat) (-M | --no-renames) [--since=DATE]
+        --format=%x1e%H%x00%P%x00%an%x00%ae%x00%aI%x00%cI%x00%s --
 
-With ``-z`` every field and every path is terminated by a NUL byte, so paths with spaces,
-braces, ``=>`` or newlines survive intact. One commit record is::
+(``%aN``/``%aE`` instead of ``%an``/``%ae`` when ``mailmap`` is on: git then maps names
+and emails through the repository's ``.mailmap``.) With ``-z`` every field and every path
+is terminated by a NUL byte, so paths with spaces, braces, ``=>`` or newlines survive
+intact. One commit record is::
 
     \\x1e SHA \\0 PARENTS \\0 AUTHOR \\0 EMAIL \\0 AUTHOR-DATE \\0 COMMIT-DATE \\0 SUBJECT \\0
     \\n                                      (only when change entries follow)
+    M \\0 path \\0   R087 \\0 old \\0 new \\0                    (--name-status)
     :100644 100644 1a2b3c4 5d6e7f8 M \\0 path \\0             (--raw; R/C entries carry
     :100644 100644 1a2b3c4 5d6e7f8 R087 \\0 old \\0 new \\0     old and new paths)
     3 \\t 1 \\t path \\0                                       (--numstat, same order as --raw)
     3 \\t 1 \\t \\0 old \\0 new \\0                              (a rename)
     - \\t - \\t path \\0                                       (a binary file: counts unknown)
 
-``--name-status`` entries (``M \\0 path \\0``, ``R087 \\0 old \\0 new \\0``) are read as well.
 The change type comes from the status entry (``T``, a type change, is read as ``M``; ``C``,
 a copy, as ``A`` with its source in ``old_path``); the line counts from the numstat entry at
-the same position. Without churn only the status entries are asked for, and ``added`` and
-``deleted`` are ``<NA>``.
+the same position. Commits without line counts have ``added`` and ``deleted`` ``<NA>``.
+
+Renames (``follow_renames``): with ``-M`` git pairs a deleted and an added file whose
+contents are at least 50 % alike into one ``R`` row (``old_path`` set), so a moved file's
+later history continues under its new path and the move itself is one change, not two.
+With ``--no-renames`` the move is a ``D`` and an ``A`` row and nothing links them; names
+are then cheaper to mine (git diffs no blobs at all).
 
 Merge commits are kept in ``commits`` (``is_merge`` True) but list no file changes: like
 ``git log`` without ``-m``, their changes are counted once, in the commits that made them.
 
+Exclusions, each counted in the notes: commits whose author name or email matches one of
+``exclude_authors`` (globs: ``*`` any text, ``?`` one character, everything else literal,
+case-insensitive; the defaults match common bots) or whose subject matches one of the
+``exclude_messages`` regexes (``re.search``: bulk formatting, mass renames) are left out of
+both frames; file changes whose path matches an ``ignore_paths`` glob
+(:func:`analysis.contexts.glob_regex`) are dropped.
+
 Text is decoded as UTF-8; bytes that are not (an author name written in Latin-1, a path
-in a legacy encoding) become U+FFFD and the record is kept. Paths matching one of the
-source's ``ignore_paths`` globs (:func:`analysis.contexts.glob_regex`) are dropped and
-counted in the notes, not as rejects. A record that cannot be read is rejected
-(``source="git"``, ``location="commit <sha>"``).
+in a legacy encoding) become U+FFFD and the record is kept. A record that cannot be read
+is rejected (``source="git"``, ``location="commit <sha>"``).
+
+Incremental cache (``cache_dir``): the mined history is kept as Parquet segments under
+``cache_dir/<repository and options key>/``. A re-run at the same ``HEAD`` reads them back;
+when ``HEAD`` has moved forward (the cached head is an ancestor), only ``OLDHEAD..HEAD`` is
+mined and appended as one more segment, so the cost grows with the new commits, not with
+the history; a rewritten history is mined again from scratch. Exclusions and ignored paths
+are applied after the cache, so changing them never re-mines.
 
 The repository is never written: no checkout, no config change, optional locks off
-(``GIT_OPTIONAL_LOCKS=0``), stdin closed, and variables that would point git at another
-repository (``GIT_DIR``, ``GIT_WORK_TREE``, ...) removed from its environment.
+(``GIT_OPTIONAL_LOCKS=0``), stdin closed or fed from a temporary file outside it, and
+variables that would point git at another repository (``GIT_DIR``, ``GIT_WORK_TREE``, ...)
+removed from its environment.
+
+:func:`rich_commits` is the other door: PyDriller's per-commit fields (delta maintainability,
+changed methods) over a chosen window, read from a throw-away shared clone because
+PyDriller writes to the configuration of the repository it opens.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import hashlib
+import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -65,13 +108,18 @@ from analysis.config import GitSource
 from analysis.contexts import glob_regex
 from analysis.errors import SourceError
 from analysis.frames import SourceFrames
-from analysis.rejects import Rejects
+from analysis.rejects import Reject, Rejects
 
 SOURCE = "git"
 RECORD_MARK = "\x1e"
-LOG_FORMAT = "%x1e%H%x00%P%x00%an%x00%ae%x00%aI%x00%cI%x00%s"
 HEADER_FIELDS = 7  # sha, parents, author name, author email, author date, commit date, subject
 CHUNK_BYTES = 1 << 16
+CHURN_MODES = ("recent", "full", "none")
+#: Commits below which the churn pass runs as one process (starting more costs more than it saves).
+PARALLEL_MIN_COMMITS = 200
+#: Ranges per worker in the churn pass: smaller ranges balance uneven commits across cores.
+RANGES_PER_WORKER = 4
+CACHE_FORMAT = 1
 
 #: Variables that would make git read another repository than the one asked for.
 _REPOSITORY_VARIABLES = (
@@ -84,6 +132,14 @@ _STATUS = re.compile(r"[A-Z][0-9]*")
 _NUMSTAT = re.compile(r"(\d+|-)\t(\d+|-)\t(.*)", re.DOTALL)
 _CHANGE_TYPES = {"A": "A", "M": "M", "D": "D", "R": "R", "T": "M", "C": "A"}
 
+
+def log_format(mailmap: bool = False) -> str:
+    """The ``--format`` of a commit record; ``mailmap`` maps names and emails (``%aN``, ``%aE``)."""
+    name, email = ("%aN", "%aE") if mailmap else ("%an", "%ae")
+    return f"%x1e%H%x00%P%x00{name}%x00{email}%x00%aI%x00%cI%x00%s"
+
+
+LOG_FORMAT = log_format(False)
 
 
 # --------------------------------------------------------------------------------------
@@ -114,15 +170,22 @@ class _ParsedLog:
 
 
 def _tokens(chunks: Iterable[str | bytes]) -> Iterator[str]:
-    """The NUL-terminated fields of the stream, decoded (invalid UTF-8 becomes U+FFFD)."""
+    """The NUL-terminated fields of the stream, decoded (invalid UTF-8 becomes U+FFFD).
+
+    Each chunk is decoded once up to its last NUL (a NUL never occurs inside a UTF-8
+    sequence), so a field cut between chunks is joined before it is decoded.
+    """
     rest = b""
     for chunk in chunks:
         if isinstance(chunk, str):
             chunk = chunk.encode("utf-8", "surrogatepass")
-        parts = (rest + chunk).split(b"\0")
-        rest = parts.pop()
-        for part in parts:
-            yield part.decode("utf-8", "replace")
+        cut = chunk.rfind(b"\0")
+        if cut < 0:
+            rest += chunk
+            continue
+        parts = (rest + chunk[:cut]).decode("utf-8", "replace").split("\0")
+        rest = chunk[cut + 1:]
+        yield from parts
     if rest:
         yield rest.decode("utf-8", "replace")
 
@@ -130,13 +193,13 @@ def _tokens(chunks: Iterable[str | bytes]) -> Iterator[str]:
 def _parse_log(chunks: Iterable[str | bytes], rejects: Rejects) -> _ParsedLog:
     commit_rows: list[list[str]] = []
     change_rows: list[tuple] = []
-    records = merges = 0
+    records = merges = stray = 0
     tokens = _tokens(chunks)
     token = next(tokens, None)
-    stray = 0
     while token is not None:
-        token = token.lstrip("\n")
-        if not token.startswith(RECORD_MARK):
+        if token[:1] == "\n":
+            token = token.lstrip("\n")
+        if token[:1] != RECORD_MARK:
             stray += 1
             token = next(tokens, None)
             continue
@@ -147,18 +210,18 @@ def _parse_log(chunks: Iterable[str | bytes], rejects: Rejects) -> _ParsedLog:
         header = [token[1:]] + [next(tokens, None) for _ in range(HEADER_FIELDS - 1)]
         token, statuses, stats, problem = _read_entries(tokens)
         sha = header[0]
-        if any(field is None for field in header):
+        if header[-1] is None:
             rejects.add(SOURCE, f"commit {sha[:40]}", "truncated commit record")
             continue
         if not _SHA.fullmatch(sha):
             rejects.add(SOURCE, f"commit {sha[:40]}", "not a commit id", sha)
             continue
         commit_rows.append(header)
-        is_merge = len(header[1].split()) > 1
-        if is_merge:
+        if " " in header[1]:
             merges += 1
             continue  # a merge's changes are counted in the commits that made them
-        changes, problem = _pair_entries(statuses, stats) if problem is None else ([], problem)
+        if problem is None:
+            changes, problem = _pair_entries(statuses, stats)
         if problem is not None:
             rejects.add(SOURCE, f"commit {sha}", f"file changes not read: {problem}")
             continue
@@ -174,34 +237,38 @@ def _read_entries(tokens: Iterator[str]):
     statuses: list[tuple[str, str | None, str]] = []  # (status letter, old path, path)
     stats: list[tuple[int | None, int | None, str | None, str]] = []  # (added, deleted, old, path)
     problem = None
-    token = next(tokens, None)
-    while token is not None:
-        entry = token.lstrip("\n")
-        if entry.startswith(RECORD_MARK):
+    for entry in tokens:
+        if entry[:1] == "\n":
+            entry = entry.lstrip("\n")
+        first = entry[:1]
+        if first == RECORD_MARK:
             return entry, statuses, stats, problem
-        if problem is None:
-            if entry.startswith(":") or _STATUS.fullmatch(entry):
-                status = entry.rsplit(" ", 1)[-1] if entry.startswith(":") else entry
-                first = next(tokens, None)
-                second = next(tokens, None) if status[:1] in ("R", "C") else None
-                if first is None or (status[:1] in ("R", "C") and second is None):
+        if problem is not None:
+            continue
+        if first == ":" or (first.isupper() and _STATUS.fullmatch(entry)):
+            letter = (entry.rsplit(" ", 1)[-1] if first == ":" else entry)[:1]
+            path = next(tokens, None)
+            if letter == "R" or letter == "C":
+                new = next(tokens, None)
+                if new is None:
                     problem = "truncated change entry"
-                elif second is None:
-                    statuses.append((status[:1], None, first))
                 else:
-                    statuses.append((status[:1], first, second))
-            elif m := _NUMSTAT.fullmatch(entry):
-                added, deleted = (None if v == "-" else int(v) for v in m.group(1, 2))
-                old, path = None, m.group(3)
-                if path == "":  # a rename: old and new path follow as fields of their own
-                    old, path = next(tokens, None), next(tokens, None)
-                if path is None:
-                    problem = "truncated numstat entry"
-                else:
-                    stats.append((added, deleted, old, path))
+                    statuses.append((letter, path, new))
+            elif path is None:
+                problem = "truncated change entry"
             else:
-                problem = f"unreadable change entry {entry[:40]!r}"
-        token = next(tokens, None)
+                statuses.append((letter, None, path))
+        elif m := _NUMSTAT.fullmatch(entry):
+            a, d, path = m.groups()
+            old = None
+            if path == "":  # a rename: old and new path follow as fields of their own
+                old, path = next(tokens, None), next(tokens, None)
+            if path is None:
+                problem = "truncated numstat entry"
+            else:
+                stats.append((None if a == "-" else int(a), None if d == "-" else int(d), old, path))
+        else:
+            problem = f"unreadable change entry {entry[:40]!r}"
     return None, statuses, stats, problem
 
 
@@ -234,7 +301,7 @@ def _frames(commit_rows, change_rows, rejects: Rejects) -> tuple[pd.DataFrame, p
     for sha, a, c in raw.loc[bad, ["commit", "authored_raw", "committed_raw"]].itertuples(index=False):
         rejects.add(SOURCE, f"commit {sha}", "unreadable author or commit date", f"{a} {c}")
     raw = raw.loc[~bad]
-    raw["parents"] = raw["parent_ids"].map(lambda p: len(p.split()))
+    raw["parents"] = raw["parent_ids"].str.count(" ").add(raw["parent_ids"].ne("").astype("int64")).astype("int64")
     raw["is_merge"] = raw["parents"] > 1
     # git prints children first; reversed, then stably sorted by date: oldest first
     raw = raw.iloc[::-1].sort_values("committed_at", kind="stable")
@@ -242,11 +309,16 @@ def _frames(commit_rows, change_rows, rejects: Rejects) -> tuple[pd.DataFrame, p
 
     changes = pd.DataFrame(change_rows, dtype=object,
                            columns=["commit", "path", "old_path", "change_type", "added", "deleted"])
-    rank = pd.Series(range(len(commits)), index=commits["commit"].astype(object))
-    changes["_rank"] = changes["commit"].map(rank)
-    changes = changes.loc[changes["_rank"].notna()]  # changes of rejected commits go with them
-    changes = changes.sort_values("_rank", kind="stable")
-    return commits, frames.conform(changes, "file_changes")
+    return commits, _in_commit_order(changes, commits)
+
+
+def _in_commit_order(changes: pd.DataFrame, commits: pd.DataFrame) -> pd.DataFrame:
+    """File changes of kept commits only, ordered like ``commits`` (stable within a commit)."""
+    rank = pd.Series(range(len(commits)), index=pd.Index(commits["commit"].astype(object)))
+    order = changes["commit"].astype(object).map(rank)
+    keep = order.notna()  # changes of rejected commits go with them
+    changes = changes.loc[keep].assign(_rank=order[keep]).sort_values("_rank", kind="stable")
+    return frames.conform(changes, "file_changes")
 
 
 def _utc(values: pd.Series) -> pd.Series:
@@ -261,11 +333,88 @@ def drop_ignored_paths(file_changes: pd.DataFrame, globs: Sequence[str]) -> tupl
     """
     if not globs or file_changes.empty:
         return file_changes, 0
-    patterns = [glob_regex(g) for g in globs]
+    patterns = re.compile("|".join(f"(?:{glob_regex(g).pattern})" for g in globs))
     paths = pd.unique(file_changes["path"])
-    ignored = {p for p in paths if any(rx.match(p) for rx in patterns)}
+    ignored = {p for p in paths if patterns.match(p)}
     drop = file_changes["path"].isin(ignored)
     return file_changes.loc[~drop].reset_index(drop=True), int(drop.sum())
+
+
+def author_pattern(globs: Sequence[str]) -> re.Pattern | None:
+    """One case-insensitive regex for author globs: ``*`` any text, ``?`` one character,
+    everything else (brackets too: ``*[bot]*``) literal; the whole name or email must match."""
+    if not globs:
+        return None
+    parts = ["".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in g) for g in globs]
+    return re.compile("|".join(f"(?:{p})" for p in parts) + r"\Z", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """How many commits and file changes each exclusion rule left out."""
+
+    by_author: int = 0
+    by_message: int = 0
+    file_changes_of_excluded: int = 0
+    ignored_paths: int = 0
+
+
+def exclude_commits(commits: pd.DataFrame, file_changes: pd.DataFrame, *, authors: Sequence[str] = (),
+                    messages: Sequence[str] = (), ignore_paths: Sequence[str] = ()
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, Exclusions]:
+    """Leave out commits by ``authors`` (globs over name or email) or with a subject matching
+    ``messages`` (regexes, ``re.search``), with their file changes, then file changes whose
+    path matches ``ignore_paths``. A commit matching both rules counts as excluded by author."""
+    by_author = pd.Series(False, index=commits.index)
+    rx = author_pattern(authors)
+    if rx is not None and len(commits):
+        names = pd.unique(pd.concat([commits["author_name"], commits["author_email"]]).astype(object))
+        hit = {x for x in names if rx.match(x)}
+        by_author = commits["author_name"].isin(hit) | commits["author_email"].isin(hit)
+    by_message = pd.Series(False, index=commits.index)
+    if messages and len(commits):
+        msg = re.compile("|".join(f"(?:{m})" for m in messages))
+        subjects = pd.unique(commits["subject"].astype(object))
+        hit = {s for s in subjects if msg.search(s)}
+        by_message = commits["subject"].isin(hit) & ~by_author
+    drop = by_author | by_message
+    excluded_shas = commits.loc[drop, "commit"]
+    changes_drop = file_changes["commit"].isin(excluded_shas)
+    kept_commits = commits.loc[~drop].reset_index(drop=True)
+    kept_changes = file_changes.loc[~changes_drop].reset_index(drop=True)
+    kept_changes, ignored = drop_ignored_paths(kept_changes, ignore_paths)
+    return kept_commits, kept_changes, Exclusions(int(by_author.sum()), int(by_message.sum()),
+                                                  int(changes_drop.sum()), ignored)
+
+
+def churn_window_start(commits: pd.DataFrame, churn_days: int) -> pd.Timestamp | None:
+    """First committer time of the recent churn window: ``churn_days`` before the last commit."""
+    if commits.empty:
+        return None
+    return commits["committed_at"].max() - pd.Timedelta(days=churn_days)
+
+
+def mask_churn_outside(file_changes: pd.DataFrame, commits: pd.DataFrame, start: pd.Timestamp | None) -> pd.DataFrame:
+    """Set ``added``/``deleted`` to NA for commits committed before ``start``."""
+    if start is None or file_changes.empty:
+        return file_changes
+    old = commits.loc[commits["committed_at"] < start, "commit"]
+    outside = file_changes["commit"].isin(old)
+    if not outside.any():
+        return file_changes
+    out = file_changes.copy()
+    out.loc[outside, ["added", "deleted"]] = pd.NA
+    return out
+
+
+def join_churn(file_changes: pd.DataFrame, counted: pd.DataFrame) -> pd.DataFrame:
+    """Take ``added``/``deleted`` from ``counted`` (same commit and path) into ``file_changes``."""
+    if counted.empty:
+        return file_changes
+    counts = counted[["commit", "path", "added", "deleted"]].drop_duplicates(["commit", "path"])
+    merged = file_changes.drop(columns=["added", "deleted"]).merge(counts, on=["commit", "path"], how="left",
+                                                                   sort=False)
+    return frames.conform(merged, "file_changes")
 
 
 # --------------------------------------------------------------------------------------
@@ -294,23 +443,42 @@ def run_git(repository: str | os.PathLike, *args: str) -> subprocess.CompletedPr
 
 @dataclass(frozen=True)
 class GitLog:
-    """One ``git log`` run over ``repository`` (options as in the module docstring)."""
+    """One ``git log`` run over ``repository`` (options as in the module docstring).
+
+    ``revisions`` is the commit range (``("HEAD",)``, or ``("HEAD", "^OLD")`` for the
+    commits since OLD); ``commits`` instead lists exact commits, read from stdin with
+    ``--no-walk=unsorted`` (used to split the churn pass across processes).
+    """
 
     repository: Path
     since: dt.date | None = None
     churn: bool = True
     follow_renames: bool = True
+    mailmap: bool = False
+    revisions: tuple[str, ...] = ("HEAD",)
+    commits: tuple[str, ...] | None = None
 
     def arguments(self) -> list[str]:
-        args = ["log", "HEAD", "--no-color", "--no-ext-diff", "--no-textconv", "--encoding=UTF-8", "--root",
-                "-z", "--raw"]
-        if self.churn:
-            args.append("--numstat")
+        args = ["log"]
+        args += ["--no-walk=unsorted", "--stdin"] if self.commits is not None else list(self.revisions)
+        args += ["--no-color", "--no-ext-diff", "--no-textconv", "--no-show-signature", "--encoding=UTF-8",
+                 "--root", "-z"]
+        args += ["--raw", "--numstat"] if self.churn else ["--name-status"]
         args.append("-M" if self.follow_renames else "--no-renames")
-        if self.since is not None:
+        if self.since is not None and self.commits is None:
             args.append(f"--since={self.since.isoformat()} 00:00:00 +0000")
-        args += [f"--format={LOG_FORMAT}", "--"]
+        args += [f"--format={log_format(self.mailmap)}", "--"]
         return args
+
+    @contextmanager
+    def _stdin(self):
+        if self.commits is None:
+            yield subprocess.DEVNULL
+            return
+        with tempfile.TemporaryFile() as fh:  # outside the repository; no pipe to deadlock on
+            fh.write("".join(f"{c}\n" for c in self.commits).encode())
+            fh.seek(0)
+            yield fh
 
     @contextmanager
     def stream(self, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Iterator[bytes]]:
@@ -320,12 +488,13 @@ class GitLog:
         cannot block on a full pipe); a non-zero exit raises :class:`SourceError` once
         the output is consumed. Leaving the block early stops git.
         """
-        with tempfile.TemporaryFile() as errors:
+        with tempfile.TemporaryFile() as errors, self._stdin() as stdin:
             try:
                 proc = subprocess.Popen(_git_command(self.repository, self.arguments()), stdout=subprocess.PIPE,
-                                        stderr=errors, stdin=subprocess.DEVNULL, env=git_environment())
+                                        stderr=errors, stdin=stdin, env=git_environment())
             except FileNotFoundError:
                 raise SourceError(SOURCE, "the git command was not found on PATH") from None
+            _widen_pipe(proc.stdout)
             try:
                 yield _read_chunks(proc, errors, chunk_bytes)
             finally:
@@ -333,6 +502,21 @@ class GitLog:
                     proc.kill()
                 proc.wait()
                 proc.stdout.close()
+
+    def output(self) -> bytes:
+        """The whole stdout (for the parallel churn pass); raises :class:`SourceError` on failure."""
+        with self.stream(1 << 20) as chunks:
+            return b"".join(chunks)
+
+
+def _widen_pipe(pipe) -> None:
+    """Let git run ahead of the parser by up to 1 MiB (Linux; elsewhere the default stays)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass  # a smaller pipe only means less overlap between git and the parser
 
 
 def _read_chunks(proc: subprocess.Popen, errors, chunk_bytes: int) -> Iterator[bytes]:
@@ -346,8 +530,12 @@ def _read_chunks(proc: subprocess.Popen, errors, chunk_bytes: int) -> Iterator[b
 
 @dataclass(frozen=True)
 class _RepositoryState:
-    has_commits: bool
+    head: str | None
     shallow: bool
+
+    @property
+    def has_commits(self) -> bool:
+        return self.head is not None
 
 
 def _repository_state(repository: Path) -> _RepositoryState:
@@ -357,53 +545,361 @@ def _repository_state(repository: Path) -> _RepositoryState:
     if shallow.returncode != 0:
         raise SourceError(SOURCE, f"{repository} is not a git repository (git said: {shallow.stderr.strip()})")
     head = run_git(repository, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-    return _RepositoryState(has_commits=head.returncode == 0, shallow=shallow.stdout.strip() == "true")
+    sha = head.stdout.strip() if head.returncode == 0 else ""
+    return _RepositoryState(head=sha or None, shallow=shallow.stdout.strip() == "true")
+
+
+def default_workers() -> int:
+    """Processes for the churn pass: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def split_ranges(commits: Sequence[str], parts: int) -> list[tuple[str, ...]]:
+    """Cut ``commits`` into at most ``parts`` contiguous, non-empty ranges of near-equal size."""
+    parts = max(1, min(parts, len(commits)))
+    size, extra = divmod(len(commits), parts)
+    out, start = [], 0
+    for k in range(parts):
+        end = start + size + (1 if k < extra else 0)
+        if end > start:
+            out.append(tuple(commits[start:end]))
+        start = end
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# mining: names pass, parallel churn pass
+
+
+@dataclass(frozen=True)
+class HistoryOptions:
+    """What changes the mined frames (and so the cache key)."""
+
+    since: dt.date | None = None
+    churn: str = "recent"
+    churn_days: int = 365
+    follow_renames: bool = True
+    mailmap: bool = True
+
+    @classmethod
+    def of(cls, source: GitSource, churn: str | bool | None = None,
+           follow_renames: bool | None = None) -> "HistoryOptions":
+        mode = source.churn if churn is None else ({True: "full", False: "none"}.get(churn, churn))
+        if mode not in CHURN_MODES:
+            raise SourceError(SOURCE, f"unknown churn mode {mode!r}; valid modes: {', '.join(CHURN_MODES)}")
+        return cls(source.since, mode, int(source.churn_days),
+                   source.follow_renames if follow_renames is None else bool(follow_renames), bool(source.mailmap))
+
+
+@dataclass
+class _Mined:
+    commits: pd.DataFrame
+    file_changes: pd.DataFrame
+    records: int
+    merges: int
+    rejects: list[Reject] = field(default_factory=list)
+    reject_count: int = 0
+
+
+def _mine(repository: Path, options: HistoryOptions, revisions: tuple[str, ...], workers: int) -> _Mined:
+    """Names pass over ``revisions``, then the churn pass over the commits that need counts."""
+    local = Rejects()
+    names = GitLog(repository, since=options.since, churn=False, follow_renames=options.follow_renames,
+                   mailmap=options.mailmap, revisions=revisions)
+    with names.stream() as chunks:
+        parsed = _parse_log(chunks, local)
+    commits, file_changes = parsed.commits, parsed.file_changes
+    wanted = _churn_commits(commits, options)
+    if wanted:
+        counted = _churn_pass(repository, options, wanted, workers, local)
+        file_changes = join_churn(file_changes, counted)
+    return _Mined(commits, file_changes, parsed.commit_records, parsed.merges, list(local.records), local.count())
+
+
+def _churn_commits(commits: pd.DataFrame, options: HistoryOptions) -> list[str]:
+    """Non-merge commits that need line counts, newest first (git's order, for locality)."""
+    if options.churn == "none" or commits.empty:
+        return []
+    chosen = commits.loc[~commits["is_merge"]]
+    if options.churn == "recent":
+        chosen = chosen.loc[chosen["committed_at"] >= churn_window_start(commits, options.churn_days)]
+    return chosen["commit"].astype(object).tolist()[::-1]
+
+
+def _churn_pass(repository: Path, options: HistoryOptions, wanted: list[str], workers: int,
+                rejects: Rejects) -> pd.DataFrame:
+    parts = 1 if len(wanted) < PARALLEL_MIN_COMMITS or workers <= 1 else workers * RANGES_PER_WORKER
+    logs = [GitLog(repository, churn=True, follow_renames=options.follow_renames, mailmap=options.mailmap,
+                   commits=r) for r in split_ranges(wanted, parts)]
+    if len(logs) == 1:
+        outputs = [logs[0].output()]
+    else:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            outputs = list(pool.map(GitLog.output, logs))
+    pieces = [_parse_log([out], rejects).file_changes for out in outputs]
+    pieces = [p for p in pieces if len(p)]
+    return pd.concat(pieces, ignore_index=True) if pieces else frames.empty("file_changes")
+
+
+# --------------------------------------------------------------------------------------
+# incremental cache
+
+
+def _cache_folder(cache_dir: Path, repository: Path, options: HistoryOptions, shallow: bool) -> Path:
+    h = hashlib.blake2b(digest_size=12)
+    h.update(f"git history cache {CACHE_FORMAT}|{repository.resolve()}|{options!r}|shallow={shallow}".encode())
+    return Path(cache_dir) / h.hexdigest()
+
+
+def _read_segments(folder: Path) -> tuple[dict, list[_Mined]] | None:
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        segments = []
+        for seg in meta["segments"]:
+            commits = frames.conform(pd.read_parquet(folder / f"{seg['name']}.commits.parquet"), "commits")
+            changes = frames.conform(pd.read_parquet(folder / f"{seg['name']}.file_changes.parquet"), "file_changes")
+            kept = [Reject(*r) for r in seg["rejects"]]
+            segments.append(_Mined(commits, changes, seg["records"], seg["merges"], kept, seg["reject_count"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable cache: mine again
+    return meta, segments
+
+
+def _write_segment(folder: Path, meta: dict | None, head: str, mined: _Mined) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    segments = list(meta["segments"]) if meta else []
+    name = f"{len(segments) + 1:04d}-{head[:12]}"
+    for part, frame in (("commits", mined.commits), ("file_changes", mined.file_changes)):
+        tmp = folder / f"{name}.{part}.parquet.tmp{os.getpid()}"
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, folder / f"{name}.{part}.parquet")
+    segments.append({"name": name, "head": head, "records": mined.records, "merges": mined.merges,
+                     "reject_count": mined.reject_count,
+                     "rejects": [[r.source, r.location, r.reason, r.excerpt] for r in mined.rejects]})
+    tmp = folder / f"meta.json.tmp{os.getpid()}"
+    tmp.write_text(json.dumps({"format": CACHE_FORMAT, "head": head, "segments": segments}, indent=1),
+                   encoding="utf-8")
+    os.replace(tmp, folder / "meta.json")  # the segment counts only once meta.json names it
+
+
+def _is_ancestor(repository: Path, old: str, new: str) -> bool:
+    return run_git(repository, "merge-base", "--is-ancestor", old, new).returncode == 0
+
+
+def _cached_mine(repository: Path, state: _RepositoryState, options: HistoryOptions, cache_dir: Path,
+                 workers: int) -> tuple[list[_Mined], str]:
+    """Segments covering the history up to HEAD, and how they were obtained (for the notes)."""
+    folder = _cache_folder(cache_dir, repository, options, state.shallow)
+    cached = _read_segments(folder) if (folder / "meta.json").is_file() else None
+    if cached is not None:
+        meta, segments = cached
+        if meta["head"] == state.head:
+            return segments, "cache"
+        if _is_ancestor(repository, meta["head"], state.head):
+            new = _mine(repository, options, ("HEAD", f"^{meta['head']}"), workers)
+            _write_segment(folder, meta, state.head, new)
+            return [*segments, new], f"cache plus {len(new.commits)} new commits"
+    shutil.rmtree(folder, ignore_errors=True)
+    mined = _mine(repository, options, ("HEAD",), workers)
+    _write_segment(folder, None, state.head, mined)
+    return [mined], "mined"
+
+
+def _combine(segments: list[_Mined]) -> _Mined:
+    if len(segments) == 1:
+        return segments[0]
+    commits = pd.concat([s.commits for s in segments], ignore_index=True)
+    commits = commits.drop_duplicates("commit").sort_values("committed_at", kind="stable")
+    commits = frames.conform(commits, "commits")
+    changes = pd.concat([s.file_changes for s in segments], ignore_index=True)
+    return _Mined(commits, _in_commit_order(changes, commits), sum(s.records for s in segments),
+                  sum(s.merges for s in segments), [r for s in segments for r in s.rejects],
+                  sum(s.reject_count for s in segments))
 
 
 # --------------------------------------------------------------------------------------
 # entry point
 
 
-def mine_git_history(source: GitSource, rejects: Rejects, *, churn: bool = True,
-                     follow_renames: bool = True) -> SourceFrames:
+def mine_git_history(source: GitSource, rejects: Rejects, *, churn: str | bool | None = None,
+                     follow_renames: bool | None = None, cache_dir: str | os.PathLike | None = None,
+                     workers: int | None = None) -> SourceFrames:
     """Mine the history reachable from ``HEAD`` into ``commits`` and ``file_changes``.
 
-    ``churn`` asks git for line counts (``--numstat``; otherwise ``added``/``deleted`` are
-    ``<NA>``); ``follow_renames`` turns rename detection on (``-M``: one ``R`` row with
-    ``old_path``) or off (``--no-renames``: a ``D`` and an ``A`` row). ``source.since``
-    keeps commits whose committer date is on or after that day, 00:00 UTC.
+    Options come from ``source`` (see :class:`analysis.config.GitSource`); ``churn``
+    (``"recent"``, ``"full"``, ``"none"``, or True/False for full/none) and
+    ``follow_renames`` override it. ``source.since`` keeps commits whose committer date is
+    on or after that day, 00:00 UTC. ``cache_dir`` turns the incremental cache on;
+    ``workers`` caps the churn pass's processes (default: the available cores).
 
     ``records_read`` counts commit records; ``records_rejected`` the rejects added for
     ``"git"`` by this call. Raises :class:`SourceError` when the path is not a git
     repository or git fails; an empty repository gives empty frames and a note.
     """
+    options = HistoryOptions.of(source, churn, follow_renames)
     repository = Path(source.repository)
-    rejected_before = rejects.count(SOURCE)
     state = _repository_state(repository)
     if not state.has_commits:
         empty = {"commits": frames.empty("commits"), "file_changes": frames.empty("file_changes")}
         return SourceFrames(empty, 0, 0, [f"{repository}: no commits (HEAD has no history yet)"])
 
-    log = GitLog(repository, since=source.since, churn=churn, follow_renames=follow_renames)
-    with log.stream() as chunks:
-        parsed = _parse_log(chunks, rejects)
-    file_changes, ignored = drop_ignored_paths(parsed.file_changes, source.ignore_paths)
+    workers = workers or default_workers()
+    if cache_dir is not None:
+        segments, how = _cached_mine(repository, state, options, Path(cache_dir), workers)
+    else:
+        segments, how = [_mine(repository, options, ("HEAD",), workers)], "mined"
+    mined = _combine(segments)
+    for r in mined.rejects:
+        rejects.add(r.source, r.location, r.reason, r.excerpt)
+    if mined.reject_count > len(mined.rejects):
+        rejects.counts[SOURCE] += mined.reject_count - len(mined.rejects)
 
+    window = churn_window_start(mined.commits, options.churn_days) if options.churn == "recent" else None
+    file_changes = mask_churn_outside(mined.file_changes, mined.commits, window)
+    commits, file_changes, excluded = exclude_commits(
+        mined.commits, file_changes, authors=source.exclude_authors, messages=source.exclude_messages,
+        ignore_paths=source.ignore_paths)
+    notes = _notes(source, options, state, mined, commits, excluded, window, how)
+    return SourceFrames(
+        frames={"commits": commits, "file_changes": file_changes},
+        records_read=mined.records,
+        records_rejected=mined.reject_count,
+        notes=notes,
+    )
+
+
+def _notes(source: GitSource, options: HistoryOptions, state: _RepositoryState, mined: _Mined,
+           commits: pd.DataFrame, excluded: Exclusions, window, how: str) -> list[str]:
     notes = []
     if source.since is not None:
         notes.append(f"history since {source.since.isoformat()}")
-    if parsed.merges:
-        notes.append(f"{parsed.merges} merge commits: kept in commits, their file changes are counted "
+        if mined.commits.empty:
+            notes.append(f"no commits since {source.since.isoformat()}")
+    if mined.merges:
+        notes.append(f"{mined.merges} merge commits: kept in commits, their file changes are counted "
                      "in the commits that made them")
+    if excluded.by_author:
+        notes.append(f"{excluded.by_author} commits by excluded authors left out (exclude_authors)")
+    if excluded.by_message:
+        notes.append(f"{excluded.by_message} commits left out by their message (exclude_messages)")
+    if excluded.file_changes_of_excluded:
+        notes.append(f"{excluded.file_changes_of_excluded} file changes of excluded commits left out")
     if source.ignore_paths:
-        notes.append(f"{ignored} file changes ignored by ignore_paths")
+        notes.append(f"{excluded.ignored_paths} file changes ignored by ignore_paths")
+    if not options.follow_renames:
+        notes.append("renames not followed: a moved file is a deletion and an addition")
+    if options.churn == "none":
+        notes.append("line churn not mined (churn: none)")
+    elif window is not None and len(mined.commits) and window > mined.commits["committed_at"].min():
+        notes.append(f"line churn mined for the last {options.churn_days} days only "
+                     f"(commits from {window:%Y-%m-%d}; churn: recent)")
     if state.shallow:
-        oldest = parsed.commits["committed_at"].min() if len(parsed.commits) else None
+        oldest = mined.commits["committed_at"].min() if len(mined.commits) else None
         notes.append(f"shallow clone: history before {oldest:%Y-%m-%d} is missing" if oldest is not None
                      else "shallow clone: part of the history is missing")
-    return SourceFrames(
-        frames={"commits": parsed.commits, "file_changes": file_changes},
-        records_read=parsed.commit_records,
-        records_rejected=rejects.count(SOURCE) - rejected_before,
-        notes=notes,
-    )
+    if how != "mined" and how != "cache":
+        notes.append(f"history from the incremental cache ({how})")
+    return notes
+
+
+# --------------------------------------------------------------------------------------
+# PyDriller: rich per-commit fields over a window
+
+RICH_COMMIT_COLUMNS = ["commit", "author_name", "authored_at", "files", "added", "deleted",
+                       "dmm_unit_size", "dmm_unit_complexity", "dmm_unit_interfacing"]
+METHOD_CHANGE_COLUMNS = ["commit", "path", "method", "nloc", "complexity", "parameters"]
+
+
+def rich_commits(repository: str | os.PathLike, since: dt.datetime | dt.date | None = None,
+                 until: dt.datetime | dt.date | None = None) -> dict[str, pd.DataFrame]:
+    """PyDriller's rich fields for the non-merge commits between ``since`` and ``until``.
+
+    Returns two frames:
+
+    - ``rich_commits``: commit, author_name, authored_at (UTC), files, added, deleted,
+      dmm_unit_size, dmm_unit_complexity, dmm_unit_interfacing (PyDriller's delta
+      maintainability model, 0..1, NaN when no supported source file changed);
+    - ``method_changes``: commit, path, method (lizard's long name), nloc, complexity,
+      parameters — one row per method a commit changed.
+
+    This is the slow, rich path (PyDriller runs several git commands per commit): use it
+    for a window of weeks, not for the whole history. PyDriller writes a setting into the
+    configuration of the repository it opens, so it opens a temporary shared clone
+    (``git clone --shared --bare``: no objects copied) instead of the repository itself.
+    """
+    from pydriller import Repository  # imported here: only this path needs it
+
+    repository = Path(repository)
+    state = _repository_state(repository)
+    if not state.has_commits:
+        return {"rich_commits": pd.DataFrame(columns=RICH_COMMIT_COLUMNS),
+                "method_changes": pd.DataFrame(columns=METHOD_CHANGE_COLUMNS)}
+    commit_rows, method_rows = [], []
+    with tempfile.TemporaryDirectory(prefix="seams-pydriller-") as tmp:
+        clone = Path(tmp) / "clone.git"
+        done = subprocess.run(["git", "clone", "--quiet", "--shared", "--bare", "--", str(repository.resolve()),
+                               str(clone)], capture_output=True, env=git_environment(), stdin=subprocess.DEVNULL,
+                              check=False, encoding="utf-8", errors="replace")
+        if done.returncode != 0:
+            raise SourceError(SOURCE, f"cannot open {repository} for PyDriller (git said: {done.stderr.strip()})")
+        for c in Repository(str(clone), since=_as_datetime(since), to=_as_datetime(until), only_no_merge=True,
+                            order="reverse").traverse_commits():
+            commit_rows.append([c.hash, c.author.name, c.author_date, c.files, c.insertions, c.deletions,
+                                c.dmm_unit_size, c.dmm_unit_complexity, c.dmm_unit_interfacing])
+            for f in c.modified_files:
+                for m in f.changed_methods:
+                    method_rows.append([c.hash, f.new_path or f.old_path, m.long_name, m.nloc, m.complexity,
+                                        len(m.parameters)])
+    commits = pd.DataFrame(commit_rows, columns=RICH_COMMIT_COLUMNS)
+    commits["authored_at"] = pd.to_datetime(commits["authored_at"], utc=True)
+    for col in ("dmm_unit_size", "dmm_unit_complexity", "dmm_unit_interfacing"):
+        commits[col] = commits[col].astype("float64")
+    methods = pd.DataFrame(method_rows, columns=METHOD_CHANGE_COLUMNS)
+    return {"rich_commits": commits, "method_changes": methods}
+
+
+def _as_datetime(value: dt.datetime | dt.date | None) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+
+
+# --------------------------------------------------------------------------------------
+# merged pull requests
+
+
+MERGE_FILES_ARGS = ("log", "HEAD", "--merges", "--diff-merges=first-parent", "--name-only", "-z", "--no-renames",
+                    "--format=%x1e%H")
+
+
+def parse_merge_files(text: str) -> pd.DataFrame:
+    """The ``merge_files`` frame from ``git log --merges --diff-merges=first-parent
+    --name-only -z --format=%x1e%H``: each record is a merge's sha, then the NUL-separated
+    paths it brought into its first parent (the merged pull request's files)."""
+    rows: list[tuple[str, str]] = []
+    for record in text.split("\x1e"):
+        parts = [p for p in record.split("\x00") if p.strip()]
+        if not parts:
+            continue
+        sha, paths = parts[0].strip(), parts[1:]
+        rows += [(sha, p.lstrip("\n")) for p in paths]
+    return frames.conform(pd.DataFrame(rows, columns=["commit", "path"]), "merge_files")
+
+
+def mine_merge_files(source: GitSource, rejects: Rejects) -> SourceFrames:
+    """The files each merge commit brought in, so coordination can be judged per merged
+    pull request as well as per commit. One ``git log`` process; merges only."""
+    state = _repository_state(Path(source.repository))
+    if not state.head:
+        return SourceFrames({"merge_files": frames.empty("merge_files")}, 0, 0, ["no commits: no merges"])
+    out = run_git(source.repository, *MERGE_FILES_ARGS)
+    if out.returncode != 0:
+        raise SourceError(SOURCE, f"{source.repository}: git log of merges failed: {out.stderr.strip()[:200]}")
+    merged = parse_merge_files(out.stdout)
+    if source.ignore_paths:
+        merged = merged[~merged["path"].map(lambda p: any(glob_regex(g).match(p) for g in source.ignore_paths))].reset_index(drop=True)
+    merges = merged["commit"].nunique()
+    return SourceFrames({"merge_files": merged}, int(merges), 0, [f"{merges} merge commits with their pull requests' files"])
