@@ -31,6 +31,13 @@ statement seen in a span get the same fingerprint. Pure functions, no I/O.
     unterminated literal or comment runs to the end of the text, so no part of it can leak.
     Texts longer than ``max_chars`` are cut before normalizing and end in ``...``.
 
+``normalize(sql, dialect="mysql")`` reads MySQL / MariaDB text: ``"..."`` strings, backslash
+escapes, ``#`` comments, backquoted identifiers unquoted.
+
+``literal_mask(sql) -> str | None``
+    The text with its literals blanked: a cache key for ``normalize`` (texts sharing a mask
+    normalize alike); None for texts with comments, dollar quotes, ``$n`` or backslashes.
+
 ``fingerprint(normalized) -> str``
     16 hex characters: blake2b (digest size 8) of the normalized text, UTF-8.
 
@@ -157,6 +164,72 @@ _LITERALS = re.compile(
     """,
     re.X | re.S,
 )
+#: Dialects whose text is read the MySQL way (see :func:`normalize`).
+MYSQL_DIALECTS = frozenset({"mysql", "mariadb"})
+_MYSQL_LITERALS = re.compile(
+    r"""
+    ['"`$0-9./#-]
+    (?:
+      (?<=-)-(?=\s|\Z)[^\n]*                                          # -- comment (needs a space)
+    | (?<=\#)[^\n]*                                                  # # comment
+    | (?<=/)\*(?:[^*]|\*(?!/))*(?:\*/|\Z)                             # /* comment */
+    | (?<=`)[^`]*(?:``[^`]*)*(?:`|\Z)                                 # `identifier`
+    | (?<=")[^"\\]*(?:(?:\\.|"")[^"\\]*)*(?:"|\Z)                   # "string"
+    | (?<=')[^'\\]*(?:(?:\\.|'')[^'\\]*)*(?:'|\Z)                   # 'string'
+    | (?<=[0-9])(?<![\w$][0-9])(?:(?<=0)[xX][0-9a-fA-F_]+|(?<=0)[bB][01_]+
+                              |[0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9]+)?)  # 12, 1.5e3, 0xff
+    | (?<=\.)(?<![\w$)`"]\.)[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?           # .5
+    )
+    """,
+    re.X | re.S,
+)
+_PLAIN_IDENT = re.compile(r"[^\W\d][\w$]*")
+
+# The literal mask: the same literals as _LITERALS for texts without comments, dollar
+# quotes, parameters or backslashes (see literal_mask); quoted identifiers are kept.
+_MASK = re.compile(
+    r"""
+    "[^"]*"
+    | ('[^']*(?:''[^']*)*'
+      | [0-9](?<![\w$][0-9])(?:(?<=0)[xX][0-9a-fA-F_]+|(?<=0)[oO][0-7_]+|(?<=0)[bB][01_]+
+                             |[0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9]+)?)
+      | \.(?<![\w$)"]\.)[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?)
+    """,
+    re.X,
+)
+_MASK_PLAIN = re.compile(
+    r"""
+    '[^']*(?:''[^']*)*'
+    | [0-9](?<![\w$][0-9])(?:(?<=0)[xX][0-9a-fA-F_]+|(?<=0)[oO][0-7_]+|(?<=0)[bB][01_]+
+                           |[0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9]+)?)
+    | \.(?<![\w$)"]\.)[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?
+    """,
+    re.X,
+)
+_MASK_UNSAFE = ("\\", "$", "--", "/*", "\x00", "\x01")
+
+
+def literal_mask(sql: str) -> str | None:
+    """``sql`` with its string and number literals replaced by ``\\x01``, or None.
+
+    A cheap key for caching :func:`normalize` (postgres dialect): two texts with the same
+    mask differ only inside literals, so they normalize to the same text. Texts holding a
+    comment, a dollar quote or ``$n`` parameter, a backslash or a control character
+    ``\\x00``/``\\x01`` get None (normalize them in full): there the literals cannot be
+    found this simply.
+    """
+    for unsafe in _MASK_UNSAFE:
+        if unsafe in sql:
+            return None
+    if '"' in sql:
+        return _MASK.sub(_mask_literal, sql)
+    return _MASK_PLAIN.sub("\x01", sql)
+
+
+def _mask_literal(m: re.Match) -> str:
+    return m.group() if m.group(1) is None else "\x01"
+
+
 _STRING_PREFIX = re.compile(r"(?<![\w$])(?:[eEbBxXnN]|[uU]&)\?")
 # each starts with a literal character so the engine can jump to candidates
 _IN_LIST = re.compile(r"in(?<![\w$]in) ?\(\?(?:, \?)*\)")
@@ -170,8 +243,13 @@ _UNARY_CONTEXT = re.compile(
 _QIDENT_MARK = re.compile(r"\x00(\d+)\x00")
 
 
-def normalize(sql: str, max_chars: int = MAX_NORMALIZE_CHARS) -> str:
-    """Replace literals by ``?`` and fold the text (see the module docstring for the rules)."""
+def normalize(sql: str, max_chars: int = MAX_NORMALIZE_CHARS, dialect: str = "postgres") -> str:
+    """Replace literals by ``?`` and fold the text (see the module docstring for the rules).
+
+    ``dialect="mysql"`` reads MySQL / MariaDB text instead: ``'...'`` and ``"..."`` are
+    strings with backslash escapes, ``#`` starts a comment, and backquoted identifiers lose
+    their quotes (a backquoted ``Name`` becomes ``name``) unless they hold other than word characters.
+    """
     truncated = len(sql) > max_chars
     if truncated:
         sql = sql[:max_chars]
@@ -179,6 +257,7 @@ def normalize(sql: str, max_chars: int = MAX_NORMALIZE_CHARS) -> str:
         sql = sql.replace("\x00", "")
     quoted: list[str] = []
     prefixed = False
+    mysql = dialect in MYSQL_DIALECTS
 
     def literal(m: re.Match) -> str:
         nonlocal prefixed
@@ -187,14 +266,22 @@ def normalize(sql: str, max_chars: int = MAX_NORMALIZE_CHARS) -> str:
             if m.start() and m.string[m.start() - 1] in "eEbBxXnN&":
                 prefixed = True
             return "?"
-        if first in "-/":
+        if first in "-/#":
             return " "
         if first == '"':
+            if mysql:
+                return "?"
+            quoted.append(m.group())
+            return f"\x00{len(quoted) - 1}\x00"
+        if first == "`":
+            inner = m.group()[1:-1]
+            if _PLAIN_IDENT.fullmatch(inner):
+                return inner
             quoted.append(m.group())
             return f"\x00{len(quoted) - 1}\x00"
         return "?"
 
-    text = _LITERALS.sub(literal, sql)
+    text = (_MYSQL_LITERALS if mysql else _LITERALS).sub(literal, sql)
     if prefixed:
         text = _STRING_PREFIX.sub("?", text)
     text = " ".join(text.split())

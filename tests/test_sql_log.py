@@ -326,7 +326,7 @@ def test_errors_and_rejects_reach_the_notes(tmp_path):
     result = mine(tmp_path, text, rejects=rejects)
     assert result.records_rejected == 1 == rejects.count(str(tmp_path / "postgresql.log"))
     assert any("1 failed statements" in n for n in result.notes)
-    assert any("1 lines rejected" in n for n in result.notes)
+    assert any("1 records rejected" in n for n in result.notes)
 
 
 def test_missing_file_is_a_source_error(tmp_path):

@@ -1,0 +1,200 @@
+"""Benchmark: reading a large PostgreSQL stderr log with Seams and with pgbadger.
+
+Generates (or reuses) a pgbench-like log of at least ``--size-mb`` megabytes in a
+scratch directory (never in the repository), then measures on the same file:
+
+- the time to merely read the file (Python, line by line, and ``cat > /dev/null``);
+- Seams: ``mine_sql_log`` (statements, queries, table access, joins), lines/s, peak RSS;
+- pgbadger ``-x json`` with the matching ``--prefix`` (single process, ``-j 1``),
+  lines/s, peak RSS; skipped when pgbadger is not installed.
+
+Peak memory is the child process's maximum resident set size (``getrusage``), each tool
+running in its own process.
+
+Usage::
+
+    .venv/bin/python bench/sql_logs.py --dir /tmp/seams-bench --size-mb 1024
+
+Prints a table and, as the last line, one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PREFIX = "%m [%p] %q%u@%d "
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def generate_log(path: Path, size_mb: int, seed: int = 7) -> int:
+    """Write a pgbench-like stderr log of at least ``size_mb`` MB; return its line count."""
+    rng = random.Random(seed)
+    target = size_mb * 1024 * 1024
+    lines = 0
+    written = 0
+    t0 = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
+    users = [("app", "shop"), ("billing", "shop"), ("report", "dw")]
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        second = 0
+        while written < target:
+            chunk = []
+            for _ in range(2000):
+                second += 1
+                ts = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t0 + second // 50))
+                ms = f"{second % 1000:03d}"
+                pid = 1000 + rng.randrange(64)
+                user, db = users[pid % 3]
+                head = f"{ts}.{ms} UTC [{pid}] {user}@{db} LOG:  "
+                aid, tid, bid, delta = rng.randrange(1, 10**6), rng.randrange(1, 100), rng.randrange(1, 10), rng.randrange(-5000, 5000)
+                d = lambda: f"{rng.random() * 3:.3f}"  # noqa: E731
+                kind = rng.randrange(10)
+                if kind < 6:
+                    chunk += [
+                        f"{head}duration: {d()} ms  statement: BEGIN;",
+                        f"{head}duration: {d()} ms  statement: UPDATE pgbench_accounts SET abalance = abalance + {delta} WHERE aid = {aid};",
+                        f"{head}duration: {d()} ms  statement: SELECT abalance FROM pgbench_accounts WHERE aid = {aid};",
+                        f"{head}duration: {d()} ms  statement: UPDATE pgbench_tellers SET tbalance = tbalance + {delta} WHERE tid = {tid};",
+                        f"{head}duration: {d()} ms  statement: UPDATE pgbench_branches SET bbalance = bbalance + {delta} WHERE bid = {bid};",
+                        f"{head}duration: {d()} ms  statement: INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ({tid}, {bid}, {aid}, {delta}, CURRENT_TIMESTAMP);",
+                        f"{head}duration: {d()} ms  statement: END;",
+                    ]
+                elif kind < 8:
+                    chunk += [
+                        f"{head}duration: {d()} ms  statement: SELECT o.id, o.total, c.email",
+                        "\tFROM orders o",
+                        "\tJOIN customers c ON c.id = o.customer_id",
+                        f"\tWHERE o.created_at > '2026-01-{1 + aid % 28:02d}' AND c.id IN ({aid}, {tid}, {bid})",
+                        f"\tORDER BY o.created_at DESC LIMIT {1 + tid};",
+                    ]
+                elif kind < 9:
+                    chunk += [
+                        f"{head}duration: {d()} ms  execute <unnamed>: SELECT * FROM billing.invoice WHERE customer_id = $1 AND status = $2",
+                        f"{head.replace('LOG:  ', 'DETAIL:  ')}parameters: $1 = '{aid}', $2 = 'open'",
+                    ]
+                else:
+                    chunk += [
+                        f"{head}connection authorized: user={user} database={db} application_name=pgbench",
+                        f"{head}duration: {d()} ms  statement: INSERT INTO audit_log (actor, action, payload) VALUES ('user{aid}@example.com', 'login', '{{\"ip\": \"10.0.{tid}.{bid}\"}}');",
+                    ]
+            text = "\n".join(chunk) + "\n"
+            fh.write(text)
+            written += len(text)
+            lines += len(chunk)
+    return lines
+
+
+def count_lines(path: Path) -> int:
+    with path.open("rb") as fh:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b""))
+
+
+def _child(argv: list[str], **popen) -> tuple[float, float, int, int, str]:
+    """(wall seconds, CPU seconds, peak RSS bytes, exit code, stderr) of argv in a child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **popen)
+    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        print(f"{argv[0]} failed ({code}): {err[-2000:]}", file=sys.stderr)
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, code, err
+
+
+_SEAMS_CHILD = """
+import sys, json
+from pathlib import Path
+from analysis.config import SqlSource
+from analysis.rejects import Rejects
+from analysis.sources.sql_log import mine_sql_log
+r = Rejects()
+out = mine_sql_log(SqlSource(path=Path(sys.argv[1]), format="postgres-stderr", log_line_prefix=sys.argv[2]), r)
+json.dump({"statements": len(out.frames["statements"]), "queries": len(out.frames["queries"]),
+           "rejected": out.records_rejected}, sys.stderr)
+"""
+
+_READ_CHILD = """
+import sys
+n = 0
+with open(sys.argv[1], encoding="utf-8", errors="replace") as fh:
+    for line in fh:
+        n += 1
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/seams-bench-sql"), help="scratch directory (not the repository)")
+    parser.add_argument("--size-mb", type=int, default=1024, help="size of the generated log")
+    parser.add_argument("--log", type=Path, help="use this log instead of generating one (prefix: --prefix)")
+    parser.add_argument("--prefix", default=PREFIX)
+    parser.add_argument("--skip-pgbadger", action="store_true")
+    args = parser.parse_args(argv)
+
+    if args.log:
+        log = args.log
+    else:
+        args.dir.mkdir(parents=True, exist_ok=True)
+        log = args.dir / f"pgbench-{args.size_mb}mb.log"
+        if not log.exists() or log.stat().st_size < args.size_mb * 1024 * 1024:
+            t = time.perf_counter()
+            generate_log(log, args.size_mb)
+            print(f"generated {log} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    size = log.stat().st_size
+    lines = count_lines(log)
+    python = sys.executable
+    env_path = str(ROOT)
+
+    results: dict[str, dict] = {}
+    t = time.perf_counter()
+    subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True)
+    results["cat"] = {"seconds": time.perf_counter() - t, "cpu_seconds": None, "peak_rss_mb": None}
+    sec, cpu, rss, _, _ = _child([python, "-c", _READ_CHILD, str(log)])
+    results["python_read"] = {"seconds": sec, "cpu_seconds": cpu, "peak_rss_mb": rss / 2**20}
+
+    sec, cpu, rss, code, detail = _child([python, "-c", _SEAMS_CHILD, str(log), args.prefix], cwd=env_path,
+                                         env={**os.environ, "PYTHONPATH": env_path})
+    if code != 0:
+        return 1
+    results["seams"] = {"seconds": sec, "cpu_seconds": cpu, "peak_rss_mb": rss / 2**20, **json.loads(detail.strip().splitlines()[-1])}
+
+    pgbadger = shutil.which("pgbadger")
+    if pgbadger and not args.skip_pgbadger:
+        out = args.dir / "pgbadger.json"
+        sec, cpu, rss, code, _ = _child([pgbadger, "-x", "json", "-j", "1", "--prefix", args.prefix, "-o", str(out), "-q", str(log)])
+        if code == 0:
+            results["pgbadger"] = {"seconds": sec, "cpu_seconds": cpu, "peak_rss_mb": rss / 2**20}
+
+    print(f"log: {log}  {size / 2**20:.0f} MiB  {lines:,} lines")
+    print("(lines/s on wall time; CPU lines/s on the process's own CPU time, fairer on a busy machine)")
+    print(f"{'reader':<14}{'seconds':>10}{'CPU s':>9}{'lines/s':>12}{'CPU lines/s':>13}{'MB/s':>8}{'peak MiB':>10}")
+    for name, r in results.items():
+        r["lines_per_s"] = lines / r["seconds"]
+        r["cpu_lines_per_s"] = lines / r["cpu_seconds"] if r["cpu_seconds"] else None
+        r["mb_per_s"] = size / 2**20 / r["seconds"]
+        peak = "" if r["peak_rss_mb"] is None else f"{r['peak_rss_mb']:.0f}"
+        cpu = "" if r["cpu_seconds"] is None else f"{r['cpu_seconds']:.1f}"
+        cpu_rate = "" if r["cpu_lines_per_s"] is None else f"{r['cpu_lines_per_s']:,.0f}"
+        print(f"{name:<14}{r['seconds']:>10.1f}{cpu:>9}{r['lines_per_s']:>12,.0f}{cpu_rate:>13}{r['mb_per_s']:>8.1f}{peak:>10}")
+    speedup = results["seams"]["lines_per_s"] / results["pgbadger"]["lines_per_s"] if "pgbadger" in results else None
+    cpu_speedup = results["seams"]["cpu_lines_per_s"] / results["pgbadger"]["cpu_lines_per_s"] if "pgbadger" in results else None
+    if speedup:
+        print(f"Seams / pgbadger throughput: {speedup:.1f}x wall, {cpu_speedup:.1f}x CPU")
+    print(json.dumps({"log_bytes": size, "lines": lines, "speedup_vs_pgbadger": speedup, "cpu_speedup_vs_pgbadger": cpu_speedup,
+                      **{f"{k}_{m}": v for k, r in results.items() for m, v in r.items()
+                         if m in ("seconds", "cpu_seconds", "lines_per_s", "cpu_lines_per_s", "peak_rss_mb")},
+                      "seams_statements": results["seams"].get("statements"), "seams_queries": results["seams"].get("queries")}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
