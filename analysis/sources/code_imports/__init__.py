@@ -29,9 +29,10 @@ still analysed (tree-sitter recovers around errors); bytes that are not UTF-8 ar
 as they are (counted in the notes); folders reached again through symbolic links are
 visited once. No file of a wanted language: :class:`~analysis.errors.SourceError`.
 
-Speed: each file's extracted facts are cached under ``<cache_dir>/code_imports/`` by the
-hash of its content, so a re-run parses only the files that changed (resolution, which
-needs every file, is redone and is cheap). The analysed code is never run.
+Speed: each file's extracted facts are cached in one file under ``<cache_dir>/code_imports/``
+by the hash of its content, with each file's size and modification time, so a re-run reads
+and parses only the files that changed (resolution, which needs every file, is redone and
+is cheap). The analysed code is never run.
 """
 
 from __future__ import annotations
@@ -120,22 +121,31 @@ def mine_code_imports(source: ImportsSource, rejects: Rejects, cache_dir: Path |
     facts_by_path: dict[str, FileFacts] = {}
     not_utf8 = 0
     for file in inventory.sources:
-        try:
-            raw = (repository / file.path).read_bytes()
-        except OSError as exc:
-            rejects.add(SOURCE, file.path, f"unreadable: {exc.strerror or exc}")
-            continue
-        data, utf8 = source_bytes(raw)
-        not_utf8 += not utf8
-        key = cache.key(data, file.language, file.path)
-        facts = cache.get(key)
-        if facts is None:
-            facts = read_facts(data, file.language, file.path, EXTRACTORS[file.language])
-            cache.put(key, facts)
+        known = cache.known(file.path, file.size, file.mtime_ns) if file.mtime_ns else None
+        facts = cache.get(known[0]) if known is not None else None
+        if facts is not None:
+            cache.record(file.path, file.size, file.mtime_ns, *known)
+            not_utf8 += not known[1]
+        else:
+            try:
+                raw = (repository / file.path).read_bytes()
+            except OSError as exc:
+                rejects.add(SOURCE, file.path, f"unreadable: {exc.strerror or exc}")
+                continue
+            data, utf8 = source_bytes(raw)
+            not_utf8 += not utf8
+            key = cache.key(data, file.language, file.path)
+            facts = cache.get(key)
+            if facts is None:
+                facts = read_facts(data, file.language, file.path, EXTRACTORS[file.language])
+                cache.put(key, facts)
+            if len(raw) == file.size:
+                cache.record(file.path, file.size, file.mtime_ns, key, utf8)
         if facts.error:
             rejects.add(SOURCE, f"{file.path}:{facts.error[0]}", facts.error[1])
         facts_by_path[file.path] = facts
 
+    cache.save()
     language_of = {path: f.language for path, f in facts_by_path.items()}
     out = Resolution(language_of)
     for languages, resolve in FAMILIES.values():

@@ -21,6 +21,8 @@ can be cached by the file's content hash and resolved again without parsing:
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +33,9 @@ from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 #: Bump when an extractor changes what it returns: cached facts of older versions are ignored.
 EXTRACTOR_VERSION = "1"
+#: A file modified this recently (ns) is read again next run even when its size and time match
+#: (a change within the file system's time granularity would otherwise go unseen).
+RACY_NS = 2_000_000_000
 
 
 @dataclass
@@ -141,38 +146,79 @@ def read_facts(data: bytes, language_name: str, path: str, extract: Extractor) -
 
 
 class FactsCache:
-    """Facts by content hash under ``<cache_dir>/code_imports/v<version>/``; None: no cache.
+    """Facts by content hash in one file, ``<cache_dir>/code_imports/v<version>/facts.json``; None: no cache.
 
-    Safe to delete; entries are written atomically (temporary file, then rename).
+    The file holds ``facts`` (content key -> facts) and ``files`` (repository-relative path
+    -> ``[size, mtime_ns, key, utf8]``): a file whose size and modification time are
+    unchanged is not read again (files modified in the last :data:`RACY_NS` are not
+    recorded). Read once per run, rewritten atomically (temporary file, then rename) by
+    :meth:`save` when something changed. Safe to delete.
     """
 
     def __init__(self, cache_dir: Path | None):
         self.folder = None if cache_dir is None else Path(cache_dir) / "code_imports" / f"v{EXTRACTOR_VERSION}"
         self.hits = 0
         self.misses = 0
+        self.facts: dict[str, dict] = {}
+        self.files: dict[str, list] = {}
+        self.seen: dict[str, list] = {}
+        self.used: set[str] = set()
+        self.changed = False
+        if self.folder is not None:
+            try:
+                packed = orjson.loads((self.folder / "facts.json").read_bytes())
+            except (OSError, orjson.JSONDecodeError):
+                packed = {}
+            if isinstance(packed, dict) and isinstance(packed.get("facts"), dict) and isinstance(packed.get("files"), dict):
+                self.facts, self.files = packed["facts"], packed["files"]
 
     @staticmethod
     def key(data: bytes, language_name: str, path: str) -> str:
         grammar = grammar_for(language_name, path)
         return hashlib.sha256(f"{EXTRACTOR_VERSION}\0{language_name}\0{grammar}\0".encode() + data).hexdigest()
 
+    def known(self, path: str, size: int, mtime_ns: int) -> tuple[str, bool] | None:
+        """``(key, utf8)`` recorded for ``path`` when its size and time are unchanged and its facts cached."""
+        entry = self.files.get(path)
+        if (isinstance(entry, list) and len(entry) == 4 and entry[0] == size and entry[1] == mtime_ns
+                and entry[2] in self.facts):
+            return entry[2], bool(entry[3])
+        return None
+
+    def record(self, path: str, size: int, mtime_ns: int, key: str, utf8: bool) -> None:
+        """Remember how ``path`` looked this run (nothing when it was modified too recently)."""
+        if mtime_ns < time.time_ns() - RACY_NS:
+            self.seen[path] = [size, mtime_ns, key, utf8]
+
     def get(self, key: str) -> FileFacts | None:
         if self.folder is None:
             return None
-        file = self.folder / key[:2] / f"{key}.json"
+        data = self.facts.get(key)
         try:
-            facts = FileFacts.from_json(file.read_bytes())
-        except (OSError, orjson.JSONDecodeError, TypeError):
+            facts = FileFacts(**data) if isinstance(data, dict) else None
+        except TypeError:
+            facts = None
+        if facts is None:
             return None
         self.hits += 1
+        self.used.add(key)
         return facts
 
     def put(self, key: str, facts: FileFacts) -> None:
         self.misses += 1
         if self.folder is None:
             return
-        file = self.folder / key[:2] / f"{key}.json"
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_suffix(f".{id(facts)}.tmp")
-        tmp.write_bytes(facts.to_json())
-        tmp.replace(file)
+        self.facts[key] = asdict(facts)
+        self.used.add(key)
+        self.changed = True
+
+    def save(self) -> None:
+        """Write the cache when a file's facts or look changed (only this run's files are kept)."""
+        if self.folder is None or (not self.changed and self.seen == self.files):
+            return
+        keep = {k: v for k, v in self.facts.items() if k in self.used}
+        self.folder.mkdir(parents=True, exist_ok=True)
+        file = self.folder / "facts.json"
+        tmp = file.with_name(f"facts.json.{os.getpid()}.tmp")
+        tmp.write_bytes(orjson.dumps({"facts": keep, "files": self.seen}))
+        os.replace(tmp, file)

@@ -12,7 +12,7 @@ import codecs
 import fnmatch
 import os
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Sequence
 
 from analysis.contexts import glob_regex
@@ -43,6 +43,7 @@ class SourceFile:
     path: str  # repository-relative, posix
     language: str
     size: int
+    mtime_ns: int = 0  # modification time when walked (0: unknown)
 
 
 @dataclass
@@ -59,8 +60,7 @@ class Inventory:
 
 def language_of(name: str) -> str | None:
     """``billing/Invoice.java`` -> ``java``; None for an unsupported name."""
-    suffix = PurePosixPath(name).suffix
-    return EXTENSIONS.get(suffix)
+    return EXTENSIONS.get(os.path.splitext(name)[1])
 
 
 def walk_repository(repository: Path, languages: Sequence[str], exclude_paths: Sequence[str],
@@ -72,9 +72,9 @@ def walk_repository(repository: Path, languages: Sequence[str], exclude_paths: S
     inventory = Inventory()
     seen_dirs: set[tuple[int, int]] = set()
 
-    def visit(folder: Path, relative: str) -> None:
+    def visit(folder: str, relative: str) -> None:
         try:
-            st = folder.stat()
+            st = os.stat(folder)
         except OSError:
             return
         key = (st.st_dev, st.st_ino)
@@ -97,7 +97,7 @@ def walk_repository(repository: Path, languages: Sequence[str], exclude_paths: S
                     continue
                 if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
                     continue
-                visit(Path(entry.path), rel + "/")
+                visit(entry.path, rel + "/")
                 continue
             if not entry.is_file(follow_symlinks=True):
                 continue
@@ -111,14 +111,15 @@ def walk_repository(repository: Path, languages: Sequence[str], exclude_paths: S
             if any(fnmatch.fnmatchcase(entry.name, p) for p in GENERATED_PATTERNS):
                 inventory.generated += 1
                 continue
-            size = entry.stat(follow_symlinks=True).st_size
-            source = SourceFile(rel, language, size)
+            st = entry.stat(follow_symlinks=True)
+            size = st.st_size
+            source = SourceFile(rel, language, size, st.st_mtime_ns)
             if size > max_file_bytes:
                 inventory.too_large.append(source)
             else:
                 inventory.sources.append(source)
 
-    visit(root, "")
+    visit(str(root), "")
     return inventory
 
 

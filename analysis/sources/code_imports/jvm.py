@@ -161,8 +161,13 @@ def resolve_jvm(repo: Repo, out: Resolution) -> None:
 
     roots = repository_roots(packages, group_depth=2)
 
+    seen: dict[str, bool] = {}
+
     def internal(package: str) -> bool:
-        return under(package, roots)
+        known = seen.get(package)
+        if known is None:
+            known = seen[package] = under(package, roots)
+        return known
 
     for path, facts in sorted(repo.facts.items()):
         package = facts.namespaces[0] if facts.namespaces else ""

@@ -99,7 +99,7 @@ def mine_imports(source: ImportsSource, rejects: Rejects, *, cache_dir: str | Pa
             module_path.setdefault(n, _rel(directory.joinpath(*n.split(".")[len(name.split(".")):]), repository))
     packages_set = {m for m, p in module_path.items() if p.endswith("__init__.py")} | namespaces
 
-    facts = file_facts_cached(cache, build.sources, build.hashes)
+    facts = file_facts_cached(cache, build.sources, build.hashes, build.pending_facts)
     cache.save(build.imports_by_module)
 
     internal_rows, external_rows = [], []
@@ -177,4 +177,7 @@ def _graph_dirs(packages: list[Package]) -> list[tuple[str, Path]]:
 def _rel(path: Path, repository: Path) -> str:
     import os
 
-    return Path(os.path.abspath(path)).relative_to(repository).as_posix()
+    absolute, prefix = os.path.abspath(path), os.path.join(str(repository), "")
+    if absolute.startswith(prefix):
+        return absolute[len(prefix):].replace(os.sep, "/")
+    return Path(absolute).relative_to(repository).as_posix()

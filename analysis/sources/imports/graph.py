@@ -9,7 +9,9 @@ ports (``grimp.application.config.settings``), then restored:
 - ``CACHE_CLASS``: :class:`ParseCache`, keyed by each file's content hash.
 
 Parse cache (``cache_dir``, optional; safe to delete): ``facts.json`` maps a file's content
-hash (blake2b, 16 bytes) to its :func:`~.statements.file_facts`; ``grimp-<key>.json`` maps
+hash (blake2b, 16 bytes) to its :func:`~.statements.file_facts`; ``files.json`` maps each
+file to ``[size, mtime_ns, content hash]`` so that an unchanged file is neither read nor
+hashed again (files modified in the last :data:`RACY_NS` are not recorded); ``grimp-<key>.json`` maps
 each module to ``[content hash, imports]`` for one set of modules (the key hashes the module
 names, the graph packages and the grimp version, because how grimp resolves an import
 depends on which modules exist). A re-run after one file changed parses that file only; a
@@ -23,7 +25,11 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import multiprocessing
 import os
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -45,6 +51,13 @@ from .packages import SOURCE, Package, PackageFiles, package_files
 from .statements import file_facts
 
 CACHE_FORMAT = 1
+#: A file modified this recently (ns) is hashed again next run even when its size and time match
+#: (a change within the file system's time granularity would otherwise go unseen).
+RACY_NS = 2_000_000_000
+#: Files not seen before from which their facts are read in a second process while grimp builds.
+BACKGROUND_FACTS_MIN_FILES = 200
+#: Pieces the background work is cut into (the pieces not started when grimp is done are read here).
+BACKGROUND_FACTS_CHUNKS = 8
 
 
 def content_hash(data: bytes) -> str:
@@ -60,13 +73,28 @@ class ParseCache:
     imports: dict[str, list] = field(default_factory=dict)  # module -> [hash, [[imported, line, text, lazy]...]]
     imports_key: str = ""
     facts_changed: bool = False
+    files: dict[str, list] = field(default_factory=dict)  # absolute file -> [size, mtime_ns, content hash]
+    files_changed: bool = False
 
     @classmethod
     def open(cls, folder: Path | None) -> "ParseCache":
         cache = cls(Path(folder) if folder is not None else None)
         if cache.folder is not None:
             cache.facts = _read_json(cache.folder / "facts.json")
+            cache.files = _read_json(cache.folder / "files.json")
         return cache
+
+    def known_hash(self, path: str, size: int, mtime_ns: int) -> str | None:
+        """The content hash recorded for ``path`` when its size and modification time are unchanged."""
+        known = self.files.get(path)
+        if isinstance(known, list) and len(known) == 3 and known[0] == size and known[1] == mtime_ns:
+            return known[2]
+        return None
+
+    def record_files(self, files: dict[str, list]) -> None:
+        if files != self.files:
+            self.files = files
+            self.files_changed = True
 
     def use_modules(self, key: str) -> None:
         self.imports_key = key
@@ -81,6 +109,10 @@ class ParseCache:
             _write_json(self.folder / f"grimp-{self.imports_key}.json", imports_by_module)
         if self.facts_changed:
             _write_json(self.folder / "facts.json", self.facts)
+            self.facts_changed = False
+        if self.files_changed:
+            _write_json(self.folder / "files.json", self.files)
+            self.files_changed = False
 
 
 def _read_json(path: Path) -> dict:
@@ -108,6 +140,33 @@ class Build:
     sources: dict[str, bytes]  # module -> file bytes (this run)
     listed: list[PackageFiles]
     left_out: set[Path]  # absolute files left out because grimp or Python cannot read them
+    pending_facts: "BackgroundFacts | None" = None  # facts being read while grimp built
+
+
+class _Sources(dict):
+    """Module -> file bytes; a file whose hash is known by (size, mtime) is read on first use only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unread: dict[str, Path] = {}
+
+    def later(self, module: str, path: Path) -> None:
+        self.unread[module] = path
+
+    def __missing__(self, module: str) -> bytes:
+        data = self.unread.pop(module).read_bytes()
+        self[module] = data
+        return data
+
+    def __contains__(self, module: object) -> bool:
+        return super().__contains__(module) or module in self.unread
+
+    def get(self, module: str, default: bytes | None = None) -> bytes | None:  # type: ignore[override]
+        return self[module] if module in self else default
+
+    def pop(self, module: str, *default):  # type: ignore[override]
+        self.unread.pop(module, None)
+        return super().pop(module, *default)
 
 
 # --------------------------------------------------------------------------------------
@@ -150,8 +209,12 @@ def _cache_class(cache: ParseCache, hashes: dict[str, str], captured: dict[str, 
 
         def write(self, imports_by_module) -> None:
             for module, direct in imports_by_module.items():
-                captured[module.name] = [hashes.get(module.name, ""), sorted(
-                    [d.imported.name, d.line_number, d.line_contents, bool(d.is_lazy)] for d in direct)]
+                name, h = module.name, hashes.get(module.name, "")
+                entry = cache.imports.get(name)
+                if entry is not None and entry[0] == h:  # read from the cache: the same imports
+                    captured[name] = entry
+                    continue
+                captured[name] = [h, sorted([d.imported.name, d.line_number, d.line_contents, bool(d.is_lazy)] for d in direct)]
 
         @classmethod
         def cache_dir_or_default(cls, cache_dir):
@@ -201,11 +264,20 @@ def build_import_graph(packages: Sequence[Package], repository: Path, rejects: R
         listed.append(pf)
         files.update(pf.modules)
         namespaces[name] = pf.namespaces
-    sources: dict[str, bytes] = {}
+    sources = _Sources()
     hashes: dict[str, str] = {}
     left_out: set[Path] = set()
+    stats: dict[str, list] = {}
+    settled = time.time_ns() - RACY_NS
     for module, path in files.items():
         try:
+            st = os.stat(path)
+            known = cache.known_hash(str(path), st.st_size, st.st_mtime_ns)
+            if known is not None:
+                sources.later(module, path)
+                hashes[module] = known
+                stats[str(path)] = [st.st_size, st.st_mtime_ns, known]
+                continue
             data = path.read_bytes()
         except OSError as exc:
             rejects.add(SOURCE, f"{_rel(path, repository)}:0", f"unreadable file: {exc.strerror}")
@@ -221,9 +293,28 @@ def build_import_graph(packages: Sequence[Package], repository: Path, rejects: R
             continue
         sources[module] = data
         hashes[module] = content_hash(data)
+        if st.st_mtime_ns < settled:
+            stats[str(path)] = [st.st_size, st.st_mtime_ns, hashes[module]]
+    cache.record_files(stats)
     key = hashlib.blake2b(orjson.dumps([sorted(graph_packages), sorted(hashes), grimp.__version__ if hasattr(grimp, "__version__") else ""]),
                           digest_size=12).hexdigest()
     cache.use_modules(key)
+    pending = BackgroundFacts.start(cache, sources, hashes)
+    try:
+        graph, captured = _build_leaving_out(graph_packages, namespaces, files, sources, hashes, cache, rejects,
+                                             repository, left_out)
+    except BaseException:
+        if pending is not None:
+            pending.stop()
+        raise
+    cache.save(captured)
+    return Build(graph, captured, {m: files[m] for m in hashes}, hashes, sources, listed, left_out, pending)
+
+
+def _build_leaving_out(graph_packages: dict[str, Package], namespaces: dict[str, set[str]], files: dict[str, Path],
+                       sources: dict[str, bytes], hashes: dict[str, str], cache: ParseCache, rejects: Rejects,
+                       repository: Path, left_out: set[Path]) -> tuple[grimp.ImportGraph, dict]:
+    """grimp's build; each file its parser refuses is rejected, left out, and the build run again."""
     checked = False
     while True:
         found = {name: FoundPackage(
@@ -232,8 +323,7 @@ def build_import_graph(packages: Sequence[Package], repository: Path, rejects: R
             namespace_packages=frozenset(namespaces[name] - {name}))
             for name, p in graph_packages.items()}
         try:
-            graph, captured = _grimp_build(found, cache, hashes)
-            break
+            return _grimp_build(found, cache, hashes)
         except SourceSyntaxError as error:
             culprit = _culprit(error, files, repository)
             if culprit is None:
@@ -246,8 +336,6 @@ def build_import_graph(packages: Sequence[Package], repository: Path, rejects: R
                 left_out.add(files[module])
                 hashes.pop(module, None)
                 sources.pop(module, None)
-    cache.save(captured)
-    return Build(graph, captured, {m: files[m] for m in hashes}, hashes, sources, listed, left_out)
 
 
 def _culprit(error: SourceSyntaxError, files: dict[str, Path], repository: Path) -> tuple[str, int, str] | None:
@@ -300,8 +388,15 @@ def _rel(path: Path, repository: Path) -> str:
         return str(path)
 
 
-def file_facts_cached(cache: ParseCache, sources: dict[str, bytes], hashes: dict[str, str]) -> dict[str, dict]:
-    """The facts of each module's file, computed for content not seen before only."""
+def file_facts_cached(cache: ParseCache, sources: dict[str, bytes], hashes: dict[str, str],
+                      pending: "BackgroundFacts | None" = None) -> dict[str, dict]:
+    """The facts of each module's file, computed for content not seen before only
+    (``pending``: the facts a :class:`BackgroundFacts` was reading, collected first)."""
+    if pending is not None:
+        fresh = pending.collect()
+        if fresh:
+            cache.facts.update(fresh)
+            cache.facts_changed = True
     out = {}
     for module, h in hashes.items():
         facts = cache.facts.get(h)
@@ -311,3 +406,54 @@ def file_facts_cached(cache: ParseCache, sources: dict[str, bytes], hashes: dict
             cache.facts_changed = True
         out[module] = facts
     return out
+
+
+class BackgroundFacts:
+    """The facts of many unseen files, read by one forked process while grimp builds here.
+
+    The work is cut into :data:`BACKGROUND_FACTS_CHUNKS` pieces; :meth:`collect` reads in
+    this process the pieces the other has not started, then waits for the rest. Results
+    are the same as reading every file here (:func:`~.statements.file_facts` is pure).
+    """
+
+    def __init__(self, executor: ProcessPoolExecutor, chunks: list[list[tuple[str, bytes]]]):
+        self.executor = executor
+        self.chunks = chunks
+        self.futures: list[Future] = [executor.submit(_facts_of, chunk) for chunk in chunks]
+
+    @classmethod
+    def start(cls, cache: ParseCache, sources: dict[str, bytes], hashes: dict[str, str],
+              min_files: int = BACKGROUND_FACTS_MIN_FILES) -> "BackgroundFacts | None":
+        """Start when at least ``min_files`` distinct contents are unseen (and ``fork`` exists), else None."""
+        todo = sorted({h: m for m, h in hashes.items() if h not in cache.facts}.items())
+        if len(todo) < max(min_files, 1) or "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        work = [(h, sources[m]) for h, m in todo]
+        chunks = [work[i::BACKGROUND_FACTS_CHUNKS] for i in range(BACKGROUND_FACTS_CHUNKS)]
+        executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        return cls(executor, [c for c in chunks if c])
+
+    def stop(self) -> None:
+        """Give the work up (the build failed)."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def collect(self) -> dict[str, dict]:
+        """Every piece's facts by content hash (pieces not started are read in this process)."""
+        out: dict[str, dict] = {}
+        try:
+            for future, chunk in reversed(list(zip(self.futures, self.chunks))):
+                if future.cancel():
+                    out.update(_facts_of(chunk))
+            for future, chunk in zip(self.futures, self.chunks):
+                if not future.cancelled():
+                    try:
+                        out.update(future.result())
+                    except BrokenProcessPool:  # the other process died: read the piece here
+                        out.update(_facts_of(chunk))
+        finally:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        return out
+
+
+def _facts_of(chunk: list[tuple[str, bytes]]) -> dict[str, dict]:
+    return {h: file_facts(data) for h, data in chunk}

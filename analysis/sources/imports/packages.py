@@ -161,8 +161,7 @@ def package_files(package_directory: Path, graph_name: str, *, repository: Path 
             if not entry.is_file():
                 continue
             path = Path(entry.path)
-            relative = _relative(path, repository)
-            if excludes and any(rx.match(relative) for rx in excludes):
+            if excludes and any(rx.match(_relative(path, repository)) for rx in excludes):
                 out.excluded.append(path)
                 continue
             size = entry.stat().st_size

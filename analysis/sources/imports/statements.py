@@ -37,6 +37,8 @@ DYNAMIC_MARKERS = (b"import_module", b"__import__", b"INSTALLED_APPS", b"include
                    b"signature(", b"task(", b"entry_points")
 SIGNAL_MARKERS = (b"receiver(", b".connect(", b"Signal(")
 _INDENTED_IMPORT = re.compile(rb"\n[ \t]+(?:from|import)[ \t]")
+_IMPORT_WORD = re.compile(rb"\bimport\b")
+_ANY_MARKER = re.compile(b"|".join(re.escape(m) for m in DYNAMIC_MARKERS + SIGNAL_MARKERS))
 _STATEMENT_START = re.compile(rb"[^\s#)\]}]")
 _CONTINUATION = re.compile(rb"(?:else|elif|except|finally)\b")
 
@@ -44,23 +46,18 @@ _CONTINUATION = re.compile(rb"(?:else|elif|except|finally)\b")
 def file_facts(source: bytes) -> dict:
     """The facts of one file (see the module docstring); never raises on bad input."""
     facts: dict = {}
-    indented = [source.count(b"\n", 0, m.start()) + 2 for m in _INDENTED_IMPORT.finditer(source)]
+    indented = [line + 1 for line in _lines_matching(_INDENTED_IMPORT, source)]
     dynamic = [m for m in DYNAMIC_MARKERS if m in source]
     signals = any(m in source for m in SIGNAL_MARKERS)
     if not (indented or dynamic or signals):
         return facts
-    if signals:
-        tree = _parse(source)
-    else:
-        lines = source.split(b"\n")
-        wanted = set(indented)
-        if dynamic:
-            wanted.update(n + 1 for n, text in enumerate(lines) if any(m in text for m in dynamic))
-        tree = _parse_pieces(source, lines, sorted(wanted))
+    marker_lines = _lines_matching(_ANY_MARKER, source) if dynamic or signals else []
+    wanted = set(indented).union(marker_lines)
+    if signals:  # receivers are named through the file's imports: every import statement is read too
+        wanted.update(_lines_matching(_IMPORT_WORD, source))
+    tree = _parse_pieces(source, source.split(b"\n"), sorted(wanted))
     if tree is None:
         return {"unparsed": True}
-    marker_lines = sorted({n + 1 for n, text in enumerate(source.split(b"\n"))
-                           if any(m in text for m in DYNAMIC_MARKERS + SIGNAL_MARKERS)})
     visitor = _Facts(marker_lines)
     visitor.walk(tree.body, "static")
     for key in ("kinds", "refs", "tasks", "signals", "receivers"):
@@ -68,6 +65,17 @@ def file_facts(source: bytes) -> dict:
         if value:
             facts[key] = value
     return facts
+
+
+def _lines_matching(pattern: re.Pattern, source: bytes) -> list[int]:
+    """The (1-based, sorted, distinct) lines holding a match of ``pattern`` (no match spans lines)."""
+    lines, line, at = [], 1, 0
+    for match in pattern.finditer(source):
+        line += source.count(b"\n", at, match.start())
+        at = match.start()
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
 
 
 def import_kinds(source: str | bytes) -> dict[int, str]:
