@@ -81,25 +81,63 @@ def span_positions(spans: pd.DataFrame, trace_id: pd.Series, span_id: pd.Series)
     """Row position in ``spans`` of each ``(trace_id, span_id)`` asked for; -1 when absent."""
     if len(trace_id) == 0:
         return np.zeros(0, dtype=np.int64)
-    known = pd.DataFrame(
-        {
-            "trace_id": spans["trace_id"].astype("string").array,
-            "span_id": spans["span_id"].astype("string").array,
-            "pos": np.arange(len(spans), dtype=np.int64),
-        }
-    ).drop_duplicates(["trace_id", "span_id"], keep="first")
-    asked = pd.DataFrame({"trace_id": trace_id.astype("string").array, "span_id": span_id.astype("string").array})
-    found = asked.merge(known, on=["trace_id", "span_id"], how="left")["pos"]
-    pos = found.fillna(-1).to_numpy(dtype=np.int64, copy=True)
+    n = len(spans)
+    # both sides coded together, each (trace, span) pair one integer key; the first row of
+    # a repeated pair is the one found
+    traces, _ = _codes(spans["trace_id"], trace_id)
+    ids, distinct_ids = _codes(spans["span_id"], span_id)
+    key = np.where((traces >= 0) & (ids >= 0), traces * (distinct_ids + 1) + ids, -1)
+    known, asked = key[:n], key[n:]
+    rows = np.flatnonzero(known >= 0)
+    keys, first = np.unique(known[rows], return_index=True)
+    pos = np.full(len(asked), -1, dtype=np.int64)
+    if len(keys):
+        at = np.minimum(np.searchsorted(keys, asked), len(keys) - 1)
+        hit = (keys[at] == asked) & (asked >= 0)
+        pos[hit] = rows[first[at[hit]]]
     pos[~(is_set(trace_id) & is_set(span_id))] = -1
     return pos
 
 
+def _codes(known: pd.Series, asked: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes of the values of both Series in one numbering (-1 for missing)."""
+    known, asked = known.astype("string"), asked.astype("string")
+    same = getattr(known.array, "_pa_array", None)
+    if same is not None and same is getattr(asked.array, "_pa_array", None):  # one column asked of itself
+        codes, uniques = pd.factorize(known)
+        codes = codes.astype(np.int64)
+        return np.concatenate([codes, codes]), len(uniques)
+    codes, uniques = pd.factorize(pd.concat([known, asked], ignore_index=True))
+    return codes.astype(np.int64), len(uniques)
+
+
 def span_parents(spans: pd.DataFrame) -> np.ndarray:
     """Row position of each span's parent (same trace); -1 for roots, orphans and self-parents."""
+    key = _id_arrays(spans)
+    if key is not None and _LAST_PARENTS and all(a is b for a, b in zip(_LAST_PARENTS[0][0], key)):
+        return _LAST_PARENTS[0][1].copy()
     parents = span_positions(spans, spans["trace_id"], spans["parent_span_id"])
     parents[parents == np.arange(len(spans))] = -1
+    if key is not None:
+        _LAST_PARENTS[:] = [(key, parents.copy())]
     return parents
+
+
+#: the last parents computed, with the id arrays they came from: several metrics walk the
+#: same spans' tree, and Arrow arrays are immutable, so the same array objects mean the
+#: same ids (the arrays are held, so their identities cannot be reused)
+_LAST_PARENTS: list = []
+
+
+def _id_arrays(spans: pd.DataFrame) -> tuple | None:
+    """The Arrow arrays behind the id columns, or None when a column has none."""
+    arrays = []
+    for column in ("trace_id", "span_id", "parent_span_id"):
+        array = getattr(spans[column].array, "_pa_array", None) if column in spans else None
+        if array is None:
+            return None
+        arrays.append(array)
+    return tuple(arrays)
 
 
 def context_ancestors(

@@ -24,6 +24,7 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from analysis.config import ContextSpec
@@ -102,14 +103,19 @@ class ContextMap:
         rules = _span_rules(self.contexts)
         cols = ["code_namespace", "http_route", "messaging_destination", "name", "service"]
         present = spans.reindex(columns=cols)
-        keys = present.astype(object).where(present.notna(), None)
-        cache: dict[tuple, str | None] = {}
-        out = []
-        for row in keys.itertuples(index=False, name=None):
-            if row not in cache:
-                cache[row] = _match_span(rules, row)
-            out.append(cache[row])
-        return pd.Series(out, index=spans.index, dtype="string")
+        if len(present) == 0:
+            return pd.Series([], index=spans.index, dtype="string")
+        # each distinct combination of the five values is matched once, then mapped back
+        combined = np.zeros(len(present), dtype=np.int64)
+        for col in cols:
+            codes, uniques = pd.factorize(present[col])
+            combined, _ = pd.factorize(combined * (len(uniques) + 1) + (codes.astype(np.int64) + 1))
+            combined = combined.astype(np.int64)
+        distinct, first, back = np.unique(combined, return_index=True, return_inverse=True)
+        rows = present.iloc[first]
+        keys = rows.astype(object).where(rows.notna(), None)
+        found = np.array([_match_span(rules, row) for row in keys.itertuples(index=False, name=None)] + [None], dtype=object)
+        return pd.Series(found[:-1][back.reshape(-1)], index=spans.index, dtype="string")
 
 
 def _path_lookup(contexts: tuple[ContextSpec, ...]):

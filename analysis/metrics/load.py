@@ -146,7 +146,7 @@ def load_curves(
     frame = pd.DataFrame(
         {
             "context": context_values(span_context, len(spans), "span_context"),
-            "bucket": pd.to_datetime(spans["start"], utc=True).dt.floor(width).to_numpy(),
+            "bucket": pd.to_datetime(spans["start"], utc=True).dt.floor(width).astype("datetime64[ns, UTC]").array,
             "requests": spans["kind"].isin(ENTRY_KINDS).to_numpy(dtype=float) * weight,
             "spans": weight,
             "self_time_ms": np.asarray(own, dtype=float) * weight,

@@ -172,7 +172,7 @@ def coverage(
     ctx = context_values(span_context, n_spans, "span_context")
     kind = spans["kind"].to_numpy(dtype=object)
 
-    with_spans = sorted(set(ctx.dropna()) & set(declared))
+    with_spans = sorted(set(pd.unique(ctx.dropna())) & set(declared))
     has_parent_id = is_set(spans["parent_span_id"])
     parent_found = span_positions(spans, spans["trace_id"], spans["parent_span_id"]) >= 0
     orphan = has_parent_id & ~parent_found
@@ -184,8 +184,8 @@ def coverage(
     broken_traces = int(trace_ids[orphan].nunique())
 
     server = kind == "SERVER"
-    routes = set(spans["http_route"][server & is_set(spans["http_route"])])
-    destinations = set(spans["messaging_destination"][consumer & is_set(spans["messaging_destination"])])
+    routes = set(pd.unique(spans["http_route"][server & is_set(spans["http_route"])]))
+    destinations = set(pd.unique(spans["messaging_destination"][consumer & is_set(spans["messaging_destination"])]))
 
     traced = is_set(statements["trace_id"])
     linked = span_positions(spans, statements["trace_id"], statements["parent_span_id"]) >= 0

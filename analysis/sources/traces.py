@@ -82,9 +82,10 @@ CHUNK_SPANS = 50_000
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def mine_traces(source: TraceSource, rejects: Rejects) -> SourceFrames:
+def mine_traces(source: TraceSource, rejects: Rejects, *, workers: int = 1) -> SourceFrames:
     """Read one trace file (see the module docstring) into ``spans``, ``span_links`` and
-    ``service_dependencies``."""
+    ``service_dependencies``; ``workers`` > 1 parses OTLP/JSON lines in that many
+    processes (:func:`analysis.sources.trace_formats.otlp_json.parallel_otlp_chunks`)."""
     name = str(source.path)
     rejected_before = rejects.count(name)
     stats = TraceReadStats()
@@ -98,7 +99,7 @@ def mine_traces(source: TraceSource, rejects: Rejects) -> SourceFrames:
             out["service_dependencies"] = read_dependencies(stream, name, rejects, stats)
     elif fmt is not None:
         spans, links = [], []
-        for chunk, chunk_links in iter_span_chunks(source, rejects, stats, fmt=fmt):
+        for chunk, chunk_links in iter_span_chunks(source, rejects, stats, fmt=fmt, workers=workers):
             spans.append(chunk)
             if len(chunk_links):
                 links.append(chunk_links)
@@ -142,11 +143,15 @@ def resolve_format(source: TraceSource, rejects: Rejects, stats: TraceReadStats)
 
 
 def iter_span_chunks(source: TraceSource, rejects: Rejects, stats: TraceReadStats | None = None, *,
-                     chunk_spans: int = CHUNK_SPANS, fmt: str | None = None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+                     chunk_spans: int = CHUNK_SPANS, fmt: str | None = None,
+                     workers: int = 1) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """``(spans chunk, span_links chunk)`` pairs as the file is read, about
     ``chunk_spans`` spans each. A spans chunk has the contract's columns plus ``line``
     (the line a span was read from, 0 in a whole document); duplicates within the chunk
-    are already dropped (across chunks they are not: that is the caller's window)."""
+    are already dropped (across chunks they are not: that is the caller's window).
+    ``workers`` > 1: OTLP/JSON lines are parsed by that many processes, chunks still in
+    file order (:func:`~analysis.sources.trace_formats.otlp_json.parallel_otlp_chunks`; other formats and gzip
+    files are read in this process)."""
     stats = stats if stats is not None else TraceReadStats()
     name = str(source.path)
     fmt = fmt or resolve_format(source, rejects, stats)
@@ -154,6 +159,14 @@ def iter_span_chunks(source: TraceSource, rejects: Rejects, stats: TraceReadStat
         return
     if fmt == "jaeger-dependencies":
         raise SourceError(name, "a Jaeger dependencies file holds no spans")
+    if fmt == "otlp-json" and workers > 1:
+        from analysis.sources.trace_formats.otlp_json import parallel_otlp_chunks
+
+        chunks = parallel_otlp_chunks(source.path, name, rejects, stats, workers=workers,
+                                      chunk_spans=chunk_spans, sampling_ratio=source.sampling_ratio)
+        if chunks is not None:
+            yield from chunks
+            return
     reader = _span_reader(fmt)
     try:
         with open_stream(source.path) as stream:

@@ -40,6 +40,8 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis import frames
 from analysis.config import TraceSource
@@ -94,9 +96,11 @@ def aggregate_traces(
     *,
     window_spans: int = WINDOW_SPANS,
     chunk_spans: int | None = None,
+    workers: int = 1,
 ) -> TraceAggregates:
     """Read ``source`` chunk by chunk and fold it into load curves, context calls and
-    coverage counters (see the module docstring)."""
+    coverage counters (see the module docstring). ``workers`` > 1 parses OTLP/JSON lines
+    in that many processes while this one measures (same spans, same order)."""
     from analysis.sources.traces import CHUNK_SPANS, _notes, iter_span_chunks
 
     name = str(source.path)
@@ -107,26 +111,26 @@ def aggregate_traces(
     open_links: list[pd.DataFrame] = []
     recent_closed: deque[set] = deque(maxlen=_LATE_HORIZON_GROUPS)
     peak = 0
-    for chunk, links in iter_span_chunks(source, rejects, stats, chunk_spans=chunk_spans or CHUNK_SPANS):
+    for chunk, links in iter_span_chunks(source, rejects, stats, chunk_spans=chunk_spans or CHUNK_SPANS, workers=workers):
         if recent_closed and len(chunk):
             closed_before = set().union(*recent_closed)
-            late = chunk["trace_id"].isin(closed_before).to_numpy()
+            late = _among(chunk["trace_id"], list(closed_before))
             folder.late_spans += int(late.sum())
             folder.late_with_parent += int((late & chunk["parent_span_id"].notna().to_numpy()).sum())
         if open_spans is None or open_spans.empty:
             open_spans = chunk
         else:
-            continuing = open_spans["trace_id"].isin(pd.unique(chunk["trace_id"])).to_numpy()
+            continuing = _among(open_spans["trace_id"], chunk["trace_id"])
             closed = open_spans[~continuing]
             if len(closed):
-                recent_closed.append(set(closed["trace_id"].unique()))
+                recent_closed.append(set(pd.unique(closed["trace_id"].to_numpy(dtype=object))))
                 folder.collect(closed, _links_of(open_links, closed), window_spans, name, rejects)
             open_spans = pd.concat([open_spans[continuing], chunk], ignore_index=True)
         if len(links):
             open_links.append(links)
         peak = max(peak, len(open_spans))
         if len(open_spans) > window_spans:
-            recent_closed.append(set(open_spans["trace_id"].unique()))
+            recent_closed.append(set(pd.unique(open_spans["trace_id"].to_numpy(dtype=object))))
             folder.collect(open_spans, _links_of(open_links, open_spans), 0, name, rejects)
             open_spans, open_links = None, []
         elif open_links:
@@ -157,7 +161,15 @@ def _links_of(parts: list[pd.DataFrame], spans: pd.DataFrame) -> pd.DataFrame:
     if not parts:
         return frames.empty("span_links")
     links = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-    return links[links["trace_id"].isin(pd.unique(spans["trace_id"]))].reset_index(drop=True)
+    return links[_among(links["trace_id"], spans["trace_id"])].reset_index(drop=True)
+
+
+def _among(values: pd.Series, wanted) -> np.ndarray:
+    """Per value, whether it is one of ``wanted`` (hashed in Arrow; missing is never)."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=bool)
+    found = pc.is_in(pa.array(values.astype("string").array), value_set=pa.array(wanted, type=pa.string()).unique())
+    return found.fill_null(False).to_numpy(zero_copy_only=False)
 
 
 class _Folder:
