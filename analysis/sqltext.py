@@ -186,23 +186,32 @@ _MYSQL_LITERALS = re.compile(
 _PLAIN_IDENT = re.compile(r"[^\W\d][\w$]*")
 
 # The literal mask: the same literals as _LITERALS for texts without comments, dollar
-# quotes, parameters or backslashes (see literal_mask); quoted identifiers are kept.
-_MASK = re.compile(
-    r"""
-    "[^"]*"
-    | ('[^']*(?:''[^']*)*'
-      | [0-9](?<![\w$][0-9])(?:(?<=0)[xX][0-9a-fA-F_]+|(?<=0)[oO][0-7_]+|(?<=0)[bB][01_]+
+# quotes, parameters or backslashes (see literal_mask); quoted identifiers are kept. Like
+# _LITERALS, each alternative starts with a character of the leading class, so the engine
+# jumps from candidate to candidate.
+_MASK_NUMBER = r"""
+      (?<=[0-9])(?<![\w$][0-9])(?:(?<=0)[xX][0-9a-fA-F_]+|(?<=0)[oO][0-7_]+|(?<=0)[bB][01_]+
                              |[0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9]+)?)
-      | \.(?<![\w$)"]\.)[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?)
+    | (?<=\.)(?<![\w$)"]\.)[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?
+"""
+_MASK = re.compile(
+    rf"""
+    ["'0-9.]
+    (?:
+      (?<=")[^"]*"
+    | (?<=')[^']*(?:''[^']*)*'
+    | {_MASK_NUMBER}
+    )
     """,
     re.X,
 )
 _MASK_PLAIN = re.compile(
-    r"""
-    '[^']*(?:''[^']*)*'
-    | [0-9](?<![\w$][0-9])(?:(?<=0)[xX][0-9a-fA-F_]+|(?<=0)[oO][0-7_]+|(?<=0)[bB][01_]+
-                           |[0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9]+)?)
-    | \.(?<![\w$)"]\.)[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?
+    rf"""
+    ['0-9.]
+    (?:
+      (?<=')[^']*(?:''[^']*)*'
+    | {_MASK_NUMBER}
+    )
     """,
     re.X,
 )
@@ -227,7 +236,7 @@ def literal_mask(sql: str) -> str | None:
 
 
 def _mask_literal(m: re.Match) -> str:
-    return m.group() if m.group(1) is None else "\x01"
+    return m.group() if m.string[m.start()] == '"' else "\x01"
 
 
 _STRING_PREFIX = re.compile(r"(?<![\w$])(?:[eEbBxXnN]|[uU]&)\?")

@@ -413,3 +413,54 @@ def test_pgbadger_fixture_operations():
     assert set(map(tuple, access[["table", "access"]].to_numpy().tolist())) == {
         ("test", "read"), ("test", "write"), ("t1", "read"), ("country", "read"), ("country", "write"),
     }
+
+
+# --------------------------------------------------------------------------------------
+# the one-match reading of the common line, and the compact statements frame
+
+
+def test_common_line_and_generic_line_read_alike():
+    # same statements, once as "duration + statement" in one line, once as log_statement
+    # followed by a separate duration line: the records must agree
+    one = parse(
+        "2026-01-01 00:00:00.5 UTC [7] a@d LOG:  duration: 1.5 ms  execute S_1: SELECT 1\n"
+        "2026-01-01 00:00:01.000 UTC [7] a@d ERROR:  boom\n"
+        "2026-01-01 00:00:01.000 UTC [7] a@d STATEMENT:  SELECT x\n"
+        "2026-01-01 00:00:02.000 UTC [7] a@d LOG:  duration: 2 ms  statement: SELECT x\n"
+    )
+    two = parse(
+        "2026-01-01 00:00:00.5 UTC [7] a@d LOG:  execute S_1: SELECT 1\n"
+        "2026-01-01 00:00:00.5 UTC [7] a@d LOG:  duration: 1.5 ms\n"
+        "2026-01-01 00:00:01.000 UTC [7] a@d ERROR:  boom\n"
+        "2026-01-01 00:00:01.000 UTC [7] a@d STATEMENT:  SELECT x\n"
+        "2026-01-01 00:00:02.000 UTC [7] a@d LOG:  statement: SELECT x\n"
+        "2026-01-01 00:00:02.000 UTC [7] a@d LOG:  duration: 2 ms\n"
+    )
+    assert [(r.text, r.duration_ms, r.ts_us, r.user) for r in one] == [(r.text, r.duration_ms, r.ts_us, r.user) for r in two] == [
+        ("SELECT 1", 1.5, 1_767_225_600_500_000, "a"), ("SELECT x", 2.0, 1_767_225_602_000_000, "a"),
+    ]
+
+
+def test_statements_frame_codes_values_and_missing_times():
+    from analysis.sources.sql_formats import NO_TIME, StatementRecord
+    from analysis.sources.sql_log import StatementColumns
+
+    columns = StatementColumns("x.log")
+    tp = "traceparent='00-" + "ab" * 16 + "-" + "cd" * 8 + "-01'"
+    for line, ts, user, text in [(3, NO_TIME, "b", "SELECT 2"), (1, 5, "a", f"SELECT 1 /*{tp}*/"), (2, 7, "a", "SELECT 3")]:
+        columns.add(StatementRecord(line, ts, 1, user, "db", 1.0, text))
+    st = columns.statements_frame()
+    frames.check(st, "statements")
+    assert st["line"].tolist() == [1, 2, 3]
+    assert st["ts"].tolist()[:2] == [pd.Timestamp(5000, tz="UTC"), pd.Timestamp(7000, tz="UTC")] and pd.isna(st["ts"].iloc[2])
+    assert str(st["ts"].dtype) == "datetime64[ns, UTC]"
+    assert st["user"].tolist() == ["a", "a", "b"] and st["source"].tolist() == ["x.log"] * 3
+    assert st["fingerprint"].tolist() == [fingerprint("select ?")] * 3
+    assert st["trace_id"].tolist() == ["ab" * 16, pd.NA, pd.NA]
+    assert st["route"].tolist() == [pd.NA] * 3
+
+
+def test_empty_statements_frame_honours_the_contract():
+    from analysis.sources.sql_log import StatementColumns
+
+    frames.check(StatementColumns("x.log").statements_frame(), "statements")

@@ -37,9 +37,12 @@ normalize to nothing, such as an empty ``statement:``, are skipped and counted i
 ``table_access`` (fingerprint, table, access) and ``joins`` (fingerprint, table_a, table_b)
     from :func:`analysis.sqltext.table_access`, once per distinct fingerprint.
 
-Memory: the statements frame is built from compact columns (8-byte integers and floats,
-codes into the distinct fingerprints, users and databases), so it grows by about 40 bytes
-per execution while reading; everything else grows with the distinct texts, not the file.
+Memory: while reading, the statements are kept as compact columns (8-byte line, time and
+duration, 4-byte codes into the distinct fingerprints, users, databases and tags): 40 bytes
+per execution. The frame reuses the line and duration arrays and holds source, user,
+database and fingerprint as categoricals (a string dtype for the contract) and the nullable
+tags as pyarrow-backed strings, about 75 bytes per execution with both alive at the end;
+everything else grows with the distinct texts, not the file.
 ``SourceFrames.records_read`` counts the non-empty lines read, ``records_rejected`` the
 records rejected (with line numbers in the rejects file).
 """
@@ -54,13 +57,14 @@ from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analysis import frames, sqltext
 from analysis.config import SqlSource
 from analysis.errors import SourceError
 from analysis.frames import SourceFrames
 from analysis.rejects import Rejects
-from analysis.sources.sql_formats import ReadTally, StatementRecord, detect_format, open_log, peek, reader
+from analysis.sources.sql_formats import NO_TIME, ReadTally, StatementRecord, detect_format, open_log, peek, reader
 from analysis.sources.sql_formats.postgres_stderr import PREFIX_SAMPLE_LINES, parse_postgres_stderr, prefix_pattern
 
 __all__ = [
@@ -131,10 +135,10 @@ class StatementColumns:
         self.line = array("q")
         self.ts = array("q")
         self.duration = array("d")
-        self.fp = array("l")
-        self.user = array("l")
-        self.database = array("l")
-        self.tags = array("l")  # 0: no tags, n: tag_rows[n]
+        self.fp = array("i")
+        self.user = array("i")
+        self.database = array("i")
+        self.tags = array("i")  # 0: no tags, n: tag_rows[n]
         self.tag_rows: list[tuple] = [(None, None, None, None)]
         self.fingerprints: list[str] = []
         self.normalized: list[str] = []
@@ -154,7 +158,7 @@ class StatementColumns:
     # reading
 
     def add(self, record: StatementRecord) -> None:
-        text = record.text
+        line, ts_us, _, user, database, duration, text, _, executions = record
         tags: dict | None = None
         fp = self._verbatim.get(text)
         if fp is not None:
@@ -175,23 +179,22 @@ class StatementColumns:
         if fp < 0:
             self.empty += 1
             return
-        self.line.append(record.line)
-        self.ts.append(record.ts_us)
-        duration = record.duration_ms
+        self.line.append(line)
+        self.ts.append(ts_us)
         self.duration.append(duration)
         self.fp.append(fp)
         users = self._users
-        u = users.get(record.user)
+        u = users.get(user)
         if u is None:
-            u = users[record.user] = len(users)
+            u = users[user] = len(users)
         self.user.append(u)
         databases = self._databases
-        d = databases.get(record.database)
+        d = databases.get(database)
         if d is None:
-            d = databases[record.database] = len(databases)
+            d = databases[database] = len(databases)
         self.database.append(d)
         self.tags.append(self._tag_row(tags) if tags else 0)
-        self.executions[fp] += record.executions
+        self.executions[fp] += executions
         if duration == duration:
             self.total_ms[fp] += duration
         else:
@@ -244,6 +247,13 @@ class StatementColumns:
     # frames
 
     def statements_frame(self) -> pd.DataFrame:
+        """The ``statements`` frame, in line order, checked against its contract.
+
+        The repeated strings (source, user, database, fingerprint) are categoricals over
+        their distinct values (a string dtype for :func:`analysis.frames.check`); the
+        nullable tags are pyarrow-backed ``string`` arrays built from codes. Numbers are read
+        from the accumulated arrays without an intermediate list.
+        """
         n = len(self.line)
         line = np.frombuffer(self.line, dtype=np.int64) if n else np.zeros(0, np.int64)
         order = None
@@ -253,29 +263,28 @@ class StatementColumns:
         def arranged(values: np.ndarray) -> np.ndarray:
             return values if order is None else values[order]
 
-        def coded(codes: array, labels: list) -> pd.Series:
-            codes_np = arranged(np.frombuffer(codes, dtype=np.int_ if codes.itemsize == 8 else np.int32)) if n else np.zeros(0, np.int64)
-            return pd.Series(pd.Categorical.from_codes(codes_np, categories=pd.Index(labels, dtype=object), validate=False)).astype("string")
+        def codes_of(codes: array) -> np.ndarray:
+            return arranged(np.frombuffer(codes, dtype=np.int32)) if n else np.zeros(0, np.int32)
 
-        ts = arranged(np.frombuffer(self.ts, dtype=np.int64)) if n else np.zeros(0, np.int64)
-        tag_codes = arranged(np.frombuffer(self.tags, dtype=np.int_ if self.tags.itemsize == 8 else np.int32)) if n else np.zeros(0, np.int64)
+        def coded(codes: np.ndarray, labels: list) -> pd.Categorical:
+            return pd.Categorical.from_codes(codes, categories=pd.Index(labels, dtype="str"), validate=False)
+
+        tag_codes = codes_of(self.tags)
         out = {
-            "source": pd.Series(pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[self.source])).astype("string"),
+            "source": coded(np.zeros(n, np.int8), [self.source]),
             "line": arranged(line),
-            "ts": pd.Series(ts.view("datetime64[us]")).dt.tz_localize("UTC"),
-            "user": coded(self.user, list(self._users)),
-            "database": coded(self.database, list(self._databases)),
+            "ts": _utc_times(arranged(np.frombuffer(self.ts, dtype=np.int64)) if n else np.zeros(0, np.int64)),
+            "user": coded(codes_of(self.user), list(self._users)),
+            "database": coded(codes_of(self.database), list(self._databases)),
             "duration_ms": arranged(np.frombuffer(self.duration, dtype=np.float64)) if n else np.zeros(0),
-            "fingerprint": coded(self.fp, self.fingerprints),
+            "fingerprint": coded(codes_of(self.fp), self.fingerprints),
         }
         for i, col in enumerate(("trace_id", "parent_span_id", "route", "controller")):
-            labels = [row[i] for row in self.tag_rows]
-            if len(self.tag_rows) == 1 or not tag_codes.any():
-                out[col] = pd.Series(pd.array([pd.NA] * n, dtype="string"))
-            else:
-                out[col] = pd.Series(np.array(labels, dtype=object)[tag_codes]).astype("string")
-        frame = pd.DataFrame(out)
-        return frames.conform(frame, "statements")
+            labels: dict[str, int] = {}
+            row_codes = np.array([-1 if row[i] is None else labels.setdefault(row[i], len(labels)) for row in self.tag_rows],
+                                 dtype=np.int32)
+            out[col] = _nullable_strings(row_codes[tag_codes] if labels else None, list(labels), n)
+        return frames.check(pd.DataFrame(out), "statements")
 
     def frames(self, dialect: str, search_path: tuple[str, ...], tally: ReadTally, rejected: int,
                fmt: str = "postgres-stderr") -> SourceFrames:
@@ -331,6 +340,31 @@ class StatementColumns:
         if rejected:
             notes.append(f"{self.source}: {rejected} records rejected (see the rejects file)")
         return notes
+
+
+def _nullable_strings(codes: np.ndarray | None, labels: list[str], n: int) -> pd.api.extensions.ExtensionArray:
+    """A ``string`` array of ``labels[code]`` (code -1 or ``codes`` None: NA), built in pyarrow."""
+    if codes is None:
+        return pd.array(pa.nulls(n, pa.large_string()), dtype="string")
+    indices = pa.array(codes, mask=codes < 0)
+    return pd.array(pa.DictionaryArray.from_arrays(indices, pa.array(labels, pa.large_string())).cast(pa.large_string()),
+                    dtype="string")
+
+
+def _utc_times(micros: np.ndarray) -> pd.Series:
+    """``datetime64[ns, UTC]`` of microseconds since the epoch (:data:`NO_TIME`: NaT)."""
+    known = micros != NO_TIME
+    if known.all() and (len(micros) == 0 or (micros.min() > -_MAX_NS_MICROS and micros.max() < _MAX_NS_MICROS)):
+        nanos = micros * 1000
+    elif not known.any() or (np.abs(micros[known]) < _MAX_NS_MICROS).all():
+        nanos = np.where(known, micros * 1000 * known, np.iinfo(np.int64).min)
+    else:  # beyond the nanosecond range (years before 1677 or after 2262): let pandas say so
+        return pd.Series(micros.view("datetime64[us]")).dt.tz_localize("UTC").astype("datetime64[ns, UTC]")
+    return pd.Series(nanos.view("datetime64[ns]")).dt.tz_localize("UTC")
+
+
+#: Microseconds beyond which nanoseconds overflow 64 bits.
+_MAX_NS_MICROS = (2**63 - 1) // 1000
 
 
 def _frame(rows: list[tuple], name: str) -> pd.DataFrame:

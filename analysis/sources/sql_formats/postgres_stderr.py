@@ -23,7 +23,8 @@ or a numeric offset (``+02``, ``-0330``); an unknown abbreviation is read as UTC
 in the tally. Without a timestamp in the prefix ``ts`` is NaT; without ``%u`` / ``%d`` /
 ``%a``, user / database / application are empty.
 
-Speed: one compiled regex per line (prefix, severity and message at once), seconds
+Speed: one compiled regex per line (prefix, severity and message at once; its first
+alternative reads the common ``LOG:  duration: X ms  statement: SQL`` line whole), seconds
 converted once per distinct second (:class:`~analysis.sources.sql_formats.Clock`), and
 records built as tuples.
 """
@@ -67,6 +68,7 @@ _ESCAPES: dict[str, tuple[str, str | None]] = {
     "e": (r"[0-9A-Z]{5}", None),
     "Q": (r"-?\d+", None),
 }
+_FAST_LOG = r"LOG:\s+duration: (?P<fast_ms>\d+(?:\.\d+)?) ms\s*(?:statement|execute(?: [^:\n]*)?):\s?(?P<fast_sql>.*)"
 _MESSAGE = r"(?P<severity>" + "|".join(SEVERITIES) + r"):\s+(?P<message>.*)"
 
 
@@ -137,18 +139,22 @@ def parse_postgres_stderr(
     """
     pattern = prefix_pattern(log_line_prefix, source)
     tally = tally if tally is not None else ReadTally()
+    # the same pattern with a first alternative for the common line, ``LOG:  duration: X ms
+    # statement: SQL`` (or ``execute <name>:``), read in one match instead of two
+    fast = re.compile(pattern.pattern.replace("(?P<severity>", "(?:" + _FAST_LOG + "|(?P<severity>", 1)
+                      .replace(r":\s+(?P<message>.*)", r":\s+(?P<message>.*))"), re.S)
     sessions = Sessions(tally, max_pending)
     clock = Clock(tally.unknown_timezones)
     names = pattern.groupindex
     wanted = [g if g in names else None for g in ("pid", "ts", "tz", "epoch", "user", "database", "application")]
-    group_names = [g for g in wanted if g]
-    positions = {g: 2 + group_names.index(g) for g in group_names}  # after severity and message
+    index = fast.groupindex
+    positions = {g: index[g] - 1 for g in wanted if g}  # into Match.groups()
+    i_sev, i_msg, i_fms, i_fsql = (index[g] - 1 for g in ("severity", "message", "fast_ms", "fast_sql"))
 
-    match_line = pattern.match
+    match_line = fast.match
     micros = clock.micros
     pending = sessions.pending
     new_record = tuple.__new__
-    fields = ("severity", "message", *group_names)
     match_log = LOG_MESSAGE.match
     i_pid, i_ts, i_tz, i_epoch, i_user, i_db, i_app = (positions.get(g, -1) if g else -1 for g in wanted)
     nan = math.nan
@@ -216,42 +222,51 @@ def parse_postgres_stderr(
             sessions.failed_statement(error_text[0], "\n".join(error_text[1]))
             error_text = None
 
-        values = m.group(*fields)
-        severity = values[0]
+        values = m.groups()
         pid = values[i_pid] if i_pid >= 0 else None
-        if severity == "LOG":
-            if pid in sessions.error_pids:
-                sessions.error_pids.discard(pid)
-            ms, kind, sql = match_log(values[1]).group(1, 2, 3)
+        ms = values[i_fms]
+        if ms is not None:  # the common line, ``LOG:  duration: X ms  statement: SQL``
+            sql = values[i_fsql]
+        elif values[i_sev] == "LOG":
+            ms, kind, sql = match_log(values[i_msg]).group(1, 2, 3)
             if kind is None:
+                if pid in sessions.error_pids:
+                    sessions.error_pids.discard(pid)
                 if ms is not None and not sql.strip():  # log_duration: completes the statement before
                     yield from sessions.duration(pid, float(ms))
-                elif values[1].startswith("disconnection:"):
+                elif values[i_msg].startswith("disconnection:"):
                     yield from sessions.disconnection(pid)
                 continue
             if kind == "parse" or kind == "bind":
+                if pid in sessions.error_pids:
+                    sessions.error_pids.discard(pid)
                 tally.parse_bind += 1
                 continue
-            if i_ts >= 0:
-                second, zone = values[i_ts], values[i_tz] if i_tz >= 0 else None
-                if second[:19] == last_second[0] and zone == last_second[1] and last_second[2] != NO_TIME:
-                    ts = last_second[2] + (int(second[20:26]) * _SCALE[len(second[20:26])] if len(second) > 20 else 0)
-                else:
-                    ts = micros(second, zone)
-                    last_second = (second[:19], zone, micros(second[:19], zone))
-            elif i_epoch >= 0:
-                ts = epoch_micros(float(values[i_epoch]))
+        else:
+            severity = values[i_sev]
+            if severity in ("ERROR", "FATAL", "PANIC"):
+                sessions.error(pid)
+            elif severity == "STATEMENT" and pid in sessions.error_pids:
+                error_text = [pid, [values[i_msg]]]
+            continue
+        if pid in sessions.error_pids:
+            sessions.error_pids.discard(pid)
+        if i_ts >= 0:
+            second, zone = values[i_ts], values[i_tz] if i_tz >= 0 else None
+            if second[:19] == last_second[0] and zone == last_second[1] and last_second[2] != NO_TIME:
+                ts = last_second[2] + (int(second[20:26]) * _SCALE[len(second[20:26])] if len(second) > 20 else 0)
             else:
-                ts = NO_TIME
-            current = [
-                line_no, pid, ts, (values[i_user] or "") if i_user >= 0 else "",
-                (values[i_db] or "") if i_db >= 0 else "", (values[i_app] or "") if i_app >= 0 else "",
-                float(ms) if ms is not None else nan, [sql],
-            ]
-        elif severity in ("ERROR", "FATAL", "PANIC"):
-            sessions.error(pid)
-        elif severity == "STATEMENT" and pid in sessions.error_pids:
-            error_text = [pid, [values[1]]]
+                ts = micros(second, zone)
+                last_second = (second[:19], zone, micros(second[:19], zone))
+        elif i_epoch >= 0:
+            ts = epoch_micros(float(values[i_epoch]))
+        else:
+            ts = NO_TIME
+        current = [
+            line_no, pid, ts, (values[i_user] or "") if i_user >= 0 else "",
+            (values[i_db] or "") if i_db >= 0 else "", (values[i_app] or "") if i_app >= 0 else "",
+            float(ms) if ms is not None else nan, [sql],
+        ]
 
     tally.lines += n_lines
     tally.blank += n_blank
