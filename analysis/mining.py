@@ -44,6 +44,8 @@ FRAMES_OF = {
     "traces": ("spans", "span_links", "service_dependencies"),
 }
 CACHE_FORMAT = 2
+#: processes parsing a large trace file (small files and other formats use one)
+PARSE_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 def configured_kinds(config: Config) -> tuple[str, ...]:
@@ -145,6 +147,8 @@ def _mine_one(config: Config, kind: str, item, rejects: Rejects, use_cache: bool
     local = Rejects()
     if kind in ("imports", "code_imports"):  # import miners keep their own per-file parse cache
         result = _miner(kind)(item, local, cache_dir=Path(config.cache_dir) / kind / "parse")
+    elif kind == "traces":  # large JSON-lines files are parsed by several processes
+        result = _miner(kind)(item, local, workers=PARSE_WORKERS)
     else:
         result = _miner(kind)(item, local)
     for r in local.records:
