@@ -86,6 +86,13 @@ Every miner returns frames listed here; every metric reads them. Columns and the
 parent, i.e. the files of the merged pull request)
     commit: str (the merge commit) · path: str
 
+``entry_points`` (repository source, one row per declared route, job or consumer;
+:mod:`analysis.sources.entry_points`)
+    kind: str (route, job, consumer) · name: str (route template as written with its
+    include prefixes joined, ``/orders/<int:order_id>/``; task name; queue or topic) ·
+    path: str (repository-relative file) · line: int · framework: str (django, flask,
+    fastapi, celery, python, rails, spring)
+
 ``span_links`` (traces, one row per link a span declares to another span, possibly in
 another trace: a batch consumer linking the messages it handles, a FOLLOWS_FROM reference)
     trace_id: str · span_id: str (the span declaring the link) · linked_trace_id: str ·
@@ -151,6 +158,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "origin": "str", "label": "str?",
     },
     "merge_files": {"commit": "str", "path": "str"},
+    "entry_points": {"kind": "str", "name": "str", "path": "str", "line": "int", "framework": "str"},
 }
 
 

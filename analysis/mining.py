@@ -29,15 +29,16 @@ from analysis.errors import SeamsError, SourceError
 from analysis.frames import SourceFrames
 from analysis.rejects import Rejects
 
-KINDS = ("git", "merges", "deploys", "complexity", "imports", "code_imports", "orm", "sql", "traces")
+KINDS = ("git", "merges", "deploys", "complexity", "imports", "code_imports", "orm", "entry_points", "sql", "traces")
 #: kinds mined alongside a configured source, from the same repository
-COMPANIONS = {"git": ("merges", "deploys", "complexity"), "imports": ("code_imports", "orm")}
+COMPANIONS = {"git": ("merges", "deploys", "complexity"), "imports": ("code_imports", "orm", "entry_points")}
 FRAMES_OF = {
     "merges": ("merge_files",),
     "deploys": ("deploys",),
     "complexity": ("complexity",),
     "code_imports": ("imports", "unresolved_imports"),
     "orm": ("orm_tables",),
+    "entry_points": ("entry_points",),
     "git": ("commits", "file_changes"),
     "imports": ("imports", "unresolved_imports"),
     "sql": ("statements", "queries", "table_access", "joins"),
@@ -70,7 +71,7 @@ def mine_source(config: Config, kind: str, rejects: Rejects, *, use_cache: bool 
 
 def _items(config: Config, kind: str) -> tuple:
     return {"git": (config.git,), "merges": (config.git,), "deploys": (config.git,), "complexity": (config.git,), "imports": (config.imports,),
-            "code_imports": (config.imports,), "orm": (config.imports,), "sql": config.sql, "traces": config.traces}[kind]
+            "code_imports": (config.imports,), "orm": (config.imports,), "entry_points": (config.imports,), "sql": config.sql, "traces": config.traces}[kind]
 
 
 def _miner(kind: str) -> Callable:
@@ -93,6 +94,9 @@ def _miner(kind: str) -> Callable:
         return _mine_code_imports
     if kind == "orm":
         return _mine_orm
+    if kind == "entry_points":
+        from analysis.sources.entry_points import mine_entry_points
+        return mine_entry_points
     if kind == "sql":
         from analysis.sources.sql_log import mine_sql_log
         return mine_sql_log
@@ -185,7 +189,7 @@ def source_fingerprint(kind: str, item) -> str:
     if kind == "deploys":
         log = f"|{item.deploys}|{os.stat(item.deploys).st_mtime_ns}" if item.deploys else "|tags:" + _tags_state(item.repository)
         return _git_state(item.repository) + log
-    if kind in ("imports", "code_imports", "orm"):
+    if kind in ("imports", "code_imports", "orm", "entry_points"):
         return _tree_state(item.repository, python_only=(kind == "imports"))
     st = os.stat(item.path)
     return f"{Path(item.path).resolve()}|{st.st_size}|{st.st_mtime_ns}"

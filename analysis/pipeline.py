@@ -153,7 +153,9 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
     chains = runtime.call_chains(f["spans"], span_context, min_contexts=3)
     curves = load.load_curves(f["spans"], span_context, bucket_minutes=int(th["load_bucket_minutes"]), sampling_ratio=sampling_ratio)
     asymmetry = load.scaling_asymmetry(curves, correlation_minutes=int(th["load_correlation_minutes"]))
-    coverage = observability.coverage(names, f["spans"], span_context, f["statements"], attributed)
+    declared_entry_points = (f["entry_points"].assign(context=cmap.assign_paths(f["entry_points"]["path"]))[["kind", "name", "context"]]
+                             if "entry_points" in mined else None)
+    coverage = observability.coverage(names, f["spans"], span_context, f["statements"], attributed, entry_points=declared_entry_points)
     coverage.pop("entry_points", None)  # route templates and queue names: span attribute values stay out of reports
 
     # -- pairs and per-context table

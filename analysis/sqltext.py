@@ -227,9 +227,9 @@ def literal_mask(sql: str) -> str | None:
     ``\\x00``/``\\x01`` get None (normalize them in full): there the literals cannot be
     found this simply.
     """
-    for unsafe in _MASK_UNSAFE:
-        if unsafe in sql:
-            return None
+    # _MASK_UNSAFE, unrolled (this runs once per logged statement)
+    if "\\" in sql or "$" in sql or "--" in sql or "/*" in sql or "\x00" in sql or "\x01" in sql:
+        return None
     if '"' in sql:
         return _MASK.sub(_mask_literal, sql)
     return _MASK_PLAIN.sub("\x01", sql)

@@ -176,3 +176,11 @@ def test_a_healthy_deploy_log_vetoes_coordination_pressure_but_tags_do_not():
     v2 = bottleneck(deploys=tags)
     assert v2.evidence["pressures"]["coordination"] is True
     assert any("release tags used as a proxy" in m for m in v2.missing)
+
+
+def test_entry_point_coverage_is_judged_when_an_inventory_is_given():
+    given = rules.observability(coverage=cov(entry_points_given=True, entry_point_coverage=0.5), has_sql=True, thresholds=T)
+    assert given.verdict == "PARTIAL" and given.evidence["checks"]["entry_point_coverage"] is False
+    assert not any("entry point inventory" in m for m in given.missing)
+    absent = rules.observability(coverage=cov(), has_sql=True, thresholds=T)
+    assert absent.verdict == "YES" and any("entry point inventory" in m for m in absent.missing)

@@ -358,3 +358,62 @@ def test_parse_merge_files_reads_each_merge_and_its_files():
     out = parse_merge_files(text)
     assert out.values.tolist() == [["a" * 40, "shop/x.py"], ["a" * 40, "shop/y z.py"], ["b" * 40, "README.md"]]
     assert parse_merge_files("").empty
+
+
+# --------------------------------------------------------------------------------------
+# the fast names reader gives what the general reader gives
+
+NAME_STATUS_LOGS = {
+    "plain": (header(SHA3, SHA2, authored="2024-01-03T00:00:00-05:00") + "\nM\0a.py\0R\0b.py\0c.py\0"
+              + header(SHA2, SHA1, name="Jos\u00e9") + "\nT\0link\0C075\0a.py\0caf\u00e9.py\0D\0gone\0"
+              + header(SHA1, "", authored="2024-01-01T00:00:00Z") + "\nA\0a.py\0A\0gone\0"),
+    "merge and empty commit": (header(SHA3, f"{SHA1} {SHA2}") + header(SHA2, SHA1) + header(SHA1, "") + "\nA\0x\0"),
+    "merge listing files": header(SHA2, f"{SHA1} {SHA4}") + "\nM\0x\0" + header(SHA1, "") + "\nA\0x\0",
+    "record mark and newline in paths": header(SHA1, "") + "\nA\0\x1eodd\0A\0line\nbreak\0R100\0\x1eo\0\nn\0",
+    "unreadable date": header(SHA2, SHA1, authored="yesterday") + "\nM\0x\0" + header(SHA1, "") + "\nA\0x\0",
+    "unknown status": header(SHA2, SHA1) + "\nX\0x\0" + header(SHA1, "") + "\nA\0x\0",
+    "status with a score": header(SHA1, "") + "\nM100\0x\0",
+    "truncated entry": header(SHA2, SHA1) + "\nA\0x\0" + header(SHA1, "") + "\nR090\0only-old\0",
+    "truncated header": "\x1e" + SHA1 + "\0\0Ann\0",
+    "not a commit id": header("g" * 40, "") + "\nA\0x\0",
+    "stray text": "junk\0" + header(SHA1, "") + "\nA\0x\0",
+    "no final NUL": header(SHA1, "") + "\nA\0x",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAME_STATUS_LOGS))
+def test_fast_names_reader_agrees_with_the_general_reader_however_the_stream_is_cut(name):
+    from analysis.sources.git_history import _parse_log, _parse_log_general
+
+    data = NAME_STATUS_LOGS[name].encode()
+    expected_rejects = Rejects()
+    expected = _parse_log_general([data], expected_rejects)
+    for size in (1, 3, 7, 64, len(data) + 1):
+        rejects = Rejects()
+        got = _parse_log([data[i:i + size] for i in range(0, len(data), size)], rejects)
+        pd.testing.assert_frame_equal(got.commits, expected.commits)
+        pd.testing.assert_frame_equal(got.file_changes, expected.file_changes)
+        assert (got.commit_records, got.merges) == (expected.commit_records, expected.merges)
+        assert rejects.records == expected_rejects.records and rejects.count() == expected_rejects.count()
+
+
+def test_fast_names_reader_reads_renames_copies_and_merges():
+    from analysis.sources.git_history import _parse_names
+
+    parsed = _parse_names(iter([NAME_STATUS_LOGS["plain"].encode(), NAME_STATUS_LOGS["merge and empty commit"]
+                                .replace(SHA1, SHA4).replace(SHA2, "5" * 40).replace(SHA3, "6" * 40).encode()]),
+                          [], Rejects())
+    assert parsed is not None and parsed.merges == 1 and parsed.commit_records == 6
+    rows = parsed.file_changes.astype(object).where(parsed.file_changes.notna(), None)
+    assert rows[["commit", "path", "old_path", "change_type"]].values.tolist() == [
+        [SHA1, "a.py", None, "A"], [SHA1, "gone", None, "A"],
+        [SHA4, "x", None, "A"],
+        [SHA2, "link", None, "M"], [SHA2, "caf\u00e9.py", "a.py", "A"], [SHA2, "gone", None, "D"],
+        [SHA3, "a.py", None, "M"], [SHA3, "c.py", "b.py", "R"],
+    ]
+
+
+def test_fast_names_reader_leaves_numstat_logs_to_the_general_reader():
+    from analysis.sources.git_history import _parse_names
+
+    assert _parse_names(iter([RAW_AND_NUMSTAT]), [], Rejects()) is None

@@ -16,7 +16,7 @@ from analysis import frames
 from analysis.config import SqlSource
 from analysis.errors import SourceError
 from analysis.rejects import Rejects
-from analysis.sources.sql_formats import detect_format
+from analysis.sources.sql_formats import detect_format, log_lines, open_log, peek
 from analysis.sources.sql_log import mine_sql_log
 from analysis.sqltext import fingerprint, literal_mask, normalize
 
@@ -375,3 +375,21 @@ def test_mysql_counts_equal_pt_query_digest(log, report):
     # queries; genlog002 has none, so its counts compare directly
     result = mine_sql_log(SqlSource(MY / log, format="auto"), Rejects())
     assert sorted(result.frames["queries"]["executions"].astype(int)) == _pt_counts(MY / "pt-query-digest-expected" / report)
+
+
+# --------------------------------------------------------------------------------------
+# reading a file in blocks gives the same lines as reading it line by line
+
+@pytest.mark.parametrize("block_chars", [1, 2, 3, 5, 1 << 20])
+def test_log_lines_in_blocks_equal_lines_one_by_one(tmp_path, block_chars):
+    path = tmp_path / "x.log"
+    path.write_bytes(b"a\r\nb\n\n\t\nc\rd\n\xff e\r")
+    expected = ["a", "b", "", "\t", "c\rd", "\ufffd e\r"]
+    with open_log(path) as fh:
+        assert list(log_lines(fh, block_chars)) == expected
+    with open_log(path) as fh:
+        head, lines = peek(fh, 2)
+        assert head == ["a\r\n", "b\n"]
+        assert list(log_lines(lines, block_chars)) == expected
+    assert list(log_lines(["a\r\n", "b\n", "c\r"])) == ["a", "b", "c\r"]
+    assert list(log_lines([])) == []

@@ -229,7 +229,9 @@ def observability(*, coverage: Mapping[str, Any] | None, has_sql: bool, threshol
     """Rule 3 (see module docstring). ``coverage`` is metrics.observability.coverage's dict."""
     t = _pick(thresholds, "min_context_span_coverage", "max_orphan_span_share", "max_broken_async_share",
               "min_sql_trace_link_share", "no_observability_span_coverage", "min_entry_point_coverage")
-    missing = ["route inventory (entry points not traced cannot be counted without one)"]
+    missing = []
+    if not coverage or not coverage.get("entry_points_given"):
+        missing.append("entry point inventory (routes, jobs, consumers: needs sources.imports)")
     if not coverage or not coverage.get("spans"):
         rule = "NO without traces."
         return Verdict("observability", "NO", rule, t, {"spans": 0}, ["traces"] + missing,
@@ -240,6 +242,8 @@ def observability(*, coverage: Mapping[str, Any] | None, has_sql: bool, threshol
     broken = coverage.get("broken_async_share")
     if _known(broken):
         checks["broken_async_share"] = broken <= t["max_broken_async_share"]
+    if coverage.get("entry_points_given") and _known(coverage.get("entry_point_coverage")):
+        checks["entry_point_coverage"] = coverage["entry_point_coverage"] >= t["min_entry_point_coverage"]
     if has_sql:
         checks["sql_trace_link_share"] = coverage.get("sql_trace_link_share", 0.0) >= t["min_sql_trace_link_share"]
     else:
@@ -254,7 +258,8 @@ def observability(*, coverage: Mapping[str, Any] | None, has_sql: bool, threshol
     keys = ("contexts_declared", "contexts_with_spans", "contexts_without_spans", "context_span_coverage", "spans",
             "orphan_spans", "orphan_span_share", "consumer_spans", "broken_async", "broken_async_share",
             "entry_points_traced", "sql_statements", "sql_with_traceparent", "sql_trace_link_share",
-            "sql_linked_to_span_share", "sql_attributed_share", "unassigned_span_share", "attribute_completeness")
+            "sql_linked_to_span_share", "sql_attributed_share", "unassigned_span_share", "attribute_completeness",
+            "entry_points_declared", "entry_points_declared_traced", "entry_point_coverage", "entry_point_coverage_by_kind")
     evidence = {k: coverage.get(k) for k in keys}
     evidence["checks"] = checks
     summary = {
@@ -265,5 +270,6 @@ def observability(*, coverage: Mapping[str, Any] | None, has_sql: bool, threshol
     rule = (f"NO without traces or when under {t['no_observability_span_coverage']:.0%} of contexts emit spans; YES when "
             f">= {t['min_context_span_coverage']:.0%} of contexts emit spans, orphan spans <= {t['max_orphan_span_share']:.0%}, "
             f"consumers without parent or link <= {t['max_broken_async_share']:.0%} and SQL tied to traces >= "
-            f"{t['min_sql_trace_link_share']:.0%}; PARTIAL otherwise.")
+            f"{t['min_sql_trace_link_share']:.0%} (and, with an entry point inventory, >= {t['min_entry_point_coverage']:.0%} of "
+            "routes, jobs and consumers traced); PARTIAL otherwise.")
     return Verdict("observability", verdict, rule, t, evidence, missing, summary)

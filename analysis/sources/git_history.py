@@ -90,6 +90,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -101,6 +102,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+import numpy as np
 import pandas as pd
 
 from analysis import frames
@@ -191,6 +193,141 @@ def _tokens(chunks: Iterable[str | bytes]) -> Iterator[str]:
 
 
 def _parse_log(chunks: Iterable[str | bytes], rejects: Rejects) -> _ParsedLog:
+    """Parse with the fast names reader; any record it does not know sends the whole log to
+    the general reader (:func:`_parse_log_general`), so both give the same frames and rejects."""
+    seen: list[bytes] = []
+    chunks = iter(chunks)
+    parsed = _parse_names(chunks, seen, rejects)
+    if parsed is None:
+        return _parse_log_general(itertools.chain(seen, chunks), rejects)
+    return parsed
+
+
+#: Status letters the fast names reader knows, and the change type each one reads as.
+_FAST_TYPES = {"M": "M", "A": "A", "D": "D", "T": "M", "R": "R", "C": "A"}
+_RECORD_CUT = b"\0" + RECORD_MARK.encode()
+
+
+def _parse_names(chunks: Iterator[str | bytes], seen: list[bytes], rejects: Rejects) -> _ParsedLog | None:
+    """Fast reader for well-formed ``--name-status`` logs; None when it meets anything else.
+
+    Each piece of the stream is cut after its last complete record (a NUL followed by the
+    record mark), decoded once, split on NUL once and walked with an index: no per-field
+    generator, no per-entry regex. The raw bytes read go to ``seen`` so the caller can hand
+    the whole log to the general reader when this one gives up (numstat or raw entries, an
+    unknown status, a truncated record, a field that is not a commit id).
+    """
+    cols: tuple[list, ...] = tuple([] for _ in range(HEADER_FIELDS))
+    changes: tuple[list, ...] = ([], [], [], [])  # commit position, path, old path, change type
+    merges = 0
+    rest = b""
+    for chunk in chunks:
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8", "surrogatepass")
+        seen.append(chunk)
+        buf = rest + chunk if rest else chunk
+        cut = buf.rfind(_RECORD_CUT)
+        if cut < 0:
+            rest = buf
+            continue
+        rest = buf[cut + 1:]
+        found = _walk_names(buf[:cut + 1].decode("utf-8", "replace").split("\0"), cols, changes)
+        if found < 0:
+            return None
+        merges += found
+    if rest:
+        if not rest.endswith(b"\0"):
+            return None
+        found = _walk_names(rest.decode("utf-8", "replace").split("\0"), cols, changes)
+        if found < 0:
+            return None
+        merges += found
+    shas = cols[0]
+    if not all(map(_SHA.fullmatch, shas)):
+        return None
+    raw = pd.DataFrame(dict(zip(_RAW_COMMIT_COLUMNS, cols)), columns=_RAW_COMMIT_COLUMNS, dtype=object)
+    position, path, old, kind = changes
+    positions = np.asarray(position, dtype=np.int64)
+    file_changes = pd.DataFrame({"commit": np.asarray(shas, dtype=object)[positions], "path": path,
+                                 "old_path": old, "change_type": kind, "added": None, "deleted": None}, dtype=object)
+    commits, file_changes = _frames_of(raw, file_changes, rejects, positions)
+    return _ParsedLog(commits, file_changes, len(shas), merges)
+
+
+#: Status fields of two-field entries (status, path), with or without the newline that
+#: separates a commit's first entry from its header, and the change type each reads as.
+_PLAIN_STATUS = {f"{nl}{letter}": kind for nl in ("", "\n") for letter, kind in _FAST_TYPES.items()
+                 if letter not in "RC"}
+
+
+def _walk_names(t: list[str], cols: tuple[list, ...], changes: tuple[list, ...]) -> int:
+    """Append the records of ``t`` (NUL-split text ending with a NUL) to the columns.
+
+    Returns the number of merges read, or -1 when ``t`` holds anything the fast reader does
+    not know (the caller then falls back to the general reader)."""
+    end = len(t) - 1
+    if t[end] != "":
+        return -1
+    sha_col, parents_col, name_col, email_col, authored_col, committed_col, subject_col = cols
+    position, path_col, old_col, kind_col = changes
+    add_position, add_path, add_old, add_kind = position.append, path_col.append, old_col.append, kind_col.append
+    plain = _PLAIN_STATUS
+    mark = RECORD_MARK
+    merges = 0
+    i = 0
+    while i < end:
+        tok = t[i]
+        if tok[:1] != mark:
+            tok = tok.lstrip("\n")
+            if tok[:1] != mark:
+                return -1
+        if i + HEADER_FIELDS > end:
+            return -1
+        parents = t[i + 1]
+        n = len(sha_col)
+        sha_col.append(tok[1:])
+        parents_col.append(parents)
+        name_col.append(t[i + 2])
+        email_col.append(t[i + 3])
+        authored_col.append(t[i + 4])
+        committed_col.append(t[i + 5])
+        subject_col.append(t[i + 6])
+        i += HEADER_FIELDS
+        first = len(position)
+        while i < end:
+            tok = t[i]
+            kind = plain.get(tok)
+            if kind is not None:
+                if i + 1 >= end:
+                    return -1
+                add_position(n)
+                add_path(t[i + 1])
+                add_old(None)
+                add_kind(kind)
+                i += 2
+                continue
+            tok = tok.lstrip("\n")
+            letter = tok[:1]
+            if letter == mark:
+                break
+            score = tok[1:]
+            if (letter != "R" and letter != "C") or not (score.isascii() and (score == "" or score.isdigit())) \
+                    or i + 2 >= end:
+                return -1  # also an unknown status or a plain status with a score: the general reader says which
+            add_position(n)
+            add_old(t[i + 1])
+            add_path(t[i + 2])
+            add_kind(_FAST_TYPES[letter])
+            i += 3
+        if " " in parents:
+            merges += 1
+            if len(position) > first:  # a merge's changes are counted in the commits that made them
+                for col in changes:
+                    del col[first:]
+    return merges
+
+
+def _parse_log_general(chunks: Iterable[str | bytes], rejects: Rejects) -> _ParsedLog:
     commit_rows: list[list[str]] = []
     change_rows: list[tuple] = []
     records = merges = stray = 0
@@ -292,9 +429,22 @@ def _pair_entries(statuses, stats):
     return rows, None
 
 
+_RAW_COMMIT_COLUMNS = ["commit", "parent_ids", "author_name", "author_email", "authored_raw", "committed_raw",
+                       "subject"]
+
+
 def _frames(commit_rows, change_rows, rejects: Rejects) -> tuple[pd.DataFrame, pd.DataFrame]:
-    raw = pd.DataFrame(commit_rows, columns=["commit", "parent_ids", "author_name", "author_email",
-                                             "authored_raw", "committed_raw", "subject"], dtype=object)
+    raw = pd.DataFrame(commit_rows, columns=_RAW_COMMIT_COLUMNS, dtype=object)
+    changes = pd.DataFrame(change_rows, dtype=object,
+                           columns=["commit", "path", "old_path", "change_type", "added", "deleted"])
+    return _frames_of(raw, changes, rejects)
+
+
+def _frames_of(raw: pd.DataFrame, changes: pd.DataFrame, rejects: Rejects,
+               positions: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Typed ``commits`` and ``file_changes`` from the raw header columns (``raw``, in git's
+    order, default index) and the change rows; ``positions`` (when known) is each change's
+    commit as a row number of ``raw``, which orders the changes without matching ids."""
     raw["authored_at"] = _utc(raw["authored_raw"])
     raw["committed_at"] = _utc(raw["committed_raw"])
     bad = raw["authored_at"].isna() | raw["committed_at"].isna()
@@ -306,10 +456,14 @@ def _frames(commit_rows, change_rows, rejects: Rejects) -> tuple[pd.DataFrame, p
     # git prints children first; reversed, then stably sorted by date: oldest first
     raw = raw.iloc[::-1].sort_values("committed_at", kind="stable")
     commits = frames.conform(raw, "commits")
-
-    changes = pd.DataFrame(change_rows, dtype=object,
-                           columns=["commit", "path", "old_path", "change_type", "added", "deleted"])
-    return commits, _in_commit_order(changes, commits)
+    if positions is None:
+        return commits, _in_commit_order(changes, commits)
+    rank = np.full(len(raw.index) + int(bad.sum()), -1, dtype=np.int64)
+    rank[raw.index.to_numpy()] = np.arange(len(raw.index))
+    order = rank[positions]
+    kept = np.flatnonzero(order >= 0)  # changes of rejected commits go with them
+    kept = kept[np.argsort(order[kept], kind="stable")]
+    return commits, frames.conform(changes.take(kept), "file_changes")
 
 
 def _in_commit_order(changes: pd.DataFrame, commits: pd.DataFrame) -> pd.DataFrame:
@@ -639,7 +793,7 @@ def _churn_pass(repository: Path, options: HistoryOptions, wanted: list[str], wo
     else:
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
             outputs = list(pool.map(GitLog.output, logs))
-    pieces = [_parse_log([out], rejects).file_changes for out in outputs]
+    pieces = [_parse_log_general([out], rejects).file_changes for out in outputs]
     pieces = [p for p in pieces if len(p)]
     return pd.concat(pieces, ignore_index=True) if pieces else frames.empty("file_changes")
 

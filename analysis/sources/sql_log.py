@@ -94,8 +94,7 @@ def mine_sql_log(source: SqlSource, rejects: Rejects) -> SourceFrames:
     if source.format == "pg-stat-statements-live":
         from analysis.sources.sql_formats.pg_stat_statements import read_live
 
-        for record in read_live(source, rejects, tally):
-            columns.add(record)
+        columns.add_all(read_live(source, rejects, tally))
         fmt = source.format
     else:
         try:
@@ -107,8 +106,7 @@ def mine_sql_log(source: SqlSource, rejects: Rejects) -> SourceFrames:
                     fmt = detect_format(head, name)
                     mysql = fmt in _MYSQL_FORMATS
                     columns.dialect = "mysql" if mysql else "postgres"
-                for record in read_statements(lines, fmt, source, rejects, tally):
-                    columns.add(record)
+                columns.add_all(read_statements(lines, fmt, source, rejects, tally))
         except (OSError, EOFError) as exc:
             raise SourceError(name, f"cannot read the log: {exc}") from None
     if fmt in _MYSQL_FORMATS:
@@ -158,47 +156,60 @@ class StatementColumns:
     # reading
 
     def add(self, record: StatementRecord) -> None:
-        line, ts_us, _, user, database, duration, text, _, executions = record
-        tags: dict | None = None
-        fp = self._verbatim.get(text)
-        if fp is not None:
-            pass
-        elif (key := sqltext.literal_mask(text) if self.dialect == "postgres" else None) is not None:
-            fp = self._by_mask.get(key)
-            if fp is None:
-                fp, tags = self._fingerprint(text)
-                if len(self._by_mask) >= self.max_cached:
-                    self._by_mask.clear()
-                self._by_mask[key] = fp
-            if len(text) < _VERBATIM_CHARS:
-                if len(self._verbatim) >= self.max_cached:
-                    self._verbatim.clear()
-                self._verbatim[text] = fp
-        else:
-            fp, tags = self._cached_fingerprint(text)
-        if fp < 0:
-            self.empty += 1
-            return
-        self.line.append(line)
-        self.ts.append(ts_us)
-        self.duration.append(duration)
-        self.fp.append(fp)
-        users = self._users
-        u = users.get(user)
-        if u is None:
-            u = users[user] = len(users)
-        self.user.append(u)
-        databases = self._databases
-        d = databases.get(database)
-        if d is None:
-            d = databases[database] = len(databases)
-        self.database.append(d)
-        self.tags.append(self._tag_row(tags) if tags else 0)
-        self.executions[fp] += executions
-        if duration == duration:
-            self.total_ms[fp] += duration
-        else:
-            self.without_duration += 1
+        self.add_all((record,))
+
+    def add_all(self, records: Iterable[StatementRecord]) -> None:
+        """Add every record of ``records`` (the loop of :meth:`add`, with its lookups bound once)."""
+        verbatim, by_mask, users, databases = self._verbatim, self._by_mask, self._users, self._databases
+        add_line, add_ts, add_duration, add_fp = self.line.append, self.ts.append, self.duration.append, self.fp.append
+        add_user, add_database, add_tags = self.user.append, self.database.append, self.tags.append
+        executions_of, total_ms = self.executions, self.total_ms
+        mask = sqltext.literal_mask if self.dialect == "postgres" else None
+        max_cached = self.max_cached
+        empty = without_duration = 0
+        try:
+            for line, ts_us, _, user, database, duration, text, _, executions in records:
+                tags: dict | None = None
+                fp = verbatim.get(text)
+                if fp is not None:
+                    pass
+                elif mask is not None and (key := mask(text)) is not None:
+                    fp = by_mask.get(key)
+                    if fp is None:
+                        fp, tags = self._fingerprint(text)
+                        if len(by_mask) >= max_cached:
+                            by_mask.clear()
+                        by_mask[key] = fp
+                    if len(text) < _VERBATIM_CHARS:
+                        if len(verbatim) >= max_cached:
+                            verbatim.clear()
+                        verbatim[text] = fp
+                else:
+                    fp, tags = self._cached_fingerprint(text)
+                if fp < 0:
+                    empty += 1
+                    continue
+                add_line(line)
+                add_ts(ts_us)
+                add_duration(duration)
+                add_fp(fp)
+                u = users.get(user)
+                if u is None:
+                    u = users[user] = len(users)
+                add_user(u)
+                d = databases.get(database)
+                if d is None:
+                    d = databases[database] = len(databases)
+                add_database(d)
+                add_tags(self._tag_row(tags) if tags else 0)
+                executions_of[fp] += executions
+                if duration == duration:
+                    total_ms[fp] += duration
+                else:
+                    without_duration += 1
+        finally:
+            self.empty += empty
+            self.without_duration += without_duration
 
     def _cached_fingerprint(self, text: str) -> tuple[int, dict]:
         if len(text) >= _CACHED_TEXT_CHARS:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import bz2
 import datetime as dt
 import gzip
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -244,17 +245,65 @@ def detect_format(lines: list[str], source: str) -> str:
     return max(votes, key=lambda f: (votes[f], -[s[0] for s in _SIGNS].index(f)))
 
 
-def peek(lines: Iterable[str], n: int = DETECT_LINES) -> tuple[list[str], Iterator[str]]:
-    """The first ``n`` lines and an iterator over all lines (those included)."""
+def peek(lines: Iterable[str], n: int = DETECT_LINES) -> tuple[list[str], "PeekedLines"]:
+    """The first ``n`` lines and an iterable over all lines (those included)."""
     it = iter(lines)
     head = []
     for line in it:
         head.append(line)
         if len(head) >= n:
             break
+    return head, PeekedLines(head, it)
 
-    def chained() -> Iterator[str]:
-        yield from head
-        yield from it
 
-    return head, chained()
+class PeekedLines:
+    """The lines of a log whose first lines were read ahead: ``head``, then the rest of ``rest``."""
+
+    def __init__(self, head: list[str], rest: Iterable[str]):
+        self.head = head
+        self.rest = rest
+
+    def __iter__(self) -> Iterator[str]:
+        return itertools.chain(self.head, self.rest)
+
+
+#: Characters read at once by :func:`log_lines` from a text file.
+BLOCK_CHARS = 1 << 20
+
+
+def log_lines(lines: Iterable[str], block_chars: int = BLOCK_CHARS) -> Iterator[str]:
+    """The lines of ``lines``, each without its final ``\\n`` (and a ``\\r`` before it).
+
+    A text file (or the rest of one after :func:`peek`) is read ``block_chars`` at a time
+    and split at ``\\n``, which costs less per line than iterating over the file; any
+    other iterable is read lazily, line by line. Lines are the same either way: split at
+    ``\\n`` only, a ``\\r`` elsewhere stays in the line.
+    """
+    if isinstance(lines, PeekedLines):
+        return itertools.chain(map(_without_newline, lines.head), log_lines(lines.rest, block_chars))
+    read = getattr(lines, "read", None)
+    if read is None:
+        return map(_without_newline, lines)
+    return itertools.chain.from_iterable(_blocks(read, block_chars))
+
+
+def _blocks(read: Callable[[int], str], block_chars: int) -> Iterator[list[str]]:
+    rest = ""
+    while block := read(block_chars):
+        if rest:
+            block = rest + block
+        parts = block.split("\n")
+        rest = parts.pop()
+        if "\r" in block:
+            parts = [p[:-1] if p[-1:] == "\r" else p for p in parts]
+        yield parts
+    if rest:
+        yield [rest]
+
+
+def _without_newline(line: str) -> str:
+    if line[-1:] == "\n":
+        line = line[:-1]
+        if line[-1:] == "\r":
+            line = line[:-1]
+    return line

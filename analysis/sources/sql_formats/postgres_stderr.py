@@ -23,10 +23,12 @@ or a numeric offset (``+02``, ``-0330``); an unknown abbreviation is read as UTC
 in the tally. Without a timestamp in the prefix ``ts`` is NaT; without ``%u`` / ``%d`` /
 ``%a``, user / database / application are empty.
 
-Speed: one compiled regex per line (prefix, severity and message at once; its first
-alternative reads the common ``LOG:  duration: X ms  statement: SQL`` line whole), seconds
-converted once per distinct second (:class:`~analysis.sources.sql_formats.Clock`), and
-records built as tuples.
+Speed: a file is read in blocks split at newlines
+(:func:`~analysis.sources.sql_formats.log_lines`), one compiled regex per line (prefix,
+severity and message at once; its first alternative reads the common ``LOG:  duration: X
+ms  statement: SQL`` line whole), seconds converted once per distinct second
+(:class:`~analysis.sources.sql_formats.Clock`), the statement being read kept in local
+variables and records built as tuples.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from typing import Iterable, Iterator
 from analysis.config import SqlSource
 from analysis.errors import SourceError
 from analysis.rejects import Rejects
-from analysis.sources.sql_formats import _SCALE, NO_TIME, Clock, ReadTally, StatementRecord, epoch_micros
+from analysis.sources.sql_formats import _SCALE, NO_TIME, Clock, ReadTally, StatementRecord, epoch_micros, log_lines
 from analysis.sources.sql_formats.postgres_messages import LOG_MESSAGE, MAX_PENDING_STATEMENTS, SEVERITIES, Sessions
 
 #: Non-empty lines read before deciding that ``log_line_prefix`` does not fit the file.
@@ -154,15 +156,21 @@ def parse_postgres_stderr(
     match_line = fast.match
     micros = clock.micros
     pending = sessions.pending
+    error_pids = sessions.error_pids
     new_record = tuple.__new__
     match_log = LOG_MESSAGE.match
     i_pid, i_ts, i_tz, i_epoch, i_user, i_db, i_app = (positions.get(g, -1) if g else -1 for g in wanted)
     nan = math.nan
-    last_second: tuple = (None, None, 0)  # (ts text, zone, micros): most lines repeat the second before
+    scale = _SCALE
+    last_text, last_zone, last_micros = None, None, NO_TIME  # most lines repeat the second before
 
-    # the statement being read: [line, pid, ts, user, database, application, duration, parts];
-    # None when the current record is not a statement (its continuation lines are dropped)
-    current: list | None = None
+    # the statement being read (c_line 0: none; its continuation lines are then dropped):
+    # line, pid, ts, user, database, application, duration, first line of SQL, further lines
+    c_line = 0
+    c_pid = c_user = c_db = c_app = c_sql = None
+    c_ts = NO_TIME
+    c_ms = nan
+    c_more: list | None = None
     error_text: list | None = None  # [pid, parts] of a STATEMENT: after an error
     matched_any = False
     held: list[tuple[int, str]] = []  # lines held back until the prefix is known to fit
@@ -170,18 +178,16 @@ def parse_postgres_stderr(
     reason = f"line does not match log_line_prefix '{log_line_prefix}'"
     n_lines = n_blank = 0
 
-    for line_no, line in enumerate(lines, 1):
-        if line[-1:] == "\n":
-            line = line[:-1]
-            if line[-1:] == "\r":
-                line = line[:-1]
+    for line_no, line in enumerate(log_lines(lines), 1):
         if not line or line.isspace():
             n_blank += 1
             continue
         n_lines += 1
         if line[0] == "\t" and matched_any:  # PostgreSQL's continuation of a multi-line message
-            if current is not None:
-                current[7].append(line[1:])
+            if c_line:
+                if c_more is None:
+                    c_more = [c_sql]
+                c_more.append(line[1:])
             elif error_text is not None:
                 error_text[1].append(line[1:])
             continue
@@ -189,8 +195,10 @@ def parse_postgres_stderr(
         if m is None:
             if matched_any:
                 if line[0] == " ":  # continuation indented with spaces (a re-wrapped log)
-                    if current is not None:
-                        current[7].append(line)
+                    if c_line:
+                        if c_more is None:
+                            c_more = [c_sql]
+                        c_more.append(line)
                     elif error_text is not None:
                         error_text[1].append(line)
                 else:
@@ -207,17 +215,16 @@ def parse_postgres_stderr(
             for held_no, held_line in held:
                 rejects.add(source, held_no, reason, held_line)
             held.clear()
-        if current is not None:
-            parts = current[7]
-            text = parts[0] if len(parts) == 1 else "\n".join(parts)
-            pid = current[1]
-            if current[6] == current[6] and pid not in pending:  # the common case, inlined
+        if c_line:
+            text = c_sql if c_more is None else "\n".join(c_more)
+            if c_ms == c_ms and c_pid not in pending:  # the common case, inlined
                 tally.executions += 1
-                yield new_record(StatementRecord, (current[0], current[2], int(pid) if pid else None, current[3],
-                                                   current[4], current[6], text, current[5], 1))
+                yield new_record(StatementRecord, (c_line, c_ts, int(c_pid) if c_pid else None, c_user,
+                                                   c_db, c_ms, text, c_app, 1))
             else:
-                yield from sessions.statement(*current[:7], text)
-            current = None
+                yield from sessions.statement(c_line, c_pid, c_ts, c_user, c_db, c_app, c_ms, text)
+            c_line = 0
+            c_more = None
         elif error_text is not None:
             sessions.failed_statement(error_text[0], "\n".join(error_text[1]))
             error_text = None
@@ -230,43 +237,45 @@ def parse_postgres_stderr(
         elif values[i_sev] == "LOG":
             ms, kind, sql = match_log(values[i_msg]).group(1, 2, 3)
             if kind is None:
-                if pid in sessions.error_pids:
-                    sessions.error_pids.discard(pid)
+                if pid in error_pids:
+                    error_pids.discard(pid)
                 if ms is not None and not sql.strip():  # log_duration: completes the statement before
                     yield from sessions.duration(pid, float(ms))
                 elif values[i_msg].startswith("disconnection:"):
                     yield from sessions.disconnection(pid)
                 continue
             if kind == "parse" or kind == "bind":
-                if pid in sessions.error_pids:
-                    sessions.error_pids.discard(pid)
+                if pid in error_pids:
+                    error_pids.discard(pid)
                 tally.parse_bind += 1
                 continue
         else:
             severity = values[i_sev]
             if severity in ("ERROR", "FATAL", "PANIC"):
                 sessions.error(pid)
-            elif severity == "STATEMENT" and pid in sessions.error_pids:
+            elif severity == "STATEMENT" and pid in error_pids:
                 error_text = [pid, [values[i_msg]]]
             continue
-        if pid in sessions.error_pids:
-            sessions.error_pids.discard(pid)
+        if pid in error_pids:
+            error_pids.discard(pid)
         if i_ts >= 0:
-            second, zone = values[i_ts], values[i_tz] if i_tz >= 0 else None
-            if second[:19] == last_second[0] and zone == last_second[1] and last_second[2] != NO_TIME:
-                ts = last_second[2] + (int(second[20:26]) * _SCALE[len(second[20:26])] if len(second) > 20 else 0)
+            second = values[i_ts]
+            zone = values[i_tz] if i_tz >= 0 else None
+            if second[:19] == last_text and zone == last_zone and last_micros != NO_TIME:
+                fraction = second[20:26]
+                c_ts = last_micros + int(fraction) * scale[len(fraction)] if fraction else last_micros
             else:
-                ts = micros(second, zone)
-                last_second = (second[:19], zone, micros(second[:19], zone))
+                c_ts = micros(second, zone)
+                last_text, last_zone, last_micros = second[:19], zone, micros(second[:19], zone)
         elif i_epoch >= 0:
-            ts = epoch_micros(float(values[i_epoch]))
+            c_ts = epoch_micros(float(values[i_epoch]))
         else:
-            ts = NO_TIME
-        current = [
-            line_no, pid, ts, (values[i_user] or "") if i_user >= 0 else "",
-            (values[i_db] or "") if i_db >= 0 else "", (values[i_app] or "") if i_app >= 0 else "",
-            float(ms) if ms is not None else nan, [sql],
-        ]
+            c_ts = NO_TIME
+        c_line, c_pid, c_sql = line_no, pid, sql
+        c_user = (values[i_user] or "") if i_user >= 0 else ""
+        c_db = (values[i_db] or "") if i_db >= 0 else ""
+        c_app = (values[i_app] or "") if i_app >= 0 else ""
+        c_ms = float(ms) if ms is not None else nan
 
     tally.lines += n_lines
     tally.blank += n_blank
@@ -275,9 +284,9 @@ def parse_postgres_stderr(
             source,
             f"log_line_prefix '{log_line_prefix}' does not match; first line: '{first_line[:120]}'",
         )
-    if current is not None:
-        parts = current[7]
-        yield from sessions.statement(*current[:7], "\n".join(parts))
+    if c_line:
+        yield from sessions.statement(c_line, c_pid, c_ts, c_user, c_db, c_app, c_ms,
+                                      c_sql if c_more is None else "\n".join(c_more))
     elif error_text is not None:
         sessions.failed_statement(error_text[0], "\n".join(error_text[1]))
     yield from sessions.finish()
