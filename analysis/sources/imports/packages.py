@@ -18,12 +18,11 @@ and reported).
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
+from analysis.contexts import glob_regex
 from analysis.errors import SourceError
 
 SOURCE = "imports"
@@ -135,7 +134,7 @@ def package_files(package_directory: Path, graph_name: str, *, repository: Path 
                   exclude_paths: Sequence[str] = (), max_file_bytes: int | None = None) -> PackageFiles:
     """The module files of the package ``graph_name`` living in ``package_directory``."""
     repository = (repository or package_directory).resolve()
-    excludes = [_glob_regex(g) for g in exclude_paths]
+    excludes = [glob_regex(g) for g in exclude_paths]
     out = PackageFiles({}, set())
     seen: set[str] = set()
 
@@ -193,28 +192,3 @@ def _relative(path: Path, repository: Path) -> str:
     except ValueError:
         return path.as_posix()
 
-
-@lru_cache(maxsize=256)
-def _glob_regex(glob: str) -> re.Pattern:
-    """A repository path glob as a regex: ``**`` any folders, ``*`` and ``?`` within one name.
-
-    A glob ending in ``/**`` also matches the folder itself (written with a trailing ``/``).
-    """
-    out, i = [], 0
-    while i < len(glob):
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif glob[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif glob[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(glob[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
