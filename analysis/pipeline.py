@@ -147,6 +147,10 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
 
     # -- runtime and load
     calls = runtime.context_calls(f["spans"], span_context, links=f["span_links"])
+    if calls.empty and len(f["service_dependencies"]):  # only Jaeger's dependencies: service-level coupling
+        deps = f["service_dependencies"]
+        calls = runtime.service_calls(deps, cmap.assign_spans(pd.DataFrame({"service": deps["parent"]})),
+                                      cmap.assign_spans(pd.DataFrame({"service": deps["child"]})))
     latency = runtime.call_latency(f["spans"], span_context, links=f["span_links"])
     sampling_ratio = next((t.sampling_ratio for t in config.traces if t.sampling_ratio), None)
     fan_in = runtime.sync_fan_in(calls)

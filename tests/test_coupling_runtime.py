@@ -266,3 +266,17 @@ def test_call_rows_name_the_caller_span():
     rows = call_rows(SPANS, CTX)
     by_callee = {SPANS["span_id"][r.callee_span]: SPANS["span_id"][r.caller_span] for r in rows.itertuples()}
     assert by_callee == {"c": "a", "d": "c", "h": "c", "f": "e"}
+
+
+def test_service_dependencies_become_sync_context_calls():
+    from analysis.coupling.runtime import service_calls
+
+    deps = pd.DataFrame({"parent": ["web", "web", "worker", "web"], "child": ["billing-svc", "worker", "billing-svc", "web"],
+                         "call_count": [10, 4, 6, 99]})
+    parent_ctx = pd.Series(["orders", "orders", "ingestion", "orders"], dtype="string")
+    child_ctx = pd.Series(["billing", "ingestion", "billing", "orders"], dtype="string")
+    out = service_calls(deps, parent_ctx, child_ctx)
+    assert out[["caller", "callee", "mode", "calls"]].values.tolist() == [
+        ["ingestion", "billing", "sync", 6], ["orders", "billing", "sync", 10], ["orders", "ingestion", "sync", 4]]
+    assert out["mean_ms"].isna().all()
+    assert service_calls(deps.iloc[:0], parent_ctx.iloc[:0], child_ctx.iloc[:0]).empty

@@ -195,6 +195,29 @@ def call_latency(spans: pd.DataFrame, span_context: pd.Series, links: pd.DataFra
     return frame.astype(columns).reset_index(drop=True)
 
 
+def service_calls(dependencies: pd.DataFrame, service_context: pd.Series, child_context: pd.Series) -> pd.DataFrame:
+    """Context calls from service-level dependencies (Jaeger ``/api/dependencies``), for a
+    team that has only those: each parent -> child service edge with ``call_count`` calls
+    becomes a *sync* call between the services' contexts (by the config's service rules),
+    when both have a context and they differ. Latency and errors are unknown there:
+    ``total_ms``, ``mean_ms`` and ``error_share`` are NaN. Columns as :func:`context_calls`.
+
+    ``service_context`` / ``child_context``: the context of ``parent`` / ``child`` of each row.
+    """
+    if dependencies is None or len(dependencies) == 0:
+        return _empty(_CALL_COLUMNS)
+    frame = pd.DataFrame({"caller": service_context.to_numpy(dtype=object), "callee": child_context.to_numpy(dtype=object),
+                          "calls": dependencies["call_count"].to_numpy(dtype="int64")})
+    frame = frame[frame["caller"].notna() & frame["callee"].notna() & (frame["caller"] != frame["callee"])]
+    if frame.empty:
+        return _empty(_CALL_COLUMNS)
+    out = frame.groupby(["caller", "callee"], sort=True, as_index=False)["calls"].sum()
+    out["mode"] = "sync"
+    for col in ("total_ms", "mean_ms", "error_share"):
+        out[col] = float("nan")
+    return out[list(_CALL_COLUMNS)].astype(_CALL_COLUMNS).reset_index(drop=True)
+
+
 def sync_fan_in(calls: pd.DataFrame) -> pd.DataFrame:
     """Distinct synchronous callers per callee: the hidden-bottleneck evidence.
 
