@@ -115,7 +115,7 @@ from analysis.rejects import Reject, Rejects
 SOURCE = "git"
 RECORD_MARK = "\x1e"
 HEADER_FIELDS = 7  # sha, parents, author name, author email, author date, commit date, subject
-CHUNK_BYTES = 1 << 16
+CHUNK_BYTES = 1 << 20  # large reads: the parser keeps pace with git and the pipe stays full
 CHURN_MODES = ("recent", "full", "none")
 #: Commits below which the churn pass runs as one process (starting more costs more than it saves).
 PARALLEL_MIN_COMMITS = 200
