@@ -8,24 +8,16 @@ from typing import IO, Iterator
 import orjson
 
 from analysis.rejects import Rejects
-from analysis.sources.trace_formats.otlp_json import numbered_lines, rest_of
+from analysis.sources.trace_formats.otlp_json import first_content_line, numbered_lines, rest_of
 from analysis.sources.trace_formats.spans import TraceReadStats
-
-_BOM = b"\xef\xbb\xbf"
 
 
 def json_values(stream: IO[bytes], source: str, rejects: Rejects, stats: TraceReadStats) -> Iterator[tuple[int, object]]:
     """``(line, value)``: the whole file as one JSON value (line 0), or, when it is not
     one, each non-blank line as a value (invalid lines filed as rejects)."""
     lines = numbered_lines(stream, source, rejects, stats)
-    first_number, first = 0, b""
-    for first_number, raw in lines:
-        if first_number == 1 and raw.startswith(_BOM):
-            raw = raw[len(_BOM):]
-        if raw.strip():
-            first = raw
-            break
-    if not first.strip():
+    first_number, first = first_content_line(lines)
+    if not first:
         return
     document = first + rest_of(stream, source, rejects, first_number)
     try:

@@ -250,20 +250,26 @@ def _attributes(holder: object, reader: OtlpJsonReader, where: str) -> dict[str,
 # files: JSON lines or one document
 
 
+def first_content_line(lines: Iterator[tuple[int, bytes]]) -> tuple[int, bytes]:
+    """The first non-blank ``(number, line)`` of ``lines`` (a leading UTF-8 BOM dropped),
+    consuming ``lines`` up to it; ``(last number, b"")`` when every line is blank."""
+    number = 0
+    for number, raw in lines:
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM):]
+        if raw.strip():
+            return number, raw
+    return number, b""
+
+
 def read_otlp_json(stream: IO[bytes], source: str, rejects: Rejects, stats: TraceReadStats,
                    chunk_spans: int) -> Iterator[SpanBatch]:
     """Batches of spans from an OTLP/JSON file (lines or one document), each about
     ``chunk_spans`` spans; a file with no OTLP at all gives one reject saying so."""
     reader = OtlpJsonReader(source, rejects, stats)
     lines = numbered_lines(stream, source, rejects, stats)
-    number, first = 0, b""
-    for number, raw in lines:
-        if number == 1 and raw.startswith(_BOM):
-            raw = raw[len(_BOM):]
-        if raw.strip():
-            first = raw
-            break
-    if not first.strip():
+    number, first = first_content_line(lines)
+    if not first:
         return
     if _is_json(first) or not first.lstrip().startswith((b"{", b"[")):
         yield from _lines(reader, itertools.chain([(number, first)], lines), chunk_spans)
