@@ -105,6 +105,7 @@ these columns: statements are kept only as fingerprints and normalized text.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import pandas as pd
 
@@ -164,6 +165,12 @@ SCHEMAS: dict[str, dict[str, str]] = {
 
 class FrameContractError(AssertionError):
     """A frame does not match its documented contract (a bug in Seams, not bad input)."""
+
+
+def typed_empty(columns: Mapping[str, object]) -> pd.DataFrame:
+    """An empty frame with these columns and dtypes (``{"context": "string", ...}``), for
+    metrics whose outputs are not source contracts."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
 
 
 def empty(name: str) -> pd.DataFrame:

@@ -44,6 +44,7 @@ import pandas as pd
 
 from analysis.attribution import context_values, db_span_contexts
 from analysis.contexts import ContextMap
+from analysis.frames import typed_empty as _empty
 
 METHODS = ("declared", "trace", "sqlcommenter", "application_name", "orm", "none")
 METHOD_CONFIDENCE: Mapping[str, float] = {
@@ -59,8 +60,6 @@ OWNERSHIP_COLUMNS = {
 }
 
 
-def _empty(columns: Mapping[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
 
 
 def _writes(table_access: pd.DataFrame) -> pd.DataFrame:

@@ -30,6 +30,7 @@ import pandas as pd
 
 from analysis.attribution import context_values
 from analysis.contexts import ContextMap
+from analysis.frames import typed_empty as _empty
 
 SHARE_KINDS = ("write/write", "read/write", "read/read")
 #: the event verb of each writing operation (``SELECT ... FOR UPDATE`` locks, it emits nothing)
@@ -350,5 +351,3 @@ def domain_events(
     return out[list(columns)].astype(columns).reset_index(drop=True)
 
 
-def _empty(columns: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})

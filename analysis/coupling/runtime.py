@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.attribution import context_ancestors, context_values, span_parents, span_positions
+from analysis.frames import typed_empty as _empty
 
 CHAIN_SEPARATOR = " > "
 
@@ -281,5 +282,3 @@ def call_chains(spans: pd.DataFrame, span_context: pd.Series, min_contexts: int 
     return out[list(columns)].astype(columns).reset_index(drop=True)
 
 
-def _empty(columns: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})

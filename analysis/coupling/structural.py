@@ -30,6 +30,7 @@ from typing import Iterable
 import networkx as nx
 import numpy as np
 import pandas as pd
+from analysis.frames import typed_empty
 
 EDGE_COLUMNS = ["source", "target", "edges", "files", "evidence"]
 INSTABILITY_COLUMNS = ["context", "ca", "ce", "instability", "depends_on", "depended_on_by"]
@@ -84,15 +85,7 @@ def context_edges(imports: pd.DataFrame, importer_context: pd.Series, imported_c
 
 
 def _empty_edges() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "source": pd.Series(dtype="string"),
-            "target": pd.Series(dtype="string"),
-            "edges": pd.Series(dtype="int64"),
-            "files": pd.Series(dtype="int64"),
-            "evidence": pd.Series(dtype=object),
-        }
-    )
+    return typed_empty({"source": "string", "target": "string", "edges": "int64", "files": "int64", "evidence": object})
 
 
 def _dependencies(edges_df: pd.DataFrame) -> pd.DataFrame:

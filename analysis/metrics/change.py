@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from analysis.frames import typed_empty
 
 CHANGE_COLUMNS = ["context", "commits", "commits_recent", "files", "churn_recent", "trend"]
 MONTHLY_COLUMNS = ["context", "month", "commits"]
@@ -248,13 +249,5 @@ def file_hotspots(
 
 
 def _empty_change() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "context": pd.Series(dtype="string"),
-            "commits": pd.Series(dtype="int64"),
-            "commits_recent": pd.Series(dtype="int64"),
-            "files": pd.Series(dtype="int64"),
-            "churn_recent": pd.Series(dtype="float64"),
-            "trend": pd.Series(dtype="float64"),
-        }
-    )
+    return typed_empty({"context": "string", "commits": "int64", "commits_recent": "int64", "files": "int64",
+                        "churn_recent": "float64", "trend": "float64"})

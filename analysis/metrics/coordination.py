@@ -49,6 +49,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from analysis.frames import typed_empty
 from analysis.metrics.change import aligned_context, in_window, month_start, utc_timestamp
 
 MONTHLY_COLUMNS = ["month", "commits", "cross_context_commits", "share"]
@@ -225,8 +226,7 @@ def deploys_by_month(deploys: pd.DataFrame) -> pd.DataFrame:
     with a deploy appear; sorted by month.
     """
     if deploys.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            DEPLOY_COLUMNS, ["datetime64[ns, UTC]", "int64", "int64", "float64", "float64", "float64", "int64"])})
+        return typed_empty(dict(zip(DEPLOY_COLUMNS, ["datetime64[ns, UTC]", "int64", "int64", "float64", "float64", "float64", "int64"])))
     d = deploys.assign(month=month_start(deploys["deployed_at"]), contexts_n=_context_count(deploys["contexts"]))
     rows = []
     for month, group in d.groupby("month", sort=True):

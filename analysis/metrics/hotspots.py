@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.frames import typed_empty
 from analysis.metrics.change import context_touches, file_hotspots, month_start
 
 HOTSPOT_COLUMNS = ["path", "context", "revisions", "revisions_recent", "churn", "language", "nloc",
@@ -80,7 +81,7 @@ def hotspots(
     measured = complexity[["path", "language", "nloc", "ccn_total", "indentation_complexity"]]
     out = changed.merge(measured, on="path", how="inner")
     if out.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _HOTSPOT_DTYPES.items()})
+        return typed_empty(_HOTSPOT_DTYPES)
     by_ccn = out["ccn_total"].notna()
     scale = indentation_scale(complexity)
     out["complexity"] = np.where(by_ccn, out["ccn_total"].astype("float64").fillna(0.0),
@@ -113,7 +114,7 @@ def context_hotspots(
     """
     assigned = hotspot_files[hotspot_files["context"].notna()]
     if assigned.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in _CONTEXT_DTYPES.items()})
+        return typed_empty(_CONTEXT_DTYPES)
     touches = context_touches(commits, file_changes, file_context)
     revisions = touches.groupby("context")["commit"].nunique()
     grouped = assigned.groupby("context", sort=True)

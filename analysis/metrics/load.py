@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.attribution import context_values, span_parents
+from analysis.frames import typed_empty as _empty
 
 #: Span kinds that begin a unit of work for a context: a request or a consumed message.
 ENTRY_KINDS = ("SERVER", "CONSUMER")
@@ -338,5 +339,3 @@ def load_by_context_over_time(curves: pd.DataFrame, freq: str = "1h") -> pd.Data
     return out[list(_CURVE_COLUMNS)].astype(_CURVE_COLUMNS).reset_index(drop=True)
 
 
-def _empty(columns: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})

@@ -40,6 +40,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from analysis.frames import typed_empty
 from analysis.metrics.change import context_touches, in_window, utc_timestamp
 
 UNKNOWN_TEAM = "(unknown)"
@@ -205,26 +206,15 @@ def team_context_matrix(
     touches = context_touches(commits, file_changes, file_context)
     touches = touches[in_window(touches["committed_at"], now, recent_days)]
     if touches.empty:
-        return pd.DataFrame(
-            {"team": pd.Series(dtype="string"), "context": pd.Series(dtype="string"), "commits": pd.Series(dtype="int64")}
-        )
+        return typed_empty({"team": "string", "context": "string", "commits": "int64"})
     touches = with_authors(touches, teams)
     counts = touches.groupby(["team", "context"], sort=True)["commit"].nunique().reset_index(name="commits")
     return counts.astype({"team": "string", "context": "string", "commits": "int64"})[MATRIX_COLUMNS]
 
 
 def _empty_team_frame() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "context": pd.Series(dtype="string"),
-            "authors": pd.Series(dtype="int64"),
-            "authors_recent": pd.Series(dtype="int64"),
-            "teams": pd.Series(dtype="int64"),
-            "main_team": pd.Series(dtype="string"),
-            "main_team_share": pd.Series(dtype="float64"),
-            "cross_team_share": pd.Series(dtype="float64"),
-        }
-    )
+    return typed_empty({"context": "string", "authors": "int64", "authors_recent": "int64", "teams": "int64",
+                        "main_team": "string", "main_team_share": "float64", "cross_team_share": "float64"})
 
 
 # --------------------------------------------------------------------------------------
@@ -342,8 +332,7 @@ def cross_team_cochange(
     """
     touches = _cross_context_touches(commits, file_changes, file_context, teams, max_changeset_size)
     if touches.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            COCHANGE_COLUMNS, ["string", "string", "string", "string", "int64", "boolean", "int64"])})
+        return typed_empty(dict(zip(COCHANGE_COLUMNS, ["string", "string", "string", "string", "int64", "boolean", "int64"])))
     owners = team_by_context(commits, file_changes, file_context, teams, now=now, recent_days=recent_days)
     main = dict(zip(owners["context"], owners["main_team"]))
     pairs = touches.merge(touches[["commit", "context"]], on="commit", suffixes=("_a", "_b"))
