@@ -264,14 +264,7 @@ def edges_to_cut(
     graph = _graph(edges_df)
     cut = _feedback_arcs(graph, exact_max_contexts)
     if not cut:
-        return pd.DataFrame(
-            {
-                "source": pd.Series(dtype="string"),
-                "target": pd.Series(dtype="string"),
-                "edges": pd.Series(dtype="int64"),
-                "evidence": pd.Series(dtype=object),
-            }
-        )
+        return typed_empty({"source": "string", "target": "string", "edges": "int64", "evidence": object})
     lines = context_edges(imports, importer_context, imported_context)
     evidence = {(s, t): e for s, t, e in zip(lines["source"], lines["target"], lines["evidence"])}
     return pd.DataFrame(

@@ -180,13 +180,7 @@ def monthly_changes(commits: pd.DataFrame, file_changes: pd.DataFrame, file_cont
     """
     touches = context_touches(commits, file_changes, file_context)
     if touches.empty:
-        return pd.DataFrame(
-            {
-                "context": pd.Series(dtype="string"),
-                "month": pd.Series(dtype="datetime64[ns, UTC]"),
-                "commits": pd.Series(dtype="int64"),
-            }
-        )
+        return typed_empty({"context": "string", "month": "datetime64[ns, UTC]", "commits": "int64"})
     touches["month"] = month_start(touches["committed_at"])
     counts = touches.groupby(["context", "month"])["commit"].nunique()
     all_months = month_start(commits["committed_at"])
@@ -221,15 +215,7 @@ def file_hotspots(
     now = utc_timestamp(now)
     ch = context_changes(commits, file_changes, file_context)
     if ch.empty:
-        return pd.DataFrame(
-            {
-                "path": pd.Series(dtype="string"),
-                "context": pd.Series(dtype="string"),
-                "revisions": pd.Series(dtype="int64"),
-                "revisions_recent": pd.Series(dtype="int64"),
-                "churn": pd.Series(dtype="float64"),
-            }
-        )
+        return typed_empty({"path": "string", "context": "string", "revisions": "int64", "revisions_recent": "int64", "churn": "float64"})
     ch = ch.assign(recent=in_window(ch["committed_at"], now, recent_days))
     by_path = ch.groupby("path", sort=True)
     names = by_path.size().index

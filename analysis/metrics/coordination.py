@@ -77,14 +77,7 @@ def cross_context_commits(commits: pd.DataFrame, file_changes: pd.DataFrame, fil
     """
     per_commit = commit_contexts(commits, file_changes, file_context)
     if per_commit.empty:
-        return pd.DataFrame(
-            {
-                "month": pd.Series(dtype="datetime64[ns, UTC]"),
-                "commits": pd.Series(dtype="int64"),
-                "cross_context_commits": pd.Series(dtype="int64"),
-                "share": pd.Series(dtype="float64"),
-            }
-        )
+        return typed_empty({"month": "datetime64[ns, UTC]", "commits": "int64", "cross_context_commits": "int64", "share": "float64"})
     per_commit["month"] = month_start(per_commit["committed_at"])
     grouped = per_commit.groupby("month", sort=True)["cross_context"]
     out = pd.DataFrame({"commits": grouped.size(), "cross_context_commits": grouped.sum()}).reset_index()
