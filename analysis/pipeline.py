@@ -146,12 +146,13 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
     hot = data_coupling.hot_tables(f["statements"], f["table_access"], top=20)
 
     # -- runtime and load
-    calls = runtime.context_calls(f["spans"], span_context, links=f["span_links"])
+    call_rows = runtime.call_rows(f["spans"], span_context, f["span_links"])  # the ancestor walk, once
+    calls = runtime.calls_of_rows(call_rows)
     if calls.empty and len(f["service_dependencies"]):  # only Jaeger's dependencies: service-level coupling
         deps = f["service_dependencies"]
         calls = runtime.service_calls(deps, cmap.assign_spans(pd.DataFrame({"service": deps["parent"]})),
                                       cmap.assign_spans(pd.DataFrame({"service": deps["child"]})))
-    latency = runtime.call_latency(f["spans"], span_context, links=f["span_links"])
+    latency = runtime.latency_of_rows(call_rows, f["spans"])
     sampling_ratio = next((t.sampling_ratio for t in config.traces if t.sampling_ratio), None)
     fan_in = runtime.sync_fan_in(calls)
     chains = runtime.call_chains(f["spans"], span_context, min_contexts=3)

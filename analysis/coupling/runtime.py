@@ -152,7 +152,11 @@ def context_calls(spans: pd.DataFrame, span_context: pd.Series, links: pd.DataFr
     / calls. ``links`` (frame ``span_links``, optional) adds the async calls of span links.
     Sorted by calls descending, then caller, callee, mode.
     """
-    calls = call_rows(spans, span_context, links)
+    return calls_of_rows(call_rows(spans, span_context, links))
+
+
+def calls_of_rows(calls: pd.DataFrame) -> pd.DataFrame:
+    """:func:`context_calls` from already computed :func:`call_rows`."""
     if calls.empty:
         return _empty(_CALL_COLUMNS)
     out = (
@@ -176,10 +180,14 @@ def call_latency(spans: pd.DataFrame, span_context: pd.Series, links: pd.DataFra
     caller calls in parallel; NaN for async calls, which the caller does not wait for, and
     when ``caller_ms`` is 0). Sorted as :func:`context_calls`.
     """
+    return latency_of_rows(call_rows(spans, span_context, links), spans)
+
+
+def latency_of_rows(rows: pd.DataFrame, spans: pd.DataFrame) -> pd.DataFrame:
+    """:func:`call_latency` from already computed :func:`call_rows` of ``spans``."""
     columns = {"caller": "string", "callee": "string", "mode": "string", "calls": "int64",
                "caller_spans": "int64", "p50_ms": "float64", "p95_ms": "float64", "max_ms": "float64",
                "caller_ms": "float64", "wait_share": "float64"}
-    rows = call_rows(spans, span_context, links)
     if rows.empty:
         return _empty(columns)
     duration = spans["duration_ms"].to_numpy(dtype=float)
