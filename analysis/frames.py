@@ -25,12 +25,19 @@ Every miner returns frames listed here; every metric reads them. Columns and the
     csharp, go, javascript, typescript, ruby, php) · classification: str (stdlib,
     third_party, unresolved: looks like the repository's own but no file was found)
 
-``statements`` (SQL logs, one row per executed statement)
-    source: str (log file) · line: int (first line of the record) ·
-    ts: datetime64[UTC] · user: str · database: str · duration_ms: float ·
-    fingerprint: str (16-hex of the normalized text) · trace_id: str|NA ·
+``statements`` (SQL logs, one row per group of executions that share the log, fingerprint,
+user, database, sqlcommenter tags and minute; so a log of any size gives a frame that grows
+with its distinct queries and its duration, not its lines. A traceparent names one span,
+so executions tied to traces stay one row each)
+    source: str (log file) · line: int (first line of the group's first record) ·
+    ts: datetime64[UTC] (time of the group's first execution; NaT when the log gave no
+    time) · user: str ·
+    database: str · duration_ms: float (total of the known durations; NaN when none was
+    logged) · fingerprint: str (16-hex of the normalized text) · trace_id: str|NA ·
     parent_span_id: str|NA (from a sqlcommenter traceparent) ·
-    route: str|NA · controller: str|NA (sqlcommenter tags)
+    route: str|NA · controller: str|NA (sqlcommenter tags) · executions: int (how many
+    executions the row stands for; every count of statements is a sum of this column;
+    1 when a frame built by hand leaves it out)
 
 ``queries`` (SQL logs, one row per distinct fingerprint)
     fingerprint: str · normalized: str (literals replaced by placeholders) ·
@@ -126,7 +133,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "statements": {
         "source": "str", "line": "int", "ts": "datetime", "user": "str", "database": "str",
         "duration_ms": "float", "fingerprint": "str", "trace_id": "str?", "parent_span_id": "str?",
-        "route": "str?", "controller": "str?",
+        "route": "str?", "controller": "str?", "executions": "int",
     },
     "queries": {
         "fingerprint": "str", "normalized": "str", "operation": "str", "approximate": "bool",
@@ -163,6 +170,10 @@ SCHEMAS: dict[str, dict[str, str]] = {
 }
 
 
+#: Values of contract columns that a frame may leave out (every other missing column is NA).
+DEFAULTS: dict[str, dict[str, object]] = {"statements": {"executions": 1}}
+
+
 class FrameContractError(AssertionError):
     """A frame does not match its documented contract (a bug in Seams, not bad input)."""
 
@@ -181,8 +192,9 @@ def empty(name: str) -> pd.DataFrame:
 def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """Cast ``frame``'s columns to the contract's dtypes, in contract order."""
     out = {}
+    defaults = DEFAULTS.get(name, {})
     for col, kind in SCHEMAS[name].items():
-        missing = float("nan") if kind == "float" else pd.NA  # a float column absent: NaN, not <NA>
+        missing = defaults.get(col, float("nan") if kind == "float" else pd.NA)  # a float column absent: NaN, not <NA>
         s = frame[col] if col in frame else pd.Series([missing] * len(frame), index=frame.index)
         out[col] = _cast(s, kind)
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)

@@ -81,10 +81,11 @@ def application_contexts(application_names: pd.Series, context_map: ContextMap) 
 
 def _statement_evidence(statements, contexts: pd.Series, writes: pd.DataFrame, method: str) -> pd.DataFrame:
     frame = pd.DataFrame({"fingerprint": statements["fingerprint"].to_numpy(dtype=object),
-                          "context": contexts.to_numpy(dtype=object)}).dropna()
+                          "context": contexts.to_numpy(dtype=object),
+                          "volume": statements["executions"].to_numpy(dtype="int64")}).dropna()
     if frame.empty or writes.empty:
         return _empty(EVIDENCE_COLUMNS)
-    counted = frame.groupby(["fingerprint", "context"]).size().rename("volume").reset_index()
+    counted = frame.groupby(["fingerprint", "context"])["volume"].sum().reset_index()
     joined = counted.merge(writes, on="fingerprint")
     out = joined.groupby(["table", "context"])["volume"].sum().reset_index()
     out["method"] = method

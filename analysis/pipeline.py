@@ -202,7 +202,7 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
     summary = {"now": now, "recent_days": recent_days, "fan_in": fan_in, "team_summary": team_totals,
                "cross_context_change_share_recent": cross_share_recent, "cross_context_merge_share_recent": merge_share_recent,
                "conway": conway, "sampling": load.sampling_note(f["spans"], sampling_ratio),
-               "attribution_methods": attributed["method"].value_counts().to_dict()}
+               "attribution_methods": _executions_by_method(attributed, f["statements"])}
     return Analysis(
         config=config, frames=f, inputs=inputs, contexts=contexts, pairs=pairs, structural_edges=edges, cycles=cycles,
         edges_to_cut=to_cut, cochange=cochange, coordination=monthly_coordination, team_matrix=team_matrix,
@@ -275,12 +275,18 @@ def _context_table(config, names, by_change, by_team, stability, asymmetry, cove
     return out
 
 
+def _executions_by_method(attributed: pd.DataFrame, statements: pd.DataFrame) -> dict[str, int]:
+    """Executions per attribution method, most first."""
+    counts = statements["executions"].groupby(attributed["method"].to_numpy(dtype=object)).sum()
+    return {str(k): int(v) for k, v in counts.sort_values(ascending=False, kind="stable").items()}
+
+
 def _inputs(config, mined, rejects, file_context, importer_context, f, span_context, statement_context) -> dict[str, dict]:
     """Per source kind: whether configured, records read and rejected, unassigned share, notes."""
     unassigned = {
         "git": unassigned_share(file_context),
         "imports": unassigned_share(importer_context),
-        "sql": unassigned_share(statement_context),
+        "sql": unassigned_share(statement_context, f["statements"]["executions"].to_numpy(dtype=float)),
         "traces": unassigned_share(span_context),
     }
     reject_sources = {"git": ["git"], "sql": [str(s.path) for s in config.sql], "traces": [str(s.path) for s in config.traces]}

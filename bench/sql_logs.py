@@ -4,7 +4,9 @@ Generates (or reuses) a pgbench-like log of at least ``--size-mb`` megabytes in 
 scratch directory (never in the repository), then measures on the same file:
 
 - the time to merely read the file (Python, line by line, and ``cat > /dev/null``);
-- Seams: ``mine_sql_log`` (statements, queries, table access, joins), lines/s, peak RSS;
+- Seams: ``mine_sql_log`` (statements, queries, table access, joins), lines/s, peak RSS,
+  also on a log of ``--small-mb`` from the same generator, so that the two peaks show
+  whether memory grows with the log (goal: under 1 GiB whatever the size);
 - pgbadger ``-x json`` with the matching ``--prefix`` (single process, ``-j 1``),
   lines/s, peak RSS; skipped when pgbadger is not installed.
 
@@ -69,7 +71,7 @@ def generate_log(path: Path, size_mb: int, seed: int = 7) -> int:
                     ]
                 elif kind < 8:
                     chunk += [
-                        f"{head}duration: {d()} ms  statement: SELECT o.id, o.total, c.email",
+                        f"{head}duration: {d()} ms  statement: /*controller='orders',route='%2Forders%2F%3Aid'*/ SELECT o.id, o.total, c.email",
                         "\tFROM orders o",
                         "\tJOIN customers c ON c.id = o.customer_id",
                         f"\tWHERE o.created_at > '2026-01-{1 + aid % 28:02d}' AND c.id IN ({aid}, {tid}, {bid})",
@@ -90,6 +92,17 @@ def generate_log(path: Path, size_mb: int, seed: int = 7) -> int:
             written += len(text)
             lines += len(chunk)
     return lines
+
+
+def _generated(folder: Path, size_mb: int) -> Path:
+    """The generated log of ``size_mb`` in ``folder`` (made when missing or too small)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / f"pgbench-{size_mb}mb-tagged.log"
+    if not log.exists() or log.stat().st_size < size_mb * 1024 * 1024:
+        t = time.perf_counter()
+        generate_log(log, size_mb)
+        print(f"generated {log} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    return log
 
 
 def count_lines(path: Path) -> int:
@@ -118,8 +131,8 @@ from analysis.rejects import Rejects
 from analysis.sources.sql_log import mine_sql_log
 r = Rejects()
 out = mine_sql_log(SqlSource(path=Path(sys.argv[1]), format="postgres-stderr", log_line_prefix=sys.argv[2]), r)
-json.dump({"statements": len(out.frames["statements"]), "queries": len(out.frames["queries"]),
-           "rejected": out.records_rejected}, sys.stderr)
+json.dump({"statements": len(out.frames["statements"]), "executions": int(out.frames["statements"]["executions"].sum()),
+           "queries": len(out.frames["queries"]), "rejected": out.records_rejected}, sys.stderr)
 """
 
 _READ_CHILD = """
@@ -137,18 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size-mb", type=int, default=1024, help="size of the generated log")
     parser.add_argument("--log", type=Path, help="use this log instead of generating one (prefix: --prefix)")
     parser.add_argument("--prefix", default=PREFIX)
+    parser.add_argument("--small-mb", type=int, default=128, help="size of the second, smaller log (0: none)")
     parser.add_argument("--skip-pgbadger", action="store_true")
     args = parser.parse_args(argv)
 
-    if args.log:
-        log = args.log
-    else:
-        args.dir.mkdir(parents=True, exist_ok=True)
-        log = args.dir / f"pgbench-{args.size_mb}mb.log"
-        if not log.exists() or log.stat().st_size < args.size_mb * 1024 * 1024:
-            t = time.perf_counter()
-            generate_log(log, args.size_mb)
-            print(f"generated {log} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    log = args.log if args.log else _generated(args.dir, args.size_mb)
+    small = _generated(args.dir, args.small_mb) if args.small_mb and not args.log else None
     size = log.stat().st_size
     lines = count_lines(log)
     python = sys.executable
@@ -166,6 +173,14 @@ def main(argv: list[str] | None = None) -> int:
     if code != 0:
         return 1
     results["seams"] = {"seconds": sec, "cpu_seconds": cpu, "peak_rss_mb": rss / 2**20, **json.loads(detail.strip().splitlines()[-1])}
+    small_figures = None
+    if small is not None:
+        sec, cpu, rss, code, detail = _child([python, "-c", _SEAMS_CHILD, str(small), args.prefix], cwd=env_path,
+                                             env={**os.environ, "PYTHONPATH": env_path})
+        if code != 0:
+            return 1
+        small_figures = {"log_bytes": small.stat().st_size, "seconds": sec, "peak_rss_mb": rss / 2**20,
+                         **json.loads(detail.strip().splitlines()[-1])}
 
     pgbadger = shutil.which("pgbadger")
     if pgbadger and not args.skip_pgbadger:
@@ -189,10 +204,21 @@ def main(argv: list[str] | None = None) -> int:
     cpu_speedup = results["seams"]["cpu_lines_per_s"] / results["pgbadger"]["cpu_lines_per_s"] if "pgbadger" in results else None
     if speedup:
         print(f"Seams / pgbadger throughput: {speedup:.1f}x wall, {cpu_speedup:.1f}x CPU")
+    seams = results["seams"]
+    print(f"Seams statements frame: {seams['statements']:,} rows for {seams['executions']:,} executions; "
+          f"peak {seams['peak_rss_mb']:.0f} MiB (goal < 1024 MiB: {'met' if seams['peak_rss_mb'] < 1024 else 'NOT met'})")
+    if small_figures:
+        print(f"Seams on a {small_figures['log_bytes'] / 2**20:.0f} MiB log: peak {small_figures['peak_rss_mb']:.0f} MiB, "
+              f"{small_figures['statements']:,} rows for {small_figures['executions']:,} executions; "
+              f"log {size / small_figures['log_bytes']:.1f}x larger -> peak {seams['peak_rss_mb'] / small_figures['peak_rss_mb']:.2f}x")
     print(json.dumps({"log_bytes": size, "lines": lines, "speedup_vs_pgbadger": speedup, "cpu_speedup_vs_pgbadger": cpu_speedup,
                       **{f"{k}_{m}": v for k, r in results.items() for m, v in r.items()
                          if m in ("seconds", "cpu_seconds", "lines_per_s", "cpu_lines_per_s", "peak_rss_mb")},
-                      "seams_statements": results["seams"].get("statements"), "seams_queries": results["seams"].get("queries")}))
+                      "seams_statements": seams.get("statements"), "seams_executions": seams.get("executions"),
+                      "seams_queries": seams.get("queries"),
+                      "small_log_bytes": small_figures and small_figures["log_bytes"],
+                      "small_seams_peak_rss_mb": small_figures and small_figures["peak_rss_mb"],
+                      "small_seams_executions": small_figures and small_figures["executions"]}))
     return 0
 
 

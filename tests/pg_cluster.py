@@ -114,6 +114,8 @@ class PgLogs:
     pg_stat_statements_csv: Path
     log_line_prefix: str
     major_version: int
+    #: what ``while_running(dsn)`` returned, called after the workload and before the stop
+    live: object = None
 
 
 def find_bin_dir() -> Path | None:
@@ -154,6 +156,11 @@ class Cluster:
         self.port = free_port()
         self.user = _server_user()
         self.major_version = int(bin_dir.parent.name)
+
+    @property
+    def dsn(self) -> str:
+        """A libpq connection string to the workload's database over loopback TCP."""
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={DATABASE} connect_timeout=10"
 
     def command(self, program: str, *args: str) -> list[str]:
         cmd = [str(self.bin_dir / program), *args]
@@ -232,16 +239,23 @@ def run_workload(cluster: Cluster) -> Path:
     return export
 
 
-def produce_logs(folder: Path) -> PgLogs:
-    """Init, start, run the workload, stop; raise :class:`PostgresMissing` without PostgreSQL."""
+def produce_logs(folder: Path, while_running=None) -> PgLogs:
+    """Init, start, run the workload, stop; raise :class:`PostgresMissing` without PostgreSQL.
+
+    ``while_running``: called with a libpq connection string of the workload's database
+    after the workload, while the server still runs (to read its live views).
+    """
     bin_dir = find_bin_dir()
     if bin_dir is None:
         raise PostgresMissing("no /usr/lib/postgresql/*/bin with initdb and pgbench (Debian package postgresql)")
     cluster = Cluster(Path(folder), bin_dir)
     cluster.init()
     cluster.start()
+    live = None
     try:
         export = run_workload(cluster)
+        if while_running is not None:
+            live = while_running(cluster.dsn)
     finally:
         cluster.stop()
     logs = cluster.logs
@@ -253,4 +267,5 @@ def produce_logs(folder: Path) -> PgLogs:
         pg_stat_statements_csv=export,
         log_line_prefix=LOG_LINE_PREFIX,
         major_version=cluster.major_version,
+        live=live,
     )

@@ -186,3 +186,27 @@ def test_a_table_nobody_owns_couples_every_pair_that_touches_it():
     pairs = data_pairs(table_contexts(statements, S(["orders", "notifications", "billing"]), TABLE_ACCESS, CMAP), CMAP)
     assert sorted((r.context_a, r.context_b) for r in pairs.itertuples()) == [
         ("billing", "notifications"), ("billing", "orders"), ("notifications", "orders")]
+
+
+def grouped(statements, context, groups):
+    """``statements`` with the rows of each group (lists of positions) folded into one row,
+    as the SQL log reader folds executions: executions and durations summed."""
+    rows, contexts = [], []
+    for positions in groups:
+        first = statements.iloc[positions[0]].to_dict()
+        first["executions"] = int(statements["executions"].iloc[positions].sum())
+        first["duration_ms"] = float(statements["duration_ms"].iloc[positions].sum())
+        rows.append(first)
+        contexts.append(context.iloc[positions[0]])
+    return frames.conform(pd.DataFrame(rows), "statements"), S(contexts)
+
+
+def test_a_row_of_several_executions_counts_as_that_many():
+    folded, context = grouped(STATEMENTS, CONTEXT, [[0, 1], [2], [3], [4], [5], [6], [7], [8], [9]])
+    assert len(folded) == 9 and folded["executions"].tolist()[0] == 2
+    joins = frames.conform(pd.DataFrame([("fp1", "billing_invoice", "orders_order")], columns=["fingerprint", "table_a", "table_b"]), "joins")
+    pd.testing.assert_frame_equal(table_contexts(folded, context, TABLE_ACCESS, CMAP), table_contexts(STATEMENTS, CONTEXT, TABLE_ACCESS, CMAP))
+    pd.testing.assert_frame_equal(db_time_by_context(folded, context), db_time_by_context(STATEMENTS, CONTEXT))
+    pd.testing.assert_frame_equal(cross_context_joins(folded, context, joins, CMAP), cross_context_joins(STATEMENTS, CONTEXT, joins, CMAP))
+    assert cross_context_joins(folded, context, joins, CMAP)["executions"].tolist() == [3]
+    assert db_time_by_context(folded, context).set_index("context").loc["orders", "executions"] == 4

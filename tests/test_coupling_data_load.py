@@ -122,3 +122,19 @@ def test_domain_events_take_an_ownership_frame_and_skip_unowned_tables():
     events = domain_events(EVENT_STATEMENTS, EVENT_CONTEXT, QUERIES, EVENT_ACCESS, ownership)
     assert list(events["event"]) == ["orders.orders_order.inserted", "orders.orders_order.updated"]
     assert domain_events(EVENT_STATEMENTS, EVENT_CONTEXT, QUERIES, EVENT_ACCESS, {}).empty
+
+
+def test_rows_standing_for_several_executions_weigh_that_much():
+    # fpA's two executions in the same hour as one row of 2 (as the SQL reader groups a minute)
+    folded = statements([("fpA", "2024-03-01 10:05", 4.0), ("fpB", "2024-03-01 11:10", 2.0), ("fpB", None, 5.0),
+                         ("fpC", "2024-03-01 11:20", math.nan)])
+    folded["executions"] = [2, 1, 1, 1]
+    pd.testing.assert_frame_equal(table_load(folded, LOAD_ACCESS), table_load(LOAD_STATEMENTS, LOAD_ACCESS))
+    pd.testing.assert_frame_equal(hot_tables(folded, LOAD_ACCESS), hot_tables(LOAD_STATEMENTS, LOAD_ACCESS))
+    events = statements([("w1", "2024-03-01 10:00", 2.0), ("w2", "2024-03-01 10:00", 1.0), ("w2", "2024-03-01 10:00", 1.0),
+                         ("w3", "2024-03-01 10:00", 1.0), ("w4", "2024-03-01 10:00", 1.0), ("w5", "2024-03-01 10:00", 1.0)])
+    events["executions"] = [2, 1, 1, 1, 1, 1]
+    context = pd.Series(["orders", "orders", "billing", "orders", None, "orders"], dtype="string")
+    owners = {"orders_order": "orders", "billing_invoice": "billing", "orders_item": "orders"}
+    pd.testing.assert_frame_equal(domain_events(events, context, QUERIES, EVENT_ACCESS, owners),
+                                  domain_events(EVENT_STATEMENTS, EVENT_CONTEXT, QUERIES, EVENT_ACCESS, owners))

@@ -201,3 +201,12 @@ def test_unknown_service_counts_as_missing():
     cov = coverage([], spans, S([None, None]), frames.empty("statements"), S([]))
     assert cov["attribute_completeness"]["service"] == {"with_attribute": 1, "spans": 2, "share": 0.5}
     assert (cov["traces"], cov["traces_with_missing_parent"], cov["broken_trace_share"]) == (1, 0, 0.0)
+
+
+def test_sql_figures_count_executions_not_rows():
+    # the same five statements with the first standing for 3 executions and the fourth for 2
+    folded = STATEMENTS.assign(executions=[3, 1, 1, 2, 1])
+    cov = coverage(["orders", "billing"], SPANS, SPAN_CONTEXT, folded, ATTRIBUTION)
+    assert (cov["sql_statements"], cov["sql_with_traceparent"], cov["sql_linked_to_span"], cov["sql_attributed"]) == (8, 5, 3, 5)
+    assert (cov["sql_tied"], cov["sql_tied_share"]) == (7, 7 / 8)
+    assert cov["sql_trace_link_share"] == 5 / 8

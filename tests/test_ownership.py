@@ -147,3 +147,16 @@ def test_evidence_alone_when_declarations_are_ignored(evidence):
     own = infer_table_ownership(evidence, CMAP, use_declared=False)
     row = own[own["table"] == "orders_order"].iloc[0]
     assert (row["owner"], row["method"], row["confidence"]) == ("billing", "sqlcommenter", 0.8)
+
+
+def test_evidence_volumes_are_executions_when_rows_stand_for_several():
+    # orders' two fp2 route rows folded into one row of 2 executions, catalog's four into one of 4
+    keep = [0] + list(range(2, 8)) + [11, 12]
+    folded = STATEMENTS.iloc[keep].reset_index(drop=True).assign(executions=[2, 1, 1, 1, 1, 1, 4, 1, 1])
+    attribution = ATTRIBUTION.iloc[keep].reset_index(drop=True)
+    spans = _spans()
+    got = ownership_evidence(ACCESS, CMAP, statements=folded, statement_attribution=attribution, spans=spans,
+                             span_context=CMAP.assign_spans(spans))
+    sqlcommenter = got[got["method"] == "sqlcommenter"]
+    assert [tuple(r) for r in sqlcommenter[["table", "context", "volume"]].itertuples(index=False)] == [
+        ("invoice", "orders", 2), ("orders_order", "billing", 1), ("product", "catalog", 4)]

@@ -66,6 +66,12 @@ MULTI_SCHEMA_REPEATS = {
 MULTI_SCHEMA_DDL = 8
 
 
+def _read_live(dsn: str):
+    """Seams reading pg_stat_statements live from the running cluster: (frames, rejects)."""
+    rejects = Rejects()
+    return mine_sql_log(SqlSource(Path("pg_stat_statements"), format="pg-stat-statements-live", dsn=dsn), rejects), rejects
+
+
 def _needed(what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{what} is required in CI")
@@ -78,7 +84,7 @@ def pg_logs():
     folder = Path(tempfile.mkdtemp(prefix="seams-pg-"))  # under /tmp: the server user must reach it
     try:
         try:
-            logs = produce_logs(folder)
+            logs = produce_logs(folder, while_running=_read_live)
         except PostgresMissing as exc:
             _needed(f"PostgreSQL ({exc})")
         yield logs
@@ -174,3 +180,32 @@ def test_no_literal_of_the_workload_reaches_the_frames(pg_logs):
     text = "\n".join(f.astype(str).to_csv() for f in mined.frames.values())
     for literal in ("ada@example.org", "bob@example.org", "sku-1", "shipped"):
         assert literal not in text
+
+
+def test_pg_stat_statements_live_equals_its_csv_export(pg_logs):
+    """The view read live through psycopg gives the executions the \\copy export gave;
+    only the export's own query has run since."""
+    live, rejects = pg_logs.live
+    assert rejects.count() == 0
+    for frame_name, frame in live.frames.items():
+        frames.check(frame, frame_name)
+    exported = mine_sql_log(SqlSource(pg_logs.pg_stat_statements_csv, format="pg-stat-statements-csv"), Rejects())
+    live_q = live.frames["queries"].set_index("fingerprint")
+    csv_q = exported.frames["queries"].set_index("fingerprint")
+    differing = {fp for fp in set(live_q.index) | set(csv_q.index)
+                 if live_q["executions"].get(fp) != csv_q["executions"].get(fp)}
+    assert all("pg_stat_statements" in live_q.loc[fp, "normalized"] for fp in differing), differing
+    assert len(csv_q) >= 10 and set(csv_q.index) <= set(live_q.index)
+    # every pgbench transaction's UPDATE is there with its calls, and the rows stand for calls
+    st = live.frames["statements"]
+    assert st["executions"].sum() == live_q["executions"].sum() and st["ts"].isna().all()
+    assert live.notes[0].startswith("pg_stat_statements: ")
+
+
+def test_pg_stat_statements_live_unreachable_is_one_clear_error():
+    from analysis.errors import SourceError
+
+    source = SqlSource(Path("pg_stat_statements"), format="pg-stat-statements-live",
+                       dsn="host=127.0.0.1 port=1 user=nobody dbname=none connect_timeout=2")
+    with pytest.raises(SourceError, match="cannot read pg_stat_statements"):
+        mine_sql_log(source, Rejects())

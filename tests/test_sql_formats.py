@@ -17,7 +17,8 @@ from analysis.config import SqlSource
 from analysis.errors import SourceError
 from analysis.rejects import Rejects
 from analysis.sources.sql_formats import detect_format, log_lines, open_log, peek
-from analysis.sources.sql_log import mine_sql_log
+from analysis.sources.sql_formats import ReadTally
+from analysis.sources.sql_log import mine_sql_log, read_statements
 from analysis.sqltext import fingerprint, literal_mask, normalize
 
 FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures" / "public"
@@ -184,10 +185,14 @@ def test_mysql_general_log_iso_timestamps(tmp_path):
 
 
 def test_mysql_general_log_old_timestamps_carry_over(tmp_path):
+    records = list(read_statements(GENERAL_56.splitlines(keepends=True), "mysql-general",
+                                   SqlSource(tmp_path / "db.log", format="mysql-general"), Rejects(), ReadTally()))
+    assert [str(r.ts) for r in records] == ["2006-12-26 15:42:36+00:00", "2006-12-26 15:42:37+00:00"]
+    assert [r.database for r in records] == ["webstats", "webstats"]
     result = mine(tmp_path, GENERAL_56, "mysql-general")
-    s = result.frames["statements"]
-    assert [str(t) for t in s["ts"]] == ["2006-12-26 15:42:36+00:00", "2006-12-26 15:42:37+00:00"]
-    assert list(s["database"]) == ["webstats", "webstats"]
+    s = result.frames["statements"]  # both in one minute with one fingerprint: one row of two executions
+    assert [str(t) for t in s["ts"]] == ["2006-12-26 15:42:36+00:00"] and list(s["executions"]) == [2]
+    assert list(s["database"]) == ["webstats"]
     assert executions(result) == {"select distinct col from tbl where foo=?": 2}
 
 

@@ -265,6 +265,58 @@ LOG = (
 )
 
 
+def _line(ts: str, user: str, text: str, duration: str | None = "1.000") -> str:
+    head = f"2026-10-25 {ts} UTC [7] {user}@shop LOG:  "
+    return head + (f"duration: {duration} ms  statement: " if duration else "statement: ") + text + "\n"
+
+
+OTHER_SPAN = "00f067aa0ba902b7"
+GROUPED_LOG = "".join([
+    _line("13:04:01.000", "app", "SELECT * FROM orders WHERE id = 1", "1.000"),             # 1  row A
+    _line("13:04:20.000", "app", "SELECT * FROM orders WHERE id = 2", "2.000"),             # 2  row A
+    _line("13:04:59.999", "app", "SELECT * FROM orders WHERE id = 3", None),                # 3  row A (no duration)
+    _line("13:05:00.000", "app", "SELECT * FROM orders WHERE id = 4", "4.000"),             # 4  row B: next minute
+    _line("13:04:30.000", "report", "SELECT * FROM orders WHERE id = 5", "8.000"),          # 5  row C: other user
+    _line("13:04:31.000", "app", "SELECT * FROM orders WHERE id = 6 /*route='%2Fo'*/"),     # 6  row D: tagged
+    _line("13:04:32.000", "app", "SELECT * FROM orders WHERE id = 7 /*route='%2Fo'*/"),     # 7  row D: same tags
+    _line("13:04:33.000", "app", f"SELECT * FROM orders WHERE id = 8 /*traceparent='00-{TRACE}-{SPAN}-01'*/"),        # 8  row E
+    _line("13:04:34.000", "app", f"SELECT * FROM orders WHERE id = 9 /*traceparent='00-{TRACE}-{OTHER_SPAN}-01'*/"),  # 9  row F
+    _line("13:04:35.000", "app", "UPDATE orders SET paid = true WHERE id = 1", None),        # 10 row G: only unknown durations
+])
+
+
+def test_statements_are_grouped_per_fingerprint_user_tags_and_minute(tmp_path):
+    result = mine(tmp_path, GROUPED_LOG)
+    st = result.frames["statements"]
+    select = fingerprint("select * from orders where id = ?")
+    update = fingerprint(normalize("UPDATE orders SET paid = true WHERE id = 1"))
+    assert list(st["line"]) == [1, 4, 5, 6, 8, 9, 10]
+    assert list(st["executions"]) == [3, 1, 1, 2, 1, 1, 1]
+    assert list(st["fingerprint"]) == [select] * 6 + [update]
+    assert list(st["user"]) == ["app", "app", "report", "app", "app", "app", "app"]
+    assert st["duration_ms"].tolist()[:6] == [3.0, 4.0, 8.0, 2.0, 1.0, 1.0] and math.isnan(st["duration_ms"].iloc[6])
+    assert str(st["ts"].iloc[0]) == "2026-10-25 13:04:01+00:00"  # the group's first execution
+    assert st["route"].tolist() == [pd.NA, pd.NA, pd.NA, "/o", pd.NA, pd.NA, pd.NA]
+    assert st["parent_span_id"].tolist() == [pd.NA] * 4 + [SPAN, OTHER_SPAN, pd.NA]
+    queries = result.frames["queries"].set_index("fingerprint")
+    assert queries.loc[select, "executions"] == st["executions"].iloc[:6].sum() == 9
+    assert queries.loc[select, "total_duration_ms"] == 19.0
+    assert any("2 statements logged without a duration" in n for n in result.notes)
+
+
+def test_repeated_tags_share_one_tag_row(tmp_path):
+    from analysis.sources.sql_log import StatementColumns
+    from analysis.sources.sql_formats import StatementRecord
+
+    columns = StatementColumns("x.log")
+    text = "SELECT 1 /*route='%2Fo',controller='orders'*/"
+    columns.add_all(StatementRecord(n, n * 60_000_000, 1, "app", "shop", 1.0, text) for n in range(1, 1001))
+    assert len(columns.tag_rows) == 2  # the empty row and one distinct tag set
+    assert len(columns.line) == 1000  # one row per minute
+    columns.add_all(StatementRecord(n, 0, 1, "app", "shop", 1.0, text) for n in range(1001, 3001))
+    assert len(columns.line) == 1001 and columns.count[-1] == 2000
+
+
 def test_mine_frames(tmp_path):
     result = mine(tmp_path, LOG)
     join_fp = fingerprint("select * from orders o join customers c on c.id = o.customer_id where o.id = ?")
@@ -398,7 +450,8 @@ def test_pgbadger_fixtures(name, prefix, executions, queries, rejected):
     result = mine_sql_log(SqlSource(FIXTURES / name, log_line_prefix=prefix), rejects)
     for frame_name, frame in result.frames.items():
         frames.check(frame, frame_name)
-    assert len(result.frames["statements"]) == executions
+    assert result.frames["statements"]["executions"].sum() == executions
+    assert len(result.frames["statements"]) <= executions
     assert len(result.frames["queries"]) == queries
     assert result.records_rejected == rejected
 

@@ -5,8 +5,9 @@ Inputs: the ``statements``, ``table_access`` and ``joins`` frames (:mod:`analysi
 ``statements`` or the frame returned by :func:`analysis.attribution.attribute_statements`)
 and the :class:`~analysis.contexts.ContextMap` that declares each table's owner.
 
-An *execution* is one statement of the log; a statement that reads and writes the same
-table counts once in ``reads`` and once in ``writes``. Unattributed statements keep the
+An *execution* is one statement of the log (a ``statements`` row stands for its
+``executions``); a statement that reads and writes the same table counts once in ``reads``
+and once in ``writes``. Unattributed statements keep the
 context ``<NA>`` in :func:`table_contexts` and :func:`db_time_by_context` (so they are
 counted, never dropped) and are left out of every measure between contexts.
 
@@ -40,8 +41,9 @@ EVENT_VERBS = {"INSERT": "inserted", "COPY": "inserted", "UPDATE": "updated", "D
 def _executions(statements: pd.DataFrame, statement_context) -> pd.DataFrame:
     """Executions per (fingerprint, context), ``<NA>`` context kept."""
     ctx = context_values(statement_context, len(statements), "statement_context")
-    frame = pd.DataFrame({"fingerprint": statements["fingerprint"].to_numpy(dtype=object), "context": ctx})
-    return frame.groupby(["fingerprint", "context"], dropna=False).size().rename("executions").reset_index()
+    frame = pd.DataFrame({"fingerprint": statements["fingerprint"].to_numpy(dtype=object), "context": ctx,
+                          "executions": statements["executions"].to_numpy(dtype="int64")})
+    return frame.groupby(["fingerprint", "context"], dropna=False)["executions"].sum().reset_index()
 
 
 def table_contexts(
@@ -210,12 +212,13 @@ def db_time_by_context(statements: pd.DataFrame, statement_context) -> pd.DataFr
     """
     columns = {"context": "string", "executions": "int64", "total_duration_ms": "float64"}
     ctx = context_values(statement_context, len(statements), "statement_context")
-    frame = pd.DataFrame({"context": ctx, "duration_ms": statements["duration_ms"].to_numpy(dtype=float)})
+    frame = pd.DataFrame({"context": ctx, "duration_ms": statements["duration_ms"].to_numpy(dtype=float),
+                          "executions": statements["executions"].to_numpy(dtype="int64")})
     if frame.empty:
         return _empty(columns)
     out = (
         frame.groupby("context", dropna=False)
-        .agg(executions=("duration_ms", "size"), total_duration_ms=("duration_ms", "sum"))
+        .agg(executions=("executions", "sum"), total_duration_ms=("duration_ms", "sum"))
         .reset_index()
         .sort_values(["total_duration_ms", "context"], ascending=[False, True], na_position="last")
     )
@@ -223,7 +226,8 @@ def db_time_by_context(statements: pd.DataFrame, statement_context) -> pd.DataFr
 
 
 def _table_statements(statements: pd.DataFrame, table_access: pd.DataFrame) -> pd.DataFrame:
-    """One row per (statement, table it touches): ``ts, duration_ms, table, read, write``."""
+    """One row per (statement row, table it touches): ``ts, duration_ms, executions, table,
+    read, write``; ``read`` / ``write`` = the row's executions that read / write the table."""
     access = table_access[["fingerprint", "table", "access"]].drop_duplicates().astype(object)
     per_table = (
         access.assign(read=access["access"] == "read", write=access["access"] == "write")
@@ -233,8 +237,12 @@ def _table_statements(statements: pd.DataFrame, table_access: pd.DataFrame) -> p
         "fingerprint": statements["fingerprint"].to_numpy(dtype=object),
         "ts": statements["ts"].to_numpy(),
         "duration_ms": statements["duration_ms"].to_numpy(dtype=float),
+        "executions": statements["executions"].to_numpy(dtype="int64"),
     })
-    return frame.merge(per_table, on="fingerprint")
+    joined = frame.merge(per_table, on="fingerprint")
+    joined["read"] = joined["executions"].where(joined["read"], 0)
+    joined["write"] = joined["executions"].where(joined["write"], 0)
+    return joined
 
 
 def table_load(statements: pd.DataFrame, table_access: pd.DataFrame, *, bucket: str = "1h") -> pd.DataFrame:
@@ -254,7 +262,7 @@ def table_load(statements: pd.DataFrame, table_access: pd.DataFrame, *, bucket: 
     joined["bucket"] = pd.to_datetime(joined["ts"], utc=True).dt.floor(bucket)
     out = (
         joined.groupby(["bucket", "table"])
-        .agg(executions=("duration_ms", "size"), total_duration_ms=("duration_ms", "sum"))
+        .agg(executions=("executions", "sum"), total_duration_ms=("duration_ms", "sum"))
         .reset_index()
         .sort_values(["bucket", "table"])
     )
@@ -280,7 +288,7 @@ def hot_tables(statements: pd.DataFrame, table_access: pd.DataFrame, *, bucket: 
         return _empty(columns)
     out = (
         joined.groupby("table")
-        .agg(executions=("duration_ms", "size"), total_duration_ms=("duration_ms", "sum"), reads=("read", "sum"), writes=("write", "sum"))
+        .agg(executions=("executions", "sum"), total_duration_ms=("duration_ms", "sum"), reads=("read", "sum"), writes=("write", "sum"))
         .reset_index()
     )
     load = table_load(statements, table_access, bucket=bucket)

@@ -168,7 +168,7 @@ def coverage(
     ``entry_points_given`` is False.
     """
     declared = sorted(set(declared_contexts))
-    n_spans, n_statements = len(spans), len(statements)
+    n_spans = len(spans)
     ctx = context_values(span_context, n_spans, "span_context")
     kind = spans["kind"].to_numpy(dtype=object)
 
@@ -187,11 +187,14 @@ def coverage(
     routes = set(pd.unique(spans["http_route"][server & is_set(spans["http_route"])]))
     destinations = set(pd.unique(spans["messaging_destination"][consumer & is_set(spans["messaging_destination"])]))
 
-    traced = is_set(statements["trace_id"])
-    linked = span_positions(spans, statements["trace_id"], statements["parent_span_id"]) >= 0
-    attributed_mask = context_values(statement_attribution, n_statements, "statement_attribution").notna().to_numpy(dtype=bool)
-    attributed = int(attributed_mask.sum())
-    tied = int((traced | attributed_mask).sum())
+    weight = statements["executions"].to_numpy(dtype=np.int64)
+    traced_rows = is_set(statements["trace_id"])
+    linked_rows = span_positions(spans, statements["trace_id"], statements["parent_span_id"]) >= 0
+    attributed_mask = context_values(statement_attribution, len(statements), "statement_attribution").notna().to_numpy(dtype=bool)
+    n_statements = int(weight.sum())
+    traced, linked = int(weight[traced_rows].sum()), int(weight[linked_rows].sum())
+    attributed = int(weight[attributed_mask].sum())
+    tied = int(weight[traced_rows | attributed_mask].sum())
     unassigned = int(ctx.isna().sum())
     messaging = (kind == "PRODUCER") | consumer
     has_namespace = is_set(spans["code_namespace"])
@@ -217,10 +220,10 @@ def coverage(
         "entry_points": {"http_routes": sorted(routes), "messaging_destinations": sorted(destinations)},
         **_entry_point_figures(entry_points, spans),
         "sql_statements": n_statements,
-        "sql_with_traceparent": int(traced.sum()),
-        "sql_trace_link_share": _share(int(traced.sum()), n_statements),
-        "sql_linked_to_span": int(linked.sum()),
-        "sql_linked_to_span_share": _share(int(linked.sum()), n_statements),
+        "sql_with_traceparent": traced,
+        "sql_trace_link_share": _share(traced, n_statements),
+        "sql_linked_to_span": linked,
+        "sql_linked_to_span_share": _share(linked, n_statements),
         "sql_attributed": attributed,
         "sql_attributed_share": _share(attributed, n_statements),
         "sql_tied": tied,

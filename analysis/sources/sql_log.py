@@ -23,13 +23,18 @@ written without a schema (:func:`analysis.sqltext.table_access`).
 
 Frames (contracts in :mod:`analysis.frames`):
 
-``statements`` (one row per execution, in line order; never any SQL text; statements that
-normalize to nothing, such as an empty ``statement:``, are skipped and counted in the notes)
+``statements`` (one row per group of executions sharing fingerprint, user, database,
+sqlcommenter tags and minute, in the line order of each group's first record; never any SQL
+text; statements that normalize to nothing, such as an empty ``statement:``, are skipped and
+counted in the notes)
     source, line, ts, user, database, duration_ms, fingerprint, trace_id, parent_span_id,
-    route, controller — trace_id/parent_span_id from a sqlcommenter ``traceparent``
-    (``00-<32 hex trace>-<16 hex span>-<2 hex flags>``), route/controller from the tags.
-    pg_stat_statements has no executions, only totals: one row per query with ``ts`` NaT
-    and ``duration_ms`` the total time of its ``calls``.
+    route, controller, executions — ``ts`` the time of the group's first execution (all of
+    them fall in its minute, :data:`GROUP_MICROS`, so buckets of whole minutes see the same
+    counts as the executions would), ``duration_ms`` the total of the group's known durations, ``executions`` how many
+    statements the row stands for; trace_id/parent_span_id from a sqlcommenter
+    ``traceparent`` (``00-<32 hex trace>-<16 hex span>-<2 hex flags>``), route/controller
+    from the tags. pg_stat_statements has no executions, only totals: one row per query
+    with ``ts`` NaT, ``executions`` its ``calls`` and ``duration_ms`` their total time.
 ``queries`` (one row per fingerprint)
     fingerprint, normalized, operation, approximate, executions (pg_stat_statements:
     ``calls``), total_duration_ms (sum of the known durations; executions without one add
@@ -37,12 +42,11 @@ normalize to nothing, such as an empty ``statement:``, are skipped and counted i
 ``table_access`` (fingerprint, table, access) and ``joins`` (fingerprint, table_a, table_b)
     from :func:`analysis.sqltext.table_access`, once per distinct fingerprint.
 
-Memory: while reading, the statements are kept as compact columns (8-byte line, time and
-duration, 4-byte codes into the distinct fingerprints, users, databases and tags): 40 bytes
-per execution. The frame reuses the line and duration arrays and holds source, user,
-database and fingerprint as categoricals (a string dtype for the contract) and the nullable
-tags as pyarrow-backed strings, about 75 bytes per execution with both alive at the end;
-everything else grows with the distinct texts, not the file.
+Memory: while reading, one entry per group (a dict from its key to its row, and 8-byte
+line, minute, duration and count columns), the distinct fingerprints, users, databases
+and tag sets; nothing grows with the executions themselves, so a log of any size is read
+in memory bounded by its distinct queries times its minutes (and its traced executions,
+which each name their own span).
 ``SourceFrames.records_read`` counts the non-empty lines read, ``records_rejected`` the
 records rejected (with line numbers in the rejects file).
 """
@@ -80,6 +84,9 @@ MAX_CACHED_TEXTS = 65_536
 _CACHED_TEXT_CHARS = 2_000
 #: Texts shorter than this skip even the literal mask when repeated verbatim.
 _VERBATIM_CHARS = 64
+#: Executions in the same minute (and with the same fingerprint, user, database and tags)
+#: become one ``statements`` row.
+GROUP_MICROS = 60_000_000
 
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
 _MYSQL_FORMATS = ("mysql-general", "mysql-slow")
@@ -130,14 +137,18 @@ class StatementColumns:
         self.source = source
         self.dialect = dialect
         self.max_cached = max_cached
+        # one entry per group of executions (see GROUP_MICROS); key: (fp, user, database, tags, minute)
+        self._groups: dict[tuple[int, int, int, int, int], int] = {}
         self.line = array("q")
-        self.ts = array("q")
-        self.duration = array("d")
+        self.ts = array("q")  # the time of the group's first execution, in microseconds (NO_TIME when unknown)
+        self.duration = array("d")  # total of the known durations (NaN: none known)
+        self.count = array("q")  # executions in the group
         self.fp = array("i")
         self.user = array("i")
         self.database = array("i")
         self.tags = array("i")  # 0: no tags, n: tag_rows[n]
         self.tag_rows: list[tuple] = [(None, None, None, None)]
+        self._tag_index: dict[tuple, int] = {(None, None, None, None): 0}
         self.fingerprints: list[str] = []
         self.normalized: list[str] = []
         self.executions: list[int] = []
@@ -161,8 +172,7 @@ class StatementColumns:
     def add_all(self, records: Iterable[StatementRecord]) -> None:
         """Add every record of ``records`` (the loop of :meth:`add`, with its lookups bound once)."""
         verbatim, by_mask, users, databases = self._verbatim, self._by_mask, self._users, self._databases
-        add_line, add_ts, add_duration, add_fp = self.line.append, self.ts.append, self.duration.append, self.fp.append
-        add_user, add_database, add_tags = self.user.append, self.database.append, self.tags.append
+        groups, count, duration_of = self._groups, self.count, self.duration
         executions_of, total_ms = self.executions, self.total_ms
         mask = sqltext.literal_mask if self.dialect == "postgres" else None
         max_cached = self.max_cached
@@ -189,27 +199,40 @@ class StatementColumns:
                 if fp < 0:
                     empty += 1
                     continue
-                add_line(line)
-                add_ts(ts_us)
-                add_duration(duration)
-                add_fp(fp)
                 u = users.get(user)
                 if u is None:
                     u = users[user] = len(users)
-                add_user(u)
                 d = databases.get(database)
                 if d is None:
                     d = databases[database] = len(databases)
-                add_database(d)
-                add_tags(self._tag_row(tags) if tags else 0)
+                minute = ts_us if ts_us == NO_TIME else ts_us - ts_us % GROUP_MICROS
+                group_key = (fp, u, d, self._tag_row(tags) if tags else 0, minute)
+                g = groups.get(group_key)
+                if g is None:
+                    g = groups[group_key] = len(count)
+                    self._new_group(line, ts_us, group_key)
+                count[g] += executions
                 executions_of[fp] += executions
                 if duration == duration:
+                    known = duration_of[g]
+                    duration_of[g] = duration if known != known else known + duration
                     total_ms[fp] += duration
                 else:
                     without_duration += 1
         finally:
             self.empty += empty
             self.without_duration += without_duration
+
+    def _new_group(self, line: int, ts_us: int, key: tuple[int, int, int, int, int]) -> None:
+        fp, user, database, tags, _ = key
+        self.line.append(line)
+        self.ts.append(ts_us)
+        self.duration.append(float("nan"))
+        self.count.append(0)
+        self.fp.append(fp)
+        self.user.append(user)
+        self.database.append(database)
+        self.tags.append(tags)
 
     def _cached_fingerprint(self, text: str) -> tuple[int, dict]:
         if len(text) >= _CACHED_TEXT_CHARS:
@@ -249,16 +272,17 @@ class StatementColumns:
             if t and t.group(1) != "0" * 32 and t.group(2) != "0" * 16:
                 trace_id, parent_span_id = t.group(1), t.group(2)
         row = (trace_id, parent_span_id, tags.get("route"), tags.get("controller"))
-        if row == (None, None, None, None):
-            return 0
-        self.tag_rows.append(row)
-        return len(self.tag_rows) - 1
+        index = self._tag_index.get(row)
+        if index is None:
+            index = self._tag_index[row] = len(self.tag_rows)
+            self.tag_rows.append(row)
+        return index
 
     # ----------------------------------------------------------------------------------
     # frames
 
     def statements_frame(self) -> pd.DataFrame:
-        """The ``statements`` frame, in line order, checked against its contract.
+        """The ``statements`` frame (one row per group), in line order, checked against its contract.
 
         The repeated strings (source, user, database, fingerprint) are categoricals over
         their distinct values (a string dtype for :func:`analysis.frames.check`); the
@@ -290,11 +314,13 @@ class StatementColumns:
             "duration_ms": arranged(np.frombuffer(self.duration, dtype=np.float64)) if n else np.zeros(0),
             "fingerprint": coded(codes_of(self.fp), self.fingerprints),
         }
+        count = arranged(np.frombuffer(self.count, dtype=np.int64)) if n else np.zeros(0, np.int64)
         for i, col in enumerate(("trace_id", "parent_span_id", "route", "controller")):
             labels: dict[str, int] = {}
             row_codes = np.array([-1 if row[i] is None else labels.setdefault(row[i], len(labels)) for row in self.tag_rows],
                                  dtype=np.int32)
             out[col] = _nullable_strings(row_codes[tag_codes] if labels else None, list(labels), n)
+        out["executions"] = count
         return frames.check(pd.DataFrame(out), "statements")
 
     def frames(self, dialect: str, search_path: tuple[str, ...], tally: ReadTally, rejected: int,
