@@ -252,6 +252,9 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
         for n, item in enumerate(v.list_of_mappings("sources.sql", sources.get("sql", []),
                                                      ("path", "format", "log_line_prefix", "dialect", "search_path", "default_database", "dsn")))
     )
+    for n, source in enumerate(sql):
+        if source.format == "pg-stat-statements-live" and not source.dsn:
+            v.problem(f"sources.sql[{n}].dsn", "a PostgreSQL connection string (format pg-stat-statements-live reads the view live)", None)
     traces = tuple(
         TraceSource(
             path=v.existing_file(f"sources.traces[{n}].path", item.get("path")),

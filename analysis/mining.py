@@ -142,7 +142,9 @@ def _mine_one(config: Config, kind: str, item, rejects: Rejects, use_cache: bool
             rejects.add(r.source, r.location, r.reason, r.excerpt)
         _add_uncounted(rejects, local)
         return result
-    key = cache_key(kind, item)
+    if _is_live(kind, item):  # a live view changes under us: read it every run, never cache it
+        use_cache = False
+    key = cache_key(kind, item) if use_cache else ""
     folder = Path(config.cache_dir) / kind / key
     if use_cache and (folder / "meta.json").is_file():
         cached = _read_cache(kind, folder, rejects)
@@ -161,6 +163,10 @@ def _mine_one(config: Config, kind: str, item, rejects: Rejects, use_cache: bool
     if use_cache:
         _write_cache(kind, folder, result, local)
     return result
+
+
+def _is_live(kind: str, item) -> bool:
+    return kind == "sql" and item.format == "pg-stat-statements-live"
 
 
 def _add_uncounted(target: Rejects, local: Rejects) -> None:

@@ -80,3 +80,21 @@ def test_with_thresholds_rejects_unknown(tmp_path):
     assert cfg.with_thresholds(recent_days=30).thresholds["recent_days"] == 30
     with pytest.raises(ConfigError):
         cfg.with_thresholds(nope=1)
+
+
+def test_live_pg_stat_statements_needs_a_dsn_and_no_file(tmp_path):
+    path = write(tmp_path, """
+        sources:
+          sql: [{format: pg-stat-statements-live}]
+        contexts:
+          a: {paths: ["x/**"]}
+    """)
+    with pytest.raises(ConfigError, match=r"sources\.sql\[0\]\.dsn: expected a PostgreSQL connection string"):
+        load_config(path)
+    cfg = load_config(write(tmp_path, """
+        sources:
+          sql: [{format: pg-stat-statements-live, dsn: "host=127.0.0.1 dbname=shop"}]
+        contexts:
+          a: {paths: ["x/**"]}
+    """))
+    assert cfg.sql[0].dsn == "host=127.0.0.1 dbname=shop"

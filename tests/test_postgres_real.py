@@ -27,7 +27,8 @@ from pathlib import Path
 import pytest
 
 from analysis import frames, sqltext
-from analysis.config import SqlSource
+from analysis.config import SqlSource, load_config
+from analysis.mining import mine_source
 from analysis.rejects import Rejects
 from analysis.sources.sql_log import mine_sql_log
 
@@ -67,9 +68,21 @@ MULTI_SCHEMA_DDL = 8
 
 
 def _read_live(dsn: str):
-    """Seams reading pg_stat_statements live from the running cluster: (frames, rejects)."""
+    """Seams reading pg_stat_statements live from the running cluster: (frames, rejects,
+    executions seen by two runs through a configuration file, whether a cache was written)."""
     rejects = Rejects()
-    return mine_sql_log(SqlSource(Path("pg_stat_statements"), format="pg-stat-statements-live", dsn=dsn), rejects), rejects
+    direct = mine_sql_log(SqlSource(Path("pg_stat_statements"), format="pg-stat-statements-live", dsn=dsn), rejects)
+    folder = Path(tempfile.mkdtemp(prefix="seams-live-"))
+    try:
+        (folder / "seams.yml").write_text(
+            f"sources:\n  sql: [{{format: pg-stat-statements-live, dsn: '{dsn}'}}]\n"
+            "contexts:\n  bank: {tables: [pgbench_accounts]}\ncache_dir: cache\n", encoding="utf-8")
+        config = load_config(folder / "seams.yml")
+        runs = [int(mine_source(config, "sql", Rejects(), use_cache=True).frames["statements"]["executions"].sum()) for _ in range(2)]
+        cached = (folder / "cache" / "sql").exists()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return direct, rejects, runs, cached
 
 
 def _needed(what: str) -> None:
@@ -185,7 +198,7 @@ def test_no_literal_of_the_workload_reaches_the_frames(pg_logs):
 def test_pg_stat_statements_live_equals_its_csv_export(pg_logs):
     """The view read live through psycopg gives the executions the \\copy export gave;
     only the export's own query has run since."""
-    live, rejects = pg_logs.live
+    live, rejects, runs, cached = pg_logs.live
     assert rejects.count() == 0
     for frame_name, frame in live.frames.items():
         frames.check(frame, frame_name)
@@ -200,6 +213,9 @@ def test_pg_stat_statements_live_equals_its_csv_export(pg_logs):
     st = live.frames["statements"]
     assert st["executions"].sum() == live_q["executions"].sum() and st["ts"].isna().all()
     assert live.notes[0].startswith("pg_stat_statements: ")
+    # through a configuration file: read afresh on each run (the second sees the first's own
+    # reads of the view counted), never cached
+    assert runs[1] > runs[0] >= st["executions"].sum() and not cached
 
 
 def test_pg_stat_statements_live_unreachable_is_one_clear_error():
