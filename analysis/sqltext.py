@@ -106,11 +106,18 @@ _BACKSLASH_ESCAPE = re.compile(r"\\(.)", re.S)
 
 
 def strip_sqlcommenter(sql: str) -> tuple[str, dict[str, str]]:
-    """Split ``sql`` into the statement without its trailing sqlcommenter comment and the tags.
+    """Split ``sql`` into the statement without its sqlcommenter comment and the tags.
+
+    The comment is trailing (the sqlcommenter convention) or leading (Rails' query log
+    tags with ``prepend_comment``).
 
     >>> strip_sqlcommenter("SELECT 1 /*route='%2Fusers%2F%3Aid',db_driver='psycopg'*/")
     ('SELECT 1', {'route': '/users/:id'})
+    >>> strip_sqlcommenter("/*application:Shop,controller:orders*/ SELECT 1")
+    ('SELECT 1', {'application': 'Shop', 'controller': 'orders'})
     """
+    if sql.startswith("/*"):
+        return _strip_leading(sql)
     end = sql.rstrip()
     tail = ""
     if end.endswith(";"):
@@ -123,14 +130,27 @@ def strip_sqlcommenter(sql: str) -> tuple[str, dict[str, str]]:
     body = end[start + 2 : -2]
     if "*/" in body:
         return sql, {}
+    tags = _tags_of(body)
+    return (sql, {}) if tags is None else (end[:start].rstrip() + tail, tags)
+
+
+def _strip_leading(sql: str) -> tuple[str, dict[str, str]]:
+    close = sql.find("*/", 2)
+    if close < 0:
+        return sql, {}
+    tags = _tags_of(sql[2:close])
+    return (sql, {}) if tags is None else (sql[close + 2 :].lstrip(), tags)
+
+
+def _tags_of(body: str) -> dict[str, str] | None:
+    """The known tags of a sqlcommenter or marginalia comment body; None when it is neither."""
     if _SQLCOMMENTER_BODY.fullmatch(body):
         pairs = [(_unquote(k), _unquote(v)) for k, v in _SQLCOMMENTER_PAIRS.findall(body)]
     elif _MARGINALIA_BODY.fullmatch(body):
         pairs = [(k.strip(), v.strip()) for k, _, v in (item.partition(":") for item in body.split(","))]
     else:
-        return sql, {}
-    tags = {k: v for k, v in sorted(pairs) if k in SQLCOMMENTER_TAGS}
-    return end[:start].rstrip() + tail, tags
+        return None
+    return {k: v for k, v in sorted(pairs) if k in SQLCOMMENTER_TAGS}
 
 
 def _unquote(value: str) -> str:

@@ -517,3 +517,24 @@ def test_empty_statements_frame_honours_the_contract():
     from analysis.sources.sql_log import StatementColumns
 
     frames.check(StatementColumns("x.log").statements_frame(), "statements")
+
+
+def test_tagged_executions_share_one_normalization_and_keep_their_own_tags():
+    from analysis.sources.sql_formats import StatementRecord
+    from analysis.sources.sql_log import StatementColumns
+
+    columns = StatementColumns("x.log")
+    records = [StatementRecord(n, 0, 1, "app", "shop", 1.0,
+                               f"SELECT * FROM t WHERE id = {n} /*route='%2Fo',traceparent='00-{n:032x}-{n:016x}-01'*/")
+               for n in range(1, 301)]
+    records += [StatementRecord(n, 0, 1, "app", "shop", 1.0, f"/*controller:orders*/ SELECT * FROM t WHERE id = {n}")
+                for n in range(301, 401)]
+    records += [StatementRecord(401, 0, 1, "app", "shop", 1.0, "SELECT * FROM t WHERE id = 9")]
+    columns.add_all(records)
+    assert columns.normalizations == 1
+    st = columns.statements_frame()
+    assert set(st["fingerprint"]) == {fingerprint("select * from t where id = ?")}
+    assert st["trace_id"].iloc[:300].tolist() == [f"{n:032x}" for n in range(1, 301)]
+    assert st["route"].iloc[:300].eq("/o").all()
+    assert st["controller"].tolist()[300:] == ["orders", pd.NA]
+    assert st["executions"].tolist()[300:] == [100, 1] and st["executions"].sum() == 401

@@ -194,6 +194,16 @@ class StatementColumns:
                         if len(verbatim) >= max_cached:
                             verbatim.clear()
                         verbatim[text] = fp
+                elif mask is not None and "/*" in text and (tagged := _tagged_mask(text)) is not None:
+                    # a sqlcommenter comment: the statement without it shares the mask of its
+                    # untagged executions (the same normalized text); the tags are its own
+                    key, tags = tagged
+                    fp = by_mask.get(key)
+                    if fp is None:
+                        fp = self._fingerprint(text)[0]
+                        if len(by_mask) >= max_cached:
+                            by_mask.clear()
+                        by_mask[key] = fp
                 else:
                     fp, tags = self._cached_fingerprint(text)
                 if fp < 0:
@@ -377,6 +387,16 @@ class StatementColumns:
         if rejected:
             notes.append(f"{self.source}: {rejected} records rejected (see the rejects file)")
         return notes
+
+
+def _tagged_mask(text: str) -> tuple[str, dict] | None:
+    """(literal mask of the text without its sqlcommenter comment, the tags), or None when
+    it has no such comment or no mask (:func:`analysis.sqltext.literal_mask`)."""
+    sql, tags = sqltext.strip_sqlcommenter(text)
+    if sql is text:
+        return None
+    key = sqltext.literal_mask(sql)
+    return None if key is None else (key, tags)
 
 
 def _nullable_strings(codes: np.ndarray | None, labels: list[str], n: int) -> pd.api.extensions.ExtensionArray:
