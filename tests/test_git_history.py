@@ -378,6 +378,17 @@ NAME_STATUS_LOGS = {
     "not a commit id": header("g" * 40, "") + "\nA\0x\0",
     "stray text": "junk\0" + header(SHA1, "") + "\nA\0x\0",
     "no final NUL": header(SHA1, "") + "\nA\0x",
+    "record mark inside a path": header(SHA2, SHA1) + "\nA\0a\x1eb\0M\0c\0" + header(SHA1, "") + "\nA\0c\0",
+    "record mark inside a subject": header(SHA2, SHA1, subject="x\x1ey") + "\nM\0a\0" + header(SHA1, "") + "\nA\0a\0",
+    "newline before a record mark": header(SHA2, SHA1) + "\n" + header(SHA1, "") + "\nA\0a\0",
+    "status without its path": header(SHA2, SHA1) + "\nA\0a\0M\0" + header(SHA1, "") + "\nA\0a\0",
+    "empty status": header(SHA1, "") + "\n\0a\0",
+    "two newlines before the first entry": header(SHA1, "") + "\n\nM\0a\0",
+    "merge listing renames": header(SHA2, f"{SHA1} {SHA4}") + "\nR100\0x\0y\0" + header(SHA1, "") + "\nA\0x\0",
+    "many commits": "".join(
+        header(f"{k:040x}", f"{k - 1:040x}" if k > 1 else "", authored=f"2024-01-{k % 28 + 1:02d}T00:00:00Z")
+        + ("\nM\0a.py\0A\0b/c d.py\0" if k % 3 else "\nT\0a.py\0R090\0b.py\0e.py\0D\0f\0" if k % 5 else "")
+        for k in range(40, 0, -1)),
 }
 
 
@@ -411,6 +422,30 @@ def test_fast_names_reader_reads_renames_copies_and_merges():
         [SHA2, "link", None, "M"], [SHA2, "caf\u00e9.py", "a.py", "A"], [SHA2, "gone", None, "D"],
         [SHA3, "a.py", None, "M"], [SHA3, "c.py", "b.py", "R"],
     ]
+
+
+def test_fast_names_reader_keeps_commit_positions_across_pieces():
+    from analysis.sources.git_history import _parse_names
+
+    data = NAME_STATUS_LOGS["many commits"].encode()
+    whole = _parse_names(iter([data]), [], Rejects())
+    pieces = _parse_names(iter(data[i:i + 500] for i in range(0, len(data), 500)), [], Rejects())
+    assert whole is not None and pieces is not None
+    pd.testing.assert_frame_equal(whole.file_changes, pieces.file_changes)
+    first = pieces.file_changes.loc[pieces.file_changes["commit"] == f"{1:040x}"]
+    assert first[["path", "old_path", "change_type"]].astype(object).values.tolist() == [
+        ["a.py", NA, "M"], ["b/c d.py", NA, "A"]]
+    third = pieces.file_changes.loc[pieces.file_changes["commit"] == f"{3:040x}"]
+    assert third[["path", "old_path", "change_type"]].astype(object).values.tolist() == [
+        ["a.py", NA, "M"], ["e.py", "b.py", "R"], ["f", NA, "D"]]
+    # 27 commits (k not a multiple of 3) with two changes, 11 (multiples of 3 but not of 15) with three
+    assert len(pieces.commits) == 40 and len(pieces.file_changes) == 27 * 2 + 11 * 3
+
+
+def test_git_runs_with_fully_buffered_output():
+    from analysis.sources.git_history import git_environment
+
+    assert git_environment()["GIT_FLUSH"] == "0"
 
 
 def test_fast_names_reader_leaves_numstat_logs_to_the_general_reader():
