@@ -4,17 +4,23 @@ Usage:
     python bench/import_graph.py --repo /tmp/django-5.2.19:django --repo /work/bench-repos/saleor:saleor
 
 Each ``--repo`` is ``PATH:PACKAGE`` (PATH is put on a child process's ``sys.path`` for grimp
-alone; Seams never needs that). For each: grimp's ``build_graph`` time in a fresh process,
-Seams' ``mine_imports`` cold (empty parse cache) and warm (same cache), whether every
+alone; Seams never needs that). For each: grimp's ``build_graph`` time (``cache_dir=None``,
+each run in a fresh process), Seams' ``mine_imports`` cold (each run with an empty parse
+cache) and warm (the same cache again), each the median of ``--runs`` runs; whether every
 module edge of grimp's graph is in Seams' ``imports`` frame and vice versa, the dynamic
-edges found (with a sample), and the unresolved imports by class. Prints a table, then one
-JSON object as the last line. Never writes into the analysed repositories.
+edges found (with a sample), and the unresolved imports by class. Both sides are timed
+around the build call only (interpreter start and imports excluded on both), wall clock;
+the 1-minute load average before and after is printed because a busy machine skews the
+ratio. Prints a table, then one JSON object as the last line. Never writes into the
+analysed repositories.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,14 +58,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", action="append", required=True, help="PATH:PACKAGE")
     parser.add_argument("--sample", type=int, default=8, help="dynamic edges shown per repository")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (the median is reported)")
     args = parser.parse_args(argv)
+    runs = max(args.runs, 1)
     figures = {}
+    print(f"load average (1 min) before: {os.getloadavg()[0]:.2f}")
     for spec in args.repo:
         path, _, package = spec.rpartition(":")
-        g = grimp_alone(path, package)
+        grimp_runs = [grimp_alone(path, package) for _ in range(runs)]
+        g = grimp_runs[0]
+        g["seconds"] = statistics.median(r["seconds"] for r in grimp_runs)
+        colds, warms = [], []
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory(prefix="seams-bench-") as tmp:
+                took, result = seams(path, package, Path(tmp))
+                colds.append(took)
         with tempfile.TemporaryDirectory(prefix="seams-bench-") as tmp:
-            cold, result = seams(path, package, Path(tmp))
-            warm, _ = seams(path, package, Path(tmp))
+            seams(path, package, Path(tmp))
+            warms = [seams(path, package, Path(tmp))[0] for _ in range(runs)]
+        cold, warm = statistics.median(colds), statistics.median(warms)
         imports = result.frames["imports"]
         static = imports[imports["kind"] != "dynamic"]
         ours = set(zip(static["importer"], static["imported"]))
@@ -79,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  dynamic  {row.importer_path}:{row.line}  {row.importer} -> {row.imported}")
         for pair in sorted(theirs - ours)[:5]:
             print(f"  LOST     {pair[0]} -> {pair[1]}")
+    print(f"load average (1 min) after: {os.getloadavg()[0]:.2f}")
     print(json.dumps(figures))
     return 0
 

@@ -205,3 +205,29 @@ def test_a_language_filter_keeps_the_others_out():
     # (com.shop.orders is the only package known, so com.shop.billing is not the repository's)
     assert edges(result) == []
     assert ("src/main/kotlin/com/shop/orders/Shipping.kt", 3, "com.shop.billing.Invoice", "third_party") in outside(result)
+
+
+def test_generated_names_and_the_paused_collector():
+    import fnmatch
+    import gc
+
+    from analysis.sources.code_imports.facts import paused_gc
+    from analysis.sources.code_imports.files import GENERATED_PATTERNS, _generated
+
+    names = ["app.min.js", "app.js", "x.bundle.js", "min.js", "a.d.ts.map", "a.chunk.jsx", ".min.js"]
+    fast, slow = _generated(GENERATED_PATTERNS), _generated(["*.min.js", "?.js"])
+    assert [fast(n) for n in names] == [any(fnmatch.fnmatchcase(n, p) for p in GENERATED_PATTERNS) for n in names]
+    assert [fast(n) for n in names] == [True, False, True, False, True, False, True]
+    assert slow("a.js") and not slow("ab.js")
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        with paused_gc():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        gc.disable()
+        with paused_gc():
+            pass
+        assert not gc.isenabled()  # left as it was
+    finally:
+        (gc.enable if was else gc.disable)()

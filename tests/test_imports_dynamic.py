@@ -195,3 +195,94 @@ def test_namespace_package_is_discovered(tmp_path):
     result = mine_imports(ImportsSource(tmp_path), Rejects())
     assert result.frames["imports"][["importer", "imported", "importer_path"]].values.tolist() == [
         ["acme.shop.a", "acme.shop.b", "acme/shop/a.py"]]
+
+
+def test_kinds_from_indentation_match_ast():
+    source = textwrap.dedent('''
+        import os
+        from typing import TYPE_CHECKING
+
+        DOC = """
+            import not_code
+        def also_not_code():
+            import nope
+        """
+
+
+        class A:
+            x = f(
+          1)
+
+            def f(self):
+                import json
+                if TYPE_CHECKING:
+                    from a import (
+                        b,
+                    )
+                else:
+                    import c
+                try:
+                    import d
+                except ImportError:  # not a function body
+                    pass
+
+
+        if typing.TYPE_CHECKING:
+            import e
+        elif TYPE_CHECKING:
+            import g
+        ''').encode()
+    expected = {str(n): k for n, k in statements.import_kinds(source).items()}
+    assert expected == {"17": "function", "19": "type_checking", "20": "type_checking", "21": "type_checking",
+                        "23": "function", "25": "function", "31": "type_checking", "33": "type_checking"}
+    lines = [n + 1 for n, text in enumerate(source.split(b"\n")) if text[:1] == b" " and b"import" in text]
+    # the line continued inside brackets at a lower indentation stops the reading: ast decides
+    assert statements._kinds_by_indentation(source, lines) is None
+    clean = source.replace(b"    x = f(\n  1)\n", b"    x = f(1)\n\n")
+    assert statements._kinds_by_indentation(clean, lines) == expected  # docstring lines get no kind
+    assert file_facts(source) == file_facts(clean) == {"kinds": expected}
+
+
+def test_kinds_from_indentation_give_way_when_unsure():
+    tabs = b"def f():\n\timport os\n"
+    assert statements._kinds_by_indentation(tabs, [2]) is None
+    assert file_facts(tabs) == {"kinds": {"2": "function"}}
+    other_test = b"if TYPE_CHECKING or X:\n    import os\n"
+    assert statements._kinds_by_indentation(other_test, [2]) is None
+    assert file_facts(other_test) == {}
+    split_header = b"if (\n    TYPE_CHECKING\n):\n    import os\n"
+    assert file_facts(split_header) == {"kinds": {"4": "type_checking"}}
+    inline = b"if TYPE_CHECKING: import os\n"
+    assert file_facts(inline) == {"kinds": {"1": "type_checking"}}
+
+
+def test_only_text_that_can_hold_a_fact_is_read_with_ast(monkeypatch):
+    parsed: list[bytes] = []
+    real = statements.ast.parse
+    monkeypatch.setattr(statements.ast, "parse", lambda text, *a, **k: parsed.append(text) or real(text, *a, **k))
+    quiet = b"import inspect\nsig = inspect.signature(f)\nloop.create_task(x)\nconn.connect()\ninclude = 1\n"
+    assert file_facts(quiet) == {} and parsed == []
+    loud = b"import importlib\nm = importlib.import_module(  # why\n    'shop.x')\n"
+    assert file_facts(loud) == {"refs": [["import_module", "shop.x", 2]]} and parsed
+    assert file_facts(b"@app.task(name='t')\ndef f():\n    pass\n") == {"tasks": [["t", 1]]}
+    assert file_facts(b"(INSTALLED_APPS) = ['shop']\n") == {"refs": [["installed_app", "shop", 1]]}
+    receivers = b"from .signals import paid\nfrom x import receiver\n@receiver(paid)\ndef on(s):\n    pass\n"
+    assert file_facts(receivers) == {"receivers": [[".signals.paid", 3]]}
+
+
+def test_a_warm_run_with_nothing_changed_leaves_grimp_alone(dynamic_repo, tmp_path, monkeypatch):
+    from analysis.sources.imports import graph as graph_module
+
+    cache = tmp_path / "cache"
+    first = mine_imports(ImportsSource(dynamic_repo), Rejects(), cache_dir=cache)
+    builds: list[tuple] = []
+    real = graph_module.grimp.build_graph
+    monkeypatch.setattr(graph_module.grimp, "build_graph", lambda *a, **k: builds.append(a) or real(*a, **k))
+    again = mine_imports(ImportsSource(dynamic_repo), Rejects(), cache_dir=cache)
+    assert builds == [] and again.frames["imports"].equals(first.frames["imports"])
+    from analysis.sources.imports import find_packages
+
+    build = graph_module.build_import_graph(find_packages(dynamic_repo), dynamic_repo, Rejects(),
+                                            cache=graph_module.ParseCache.open(cache))
+    assert builds == []
+    assert "shop.orders" in build.graph.modules and len(builds) == 1  # grimp's graph assembled when asked for

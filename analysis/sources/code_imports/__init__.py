@@ -49,7 +49,7 @@ from analysis.errors import SourceError
 from analysis.frames import SourceFrames
 from analysis.rejects import Rejects
 from analysis.sources.code_imports.csharp import extract_csharp, resolve_csharp
-from analysis.sources.code_imports.facts import FactsCache, FileFacts, read_facts
+from analysis.sources.code_imports.facts import FactsCache, FileFacts, paused_gc, read_facts
 from analysis.sources.code_imports.files import LANGUAGES, source_bytes, walk_repository
 from analysis.sources.code_imports.golang import extract_go, resolve_go
 from analysis.sources.code_imports.javascript import extract_javascript, resolve_javascript
@@ -117,7 +117,31 @@ def mine_code_imports(source: ImportsSource, rejects: Rejects, cache_dir: Path |
                                   + (f" ({skipped} skipped by size or pattern)" if skipped else "")
                                   + f"; supported languages: {', '.join(LANGUAGES)}")
 
-    cache = FactsCache(cache_dir)
+    with paused_gc():  # many long-lived containers and no cycles: the collector would rescan them again and again
+        cache = FactsCache(cache_dir)
+        facts_by_path, not_utf8 = _read_facts(repository, inventory, cache, rejects)
+        cache.save()
+        language_of = {path: f.language for path, f in facts_by_path.items()}
+        out = Resolution(language_of)
+        for languages, resolve in FAMILIES.values():
+            family = {p: f for p, f in facts_by_path.items() if f.language in languages}
+            if family:
+                resolve(Repo(repository.resolve(), family, inventory.all_files), out)
+
+        imports = _imports_frame(out, facts_by_path)
+        unresolved = _unresolved_frame(out, language_of)
+        notes = _notes(facts_by_path, out, inventory, cache, not_utf8)
+    return SourceFrames(
+        frames={"imports": imports, "unresolved_imports": unresolved},
+        records_read=len(facts_by_path),
+        records_rejected=rejects.count(SOURCE) - rejected_before,
+        notes=notes,
+    )
+
+
+def _read_facts(repository: Path, inventory, cache: FactsCache, rejects: Rejects) -> tuple[dict[str, FileFacts], int]:
+    """Each source file's facts (from the cache when its size and time, or its content, are
+    known; else parsed), and how many files were not UTF-8."""
     facts_by_path: dict[str, FileFacts] = {}
     not_utf8 = 0
     for file in inventory.sources:
@@ -144,24 +168,7 @@ def mine_code_imports(source: ImportsSource, rejects: Rejects, cache_dir: Path |
         if facts.error:
             rejects.add(SOURCE, f"{file.path}:{facts.error[0]}", facts.error[1])
         facts_by_path[file.path] = facts
-
-    cache.save()
-    language_of = {path: f.language for path, f in facts_by_path.items()}
-    out = Resolution(language_of)
-    for languages, resolve in FAMILIES.values():
-        family = {p: f for p, f in facts_by_path.items() if f.language in languages}
-        if family:
-            resolve(Repo(repository.resolve(), family, inventory.all_files), out)
-
-    imports = _imports_frame(out, facts_by_path)
-    unresolved = _unresolved_frame(out, language_of)
-    notes = _notes(facts_by_path, imports, unresolved, inventory, cache, not_utf8)
-    return SourceFrames(
-        frames={"imports": imports, "unresolved_imports": unresolved},
-        records_read=len(facts_by_path),
-        records_rejected=rejects.count(SOURCE) - rejected_before,
-        notes=notes,
-    )
+    return facts_by_path, not_utf8
 
 
 def _imports_frame(out: Resolution, facts: dict[str, FileFacts]) -> pd.DataFrame:
@@ -172,28 +179,33 @@ def _imports_frame(out: Resolution, facts: dict[str, FileFacts]) -> pd.DataFrame
             names[path] = module_name(path, facts.get(path))
         return names[path]
 
-    rows = [(name(a), name(b), a, b, line, kind) for (a, b, line), kind in out.edges.items()]
-    frame = pd.DataFrame(rows, columns=["importer", "imported", "importer_path", "imported_path", "line", "kind"])
-    frame = frame.sort_values(["importer_path", "line", "imported_path"], kind="stable")
-    return frames.conform(frame, "imports")
+    # sorted here (stable, as the frame's sort was) and built column by column: no per-row pandas work
+    keys = sorted(out.edges, key=lambda k: (k[0], k[2], k[1]))
+    columns = {"importer": [name(a) for a, _, _ in keys], "imported": [name(b) for _, b, _ in keys],
+               "importer_path": [a for a, _, _ in keys], "imported_path": [b for _, b, _ in keys],
+               "line": [line for _, _, line in keys], "kind": [out.edges[k] for k in keys]}
+    return frames.conform(_frame(columns), "imports")
 
 
 def _unresolved_frame(out: Resolution, language_of: dict[str, str]) -> pd.DataFrame:
-    rows = [(path, line, target, language_of[path], classification)
-            for (path, line, target), classification in out.unresolved.items()]
-    frame = pd.DataFrame(rows, columns=["importer_path", "line", "target", "language", "classification"])
-    frame = frame.sort_values(["importer_path", "line", "target"], kind="stable")
-    return frames.conform(frame, "unresolved_imports")
+    keys = sorted(out.unresolved, key=lambda k: (k[0], k[1], k[2]))
+    columns = {"importer_path": [p for p, _, _ in keys], "line": [line for _, line, _ in keys],
+               "target": [t for _, _, t in keys], "language": [language_of[p] for p, _, _ in keys],
+               "classification": [out.unresolved[k] for k in keys]}
+    return frames.conform(_frame(columns), "unresolved_imports")
 
 
-def _notes(facts: dict[str, FileFacts], imports: pd.DataFrame, unresolved: pd.DataFrame, inventory,
-           cache: FactsCache, not_utf8: int) -> list[str]:
+def _frame(columns: dict[str, list]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.array(v, dtype="int64" if c == "line" else "string") for c, v in columns.items()})
+
+
+def _notes(facts: dict[str, FileFacts], out: Resolution, inventory, cache: FactsCache, not_utf8: int) -> list[str]:
     files = Counter(f.language for f in facts.values())
     language_of = {p: f.language for p, f in facts.items()}
-    edges = Counter(imports["importer_path"].map(language_of)) if len(imports) else Counter()
+    edges = Counter(language_of[a] for a, _, _ in out.edges)
     classes: dict[str, Counter] = defaultdict(Counter)
-    for language, classification in zip(unresolved["language"], unresolved["classification"]):
-        classes[language][classification] += 1
+    for (path, _, _), classification in out.unresolved.items():
+        classes[language_of[path]][classification] += 1
     notes = []
     for language in LANGUAGES:
         if files[language]:

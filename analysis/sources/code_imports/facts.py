@@ -20,9 +20,11 @@ can be cached by the file's content hash and resolved again without parsing:
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -145,6 +147,19 @@ def read_facts(data: bytes, language_name: str, path: str, extract: Extractor) -
     return facts
 
 
+@contextmanager
+def paused_gc():
+    """The cyclic garbage collector off for a block that builds many containers and no cycles
+    (reading a cache of thousands of files' facts); back on after it, as it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class FactsCache:
     """Facts by content hash in one file, ``<cache_dir>/code_imports/v<version>/facts.json``; None: no cache.
 
@@ -166,7 +181,8 @@ class FactsCache:
         self.changed = False
         if self.folder is not None:
             try:
-                packed = orjson.loads((self.folder / "facts.json").read_bytes())
+                with paused_gc():
+                    packed = orjson.loads((self.folder / "facts.json").read_bytes())
             except (OSError, orjson.JSONDecodeError):
                 packed = {}
             if isinstance(packed, dict) and isinstance(packed.get("facts"), dict) and isinstance(packed.get("files"), dict):

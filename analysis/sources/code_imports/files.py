@@ -63,6 +63,15 @@ def language_of(name: str) -> str | None:
     return EXTENSIONS.get(os.path.splitext(name)[1])
 
 
+def _generated(patterns: Sequence[str]):
+    """A test for file names matching ``patterns``: ``str.endswith`` when every pattern is
+    ``*`` and a plain ending (what ``fnmatchcase`` would decide), else ``fnmatchcase``."""
+    endings = tuple(p[1:] for p in patterns)
+    if all(p.startswith("*") and not any(c in e for c in "*?[") for p, e in zip(patterns, endings)):
+        return lambda name: name.endswith(endings)
+    return lambda name: any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
 def walk_repository(repository: Path, languages: Sequence[str], exclude_paths: Sequence[str],
                     max_file_bytes: int) -> Inventory:
     """Every file of ``languages`` under ``repository``, in path order, with what was skipped."""
@@ -71,6 +80,8 @@ def walk_repository(repository: Path, languages: Sequence[str], exclude_paths: S
     excludes = [glob_regex(g) for g in exclude_paths]
     inventory = Inventory()
     seen_dirs: set[tuple[int, int]] = set()
+    generated = _generated(GENERATED_PATTERNS)
+    splitext = os.path.splitext
 
     def visit(folder: str, relative: str) -> None:
         try:
@@ -102,13 +113,13 @@ def walk_repository(repository: Path, languages: Sequence[str], exclude_paths: S
             if not entry.is_file(follow_symlinks=True):
                 continue
             inventory.all_files.add(rel)
-            language = language_of(entry.name)
+            language = EXTENSIONS.get(splitext(entry.name)[1])
             if language is None or language not in wanted:
                 continue
-            if any(r.match(rel) for r in excludes):
+            if excludes and any(r.match(rel) for r in excludes):
                 inventory.excluded += 1
                 continue
-            if any(fnmatch.fnmatchcase(entry.name, p) for p in GENERATED_PATTERNS):
+            if generated(entry.name):
                 inventory.generated += 1
                 continue
             st = entry.stat(follow_symlinks=True)

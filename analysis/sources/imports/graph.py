@@ -15,7 +15,8 @@ hashed again (files modified in the last :data:`RACY_NS` are not recorded); ``gr
 each module to ``[content hash, imports]`` for one set of modules (the key hashes the module
 names, the graph packages and the grimp version, because how grimp resolves an import
 depends on which modules exist). A re-run after one file changed parses that file only; a
-file added or removed re-reads the imports (not the facts) of every file.
+file added or removed re-reads the imports (not the facts) of every file; a re-run with
+nothing changed does not run grimp (its graph is assembled from the cache when asked for).
 
 Configuring grimp is interpreter-wide for the length of one build: do not mine imports
 from two threads at once.
@@ -32,7 +33,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import grimp
 import orjson
@@ -54,10 +55,10 @@ CACHE_FORMAT = 1
 #: A file modified this recently (ns) is hashed again next run even when its size and time match
 #: (a change within the file system's time granularity would otherwise go unseen).
 RACY_NS = 2_000_000_000
-#: Files not seen before from which their facts are read in a second process while grimp builds.
+#: Files not seen before from which their facts are read in two processes (this one and a fork).
 BACKGROUND_FACTS_MIN_FILES = 200
-#: Pieces the background work is cut into (the pieces not started when grimp is done are read here).
-BACKGROUND_FACTS_CHUNKS = 8
+#: Pieces the work is cut into (the fork takes them from the front, this process from the back).
+BACKGROUND_FACTS_CHUNKS = 32
 
 
 def content_hash(data: bytes) -> str:
@@ -102,17 +103,18 @@ class ParseCache:
             self.imports = _read_json(self.folder / f"grimp-{key}.json")
 
     def save(self, imports_by_module: dict[str, list]) -> None:
-        if self.folder is None:
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if imports_by_module != self.imports:
-            _write_json(self.folder / f"grimp-{self.imports_key}.json", imports_by_module)
-        if self.facts_changed:
-            _write_json(self.folder / "facts.json", self.facts)
-            self.facts_changed = False
-        if self.files_changed:
-            _write_json(self.folder / "files.json", self.files)
-            self.files_changed = False
+        """Keep ``imports_by_module`` as the known imports (in memory, and on disk with what changed)."""
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            if imports_by_module != self.imports:
+                _write_json(self.folder / f"grimp-{self.imports_key}.json", imports_by_module)
+            if self.facts_changed:
+                _write_json(self.folder / "facts.json", self.facts)
+                self.facts_changed = False
+            if self.files_changed:
+                _write_json(self.folder / "files.json", self.files)
+                self.files_changed = False
+        self.imports = imports_by_module
 
 
 def _read_json(path: Path) -> dict:
@@ -131,16 +133,29 @@ def _write_json(path: Path, data: dict) -> None:
 
 @dataclass
 class Build:
-    """One build: grimp's graph, every module's imports, files and hashes, what was left out."""
+    """One build: every module's imports, files and hashes, what was left out, and grimp's graph.
 
-    graph: grimp.ImportGraph
+    ``graph`` is grimp's :class:`~grimp.ImportGraph`, assembled (from the parse cache,
+    nothing read again) the first time it is asked for: the build itself stops after grimp's
+    scan (Seams needs the imports only), and when every module's imports came from the
+    cache grimp is not run at all.
+    """
+
     imports_by_module: dict[str, list]  # module -> [hash, [[imported, line, text, lazy], ...]]
     module_files: dict[str, Path]  # module -> absolute file
     hashes: dict[str, str]  # module -> content hash
     sources: dict[str, bytes]  # module -> file bytes (this run)
     listed: list[PackageFiles]
     left_out: set[Path]  # absolute files left out because grimp or Python cannot read them
-    pending_facts: "BackgroundFacts | None" = None  # facts being read while grimp built
+    pending_facts: "BackgroundFacts | None" = None  # facts being read by a forked process
+    built: grimp.ImportGraph | None = None
+    assemble: Callable[[], grimp.ImportGraph] | None = None  # grimp's graph on demand (built is None)
+
+    @property
+    def graph(self) -> grimp.ImportGraph:
+        if self.built is None and self.assemble is not None:
+            self.built = self.assemble()
+        return self.built
 
 
 class _Sources(dict):
@@ -189,7 +204,11 @@ class _ListedModules(AbstractModuleFinder):
         return self.found[package_name]
 
 
-def _cache_class(cache: ParseCache, hashes: dict[str, str], captured: dict[str, list]) -> type:
+class _Scanned(Exception):
+    """grimp's scan is over (its cache port was written, the last step before the graph is assembled)."""
+
+
+def _cache_class(cache: ParseCache, hashes: dict[str, str], captured: dict[str, list], assemble: bool = True) -> type:
     class _ContentHashCache(GrimpCache):
         @classmethod
         def setup(cls, file_system, found_packages, *, include_external_packages,
@@ -215,6 +234,8 @@ def _cache_class(cache: ParseCache, hashes: dict[str, str], captured: dict[str, 
                     captured[name] = entry
                     continue
                 captured[name] = [h, sorted([d.imported.name, d.line_number, d.line_contents, bool(d.is_lazy)] for d in direct)]
+            if not assemble:
+                raise _Scanned  # the imports are all Seams needs: grimp's graph is not assembled
 
         @classmethod
         def cache_dir_or_default(cls, cache_dir):
@@ -223,15 +244,20 @@ def _cache_class(cache: ParseCache, hashes: dict[str, str], captured: dict[str, 
     return _ContentHashCache
 
 
-def _grimp_build(found: dict[str, FoundPackage], cache: ParseCache, hashes: dict[str, str]) -> tuple[grimp.ImportGraph, dict]:
+def _grimp_build(found: dict[str, FoundPackage], cache: ParseCache, hashes: dict[str, str],
+                 assemble: bool = True) -> tuple[grimp.ImportGraph | None, dict]:
+    """grimp's graph (None unless ``assemble``: the scan only) and every module's imports."""
     captured: dict[str, list] = {}
     ports = {"PACKAGE_FINDER": _KnownPackages({n: f.directory for n, f in found.items()}),
              "MODULE_FINDER": _ListedModules(found),
-             "CACHE_CLASS": _cache_class(cache, hashes, captured)}
+             "CACHE_CLASS": _cache_class(cache, hashes, captured, assemble)}
     saved = {k: getattr(grimp_settings, k) for k in ports}
     grimp_settings.configure(**ports)
+    graph = None
     try:
         graph = grimp.build_graph(*sorted(found), include_external_packages=True, cache_dir="seams-parse-cache")
+    except _Scanned:
+        pass
     finally:
         grimp_settings.configure(**saved)
     return graph, captured
@@ -299,21 +325,26 @@ def build_import_graph(packages: Sequence[Package], repository: Path, rejects: R
     key = hashlib.blake2b(orjson.dumps([sorted(graph_packages), sorted(hashes), grimp.__version__ if hasattr(grimp, "__version__") else ""]),
                           digest_size=12).hexdigest()
     cache.use_modules(key)
+
+    def run_grimp(assemble: bool) -> tuple[grimp.ImportGraph | None, dict]:
+        return _build_leaving_out(graph_packages, namespaces, files, sources, hashes, cache, rejects, repository,
+                                  left_out, assemble)
+
+    # grimp scans; its graph is assembled (from the cache: nothing read again) only when asked for
+    if hashes and all(cache.imports.get(m, ("",))[0] == h for m, h in hashes.items()):
+        captured = {m: cache.imports[m] for m in hashes}  # what grimp would give: it would read nothing
+    else:
+        _, captured = run_grimp(False)
+    # grimp reads the files on every core it has: the facts are read after it, on two
     pending = BackgroundFacts.start(cache, sources, hashes)
-    try:
-        graph, captured = _build_leaving_out(graph_packages, namespaces, files, sources, hashes, cache, rejects,
-                                             repository, left_out)
-    except BaseException:
-        if pending is not None:
-            pending.stop()
-        raise
     cache.save(captured)
-    return Build(graph, captured, {m: files[m] for m in hashes}, hashes, sources, listed, left_out, pending)
+    return Build(captured, {m: files[m] for m in hashes}, hashes, sources, listed, left_out, pending,
+                 assemble=lambda: run_grimp(True)[0])
 
 
 def _build_leaving_out(graph_packages: dict[str, Package], namespaces: dict[str, set[str]], files: dict[str, Path],
                        sources: dict[str, bytes], hashes: dict[str, str], cache: ParseCache, rejects: Rejects,
-                       repository: Path, left_out: set[Path]) -> tuple[grimp.ImportGraph, dict]:
+                       repository: Path, left_out: set[Path], assemble: bool = True) -> tuple[grimp.ImportGraph | None, dict]:
     """grimp's build; each file its parser refuses is rejected, left out, and the build run again."""
     checked = False
     while True:
@@ -323,7 +354,7 @@ def _build_leaving_out(graph_packages: dict[str, Package], namespaces: dict[str,
             namespace_packages=frozenset(namespaces[name] - {name}))
             for name, p in graph_packages.items()}
         try:
-            return _grimp_build(found, cache, hashes)
+            return _grimp_build(found, cache, hashes, assemble)
         except SourceSyntaxError as error:
             culprit = _culprit(error, files, repository)
             if culprit is None:
@@ -409,17 +440,23 @@ def file_facts_cached(cache: ParseCache, sources: dict[str, bytes], hashes: dict
 
 
 class BackgroundFacts:
-    """The facts of many unseen files, read by one forked process while grimp builds here.
+    """The facts of many unseen files, read by one forked process and this one, after grimp
+    built (grimp's scan already keeps every core busy: a process started before it only
+    slows it down).
 
-    The work is cut into :data:`BACKGROUND_FACTS_CHUNKS` pieces; :meth:`collect` reads in
-    this process the pieces the other has not started, then waits for the rest. Results
+    The work is cut into :data:`BACKGROUND_FACTS_CHUNKS` pieces; the fork takes them in
+    order, and :meth:`collect` reads here the pieces it has not started (from the back),
+    then waits for the rest. Results
     are the same as reading every file here (:func:`~.statements.file_facts` is pure).
+    The files' bytes are not sent to the other process: it is forked after they are read
+    and finds them in its copy of this one (:data:`_FORKED_SOURCES`); only content hashes
+    go there and facts come back.
     """
 
     def __init__(self, executor: ProcessPoolExecutor, chunks: list[list[tuple[str, bytes]]]):
         self.executor = executor
         self.chunks = chunks
-        self.futures: list[Future] = [executor.submit(_facts_of, chunk) for chunk in chunks]
+        self.futures: list[Future] = [executor.submit(_forked_facts_of, [h for h, _ in chunk]) for chunk in chunks]
 
     @classmethod
     def start(cls, cache: ParseCache, sources: dict[str, bytes], hashes: dict[str, str],
@@ -430,8 +467,13 @@ class BackgroundFacts:
             return None
         work = [(h, sources[m]) for h, m in todo]
         chunks = [work[i::BACKGROUND_FACTS_CHUNKS] for i in range(BACKGROUND_FACTS_CHUNKS)]
+        _FORKED_SOURCES.clear()
+        _FORKED_SOURCES.update(work)
         executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-        return cls(executor, [c for c in chunks if c])
+        try:
+            return cls(executor, [c for c in chunks if c])  # the first submit forks the worker
+        finally:
+            _FORKED_SOURCES.clear()  # this process's copy is not needed: the work is also in ``chunks``
 
     def stop(self) -> None:
         """Give the work up (the build failed)."""
@@ -448,12 +490,21 @@ class BackgroundFacts:
                 if not future.cancelled():
                     try:
                         out.update(future.result())
-                    except BrokenProcessPool:  # the other process died: read the piece here
+                    except (BrokenProcessPool, KeyError):  # the other process died or lacks the bytes: read here
                         out.update(_facts_of(chunk))
         finally:
             self.executor.shutdown(wait=True, cancel_futures=True)
         return out
 
 
+#: Content hash -> file bytes, filled just before the background process is forked (it reads
+#: its copy) and emptied in this process right after.
+_FORKED_SOURCES: dict[str, bytes] = {}
+
+
 def _facts_of(chunk: list[tuple[str, bytes]]) -> dict[str, dict]:
     return {h: file_facts(data) for h, data in chunk}
+
+
+def _forked_facts_of(hashes: list[str]) -> dict[str, dict]:
+    return {h: file_facts(_FORKED_SOURCES[h]) for h in hashes}

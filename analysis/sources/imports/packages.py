@@ -136,10 +136,14 @@ def package_files(package_directory: Path, graph_name: str, *, repository: Path 
     repository = (repository or package_directory).resolve()
     excludes = [glob_regex(g) for g in exclude_paths]
     out = PackageFiles({}, set())
-    seen: set[str] = set()
+    seen: set[tuple[int, int]] = set()  # (device, inode) of each folder walked: a folder reached again is a loop
 
     def walk(folder: Path, dotted: str, in_package: bool) -> bool:
-        real = os.path.realpath(folder)
+        try:
+            st = os.stat(folder)
+        except OSError:
+            return False
+        real = (st.st_dev, st.st_ino)
         if real in seen:
             out.symlink_loops.append(folder)
             return False

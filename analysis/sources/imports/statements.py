@@ -17,12 +17,25 @@
   (``@receiver(sig)``, ``@receiver([a, b])``, ``sig.connect(handler)``), written as the
   dotted name the expression refers to through the file's imports (relative imports keep
   their leading dots: ``..signals.order_paid``);
-- ``unparsed``: true when Python cannot parse the file (its imports count as static).
+- ``unparsed``: true when the file had to be read with ``ast`` and Python cannot parse
+  it (its imports count as static). Files given here are files grimp could read.
 
-Speed: a file is read with ``ast`` only when a cheap byte scan finds an indented import
-or one of the markers above, and then only the top-level statements around the lines
-that matter (the whole file when a receiver is connected, or when a piece alone does not
-parse).
+Speed, in three steps, each exact or giving way to the next:
+
+1. a byte scan finds the lines where an import may stand indented (or after ``:`` /
+   ``;``) and the text of the constructs above. The scan is a superset of the
+   constructs (a call by name with a string literal first argument, an assignment to
+   ``INSTALLED_APPS``, an ``entry_points=`` keyword, a ``task``/``shared_task`` call, a
+   ``Signal``/``ModelSignal`` call, an ``@…receiver(`` decorator, a ``.connect(…)`` call
+   with an argument), so a fact is never missed; text that cannot hold one
+   (``inspect.signature(func)``, ``create_task(``, ``conn.connect()``) is not read further;
+2. the kinds are read from indentation (:func:`_kinds_by_indentation`): the lines that
+   open the enclosing blocks, checked to start statements by one C-level pass that
+   removes strings and comments; unusual text (tabs, a header split over lines, a
+   continuation line where a block would open) gives way to ``ast``;
+3. ``ast`` reads only the top-level statements holding a construct (and, when receivers
+   must be named, each import statement alone); the whole file is read when a piece
+   does not parse alone, or when step 2 gave way.
 """
 
 from __future__ import annotations
@@ -32,13 +45,35 @@ import bisect
 import re
 from typing import Iterable
 
-#: Byte markers that make a file worth an ``ast`` pass for dynamic references.
-DYNAMIC_MARKERS = (b"import_module", b"__import__", b"INSTALLED_APPS", b"include(", b"send_task",
-                   b"signature(", b"task(", b"entry_points")
-SIGNAL_MARKERS = (b"receiver(", b".connect(", b"Signal(")
-_INDENTED_IMPORT = re.compile(rb"\n[ \t]+(?:from|import)[ \t]")
+_INDENTED_FROM = re.compile(rb"[ \t]+from[ \t]")
+_INLINE_FROM = re.compile(rb"[:;][ \t]*from[ \t]")
 _IMPORT_WORD = re.compile(rb"\bimport\b")
-_ANY_MARKER = re.compile(b"|".join(re.escape(m) for m in DYNAMIC_MARKERS + SIGNAL_MARKERS))
+# Between two tokens: white space, a line continuation, a comment (inside brackets).
+_GAP = rb"(?:\s|\\|#[^\n]*)*"
+_CALL = re.compile(_GAP + rb"\(")
+# ``(`` then the first argument starting as a str literal (after any parentheses).
+_LITERAL_CALL = re.compile(_GAP + rb"\(" + _GAP + rb"(?:\(" + _GAP + rb")*[rRuU]?[\'\"]")
+_ARGUMENT_CALL = re.compile(_GAP + rb"\((?!" + _GAP + rb"\))")
+_ASSIGNED = re.compile(rb"(?:[\s)\\]|#[^\n]*)*(?:[:=]|\+=)")
+_KEYWORD = re.compile(_GAP + rb"=")
+_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_BLANK = b" \t\r\n\f\v\\"
+_DECORATOR_RUN = bytes(sorted(_WORD)) + b"." + _BLANK + b"("
+#: ``(word, what must follow it, what must precede it)``: the text of every construct that
+#: gives a dynamic fact (the word stands alone: no letter, digit or ``_`` before it).
+_DYNAMIC_TRIGGERS = (
+    *((w, _LITERAL_CALL, None) for w in (b"import_module", b"__import__", b"include", b"send_task", b"signature")),
+    (b"INSTALLED_APPS", _ASSIGNED, None),
+    (b"entry_points", _KEYWORD, None),
+    (b"task", _CALL, None), (b"shared_task", _CALL, None),
+)
+_SIGNAL_TRIGGERS = (
+    (b"Signal", _CALL, None), (b"ModelSignal", _CALL, None),
+    (b"receiver", _CALL, "decorator"),
+    (b"connect", _ARGUMENT_CALL, "attribute"),
+)
+#: How far back the text before ``receiver`` / ``connect`` is read for the ``@`` / ``.``.
+_LOOK_BACK = 400
 _STATEMENT_START = re.compile(rb"[^\s#)\]}]")
 _CONTINUATION = re.compile(rb"(?:else|elif|except|finally)\b")
 
@@ -46,12 +81,23 @@ _CONTINUATION = re.compile(rb"(?:else|elif|except|finally)\b")
 def file_facts(source: bytes) -> dict:
     """The facts of one file (see the module docstring); never raises on bad input."""
     facts: dict = {}
-    indented = [line + 1 for line in _lines_matching(_INDENTED_IMPORT, source)]
-    dynamic = [m for m in DYNAMIC_MARKERS if m in source]
-    signals = any(m in source for m in SIGNAL_MARKERS)
+    indented, inline = _import_lines(source)
+    if inline:
+        indented = sorted(set(indented).union(inline))
+    dynamic = _trigger_lines(source, _DYNAMIC_TRIGGERS)
+    signal = _trigger_lines(source, _SIGNAL_TRIGGERS)
+    signals = bool(signal)
     if not (indented or dynamic or signals):
         return facts
-    marker_lines = _lines_matching(_ANY_MARKER, source) if dynamic or signals else []
+    marker_lines = sorted(set(dynamic).union(signal))
+    if not inline:
+        kinds = _kinds_by_indentation(source, indented)
+        if kinds is not None and not marker_lines:
+            return {"kinds": kinds} if kinds else facts
+        if kinds is not None:
+            marked = _marked_facts(source, kinds, marker_lines, signals)
+            if marked is not None:
+                return marked
     wanted = set(indented).union(marker_lines)
     if signals:  # receivers are named through the file's imports: every import statement is read too
         wanted.update(_lines_matching(_IMPORT_WORD, source))
@@ -67,6 +113,86 @@ def file_facts(source: bytes) -> dict:
     return facts
 
 
+def _marked_facts(source: bytes, kinds: dict[str, str], marker_lines: list[int], signals: bool) -> dict | None:
+    """The facts of a file with markers when its import kinds are known (from indentation):
+    ``ast`` reads only the top-level statements holding a marker and, when receivers must be
+    named (``signals``), each import statement alone; walked in line order, as the whole
+    file would be. None when a piece does not parse or an import line is unusual."""
+    lines = source.split(b"\n")
+    tree = _parse_pieces(source, lines, marker_lines, fall_back=False)
+    if tree is None:
+        return None
+    body = list(tree.body)
+    if signals:
+        spans = [(min([n.lineno, *(d.lineno for d in getattr(n, "decorator_list", []))]), n.end_lineno or n.lineno)
+                 for n in body]
+        words = _lines_matching(_IMPORT_WORD, source)
+        code = _statement_starts(source, lines, words)
+        statements: list[tuple[int, list[bytes]]] = []  # (line, text lines) of each import statement read alone
+        for n in words:
+            state = code.get(n)
+            if state is None or any(a <= n <= b for a, b in spans):
+                continue  # inside a string, or read with its marked statement
+            head = lines[n - 1].lstrip()
+            if not head.startswith((b"import", b"from")):
+                continue  # the word elsewhere on a line: no import statement starts there
+            last = _statement_end(lines, n)
+            if state is False or last is None:
+                return None
+            statements.append((n, [head, *lines[n:last]]))
+        imports = _parse_statements(statements)
+        if imports is None:
+            return None
+        body += imports
+        body.sort(key=lambda node: min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]))
+    visitor = _Facts(marker_lines)
+    visitor.walk(body, "static")
+    facts: dict = {}
+    merged = {**kinds, **visitor.kinds}
+    if merged:
+        facts["kinds"] = merged
+    for key in ("refs", "tasks", "signals", "receivers"):
+        value = getattr(visitor, key)
+        if value:
+            facts[key] = value
+    return facts
+
+
+def _parse_statements(statements: list[tuple[int, list[bytes]]]) -> list[ast.stmt] | None:
+    """The import statements among ``statements`` (each ``(line, text lines)``, read alone),
+    at their own line numbers: one ``ast`` pass over them all, else one each; None when a
+    text that reads as an import does not parse alone."""
+    if not statements:
+        return []
+    at, starts = 1, []
+    for _, text in statements:
+        starts.append(at)
+        at += len(text)
+    try:
+        body = ast.parse(b"\n".join(line for _, text in statements for line in text)).body
+    except (SyntaxError, ValueError):
+        body = None
+    if body is not None and [node.lineno for node in body] == starts:
+        out = []
+        for node, (line, text), start in zip(body, statements, starts):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                out.append(ast.increment_lineno(node, line - start))
+            elif text[0].startswith((b"import ", b"from ")):
+                return None
+        return out
+    out = []
+    for line, text in statements:
+        try:
+            piece = ast.parse(b"\n".join(text)).body
+        except (SyntaxError, ValueError):
+            return None
+        if len(piece) == 1 and isinstance(piece[0], (ast.Import, ast.ImportFrom)):
+            out.append(ast.increment_lineno(piece[0], line - 1))
+        elif any(isinstance(p, (ast.Import, ast.ImportFrom)) for p in piece) or text[0].startswith((b"import ", b"from ")):
+            return None
+    return out
+
+
 def _lines_matching(pattern: re.Pattern, source: bytes) -> list[int]:
     """The (1-based, sorted, distinct) lines holding a match of ``pattern`` (no match spans lines)."""
     lines, line, at = [], 1, 0
@@ -76,6 +202,214 @@ def _lines_matching(pattern: re.Pattern, source: bytes) -> list[int]:
         if not lines or lines[-1] != line:
             lines.append(line)
     return lines
+
+
+def _import_lines(source: bytes) -> tuple[list[int], list[int]]:
+    """The lines where an import statement may start indented (``    import x``,
+    ``    from x import y``, or after a line continuation) and the lines where one may
+    follow ``:`` or ``;``; every import statement holds the word ``import``."""
+    indented: list[int] = []
+    inline: list[int] = []
+    line, counted = 1, 0
+    at = source.find(b"import")
+    while at >= 0:
+        start = source.rfind(b"\n", 0, at) + 1
+        line += source.count(b"\n", counted, start)
+        counted = start
+        prefix = source[start:at]
+        spaced = source[at + 6:at + 7] in (b" ", b"\t")
+        bare = not prefix.strip(b" \t")
+        if (prefix and bare and spaced) or (prefix[:1] in (b" ", b"\t") and _INDENTED_FROM.match(prefix)):
+            indented.append(line)
+        elif bare and start > 1 and source[:start - 1].rstrip(b"\r").endswith(b"\\"):
+            indented.append(line)  # ``from x \`` then ``import y``: ast decides
+        elif (spaced and prefix.rstrip(b" \t").endswith((b":", b";"))) or (b"from" in prefix and _INLINE_FROM.search(prefix)):
+            inline.append(line)
+        at = source.find(b"import", at + 6)
+    return indented, inline
+
+
+def _trigger_lines(source: bytes, triggers: tuple) -> list[int]:
+    """The (sorted, distinct) lines where a trigger's text starts or ends."""
+    spans = []
+    for word, after, before in triggers:
+        at = source.find(word)
+        while at >= 0:
+            end = at + len(word)
+            if (at == 0 or source[at - 1] not in _WORD) and (end == len(source) or source[end] not in _WORD):
+                match = after.match(source, end)
+                if match is not None and (before is None or _preceded(source, at, before)):
+                    spans.append((at, match.end() - 1))
+            at = source.find(word, end)
+    lines: set[int] = set()
+    for start, last in spans:
+        line = source.count(b"\n", 0, start) + 1
+        lines.add(line)
+        lines.add(line + source.count(b"\n", start, last))
+    return sorted(lines)
+
+
+def _preceded(source: bytes, at: int, how: str) -> bool:
+    """Whether the text before ``at`` may be ``@…`` (a decorator) or ``.`` (an attribute);
+    true when it cannot be told within :data:`_LOOK_BACK` bytes."""
+    low = max(0, at - _LOOK_BACK)
+    if how == "decorator":
+        before = source[low:at].rstrip(_DECORATOR_RUN)
+        return before.endswith(b"@") or (not before and low > 0)
+    before = source[low:at].rstrip(_BLANK)
+    if before.endswith(b"."):
+        return True
+    last_line = before[before.rfind(b"\n") + 1:]
+    return b"#" in last_line or (not before and low > 0)  # a comment may stand between ``.`` and the name
+
+
+# --------------------------------------------------------------------------------------
+# kinds from indentation
+
+
+_STRING_OR_COMMENT = re.compile(
+    rb'"""[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*"""'
+    rb"|'''[^'\\]*(?:(?:\\[\s\S]|'(?!''))[^'\\]*)*'''"
+    rb'|"[^"\\\n]*(?:\\[\s\S][^"\\\n]*)*"'
+    rb"|'[^'\\\n]*(?:\\[\s\S][^'\\\n]*)*'"
+    rb"|#[^\n]*")
+_SENTINEL = re.compile(rb"\x01(\d+)\x02")
+_LINE_HEAD = re.compile(rb"(?m)^( *)(.?)")
+#: First characters (after the spaces) of lines that open no block: blank, comment, closing bracket.
+_OPENS_NOTHING = frozenset((b"", b"\r", b"#", b")", b"]", b"}"))
+_DEF = re.compile(rb"(?:async[ \t]+)?def[ \t(\\]")
+_IF = re.compile(rb"(?:el)?if\b")
+_IF_TYPE_CHECKING = re.compile(rb"(?:el)?if[\s(]+(?:[A-Za-z_]\w*\s*\.\s*)*TYPE_CHECKING[\s)]*:\s*(?:#.*)?")
+_HEADER_END = re.compile(rb".*:\s*(?:#.*)?")
+
+
+class _Unsure(Exception):
+    """The indentation cannot be read exactly (tabs or form feeds)."""
+
+
+def _kinds_by_indentation(source: bytes, wanted: list[int]) -> dict[str, str] | None:
+    """``kinds`` for the indented import lines ``wanted``, read from the lines that enclose
+    them by indentation, or None when that reading cannot be exact (then ``ast`` decides).
+
+    The block a line belongs to opens at the nearest line above with less indentation
+    (blank, comment and ``)]}`` lines skipped); ``def`` makes ``function``,
+    ``if``/``elif TYPE_CHECKING:`` makes ``type_checking`` (outranking ``function``, as in
+    :class:`_Facts`). That holds when every such line starts a statement, which one
+    C-level pass over the text checks: each is marked, strings and comments are removed
+    (a mark inside a string goes with it), and a surviving mark must stand outside
+    brackets and after no line continuation. A wanted line inside a string is not code and
+    gets no kind; anything else unusual (tabs, a header split over lines, a mark inside
+    brackets) gives None.
+    """
+    if b"\x01" in source or b"\x02" in source:
+        return None
+    lines = source.split(b"\n")
+    last = wanted[-1] if wanted else 0
+    end = len(source) if last >= len(lines) else sum(len(t) + 1 for t in lines[:last])
+    heads = _LINE_HEAD.findall(source, 0, end)  # per line up to the last wanted: leading spaces, next character
+    checking = b"TYPE_CHECKING" in source
+    parent: dict[int, int] = {}  # line -> the line opening its block (0: module level)
+    header: dict[int, str | None] = {}  # block-opening line -> "def" / "type_checking" / "" (None: unsure)
+
+    def opener(n: int) -> int:
+        if n in parent:
+            return parent[n]
+        spaces, first = heads[n - 1]
+        if first in (b"\t", b"\f"):
+            raise _Unsure
+        width = len(spaces)
+        m = n - 1
+        while m > 0 and width > 0:
+            spaces, first = heads[m - 1]
+            if first in _OPENS_NOTHING:
+                pass
+            elif first in (b"\t", b"\f"):
+                raise _Unsure
+            elif len(spaces) < width:
+                break
+            m -= 1
+        if width == 0:
+            m = 0
+        parent[n] = m
+        if m and m not in header:
+            header[m] = _header_kind(lines[m - 1].lstrip(b" "), checking)
+        return m
+
+    chains: dict[int, list[int]] = {}
+    try:
+        for line in wanted:
+            chain, n = [], line
+            while (n := opener(n)) > 0:
+                chain.append(n)
+            chains[line] = chain
+    except _Unsure:
+        return None
+    code = _statement_starts(source, lines, sorted({n for c in chains.values() for n in c}.union(chains)))
+    kinds: dict[str, str] = {}
+    for line, chain in chains.items():
+        if line not in code:
+            continue  # inside a string: not an import
+        if not code[line] or any(not code.get(n, False) or header[n] is None for n in chain):
+            return None  # inside brackets, or an enclosing line unsure or not starting a statement: ask ast
+        seen = {header[n] for n in chain}
+        kind = "type_checking" if "type_checking" in seen else "function" if "def" in seen else "static"
+        if kind != "static":
+            last = _statement_end(lines, line)
+            if last is None:
+                return None
+            for n in range(line, last + 1):
+                kinds[str(n)] = kind
+    return kinds
+
+
+def _header_kind(text: bytes, checking: bool) -> str | None:
+    """``def``, ``type_checking`` or ``""`` for a line opening a block; None when unsure."""
+    if _DEF.match(text):
+        return "def"
+    if checking and _IF.match(text):
+        if _IF_TYPE_CHECKING.fullmatch(text.rstrip()):
+            return "type_checking"
+        if b"TYPE_CHECKING" in text or not _HEADER_END.fullmatch(text.rstrip()):
+            return None  # a test naming TYPE_CHECKING otherwise, or one going on over lines
+    return ""
+
+
+def _statement_starts(source: bytes, lines: list[bytes], numbers: list[int]) -> dict[int, bool]:
+    """For each line in ``numbers``: True when it starts a statement, False when it lies inside
+    brackets or after a line continuation; absent when it lies inside a string."""
+    if not numbers:
+        return {}
+    pieces, at, previous = [], 0, 0
+    wanted = set(numbers)
+    for n, text in enumerate(lines[: numbers[-1]], 1):
+        if n in wanted:
+            pieces.append(source[previous:at])
+            pieces.append(b"\x01%d\x02" % n)
+            previous = at
+        at += len(text) + 1
+    pieces.append(source[previous:])  # to the end: a string holding the last line must close
+    parts = _SENTINEL.split(_STRING_OR_COMMENT.sub(b"", b"".join(pieces)))
+    out: dict[int, bool] = {}
+    depth = 0
+    for i in range(1, len(parts), 2):
+        before = parts[i - 1]
+        depth += sum(before.count(c) for c in (b"(", b"[", b"{")) - sum(before.count(c) for c in (b")", b"]", b"}"))
+        continued = before.endswith(b"\n") and before.rstrip(b"\r\n").endswith(b"\\")
+        out[int(parts[i])] = depth == 0 and not continued
+    return out
+
+
+def _statement_end(lines: list[bytes], line: int) -> int | None:
+    """The last line of the import statement starting at ``line`` (parentheses and ``\\``
+    followed; an import holds no strings); None when it does not end."""
+    n, depth = line, 0
+    while n <= len(lines):
+        text = lines[n - 1].split(b"#", 1)[0].rstrip()
+        depth += text.count(b"(") - text.count(b")")
+        if depth <= 0 and not text.endswith(b"\\"):
+            return n
+        n += 1
+    return None
 
 
 def import_kinds(source: str | bytes) -> dict[int, str]:
@@ -95,16 +429,18 @@ def _parse(source: bytes) -> ast.Module | None:
         return None
 
 
-def _parse_pieces(source: bytes, lines: list[bytes], wanted: list[int]) -> ast.Module | None:
-    """The top-level statements holding the ``wanted`` lines, parsed at their own line numbers."""
+def _parse_pieces(source: bytes, lines: list[bytes], wanted: list[int], fall_back: bool = True) -> ast.Module | None:
+    """The top-level statements holding the ``wanted`` lines, parsed at their own line numbers
+    (the whole file when a piece does not parse alone; with ``fall_back`` false, None then)."""
+    whole = _parse if fall_back else (lambda _: None)
     starts = [n for n, text in enumerate(lines) if _STATEMENT_START.match(text) and not _CONTINUATION.match(text)]
     if not starts:
-        return _parse(source)
+        return whole(source)
     pieces: list[tuple[int, int]] = []
     for line in wanted:
         i = bisect.bisect_right(starts, line - 1) - 1
         if i < 0:
-            return _parse(source)
+            return whole(source)
         while i > 0 and lines[starts[i - 1]].startswith(b"@") and _only_decorators(lines, starts[i - 1], starts[i]):
             i -= 1
         begin = starts[i]
@@ -120,7 +456,7 @@ def _parse_pieces(source: bytes, lines: list[bytes], wanted: list[int]) -> ast.M
         try:
             body += ast.parse(text).body
         except (SyntaxError, ValueError):
-            return _parse(source)
+            return whole(source)
     return ast.Module(body=body, type_ignores=[])
 
 
