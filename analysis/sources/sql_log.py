@@ -138,7 +138,7 @@ class StatementColumns:
         self.dialect = dialect
         self.max_cached = max_cached
         # one entry per group of executions (see GROUP_MICROS); key: (fp, user, database, tags, minute)
-        self._groups: dict[tuple[int, int, int, int, int], int] = {}
+        self._groups: dict[tuple[int, str, str, int, int], int] = {}
         self.line = array("q")
         self.ts = array("q")  # the time of the group's first execution, in microseconds (NO_TIME when unknown)
         self.duration = array("d")  # total of the known durations (NaN: none known)
@@ -151,8 +151,6 @@ class StatementColumns:
         self._tag_index: dict[tuple, int] = {(None, None, None, None): 0}
         self.fingerprints: list[str] = []
         self.normalized: list[str] = []
-        self.executions: list[int] = []
-        self.total_ms: list[float] = []
         self._fp_index: dict[str, int] = {}
         self._users: dict[str, int] = {}
         self._databases: dict[str, int] = {}
@@ -171,9 +169,8 @@ class StatementColumns:
 
     def add_all(self, records: Iterable[StatementRecord]) -> None:
         """Add every record of ``records`` (the loop of :meth:`add`, with its lookups bound once)."""
-        verbatim, by_mask, users, databases = self._verbatim, self._by_mask, self._users, self._databases
+        verbatim, by_mask = self._verbatim, self._by_mask
         groups, count, duration_of = self._groups, self.count, self.duration
-        executions_of, total_ms = self.executions, self.total_ms
         mask = sqltext.literal_mask if self.dialect == "postgres" else None
         max_cached = self.max_cached
         empty = without_duration = 0
@@ -209,32 +206,26 @@ class StatementColumns:
                 if fp < 0:
                     empty += 1
                     continue
-                u = users.get(user)
-                if u is None:
-                    u = users[user] = len(users)
-                d = databases.get(database)
-                if d is None:
-                    d = databases[database] = len(databases)
                 minute = ts_us if ts_us == NO_TIME else ts_us - ts_us % GROUP_MICROS
-                group_key = (fp, u, d, self._tag_row(tags) if tags else 0, minute)
+                group_key = (fp, user, database, self._tag_row(tags) if tags else 0, minute)
                 g = groups.get(group_key)
                 if g is None:
                     g = groups[group_key] = len(count)
                     self._new_group(line, ts_us, group_key)
                 count[g] += executions
-                executions_of[fp] += executions
                 if duration == duration:
                     known = duration_of[g]
                     duration_of[g] = duration if known != known else known + duration
-                    total_ms[fp] += duration
                 else:
                     without_duration += 1
         finally:
             self.empty += empty
             self.without_duration += without_duration
 
-    def _new_group(self, line: int, ts_us: int, key: tuple[int, int, int, int, int]) -> None:
-        fp, user, database, tags, _ = key
+    def _new_group(self, line: int, ts_us: int, key: tuple[int, str, str, int, int]) -> None:
+        fp, user_name, database_name, tags, _ = key
+        user = self._users.setdefault(user_name, len(self._users))
+        database = self._databases.setdefault(database_name, len(self._databases))
         self.line.append(line)
         self.ts.append(ts_us)
         self.duration.append(float("nan"))
@@ -270,8 +261,6 @@ class StatementColumns:
             index = self._fp_index[fp] = len(self.fingerprints)
             self.fingerprints.append(fp)
             self.normalized.append(normalized)
-            self.executions.append(0)
-            self.total_ms.append(0.0)
         return index, tags
 
     def _tag_row(self, tags: dict) -> int:
@@ -333,16 +322,30 @@ class StatementColumns:
         out["executions"] = count
         return frames.check(pd.DataFrame(out), "statements")
 
+    def totals(self) -> tuple[np.ndarray, np.ndarray]:
+        """Executions and total known duration (ms) per fingerprint index, from the groups."""
+        n = len(self.fingerprints)
+        if not len(self.fp):
+            return np.zeros(n, np.int64), np.zeros(n)
+        codes = np.frombuffer(self.fp, dtype=np.int32)
+        count = np.frombuffer(self.count, dtype=np.int64)
+        duration = np.frombuffer(self.duration, dtype=np.float64)
+        known = ~np.isnan(duration)
+        executions = np.zeros(n, np.int64)
+        np.add.at(executions, codes, count)
+        return executions, np.bincount(codes[known], weights=duration[known], minlength=n)
+
     def frames(self, dialect: str, search_path: tuple[str, ...], tally: ReadTally, rejected: int,
                fmt: str = "postgres-stderr") -> SourceFrames:
         statements = self.statements_frame()
+        executions, total_ms = self.totals()
         query_rows, access_rows, join_rows = [], [], []
         for i, fp in enumerate(self.fingerprints):
-            if not self.executions[i]:
+            if not executions[i]:
                 continue
             normalized = self.normalized[i]
             access = sqltext.table_access(normalized, dialect, search_path)
-            query_rows.append((fp, normalized, access.operation, access.approximate, self.executions[i], self.total_ms[i]))
+            query_rows.append((fp, normalized, access.operation, access.approximate, int(executions[i]), float(total_ms[i])))
             access_rows += [(fp, t, "read") for t in sorted(access.reads)] + [(fp, t, "write") for t in sorted(access.writes)]
             join_rows += [(fp, a, b) for a, b in sorted(access.joins)]
         queries = _frame(query_rows, "queries")
