@@ -14,6 +14,7 @@ from analysis.config import ImportsSource
 from analysis.errors import SourceError
 from analysis.rejects import Rejects
 from analysis.sources.imports import find_packages, import_kinds, mine_imports, module_files
+from analysis.sources.imports.external import named_modules
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:
@@ -130,6 +131,44 @@ def test_a_clean_package_has_no_rejects(tmp_path):
         ["pkg", "pkg.a", "pkg/__init__.py", 1]]
     assert (result.records_read, result.records_rejected, rejects.count()) == (2, 0, 0)
     assert result.notes == ["2 modules in 1 packages: pkg"]
+
+
+def test_an_import_of_a_missing_module_is_unresolved_not_an_edge_to_the_top_package(tmp_path):
+    write(tmp_path, {
+        "shop/__init__.py": "VERSION = 1\n",
+        "shop/orders/__init__.py": "",
+        "shop/orders/tasks.py": """
+            from ..models import Order
+            from .. import VERSION
+            from shop.missing import x
+            import shop.gone.deeper
+            from . import (
+                absent,
+            )
+            import shop
+            """,
+        "shop/orders/sub/__init__.py": "from ...models import Order\n",
+    })
+    result = mine_imports(ImportsSource(tmp_path), Rejects())
+    assert result.frames["imports"][["importer", "imported", "line"]].values.tolist() == [
+        ["shop.orders.tasks", "shop", 2], ["shop.orders.tasks", "shop.orders", 5], ["shop.orders.tasks", "shop", 8]]
+    unresolved = frames.check(result.frames["unresolved_imports"], "unresolved_imports")
+    assert unresolved[["importer_path", "line", "target", "classification"]].values.tolist() == [
+        ["shop/orders/sub/__init__.py", 1, "shop.models", "unresolved"],
+        ["shop/orders/tasks.py", 1, "shop.models", "unresolved"],
+        ["shop/orders/tasks.py", 3, "shop.missing", "unresolved"],
+        ["shop/orders/tasks.py", 4, "shop.gone.deeper", "unresolved"],
+    ]
+
+
+def test_named_modules_resolves_relative_imports_against_the_importer():
+    assert named_modules("from ..models import Order", "shop.orders.tasks", False) == ["shop.models"]
+    assert named_modules("from ..models import Order", "shop.orders", True) == ["shop.models"]
+    assert named_modules("from . import (", "shop.orders", True) == ["shop.orders"]
+    assert named_modules("from .. import x", "shop.orders.tasks", False) == ["shop"]
+    assert named_modules("from ... import x", "shop.orders.tasks", False) is None  # above the top package
+    assert named_modules("import shop.a, os", "shop.b", False) == ["shop.a", "os"]
+    assert named_modules("x = 1; import os", "shop.b", False) is None
 
 
 def test_a_package_without_imports_gives_an_empty_frame(tmp_path):

@@ -150,8 +150,8 @@ def test_parse_cache_reparses_only_the_changed_file(dynamic_repo, tmp_path, monk
     cache = tmp_path / "cache"
     first = mine_imports(ImportsSource(dynamic_repo), Rejects(), cache_dir=cache)
     parsed: list[bytes] = []
-    real = statements.file_facts
-    monkeypatch.setattr("analysis.sources.imports.graph.file_facts", lambda b: parsed.append(b) or real(b))
+    real = statements.facts_of_files
+    monkeypatch.setattr("analysis.sources.imports.graph.facts_of_files", lambda texts: parsed.extend(texts) or real(texts))
     again = mine_imports(ImportsSource(dynamic_repo), Rejects(), cache_dir=cache)
     assert parsed == []
     assert again.frames["imports"].equals(first.frames["imports"])
@@ -286,3 +286,74 @@ def test_a_warm_run_with_nothing_changed_leaves_grimp_alone(dynamic_repo, tmp_pa
                                             cache=graph_module.ParseCache.open(cache))
     assert builds == []
     assert "shop.orders" in build.graph.modules and len(builds) == 1  # grimp's graph assembled when asked for
+
+
+def test_facts_of_files_reads_further_only_the_texts_that_may_hold_a_fact(monkeypatch):
+    texts = [
+        b"import os\nfrom a import b\n",
+        b"x = 1  # nothing_task_here\nmy_include('a.b')\n",  # the words only inside longer words
+        b"import importlib\nm = importlib.import_module('shop.x')\n",
+        b"from .signals import paid\nfrom x import receiver\n@receiver(paid)\ndef on(s):\n    pass\n",
+        "s = 'é'\ninclude('shop.urls')\n".encode(),
+        b"def f():\n    import os\n",
+        b"if TYPE_CHECKING: import os\n",
+        b"from a \\\nimport b\n",
+        b"",
+    ]
+    expected = [file_facts(t) for t in texts]
+    assert expected == [
+        {}, {}, {"refs": [["import_module", "shop.x", 2]]}, {"receivers": [[".signals.paid", 3]]},
+        {"refs": [["include", "shop.urls", 2]]}, {"kinds": {"2": "function"}}, {"kinds": {"1": "type_checking"}}, {}, {}]
+    read: list[bytes] = []
+    real = statements.file_facts
+    monkeypatch.setattr(statements, "file_facts", lambda text: read.append(text) or real(text))
+    assert statements.facts_of_files(texts) == expected
+    assert read == [texts[i] for i in (2, 3, 4, 5, 6, 7)]
+    assert statements.facts_of_files([]) == []
+
+
+def _background_inputs(count: int) -> tuple[dict[str, bytes], dict[str, str]]:
+    sources = {f"m{i}": (f"def f():\n    import m{i + 1}\nimport_module('x{i}')\n" if i % 3 else f"import m{i}\n").encode()
+               for i in range(count)}
+    return sources, {m: f"h{i}" for i, m in enumerate(sources)}
+
+
+def test_background_facts_equal_the_facts_read_here():
+    from analysis.sources.imports import graph as graph_module
+
+    sources, hashes = _background_inputs(70)
+    pending = graph_module.BackgroundFacts.start(graph_module.ParseCache(None), sources, hashes, min_files=1)
+    assert pending is not None and len(pending.chunks) == graph_module.BACKGROUND_FACTS_CHUNKS
+    expected = {hashes[m]: file_facts(text) for m, text in sources.items()}
+    assert pending.collect() == expected
+    assert graph_module.BackgroundFacts.start(graph_module.ParseCache(None), sources, hashes, min_files=71) is None
+
+
+def test_background_facts_read_here_what_a_dead_fork_did_not_send():
+    import signal
+
+    from analysis.sources.imports import graph as graph_module
+
+    sources, hashes = _background_inputs(40)
+    pending = graph_module.BackgroundFacts.start(graph_module.ParseCache(None), sources, hashes, min_files=1)
+    pending.taken[:] = b"\x01" * len(pending.chunks)  # as if the fork had taken every piece
+    os.kill(pending.pid, signal.SIGKILL)
+    assert pending.collect() == {hashes[m]: file_facts(text) for m, text in sources.items()}
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pending.pid, os.WNOHANG)  # reaped
+
+
+def test_background_facts_do_not_wait_for_a_fork_that_hangs(monkeypatch):
+    import time
+
+    from analysis.sources.imports import graph as graph_module
+
+    sources, hashes = _background_inputs(40)
+    monkeypatch.setattr(graph_module, "_send", lambda fd, facts: time.sleep(60))  # the fork hangs before sending
+    monkeypatch.setattr(graph_module, "BACKGROUND_FACTS_GRACE_S", 0.5)
+    pending = graph_module.BackgroundFacts.start(graph_module.ParseCache(None), sources, hashes, min_files=1)
+    started = time.monotonic()
+    assert pending.collect() == {hashes[m]: file_facts(text) for m, text in sources.items()}
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pending.pid, os.WNOHANG)  # killed and reaped

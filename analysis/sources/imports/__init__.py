@@ -18,7 +18,10 @@ importer_path) and kind:
 ``unresolved_imports`` — one row per import statement (or statement line) naming a module
 outside the analysed packages: importer_path, line, target (the dotted module as written),
 language ``python``, classification ``stdlib`` / ``third_party`` / ``unresolved``
-(:mod:`.external`).
+(:mod:`.external`). An import of a module of the packages that does not exist
+(``from ...models import Channel`` with no ``models`` module there) is an ``unresolved``
+row with the module it names (``shop.models``) as target, not an edge: grimp, with
+external packages included, turns it into an import of the top-level package.
 
 How it reads: grimp builds the graph (:mod:`.graph`; external packages included, so the
 imports that leave the repository are seen too) from the packages named in the source or
@@ -42,6 +45,8 @@ Parse cache: pass ``cache_dir`` (``mining`` passes ``config.cache_dir / "imports
 
 from __future__ import annotations
 
+import os
+from operator import itemgetter
 from pathlib import Path
 
 import pandas as pd
@@ -52,8 +57,8 @@ from analysis.errors import SourceError
 from analysis.frames import SourceFrames
 from analysis.rejects import Rejects
 
-from .dynamic import dynamic_edges, entry_point_edges, entry_point_refs, resolve_module
-from .external import classify, declared_dependencies, installed_modules, written_target
+from .dynamic import dynamic_edges, dynamic_rows, entry_point_refs, entry_point_rows, resolve_module
+from .external import classify, declared_dependencies, installed_modules, named_modules, written_target
 from .graph import Build, ParseCache, build_import_graph, file_facts_cached, unreadable_module
 from .packages import SOURCE, Package, find_packages, locate_packages, module_files, package_files
 from .statements import file_facts, import_kinds
@@ -84,59 +89,48 @@ def mine_imports(source: ImportsSource, rejects: Rejects, *, cache_dir: str | Pa
     cache = ParseCache.open(Path(cache_dir) if cache_dir is not None else None)
     build = build_import_graph(packages, repository, rejects, cache=cache, exclude_paths=source.exclude_paths,
                                max_file_bytes=source.max_file_bytes)
-    for pf in build.listed:
-        for path, size in pf.too_large:
-            rejects.add(SOURCE, f"{_rel(path, repository)}:0", f"too large: {size} bytes > max_file_bytes")
-    wanted = [p.name for p in packages]
+    try:
+        for pf in build.listed:
+            for path, size in pf.too_large:
+                rejects.add(SOURCE, f"{_rel(path, repository)}:0", f"too large: {size} bytes > max_file_bytes")
+        wanted = [p.name for p in packages]
 
-    def inside(module: str) -> bool:
-        return any(module == w or module.startswith(w + ".") for w in wanted)
+        def inside(module: str) -> bool:
+            return any(module == w or module.startswith(w + ".") for w in wanted)
 
-    module_path = {m: _rel(p, repository) for m, p in build.module_files.items()}
-    namespaces = {n for pf in build.listed for n in pf.namespaces}
-    for pf, (name, directory) in zip(build.listed, _graph_dirs(packages)):
-        for n in pf.namespaces:
-            module_path.setdefault(n, _rel(directory.joinpath(*n.split(".")[len(name.split(".")):]), repository))
-    packages_set = {m for m, p in module_path.items() if p.endswith("__init__.py")} | namespaces
+        prefix = os.path.join(str(repository), "")
+        module_path = {m: p[len(prefix):] if p.startswith(prefix) else _rel(p, repository) for m, p in build.module_files.items()}
+        namespaces = {n for pf in build.listed for n in pf.namespaces}
+        for pf, (name, directory) in zip(build.listed, _graph_dirs(packages)):
+            for n in pf.namespaces:
+                module_path.setdefault(n, _rel(directory.joinpath(*n.split(".")[len(name.split(".")):]), repository))
+        packages_set = {m for m, p in module_path.items() if p.endswith("__init__.py")} | namespaces
+
+        # what needs no facts first: a fork may still be reading them (see .graph)
+        inside_modules = {m for m in module_path if inside(m)}
+        internal_edges, external_rows = _split_imports(build.imports_by_module, module_path, inside_modules,
+                                                       [p.graph_name for p in packages], packages_set)
+        unresolved = _unresolved_frame(external_rows, repository)
+        entry_points = entry_point_rows(entry_point_refs(repository), frozenset(module_path))
+    except BaseException:
+        if build.pending_facts is not None:
+            build.pending_facts.stop()  # the fork reading the facts is not waited for
+        raise
 
     facts = file_facts_cached(cache, build.sources, build.hashes, build.pending_facts)
     cache.save(build.imports_by_module)
+    no_kinds: dict[str, str] = {}
+    kinds_of = {m: f.get("kinds", no_kinds) for m, f in facts.items()}
+    rows = [(importer, imported, path, imported_path, line, kinds_of.get(importer, no_kinds).get(str(line), "static"))
+            for importer, imported, path, imported_path, line in internal_edges]
+    dynamic = [r for r in dynamic_rows(facts, module_path, packages_set) + entry_points
+               if r[1] in inside_modules and (r[0] in inside_modules or r[0] not in module_path)]
+    rows += [(importer, imported, path, module_path[imported], line, "dynamic")
+             for importer, imported, path, line, _how in dynamic]
+    rows.sort(key=itemgetter(2, 4, 1, 5))  # importer_path, line, imported, kind (stable)
+    imports = frames.conform(_columns(rows, ["importer", "imported", "importer_path", "imported_path", "line", "kind"]), "imports")
 
-    internal_rows, external_rows = [], []
-    graph_tops = [p.graph_name for p in packages]
-    for importer, (_, imports) in build.imports_by_module.items():
-        if not inside(importer):
-            continue
-        path = module_path[importer]
-        kinds = facts.get(importer, {}).get("kinds", {})
-        for imported, line, text, _lazy in imports:
-            if imported in module_path:
-                if inside(imported):
-                    internal_rows.append((importer, imported, path, module_path[imported], line, kinds.get(str(line), "static")))
-            elif not any(imported == g or imported.startswith(g + ".") for g in graph_tops):
-                external_rows.append((path, line, written_target(text, imported), imported))
-            else:
-                external_rows.append((path, line, imported, None))
-
-    dynamic = dynamic_edges(facts, module_path, packages_set)
-    dynamic = pd.concat([dynamic, entry_point_edges(entry_point_refs(repository), frozenset(module_path))], ignore_index=True)
-    dynamic = dynamic[dynamic["imported"].map(inside) & dynamic["importer"].map(lambda m: inside(m) or m not in module_path)]
-    rows = pd.DataFrame(internal_rows, columns=["importer", "imported", "importer_path", "imported_path", "line", "kind"])
-    if len(dynamic):
-        rows = pd.concat([rows, dynamic.assign(imported_path=dynamic["imported"].map(module_path), kind="dynamic")
-                          [rows.columns]], ignore_index=True)
-    rows = rows.sort_values(["importer_path", "line", "imported", "kind"], kind="stable")
-    imports = frames.conform(rows, "imports")
-
-    declared = declared_dependencies(repository)
-    installed = installed_modules()
-    unresolved = pd.DataFrame(
-        [(p, line, target, "python", "unresolved" if top is None else classify(top, declared, installed))
-         for p, line, target, top in external_rows],
-        columns=["importer_path", "line", "target", "language", "classification"]).drop_duplicates()
-    unresolved = frames.conform(unresolved.sort_values(["importer_path", "line", "target"], kind="stable"), "unresolved_imports")
-
-    modules = sum(1 for m in build.module_files if inside(m))
+    modules = sum(1 for m in build.module_files if m in inside_modules)
     wanted_dirs = [p.root.joinpath(*p.name.split(".")) for p in packages]
     unreadable = sum(1 for f in build.left_out if any(Path(f).is_relative_to(d) for d in wanted_dirs))
     too_large = sum(len(pf.too_large) for pf in build.listed)
@@ -167,6 +161,64 @@ def mine_imports(source: ImportsSource, rejects: Rejects, *, cache_dir: str | Pa
     )
 
 
+def _split_imports(imports_by_module: dict[str, list], module_path: dict[str, str], inside_modules: set[str],
+                   graph_tops: list[str], packages_set: set[str]) -> tuple[list[tuple], list[tuple]]:
+    """grimp's imports of the wanted modules as edges between wanted modules
+    ``(importer, imported, importer_path, imported_path, line)`` and imports leaving the
+    packages ``(importer_path, line, target, top or None)`` (None: a module of the graph's
+    packages that is not a wanted module, or does not exist)."""
+    internal_edges, external_rows = [], []
+    tops = frozenset(graph_tops)
+    below_tops = tuple(g + "." for g in graph_tops)
+    written: dict[tuple[str, str], str] = {}  # (line text, top) -> target as written
+    for importer, (_, imports) in imports_by_module.items():
+        if importer not in inside_modules:
+            continue
+        path = module_path[importer]
+        for imported, line, text, _lazy in imports:
+            if imported in tops and (missing := _missing_module(text, importer, imported, packages_set, module_path)):
+                external_rows.append((path, line, missing, None))  # grimp squashes a missing module into its top package
+            elif imported in module_path:
+                if imported in inside_modules:
+                    internal_edges.append((importer, imported, path, module_path[imported], line))
+            elif imported in tops or imported.startswith(below_tops):
+                external_rows.append((path, line, imported, None))
+            else:
+                target = written.get((text, imported))
+                if target is None:
+                    target = written[(text, imported)] = written_target(text, imported)
+                external_rows.append((path, line, target, imported))
+    return internal_edges, external_rows
+
+
+def _unresolved_frame(external_rows: list[tuple], repository: Path) -> pd.DataFrame:
+    """``unresolved_imports``: one row per distinct (importer_path, line, target), classified."""
+    declared = declared_dependencies(repository)
+    installed = installed_modules()
+    classes: dict[str | None, str] = {None: "unresolved"}
+    unique = dict.fromkeys(
+        (p, line, target, "python", classes[top] if top in classes else classes.setdefault(top, classify(top, declared, installed)))
+        for p, line, target, top in external_rows)
+    external = sorted(unique, key=itemgetter(0, 1, 2))  # importer_path, line, target (stable)
+    return frames.conform(_columns(external, ["importer_path", "line", "target", "language", "classification"]),
+                          "unresolved_imports")
+
+
+def _columns(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    """A frame of ``rows`` built column by column (``line`` as int64)."""
+    values = list(zip(*rows)) if rows else [()] * len(columns)
+    return pd.DataFrame({c: pd.array(list(v), dtype="int64" if c == "line" else "string") for c, v in zip(columns, values)})
+
+
+def _missing_module(text: str, importer: str, top: str, packages_set: set[str], module_path: dict[str, str]) -> str | None:
+    """The module of ``top``'s package an import names when it does not exist (grimp, with
+    external packages included, turns it into an import of ``top``), else None."""
+    named = named_modules(text, importer, importer in packages_set)
+    if not named or top in named:
+        return None
+    return next((n for n in named if n.startswith(top + ".") and n not in module_path), None)
+
+
 def _graph_dirs(packages: list[Package]) -> list[tuple[str, Path]]:
     seen: dict[str, Path] = {}
     for p in packages:
@@ -174,9 +226,7 @@ def _graph_dirs(packages: list[Package]) -> list[tuple[str, Path]]:
     return sorted(seen.items())
 
 
-def _rel(path: Path, repository: Path) -> str:
-    import os
-
+def _rel(path: Path | str, repository: Path) -> str:
     absolute, prefix = os.path.abspath(path), os.path.join(str(repository), "")
     if absolute.startswith(prefix):
         return absolute[len(prefix):].replace(os.sep, "/")

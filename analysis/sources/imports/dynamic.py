@@ -55,6 +55,12 @@ def dynamic_edges(facts: Mapping[str, dict], module_paths: Mapping[str, str], pa
     ``module_paths`` maps every module of the repository to its repository-relative file
     (``pkg/__init__.py`` for a package); ``packages`` are the modules that are packages.
     """
+    return pd.DataFrame(dynamic_rows(facts, module_paths, packages), columns=COLUMNS)
+
+
+def dynamic_rows(facts: Mapping[str, dict], module_paths: Mapping[str, str], packages: set[str]) -> list[tuple]:
+    """:func:`dynamic_edges` as ``(importer, imported, importer_path, line, how)`` tuples, in
+    the same order (one per importer, imported and line, sorted by importer_path and line)."""
     modules = frozenset(module_paths)
     tasks: dict[str, str] = {}
     for module, f in facts.items():
@@ -79,8 +85,19 @@ def dynamic_edges(facts: Mapping[str, dict], module_paths: Mapping[str, str], pa
             if "." in name or (target, name) not in signals:
                 continue
             rows.append((target, module, module_paths[target], int(signals[(target, name)]), "signal_receiver"))
-    out = pd.DataFrame(rows, columns=COLUMNS).drop_duplicates(["importer", "imported", "line"])
-    return out.sort_values(["importer_path", "line", "imported"], kind="stable").reset_index(drop=True)
+    return sorted(_first_per_edge(rows), key=lambda r: (r[2], r[3], r[1]))  # importer_path, line, imported (stable)
+
+
+def _first_per_edge(rows: list[tuple]) -> list[tuple]:
+    """The first row of each (importer, imported, line)."""
+    seen: set[tuple] = set()
+    out = []
+    for row in rows:
+        edge = (row[0], row[1], row[3])
+        if edge not in seen:
+            seen.add(edge)
+            out.append(row)
+    return out
 
 
 def _absolute(text: str, importer: str, is_package: bool) -> str:
@@ -150,9 +167,14 @@ def _line_of(text: str, needle: str) -> int:
 def entry_point_edges(refs: Iterable[tuple[str, str, int]], modules: set[str] | frozenset[str]) -> pd.DataFrame:
     """Rows for the entry points that name a module of the repository; the importer is the
     declaring file (``pyproject.toml``), as module and path."""
+    return pd.DataFrame(entry_point_rows(refs, modules), columns=COLUMNS)
+
+
+def entry_point_rows(refs: Iterable[tuple[str, str, int]], modules: set[str] | frozenset[str]) -> list[tuple]:
+    """:func:`entry_point_edges` as ``(importer, imported, importer_path, line, how)`` tuples."""
     rows = []
     for file, target, line in refs:
         module = resolve_module(target, modules)
         if module:
             rows.append((file, module, file, line, "entry_point"))
-    return pd.DataFrame(rows, columns=COLUMNS).drop_duplicates(["importer", "imported", "line"])
+    return _first_per_edge(rows)

@@ -104,6 +104,28 @@ _FROM = re.compile(r"from\s+([\w.]+)\s+import")
 _IMPORT = re.compile(r"import\s+([\w.]+(?:\s*,\s*[\w.]+)*)")
 
 
+def named_modules(line_contents: str, importer: str, importer_is_package: bool) -> list[str] | None:
+    """The absolute dotted modules an import statement names (``from X import ...``: X;
+    ``import X, Y``: X and Y), relative names resolved against ``importer``; None when the
+    line (its first line, as grimp keeps it) cannot be read or climbs above the top package."""
+    m = _FROM.match(line_contents)
+    if m:
+        written = m.group(1)
+        dots = len(written) - len(written.lstrip("."))
+        if not dots:
+            return [written]
+        parts = importer.split(".") if importer_is_package else importer.split(".")[:-1]
+        if dots - 1 >= len(parts):
+            return None
+        base = parts[: len(parts) - (dots - 1)]
+        rest = written[dots:]
+        return [".".join(base + ([rest] if rest else []))]
+    m = _IMPORT.match(line_contents)
+    if m:
+        return [n.strip() for n in m.group(1).split(",")]
+    return None
+
+
 def written_target(line_contents: str, top: str) -> str:
     """The dotted module as written in the import statement, when it starts with ``top``."""
     m = _FROM.match(line_contents)

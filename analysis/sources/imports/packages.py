@@ -47,8 +47,9 @@ class Package:
 class PackageFiles:
     """The module files of one package and what was left out while listing them."""
 
-    modules: dict[str, Path]  # dotted module name -> absolute file path
+    modules: dict[str, str]  # dotted module name -> absolute file path
     namespaces: set[str]  # dotted names of namespace folders holding modules
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # dotted module name -> (bytes, mtime_ns)
     excluded: list[Path] = field(default_factory=list)  # matched exclude_paths
     too_large: list[tuple[Path, int]] = field(default_factory=list)  # (file, bytes)
     symlink_loops: list[Path] = field(default_factory=list)
@@ -127,7 +128,7 @@ def _graph_name(root: Path, parts: list[str]) -> str:
 
 def module_files(package_directory: Path) -> list[Path]:
     """The Python files grimp reads in a package (no limits applied), sorted."""
-    return sorted(package_files(package_directory, package_directory.name).modules.values())
+    return sorted(Path(p) for p in package_files(package_directory, package_directory.name).modules.values())
 
 
 def package_files(package_directory: Path, graph_name: str, *, repository: Path | None = None,
@@ -138,14 +139,14 @@ def package_files(package_directory: Path, graph_name: str, *, repository: Path 
     out = PackageFiles({}, set())
     seen: set[tuple[int, int]] = set()  # (device, inode) of each folder walked: a folder reached again is a loop
 
-    def walk(folder: Path, dotted: str, in_package: bool) -> bool:
+    def walk(folder: str, dotted: str, in_package: bool) -> bool:
         try:
             st = os.stat(folder)
         except OSError:
             return False
         real = (st.st_dev, st.st_ino)
         if real in seen:
-            out.symlink_loops.append(folder)
+            out.symlink_loops.append(Path(folder))
             return False
         seen.add(real)
         try:
@@ -163,16 +164,18 @@ def package_files(package_directory: Path, graph_name: str, *, repository: Path 
                 continue
             if not entry.is_file():
                 continue
-            path = Path(entry.path)
-            if excludes and any(rx.match(_relative(path, repository)) for rx in excludes):
-                out.excluded.append(path)
+            path = entry.path
+            if excludes and any(rx.match(_relative(Path(path), repository)) for rx in excludes):
+                out.excluded.append(Path(path))
                 continue
-            size = entry.stat().st_size
-            if max_file_bytes is not None and size > max_file_bytes:
-                out.too_large.append((path, size))
+            st = entry.stat()
+            if max_file_bytes is not None and st.st_size > max_file_bytes:
+                out.too_large.append((Path(path), st.st_size))
                 continue
             stem = name[:-3]
-            out.modules[dotted if stem == "__init__" else f"{dotted}.{stem}"] = path
+            module = dotted if stem == "__init__" else f"{dotted}.{stem}"
+            out.modules[module] = path
+            out.stats[module] = (st.st_size, st.st_mtime_ns)
             held = True
         for entry in entries:
             if entry.is_dir() and entry.name.isidentifier():
@@ -180,13 +183,13 @@ def package_files(package_directory: Path, graph_name: str, *, repository: Path 
                 if excludes and any(rx.match(_relative(Path(entry.path), repository) + "/") for rx in excludes):
                     out.excluded.append(Path(entry.path))
                     continue
-                if walk(Path(entry.path), sub, in_package or has_init):
+                if walk(entry.path, sub, in_package or has_init):
                     held = True
         if held and not has_init and not in_package:
             out.namespaces.add(dotted)
         return held
 
-    walk(package_directory, graph_name, False)
+    walk(str(package_directory), graph_name, False)
     return out
 
 

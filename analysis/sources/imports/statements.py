@@ -1,6 +1,7 @@
 """What one Python file says beyond its plain imports (pure: bytes in, facts out).
 
-:func:`file_facts` reads a file's text and returns a JSON-serialisable dict:
+:func:`file_facts` reads a file's text and returns a JSON-serialisable dict
+(:func:`facts_of_files` reads many at once):
 
 - ``kinds``: ``{line: kind}`` for every line of an import statement that is not
   ``static`` — ``type_checking`` under ``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``),
@@ -20,7 +21,8 @@
 - ``unparsed``: true when the file had to be read with ``ast`` and Python cannot parse
   it (its imports count as static). Files given here are files grimp could read.
 
-Speed, in three steps, each exact or giving way to the next:
+Speed, in three steps, each exact or giving way to the next (before them, one RE2 pass
+over all the texts of a batch tells which may hold a fact at all; most hold none):
 
 1. a byte scan finds the lines where an import may stand indented (or after ``:`` /
    ``;``) and the text of the constructs above. The scan is a superset of the
@@ -43,7 +45,11 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from typing import Iterable
+from itertools import accumulate
+from typing import Iterable, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _INDENTED_FROM = re.compile(rb"[ \t]+from[ \t]")
 _INLINE_FROM = re.compile(rb"[:;][ \t]*from[ \t]")
@@ -72,10 +78,43 @@ _SIGNAL_TRIGGERS = (
     (b"receiver", _CALL, "decorator"),
     (b"connect", _ARGUMENT_CALL, "attribute"),
 )
+#: Words searched for in the text: each trigger word holds one (``send_task`` is found
+#: where ``task`` is, ``ModelSignal`` where ``Signal`` is): one pass over the text per word here.
+_SCANNED = (b"task", b"Signal")
+
+
+def _scans(triggers: tuple) -> tuple:
+    """``(scanned word, ((trigger word, its offset from the scanned word, after, before), ...)), ...``."""
+    groups: dict[bytes, list] = {}
+    for word, after, before in triggers:
+        key = next((k for k in _SCANNED if k in word), word)
+        groups.setdefault(key, []).append((word, word.find(key), after, before))
+    return tuple((key, tuple(group)) for key, group in groups.items())
+
+
+_DYNAMIC_SCANS = _scans(_DYNAMIC_TRIGGERS)
+_SIGNAL_SCANS = _scans(_SIGNAL_TRIGGERS)
+#: In RE2's syntax, what any line :func:`_import_lines` finds holds (an import or ``from``
+#: after indentation, a line continuation, ``:`` or ``;``), or any trigger word standing
+#: alone (RE2's ``\\b`` is ASCII, as :data:`_WORD`): a text without a match has no facts.
+_MAY_HOLD_A_FACT = (r"(?m)^[ \t]+(?:import|from)[ \t]|\\\r*\n[ \t]*import|[:;][ \t]*(?:import|from)[ \t]"
+                    r"|\b(?:" + "|".join(sorted({w.decode() for w, _, _ in _DYNAMIC_TRIGGERS + _SIGNAL_TRIGGERS})) + r")\b")
+
+
 #: How far back the text before ``receiver`` / ``connect`` is read for the ``@`` / ``.``.
 _LOOK_BACK = 400
 _STATEMENT_START = re.compile(rb"[^\s#)\]}]")
 _CONTINUATION = re.compile(rb"(?:else|elif|except|finally)\b")
+
+
+def facts_of_files(sources: Sequence[bytes]) -> list[dict]:
+    """:func:`file_facts` of each text; one pass of RE2 (``pyarrow.compute``) over them all
+    first tells which may hold an import not at the start of a line or a trigger word: the
+    others (most files) have no facts and are not read further."""
+    if not sources:
+        return []
+    flagged = pc.match_substring_regex(pa.array(sources, pa.binary()), _MAY_HOLD_A_FACT).to_pylist()
+    return [file_facts(source) if flag else {} for source, flag in zip(sources, flagged)]
 
 
 def file_facts(source: bytes) -> dict:
@@ -84,8 +123,8 @@ def file_facts(source: bytes) -> dict:
     indented, inline = _import_lines(source)
     if inline:
         indented = sorted(set(indented).union(inline))
-    dynamic = _trigger_lines(source, _DYNAMIC_TRIGGERS)
-    signal = _trigger_lines(source, _SIGNAL_TRIGGERS)
+    dynamic = _trigger_lines(source, _DYNAMIC_SCANS)
+    signal = _trigger_lines(source, _SIGNAL_SCANS)
     signals = bool(signal)
     if not (indented or dynamic or signals):
         return facts
@@ -119,15 +158,23 @@ def _marked_facts(source: bytes, kinds: dict[str, str], marker_lines: list[int],
     named (``signals``), each import statement alone; walked in line order, as the whole
     file would be. None when a piece does not parse or an import line is unusual."""
     lines = source.split(b"\n")
-    tree = _parse_pieces(source, lines, marker_lines, fall_back=False)
+    words = _lines_matching(_IMPORT_WORD, source) if signals else []
+    code = _statement_starts(source, lines, sorted(set(words).union(marker_lines)))
+    inner: list[ast.stmt] = []  # indented simple statements holding markers, read alone
+    for line in marker_lines:
+        if not any(node.lineno <= line <= node.end_lineno for node in inner):
+            node = _simple_statement(lines, line, code)
+            if node is not None:
+                inner.append(node)
+    rest = [line for line in marker_lines if not any(node.lineno <= line <= node.end_lineno for node in inner)]
+    tree = _parse_pieces(source, lines, rest, fall_back=False) if rest else ast.Module(body=[], type_ignores=[])
     if tree is None:
         return None
-    body = list(tree.body)
+    spans = [(_first_line(n), n.end_lineno or n.lineno) for n in tree.body]
+    body = list(tree.body) + [n for n in inner if not any(a <= n.lineno <= b for a, b in spans)]  # not read twice
+    body.sort(key=_first_line)
     if signals:
-        spans = [(min([n.lineno, *(d.lineno for d in getattr(n, "decorator_list", []))]), n.end_lineno or n.lineno)
-                 for n in body]
-        words = _lines_matching(_IMPORT_WORD, source)
-        code = _statement_starts(source, lines, words)
+        spans = [(_first_line(n), n.end_lineno or n.lineno) for n in body]
         statements: list[tuple[int, list[bytes]]] = []  # (line, text lines) of each import statement read alone
         for n in words:
             state = code.get(n)
@@ -144,7 +191,7 @@ def _marked_facts(source: bytes, kinds: dict[str, str], marker_lines: list[int],
         if imports is None:
             return None
         body += imports
-        body.sort(key=lambda node: min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]))
+        body.sort(key=_first_line)
     visitor = _Facts(marker_lines)
     visitor.walk(body, "static")
     facts: dict = {}
@@ -156,6 +203,47 @@ def _marked_facts(source: bytes, kinds: dict[str, str], marker_lines: list[int],
         if value:
             facts[key] = value
     return facts
+
+
+#: The most lines a simple statement holding a marker is looked for in (else its top-level
+#: statement is read).
+_STATEMENT_LINES = 20
+
+
+def _first_line(node: ast.stmt) -> int:
+    return min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+
+
+def _simple_statement(lines: list[bytes], line: int, code: dict[int, bool]) -> ast.stmt | None:
+    """The indented simple statement starting at ``line`` (``code``: :func:`_statement_starts`
+    of it), read alone at its own line numbers: the fewest lines from it that parse as one
+    statement. None when it is not indented, starts no statement, is a compound statement,
+    an import or a ``Signal()`` assignment (whose facts depend on the enclosing blocks), or
+    does not end within :data:`_STATEMENT_LINES` lines."""
+    first = lines[line - 1]
+    head = first.lstrip(b" ")
+    if not code.get(line) or len(head) == len(first) or head[:1] in (b"\t", b"\f"):
+        return None
+    text = [head]
+    for last in range(line, min(len(lines), line + _STATEMENT_LINES - 1) + 1):
+        if last > line:
+            text.append(lines[last - 1])
+        try:
+            body = ast.parse(b"\n".join(text)).body
+        except (SyntaxError, ValueError):
+            continue
+        if len(body) != 1:
+            return None
+        node = body[0]
+        if any(isinstance(getattr(node, f, None), list) for f in ("body", "orelse", "finalbody", "handlers", "cases")):
+            return None
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            return None
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and isinstance(node.value, ast.Call) \
+                and _callee(node.value.func) in ("Signal", "ModelSignal"):
+            return None
+        return ast.increment_lineno(node, line - 1)
+    return None
 
 
 def _parse_statements(statements: list[tuple[int, list[bytes]]]) -> list[ast.stmt] | None:
@@ -229,21 +317,29 @@ def _import_lines(source: bytes) -> tuple[list[int], list[int]]:
     return indented, inline
 
 
-def _trigger_lines(source: bytes, triggers: tuple) -> list[int]:
-    """The (sorted, distinct) lines where a trigger's text starts or ends."""
+def _trigger_lines(source: bytes, scans: tuple) -> list[int]:
+    """The (sorted, distinct) lines where a trigger's text starts or ends (``scans``: the
+    triggers grouped by the word searched for, :func:`_scans`)."""
     spans = []
-    for word, after, before in triggers:
-        at = source.find(word)
-        while at >= 0:
-            end = at + len(word)
-            if (at == 0 or source[at - 1] not in _WORD) and (end == len(source) or source[end] not in _WORD):
-                match = after.match(source, end)
-                if match is not None and (before is None or _preceded(source, at, before)):
-                    spans.append((at, match.end() - 1))
-            at = source.find(word, end)
+    size = len(source)
+    for key, group in scans:
+        found = source.find(key)
+        while found >= 0:
+            for word, offset, after, before in group:
+                at = found - offset
+                end = at + len(word)
+                if at < 0 or not source.startswith(word, at):
+                    continue
+                if (at == 0 or source[at - 1] not in _WORD) and (end == size or source[end] not in _WORD):
+                    match = after.match(source, end)
+                    if match is not None and (before is None or _preceded(source, at, before)):
+                        spans.append((at, match.end() - 1))
+            found = source.find(key, found + len(key))
     lines: set[int] = set()
-    for start, last in spans:
-        line = source.count(b"\n", 0, start) + 1
+    line, counted = 1, 0
+    for start, last in sorted(spans):
+        line += source.count(b"\n", counted, start)
+        counted = start
         lines.add(line)
         lines.add(line + source.count(b"\n", start, last))
     return sorted(lines)
@@ -274,7 +370,6 @@ _STRING_OR_COMMENT = re.compile(
     rb"|'[^'\\\n]*(?:\\[\s\S][^'\\\n]*)*'"
     rb"|#[^\n]*")
 _SENTINEL = re.compile(rb"\x01(\d+)\x02")
-_LINE_HEAD = re.compile(rb"(?m)^( *)(.?)")
 #: First characters (after the spaces) of lines that open no block: blank, comment, closing bracket.
 _OPENS_NOTHING = frozenset((b"", b"\r", b"#", b")", b"]", b"}"))
 _DEF = re.compile(rb"(?:async[ \t]+)?def[ \t(\\]")
@@ -304,9 +399,6 @@ def _kinds_by_indentation(source: bytes, wanted: list[int]) -> dict[str, str] | 
     if b"\x01" in source or b"\x02" in source:
         return None
     lines = source.split(b"\n")
-    last = wanted[-1] if wanted else 0
-    end = len(source) if last >= len(lines) else sum(len(t) + 1 for t in lines[:last])
-    heads = _LINE_HEAD.findall(source, 0, end)  # per line up to the last wanted: leading spaces, next character
     checking = b"TYPE_CHECKING" in source
     parent: dict[int, int] = {}  # line -> the line opening its block (0: module level)
     header: dict[int, str | None] = {}  # block-opening line -> "def" / "type_checking" / "" (None: unsure)
@@ -314,20 +406,26 @@ def _kinds_by_indentation(source: bytes, wanted: list[int]) -> dict[str, str] | 
     def opener(n: int) -> int:
         if n in parent:
             return parent[n]
-        spaces, first = heads[n - 1]
-        if first in (b"\t", b"\f"):
+        text = lines[n - 1]
+        rest = text.lstrip(b" ")
+        if rest[:1] in (b"\t", b"\f"):
             raise _Unsure
-        width = len(spaces)
+        width = len(text) - len(rest)
         m = n - 1
         while m > 0 and width > 0:
-            spaces, first = heads[m - 1]
+            text = lines[m - 1]
+            rest = text.lstrip(b" ")
+            first = rest[:1]
             if first in _OPENS_NOTHING:
-                pass
+                m -= 1
             elif first in (b"\t", b"\f"):
                 raise _Unsure
-            elif len(spaces) < width:
+            elif len(text) - len(rest) < width:
                 break
-            m -= 1
+            elif m in parent:
+                m = parent[m]  # the lines between are indented at least as much (and were checked)
+            else:
+                m -= 1
         if width == 0:
             m = 0
         parent[n] = m
@@ -379,14 +477,13 @@ def _statement_starts(source: bytes, lines: list[bytes], numbers: list[int]) -> 
     brackets or after a line continuation; absent when it lies inside a string."""
     if not numbers:
         return {}
-    pieces, at, previous = [], 0, 0
-    wanted = set(numbers)
-    for n, text in enumerate(lines[: numbers[-1]], 1):
-        if n in wanted:
-            pieces.append(source[previous:at])
-            pieces.append(b"\x01%d\x02" % n)
-            previous = at
-        at += len(text) + 1
+    pieces, previous = [], 0
+    lengths = _cumulative_lengths(lines, numbers[-1])
+    for n in sorted(set(numbers)):
+        at = lengths[n - 1] + n - 1  # where line n starts
+        pieces.append(source[previous:at])
+        pieces.append(b"\x01%d\x02" % n)
+        previous = at
     pieces.append(source[previous:])  # to the end: a string holding the last line must close
     parts = _SENTINEL.split(_STRING_OR_COMMENT.sub(b"", b"".join(pieces)))
     out: dict[int, bool] = {}
@@ -397,6 +494,12 @@ def _statement_starts(source: bytes, lines: list[bytes], numbers: list[int]) -> 
         continued = before.endswith(b"\n") and before.rstrip(b"\r\n").endswith(b"\\")
         out[int(parts[i])] = depth == 0 and not continued
     return out
+
+
+def _cumulative_lengths(lines: list[bytes], count: int) -> list[int]:
+    """The total length of the lines before each of the first ``count`` lines (line n starts at
+    ``[n - 1] + n - 1``: one ``\\n`` after each line)."""
+    return list(accumulate(map(len, lines[: count - 1]), initial=0))
 
 
 def _statement_end(lines: list[bytes], line: int) -> int | None:
