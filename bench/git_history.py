@@ -24,7 +24,10 @@ has its own peak memory; their wall time includes starting Python and importing 
 and ``inner_s`` is the call to :func:`mine_git_history` alone (the ``*_in_process``
 ratios use it). The names-only measurements, git's and Seams', run ``--repeat`` times
 each, interleaved, and keep the run with the median wall time (``runs_s`` lists them
-all). The last line is one JSON object with every figure.
+all). The machine's load average (1, 5 and 15 minutes) is recorded before the first and
+after the last names-only run: Seams' names pass uses two cores, ``git log`` one, so the
+ratios are only comparable on a quiet machine. The last line is one JSON object with
+every figure.
 """
 
 from __future__ import annotations
@@ -215,10 +218,13 @@ def main(argv: list[str]) -> None:
         "seams_names_no_renames": lambda: seams_child(["none-norenames", str(repo)]),
     }
     runs: dict[str, list[dict]] = {key: [] for key in names}
+    load_before = os.getloadavg()
     for _ in range(max(1, args.repeat)):  # interleaved: a burst of load hits git and Seams alike
         for key, run in names.items():
             runs[key].append(run())
     f.update({key: median_run(r) for key, r in runs.items()})
+    f["load_average"] = {"before_names": [round(x, 2) for x in load_before],
+                         "after_names": [round(x, 2) for x in os.getloadavg()]}
     f["git_numstat_no_renames"] = measure([*git, "log", "--numstat", "--no-renames", "--format=%H", "HEAD"])
     f["seams_churn_full_parallel"] = seams_child(["full", str(repo)])
     f["seams_churn_recent"] = seams_child(["recent", str(repo)])
@@ -249,6 +255,8 @@ def main(argv: list[str]) -> None:
     f["ratios"] = {k: round(v, 2) for k, v in ratios.items()}
 
     print(f"repository: {repo}")
+    print(f"load average (1, 5, 15 min) before the names-only runs {f['load_average']['before_names']}, "
+          f"after {f['load_average']['after_names']}")
     print(f"{'measurement':44} {'wall s':>8} {'peak MiB':>9}")
     for key, v in f.items():
         if isinstance(v, dict) and "wall_s" in v:
