@@ -357,3 +357,84 @@ def test_background_facts_do_not_wait_for_a_fork_that_hangs(monkeypatch):
     assert time.monotonic() - started < 5
     with pytest.raises(ChildProcessError):
         os.waitpid(pending.pid, os.WNOHANG)  # killed and reaped
+
+
+def _files_on_disk(tmp_path: Path, count: int) -> tuple[dict[str, str], dict[str, tuple[int, int]], dict[str, bytes]]:
+    sources, _ = _background_inputs(count)
+    files, stats = {}, {}
+    for module, text in sources.items():
+        path = tmp_path / f"{module}.py"
+        path.write_bytes(text)
+        files[module] = str(path)
+        stats[module] = (path.stat().st_size, path.stat().st_mtime_ns)
+    return files, stats, sources
+
+
+def test_background_facts_reading_their_own_files_equal_the_facts_read_here(tmp_path):
+    from analysis.sources.imports import graph as graph_module
+
+    files, stats, sources = _files_on_disk(tmp_path, 70)
+    read: dict[str, bytes] = {}
+    hashes: dict[str, str] = {}
+    pending = graph_module.BackgroundFacts.start_reading(graph_module.ParseCache(None), files, stats, read, hashes, min_files=1)
+    assert pending is not None and len(pending.chunks) == graph_module.BACKGROUND_FACTS_CHUNKS
+    for module, text in sources.items():  # this process reads the files after the fork started
+        read[module] = text
+        hashes[module] = graph_module.content_hash(text)
+    expected = {hashes[m]: file_facts(text) for m, text in sources.items()}
+    assert pending.collect() == expected
+    assert graph_module.BackgroundFacts.start_reading(graph_module.ParseCache(None), files, stats, {}, {}, min_files=71) is None
+
+
+def test_background_facts_reading_their_own_files_skip_files_known_and_keep_only_what_was_read_here(tmp_path):
+    import select
+    import signal
+
+    from analysis.sources.imports import graph as graph_module
+
+    files, stats, sources = _files_on_disk(tmp_path, 40)
+    cache = graph_module.ParseCache(None)
+    known = {m: graph_module.content_hash(t) for m, t in sources.items()}
+    cache.files = {files[m]: [*stats[m], known[m]] for m in ("m0", "m1")}
+    cache.facts = {known["m0"]: {"kinds": {}}}  # m0: facts known; m1: hash known, facts not
+    pending = graph_module.BackgroundFacts.start_reading(cache, files, stats, {}, {}, min_files=1)
+    assert sorted(m for chunk in pending.chunks for m, _, _ in chunk) == sorted(set(sources) - {"m0"})
+    pending.stop()
+
+    read = dict(sources)
+    hashes = dict(known)
+    changed = b"import_module('changed')\n"
+    read["m5"], hashes["m5"] = changed, graph_module.content_hash(changed)  # the file changed between the two reads
+    del read["m7"], hashes["m7"]  # left out here (unreadable)
+    pending = graph_module.BackgroundFacts.start_reading(graph_module.ParseCache(None), files, stats, read, hashes, min_files=1)
+    select.select([pending.pipe], [], [], 10)  # the fork read every piece (it sends once done)
+    expected = {hashes[m]: file_facts(text) for m, text in read.items()}
+    assert pending.collect() == expected
+    pending = graph_module.BackgroundFacts.start_reading(graph_module.ParseCache(None), files, stats, read, hashes, min_files=1)
+    pending.taken[:] = b"\x01" * len(pending.chunks)  # as if the fork had taken every piece, then died
+    os.kill(pending.pid, signal.SIGKILL)
+    assert pending.collect() == expected
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_mining_pauses_the_garbage_collector_and_restores_it_as_it_was(tmp_path, monkeypatch, enabled):
+    import gc
+
+    import analysis.sources.imports as imports_module
+
+    write(tmp_path, {"shop/__init__.py": "", "shop/a.py": "from shop import b\n", "shop/b.py": ""})
+    seen = []
+    real = imports_module.build_import_graph
+    monkeypatch.setattr(imports_module, "build_import_graph", lambda *a, **k: seen.append(gc.isenabled()) or real(*a, **k))
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        result = mine_imports(ImportsSource(tmp_path, ("shop",)), Rejects())
+        assert gc.isenabled() is enabled
+        with pytest.raises(SourceError):
+            mine_imports(ImportsSource(tmp_path / "missing", ("shop",)), Rejects())
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen == [False]
+    assert result.frames["imports"][["importer", "imported", "line"]].values.tolist() == [["shop.a", "shop.b", 1]]

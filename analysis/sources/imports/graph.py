@@ -20,8 +20,9 @@ nothing changed does not run grimp (its graph is assembled from the cache when a
 
 Reading: each file is listed once (its size and modification time come from the
 listing), read once and hashed from the bytes read. The facts of the files not seen
-before (:func:`~.statements.facts_of_files`) are read by a forked process while grimp
-scans, and by this one too once grimp is done (:class:`BackgroundFacts`).
+before (:func:`~.statements.facts_of_files`) are read by a forked process started as
+soon as the files are listed (it reads its files itself while this process reads them
+and then runs grimp), and by this one too once grimp is done (:class:`BackgroundFacts`).
 
 Configuring grimp is interpreter-wide for the length of one build: do not mine imports
 from two threads at once.
@@ -65,7 +66,8 @@ RACY_NS = 2_000_000_000
 BACKGROUND_FACTS_MIN_FILES = 200
 #: Pieces the work is cut into (the fork takes them from the front, this process from the back).
 BACKGROUND_FACTS_CHUNKS = 32
-#: Whether the fork starts before grimp's scan (reading while grimp reads) or after it.
+#: Whether the fork starts once the files are listed (reading them itself while this process
+#: reads them, then while grimp scans) or after grimp's scan.
 FACTS_DURING_GRIMP = True
 #: Niceness added to the fork, so that grimp's threads keep their cores and the fork takes what
 #: they leave (0: the same priority).
@@ -325,6 +327,22 @@ def build_import_graph(packages: Sequence[Package], repository: Path, rejects: R
         namespaces[name] = pf.namespaces
     sources = _Sources()
     hashes: dict[str, str] = {}
+    # the facts are read by a fork from now on (it reads its files itself, while this
+    # process reads them too, then runs grimp); grimp's graph is assembled (from the cache:
+    # nothing read again) only when asked for
+    pending = BackgroundFacts.start_reading(cache, files, file_stats, sources, hashes) if FACTS_DURING_GRIMP else None
+    try:
+        return _build(graph_packages, namespaces, listed, files, file_stats, sources, hashes, cache, rejects,
+                      repository, pending)
+    except BaseException:
+        if pending is not None:
+            pending.stop()
+        raise
+
+
+def _build(graph_packages: dict[str, Package], namespaces: dict[str, set[str]], listed: list[PackageFiles],
+           files: dict[str, str], file_stats: dict[str, tuple[int, int]], sources: "_Sources", hashes: dict[str, str],
+           cache: ParseCache, rejects: Rejects, repository: Path, pending: "BackgroundFacts | None") -> Build:
     left_out: set[Path] = set()
     stats: dict[str, list] = {}
     settled = time.time_ns() - RACY_NS
@@ -343,7 +361,8 @@ def build_import_graph(packages: Sequence[Package], repository: Path, rejects: R
             left_out.add(Path(path))
             continue
         try:
-            data.decode("utf-8")
+            if not data.isascii():  # ASCII is UTF-8 (and much faster told)
+                data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
             rejects.add(SOURCE, f"{_rel(path, repository)}:{line}", "syntax error: not valid utf-8 (grimp reads UTF-8 only)",
@@ -363,18 +382,10 @@ def build_import_graph(packages: Sequence[Package], repository: Path, rejects: R
         return _build_leaving_out(graph_packages, namespaces, files, sources, hashes, cache, rejects, repository,
                                   left_out, assemble)
 
-    # the facts are read by a fork while grimp scans; grimp's graph is assembled (from the
-    # cache: nothing read again) only when asked for
-    pending = BackgroundFacts.start(cache, sources, hashes) if FACTS_DURING_GRIMP else None
-    try:
-        if hashes and all(cache.imports.get(m, ("",))[0] == h for m, h in hashes.items()):
-            captured = {m: cache.imports[m] for m in hashes}  # what grimp would give: it would read nothing
-        else:
-            _, captured = run_grimp(False)
-    except BaseException:
-        if pending is not None:
-            pending.stop()
-        raise
+    if hashes and all(cache.imports.get(m, ("",))[0] == h for m, h in hashes.items()):
+        captured = {m: cache.imports[m] for m in hashes}  # what grimp would give: it would read nothing
+    else:
+        _, captured = run_grimp(False)
     if not FACTS_DURING_GRIMP:
         pending = BackgroundFacts.start(cache, sources, hashes)
     cache.save(captured)
@@ -487,11 +498,13 @@ class BackgroundFacts:
     to a pipe once it stops; a piece it did not deliver (it died) is read here. Results
     are the same as reading every file here (:func:`~.statements.file_facts` is pure).
     The files' bytes are not sent to the other process: it finds them in its copy of
-    this one; only facts come back.
+    this one (:meth:`start`) or reads them itself (:meth:`start_reading`: it starts before
+    this process has read them); only facts come back.
     """
 
-    def __init__(self, chunks: list[list[tuple[str, bytes]]]):
+    def __init__(self, chunks: list[list[tuple]], reading: tuple | None = None):
         self.chunks = chunks
+        self.reading = reading  # (cache, sources, hashes) when the pieces are (module, path, size)
         self.taken = mmap.mmap(-1, max(len(chunks), 1))  # shared with the fork: 1 = a process took the piece
         read_end, write_end = os.pipe()
         self.pid = os.fork()
@@ -503,22 +516,62 @@ class BackgroundFacts:
                     os.nice(BACKGROUND_FACTS_NICE)
                 except OSError:
                     pass  # the same priority then
-                _send(write_end, self._take(range(len(chunks))))
+                _send(write_end, self._take(range(len(chunks)), forked=True))
                 code = 0
             finally:
                 os._exit(code)
         os.close(write_end)
         self.pipe = read_end
 
-    def _take(self, order: Iterable[int]) -> dict[int, dict[str, dict]]:
+    def _take(self, order: Iterable[int], forked: bool = False) -> dict[int, dict[str, dict]]:
         """Read the pieces in ``order`` up to the first one the other process took."""
         out = {}
         for i in order:
             if self.taken[i]:
                 break
             self.taken[i] = 1
-            out[i] = _facts_of(self.chunks[i])
+            out[i] = self._piece(i, forked)
         return out
+
+    def _piece(self, i: int, forked: bool) -> dict[str, dict]:
+        """The facts of piece ``i`` by content hash."""
+        if self.reading is None:
+            return _facts_of(self.chunks[i])
+        cache, sources, hashes = self.reading
+        work: dict[str, bytes] = {}
+        for module, path, size in self.chunks[i]:
+            if forked:  # read here, as this process's parent does (a file it cannot read has no facts)
+                try:
+                    data = _read(path, size)
+                except OSError:
+                    continue
+                h = content_hash(data)
+            else:  # read by this process already
+                h = hashes.get(module)
+                if h is None:
+                    continue  # left out
+                data = None
+            if h not in cache.facts and h not in work:
+                work[h] = data if data is not None else sources[module]
+        return dict(zip(work, facts_of_files(list(work.values()))))
+
+    @classmethod
+    def start_reading(cls, cache: ParseCache, files: dict[str, str], file_stats: dict[str, tuple[int, int]],
+                      sources: dict[str, bytes], hashes: dict[str, str],
+                      min_files: int = BACKGROUND_FACTS_MIN_FILES) -> "BackgroundFacts | None":
+        """Start before the files are read (``sources`` and ``hashes``: where this process
+        puts them): the fork reads its pieces itself. Starts when at least ``min_files``
+        files are not known (by size and modification time) to have facts in the cache,
+        and ``fork`` exists; else None."""
+        work = []
+        for module, path in files.items():
+            known = cache.known_hash(path, *file_stats[module])
+            if known is None or known not in cache.facts:
+                work.append((module, path, file_stats[module][0]))
+        if len(work) < max(min_files, 1) or not hasattr(os, "fork"):
+            return None
+        chunks = [work[i::BACKGROUND_FACTS_CHUNKS] for i in range(BACKGROUND_FACTS_CHUNKS)]
+        return cls([c for c in chunks if c], (cache, sources, hashes))
 
     @classmethod
     def start(cls, cache: ParseCache, sources: dict[str, bytes], hashes: dict[str, str],
@@ -552,9 +605,20 @@ class BackgroundFacts:
         finally:
             self.stop()
         out: dict[str, dict] = {}
-        for i, chunk in enumerate(self.chunks):
+        for i in range(len(self.chunks)):
             facts = mine.get(i) or theirs.get(i)
-            out.update(facts if facts is not None else _facts_of(chunk))  # not delivered: read here
+            out.update(facts if facts is not None else self._piece(i, False))  # not delivered: read here
+        if self.reading is not None:  # a file changed between the fork's read and this one's: this one's text counts
+            cache, sources, hashes = self.reading
+            known = set(hashes.values())
+            out = {h: f for h, f in out.items() if h in known}
+            missing: dict[str, bytes] = {}
+            for chunk in self.chunks:
+                for module, _, _ in chunk:
+                    h = hashes.get(module)
+                    if h is not None and h not in out and h not in cache.facts and h not in missing:
+                        missing[h] = sources[module]
+            out.update(zip(missing, facts_of_files(list(missing.values()))))
         return out
 
 
