@@ -2,7 +2,6 @@
 
 import ast
 import datetime as dt
-import json
 import os
 from pathlib import Path
 from types import SimpleNamespace

@@ -5,7 +5,6 @@ from __future__ import annotations
 import bz2
 import gzip
 import json
-import math
 import os
 import re
 from pathlib import Path

@@ -53,7 +53,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
-import numpy as np
 import pandas as pd
 
 from analysis import frames

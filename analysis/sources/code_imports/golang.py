@@ -103,7 +103,6 @@ def resolve_go(repo: Repo, out: Resolution) -> None:
         declares[folder] = index
 
     for path, facts in sorted(repo.facts.items()):
-        by_alias: dict[str, list[str]] = defaultdict(list)
         used_prefixes = defaultdict(set)
         bare = []
         for name, ln, _ in facts.names:

@@ -60,7 +60,7 @@ from analysis.rejects import Rejects
 
 from .dynamic import dynamic_edges, dynamic_rows, entry_point_refs, entry_point_rows, resolve_module
 from .external import classify, declared_dependencies, installed_modules, named_modules, written_target
-from .graph import Build, ParseCache, build_import_graph, file_facts_cached, unreadable_module
+from .graph import ParseCache, build_import_graph, file_facts_cached, unreadable_module
 from .packages import SOURCE, Package, find_packages, locate_packages, module_files, package_files
 from .statements import file_facts, import_kinds
 
