@@ -180,13 +180,10 @@ class StatementColumns:
                 fp = verbatim.get(text)
                 if fp is not None:
                     pass
-                elif mask is not None and (key := mask(text)) is not None:
+                elif mask is not None and (key := mask(text)) is not None:  # no comment, so no tags
                     fp = by_mask.get(key)
                     if fp is None:
-                        fp, tags = self._fingerprint(text)
-                        if len(by_mask) >= max_cached:
-                            by_mask.clear()
-                        by_mask[key] = fp
+                        fp = self._remember_mask(key, text)
                     if len(text) < _VERBATIM_CHARS:
                         if len(verbatim) >= max_cached:
                             verbatim.clear()
@@ -197,10 +194,7 @@ class StatementColumns:
                     key, tags = tagged
                     fp = by_mask.get(key)
                     if fp is None:
-                        fp = self._fingerprint(text)[0]
-                        if len(by_mask) >= max_cached:
-                            by_mask.clear()
-                        by_mask[key] = fp
+                        fp = self._remember_mask(key, text)
                 else:
                     fp, tags = self._cached_fingerprint(text)
                 if fp < 0:
@@ -234,6 +228,14 @@ class StatementColumns:
         self.user.append(user)
         self.database.append(database)
         self.tags.append(tags)
+
+    def _remember_mask(self, key: str, text: str) -> int:
+        """Fingerprint ``text`` and remember it under its literal mask ``key`` (bounded cache)."""
+        fp = self._fingerprint(text)[0]
+        if len(self._by_mask) >= self.max_cached:
+            self._by_mask.clear()
+        self._by_mask[key] = fp
+        return fp
 
     def _cached_fingerprint(self, text: str) -> tuple[int, dict]:
         if len(text) >= _CACHED_TEXT_CHARS:
