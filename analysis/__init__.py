@@ -3,11 +3,13 @@
 The package is one pipeline in one direction::
 
     sources  ->  frames  ->  context map  ->  coupling & metrics  ->  decisions  ->  outputs
-    (analysis.sources)       (analysis.contexts) (analysis.coupling,   (analysis.decisions) (analysis.findings,
-                                                  analysis.metrics)                          analysis.figures,
-                                                                                             analysis.report)
+    (analysis.sources)       (analysis.mapping.contexts) (analysis.measures.coupling,   (analysis.decisions) (analysis.outputs.findings,
+                                                  analysis.measures.metrics)                          analysis.outputs.figures,
+                                                                                             analysis.outputs.report)
 
 See docs/architecture.md for where everything lives.
 """
 
-__version__ = "0.1.0"
+from analysis.core.version import __version__
+
+__all__ = ["__version__"]

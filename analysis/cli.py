@@ -27,9 +27,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from analysis import __version__
-from analysis.errors import ReportError, SeamsError
-from analysis.mining import KINDS as SOURCE_KINDS
+from analysis.core.version import __version__
+from analysis.core.errors import ReportError, SeamsError
+from analysis.sources.registry import KINDS as SOURCE_KINDS
 
 EXIT_OK = 0
 EXIT_REPORT_FAILED = 1
@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from analysis.sample import build_sample
+    from seams_sample import build_sample
 
     config = build_sample(args.out, seed=args.seed, scale=args.scale, overwrite=args.force)
     print(f"sample written: {config}")
@@ -96,7 +96,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from analysis.report import run_report
+    from analysis.outputs.report import run_report
 
     result = run_report(args.config, args.out, use_cache=not args.no_cache)
     for verdict in result.verdicts.values():
@@ -109,14 +109,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_mine(args: argparse.Namespace) -> int:
-    from analysis import mining
-    from analysis.config import load_config
-    from analysis.rejects import Rejects
+    from analysis.core.config import load_config
+    from analysis.core.rejects import Rejects
+    from analysis.sources.cache import save_frames
+    from analysis.sources.registry import mine_source
 
     config = load_config(args.config)
     rejects = Rejects()
-    result = mining.mine_source(config, args.kind, rejects, use_cache=not args.no_cache)
-    written = mining.write_frames(result, args.out, rejects)
+    result = mine_source(config, args.kind, rejects, use_cache=not args.no_cache)
+    written = save_frames(result, args.out, rejects)
     for path in written:
         name = path.stem
         rows = f" ({len(result.frames[name])} rows)" if name in result.frames else ""

@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from analysis.config import ImportsSource  # noqa: E402
-from analysis.rejects import Rejects  # noqa: E402
+from analysis.core.config import ImportsSource  # noqa: E402
+from analysis.core.rejects import Rejects  # noqa: E402
 from analysis.sources.code_imports import mine_code_imports  # noqa: E402
 from analysis.sources.code_imports.files import language_of  # noqa: E402
 

@@ -17,7 +17,7 @@ Measures wall time and peak memory (the maximum resident set of the process tree
 - code-maat 1.0.1's coupling analysis (the standalone jar shipped in the npm package
   ``code-forensics``) on its git2 log, and producing that log
 
-then runs every code-maat analysis with the jar and with :mod:`analysis.codemaat` on the
+then runs every code-maat analysis with the jar and with :mod:`analysis.measures.codemaat` on the
 same git2 log and prints matched/total rows per analysis (rows compared as multisets,
 numbers compared as numbers). Seams' measurements run in child processes so that each
 has its own peak memory; their wall time includes starting Python and importing Seams,
@@ -83,9 +83,9 @@ def seams_child(argv: list[str]) -> dict:
 
 
 def child(argv: list[str]) -> None:
-    from analysis.config import GitSource
-    from analysis.rejects import Rejects
-    from analysis.sources.git_history import mine_git_history
+    from analysis.core.config import GitSource
+    from analysis.core.rejects import Rejects
+    from analysis.sources.git.miner import mine_git_history
 
     what, repo = argv[0], Path(argv[1])
     source = GitSource(repo, exclude_authors=())
@@ -170,7 +170,7 @@ def compare(jar_rows: list[tuple], seams_rows: list[tuple]) -> dict:
 
 
 def codemaat_compare(jar: Path, log_path: Path, age_now: str) -> dict:
-    from analysis.codemaat import Options, parse_git2_log, run
+    from analysis.measures.codemaat import Options, parse_git2_log, run
 
     with open(log_path, encoding="utf-8", errors="replace") as fh:
         mods = parse_git2_log(fh)

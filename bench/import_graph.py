@@ -45,8 +45,8 @@ def grimp_alone(path: str, package: str) -> dict:
 
 
 def seams(path: str, package: str, cache_dir: Path) -> tuple[float, object]:
-    from analysis.config import ImportsSource
-    from analysis.rejects import Rejects
+    from analysis.core.config import ImportsSource
+    from analysis.core.rejects import Rejects
     from analysis.sources.imports import mine_imports
 
     t = time.perf_counter()

@@ -125,9 +125,9 @@ def _child(argv: list[str], **popen) -> tuple[float, float, int, int, str]:
 _SEAMS_CHILD = """
 import sys, json
 from pathlib import Path
-from analysis.config import SqlSource
-from analysis.rejects import Rejects
-from analysis.sources.sql_log import mine_sql_log
+from analysis.core.config import SqlSource
+from analysis.core.rejects import Rejects
+from analysis.sources.sql.miner import mine_sql_log
 r = Rejects()
 out = mine_sql_log(SqlSource(path=Path(sys.argv[1]), format="postgres-stderr", log_line_prefix=sys.argv[2]), r)
 json.dump({"statements": len(out.frames["statements"]), "executions": int(out.frames["statements"]["executions"].sum()),

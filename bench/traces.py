@@ -85,23 +85,23 @@ def write_spans(path: Path, n_spans: int, seed: int = 7) -> None:
 
 
 def _context_fn():
-    from analysis.config import ContextSpec, SpanRules
-    from analysis.contexts import ContextMap
-    from analysis.pipeline import inherit_span_context
+    from analysis.core.config import ContextSpec, SpanRules
+    from analysis.mapping.contexts import ContextMap
+    from analysis.mapping.units import span_contexts
 
     cmap = ContextMap(tuple(
         ContextSpec(name, spans=SpanRules(code_namespaces=(f"shopfront.{name}",), routes=(f"/{name}*",)))
         for name in ("orders", "billing", "catalog", "cart")
     ))
-    return lambda spans: inherit_span_context(spans, cmap.assign_spans(spans))
+    return lambda spans: span_contexts(cmap, spans)
 
 
 def child(mode: str, path: str, workers: int = 1) -> None:
     """One measurement in this process; prints ``{"seconds", "spans"}``."""
     sys.path.insert(0, str(ROOT))
     if mode != "orjson":  # imports (pandas, pyarrow, sqlglot) are not the reader's speed
-        import analysis.sqltext  # noqa: F401
-        import analysis.sources.traces  # noqa: F401
+        import analysis.sources.sqltext  # noqa: F401
+        import analysis.sources.traces.miner  # noqa: F401
     started = time.perf_counter()
     if mode == "orjson":
         import orjson
@@ -113,19 +113,21 @@ def child(mode: str, path: str, workers: int = 1) -> None:
                     for scope in rs["scopeSpans"]:
                         spans += len(scope["spans"])
     elif mode == "frame":
-        from analysis.config import TraceSource
-        from analysis.rejects import Rejects
-        from analysis.sources.traces import mine_traces
+        from analysis.core.config import TraceSource
+        from analysis.core.rejects import Rejects
+        from analysis.sources.traces.miner import mine_traces
 
         spans = len(mine_traces(TraceSource(Path(path)), Rejects(), workers=workers).frames["spans"])
     else:
-        from analysis.config import TraceSource
-        from analysis.rejects import Rejects
-        from analysis.sources.traces import aggregate_traces
+        from analysis.core.config import TraceSource
+        from analysis.core.rejects import Rejects
+        from analysis.measures.runtime_stream import aggregate_traces
+        from analysis.sources.traces import iter_span_chunks
 
         context_fn = _context_fn()
         started = time.perf_counter()
-        spans = aggregate_traces(TraceSource(Path(path)), Rejects(), context_fn, 5, workers=workers).spans_kept
+        chunks = iter_span_chunks(TraceSource(Path(path)), Rejects(), workers=workers)
+        spans = aggregate_traces(chunks, context_fn, 5).spans_kept
     seconds = time.perf_counter() - started
     worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker process
     print(json.dumps({"seconds": seconds, "spans": spans, "worker_peak_kib": worker_peak}))

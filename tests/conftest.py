@@ -1,7 +1,7 @@
 """Shared fixtures.
 
 ``sample_run`` builds the small synthetic sample once per test session and runs the real
-report notebook on it (``analysis.report.run_report``); the end-to-end and browser tests
+report notebook on it (``analysis.outputs.report.run_report``); the end-to-end and browser tests
 read its outputs. Tests that use it are marked ``e2e`` (or ``browser``), so
 ``pytest -m "not e2e and not browser"`` keeps to the fast unit tests.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.report import RunResult, run_report
+from analysis.outputs.report import RunResult, run_report
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class SampleRun:
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory) -> SampleRun:
     """The small sample (seed 7) built into a temporary folder and reported on once."""
-    from analysis.sample import build_sample
+    from seams_sample import build_sample
 
     root = tmp_path_factory.mktemp("sample-run")
     cache = root / "cache"
@@ -68,6 +68,6 @@ def sample_run(tmp_path_factory) -> SampleRun:
 def sample_secrets() -> list[str]:
     """The literal values the sample plants in SQL literals and span attributes: no report
     output may contain any of them."""
-    from analysis.sample.shop import SECRETS
+    from seams_sample.shop import SECRETS
 
     return list(SECRETS.values())

@@ -1,7 +1,7 @@
 """The entry points a repository declares: HTTP routes, background jobs and message consumers.
 
 Public entry: :func:`mine_entry_points` ``(ImportsSource, Rejects) -> SourceFrames`` with the
-frame ``entry_points`` (:mod:`analysis.frames`): ``kind`` (route, job, consumer), ``name``,
+frame ``entry_points`` (:mod:`analysis.core.frames`): ``kind`` (route, job, consumer), ``name``,
 ``path`` (repository-relative, posix), ``line``, ``framework``. One row per declaration,
 sorted by kind, name, path, line; a route declared for two methods in one place is one row.
 
@@ -51,7 +51,7 @@ Files that cannot be read (larger than ``ImportsSource.max_file_bytes``, not UTF
 Python syntax error) go to the rejects with their path; Python files are parsed only when
 their text holds a decorator or ``urlpatterns``. ``records_read`` counts the files read.
 Comparing routes with spans is the metric's job
-(:func:`analysis.metrics.observability.normalize_route`); names here are as written.
+(:func:`analysis.measures.metrics.observability.normalize_route`); names here are as written.
 """
 
 from __future__ import annotations
@@ -66,10 +66,10 @@ from typing import Iterable, Iterator
 
 import pandas as pd
 
-from analysis import frames
-from analysis.config import ImportsSource
-from analysis.frames import SourceFrames
-from analysis.rejects import Rejects
+from analysis.core import frames
+from analysis.core.config import ImportsSource
+from analysis.core.frames import SourceFrames
+from analysis.core.rejects import Rejects
 
 KINDS = ("route", "job", "consumer")
 COLUMNS = ("kind", "name", "path", "line", "framework")
@@ -433,7 +433,7 @@ def entry_points_frame(rows: Iterable[EntryPoint]) -> pd.DataFrame:
     return frames.conform(pd.DataFrame(records, columns=list(COLUMNS)), "entry_points")
 
 
-def mine_entry_points(source: ImportsSource, rejects: Rejects) -> SourceFrames:
+def mine_entry_points(source: ImportsSource, rejects: Rejects, *, cache_dir: Path | None = None) -> SourceFrames:
     """Read the routes, jobs and consumers ``source.repository`` declares (module docstring)."""
     repository = Path(source.repository)
     origin = f"entry_points:{repository}"

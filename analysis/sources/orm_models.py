@@ -47,9 +47,10 @@ from typing import Iterable, Iterator
 
 import pandas as pd
 
-from analysis import frames
-from analysis.frames import SourceFrames
-from analysis.rejects import Rejects
+from analysis.core import frames
+from analysis.core.config import ImportsSource
+from analysis.core.frames import SourceFrames
+from analysis.core.rejects import Rejects
 
 FRAMEWORKS = ("django", "sqlalchemy", "activerecord", "jpa")
 SUFFIXES = (".py", ".rb", ".java", ".kt")
@@ -367,6 +368,12 @@ def orm_tables_frame(rows: Iterable[OrmTable]) -> pd.DataFrame:
         return frames.empty("orm_tables")
     frame = frames.conform(pd.DataFrame(records, columns=list(COLUMNS)), "orm_tables")
     return frame.sort_values(["table", "path", "line"]).reset_index(drop=True)
+
+
+def mine_orm(source: ImportsSource, rejects: Rejects, *, cache_dir: Path | None = None) -> SourceFrames:
+    """The ``orm_tables`` of ``source.repository`` (the imports source's options)."""
+    return mine_orm_models(source.repository, rejects, exclude_paths=source.exclude_paths,
+                           max_file_bytes=source.max_file_bytes)
 
 
 def mine_orm_models(

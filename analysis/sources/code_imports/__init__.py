@@ -1,7 +1,7 @@
 """Imports of Java, Kotlin, C#, Go, JavaScript, TypeScript, Ruby and PHP, read with tree-sitter.
 
 Entry point: :func:`mine_code_imports` returns two frames (contracts in
-:mod:`analysis.frames`):
+:mod:`analysis.core.frames`):
 
 ``imports`` — one row per dependency of a file on another file of the repository:
     importer, imported: the files' module names (Java and Kotlin: the package and the
@@ -27,7 +27,7 @@ Bad input: files over ``max_file_bytes`` are skipped and rejected (``source="cod
 syntax error is rejected at the error's line (``<path>:<line>``) and the rest of it is
 still analysed (tree-sitter recovers around errors); bytes that are not UTF-8 are read
 as they are (counted in the notes); folders reached again through symbolic links are
-visited once. No file of a wanted language: :class:`~analysis.errors.SourceError`.
+visited once. No file of a wanted language: :class:`~analysis.core.errors.SourceError`.
 
 Speed: each file's extracted facts are cached in one file under ``<cache_dir>/code_imports/``
 by the hash of its content, with each file's size and modification time, so a re-run reads
@@ -43,11 +43,11 @@ from typing import Callable
 
 import pandas as pd
 
-from analysis import frames
-from analysis.config import ImportsSource
-from analysis.errors import SourceError
-from analysis.frames import SourceFrames
-from analysis.rejects import Rejects
+from analysis.core import frames
+from analysis.core.config import ImportsSource
+from analysis.core.errors import SourceError
+from analysis.core.frames import SourceFrames
+from analysis.core.rejects import Rejects
 from analysis.sources.code_imports.csharp import extract_csharp, resolve_csharp
 from analysis.sources.code_imports.facts import FactsCache, FileFacts, paused_gc, read_facts
 from analysis.sources.code_imports.files import LANGUAGES, source_bytes, walk_repository
@@ -90,11 +90,13 @@ def module_name(path: str, facts: FileFacts | None) -> str:
     return f"{folder.replace('/', '.')}.{stem}" if folder else stem
 
 
-def mine_code_imports(source: ImportsSource, rejects: Rejects, cache_dir: Path | None = None) -> SourceFrames:
+def mine_code_imports(source: ImportsSource, rejects: Rejects, *, cache_dir: Path | None = None) -> SourceFrames:
     """Mine the file-to-file dependencies of the repository's non-Python sources.
 
     ``source.languages`` picks languages (empty: every supported one found); unknown
-    names raise :class:`SourceError` listing the valid ones. ``records_read`` counts the
+    names raise :class:`SourceError` listing the valid ones. A repository with no file
+    of a named language raises SourceError too; with no language named, a repository
+    with none of them (a Python-only monolith) gives empty frames and a note. ``records_read`` counts the
     files analysed; ``records_rejected`` the rejects this call added.
     """
     repository = Path(source.repository)
@@ -112,10 +114,13 @@ def mine_code_imports(source: ImportsSource, rejects: Rejects, cache_dir: Path |
                                           f"({source.max_file_bytes})")
     if not inventory.sources:
         skipped = len(inventory.too_large) + inventory.excluded + inventory.generated
-        raise SourceError(SOURCE, f"no {' or '.join(wanted) if source.languages else 'supported'} source file "
-                                  f"to analyse under {repository}"
-                                  + (f" ({skipped} skipped by size or pattern)" if skipped else "")
-                                  + f"; supported languages: {', '.join(LANGUAGES)}")
+        why = f" ({skipped} skipped by size or pattern)" if skipped else ""
+        if not source.languages:  # a Python-only monolith: nothing to read here, not an error
+            empty = {"imports": frames.empty("imports"), "unresolved_imports": frames.empty("unresolved_imports")}
+            return SourceFrames(empty, 0, rejects.count(SOURCE) - rejected_before,
+                                [f"no source file of another supported language{why}; supported: {', '.join(LANGUAGES)}"])
+        raise SourceError(SOURCE, f"no {' or '.join(wanted)} source file to analyse under {repository}{why}; "
+                                  f"supported languages: {', '.join(LANGUAGES)}")
 
     with paused_gc():  # many long-lived containers and no cycles: the collector would rescan them again and again
         cache = FactsCache(cache_dir)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from analysis.contexts import glob_regex
+from analysis.core.globs import glob_regex
 
 #: Language of a file, by its name's ending (the longest ending wins).
 EXTENSIONS: dict[str, str] = {

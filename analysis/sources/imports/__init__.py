@@ -1,6 +1,6 @@
 """Python imports: which module of the repository imports which, and on which line.
 
-Entry point: :func:`mine_imports` returns two frames (contracts in :mod:`analysis.frames`):
+Entry point: :func:`mine_imports` returns two frames (contracts in :mod:`analysis.core.frames`):
 
 ``imports`` — one row per import between two modules of the analysed packages: importer,
 imported (dotted module names), importer_path, imported_path (repository-relative posix
@@ -37,7 +37,7 @@ out; a file larger than ``max_file_bytes`` is rejected (``too large``) and left 
 matching ``exclude_paths`` are left out and counted in the notes; a symbolic link back
 into a folder already walked is noted and not followed; a package name found under two
 roots is analysed from the first (noted). A repository with no Python package raises
-:class:`~analysis.errors.SourceError` with a clear message.
+:class:`~analysis.core.errors.SourceError` with a clear message.
 
 Parse cache: pass ``cache_dir`` (``mining`` passes ``config.cache_dir / "imports" /
 "parse"``); see :mod:`.graph`.
@@ -52,11 +52,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import frames
-from analysis.config import ImportsSource
-from analysis.errors import SourceError
-from analysis.frames import SourceFrames
-from analysis.rejects import Rejects
+from analysis.core import frames
+from analysis.core.config import ImportsSource
+from analysis.core.errors import SourceError
+from analysis.core.frames import SourceFrames
+from analysis.core.rejects import Rejects
 
 from .dynamic import dynamic_edges, dynamic_rows, entry_point_refs, entry_point_rows, resolve_module
 from .external import classify, declared_dependencies, installed_modules, named_modules, written_target

@@ -52,8 +52,8 @@ from grimp.application.ports.packagefinder import AbstractPackageFinder
 from grimp.domain.valueobjects import DirectImport, Module
 from grimp.exceptions import SourceSyntaxError
 
-from analysis.errors import SourceError
-from analysis.rejects import Rejects
+from analysis.core.errors import SourceError
+from analysis.core.rejects import Rejects
 
 from .packages import SOURCE, Package, PackageFiles, package_files
 from .statements import facts_of_files

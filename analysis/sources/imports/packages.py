@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from analysis.contexts import glob_regex
-from analysis.errors import SourceError
+from analysis.core.globs import glob_regex
+from analysis.core.errors import SourceError
 
 SOURCE = "imports"
 #: Folders (relative to the repository) where top-level packages are looked for.

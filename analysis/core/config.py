@@ -1,0 +1,485 @@
+"""The one configuration object, read and validated at the edge.
+
+A config file (YAML) describes one monolith: where its sources are, its declared bounded
+contexts, its teams and any threshold or weight overrides. Relative paths are relative to
+the config file. Every problem in a file is collected and raised once as a
+:class:`~analysis.core.errors.ConfigError` naming the file, the key and what was expected.
+
+Shape (all keys but ``contexts`` optional)::
+
+    name: shopfront
+    sources:
+      git:
+        repository: repo                 # a git working tree or bare repository
+        since: 2024-01-01                # optional, ISO date
+        ignore_paths: ["**/migrations/**"]
+        follow_renames: true             # git's rename detection, so a moved file keeps its history
+        mailmap: true                    # honour the repository's .mailmap
+        exclude_authors: ["*[bot]*"]     # globs over author name or email (default: common bots)
+        exclude_messages: ["^Apply black"]  # regexes over the subject (bulk/formatting commits)
+        churn: recent                    # recent (the last churn_days), full, or none
+        churn_days: 365
+        deploys: deploys.csv             # optional: timestamp,duration_s,status,contexts
+        grouping: layers.txt             # optional: code-maat architectural grouping
+        team_map: teams.csv              # optional: code-maat team map (author,team)
+      imports:
+        repository: repo                 # defaults to sources.git.repository
+        packages: [shopfront]            # top-level packages; default: discovered
+        languages: []                    # default: every supported language found
+        exclude_paths: ["**/generated/**"]
+        max_file_bytes: 1000000
+      sql:
+        - path: logs/postgresql.log
+          format: postgres-stderr
+          log_line_prefix: "%m [%p] %q%u@%d "
+          search_path: [public]          # schemas whose tables are named without schema
+          # formats: auto, postgres-stderr, postgres-csvlog, postgres-jsonlog, postgres-syslog,
+          # pg-stat-statements-csv, pg-stat-statements-live (with dsn:), mysql-general, mysql-slow
+      traces:
+        - path: traces/otlp.jsonl
+          format: otlp-json              # auto, otlp-json, otlp-proto, jaeger-json, zipkin-json, jaeger-dependencies
+          sampling_ratio: 0.1            # optional: known head-sampling ratio
+    contexts:
+      billing:
+        paths: ["shopfront/billing/**"]  # repository path globs (files, modules)
+        tables: [billing_invoice]        # tables the context owns
+        spans:                           # extra span rules; code namespaces are derived from paths
+          code_namespaces: [shopfront.billing]
+          routes: ["/billing/*"]
+          services: []
+          span_names: []
+          messaging_destinations: [billing.*]
+    teams:
+      payments: [alice@example.com, "Bob Smith"]
+    thresholds: {recent_days: 90}
+    weights: {boundary_clarity: 0.3}
+    cache_dir: ../cache                  # default: .seams-cache beside this file (SEAMS_CACHE_DIR wins over both)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from analysis.core.errors import ConfigError, ConfigProblem
+from analysis.core.settings import THRESHOLDS, WEIGHTS, defaults
+
+SQL_FORMATS = (
+    "auto", "postgres-stderr", "postgres-csvlog", "postgres-jsonlog", "postgres-syslog",
+    "pg-stat-statements-csv", "pg-stat-statements-live", "mysql-general", "mysql-slow",
+)
+TRACE_FORMATS = ("auto", "otlp-json", "otlp-proto", "jaeger-json", "zipkin-json", "jaeger-dependencies")
+CHURN_MODES = ("recent", "full", "none")
+DEFAULT_BOT_AUTHORS = ("*[bot]*", "dependabot*", "renovate*", "github-actions*")
+#: The cache's folder beside the config file, unless ``cache_dir`` or ``SEAMS_CACHE_DIR`` says otherwise.
+DEFAULT_CACHE_FOLDER = ".seams-cache"
+SPAN_RULE_KEYS = ("code_namespaces", "routes", "services", "span_names", "messaging_destinations")
+
+
+@dataclass(frozen=True)
+class GitSource:
+    """Git history options. ``churn``: line counts for the ``churn_days`` before the last
+    commit (``recent``, the default), for the whole history (``full``) or not at all."""
+
+    repository: Path
+    since: dt.date | None = None
+    ignore_paths: tuple[str, ...] = ()
+    follow_renames: bool = True
+    mailmap: bool = True
+    exclude_authors: tuple[str, ...] = DEFAULT_BOT_AUTHORS
+    exclude_messages: tuple[str, ...] = ()
+    churn: str = "recent"
+    churn_days: int = 365
+    deploys: Path | None = None
+    grouping: Path | None = None
+    team_map: Path | None = None
+
+
+@dataclass(frozen=True)
+class ImportsSource:
+    repository: Path
+    packages: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()  # empty: every supported language found
+    exclude_paths: tuple[str, ...] = ()
+    max_file_bytes: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class SqlSource:
+    path: Path
+    format: str = "postgres-stderr"
+    log_line_prefix: str = "%m [%p] %q%u@%d "
+    dialect: str = "postgres"
+    search_path: tuple[str, ...] = ("public",)
+    default_database: str | None = None
+    dsn: str | None = None  # pg-stat-statements-live only
+
+
+@dataclass(frozen=True)
+class TraceSource:
+    path: Path
+    format: str = "otlp-json"
+    sampling_ratio: float | None = None  # known head-sampling ratio, e.g. 0.1
+
+
+@dataclass(frozen=True)
+class SpanRules:
+    code_namespaces: tuple[str, ...] = ()
+    routes: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    span_names: tuple[str, ...] = ()
+    messaging_destinations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContextSpec:
+    """A declared bounded context: the units it owns, by kind."""
+
+    name: str
+    paths: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+    spans: SpanRules = field(default_factory=SpanRules)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    name: str
+    contexts: tuple[ContextSpec, ...]
+    git: GitSource | None = None
+    imports: ImportsSource | None = None
+    sql: tuple[SqlSource, ...] = ()
+    traces: tuple[TraceSource, ...] = ()
+    teams: Mapping[str, str] = field(default_factory=dict)  # author name or email -> team
+    thresholds: Mapping[str, float] = field(default_factory=lambda: defaults(THRESHOLDS))
+    weights: Mapping[str, float] = field(default_factory=lambda: defaults(WEIGHTS))
+    cache_dir: Path = Path(DEFAULT_CACHE_FOLDER)
+
+    @property
+    def context_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.contexts)
+
+    def with_thresholds(self, **overrides: float) -> "Config":
+        """A copy with some thresholds changed (for notebooks: change one, re-run a cell)."""
+        unknown = sorted(set(overrides) - set(THRESHOLDS))
+        if unknown:
+            raise ConfigError(str(self.path), [ConfigProblem(f"thresholds.{k}", f"one of {sorted(THRESHOLDS)}") for k in unknown])
+        from dataclasses import replace
+
+        return replace(self, thresholds={**self.thresholds, **overrides})
+
+
+# --------------------------------------------------------------------------------------
+# loading
+
+
+def cache_location(config_folder: Path, configured: str | None) -> Path:
+    """Where mined sources are cached, the same for every command: ``SEAMS_CACHE_DIR`` when
+    set (an operator's choice for this run), else the config's ``cache_dir`` (relative to the
+    config file), else ``.seams-cache`` beside the config file. Never inside the installed
+    package, never the caller's working directory by accident."""
+    if os.environ.get("SEAMS_CACHE_DIR"):
+        return Path(os.environ["SEAMS_CACHE_DIR"]).resolve()
+    return (config_folder / (configured if configured is not None else DEFAULT_CACHE_FOLDER)).resolve()
+
+
+def load_config(path: str | os.PathLike) -> Config:
+    """Read and validate a config file; raise one ConfigError listing every problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(str(path), [ConfigProblem("(file)", "an existing YAML config file", "no such file")])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        raise ConfigError(str(path), [ConfigProblem("(file)", "valid YAML", f"a syntax error{at}")]) from None
+    return parse_config(raw, path)
+
+
+def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
+    """Validate an already-parsed config mapping. Paths are resolved against ``path``'s folder."""
+    path = Path(path)
+    base = path.parent if path.name else Path(".")
+    v = _Validator(base)
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), [ConfigProblem("(top level)", "a mapping of keys", _kind(raw))])
+    v.unknown_keys("", raw, ("name", "sources", "contexts", "teams", "thresholds", "weights", "cache_dir", "version"))
+
+    name = v.string("name", raw.get("name", path.stem or "monolith"))
+    sources = v.mapping("sources", raw.get("sources", {}))
+    v.unknown_keys("sources.", sources, ("git", "imports", "sql", "traces"))
+
+    git = None
+    if sources.get("git") is not None:
+        g = v.mapping("sources.git", sources["git"])
+        v.unknown_keys("sources.git.", g, ("repository", "since", "ignore_paths", "follow_renames", "mailmap",
+                                            "exclude_authors", "exclude_messages", "churn", "churn_days",
+                                            "deploys", "grouping", "team_map"))
+        repo = v.existing_dir("sources.git.repository", g.get("repository"))
+        since = v.date("sources.git.since", g.get("since"))
+        git = GitSource(
+            repo, since, v.strings("sources.git.ignore_paths", g.get("ignore_paths", [])),
+            follow_renames=v.boolean("sources.git.follow_renames", g.get("follow_renames", True)),
+            mailmap=v.boolean("sources.git.mailmap", g.get("mailmap", True)),
+            exclude_authors=v.strings("sources.git.exclude_authors", g.get("exclude_authors", list(DEFAULT_BOT_AUTHORS))),
+            exclude_messages=v.regexes("sources.git.exclude_messages", g.get("exclude_messages", [])),
+            churn=v.choice("sources.git.churn", g.get("churn", "recent"), CHURN_MODES),
+            churn_days=int(v.number("sources.git.churn_days", g.get("churn_days", 365), minimum=1)),
+            deploys=v.optional_file("sources.git.deploys", g.get("deploys")),
+            grouping=v.optional_file("sources.git.grouping", g.get("grouping")),
+            team_map=v.optional_file("sources.git.team_map", g.get("team_map")),
+        )
+
+    imports = None
+    if sources.get("imports") is not None:
+        i = v.mapping("sources.imports", sources["imports"])
+        v.unknown_keys("sources.imports.", i, ("repository", "packages", "languages", "exclude_paths", "max_file_bytes"))
+        repo_raw = i.get("repository", (sources.get("git") or {}).get("repository") if isinstance(sources.get("git"), dict) else None)
+        repo = v.existing_dir("sources.imports.repository", repo_raw)
+        imports = ImportsSource(
+            repo, v.strings("sources.imports.packages", i.get("packages", [])),
+            languages=v.strings("sources.imports.languages", i.get("languages", [])),
+            exclude_paths=v.strings("sources.imports.exclude_paths", i.get("exclude_paths", [])),
+            max_file_bytes=int(v.number("sources.imports.max_file_bytes", i.get("max_file_bytes", 1_000_000), minimum=1)),
+        )
+
+    sql = tuple(
+        SqlSource(
+            path=(Path(item.get("path") or "-") if item.get("format") == "pg-stat-statements-live"
+                  else v.existing_file(f"sources.sql[{n}].path", item.get("path"))),
+            format=v.choice(f"sources.sql[{n}].format", item.get("format", "postgres-stderr"), SQL_FORMATS),
+            log_line_prefix=v.string(f"sources.sql[{n}].log_line_prefix", item.get("log_line_prefix", "%m [%p] %q%u@%d ")),
+            dialect=v.string(f"sources.sql[{n}].dialect", item.get("dialect", "postgres")),
+            search_path=v.strings(f"sources.sql[{n}].search_path", item.get("search_path", ["public"])),
+            default_database=v.optional_string(f"sources.sql[{n}].default_database", item.get("default_database")),
+            dsn=v.optional_string(f"sources.sql[{n}].dsn", item.get("dsn")),
+        )
+        for n, item in enumerate(v.list_of_mappings("sources.sql", sources.get("sql", []),
+                                                     ("path", "format", "log_line_prefix", "dialect", "search_path", "default_database", "dsn")))
+    )
+    for n, source in enumerate(sql):
+        if source.format == "pg-stat-statements-live" and not source.dsn:
+            v.problem(f"sources.sql[{n}].dsn", "a PostgreSQL connection string (format pg-stat-statements-live reads the view live)", None)
+    traces = tuple(
+        TraceSource(
+            path=v.existing_file(f"sources.traces[{n}].path", item.get("path")),
+            format=v.choice(f"sources.traces[{n}].format", item.get("format", "otlp-json"), TRACE_FORMATS),
+            sampling_ratio=(None if item.get("sampling_ratio") is None
+                            else v.number(f"sources.traces[{n}].sampling_ratio", item.get("sampling_ratio"), minimum=1e-9, maximum=1.0)),
+        )
+        for n, item in enumerate(v.list_of_mappings("sources.traces", sources.get("traces", []), ("path", "format", "sampling_ratio")))
+    )
+
+    contexts = v.contexts(raw.get("contexts"))
+    teams = v.teams(raw.get("teams", {}))
+    thresholds = v.settings("thresholds", raw.get("thresholds", {}), THRESHOLDS)
+    weights = v.settings("weights", raw.get("weights", {}), WEIGHTS)
+    cache_dir = cache_location(base, v.string("cache_dir", raw.get("cache_dir")) if raw.get("cache_dir") is not None else None)
+
+    if v.problems:
+        raise ConfigError(str(path), v.problems)
+    return Config(
+        path=path,
+        name=name,
+        contexts=contexts,
+        git=git,
+        imports=imports,
+        sql=sql,
+        traces=traces,
+        teams=teams,
+        thresholds=thresholds,
+        weights=weights,
+        cache_dir=cache_dir,
+    )
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: f"the text {value!r}"}.get(type(value), f"{type(value).__name__} {value!r}")
+
+
+class _Validator:
+    """Collects problems instead of stopping at the first one."""
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.problems: list[ConfigProblem] = []
+
+    def problem(self, key: str, expected: str, found: Any = ...) -> None:
+        self.problems.append(ConfigProblem(key, expected, None if found is ... else (found if isinstance(found, str) and found.startswith(("no ", "a ", "the ", "nothing")) else _kind(found))))
+
+    def unknown_keys(self, prefix: str, mapping: dict, allowed: tuple[str, ...]) -> None:
+        for key in mapping:
+            if key not in allowed:
+                self.problems.append(ConfigProblem(f"{prefix}{key}", f"one of the known keys {', '.join(allowed)}", "an unknown key"))
+
+    def mapping(self, key: str, value: Any) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(key, "a mapping", value)
+            return {}
+        return value
+
+    def string(self, key: str, value: Any) -> str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+            return str(value)
+        self.problem(key, "a non-empty text", value)
+        return ""
+
+    def strings(self, key: str, value: Any) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
+            self.problem(key, "a list of non-empty texts", value)
+            return ()
+        return tuple(value)
+
+    def optional_string(self, key: str, value: Any) -> str | None:
+        return None if value is None else self.string(key, value)
+
+    def boolean(self, key: str, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        self.problem(key, "true or false", value)
+        return False
+
+    def number(self, key: str, value: Any, minimum: float | None = None, maximum: float | None = None) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.problem(key, "a number", value)
+            return minimum or 0.0
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            rng = f"a number from {minimum:g}" + (f" to {maximum:g}" if maximum is not None else " up")
+            self.problems.append(ConfigProblem(key, rng, str(value)))
+        return float(value)
+
+    def regexes(self, key: str, value: Any) -> tuple[str, ...]:
+        patterns = self.strings(key, value)
+        for n, pattern in enumerate(patterns):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                self.problems.append(ConfigProblem(f"{key}[{n}]", "a valid regular expression", f"{pattern!r} ({exc})"))
+        return patterns
+
+    def optional_file(self, key: str, value: Any) -> Path | None:
+        return None if value is None else self.existing_file(key, value)
+
+    def choice(self, key: str, value: Any, choices: tuple[str, ...]) -> str:
+        if value in choices:
+            return value
+        self.problem(key, f"one of {', '.join(choices)}", value)
+        return choices[0]
+
+    def date(self, key: str, value: Any) -> dt.date | None:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.problem(key, "an ISO date (YYYY-MM-DD)", value)
+            return None
+
+    def _path(self, key: str, value: Any) -> Path | None:
+        if not isinstance(value, str) or not value.strip():
+            self.problem(key, "a path (relative to the config file)", value)
+            return None
+        return (self.base / os.path.expanduser(value)).resolve()
+
+    def existing_dir(self, key: str, value: Any) -> Path:
+        p = self._path(key, value)
+        if p is not None and not p.is_dir():
+            self.problems.append(ConfigProblem(key, "an existing directory", f"no directory at {p}"))
+        return p or Path(".")
+
+    def existing_file(self, key: str, value: Any) -> Path:
+        p = self._path(key, value)
+        if p is not None and not p.is_file():
+            self.problems.append(ConfigProblem(key, "an existing file", f"no file at {p}"))
+        return p or Path(".")
+
+    def list_of_mappings(self, key: str, value: Any, allowed: tuple[str, ...]) -> list[dict]:
+        if value is None:
+            return []
+        if isinstance(value, dict):
+            value = [value]
+        if not isinstance(value, list):
+            self.problem(key, "a list of mappings", value)
+            return []
+        out = []
+        for n, item in enumerate(value):
+            if not isinstance(item, dict):
+                self.problem(f"{key}[{n}]", "a mapping", item)
+                continue
+            self.unknown_keys(f"{key}[{n}].", item, allowed)
+            out.append(item)
+        return out
+
+    def contexts(self, value: Any) -> tuple[ContextSpec, ...]:
+        if not isinstance(value, dict) or not value:
+            self.problem("contexts", "a mapping of context name to its paths, tables and span rules", value)
+            return ()
+        specs = []
+        for name, body in value.items():
+            key = f"contexts.{name}"
+            if not isinstance(name, str) or not name.strip():
+                self.problem("contexts", "context names as non-empty texts", name)
+                continue
+            body = self.mapping(key, body)
+            self.unknown_keys(f"{key}.", body, ("paths", "tables", "spans"))
+            spans = self.mapping(f"{key}.spans", body.get("spans", {}))
+            self.unknown_keys(f"{key}.spans.", spans, SPAN_RULE_KEYS)
+            rules = SpanRules(**{k: self.strings(f"{key}.spans.{k}", spans.get(k, [])) for k in SPAN_RULE_KEYS})
+            spec = ContextSpec(name, self.strings(f"{key}.paths", body.get("paths", [])), self.strings(f"{key}.tables", body.get("tables", [])), rules)
+            if not (spec.paths or spec.tables or any(getattr(rules, k) for k in SPAN_RULE_KEYS)):
+                self.problems.append(ConfigProblem(key, "at least one of paths, tables or spans", "a context that owns nothing"))
+            specs.append(spec)
+        seen: dict[str, str] = {}
+        for spec in specs:
+            for table in spec.tables:
+                if table in seen and seen[table] != spec.name:
+                    self.problems.append(ConfigProblem(f"contexts.{spec.name}.tables", "each table owned by one context", f"{table!r} also owned by {seen[table]}"))
+                seen.setdefault(table, spec.name)
+        return tuple(specs)
+
+    def teams(self, value: Any) -> dict[str, str]:
+        mapping = self.mapping("teams", value)
+        authors: dict[str, str] = {}
+        for team, members in mapping.items():
+            for member in self.strings(f"teams.{team}", members):
+                if member in authors and authors[member] != team:
+                    self.problems.append(ConfigProblem(f"teams.{team}", "each author in one team", f"{member!r} also in {authors[member]}"))
+                authors[member] = str(team)
+        return authors
+
+    def settings(self, key: str, value: Any, registry) -> dict[str, float]:
+        values = defaults(registry)
+        for name, raw in self.mapping(key, value).items():
+            setting = registry.get(name)
+            if setting is None:
+                self.problems.append(ConfigProblem(f"{key}.{name}", f"one of {', '.join(sorted(registry))}", "an unknown setting"))
+                continue
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+                self.problem(f"{key}.{name}", "a number", raw)
+                continue
+            hi = setting.maximum
+            if raw < setting.minimum or (hi is not None and raw > hi):
+                rng = f"a number from {setting.minimum:g}" + (f" to {hi:g}" if hi is not None else " up")
+                self.problems.append(ConfigProblem(f"{key}.{name}", rng, str(raw)))
+                continue
+            values[name] = float(raw)
+        return values

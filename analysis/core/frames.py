@@ -1,0 +1,281 @@
+"""The frames that flow through Seams, and a check that a frame honours its contract.
+
+Every miner returns frames listed here; every metric reads them. Columns and their kinds:
+
+``commits`` (git history, one row per commit reachable from HEAD, oldest first)
+    commit: str (40-hex sha) · author_name: str · author_email: str ·
+    authored_at: datetime64[UTC] · committed_at: datetime64[UTC] · parents: int ·
+    is_merge: bool · subject: str
+
+``file_changes`` (git history, one row per file a non-merge commit touched)
+    commit: str · path: str (repository-relative, posix, after the change) ·
+    old_path: str|NA (for renames) · change_type: str (A, M, D, R) ·
+    added: Int64|NA (lines; NA for binary files or when churn was not mined) ·
+    deleted: Int64|NA
+
+``imports`` (import graph, one row per import statement between modules of the repository)
+    importer: str (dotted module) · imported: str (dotted module) ·
+    importer_path: str (repository-relative file) · imported_path: str ·
+    line: int (line number in importer_path) · kind: str (static, type_checking, function,
+    dynamic: a string naming a module of the repository, e.g. ``importlib.import_module``)
+
+``unresolved_imports`` (import graph, one row per import that names nothing in the repository)
+    importer_path: str (repository-relative file) · line: int · target: str (as written:
+    module, package, namespace, path or constant) · language: str (python, java, kotlin,
+    csharp, go, javascript, typescript, ruby, php) · classification: str (stdlib,
+    third_party, unresolved: looks like the repository's own but no file was found)
+
+``statements`` (SQL logs, one row per group of executions that share the log, fingerprint,
+user, database, sqlcommenter tags and minute; so a log of any size gives a frame that grows
+with its distinct queries and its duration, not its lines. A traceparent names one span,
+so executions tied to traces stay one row each)
+    source: str (log file) · line: int (first line of the group's first record) ·
+    ts: datetime64[UTC] (time of the group's first execution; NaT when the log gave no
+    time) · user: str ·
+    database: str · duration_ms: float (total of the known durations; NaN when none was
+    logged) · fingerprint: str (16-hex of the normalized text) · trace_id: str|NA ·
+    parent_span_id: str|NA (from a sqlcommenter traceparent) ·
+    route: str|NA · controller: str|NA (sqlcommenter tags) · executions: int (how many
+    executions the row stands for; every count of statements is a sum of this column;
+    1 when a frame built by hand leaves it out)
+
+``queries`` (SQL logs, one row per distinct fingerprint)
+    fingerprint: str · normalized: str (literals replaced by placeholders) ·
+    operation: str (SELECT, INSERT, UPDATE, DELETE, MERGE, COPY, DDL, OTHER) ·
+    approximate: bool (tables found by a token scan because sqlglot could not parse) ·
+    executions: int · total_duration_ms: float
+
+``table_access`` (SQL logs, one row per fingerprint, table and access)
+    fingerprint: str · table: str (lower case, schema-qualified only when not in the
+    search path) · access: str (read, write)
+
+``joins`` (SQL logs, one row per pair of tables joined in one fingerprint, a < b)
+    fingerprint: str · table_a: str · table_b: str
+
+``orm_tables`` (ORM models and migrations, one row per table declaration;
+:mod:`analysis.sources.orm_models`)
+    table: str (lower case) · model: str · framework: str (django, sqlalchemy, activerecord,
+    jpa) · kind: str (model, migration) · path: str (repository-relative) · line: int ·
+    explicit: bool (name written in the source, not derived by convention)
+
+``spans`` (traces, one row per span)
+    trace_id: str (32-hex, lower) · span_id: str (16-hex, lower) ·
+    parent_span_id: str|NA · name: str · kind: str (SERVER, CLIENT, INTERNAL,
+    PRODUCER, CONSUMER, UNSPECIFIED) · service: str · start: datetime64[UTC] ·
+    end: datetime64[UTC] · duration_ms: float · is_error: bool ·
+    code_namespace: str|NA · code_function: str|NA · http_route: str|NA ·
+    db_system: str|NA · db_fingerprint: str|NA (fingerprint of the db statement,
+    same function as the SQL logs; the statement text itself is never kept) ·
+    db_tables: str|NA (comma-separated tables of the statement) ·
+    messaging_destination: str|NA · link_count: int ·
+    sampling_ratio: float (the head-sampling probability the span was kept with, from
+    its ``tracestate`` (``ot=th:…`` / ``ot=p:…``), the sampler attributes
+    (``sampling.probability``, ``sampler.param`` of a probabilistic sampler) or the
+    source's configured ``sampling_ratio``; NaN when unknown)
+
+``service_dependencies`` (Jaeger ``/api/dependencies``, one row per caller and callee service)
+    parent: str (calling service) · child: str (called service) · call_count: int
+
+``complexity`` (file contents at HEAD, one row per file that could be read)
+    path: str · language: str (lizard's language name, or ``text`` where lizard cannot
+    parse and lines plus indentation stand in) · nloc: int (lines of code: lizard's count,
+    else non-blank lines) · ccn_total: Int64|NA (sum of cyclomatic complexity over the
+    file, NA where lizard cannot parse) · ccn_max: Int64|NA · functions: int ·
+    indentation_complexity: float (sum of logical indentation over non-blank lines)
+
+``deploys`` (deploy history, one row per deploy or, as a proxy, per release tag)
+    deployed_at: datetime64[UTC] · duration_s: float (NaN when unknown) ·
+    status: str|NA (success, failure, cancelled; NA when unknown) ·
+    contexts: str|NA (comma-separated context names, as given) ·
+    origin: str (deploy-log, release-tag) · label: str|NA (tag name for a release tag)
+
+``merge_files`` (git history, one row per file a merge commit brought into its first
+parent, i.e. the files of the merged pull request)
+    commit: str (the merge commit) · path: str
+
+``entry_points`` (repository source, one row per declared route, job or consumer;
+:mod:`analysis.sources.entry_points`)
+    kind: str (route, job, consumer) · name: str (route template as written with its
+    include prefixes joined, ``/orders/<int:order_id>/``; task name; queue or topic) ·
+    path: str (repository-relative file) · line: int · framework: str (django, flask,
+    fastapi, celery, python, rails, spring)
+
+``span_links`` (traces, one row per link a span declares to another span, possibly in
+another trace: a batch consumer linking the messages it handles, a FOLLOWS_FROM reference)
+    trace_id: str · span_id: str (the span declaring the link) · linked_trace_id: str ·
+    linked_span_id: str (the span linked to; 32-hex / 16-hex, lower, like ``spans``)
+
+Literal values from SQL and span attribute values never enter a frame except through
+these columns: statements are kept only as fingerprints and normalized text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import pandas as pd
+
+# kind names: "str", "str?" (nullable string), "int", "Int64?", "float", "bool", "datetime"
+SCHEMAS: dict[str, dict[str, str]] = {
+    "commits": {
+        "commit": "str", "author_name": "str", "author_email": "str", "authored_at": "datetime",
+        "committed_at": "datetime", "parents": "int", "is_merge": "bool", "subject": "str",
+    },
+    "file_changes": {
+        "commit": "str", "path": "str", "old_path": "str?", "change_type": "str",
+        "added": "Int64?", "deleted": "Int64?",
+    },
+    "imports": {
+        "importer": "str", "imported": "str", "importer_path": "str", "imported_path": "str",
+        "line": "int", "kind": "str",
+    },
+    "statements": {
+        "source": "str", "line": "int", "ts": "datetime", "user": "str", "database": "str",
+        "duration_ms": "float", "fingerprint": "str", "trace_id": "str?", "parent_span_id": "str?",
+        "route": "str?", "controller": "str?", "executions": "int",
+    },
+    "queries": {
+        "fingerprint": "str", "normalized": "str", "operation": "str", "approximate": "bool",
+        "executions": "int", "total_duration_ms": "float",
+    },
+    "table_access": {"fingerprint": "str", "table": "str", "access": "str"},
+    "joins": {"fingerprint": "str", "table_a": "str", "table_b": "str"},
+    "orm_tables": {
+        "table": "str", "model": "str", "framework": "str", "kind": "str", "path": "str", "line": "int",
+        "explicit": "bool",
+    },
+    "span_links": {"trace_id": "str", "span_id": "str", "linked_trace_id": "str", "linked_span_id": "str"},
+    "unresolved_imports": {
+        "importer_path": "str", "line": "int", "target": "str", "language": "str", "classification": "str",
+    },
+    "spans": {
+        "trace_id": "str", "span_id": "str", "parent_span_id": "str?", "name": "str", "kind": "str",
+        "service": "str", "start": "datetime", "end": "datetime", "duration_ms": "float",
+        "is_error": "bool", "code_namespace": "str?", "code_function": "str?", "http_route": "str?",
+        "db_system": "str?", "db_fingerprint": "str?", "db_tables": "str?",
+        "messaging_destination": "str?", "link_count": "int", "sampling_ratio": "float",
+    },
+    "service_dependencies": {"parent": "str", "child": "str", "call_count": "int"},
+    "complexity": {
+        "path": "str", "language": "str", "nloc": "int", "ccn_total": "Int64?", "ccn_max": "Int64?",
+        "functions": "int", "indentation_complexity": "float",
+    },
+    "deploys": {
+        "deployed_at": "datetime", "duration_s": "float", "status": "str?", "contexts": "str?",
+        "origin": "str", "label": "str?",
+    },
+    "merge_files": {"commit": "str", "path": "str"},
+    "entry_points": {"kind": "str", "name": "str", "path": "str", "line": "int", "framework": "str"},
+}
+
+
+#: Values of contract columns that a frame may leave out (every other missing column is NA).
+DEFAULTS: dict[str, dict[str, object]] = {"statements": {"executions": 1}}
+
+
+class FrameContractError(AssertionError):
+    """A frame does not match its documented contract (a bug in Seams, not bad input)."""
+
+
+def typed_empty(columns: Mapping[str, object]) -> pd.DataFrame:
+    """An empty frame with these columns and dtypes (``{"context": "string", ...}``), for
+    metrics whose outputs are not source contracts."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+
+
+def empty(name: str) -> pd.DataFrame:
+    """An empty frame with the contract's columns and dtypes."""
+    return conform(pd.DataFrame({c: [] for c in SCHEMAS[name]}), name)
+
+
+def conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Cast ``frame``'s columns to the contract's dtypes, in contract order."""
+    out = {}
+    defaults = DEFAULTS.get(name, {})
+    for col, kind in SCHEMAS[name].items():
+        missing = defaults.get(col, float("nan") if kind == "float" else pd.NA)  # a float column absent: NaN, not <NA>
+        s = frame[col] if col in frame else pd.Series([missing] * len(frame), index=frame.index)
+        out[col] = _cast(s, kind)
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+
+
+def _cast(s: pd.Series, kind: str) -> pd.Series:
+    if kind in ("str", "str?"):
+        return s.astype("string")
+    if kind == "int":
+        return s.astype("int64")
+    if kind == "Int64?":
+        return s.astype("Int64")
+    if kind == "float":
+        return pd.to_numeric(s.astype(object).where(s.notna(), float("nan")), errors="raise").astype("float64")
+    if kind == "bool":
+        return s.astype("bool")
+    if kind == "datetime":
+        return pd.to_datetime(s, utc=True).astype("datetime64[ns, UTC]")
+    raise ValueError(kind)
+
+
+def check(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Raise FrameContractError unless ``frame`` has exactly the contract's columns and kinds."""
+    schema = SCHEMAS[name]
+    if list(frame.columns) != list(schema):
+        raise FrameContractError(f"{name}: columns {list(frame.columns)} != contract {list(schema)}")
+    for col, kind in schema.items():
+        s = frame[col]
+        ok = {
+            "str": lambda: pd.api.types.is_string_dtype(s) and not s.isna().any(),
+            "str?": lambda: pd.api.types.is_string_dtype(s),
+            "int": lambda: pd.api.types.is_integer_dtype(s) and not s.isna().any(),
+            "Int64?": lambda: pd.api.types.is_integer_dtype(s),
+            "float": lambda: pd.api.types.is_float_dtype(s),
+            "bool": lambda: pd.api.types.is_bool_dtype(s),
+            "datetime": lambda: isinstance(s.dtype, pd.DatetimeTZDtype) and str(s.dtype.tz) == "UTC",
+        }[kind]()
+        if not ok:
+            raise FrameContractError(f"{name}.{col}: dtype {s.dtype} does not match {kind!r}")
+    return frame
+
+
+@dataclass
+class SourceFrames:
+    """What one miner returns: its frames by name plus how much it read and rejected."""
+
+    frames: dict[str, pd.DataFrame]
+    records_read: int
+    records_rejected: int
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class Mined:
+    """Every frame contract's frame for one run (a frame no source gave is empty), and the
+    source kinds that were mined: an empty frame of a kind that was mined is *measured*
+    (nothing there); of a kind that was not, *not measured*."""
+
+    frames: Mapping[str, pd.DataFrame]
+    kinds: frozenset[str]
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.frames[name]
+
+    def given(self, *kinds: str) -> bool:
+        """Whether every one of ``kinds`` was mined."""
+        return all(k in self.kinds for k in kinds)
+
+    @classmethod
+    def of(cls, mined: Mapping[str, SourceFrames]) -> Mined:
+        """Gather the miners' results: a frame two kinds produce (Python and other languages'
+        imports) is their concatenation."""
+        parts: dict[str, list[pd.DataFrame]] = {}
+        for result in mined.values():
+            for name, frame in result.frames.items():
+                parts.setdefault(name, []).append(frame)
+        out = {name: empty(name) for name in SCHEMAS}
+        for name, pieces in parts.items():
+            pieces = [p for p in pieces if len(p)]
+            if len(pieces) == 1:
+                out[name] = pieces[0]
+            elif pieces:
+                out[name] = conform(pd.concat(pieces, ignore_index=True), name)
+        return cls(out, frozenset(mined))

@@ -1,0 +1,162 @@
+"""The context map: which bounded context each unit belongs to.
+
+A *unit* is what a source sees: a repository path (git history, imports), a table (SQL),
+a span (traces). Units are assigned by the rules declared in the config
+(:class:`analysis.core.config.ContextSpec`); a unit no rule matches is *unassigned* (``<NA>``),
+counted and reported, never dropped.
+
+Rules and precedence (the most specific rule wins):
+
+- paths: globs over posix repository paths (``*`` within a segment, ``**`` across
+  segments). Among matching globs the one with the longest literal text wins.
+- tables: exact names, case-insensitive; a schema-qualified table ``s.t`` also matches a
+  declared ``t``.
+- spans: in order, code namespace prefix (declared, or derived from a path glob
+  ``pkg/sub/**`` as ``pkg.sub``), ``http.route`` glob, messaging destination glob, span
+  name glob, service name glob; within a kind the longest pattern wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from analysis.core.globs import glob_regex
+from analysis.core.config import ContextSpec
+
+UNASSIGNED = "(unassigned)"
+
+
+def _specificity(pattern: str) -> int:
+    return len(pattern.replace("*", "").replace("?", ""))
+
+
+def namespace_of_glob(glob: str) -> str | None:
+    """``shopfront/billing/**`` -> ``shopfront.billing``; None for globs with wildcards inside."""
+    stem = glob[:-3] if glob.endswith("/**") else None
+    if not stem or any(ch in stem for ch in "*?[]"):
+        return None
+    return stem.strip("/").replace("/", ".") or None
+
+
+@dataclass(frozen=True)
+class ContextMap:
+    contexts: tuple[ContextSpec, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.contexts)
+
+    # ---- paths --------------------------------------------------------------------
+    def context_of_path(self, path: str) -> str | None:
+        return _path_lookup(self.contexts)(path)
+
+    def assign_paths(self, paths: pd.Series) -> pd.Series:
+        """Context of each path (``<NA>`` when unassigned); evaluated once per distinct path."""
+        lookup = _path_lookup(self.contexts)
+        uniq = pd.unique(paths.dropna())
+        mapping = {p: lookup(p) for p in uniq}
+        return paths.map(mapping).astype("string")
+
+    # ---- tables -------------------------------------------------------------------
+    def owner_of_table(self, table: str) -> str | None:
+        t = table.lower()
+        owners = _table_owners(self.contexts)
+        return owners.get(t) or owners.get(t.rsplit(".", 1)[-1])
+
+    def assign_tables(self, tables: pd.Series) -> pd.Series:
+        uniq = pd.unique(tables.dropna())
+        return tables.map({t: self.owner_of_table(t) for t in uniq}).astype("string")
+
+    # ---- spans --------------------------------------------------------------------
+    def assign_spans(self, spans: pd.DataFrame) -> pd.Series:
+        """Context of each span by the span rules (most specific first); ``<NA>`` if none."""
+        rules = _span_rules(self.contexts)
+        cols = ["code_namespace", "http_route", "messaging_destination", "name", "service"]
+        present = spans.reindex(columns=cols)
+        if len(present) == 0:
+            return pd.Series([], index=spans.index, dtype="string")
+        # each distinct combination of the five values is matched once, then mapped back
+        combined = np.zeros(len(present), dtype=np.int64)
+        for col in cols:
+            codes, uniques = pd.factorize(present[col])
+            combined, _ = pd.factorize(combined * (len(uniques) + 1) + (codes.astype(np.int64) + 1))
+            combined = combined.astype(np.int64)
+        distinct, first, back = np.unique(combined, return_index=True, return_inverse=True)
+        rows = present.iloc[first]
+        keys = rows.astype(object).where(rows.notna(), None)
+        found = np.array([_match_span(rules, row) for row in keys.itertuples(index=False, name=None)] + [None], dtype=object)
+        return pd.Series(found[:-1][back.reshape(-1)], index=spans.index, dtype="string")
+
+
+def _path_lookup(contexts: tuple[ContextSpec, ...]):
+    return _compiled_paths(contexts)
+
+
+@lru_cache(maxsize=64)
+def _compiled_paths(contexts: tuple[ContextSpec, ...]):
+    rules = sorted(
+        ((_specificity(g), glob_regex(g), c.name) for c in contexts for g in c.paths),
+        key=lambda r: -r[0],
+    )
+
+    @lru_cache(maxsize=None)
+    def lookup(path: str) -> str | None:
+        for _, rx, name in rules:
+            if rx.match(path):
+                return name
+        return None
+
+    return lookup
+
+
+@lru_cache(maxsize=64)
+def _table_owners(contexts: tuple[ContextSpec, ...]) -> dict[str, str]:
+    return {t.lower(): c.name for c in contexts for t in c.tables}
+
+
+@lru_cache(maxsize=64)
+def _span_rules(contexts: tuple[ContextSpec, ...]):
+    namespaces = []
+    for c in contexts:
+        ns = list(c.spans.code_namespaces) + [n for g in c.paths if (n := namespace_of_glob(g))]
+        namespaces += [(n, c.name) for n in ns]
+    namespaces.sort(key=lambda r: -len(r[0]))
+
+    def globs(attr: str):
+        rs = [(p, c.name) for c in contexts for p in getattr(c.spans, attr)]
+        return sorted(rs, key=lambda r: -_specificity(r[0]))
+
+    return namespaces, globs("routes"), globs("messaging_destinations"), globs("span_names"), globs("services")
+
+
+def _match_span(rules, row) -> str | None:
+    namespaces, routes, destinations, names, services = rules
+    code_ns, route, destination, name, service = row
+    if code_ns:
+        for prefix, ctx in namespaces:
+            if code_ns == prefix or code_ns.startswith(prefix + "."):
+                return ctx
+    for value, patterns in ((route, routes), (destination, destinations), (name, names), (service, services)):
+        if value:
+            for pattern, ctx in patterns:
+                if fnmatchcase(value, pattern):
+                    return ctx
+    return None
+
+
+def unassigned_share(assigned: pd.Series, weights: Iterable[float] | None = None) -> float:
+    """Share of units (optionally weighted) with no context; 0.0 for no units."""
+    if len(assigned) == 0:
+        return 0.0
+    missing = assigned.isna()
+    if weights is None:
+        return float(missing.mean())
+    w = pd.Series(list(weights), index=assigned.index, dtype="float64")
+    total = w.sum()
+    return float(w[missing].sum() / total) if total else 0.0

@@ -1,0 +1,238 @@
+"""Which bounded context owns each table: declared, or inferred from who writes it.
+
+The owner of a table is the context whose code writes it. A table declared in the config
+(``contexts.<name>.tables``) is owned by that context whatever the evidence says. For the
+others, :func:`ownership_evidence` gathers who writes what, by method, and
+:func:`infer_table_ownership` picks, per table, the strongest method that names a writer.
+
+Methods, in order of confidence (base confidence: :data:`METHOD_CONFIDENCE`):
+
+``trace`` (0.9)
+    db CLIENT spans (``spans.db_fingerprint``) under a span with a context
+    (:func:`analysis.mapping.attribution.db_span_contexts`), whose fingerprint writes the table
+    (``table_access``). Volume: db spans.
+``sqlcommenter`` (0.8)
+    statements attributed to a context by their sqlcommenter tags (``traceparent``,
+    ``route``, ``controller``: the methods of
+    :func:`analysis.mapping.attribution.attribute_statements`), whose fingerprint writes the table.
+    Volume: executions. Statements attributed only by a shared fingerprint are not
+    evidence (they repeat rules 1-3).
+``application_name`` (0.6)
+    statements whose ``application_name`` names a context (:func:`application_contexts`:
+    a context name, or a service rule of the context map), whose fingerprint writes the
+    table. Volume: executions.
+``orm`` (0.5)
+    ORM models and migrations naming the table (the ``orm_tables`` frame of
+    :mod:`analysis.sources.orm_models`), in a file the context map assigns to a context.
+    Volume: declarations.
+
+Confidence of an inference = the method's base confidence x the owner's *dominance*:
+its volume / the volume of every context the method saw writing the table. A table
+written by orders 90 times and billing 10 times, both seen through traces, is owned by
+orders with confidence 0.9 x 0.9 = 0.81. Ties in volume go to the context name first in
+alphabetical order, with the dominance showing the split.
+
+Table names are matched as in :class:`analysis.mapping.contexts.ContextMap`: lower case, and a
+schema-qualified ``s.t`` also matches a plain ``t`` given elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import pandas as pd
+
+from analysis.mapping.attribution import db_span_contexts
+from analysis.mapping.span_tree import context_values
+from analysis.mapping.contexts import ContextMap
+from analysis.core.frames import typed_empty as _empty
+
+METHODS = ("declared", "trace", "sqlcommenter", "application_name", "orm", "none")
+METHOD_CONFIDENCE: Mapping[str, float] = {
+    "declared": 1.0, "trace": 0.9, "sqlcommenter": 0.8, "application_name": 0.6, "orm": 0.5, "none": 0.0,
+}
+#: statement attribution methods that come from a statement's own sqlcommenter tags
+SQLCOMMENTER_METHODS = ("traceparent", "route", "controller")
+
+EVIDENCE_COLUMNS = {"table": "string", "method": "string", "context": "string", "volume": "int64", "evidence": "string"}
+OWNERSHIP_COLUMNS = {
+    "table": "string", "owner": "string", "method": "string", "confidence": "float64", "dominance": "float64",
+    "volume": "int64", "evidence": "string", "other_contexts": "object", "conflicts": "object",
+}
+
+
+
+
+def _writes(table_access: pd.DataFrame) -> pd.DataFrame:
+    w = table_access.loc[table_access["access"] == "write", ["fingerprint", "table"]].drop_duplicates()
+    return pd.DataFrame({"fingerprint": w["fingerprint"].to_numpy(dtype=object), "table": w["table"].to_numpy(dtype=object)})
+
+
+def application_contexts(application_names: pd.Series, context_map: ContextMap) -> pd.Series:
+    """Context of each ``application_name``: a context's name (case-insensitive), else the
+    context whose span ``services`` rule matches it; ``<NA>`` otherwise. Aligned with the input."""
+    names = {n.lower(): n for n in context_map.names}
+    uniq = pd.Series(pd.unique(application_names.dropna()), dtype="string")
+    if len(uniq) == 0:
+        return pd.Series(pd.NA, index=application_names.index, dtype="string")
+    by_service = context_map.assign_spans(pd.DataFrame({"service": uniq}))
+    found = {a: names.get(str(a).lower(), s) for a, s in zip(uniq, by_service)}
+    return application_names.map(lambda a: found.get(a) if not pd.isna(a) else pd.NA).astype("string")
+
+
+def _statement_evidence(statements, contexts: pd.Series, writes: pd.DataFrame, method: str) -> pd.DataFrame:
+    frame = pd.DataFrame({"fingerprint": statements["fingerprint"].to_numpy(dtype=object),
+                          "context": contexts.to_numpy(dtype=object),
+                          "volume": statements["executions"].to_numpy(dtype="int64")}).dropna()
+    if frame.empty or writes.empty:
+        return _empty(EVIDENCE_COLUMNS)
+    counted = frame.groupby(["fingerprint", "context"])["volume"].sum().reset_index()
+    joined = counted.merge(writes, on="fingerprint")
+    out = joined.groupby(["table", "context"])["volume"].sum().reset_index()
+    out["method"] = method
+    noun = {"sqlcommenter": "executions tagged by sqlcommenter", "application_name": "executions by application_name"}[method]
+    out["evidence"] = [f"{v} {noun} from {c} write it" for c, v in zip(out["context"], out["volume"])]
+    return out
+
+
+def ownership_evidence(
+    table_access: pd.DataFrame,
+    context_map: ContextMap,
+    *,
+    statements: pd.DataFrame | None = None,
+    statement_attribution: pd.DataFrame | None = None,
+    spans: pd.DataFrame | None = None,
+    span_context: pd.Series | None = None,
+    application_context: pd.Series | None = None,
+    orm_tables: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Every (table, method, context) that says a context writes a table.
+
+    ``statement_attribution``: the frame of :func:`analysis.mapping.attribution.attribute_statements`
+    (``context``, ``method``) aligned with ``statements``; ``application_context``: a context
+    per statement from its application name (:func:`application_contexts`), aligned with
+    ``statements``; ``span_context``: aligned with ``spans``. Each input is optional.
+
+    Columns: ``table, method, context, volume, evidence`` (``volume``: db spans, executions
+    or declarations, by method; ``evidence``: one human sentence, never a literal).
+    Sorted by table, method (in :data:`METHODS` order), volume descending, context.
+    """
+    writes = _writes(table_access)
+    parts = []
+    if spans is not None and span_context is not None and len(spans) and len(writes):
+        seen = db_span_contexts(spans, span_context)
+        joined = pd.DataFrame({"fingerprint": seen["fingerprint"].to_numpy(dtype=object),
+                               "context": seen["context"].to_numpy(dtype=object),
+                               "volume": seen["calls"].to_numpy(dtype="int64")}).merge(writes, on="fingerprint")
+        if len(joined):
+            out = joined.groupby(["table", "context"])["volume"].sum().reset_index()
+            out["method"] = "trace"
+            out["evidence"] = [f"{v} db spans under {c} spans write it" for c, v in zip(out["context"], out["volume"])]
+            parts.append(out)
+    if statements is not None and statement_attribution is not None and len(statements):
+        ctx = context_values(statement_attribution, len(statements), "statement_attribution")
+        tagged = statement_attribution["method"].isin(SQLCOMMENTER_METHODS).to_numpy(dtype=bool)
+        parts.append(_statement_evidence(statements, ctx.where(tagged), writes, "sqlcommenter"))
+    if statements is not None and application_context is not None and len(statements):
+        ctx = context_values(application_context, len(statements), "application_context")
+        parts.append(_statement_evidence(statements, ctx, writes, "application_name"))
+    if orm_tables is not None and len(orm_tables):
+        where = context_map.assign_paths(orm_tables["path"].astype("string"))
+        orm = pd.DataFrame({"table": orm_tables["table"].str.lower().str.removeprefix("public.").to_numpy(dtype=object),
+                            "context": where.to_numpy(dtype=object),
+                            "place": (orm_tables["path"] + ":" + orm_tables["line"].astype(str)).to_numpy(dtype=object)}).dropna()
+        if len(orm):
+            out = orm.groupby(["table", "context"]).agg(volume=("place", "size"), places=("place", lambda s: sorted(s))).reset_index()
+            out["method"] = "orm"
+            out["evidence"] = [f"ORM declarations in {c}'s code: {', '.join(p[:5])}{' ...' if len(p) > 5 else ''}"
+                               for c, p in zip(out["context"], out["places"])]
+            parts.append(out.drop(columns="places"))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _empty(EVIDENCE_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    out["_rank"] = out["method"].map(METHODS.index)
+    out = out.sort_values(["table", "_rank", "volume", "context"], ascending=[True, True, False, True])
+    return out[list(EVIDENCE_COLUMNS)].astype(EVIDENCE_COLUMNS).reset_index(drop=True)
+
+
+def _key(table: str) -> str:
+    return table.lower()
+
+
+def infer_table_ownership(
+    evidence: pd.DataFrame,
+    context_map: ContextMap,
+    *,
+    tables: pd.Series | list[str] | None = None,
+    confidence: Mapping[str, float] = METHOD_CONFIDENCE,
+    use_declared: bool = True,
+) -> pd.DataFrame:
+    """One owner per table: declared first, else the strongest method's dominant writer.
+
+    ``tables``: tables to report even without evidence (e.g. every table of
+    ``table_access``); declared tables and tables in ``evidence`` are always reported.
+    A plain ``t`` in the evidence and a qualified ``s.t`` elsewhere are the same table when
+    only one of them is qualified. ``use_declared=False`` ignores the config's declared
+    tables: what the evidence alone says (to check a declaration against the logs).
+
+    Columns: ``table``; ``owner`` (``<NA>`` when nothing names a writer); ``method``
+    (:data:`METHODS`); ``confidence`` = base confidence of the method x ``dominance``;
+    ``dominance`` = owner's volume / every context's volume within that method (1.0 when
+    declared, 0.0 for none); ``volume`` = the owner's volume within the method;
+    ``evidence`` (sentence); ``other_contexts`` (sorted list of the other contexts the
+    winning method saw writing the table); ``conflicts`` (sorted list of ``method:context``
+    for every weaker or declared-over method that names another owner). Sorted by table.
+    """
+    declared = {_key(t): c.name for c in context_map.contexts for t in c.tables} if use_declared else {}
+    names = set(declared) | set(evidence["table"].map(_key)) | {_key(t) for t in (tables if tables is not None else [])}
+    # fold a plain name into the single qualified name that ends with it
+    qualified: dict[str, list[str]] = {}
+    for n in names:
+        if "." in n:
+            qualified.setdefault(n.rsplit(".", 1)[-1], []).append(n)
+    canonical = {n: (qualified[n][0] if "." not in n and len(qualified.get(n, [])) == 1 else n) for n in names}
+    ev = evidence.assign(table=evidence["table"].map(_key).map(canonical))
+    by_table = {t: g for t, g in ev.groupby("table", sort=False)}
+    declared_canon = {canonical[t]: c for t, c in declared.items()}
+
+    rows = []
+    for table in sorted(set(canonical.values())):
+        group = by_table.get(table)
+        per_method = []
+        if group is not None:
+            for method in METHODS:
+                g = group[group["method"] == method]
+                if len(g):
+                    volume = g.groupby("context")["volume"].sum().sort_index()
+                    volume = volume.sort_values(ascending=False, kind="stable")
+                    per_method.append((method, volume, g))
+        if table in declared_canon:
+            owner = declared_canon[table]
+            row = (table, owner, "declared", confidence["declared"], 1.0, 0, "declared in the config", [])
+        elif per_method:
+            method, volume, g = per_method[0]
+            owner = str(volume.index[0])
+            total = int(volume.sum())
+            dominance = float(volume.iloc[0] / total) if total else 1.0
+            sentence = g.loc[g["context"] == owner, "evidence"].iloc[0]
+            if len(volume) > 1:
+                sentence += f" ({int(volume.iloc[0])} of {total})"
+            others = sorted(str(c) for c in volume.index[1:])
+            row = (table, owner, method, confidence[method] * dominance, dominance, int(volume.iloc[0]), sentence, others)
+        else:
+            owner = None
+            row = (table, pd.NA, "none", confidence["none"], 0.0, 0, "no writer seen", [])
+        conflicts = sorted({f"{m}:{top}" for m, volume, _ in per_method if owner is not None
+                            and (top := str(volume.index[0])) != owner})
+        rows.append((*row, conflicts))
+    if not rows:
+        return _empty(OWNERSHIP_COLUMNS)
+    out = pd.DataFrame(rows, columns=list(OWNERSHIP_COLUMNS))
+    return out.astype(OWNERSHIP_COLUMNS).reset_index(drop=True)
+
+
+def owners(ownership: pd.DataFrame, *, min_confidence: float = 0.0) -> dict[str, str]:
+    """``table -> owner`` for the tables with an owner at ``min_confidence`` or above."""
+    kept = ownership[ownership["owner"].notna() & (ownership["confidence"] >= min_confidence)]
+    return dict(zip(kept["table"], kept["owner"]))

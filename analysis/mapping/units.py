@@ -1,0 +1,101 @@
+"""The mapping step: every unit a source sees, to its bounded context.
+
+``map_units(config, mined) -> Units``. Each Series is aligned with the frame its units come
+from; ``<NA>`` is *unassigned* (reported, never dropped):
+
+- files (``file_changes.path``), importers and imported modules (``imports``), merged pull
+  requests' files (``merge_files``) and entry points (``entry_points.path``): by the
+  context map's path globs, most specific first (:class:`analysis.mapping.contexts.ContextMap`);
+- spans: by the span rules (code namespace, route, messaging destination, span name,
+  service); a span no rule matches belongs to its nearest ancestor's context, unless the
+  way up crosses an async boundary (:func:`inherit_span_context`);
+- statements: by :func:`analysis.mapping.attribution.attribute_statements` (traceparent,
+  sqlcommenter route and controller, fingerprints seen from one context);
+- tables: declared owners first, then the most confident inferred owner
+  (:func:`analysis.mapping.ownership.infer_table_ownership`).
+
+This is the one place these rules are applied: the pipeline, the notebooks and the benches
+all call :func:`map_units`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analysis.core.config import Config
+from analysis.core.frames import Mined
+from analysis.mapping.attribution import attribute_statements
+from analysis.mapping.contexts import ContextMap
+from analysis.mapping.ownership import infer_table_ownership, ownership_evidence
+from analysis.mapping.span_tree import async_links, context_ancestors, span_parents
+
+
+@dataclass(frozen=True)
+class Units:
+    """The context of every unit of one run (see the module docstring)."""
+
+    context_map: ContextMap
+    file_context: pd.Series
+    importer_context: pd.Series
+    imported_context: pd.Series
+    merge_context: pd.Series
+    entry_point_context: pd.Series
+    span_context: pd.Series
+    #: per statement: ``context``, ``method`` (and the matched span), aligned with ``statements``
+    statements: pd.DataFrame
+    #: per table and method: the evidence of who writes it (ORM models, traces, sqlcommenter, application_name)
+    table_evidence: pd.DataFrame
+    #: per table: owner, method, confidence and evidence
+    ownership: pd.DataFrame
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.context_map.names
+
+    @property
+    def statement_context(self) -> pd.Series:
+        return self.statements["context"]
+
+
+def map_units(config: Config, mined: Mined) -> Units:
+    """Assign every unit of ``mined`` to a context of ``config`` (see the module docstring)."""
+    cmap = ContextMap(config.contexts)
+    spans = mined["spans"]
+    span_context = span_contexts(cmap, spans)
+    attributed = attribute_statements(mined["statements"], spans, span_context, cmap)
+    evidence = ownership_evidence(mined["table_access"], cmap, statements=mined["statements"], statement_attribution=attributed,
+                                  spans=spans, span_context=span_context, orm_tables=mined["orm_tables"])
+    return Units(
+        context_map=cmap,
+        file_context=cmap.assign_paths(mined["file_changes"]["path"]),
+        importer_context=cmap.assign_paths(mined["imports"]["importer_path"]),
+        imported_context=cmap.assign_paths(mined["imports"]["imported_path"]),
+        merge_context=cmap.assign_paths(mined["merge_files"]["path"]),
+        entry_point_context=cmap.assign_paths(mined["entry_points"]["path"]),
+        span_context=span_context,
+        statements=attributed,
+        table_evidence=evidence,
+        ownership=infer_table_ownership(evidence, cmap, tables=mined["table_access"]["table"]),
+    )
+
+
+def span_contexts(cmap: ContextMap, spans: pd.DataFrame) -> pd.Series:
+    """Each span's context: its own by the span rules, else its nearest ancestor's (never
+    across a queue). Works on any frame of whole traces (the streamed aggregation calls it
+    once per group)."""
+    return inherit_span_context(spans, cmap.assign_spans(spans))
+
+
+def inherit_span_context(spans: pd.DataFrame, own: pd.Series) -> pd.Series:
+    """A span no rule matches belongs to its nearest ancestor's context (a db call made in
+    orders' code is orders' work), unless the way up crosses an async boundary (producer ->
+    consumer); spans with no such ancestor stay unassigned."""
+    if own.notna().all() or spans.empty:
+        return own
+    parents = span_parents(spans)
+    ancestors = context_ancestors(spans, own, async_links(spans, parents), parents=parents)
+    # never across a queue: a consumer does not belong to whoever produced its message
+    inherited = ancestors["context"].mask(ancestors["crossed"]).astype("string").set_axis(own.index)
+    return own.fillna(inherited).astype("string")

@@ -1,0 +1,1 @@
+"""Outputs: findings.json, the HTML report and its figures, the boundary contracts."""

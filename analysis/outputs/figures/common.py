@@ -1,0 +1,110 @@
+"""Plotly figures for the report: a frame in, a figure out; nothing is written to disk.
+
+Every figure is computed from the frames of an :class:`analysis.pipeline.Analysis` and
+returns a ``plotly.graph_objects.Figure``; rendering and files are the report's job
+(:mod:`analysis.outputs.report`). An empty input gives an empty figure that says "no data" rather
+than an exception, so a report on a monolith without traces still renders.
+
+Strings that come from the inputs (context names, tables, routes) are HTML-escaped before
+they reach plotly: plotly draws its text through a small HTML subset (``<b>``, ``<br>``,
+``<a href>``), so an unescaped name could format or link; escaped, it shows as typed.
+Hover texts are passed as ``hovertext`` (never spliced into a ``hovertemplate``, where
+``%{...}`` in a name would be interpreted).
+
+Figures (one module per topic) and the columns they read:
+
+- :func:`context_graph` — ``pairs`` (context_a, context_b, structural, evolutionary, data,
+  runtime, <signal>_coupled, signals, hidden) and ``contexts`` (context, commits, and, when
+  present, commits_recent, authors, teams, instability).
+- :func:`coupling_matrix` — ``pairs``, one signal.
+- :func:`change_coupling_quadrant` — ``contexts`` (context, commits_recent) and ``pairs``.
+- :func:`load_over_time` — ``curves`` (context, bucket, self_time_ms).
+- :func:`ranking_breakdown` — ``ranking`` (rank, context, score, one column per weight in
+  :data:`analysis.core.settings.WEIGHTS`).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+SIGNALS = ("structural", "evolutionary", "data", "runtime")
+
+#: What each signal's number counts (axis and hover wording).
+SIGNAL_UNITS = {
+    "structural": "import rows, both directions",
+    "evolutionary": "co-change degree, %",
+    "data": "shared tables",
+    "runtime": "calls, both directions",
+}
+
+SIGNAL_COLOURS = {
+    "structural": "#4C78A8",
+    "evolutionary": "#F58518",
+    "data": "#54A24B",
+    "runtime": "#B279A2",
+}
+HIDDEN_COLOUR = "rgba(228, 87, 86, 0.35)"
+NODE_COLOUR = "#2F4B7C"
+
+#: Lane offset between signals on a graph edge, as a share of the layout's extent.
+EDGE_LANE = 0.018
+
+FIGURE_HEIGHT = 520
+
+
+def label(value) -> str:
+    """An input-derived value as plotly text: HTML-escaped, so it shows as typed.
+
+    Only ``&``, ``<`` and ``>`` are escaped: those are the entities plotly decodes back
+    (``&quot;`` would show literally).
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    return html.escape(str(value), quote=False)
+
+
+def no_data(title: str, reason: str = "no data") -> go.Figure:
+    """An empty figure with a centred annotation (used when an input frame is empty)."""
+    fig = go.Figure()
+    fig.update_layout(
+        title=title,
+        height=FIGURE_HEIGHT // 2,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[{"text": label(reason), "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                      "showarrow": False, "font": {"size": 16}}],
+    )
+    return fig
+
+
+def is_empty(frame: pd.DataFrame | None) -> bool:
+    return frame is None or len(frame) == 0
+
+
+def is_coupled(pairs: pd.DataFrame, signal: str) -> pd.Series:
+    """Whether each pair is coupled in ``signal`` (the pair frame's flag, else value > 0)."""
+    flag = f"{signal}_coupled"
+    if flag in pairs:
+        return pairs[flag].fillna(False).astype(bool)
+    return pairs[signal].fillna(0).astype(float) > 0
+
+
+def number(value) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    value = float(value)
+    return f"{value:.0f}" if value.is_integer() else f"{value:.2f}"
+
+
+def context_names(contexts: pd.DataFrame | None, pairs: pd.DataFrame | None) -> list[str]:
+    names: set[str] = set()
+    if not is_empty(contexts):
+        names.update(str(c) for c in contexts["context"].dropna())
+    if not is_empty(pairs):
+        names.update(str(c) for c in pairs["context_a"].dropna())
+        names.update(str(c) for c in pairs["context_b"].dropna())
+    return sorted(names)

@@ -1,0 +1,309 @@
+"""Readers of SQL query logs, one module per format family; all yield :class:`StatementRecord`.
+
+=============================  ======================================================  ==========================
+format (``SqlSource.format``)  what it reads                                           module
+=============================  ======================================================  ==========================
+``postgres-stderr``            PostgreSQL ``log_destination = 'stderr'`` text           :mod:`.postgres_stderr`
+``postgres-syslog``            the same messages through syslog (``[N-M]`` numbering)    :mod:`.postgres_syslog`
+``postgres-csvlog``            ``log_destination = 'csvlog'`` (PostgreSQL 12 to 17)      :mod:`.postgres_csvlog`
+``postgres-jsonlog``           ``log_destination = 'jsonlog'`` (PostgreSQL 15+)          :mod:`.postgres_jsonlog`
+``pg-stat-statements-csv``     ``\\copy (select ... from pg_stat_statements) to ... csv  :mod:`.pg_stat_statements`
+                               header``
+``pg-stat-statements-live``    the view itself, read through a connection (``dsn``)      :mod:`.pg_stat_statements`
+``mysql-general``              MySQL / MariaDB general query log                         :mod:`.mysql`
+``mysql-slow``                 MySQL / MariaDB slow query log                            :mod:`.mysql`
+=============================  ======================================================  ==========================
+
+Files ending in ``.gz`` or ``.bz2`` are decompressed while read (:func:`open_log`); bytes
+that are not UTF-8 become U+FFFD. ``auto`` picks the format from the first lines
+(:func:`detect_format`) and names what it saw when none fits.
+
+A reader is ``read(lines, source, rejects, tally) -> Iterator[StatementRecord]``: pure
+over an iterable of text lines (``source`` is the :class:`~analysis.core.config.SqlSource`
+for its options, ``source.path`` names the log in rejects), yielding one record per
+executed statement (or, for pg_stat_statements, one aggregate per query with
+``executions`` = calls). Lines it cannot read go to ``rejects`` with their line number;
+counts of everything else go to the :class:`ReadTally`.
+"""
+
+from __future__ import annotations
+
+import bz2
+import datetime as dt
+import gzip
+import itertools
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, NamedTuple, TextIO
+
+from analysis.core.errors import SourceError
+
+#: ``StatementRecord.ts_us`` when the log gave no time (becomes NaT).
+NO_TIME = -(2**63)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+class StatementRecord(NamedTuple):
+    """One executed statement as logged (``text`` still holds its literals).
+
+    ``ts_us``: microseconds since 1970-01-01 UTC, or :data:`NO_TIME`. ``duration_ms``: NaN
+    when not logged. ``executions``: 1, except for pg_stat_statements aggregates
+    (``calls``), whose ``duration_ms`` is then the total over those calls.
+    """
+
+    line: int
+    ts_us: int
+    pid: int | None
+    user: str
+    database: str
+    duration_ms: float
+    text: str
+    application: str = ""
+    executions: int = 1
+
+    @property
+    def ts(self) -> dt.datetime | None:
+        """The timestamp as an aware UTC datetime (None when unknown)."""
+        return None if self.ts_us == NO_TIME else _EPOCH + dt.timedelta(microseconds=self.ts_us)
+
+
+@dataclass
+class ReadTally:
+    """What a reader saw besides executions; reported in the notes."""
+
+    lines: int = 0
+    blank: int = 0
+    executions: int = 0
+    errors: int = 0
+    parse_bind: int = 0
+    orphan_durations: int = 0
+    unknown_timezones: set[str] = field(default_factory=set)
+    other: dict[str, int] = field(default_factory=dict)
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.other[what] = self.other.get(what, 0) + n
+
+
+# --------------------------------------------------------------------------------------
+# opening
+
+
+def open_log(path: Path) -> TextIO:
+    """Open a log as text, decompressing ``.gz`` / ``.bz2``; undecodable bytes become U+FFFD.
+
+    Newlines are read as ``\\n`` only: a ``\\r`` inside a statement stays in its text.
+    """
+    kwargs = {"encoding": "utf-8", "errors": "replace", "newline": "\n"}
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return gzip.open(path, "rt", **kwargs)
+    if suffix == ".bz2":
+        return bz2.open(path, "rt", **kwargs)
+    return open(path, "rt", buffering=1 << 20, **kwargs)
+
+
+# --------------------------------------------------------------------------------------
+# time
+
+
+#: Hours east of UTC for the zone abbreviations PostgreSQL prints with ``%m`` / ``%t``.
+#: Ambiguous ones take their most common meaning (CST: US Central, IST: India).
+TIMEZONE_OFFSETS: dict[str, float] = {
+    "UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "WET": 0, "WEST": 1, "BST": 1, "IST": 5.5, "CET": 1, "CEST": 2,
+    "MET": 1, "MEST": 2, "EET": 2, "EEST": 3, "MSK": 3, "TRT": 3, "SAST": 2, "EAT": 3, "WAT": 1, "CAT": 2,
+    "PKT": 5, "ICT": 7, "WIB": 7, "SGT": 8, "HKT": 8, "PHT": 8, "AWST": 8, "JST": 9, "KST": 9,
+    "ACST": 9.5, "ACDT": 10.5, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13,
+    "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "AKST": -9, "AKDT": -8, "HST": -10, "AST": -4, "ADT": -3, "NST": -3.5, "NDT": -2.5,
+    "BRT": -3, "ART": -3, "CLT": -4, "CLST": -3, "COT": -5, "PET": -5,
+}
+
+
+class Clock:
+    """Turns ``YYYY-MM-DD HH:MM:SS[.ffffff] [zone]`` into microseconds since the epoch, UTC.
+
+    The second and zone are converted once and cached (logs repeat them thousands of
+    times); only the fraction is parsed per record. An unknown zone is read as UTC and
+    remembered in ``unknown``.
+    """
+
+    def __init__(self, unknown: set[str], max_cached: int = 65_536):
+        self.unknown = unknown
+        self.max_cached = max_cached
+        self._seconds: dict[tuple[str, str], int] = {}
+
+    def micros(self, ts: str | None, tz: str | None = None) -> int:
+        if not ts:
+            return NO_TIME
+        key = (ts[:19], tz or "UTC")
+        base = self._seconds.get(key)
+        if base is None:
+            base = self._second(*key)
+        if len(ts) > 20 and ts[19] == "." and base != NO_TIME:
+            frac = ts[20:26]
+            return base + int(frac) * _SCALE[len(frac)]
+        return base
+
+    def _second(self, ts: str, tz: str) -> int:
+        hours = offset_hours(tz)
+        if hours is None:
+            self.unknown.add(tz)
+            hours = 0
+        try:
+            local = dt.datetime(int(ts[0:4]), int(ts[5:7]), int(ts[8:10]), int(ts[11:13]), int(ts[14:16]), int(ts[17:19]))
+        except ValueError:
+            return NO_TIME
+        value = int((local - dt.timedelta(hours=hours)).replace(tzinfo=dt.timezone.utc).timestamp()) * 1_000_000
+        if len(self._seconds) >= self.max_cached:
+            self._seconds.clear()
+        self._seconds[(ts, tz)] = value
+        return value
+
+
+_SCALE = {1: 100_000, 2: 10_000, 3: 1_000, 4: 100, 5: 10, 6: 1}
+
+
+def offset_hours(tz: str) -> float | None:
+    """Hours east of UTC of a zone abbreviation or a numeric offset (``+02``, ``-0330``)."""
+    if not tz:
+        return 0
+    if tz[0] in "+-":
+        digits = tz[1:].replace(":", "")
+        if not digits.isdigit():
+            return None
+        hours = int(digits[:2]) + (int(digits[2:4]) / 60 if len(digits) >= 4 else 0)
+        return hours if tz[0] == "+" else -hours
+    return TIMEZONE_OFFSETS.get(tz.upper())
+
+
+def epoch_micros(seconds: float) -> int:
+    """Microseconds of an epoch-seconds value (``%n``, ``SET timestamp=``)."""
+    return NO_TIME if math.isnan(seconds) else int(round(seconds * 1_000_000))
+
+
+# --------------------------------------------------------------------------------------
+# registry and detection
+
+Reader = Callable[..., Iterator[StatementRecord]]
+
+
+def reader(fmt: str) -> Reader:
+    """The reader function of a format name (see the table above)."""
+    if fmt == "postgres-stderr":
+        from analysis.sources.sql.formats.postgres_stderr import read
+    elif fmt == "postgres-syslog":
+        from analysis.sources.sql.formats.postgres_syslog import read
+    elif fmt == "postgres-csvlog":
+        from analysis.sources.sql.formats.postgres_csvlog import read
+    elif fmt == "postgres-jsonlog":
+        from analysis.sources.sql.formats.postgres_jsonlog import read
+    elif fmt == "pg-stat-statements-csv":
+        from analysis.sources.sql.formats.pg_stat_statements import read
+    elif fmt == "mysql-general":
+        from analysis.sources.sql.formats.mysql import read_general as read
+    elif fmt == "mysql-slow":
+        from analysis.sources.sql.formats.mysql import read_slow as read
+    else:
+        raise SourceError(fmt, f"unknown SQL log format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return read
+
+
+FORMATS = ("postgres-stderr", "postgres-syslog", "postgres-csvlog", "postgres-jsonlog",
+           "pg-stat-statements-csv", "pg-stat-statements-live", "mysql-general", "mysql-slow")
+
+#: Lines looked at by :func:`detect_format`.
+DETECT_LINES = 50
+
+_SIGNS: list[tuple[str, re.Pattern]] = [
+    ("postgres-jsonlog", re.compile(r'\{.*"(?:error_severity|message)"\s*:', re.S)),
+    ("postgres-csvlog", re.compile(r'^"?\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Za-z+\-0-9:]+"?,"?[^,]*"?,"?[^,]*"?,\d+,')),
+    ("pg-stat-statements-csv", re.compile(r"^(?:[a-z_]+,)*(?:queryid|query),(?:[a-z_]+,)*(?:query|calls)\b")),
+    ("postgres-syslog", re.compile(r"^(?:\w{3} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) \S+ [\w\-/.]+\[\d+\]: \[\d+-\d+\]")),
+    ("mysql-slow", re.compile(r"^# (?:Time: |User@Host: |Query_time: )")),
+    ("mysql-general", re.compile(r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)|\d{6} [ \d]\d:\d\d:\d\d)?\s+\d+ (?:Query|Connect|Init DB|Quit|Prepare|Execute)\b")),
+    ("postgres-stderr", re.compile(r"\b(?:LOG|ERROR|STATEMENT|DETAIL|FATAL|WARNING):  ")),
+]
+
+
+def detect_format(lines: list[str], source: str) -> str:
+    """The format of a log from its first lines; :class:`SourceError` naming them if none fits."""
+    sample = [ln.rstrip("\r\n") for ln in lines[:DETECT_LINES] if ln.strip()]
+    if not sample:
+        return "postgres-stderr"  # empty: any reader reports an empty log
+    votes: dict[str, int] = {}
+    for line in sample:
+        for fmt, sign in _SIGNS:
+            if sign.search(line):
+                votes[fmt] = votes.get(fmt, 0) + 1
+                break
+    if not votes:
+        raise SourceError(source, "cannot tell the SQL log format from its first lines (expected one of "
+                          f"{', '.join(f for f in FORMATS if f != 'pg-stat-statements-live')}); "
+                          f"first line: {sample[0][:120]!r}; set sources.sql[].format")
+    return max(votes, key=lambda f: (votes[f], -[s[0] for s in _SIGNS].index(f)))
+
+
+def peek(lines: Iterable[str], n: int = DETECT_LINES) -> tuple[list[str], "PeekedLines"]:
+    """The first ``n`` lines and an iterable over all lines (those included)."""
+    it = iter(lines)
+    head = []
+    for line in it:
+        head.append(line)
+        if len(head) >= n:
+            break
+    return head, PeekedLines(head, it)
+
+
+class PeekedLines:
+    """The lines of a log whose first lines were read ahead: ``head``, then the rest of ``rest``."""
+
+    def __init__(self, head: list[str], rest: Iterable[str]):
+        self.head = head
+        self.rest = rest
+
+    def __iter__(self) -> Iterator[str]:
+        return itertools.chain(self.head, self.rest)
+
+
+#: Characters read at once by :func:`log_lines` from a text file.
+BLOCK_CHARS = 1 << 20
+
+
+def log_lines(lines: Iterable[str], block_chars: int = BLOCK_CHARS) -> Iterator[str]:
+    """The lines of ``lines``, each without its final ``\\n`` (and a ``\\r`` before it).
+
+    A text file (or the rest of one after :func:`peek`) is read ``block_chars`` at a time
+    and split at ``\\n``, which costs less per line than iterating over the file; any
+    other iterable is read lazily, line by line. Lines are the same either way: split at
+    ``\\n`` only, a ``\\r`` elsewhere stays in the line.
+    """
+    if isinstance(lines, PeekedLines):
+        return itertools.chain(map(_without_newline, lines.head), log_lines(lines.rest, block_chars))
+    read = getattr(lines, "read", None)
+    if read is None:
+        return map(_without_newline, lines)
+    return itertools.chain.from_iterable(_blocks(read, block_chars))
+
+
+def _blocks(read: Callable[[int], str], block_chars: int) -> Iterator[list[str]]:
+    rest = ""
+    while block := read(block_chars):
+        if rest:
+            block = rest + block
+        parts = block.split("\n")
+        rest = parts.pop()
+        if "\r" in block:
+            parts = [p[:-1] if p[-1:] == "\r" else p for p in parts]
+        yield parts
+    if rest:
+        yield [rest]
+
+
+def _without_newline(line: str) -> str:
+    if line[-1:] == "\n":
+        line = line[:-1]
+        if line[-1:] == "\r":
+            line = line[:-1]
+    return line

@@ -1,0 +1,292 @@
+"""PostgreSQL stderr logs (``log_destination = 'stderr'``, also through ``logging_collector``).
+
+Each line starts with the server's ``log_line_prefix`` (``SqlSource.log_line_prefix``; the
+escapes read are listed in :func:`prefix_pattern`), then a severity and a message::
+
+    2026-10-25 13:04:05.123 UTC [4913] app@shop LOG:  duration: 0.215 ms  statement: SELECT ...
+    <TAB>continuation of a multi-line statement
+
+What the messages mean is in :mod:`.postgres_messages`. Here:
+
+- continuation lines start with a TAB (PostgreSQL inserts one after every newline of a
+  message) or other whitespace and belong to the record before them;
+- ``STATEMENT:`` lines after a non-error record (e.g. a temporary-file notice) are context;
+- empty lines are skipped; any other line that does not match the prefix is a reject
+  (``line N``, "line does not match log_line_prefix ..."): garbage, a truncated line, a line
+  of another format mixed in. If none of the first ``sample_lines`` (200) non-empty lines
+  match, the prefix is wrong for this file and a :class:`~analysis.core.errors.SourceError`
+  quoting the first line is raised, without reading further.
+
+Timestamps (``%m``, ``%t``, ``%n``) are converted to UTC: the zone printed after them is an
+abbreviation (UTC, GMT, CET, MSK, EST, ...: :data:`~analysis.sources.sql.formats.TIMEZONE_OFFSETS`)
+or a numeric offset (``+02``, ``-0330``); an unknown abbreviation is read as UTC and named
+in the tally. Without a timestamp in the prefix ``ts`` is NaT; without ``%u`` / ``%d`` /
+``%a``, user / database / application are empty.
+
+Speed: a file is read in blocks split at newlines
+(:func:`~analysis.sources.sql.formats.log_lines`), one compiled regex per line (prefix,
+severity and message at once; its first alternative reads the common ``LOG:  duration: X
+ms  statement: SQL`` line whole), seconds converted once per distinct second
+(:class:`~analysis.sources.sql.formats.Clock`), the statement being read kept in local
+variables and records built as tuples.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Iterable, Iterator
+
+from analysis.core.config import SqlSource
+from analysis.core.errors import SourceError
+from analysis.core.rejects import Rejects
+from analysis.sources.sql.formats import _SCALE, NO_TIME, Clock, ReadTally, StatementRecord, epoch_micros, log_lines
+from analysis.sources.sql.formats.postgres_messages import LOG_MESSAGE, MAX_PENDING_STATEMENTS, SEVERITIES, Sessions
+
+#: Non-empty lines read before deciding that ``log_line_prefix`` does not fit the file.
+PREFIX_SAMPLE_LINES = 200
+
+_TS = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+_TZ = r"(?: (?P<tz>[A-Za-z][A-Za-z0-9_/]*|[+-]\d\d(?::?\d\d)?))?"
+# escape -> (regex, group name or None); text fields are lazy so the literal after them decides
+_ESCAPES: dict[str, tuple[str, str | None]] = {
+    "m": (rf"(?P<ts>{_TS}\.\d+){_TZ}", "ts"),
+    "t": (rf"(?P<ts>{_TS}){_TZ}", "ts"),
+    "n": (r"(?P<epoch>\d+(?:\.\d+)?)", "epoch"),
+    "s": (rf"{_TS}(?: [A-Za-z][A-Za-z0-9_/]*|[+-]\d\d(?::?\d\d)?)?", None),
+    "p": (r"(?P<pid>\d+)", "pid"),
+    "P": (r"\d*", None),
+    "u": (r"(?P<user>.*?)", "user"),
+    "d": (r"(?P<database>.*?)", "database"),
+    "a": (r"(?P<application>.*?)", "application"),
+    "h": (r"\S*?", None),
+    "r": (r"\S*?", None),
+    "b": (r".*?", None),
+    "i": (r".*?", None),
+    "l": (r"\d+", None),
+    "c": (r"[0-9a-fA-F]+\.[0-9a-fA-F]+", None),
+    "v": (r"(?:\d+/\d+)?", None),
+    "x": (r"\d+", None),
+    "e": (r"[0-9A-Z]{5}", None),
+    "Q": (r"-?\d+", None),
+}
+_FAST_LOG = r"LOG:\s+duration: (?P<fast_ms>\d+(?:\.\d+)?) ms\s*(?:statement|execute(?: [^:\n]*)?):\s?(?P<fast_sql>.*)"
+_MESSAGE = r"(?P<severity>" + "|".join(SEVERITIES) + r"):\s+(?P<message>.*)"
+
+
+def prefix_pattern(log_line_prefix: str, source: str = "<log_line_prefix>") -> re.Pattern:
+    """A regex for one log line: ``log_line_prefix``, then ``SEVERITY:  message``.
+
+    Escapes read: ``%m %t %n %s`` (timestamps), ``%p %P`` (process ids), ``%u`` (user),
+    ``%d`` (database), ``%a`` (application), ``%h %r %b %i`` (host, host(port), backend
+    type, command tag), ``%l %c %v %x %e %Q`` (line, session, transaction ids, SQLSTATE,
+    query id), ``%%``, and ``%q``: what follows it only appears for session processes, so
+    the rest of the prefix is optional. Padding (``%-10u``) is accepted. Unknown escapes
+    raise :class:`SourceError`.
+    """
+    parts: list[str] = []
+    optional_from: int | None = None
+    seen: set[str] = set()
+    i = 0
+    while i < len(log_line_prefix):
+        c = log_line_prefix[i]
+        if c != "%":
+            parts.append(re.escape(c))
+            i += 1
+            continue
+        m = re.match(r"%(-?\d+)?(.)", log_line_prefix[i:])
+        if m is None:
+            raise SourceError(source, f"log_line_prefix '{log_line_prefix}' ends with a lone '%'")
+        padding, esc = m.groups()
+        i += m.end()
+        if esc == "%":
+            parts.append("%")
+        elif esc == "q":
+            optional_from = len(parts) if optional_from is None else optional_from
+        elif esc in _ESCAPES:
+            regex, group = _ESCAPES[esc]
+            if group is not None:
+                if group in seen:  # a field printed twice: capture it once
+                    regex = re.sub(r"\(\?P<\w+>", "(?:", regex)
+                seen.add(group)
+                if esc in "mt":
+                    seen.add("tz")
+            parts.append(rf"\s*{regex}\s*" if padding else regex)
+        else:
+            raise SourceError(source, f"log_line_prefix '{log_line_prefix}' has the unknown escape %{esc}")
+    if optional_from is not None:
+        parts[optional_from:] = ["(?:" + "".join(parts[optional_from:]) + ")?"]
+    return re.compile("".join(parts) + _MESSAGE, re.S)
+
+
+def read(lines: Iterable[str], source: SqlSource, rejects: Rejects, tally: ReadTally) -> Iterator[StatementRecord]:
+    """The format reader (see :mod:`analysis.sources.sql.formats`)."""
+    return parse_postgres_stderr(lines, source.log_line_prefix, str(source.path), rejects, tally=tally)
+
+
+def parse_postgres_stderr(
+    lines: Iterable[str],
+    log_line_prefix: str,
+    source: str,
+    rejects: Rejects,
+    *,
+    tally: ReadTally | None = None,
+    sample_lines: int = PREFIX_SAMPLE_LINES,
+    max_pending: int = MAX_PENDING_STATEMENTS,
+) -> Iterator[StatementRecord]:
+    """Yield the executed statements of a PostgreSQL stderr log (rules in the module docstring).
+
+    A record comes out once its continuation lines are read; a ``statement:`` waiting for
+    its ``duration:`` line comes out later, so the order is not strictly by line.
+    """
+    pattern = prefix_pattern(log_line_prefix, source)
+    tally = tally if tally is not None else ReadTally()
+    # the same pattern with a first alternative for the common line, ``LOG:  duration: X ms
+    # statement: SQL`` (or ``execute <name>:``), read in one match instead of two
+    fast = re.compile(pattern.pattern.replace("(?P<severity>", "(?:" + _FAST_LOG + "|(?P<severity>", 1)
+                      .replace(r":\s+(?P<message>.*)", r":\s+(?P<message>.*))"), re.S)
+    sessions = Sessions(tally, max_pending)
+    clock = Clock(tally.unknown_timezones)
+    names = pattern.groupindex
+    wanted = [g if g in names else None for g in ("pid", "ts", "tz", "epoch", "user", "database", "application")]
+    index = fast.groupindex
+    positions = {g: index[g] - 1 for g in wanted if g}  # into Match.groups()
+    i_sev, i_msg, i_fms, i_fsql = (index[g] - 1 for g in ("severity", "message", "fast_ms", "fast_sql"))
+
+    match_line = fast.match
+    micros = clock.micros
+    pending = sessions.pending
+    error_pids = sessions.error_pids
+    new_record = tuple.__new__
+    match_log = LOG_MESSAGE.match
+    i_pid, i_ts, i_tz, i_epoch, i_user, i_db, i_app = (positions.get(g, -1) if g else -1 for g in wanted)
+    nan = math.nan
+    scale = _SCALE
+    last_text, last_zone, last_micros = None, None, NO_TIME  # most lines repeat the second before
+
+    # the statement being read (c_line 0: none; its continuation lines are then dropped):
+    # line, pid, ts, user, database, application, duration, first line of SQL, further lines
+    c_line = 0
+    c_pid = c_user = c_db = c_app = c_sql = None
+    c_ts = NO_TIME
+    c_ms = nan
+    c_more: list | None = None
+    error_text: list | None = None  # [pid, parts] of a STATEMENT: after an error
+    matched_any = False
+    held: list[tuple[int, str]] = []  # lines held back until the prefix is known to fit
+    first_line: str | None = None
+    reason = f"line does not match log_line_prefix '{log_line_prefix}'"
+    n_lines = n_blank = 0
+
+    for line_no, line in enumerate(log_lines(lines), 1):
+        if not line or line.isspace():
+            n_blank += 1
+            continue
+        n_lines += 1
+        if line[0] == "\t" and matched_any:  # PostgreSQL's continuation of a multi-line message
+            if c_line:
+                if c_more is None:
+                    c_more = [c_sql]
+                c_more.append(line[1:])
+            elif error_text is not None:
+                error_text[1].append(line[1:])
+            continue
+        m = match_line(line)
+        if m is None:
+            if matched_any:
+                if line[0] == " ":  # continuation indented with spaces (a re-wrapped log)
+                    if c_line:
+                        if c_more is None:
+                            c_more = [c_sql]
+                        c_more.append(line)
+                    elif error_text is not None:
+                        error_text[1].append(line)
+                else:
+                    rejects.add(source, line_no, reason, line)
+                continue
+            if first_line is None:
+                first_line = line
+            held.append((line_no, line))
+            if len(held) >= sample_lines:
+                break
+            continue
+        if not matched_any:
+            matched_any = True
+            for held_no, held_line in held:
+                rejects.add(source, held_no, reason, held_line)
+            held.clear()
+        if c_line:
+            text = c_sql if c_more is None else "\n".join(c_more)
+            if c_ms == c_ms and c_pid not in pending:  # the common case, inlined
+                tally.executions += 1
+                yield new_record(StatementRecord, (c_line, c_ts, int(c_pid) if c_pid else None, c_user,
+                                                   c_db, c_ms, text, c_app, 1))
+            else:
+                yield from sessions.statement(c_line, c_pid, c_ts, c_user, c_db, c_app, c_ms, text)
+            c_line = 0
+            c_more = None
+        elif error_text is not None:
+            sessions.failed_statement(error_text[0], "\n".join(error_text[1]))
+            error_text = None
+
+        values = m.groups()
+        pid = values[i_pid] if i_pid >= 0 else None
+        ms = values[i_fms]
+        if ms is not None:  # the common line, ``LOG:  duration: X ms  statement: SQL``
+            sql = values[i_fsql]
+        elif values[i_sev] == "LOG":
+            ms, kind, sql = match_log(values[i_msg]).group(1, 2, 3)
+            if kind is None:
+                if pid in error_pids:
+                    error_pids.discard(pid)
+                if ms is not None and not sql.strip():  # log_duration: completes the statement before
+                    yield from sessions.duration(pid, float(ms))
+                elif values[i_msg].startswith("disconnection:"):
+                    yield from sessions.disconnection(pid)
+                continue
+            if kind == "parse" or kind == "bind":
+                if pid in error_pids:
+                    error_pids.discard(pid)
+                tally.parse_bind += 1
+                continue
+        else:
+            severity = values[i_sev]
+            if severity in ("ERROR", "FATAL", "PANIC"):
+                sessions.error(pid)
+            elif severity == "STATEMENT" and pid in error_pids:
+                error_text = [pid, [values[i_msg]]]
+            continue
+        if pid in error_pids:
+            error_pids.discard(pid)
+        if i_ts >= 0:
+            second = values[i_ts]
+            zone = values[i_tz] if i_tz >= 0 else None
+            if second[:19] == last_text and zone == last_zone and last_micros != NO_TIME:
+                fraction = second[20:26]
+                c_ts = last_micros + int(fraction) * scale[len(fraction)] if fraction else last_micros
+            else:
+                c_ts = micros(second, zone)
+                last_text, last_zone, last_micros = second[:19], zone, micros(second[:19], zone)
+        elif i_epoch >= 0:
+            c_ts = epoch_micros(float(values[i_epoch]))
+        else:
+            c_ts = NO_TIME
+        c_line, c_pid, c_sql = line_no, pid, sql
+        c_user = (values[i_user] or "") if i_user >= 0 else ""
+        c_db = (values[i_db] or "") if i_db >= 0 else ""
+        c_app = (values[i_app] or "") if i_app >= 0 else ""
+        c_ms = float(ms) if ms is not None else nan
+
+    tally.lines += n_lines
+    tally.blank += n_blank
+    if not matched_any and first_line is not None:
+        raise SourceError(
+            source,
+            f"log_line_prefix '{log_line_prefix}' does not match; first line: '{first_line[:120]}'",
+        )
+    if c_line:
+        yield from sessions.statement(c_line, c_pid, c_ts, c_user, c_db, c_app, c_ms,
+                                      c_sql if c_more is None else "\n".join(c_more))
+    elif error_text is not None:
+        sessions.failed_statement(error_text[0], "\n".join(error_text[1]))
+    yield from sessions.finish()

@@ -1,0 +1,100 @@
+import textwrap
+
+import pytest
+
+from analysis.core.config import load_config, parse_config
+from analysis.core.errors import ConfigError
+from analysis.core.settings import THRESHOLDS
+
+
+def write(tmp_path, text, name="seams.yml"):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text), encoding="utf-8")
+    return p
+
+
+def test_minimal_config_gets_defaults(tmp_path):
+    (tmp_path / "repo").mkdir()
+    cfg = load_config(write(tmp_path, """
+        name: shop
+        sources:
+          git: {repository: repo}
+        contexts:
+          billing: {paths: ["shop/billing/**"], tables: [billing_invoice]}
+    """))
+    assert cfg.name == "shop"
+    assert cfg.git.repository == (tmp_path / "repo").resolve()
+    assert cfg.imports is None and cfg.sql == () and cfg.traces == ()
+    assert cfg.context_names == ("billing",)
+    assert cfg.thresholds["recent_days"] == THRESHOLDS["recent_days"].default
+
+
+def test_every_problem_is_reported_once_with_file_and_key(tmp_path):
+    path = write(tmp_path, """
+        sources:
+          git: {repository: missing-dir}
+          sql: [{path: nope.log, format: oracle-trace}]
+        contexts:
+          a: {paths: "x/**", colour: red}
+          b: {}
+        thresholds: {recent_days: "ninety", bogus: 1}
+        teams: {t1: [ann], t2: [ann]}
+    """)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    msg = str(err.value)
+    assert str(path) in msg
+    for key in ("sources.git.repository", "sources.sql[0].path", "sources.sql[0].format", "contexts.a.colour",
+                "contexts.b", "thresholds.recent_days", "thresholds.bogus", "teams.t2"):
+        assert key in msg, key
+    assert "postgres-stderr" in msg  # what was expected
+    assert len(err.value.problems) == 8
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "absent.yml")
+    with pytest.raises(ConfigError, match=r"valid YAML \(found a syntax error at line \d+"):
+        load_config(write(tmp_path, "contexts:\n  a: [unclosed\n"))
+
+
+def test_not_a_mapping_and_no_contexts(tmp_path):
+    with pytest.raises(ConfigError, match=r"\(top level\)"):
+        load_config(write(tmp_path, "- a\n- b\n"))
+    with pytest.raises(ConfigError, match="contexts"):
+        parse_config({"name": "x"}, tmp_path / "c.yml")
+
+
+def test_table_owned_twice_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="also owned by a"):
+        parse_config({"contexts": {"a": {"tables": ["t"]}, "b": {"tables": ["t"]}}}, tmp_path / "c.yml")
+
+
+def test_threshold_range_checked(tmp_path):
+    with pytest.raises(ConfigError, match="thresholds.cross_context_change_share: expected a number from 0 to 1"):
+        parse_config({"contexts": {"a": {"tables": ["t"]}}, "thresholds": {"cross_context_change_share": 2}}, tmp_path / "c.yml")
+
+
+def test_with_thresholds_rejects_unknown(tmp_path):
+    cfg = parse_config({"contexts": {"a": {"tables": ["t"]}}}, tmp_path / "c.yml")
+    assert cfg.with_thresholds(recent_days=30).thresholds["recent_days"] == 30
+    with pytest.raises(ConfigError):
+        cfg.with_thresholds(nope=1)
+
+
+def test_live_pg_stat_statements_needs_a_dsn_and_no_file(tmp_path):
+    path = write(tmp_path, """
+        sources:
+          sql: [{format: pg-stat-statements-live}]
+        contexts:
+          a: {paths: ["x/**"]}
+    """)
+    with pytest.raises(ConfigError, match=r"sources\.sql\[0\]\.dsn: expected a PostgreSQL connection string"):
+        load_config(path)
+    cfg = load_config(write(tmp_path, """
+        sources:
+          sql: [{format: pg-stat-statements-live, dsn: "host=127.0.0.1 dbname=shop"}]
+        contexts:
+          a: {paths: ["x/**"]}
+    """))
+    assert cfg.sql[0].dsn == "host=127.0.0.1 dbname=shop"

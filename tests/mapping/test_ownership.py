@@ -1,0 +1,162 @@
+"""Inferred table ownership: each method, its order of confidence, and declared ownership winning."""
+
+import pandas as pd
+import pytest
+
+from analysis.core import frames
+from analysis.core.config import ContextSpec, SpanRules
+from analysis.mapping.contexts import ContextMap
+from analysis.mapping.ownership import application_contexts, infer_table_ownership, ownership_evidence, owners
+
+CMAP = ContextMap(
+    (
+        ContextSpec("orders", paths=("shopfront/orders/**",), tables=("orders_order",)),
+        ContextSpec("billing", paths=("shopfront/billing/**",)),
+        ContextSpec("catalog", paths=("shopfront/catalog/**",), spans=SpanRules(services=("catalog-worker",))),
+    )
+)
+
+ACCESS = frames.conform(
+    pd.DataFrame(
+        [
+            ("fp1", "invoice", "write"), ("fp2", "invoice", "write"), ("fp3", "product", "write"),
+            ("fp4", "orders_order", "write"), ("fp5", "report_view", "read"), ("fp6", "audit", "write"),
+        ],
+        columns=["fingerprint", "table", "access"],
+    ),
+    "table_access",
+)
+
+
+def _spans():
+    rows = []
+    # three billing requests and one orders request, each with one db span running fp1
+    for n, ns in enumerate(["shopfront.billing.views", "shopfront.billing.views", "shopfront.billing.views", "shopfront.orders.views"]):
+        trace = f"{n + 1:032x}"
+        rows.append(dict(trace_id=trace, span_id=f"{1:016x}", parent_span_id=None, name="GET", kind="SERVER", code_namespace=ns))
+        rows.append(dict(trace_id=trace, span_id=f"{2:016x}", parent_span_id=f"{1:016x}", name="SELECT", kind="CLIENT",
+                         db_system="postgresql", db_fingerprint="fp1"))
+    frame = pd.DataFrame(rows).assign(service="shop", start=pd.Timestamp("2024-03-01", tz="UTC"),
+                                      end=pd.Timestamp("2024-03-01", tz="UTC"), duration_ms=1.0, is_error=False, link_count=0,
+                                      sampling_ratio=float("nan"))
+    return frames.conform(frame, "spans")
+
+
+def _statements(fingerprints):
+    return frames.conform(
+        pd.DataFrame({"source": "pg.log", "line": range(1, len(fingerprints) + 1), "ts": pd.Timestamp("2024-03-01", tz="UTC"),
+                      "user": "u", "database": "d", "duration_ms": 1.0, "fingerprint": fingerprints}),
+        "statements",
+    )
+
+
+# fp2 x2 by orders (route), fp2 x5 by billing (fingerprint rule: not evidence), fp3 x4 by catalog
+# (controller), fp4 by billing (route), fp6 by nobody (its application name says catalog)
+STATEMENTS = _statements(["fp2"] * 2 + ["fp2"] * 5 + ["fp3"] * 4 + ["fp4", "fp6"])
+ATTRIBUTION = pd.DataFrame({
+    "context": pd.Series(["orders"] * 2 + ["billing"] * 5 + ["catalog"] * 4 + ["billing", None], dtype="string"),
+    "method": pd.Series(["route"] * 2 + ["fingerprint"] * 5 + ["controller"] * 4 + ["route", "unattributed"], dtype="string"),
+})
+APPLICATIONS = pd.Series([None] * 12 + ["catalog-worker"], dtype="string")
+ORM = frames.conform(
+    pd.DataFrame(
+        [
+            ("shelf", "Shelf", "django", "model", "shopfront/catalog/models.py", 3, False),
+            ("shelf", "Shelf", "django", "migration", "shopfront/catalog/migrations/0001_initial.py", 10, False),
+            ("public.report_view", "ReportView", "sqlalchemy", "model", "shopfront/orders/models.py", 7, True),
+            ("vendored", "Vendored", "django", "model", "third_party/models.py", 1, False),  # no context
+        ],
+        columns=["table", "model", "framework", "kind", "path", "line", "explicit"],
+    ),
+    "orm_tables",
+)
+
+
+@pytest.fixture(scope="module")
+def evidence():
+    spans = _spans()
+    return ownership_evidence(
+        ACCESS, CMAP, statements=STATEMENTS, statement_attribution=ATTRIBUTION, spans=spans,
+        span_context=CMAP.assign_spans(spans), application_context=application_contexts(APPLICATIONS, CMAP), orm_tables=ORM,
+    )
+
+
+def test_application_names_map_to_context_names_and_service_rules():
+    names = pd.Series(["Billing", "catalog-worker", "psql", None], dtype="string")
+    assert application_contexts(names, CMAP).tolist() == ["billing", "catalog", pd.NA, pd.NA]
+
+
+def test_evidence_lists_each_method_and_writer(evidence):
+    got = [tuple(r) for r in evidence[["table", "method", "context", "volume"]].itertuples(index=False)]
+    assert got == [
+        ("audit", "application_name", "catalog", 1),
+        ("invoice", "trace", "billing", 3),
+        ("invoice", "trace", "orders", 1),
+        ("invoice", "sqlcommenter", "orders", 2),
+        ("orders_order", "sqlcommenter", "billing", 1),
+        ("product", "sqlcommenter", "catalog", 4),
+        ("report_view", "orm", "orders", 1),
+        ("shelf", "orm", "catalog", 2),
+    ]
+    assert evidence.loc[evidence["table"] == "shelf", "evidence"].iloc[0] == (
+        "ORM declarations in catalog's code: shopfront/catalog/migrations/0001_initial.py:10, shopfront/catalog/models.py:3")
+
+
+def test_ownership_takes_declared_then_the_strongest_method(evidence):
+    own = infer_table_ownership(evidence, CMAP, tables=["lonely", "invoice"])
+    assert list(own.columns) == ["table", "owner", "method", "confidence", "dominance", "volume", "evidence", "other_contexts", "conflicts"]
+    rows = {r.table: r for r in own.itertuples(index=False)}
+    assert list(rows) == ["audit", "invoice", "lonely", "orders_order", "product", "report_view", "shelf"]
+    inv = rows["invoice"]
+    assert (inv.owner, inv.method, inv.dominance, inv.volume, inv.other_contexts, inv.conflicts) == (
+        "billing", "trace", 0.75, 3, ["orders"], ["sqlcommenter:orders"])
+    assert inv.confidence == pytest.approx(0.9 * 0.75)
+    assert inv.evidence == "3 db spans under billing spans write it (3 of 4)"
+    decl = rows["orders_order"]
+    assert (decl.owner, decl.method, decl.confidence, decl.conflicts) == ("orders", "declared", 1.0, ["sqlcommenter:billing"])
+    assert (rows["product"].owner, rows["product"].method, rows["product"].confidence) == ("catalog", "sqlcommenter", 0.8)
+    assert (rows["audit"].owner, rows["audit"].method, rows["audit"].confidence) == ("catalog", "application_name", 0.6)
+    assert (rows["shelf"].owner, rows["shelf"].method, rows["shelf"].confidence, rows["shelf"].volume) == ("catalog", "orm", 0.5, 2)
+    assert rows["report_view"].owner == "orders"  # public.report_view in the ORM is report_view in the log
+    lonely = rows["lonely"]
+    assert pd.isna(lonely.owner) and lonely.method == "none" and lonely.confidence == 0.0
+    assert owners(own, min_confidence=0.6) == {"audit": "catalog", "invoice": "billing", "orders_order": "orders", "product": "catalog"}
+
+
+def test_a_qualified_and_a_plain_name_are_one_table():
+    ev = pd.DataFrame({"table": ["sales.invoice", "invoice"], "method": ["trace", "orm"], "context": ["billing", "orders"],
+                       "volume": [2, 1], "evidence": ["a", "b"]})
+    own = infer_table_ownership(ev, ContextMap(()))
+    assert own[["table", "owner", "method", "conflicts"]].values.tolist() == [["sales.invoice", "billing", "trace", ["orm:orders"]]]
+
+
+def test_ties_go_to_the_first_name_and_show_in_dominance():
+    ev = pd.DataFrame({"table": ["t", "t"], "method": ["trace", "trace"], "context": ["orders", "billing"], "volume": [2, 2], "evidence": ["o", "b"]})
+    own = infer_table_ownership(ev, ContextMap(()))
+    assert own[["owner", "dominance", "other_contexts"]].values.tolist() == [["billing", 0.5, ["orders"]]]
+
+
+def test_no_evidence_and_no_declarations_give_an_empty_frame():
+    empty = ownership_evidence(frames.empty("table_access"), CMAP)
+    assert empty.empty and list(empty.columns) == ["table", "method", "context", "volume", "evidence"]
+    own = infer_table_ownership(empty, ContextMap(()))
+    assert own.empty and "confidence" in own.columns
+
+
+def test_evidence_alone_when_declarations_are_ignored(evidence):
+    own = infer_table_ownership(evidence, CMAP, use_declared=False)
+    row = own[own["table"] == "orders_order"].iloc[0]
+    assert (row["owner"], row["method"], row["confidence"]) == ("billing", "sqlcommenter", 0.8)
+
+
+def test_evidence_volumes_are_executions_when_rows_stand_for_several():
+    # orders' two fp2 route rows folded into one row of 2 executions, catalog's four into one of 4
+    keep = [0] + list(range(2, 8)) + [11, 12]
+    folded = STATEMENTS.iloc[keep].reset_index(drop=True).assign(executions=[2, 1, 1, 1, 1, 1, 4, 1, 1])
+    attribution = ATTRIBUTION.iloc[keep].reset_index(drop=True)
+    spans = _spans()
+    got = ownership_evidence(ACCESS, CMAP, statements=folded, statement_attribution=attribution, spans=spans,
+                             span_context=CMAP.assign_spans(spans))
+    sqlcommenter = got[got["method"] == "sqlcommenter"]
+    assert [tuple(r) for r in sqlcommenter[["table", "context", "volume"]].itertuples(index=False)] == [
+        ("invoice", "orders", 2), ("orders_order", "billing", 1), ("product", "catalog", 4)]

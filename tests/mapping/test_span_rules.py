@@ -1,0 +1,85 @@
+"""Spans to contexts: which kind of rule decided, and the names no rule matches."""
+
+import pandas as pd
+import pytest
+
+from analysis.core import frames
+from analysis.mapping.attribution import span_rule_kinds, unassigned_span_names
+from analysis.core.config import ContextSpec, SpanRules
+from analysis.mapping.contexts import ContextMap
+
+T0 = pd.Timestamp("2024-03-01T12:00:00Z")
+
+CMAP = ContextMap(
+    (
+        ContextSpec("orders", paths=("shop/orders/**",), spans=SpanRules(routes=("/orders/*",))),
+        ContextSpec("billing", spans=SpanRules(code_namespaces=("shop.billing",), messaging_destinations=("invoice.*",))),
+        ContextSpec("search", spans=SpanRules(span_names=("search *",), services=("search-*",))),
+        ContextSpec("catalog", spans=SpanRules(routes=("/orders/catalog/*",))),
+    )
+)
+
+
+def make_spans(rows):
+    """rows: dicts of span attributes over a neutral base."""
+    base = {"trace_id": "t", "parent_span_id": None, "kind": "INTERNAL", "service": "shop", "start": T0, "end": T0,
+            "duration_ms": 0.0, "is_error": False, "link_count": 0}
+    return frames.conform(pd.DataFrame([{**base, "span_id": f"s{n}", **r} for n, r in enumerate(rows)]), "spans")
+
+
+SPANS = make_spans(
+    [
+        {"name": "GET /orders/{id}", "kind": "SERVER", "http_route": "/orders/*", "code_namespace": "shop.billing.api"},
+        {"name": "GET /orders/{id}", "kind": "SERVER", "http_route": "/orders/<id>"},
+        {"name": "GET /orders/catalog/x", "kind": "SERVER", "http_route": "/orders/catalog/x"},
+        {"name": "process", "kind": "CONSUMER", "messaging_destination": "invoice.paid"},
+        {"name": "search products"},
+        {"name": "index", "service": "search-indexer"},
+        {"name": "SELECT orders", "kind": "CLIENT"},
+        {"name": "SELECT orders", "kind": "CLIENT"},
+        {"name": "SELECT orders", "kind": "INTERNAL", "service": "worker"},
+        {"name": "render"},
+        {"name": "shop.orders.views", "code_namespace": "shop.orders.views"},
+    ]
+)
+
+
+def test_rule_kinds_in_precedence_order():
+    out = span_rule_kinds(SPANS, CMAP)
+    assert out["rule"].tolist() == [
+        "code_namespace",  # the namespace wins over the route
+        "route",
+        "route",  # the longer route glob (catalog) wins
+        "messaging_destination",
+        "span_name",
+        "service",
+        "unassigned", "unassigned", "unassigned", "unassigned",
+        "code_namespace",  # derived from the path glob shop/orders/**
+    ]
+    assert out["context"].tolist()[:6] == ["billing", "orders", "catalog", "billing", "search", "search"]
+    # the same contexts as the context map itself
+    assert out["context"].astype(object).fillna("-").tolist() == CMAP.assign_spans(SPANS).astype(object).fillna("-").tolist()
+
+
+def test_rule_kinds_keep_the_index_and_handle_empty():
+    spans = SPANS.iloc[[4]].set_axis([99])
+    assert span_rule_kinds(spans, CMAP).index.tolist() == [99]
+    empty = span_rule_kinds(frames.empty("spans"), CMAP)
+    assert empty.empty and list(empty.columns) == ["context", "rule"]
+
+
+def test_unassigned_span_names_most_common_first():
+    ctx = CMAP.assign_spans(SPANS)
+    out = unassigned_span_names(SPANS, ctx)
+    assert list(out.columns) == ["name", "kind", "services", "spans", "share"]
+    assert out.values.tolist() == [["SELECT orders", "CLIENT", 2, 3, 0.75], ["render", "INTERNAL", 1, 1, 0.25]]
+    assert unassigned_span_names(SPANS, ctx, top=1)["name"].tolist() == ["SELECT orders"]
+    with pytest.raises(ValueError):
+        unassigned_span_names(SPANS, ctx, top=0)
+
+
+def test_unassigned_span_names_none_missing_and_empty():
+    assert unassigned_span_names(SPANS, pd.Series(["x"] * len(SPANS), dtype="string")).empty
+    assert unassigned_span_names(frames.empty("spans"), pd.Series([], dtype="string")).empty
+    with pytest.raises(ValueError):
+        unassigned_span_names(SPANS, pd.Series(["x"], dtype="string"))

@@ -1,0 +1,243 @@
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from analysis.outputs import figures
+
+PAIR_COLUMNS = ["context_a", "context_b", "structural", "evolutionary", "data", "runtime",
+                "structural_coupled", "evolutionary_coupled", "data_coupled", "runtime_coupled", "signals", "hidden"]
+
+
+def make_pairs(rows):
+    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
+
+
+@pytest.fixture
+def pairs():
+    return make_pairs([
+        # a, b, struct, evo, data, runtime, flags x4, signals, hidden
+        ("billing", "catalog", 3, 25.0, 1, 0, True, True, True, False, 3, False),
+        ("billing", "orders", 0, 12.0, 2, 40, False, True, True, True, 3, True),
+        ("catalog", "orders", 1, 0.0, 0, 5, True, False, False, False, 1, False),
+    ])
+
+
+@pytest.fixture
+def contexts():
+    return pd.DataFrame({
+        "context": ["billing", "catalog", "orders", "search"],
+        "commits": [10, 40, 5, 0],
+        "commits_recent": [3, 20, 1, 0],
+    })
+
+
+def empty_pairs():
+    return make_pairs([])
+
+
+def annotation_texts(fig):
+    return [a.text for a in fig.layout.annotations]
+
+
+# --- escaping --------------------------------------------------------------------------
+
+def test_label_escapes_markup_that_plotly_would_render():
+    assert figures.label("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"
+    assert figures.label("it's \"q\"") == "it's \"q\""  # plotly would show &quot; literally
+    assert figures.label(None) == ""
+    assert figures.label(float("nan")) == ""
+
+
+# --- context graph ---------------------------------------------------------------------
+
+def test_context_graph_traces_and_lanes(pairs, contexts):
+    fig = figures.context_graph(pairs, contexts)
+    assert isinstance(fig, go.Figure)
+    names = [t.name for t in fig.data]
+    assert names == ["hidden coupling (not in imports)", "structural", "evolutionary", "data", "runtime", "pair details", "contexts"]
+    by_name = {t.name: t for t in fig.data}
+    # a segment is (x0, x1, None): 3 values per coupled pair
+    assert len(by_name["structural"].x) == 3 * 2      # billing-catalog, catalog-orders
+    assert len(by_name["evolutionary"].x) == 3 * 2    # billing-catalog, billing-orders
+    assert len(by_name["data"].x) == 3 * 2
+    assert len(by_name["runtime"].x) == 3 * 1         # only billing-orders reaches the threshold
+    assert len(by_name["hidden coupling (not in imports)"].x) == 3 * 1
+    nodes = by_name["contexts"]
+    assert list(nodes.text) == ["billing", "catalog", "orders", "search"]  # search: declared, no pair
+    sizes = dict(zip(nodes.text, nodes.marker.size))
+    assert sizes["catalog"] > sizes["billing"] > sizes["orders"] > sizes["search"] == 14
+    assert len(by_name["pair details"].x) == 3
+
+
+def test_context_graph_layout_is_deterministic(pairs, contexts):
+    one = figures.context_graph(pairs, contexts)
+    two = figures.context_graph(pairs.sample(frac=1, random_state=3), contexts.iloc[::-1])
+    assert list(one.data[-1].x) == list(two.data[-1].x)
+    assert list(one.data[-1].y) == list(two.data[-1].y)
+
+
+def test_graph_layout_puts_sorted_contexts_on_a_circle():
+    pos = figures.graph_layout(["c", "a", "d", "b"])
+    assert list(pos) == ["a", "b", "c", "d"]
+    assert pos["a"] == pytest.approx((0.0, 1.0))   # top
+    assert pos["b"] == pytest.approx((1.0, 0.0))   # then clockwise
+    assert pos["c"] == pytest.approx((0.0, -1.0))
+    assert figures.graph_layout(["only"]) == {"only": (0.0, 0.0)}
+    assert figures.graph_layout([]) == {}
+
+
+def test_context_graph_escapes_names_in_text_and_hover(contexts):
+    p = make_pairs([("<img src=x onerror=alert(1)>", "billing", 2, 0.0, 0, 0, True, False, False, False, 1, False)])
+    fig = figures.context_graph(p, contexts)
+    nodes = fig.data[-1]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in nodes.text
+    assert all("<img" not in h for h in nodes.hovertext)
+    assert all("<img" not in h for h in fig.data[-2].hovertext)
+
+
+def test_context_graph_single_context():
+    fig = figures.context_graph(empty_pairs(), pd.DataFrame({"context": ["only"], "commits": [3]}))
+    assert list(fig.data[-1].text) == ["only"]
+    assert all(len(t.x) == 0 for t in fig.data[:5])
+
+
+def test_context_graph_empty_says_no_data():
+    fig = figures.context_graph(empty_pairs(), pd.DataFrame({"context": [], "commits": []}))
+    assert len(fig.data) == 0
+    assert annotation_texts(fig) == ["no data"]
+
+
+# --- coupling matrix -------------------------------------------------------------------
+
+def test_coupling_matrix_is_symmetric_with_blank_diagonal(pairs):
+    fig = figures.coupling_matrix(pairs, "runtime")
+    assert len(fig.data) == 1
+    heat = fig.data[0]
+    assert list(heat.x) == list(heat.y) == ["billing", "catalog", "orders"]
+    z = [list(row) for row in heat.z]
+    assert z == [[None, 0.0, 40.0], [0.0, None, 5.0], [40.0, 5.0, None]]
+    assert "below threshold" in heat.hovertext[1][2] and "coupled" in heat.hovertext[0][2]
+    assert fig.layout.xaxis.title.text == "context" and fig.layout.yaxis.title.text == "context"
+    assert "calls" in fig.layout.title.text
+
+
+def test_coupling_matrix_includes_declared_contexts_without_pairs(pairs):
+    fig = figures.coupling_matrix(pairs, "data", contexts=["billing", "catalog", "orders", "search"])
+    assert list(fig.data[0].x) == ["billing", "catalog", "orders", "search"]
+    assert list(fig.data[0].z[3]) == [0.0, 0.0, 0.0, None]
+
+
+def test_coupling_matrix_rejects_unknown_signal(pairs):
+    with pytest.raises(ValueError, match="structural, evolutionary, data, runtime"):
+        figures.coupling_matrix(pairs, "vibes")
+
+
+def test_coupling_matrix_empty_says_no_data():
+    fig = figures.coupling_matrix(empty_pairs(), "structural")
+    assert len(fig.data) == 0 and annotation_texts(fig) == ["no data"]
+
+
+# --- quadrant --------------------------------------------------------------------------
+
+def test_coupling_per_context_counts_partners_and_signals(pairs, contexts):
+    per = figures.coupling_per_context(pairs, contexts["context"]).set_index("context")
+    assert per.loc["billing"].tolist() == [2, 6]   # partners catalog + orders; 3 + 3 signals
+    assert per.loc["catalog"].tolist() == [2, 4]
+    assert per.loc["orders"].tolist() == [2, 4]
+    assert per.loc["search"].tolist() == [0, 0]
+
+
+def test_change_coupling_quadrant_points_and_median_lines(pairs, contexts):
+    fig = figures.change_coupling_quadrant(contexts, pairs)
+    assert len(fig.data) == 1
+    points = fig.data[0]
+    assert list(points.x) == [6, 4, 4, 0] and list(points.y) == [3, 20, 1, 0]
+    assert list(points.text) == ["billing", "catalog", "orders", "search"]
+    vertical, horizontal = fig.layout.shapes
+    assert vertical.x0 == vertical.x1 == 4.0          # median of 6, 4, 4, 0
+    assert horizontal.y0 == horizontal.y1 == 2.0      # median of 3, 20, 1, 0
+    assert fig.layout.yaxis.title.text == "recent commits"
+    assert "coupling" in fig.layout.xaxis.title.text
+    assert "changed often, loosely coupled" in annotation_texts(fig)
+
+
+def test_change_coupling_quadrant_without_pairs(contexts):
+    fig = figures.change_coupling_quadrant(contexts, empty_pairs())
+    assert list(fig.data[0].x) == [0, 0, 0, 0]
+
+
+def test_change_coupling_quadrant_empty_says_no_data():
+    fig = figures.change_coupling_quadrant(pd.DataFrame({"context": [], "commits_recent": []}), empty_pairs())
+    assert annotation_texts(fig) == ["no data"]
+
+
+# --- load over time --------------------------------------------------------------------
+
+@pytest.fixture
+def curves():
+    ts = pd.to_datetime(["2024-01-01 00:00", "2024-01-01 00:05", "2024-01-01 03:10", "2024-01-01 00:05"], utc=True)
+    return pd.DataFrame({"context": ["a", "a", "a", "b"], "bucket": ts, "requests": [1, 1, 1, 1],
+                         "spans": [1, 1, 1, 1], "self_time_ms": [1000.0, 500.0, 2000.0, 6000.0]})
+
+
+def test_load_by_period_sums_and_fills_gaps(curves):
+    wide = figures.load_by_period(curves, "1h")
+    assert list(wide.columns) == ["b", "a"]  # largest total first
+    assert wide["a"].tolist() == [1500.0, 0.0, 0.0, 2000.0]
+    assert wide["b"].tolist() == [6000.0, 0.0, 0.0, 0.0]
+
+
+def test_load_over_time_stacked_areas(curves):
+    fig = figures.load_over_time(curves, "1h")
+    assert [t.name for t in fig.data] == ["b", "a"]
+    assert all(t.stackgroup == "load" for t in fig.data)
+    assert list(fig.data[1].y) == [1.5, 0.0, 0.0, 2.0]   # seconds
+    assert fig.layout.yaxis.title.text == "self time per 1h (s)"
+    assert fig.layout.xaxis.title.text == "time (UTC)"
+
+
+def test_load_over_time_normalized(curves):
+    fig = figures.load_over_time(curves, "1h", normalized=True)
+    assert fig.data[0].groupnorm == "percent"
+    assert fig.layout.yaxis.title.text == "share of self time (%)"
+
+
+def test_load_over_time_empty_says_no_data():
+    empty = pd.DataFrame({"context": [], "bucket": pd.to_datetime([], utc=True), "self_time_ms": []})
+    assert annotation_texts(figures.load_over_time(empty)) == ["no data"]
+    assert annotation_texts(figures.load_over_time(empty, normalized=True)) == ["no data"]
+
+
+# --- ranking ---------------------------------------------------------------------------
+
+@pytest.fixture
+def ranking():
+    return pd.DataFrame({
+        "rank": [2, 1], "context": ["b", "a"], "score": [0.3, 0.6],
+        "boundary_clarity": [0.5, 1.0], "write_isolation": [0.0, 0.5], "change_pain": [1.0, 0.25],
+        "scaling_asymmetry": [0.0, 1.0], "team_conflict": [0.0, 0.0],
+    })
+
+
+def test_ranking_breakdown_one_bar_segment_per_component(ranking):
+    fig = figures.ranking_breakdown(ranking)
+    assert [t.name for t in fig.data] == ["boundary clarity", "write isolation", "change pain", "scaling asymmetry", "team conflict"]
+    assert fig.layout.barmode == "stack"
+    assert list(fig.data[0].y) == ["a", "b"]            # rank order
+    assert list(fig.data[0].x) == [1.0, 0.5]            # as given without weights
+    assert fig.layout.yaxis.title.text == "context"
+
+
+def test_ranking_breakdown_weighted_bars_add_up_to_the_score(ranking):
+    weights = {"boundary_clarity": 0.3, "write_isolation": 0.2, "change_pain": 0.2, "scaling_asymmetry": 0.2, "team_conflict": 0.1}
+    fig = figures.ranking_breakdown(ranking, weights)
+    totals = [sum(t.x[i] for t in fig.data) for i in range(2)]
+    # a: 0.3*1 + 0.2*0.5 + 0.2*0.25 + 0.2*1 = 0.65 ; b: 0.3*0.5 + 0.2*1 = 0.35 (weights sum to 1)
+    assert totals == pytest.approx([0.65, 0.35])
+    assert fig.layout.xaxis.title.text == "weighted score"
+
+
+def test_ranking_breakdown_empty_says_no_data():
+    assert annotation_texts(figures.ranking_breakdown(pd.DataFrame(columns=["rank", "context", "score"]))) == ["no data"]
+    no_components = pd.DataFrame({"rank": [1], "context": ["a"], "score": [1.0]})
+    assert annotation_texts(figures.ranking_breakdown(no_components)) == ["no score components in the ranking"]

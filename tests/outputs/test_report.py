@@ -1,0 +1,321 @@
+"""The report runner on a tiny notebook, and the rendering helpers the real notebook uses."""
+
+import ast
+import datetime as dt
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from analysis.outputs import render, report
+from analysis.core.errors import ConfigError, ReportError
+
+REAL_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / report.NOTEBOOK_NAME
+
+WRITE_FINDINGS = """\
+import json, pathlib
+from IPython.display import HTML, display
+display(HTML("<p class='tiny'>tiny report &amp; <a href='#top'>top</a></p>"))
+pathlib.Path(run_dir, "findings.json").write_text(json.dumps({
+    "config_path": config_path, "run_dir": run_dir, "use_cache": use_cache,
+    "verdicts": {"bottleneck": {"question": "Q?", "verdict": "NO", "summary": "s"}},
+}))
+"""
+
+
+def write_notebook(path: Path, *cells: str) -> Path:
+    nb = new_notebook(
+        cells=[new_markdown_cell("# Tiny"),
+               new_code_cell('config_path = ""\nrun_dir = ""\nuse_cache = True', metadata={"tags": ["parameters"]}),
+               *(new_code_cell(c) for c in cells)],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                  "language_info": {"name": "python"}},
+    )
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def tiny_config(tmp_path) -> Path:
+    path = tmp_path / "seams.yml"
+    path.write_text("name: tiny\ncontexts:\n  a: {paths: ['a/**']}\n")
+    return path
+
+
+@pytest.fixture
+def good_notebook(tmp_path) -> Path:
+    return write_notebook(tmp_path / "good.ipynb", WRITE_FINDINGS)
+
+
+@pytest.fixture
+def failing_notebook(tmp_path) -> Path:
+    return write_notebook(tmp_path / "failing.ipynb", "x = 1", "raise ValueError('planted failure')", WRITE_FINDINGS)
+
+
+# --- the run ---------------------------------------------------------------------------
+
+def test_success_publishes_the_run_and_points_latest_at_it(tmp_path, tiny_config, good_notebook):
+    out = tmp_path / "reports"
+    result = report.run_report(tiny_config, out, notebook=good_notebook, use_cache=False)
+
+    assert result.run_dir == out / result.run_id
+    assert sorted(p.name for p in result.run_dir.iterdir()) == ["findings.json", "report.html", "report.ipynb"]
+    assert result.html == result.run_dir / "report.html"
+    assert (out / "latest").is_symlink() and os.readlink(out / "latest") == result.run_id  # relative
+    assert (out / "latest").resolve() == result.run_dir.resolve()
+    assert sorted(p.name for p in out.iterdir()) == sorted([result.run_id, "latest"])  # no partial, no temp link
+    dt.datetime.strptime(result.run_id, "%Y%m%dT%H%M%SZ")
+
+    # parameters reached the notebook, absolute
+    assert result.findings["config_path"] == str(tiny_config.resolve())
+    assert result.findings["use_cache"] is False
+    assert result.findings["run_dir"] == str(out / f".{result.run_id}.partial")
+    assert result.verdicts == {"bottleneck": {"question": "Q?", "verdict": "NO", "summary": "s"}}
+
+    page = result.html.read_text(encoding="utf-8")
+    assert "tiny report" in page
+    assert "write_text" not in page and "config_path" not in page  # code cells hidden
+    assert report.external_references(page) == []
+    assert "cdnjs" not in page and "require.min.js" not in page and "mathjax" not in page.lower()
+
+
+def test_failure_keeps_the_failed_notebook_and_leaves_latest_alone(tmp_path, tiny_config, failing_notebook):
+    out = tmp_path / "reports"
+    previous = out / "20200101T000000Z"
+    previous.mkdir(parents=True)
+    (previous / "report.html").write_text("previous")
+    report.point_latest(out, previous.name)
+
+    with pytest.raises(ReportError) as caught:
+        report.run_report(tiny_config, out, notebook=failing_notebook)
+
+    failed = [p for p in out.iterdir() if p.name.endswith(".failed")]
+    assert len(failed) == 1
+    kept = failed[0] / "report.ipynb"
+    message = str(caught.value)
+    assert "ValueError: planted failure" in message
+    assert "raise ValueError('planted failure')" in message  # the failing cell's first line
+    assert "cell" in message and str(kept) in message
+    # papermill kept the executed notebook with the error in the failing cell
+    nb = nbformat.read(kept, as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert [e.ename for e in errors] == ["ValueError"]
+    assert not (failed[0] / "findings.json").exists()
+    # the previous run and latest are untouched; nothing half-made is left
+    assert os.readlink(out / "latest") == previous.name
+    assert (previous / "report.html").read_text() == "previous"
+    assert sorted(p.name for p in out.iterdir()) == sorted([previous.name, failed[0].name, "latest"])
+
+
+def test_invalid_config_raises_before_anything_is_created(tmp_path, good_notebook):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("contexts:\n  a: {paths: ['a/**']}\nthresholds: {recent_days: -3}\n")
+    out = tmp_path / "reports"
+    with pytest.raises(ConfigError, match="thresholds.recent_days"):
+        report.run_report(bad, out, notebook=good_notebook)
+    assert not out.exists()
+
+
+def test_missing_notebook_raises_before_anything_is_created(tmp_path, tiny_config):
+    out = tmp_path / "reports"
+    with pytest.raises(ReportError, match="not found"):
+        report.run_report(tiny_config, out, notebook=tmp_path / "absent.ipynb")
+    assert not out.exists()
+
+
+def test_default_notebook_is_the_repository_notebook():
+    assert report.default_notebook().resolve() == REAL_NOTEBOOK
+
+
+def test_run_id_takes_a_suffix_when_the_second_is_taken(tmp_path):
+    now = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
+    assert report.new_run_id(tmp_path, now) == "20240506T070809Z"
+    (tmp_path / "20240506T070809Z").mkdir()
+    assert report.new_run_id(tmp_path, now) == "20240506T070809Z-2"
+    (tmp_path / "20240506T070809Z-2.failed").mkdir()
+    (tmp_path / ".20240506T070809Z-3.partial").mkdir()
+    assert report.new_run_id(tmp_path, now) == "20240506T070809Z-4"
+    # a local time is converted to UTC
+    cest = dt.timezone(dt.timedelta(hours=2))
+    assert report.new_run_id(tmp_path / "x", dt.datetime(2024, 5, 6, 9, 8, 9, tzinfo=cest)) == "20240506T070809Z"
+
+
+def test_claim_run_dir_creates_the_partial_folder(tmp_path):
+    now = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
+    first = report.claim_run_dir(tmp_path / "out", now)
+    second = report.claim_run_dir(tmp_path / "out", now)
+    assert first == ("20240506T070809Z", tmp_path / "out" / ".20240506T070809Z.partial")
+    assert second[0] == "20240506T070809Z-2" and second[1].is_dir()
+
+
+def test_point_latest_replaces_the_link(tmp_path):
+    for name in ("r1", "r2"):
+        (tmp_path / name).mkdir()
+    report.point_latest(tmp_path, "r1")
+    report.point_latest(tmp_path, "r2")
+    assert os.readlink(tmp_path / "latest") == "r2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "r1", "r2"]
+
+
+def test_read_findings_requires_the_file(tmp_path):
+    with pytest.raises(ReportError, match="without writing findings.json"):
+        report.read_findings(tmp_path / "findings.json")
+    (tmp_path / "findings.json").write_text("{not json")
+    with pytest.raises(ReportError, match="not valid JSON"):
+        report.read_findings(tmp_path / "findings.json")
+
+
+def test_failure_message_names_the_cell():
+    class Failed(Exception):
+        cell_index, exec_count, source, ename, evalue = 7, 5, "\nanalysis = pipeline.run(x)\n", "SourceError", "git: boom"
+
+    text = report.failure_message(Failed(), "RID", Path("/r/RID.failed"))
+    assert text.startswith("report run RID failed in notebook cell 7 (In [5]: analysis = pipeline.run(x)): SourceError: git: boom")
+    assert "/r/RID.failed" in text
+
+
+# --- HTML export -----------------------------------------------------------------------
+
+def executed_notebook(path: Path, html_output: str) -> Path:
+    cell = new_code_cell("x", outputs=[new_output("display_data", data={"text/html": html_output, "text/plain": "x"})])
+    nbformat.write(new_notebook(cells=[cell]), path)
+    return path
+
+
+def test_export_html_hides_code_and_loads_nothing(tmp_path):
+    page = report.export_html(executed_notebook(tmp_path / "r.ipynb", "<b>result</b>"), tmp_path / "r.html")
+    text = page.read_text()
+    assert "<b>result</b>" in text
+    assert report.external_references(text) == []
+    assert "<script src" not in text
+
+
+def test_export_html_refuses_an_external_resource(tmp_path):
+    nb = executed_notebook(tmp_path / "r.ipynb", '<img src="https://example.com/pixel.png">')
+    with pytest.raises(ReportError, match="external resource"):
+        report.export_html(nb, tmp_path / "r.html")
+
+
+@pytest.mark.parametrize("page, found", [
+    ('<script src="https://cdn.example/x.js"></script>', [("script", "src", "https://cdn.example/x.js")]),
+    ("<link rel=stylesheet href='//cdn.example/x.css'>", [("link", "href", "//cdn.example/x.css")]),
+    ('<A HREF=" HTTP://example.com">x</A>', [("a", "href", " HTTP://example.com")]),
+    ('<img src="data:image/png;base64,AAAA"><a href="#top">t</a><a href="report.ipynb">nb</a>', []),
+    ("<script>var s = '<a href=\"https://plotly.com\">';</script>", []),  # inside script code: not an element
+    ('<style>a { background: red }</style><p>https://example.com as text</p>', []),
+])
+def test_external_references(page, found):
+    assert report.external_references(page) == found
+
+
+# --- rendering helpers -----------------------------------------------------------------
+
+def fake_analysis():
+    verdict = SimpleNamespace(
+        key="bottleneck", question="Is <the> monolith the bottleneck?", verdict="NOT YET",
+        rule="YES when a < b", thresholds={"min_teams": 3.0}, evidence={"teams": ["<script>x</script>", "b"], "share": 0.25, "absent": None},
+        missing=["deploy log & more"], summary="2 of 3 <pressures>",
+    )
+    recommendation = {"verdict": "GO", "headline": "Extract <billing>", "extract_first": "billing&co",
+                      "reasons": ["r <1>"], "next_steps": ["step <a>"]}
+    return SimpleNamespace(verdicts={"bottleneck": verdict}, recommendation=recommendation)
+
+
+def test_verdicts_html_escapes_every_input_string():
+    text = render.verdicts_html(fake_analysis())
+    assert isinstance(text, str) and text._repr_html_() == text
+    assert "Is &lt;the&gt; monolith the bottleneck?" in text
+    assert "&lt;script&gt;x&lt;/script&gt;, b" in text
+    assert "<script>x" not in text
+    assert "2 of 3 &lt;pressures&gt;" in text and "deploy log &amp; more" in text
+    assert "YES when a &lt; b" in text and "min_teams: 3" in text
+    assert "share: 0.25" in text and "absent: –" in text
+    assert 'seams-verdict-not-yet">NOT YET<' in text
+
+
+def test_verdicts_html_without_verdicts():
+    assert "no verdicts" in render.verdicts_html(SimpleNamespace(verdicts={}))
+
+
+def test_recommendation_html_escapes():
+    text = render.recommendation_html(fake_analysis())
+    assert "Extract &lt;billing&gt;" in text and "billing&amp;co" in text
+    assert "<li>r &lt;1&gt;</li>" in text and "<li>step &lt;a&gt;</li>" in text
+    assert 'seams-verdict-go">GO<' in text
+
+
+def test_table_html_escapes_cells_and_headers_and_limits_rows():
+    frame = pd.DataFrame({"<h>": ["<b>a</b>", None, "c"], "n": [1.5, float("nan"), 3.0],
+                          "evidence": [["x.py:1", "y.py:2"], [], ["z<.py:3"]]})
+    text = render.table_html(frame, max_rows=2)
+    assert "<th>&lt;h&gt;</th>" in text
+    assert "<td>&lt;b&gt;a&lt;/b&gt;</td>" in text and "<b>a</b>" not in text
+    assert '<td class="seams-num">1.5</td>' in text and "<td>x.py:1, y.py:2</td>" in text
+    assert "<td>none</td>" in text and "<td>–</td>" in text
+    assert "z&lt;.py" not in text  # third row cut
+    assert "and 1 more rows" in text
+
+
+def test_table_html_empty():
+    assert "nothing here" in render.table_html(pd.DataFrame(), empty="nothing here")
+    assert "no rows" in render.table_html(None)
+
+
+def test_mapping_html_flattens_nested_keys():
+    text = render.mapping_html({"spans": 10, "entry_points": {"http_routes": {"traced": 3}}, "without": ["<s>"]})
+    assert "<td>entry_points.http_routes.traced</td>" in text
+    assert '<td class="seams-num">3</td>' in text and "<td>&lt;s&gt;</td>" in text
+
+
+def test_inputs_html_one_row_per_source():
+    text = render.inputs_html({"git": {"configured": True, "records_read": 12, "records_rejected": 1, "unassigned_share": 0.25, "notes": ["<n>"]},
+                               "sql": {"configured": False, "records_read": 0, "records_rejected": 0, "unassigned_share": None, "notes": []}})
+    assert text.count("<tr>") == 3
+    assert "<td>git</td><td>yes</td>" in text and "&lt;n&gt;" in text
+
+
+def test_cycles_html():
+    text = render.cycles_html([["catalog", "<search>"]])
+    assert "catalog → &lt;search&gt; → catalog" in text
+    assert "no import cycles" in render.cycles_html([])
+
+
+def test_figure_output_references_the_single_inlined_plotly():
+    fig = go.Figure(go.Scatter(x=[1], y=[2], text=["a"]))
+    bundle = render.figure(fig)._repr_mimebundle_()
+    assert set(bundle) == {"application/vnd.plotly.v1+json", "text/html", "text/plain"}
+    html = bundle["text/html"]
+    assert 'class="plotly-graph-div"' in html and "Plotly.newPlot" in html
+    assert len(html) < 50_000  # no copy of plotly.js
+    assert report.external_references(html) == [] and "<script src" not in html
+    assert bundle["application/vnd.plotly.v1+json"]["data"][0]["type"] == "scatter"
+
+    runtime = render.plotly_runtime()
+    assert runtime._repr_html_().count("<script>") == 2 and len(runtime._repr_html_()) > 1_000_000
+    assert repr(runtime) == "<plotly.js, inlined>"
+
+
+# --- the real notebook is thin ---------------------------------------------------------
+
+def test_report_notebook_is_thin_and_committed_without_outputs():
+    nb = nbformat.read(REAL_NOTEBOOK, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    parameters = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(parameters) == 1
+    assert {n.targets[0].id for n in ast.parse(parameters[0].source).body} == {"config_path", "run_dir", "use_cache"}
+    for cell in code:
+        assert cell.get("outputs") == [] and cell.get("execution_count") is None
+        tree = ast.parse(cell.source)
+        assert not [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))], cell.source
+    assert "write_findings(build_findings(result)" in code[-1].source
+    sources = [c.source for c in code]
+    first_verdicts = next(i for i, s in enumerate(sources) if "verdicts_html" in s)
+    first_figure = next(i for i, s in enumerate(sources) if "render.figure(" in s)
+    assert first_verdicts < first_figure
+    assert sum("plotly_runtime()" in s for s in sources) == 1
+    assert nb.metadata.kernelspec.name == "python3"

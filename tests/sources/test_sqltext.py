@@ -1,0 +1,314 @@
+"""SQL text: sqlcommenter tags, normalization, fingerprints and table access."""
+
+from __future__ import annotations
+
+import ast
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from analysis.sources.sqltext import TableAccess, fingerprint, normalize, strip_sqlcommenter, table_access
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+# --------------------------------------------------------------------------------------
+# sqlcommenter
+
+
+def test_sqlcommenter_tags_are_unquoted_sorted_and_filtered():
+    sql = (
+        "SELECT * FROM users WHERE id = 7 "
+        f"/*traceparent='{TRACEPARENT}',route='%2Fusers%2F%3Aid',db_driver='psycopg2',controller='users'*/"
+    )
+    stripped, tags = strip_sqlcommenter(sql)
+    assert stripped == "SELECT * FROM users WHERE id = 7"
+    assert tags == {"controller": "users", "route": "/users/:id", "traceparent": TRACEPARENT}
+    assert list(tags) == ["controller", "route", "traceparent"]
+
+
+def test_sqlcommenter_before_semicolon_and_escaped_quote():
+    stripped, tags = strip_sqlcommenter("UPDATE t SET a = 1 /*action='it\\'s',framework='django%3A4.2'*/ ;")
+    assert stripped == "UPDATE t SET a = 1;"
+    assert tags == {"action": "it's", "framework": "django:4.2"}
+
+
+def test_marginalia_comment_is_read_too():
+    stripped, tags = strip_sqlcommenter("SELECT 1 /*application:Shop,controller:orders,action:show*/")
+    assert stripped == "SELECT 1"
+    assert tags == {"action": "show", "application": "Shop", "controller": "orders"}
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 1",
+        "SELECT 1 /* plain remark */",
+        "SELECT /*route='x'*/ 1",  # not trailing
+        "SELECT '/*route=''x''*/'",  # inside a literal, not a comment at the end
+        "",
+    ],
+)
+def test_statements_without_sqlcommenter_are_unchanged(sql):
+    assert strip_sqlcommenter(sql) == (sql, {})
+
+
+# --------------------------------------------------------------------------------------
+# normalize
+
+
+@pytest.mark.parametrize(
+    "sql, expected",
+    [
+        ("SELECT * FROM t1 WHERE id IN (1, 2, 3)", "select * from t1 where id in (?)"),
+        ("select * from t where a in ($1,$2,$3) and b not in(4,5)", "select * from t where a in (?) and b not in (?)"),
+        ("select * from t where a in (x, 1)", "select * from t where a in (x, ?)"),
+        ("SELECT name FROM users WHERE name = 'O''Brien'", "select name from users where name = ?"),
+        ("select E'it\\'s', e'a\\\\' from t", "select ?, ? from t"),
+        ("select B'0101', X'ff', N'abc', U&'d\\0061t' from t", "select ?, ?, ?, ? from t"),
+        ("select $$it's 'quoted'$$, $fn$ a $$ b $fn$ from t", "select ?, ? from t"),
+        ("select col1, t2.c3, x$1 from t1, t2 where t2.c3 = 42", "select col1, t2.c3, x$1 from t1, t2 where t2.c3 = ?"),
+        ("select $1, $2 from t where a = $10", "select ?, ? from t where a = ?"),
+        ("select 1.5, .5, 3e10, 2.5E-3, 0x1F from t", "select ?, ?, ?, ?, ? from t"),
+        ("update a set b = b + -4001, c = c - 1 where d = -2", "update a set b = b + ?, c = c - ? where d = ?"),
+        ("select -1, (-2), x-3 from t", "select ?, (?), x-? from t"),
+        ("SELECT  a,b\n\t FROM   t -- trailing remark\n WHERE c = TRUE /* block */ AND d IS NULL;",
+         "select a, b from t where c = true and d is null"),
+        ('SELECT "CamelCase"."Id", Other FROM "Schema"."Table"', 'select "CamelCase"."Id", other from "Schema"."Table"'),
+        ("insert into t (a, b) values (1, 'x'), (2, 'y'),(3,'z')", "insert into t (a, b) values (?, ?)"),
+        ("insert into t values (1, now()), (2, now())", "insert into t values (?, now())"),
+        ("insert into t values (1, null), (2, 3)", "insert into t values (?, null), (?, ?)"),
+        ("select * from t where a = any(ARRAY[1, 2, 3])", "select * from t where a = any(array[?])"),
+        ("select '2026-01-01'::date, interval '1 day' from t", "select ?::date, interval ? from t"),
+        ("BEGIN;", "begin"),
+        ("", ""),
+        ("/* only a comment */", ""),
+    ],
+)
+def test_normalize(sql, expected):
+    assert normalize(sql) == expected
+
+
+def test_normalize_never_lets_a_literal_through():
+    secrets = ["hunter2", "4111111111111111", "alice@example.com", "s3cr3t"]
+    sql = (
+        "SELECT * FROM users WHERE pw = 'hunter2' AND card = 4111111111111111 AND mail = E'alice@example.com' "
+        "AND note = $q$s3cr3t$q$ AND broken = 'unterminated hunter2"
+    )
+    out = normalize(sql)
+    assert not any(s in out for s in secrets)
+    assert out.startswith("select * from users where pw = ? and card = ?")
+
+
+def test_normalize_keeps_comment_markers_inside_literals_as_literals():
+    assert normalize("select '-- not a comment', '/* nor this */' from t") == "select ?, ? from t"
+
+
+def test_literal_variants_share_a_fingerprint():
+    a = normalize("SELECT * FROM orders WHERE id = 1 AND status IN ('a', 'b')")
+    b = normalize("select *   from orders where id = 982 and status in ('paid')")
+    assert a == b
+    assert fingerprint(a) == fingerprint(b)
+    assert fingerprint(a) != fingerprint(normalize("SELECT * FROM orders WHERE id = 1"))
+
+
+def test_fingerprint_is_16_hex():
+    assert re.fullmatch(r"[0-9a-f]{16}", fingerprint("select ?"))
+    assert fingerprint("select ?") == fingerprint("select ?")
+
+
+def test_huge_statement_is_cut_and_stays_literal_free():
+    sql = "INSERT INTO t (a, b) VALUES " + ", ".join(f"({i}, 'secret{i}')" for i in range(300_000))
+    assert len(sql) > 5_000_000
+    started = time.perf_counter()
+    out = normalize(sql)
+    assert time.perf_counter() - started < 2.0
+    assert out.startswith("insert into t (a, b) values (?, ?)")
+    assert out.endswith(" ...")
+    assert "secret" not in out
+    assert len(out) < 1_000
+
+
+def test_cut_inside_a_literal_does_not_leak_its_tail():
+    out = normalize("select 'abc secret", max_chars=12)
+    assert out == "select ? ..."
+
+
+# --------------------------------------------------------------------------------------
+# table_access
+
+
+def access(sql: str, **kwargs) -> TableAccess:
+    return table_access(normalize(sql), **kwargs)
+
+
+def test_select_reads_and_joins():
+    a = access("SELECT * FROM orders o JOIN customers c ON c.id = o.customer_id, products p WHERE p.id = o.product_id")
+    assert a == TableAccess(
+        "SELECT",
+        reads=frozenset({"orders", "customers", "products"}),
+        joins=frozenset({("customers", "orders"), ("orders", "products"), ("customers", "products")}),
+    )
+
+
+def test_subquery_tables_are_read_but_not_joined_with_the_outer_from():
+    a = access("SELECT * FROM orders WHERE customer_id IN (SELECT id FROM customers WHERE vip)")
+    assert a.reads == {"orders", "customers"}
+    assert a.joins == frozenset()
+
+
+def test_cte_names_are_not_tables():
+    a = access("WITH recent AS (SELECT * FROM orders WHERE ts > now()) SELECT * FROM recent JOIN customers c ON true")
+    assert a.operation == "SELECT"
+    assert a.reads == {"orders", "customers"}
+    assert a.joins == frozenset()  # recent is not a table
+
+
+def test_cte_with_delete_writes_its_target():
+    a = access("WITH gone AS (DELETE FROM carts WHERE ts < now() RETURNING *) INSERT INTO carts_archive SELECT * FROM gone")
+    assert a.operation == "INSERT"
+    assert a.writes == {"carts", "carts_archive"}
+    assert a.reads == frozenset()
+
+
+def test_for_update_of_alias_locks_the_aliased_table():
+    a = access("SELECT * FROM accounts a JOIN branches b ON b.id = a.branch_id WHERE a.id = 1 FOR UPDATE OF a")
+    assert a.writes == {"accounts"}
+    assert a.reads == {"branches"}
+    assert a.joins == {("accounts", "branches")}
+
+
+@pytest.mark.parametrize("lock", ["FOR UPDATE", "FOR NO KEY UPDATE", "FOR SHARE"])
+def test_row_locks_without_of_lock_every_table_of_the_from_clause(lock):
+    a = access(f"SELECT * FROM jobs WHERE state = 'ready' LIMIT 1 {lock} SKIP LOCKED")
+    assert a == TableAccess("SELECT", writes=frozenset({"jobs"}))
+
+
+def test_delete_alias_and_using():
+    a = access("DELETE FROM sessions AS s USING users u WHERE s.user_id = u.id AND u.banned")
+    assert a.operation == "DELETE"
+    assert a.writes == {"sessions"}
+    assert a.reads == {"users"}
+    assert a.joins == {("sessions", "users")}
+
+
+def test_update_from():
+    a = access("UPDATE stock s SET qty = s.qty - l.qty FROM order_lines l WHERE l.product_id = s.product_id")
+    assert a == TableAccess("UPDATE", frozenset({"order_lines"}), frozenset({"stock"}), frozenset({("order_lines", "stock")}))
+
+
+def test_insert_select_reads_source_and_writes_target():
+    a = access("INSERT INTO invoice_lines (invoice_id, amount) SELECT 7, amount FROM order_lines WHERE order_id = 3")
+    assert a == TableAccess("INSERT", frozenset({"order_lines"}), frozenset({"invoice_lines"}))
+
+
+def test_insert_on_conflict():
+    a = access("INSERT INTO counters (k, n) VALUES ('a', 1) ON CONFLICT (k) DO UPDATE SET n = counters.n + 1")
+    assert a == TableAccess("INSERT", writes=frozenset({"counters"}))
+
+
+def test_merge():
+    a = access("MERGE INTO stock t USING deliveries d ON t.id = d.id WHEN MATCHED THEN UPDATE SET qty = t.qty + d.qty")
+    assert a == TableAccess("MERGE", frozenset({"deliveries"}), frozenset({"stock"}), frozenset({("deliveries", "stock")}))
+
+
+@pytest.mark.parametrize(
+    "sql, expected",
+    [
+        ("COPY country FROM '/tmp/country.csv'", TableAccess("COPY", writes=frozenset({"country"}))),
+        ("COPY public.country (code, name) FROM STDIN WITH (FORMAT csv)", TableAccess("COPY", writes=frozenset({"country"}))),
+        ("COPY country TO STDOUT (DELIMITER '|')", TableAccess("COPY", reads=frozenset({"country"}))),
+        ("COPY (SELECT * FROM a JOIN b ON a.id = b.id) TO STDOUT", TableAccess("COPY", frozenset({"a", "b"}), joins=frozenset({("a", "b")}))),
+    ],
+)
+def test_copy(sql, expected):
+    assert access(sql) == expected
+
+
+def test_truncate_is_a_write():
+    assert access("TRUNCATE TABLE carts, sessions") == TableAccess("DELETE", writes=frozenset({"carts", "sessions"}))
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE TABLE invoices (id int PRIMARY KEY, order_id int REFERENCES orders(id))",
+        "ALTER TABLE invoices ADD CONSTRAINT fk FOREIGN KEY (order_id) REFERENCES orders (id)",
+        "DROP TABLE invoices",
+        "CREATE INDEX invoices_order ON invoices (order_id)",
+        "CREATE TABLE x AS SELECT * FROM orders",
+    ],
+)
+def test_ddl_has_no_reads_or_writes(sql):
+    assert access(sql) == TableAccess("DDL", ddl=True)
+
+
+def test_schema_qualification_and_search_path():
+    a = access('SELECT * FROM public.orders JOIN billing.invoices i ON true JOIN "Customers" ON true')
+    assert a.reads == {"orders", "billing.invoices", "customers"}
+    b = access("SELECT * FROM public.orders JOIN billing.invoices i ON true", search_path=("public", "billing"))
+    assert b.reads == {"orders", "invoices"}
+
+
+def test_table_valued_functions_are_not_tables():
+    a = access("SELECT * FROM generate_series(1, 10) g JOIN orders o ON o.id = g, unnest(ARRAY[1,2]) u")
+    assert a.reads == {"orders"}
+    assert a.joins == frozenset()
+
+
+@pytest.mark.parametrize("sql", ["BEGIN", "COMMIT", "SET work_mem TO '64MB'", "SHOW search_path", "EXPLAIN ANALYZE SELECT * FROM orders", "LOCK TABLE orders IN ACCESS EXCLUSIVE MODE", "VACUUM orders"])
+def test_statements_without_table_access(sql):
+    a = access(sql)
+    assert a.operation == "OTHER"
+    assert not (a.reads or a.writes or a.joins)
+
+
+def test_declare_cursor_takes_its_query():
+    assert access("DECLARE c CURSOR WITH HOLD FOR SELECT * FROM orders") == TableAccess("SELECT", reads=frozenset({"orders"}))
+
+
+def test_several_statements_are_combined():
+    a = access("BEGIN; UPDATE stock SET qty = 1; INSERT INTO moves SELECT * FROM stock; COMMIT")
+    assert a.operation == "UPDATE"
+    assert a.writes == {"stock", "moves"}
+    assert a.reads == {"stock"}
+
+
+def test_placeholders_sqlglot_reads_differently_still_parse():
+    assert not access("SELECT '1'::int, interval '1 day', x FROM s.t").approximate
+    assert not access("SELECT substring(name, 1, 2) = 'x' FROM t LIMIT 1").approximate
+
+
+def test_unparsable_text_falls_back_to_a_token_scan():
+    a = table_access("select from where (( from orders join customers on insert into audit")
+    assert a.approximate
+    assert a.reads == {"orders", "customers"}
+    assert a.writes == {"audit"}
+    assert a.joins == frozenset()
+
+
+def test_token_scan_for_long_texts():
+    a = table_access("update stock set qty = ? from moves where " + " and ".join(["x = ?"] * 10), max_parse_chars=20)
+    assert a.approximate
+    assert a.operation == "UPDATE"
+    assert a.writes == {"stock"}
+    assert a.reads == {"moves"}
+
+
+def test_empty_text():
+    assert table_access("") == TableAccess("OTHER")
+
+
+def test_sqltext_does_not_import_sources():
+    tree = ast.parse(Path(__file__).resolve().parents[2].joinpath("analysis/sources/sqltext.py").read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any(m.startswith("analysis.sources") for m in imported)
+
+
+def test_logs_and_traces_get_the_same_fingerprint_with_or_without_the_tags():
+    # the SQL log strips the sqlcommenter comment first; a span's statement may keep it
+    sql = f"SELECT * FROM orders WHERE id = 5 /*route='%2Forders',traceparent='{TRACEPARENT}'*/;"
+    assert normalize(sql) == normalize(strip_sqlcommenter(sql)[0]) == "select * from orders where id = ?"
