@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from analysis.core.version import __version__
 from analysis.core.errors import ReportError, SeamsError
+from analysis.core.version import __version__
 from analysis.sources.registry import KINDS as SOURCE_KINDS
 
 EXIT_OK = 0

@@ -16,8 +16,8 @@ strings, integer attribute values are strings (``intValue``), a root span has no
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from seams_sample.simulator import SCOPES, Span
 

@@ -17,8 +17,8 @@ lines that start with a TAB, as PostgreSQL writes them. Records are in timestamp
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from seams_sample.simulator import LogEvent
 
@@ -32,7 +32,7 @@ def render_log(events: Iterable[LogEvent]) -> Iterator[str]:
         sec, ns = divmod(ev.ts, 10**9)
         stamp = seconds.get(sec)
         if stamp is None:
-            stamp = dt.datetime.fromtimestamp(sec, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+            stamp = dt.datetime.fromtimestamp(sec, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
             seconds[sec] = stamp
         prefix = f"{stamp}.{ns // 1_000_000:03d} UTC [{ev.pid}] " + (f"{ev.session} " if ev.session else "")
         out = []

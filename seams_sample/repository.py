@@ -36,7 +36,13 @@ from pathlib import Path
 from analysis.core.errors import SeamsError
 from seams_sample import world
 from seams_sample.source_code import (
-    CodeWriter, PyModule, TextFile, Workspace, create_module, enable_import, migration_body,
+    CodeWriter,
+    PyModule,
+    TextFile,
+    Workspace,
+    create_module,
+    enable_import,
+    migration_body,
 )
 from seams_sample.world import AUTHORS, CONTEXTS, HISTORY_END, TEAM_OF_CONTEXT, Author
 
@@ -121,7 +127,7 @@ def _weighted(rng: random.Random, items, weights):
 
 def _at(day: dt.date, hour: int, minute: int, author: Author | None = None) -> dt.datetime:
     """A UTC moment for a local wall-clock time of ``author`` (UTC if none)."""
-    local = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.timezone.utc)
+    local = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.UTC)
     return local - dt.timedelta(minutes=author.tz_minutes if author else 0)
 
 

@@ -700,7 +700,7 @@ class Shop:
         sampled = rng.random() < WEB_SAMPLE_RATE
         job = Job("shopfront-worker", "shopfront_worker", sim.pools["worker"].pid(rng, t), sampled,
                   sim.trace_id() if sampled else None, t, "trace" if sampled else None, {"db_driver": "psycopg:3.1.12"})
-        day = dt.datetime.fromtimestamp(t / 1e9, tz=dt.timezone.utc).date() - dt.timedelta(days=1)
+        day = dt.datetime.fromtimestamp(t / 1e9, tz=dt.UTC).date() - dt.timedelta(days=1)
         with sim.internal(job, "analytics", "tasks", "build_daily_report"):
             self.orders_between(job, day.isoformat())
             sim.query(job, "INSERT INTO analytics_dailyreport (day, orders, revenue_cents) VALUES ($1, $2, $3)",

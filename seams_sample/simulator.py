@@ -118,7 +118,7 @@ class WorkloadFacts:
 class ConnectionPool:
     """Backend processes of one database user: each slot's pid lives a few hours."""
 
-    def __init__(self, sim: "Simulator", user: str, app: str, hosts: tuple[str, ...], size: int,
+    def __init__(self, sim: Simulator, user: str, app: str, hosts: tuple[str, ...], size: int,
                  life_h: tuple[float, float]):
         self.segments: list[list[tuple[int, int, int]]] = []
         rng = sim.rng
@@ -161,7 +161,7 @@ class ConnectionPool:
 class _Scope:
     __slots__ = ("sim", "job", "span", "ctx")
 
-    def __init__(self, sim: "Simulator", job: Job, span: Span | None, ctx: str | None):
+    def __init__(self, sim: Simulator, job: Job, span: Span | None, ctx: str | None):
         self.sim, self.job, self.span, self.ctx = sim, job, span, ctx
 
     def __enter__(self) -> Span | None:

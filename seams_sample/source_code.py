@@ -83,7 +83,7 @@ class SourceFile:
     path: str
     executable: bool = False
 
-    def render(self, ws: "Workspace") -> str:  # pragma: no cover - interface
+    def render(self, ws: Workspace) -> str:  # pragma: no cover - interface
         raise NotImplementedError
 
     def depends_on(self) -> set[str]:
@@ -96,7 +96,7 @@ class TextFile(SourceFile):
     lines: list[str]
     executable: bool = False
 
-    def render(self, ws: "Workspace") -> str:
+    def render(self, ws: Workspace) -> str:
         return "\n".join(self.lines) + "\n"
 
 
@@ -130,7 +130,7 @@ class PyModule(SourceFile):
         return keys
 
     # ---- imports -------------------------------------------------------------------
-    def import_lines(self, ws: "Workspace") -> tuple[list[tuple[str, str]], list[str]]:
+    def import_lines(self, ws: Workspace) -> tuple[list[tuple[str, str]], list[str]]:
         """(group, line) pairs of the module-level imports, and TYPE_CHECKING imports."""
         lines: list[tuple[str, str]] = []
         checking: list[str] = []
@@ -150,7 +150,7 @@ class PyModule(SourceFile):
             lines.append(("std", "import logging"))
         return lines, checking
 
-    def render(self, ws: "Workspace") -> str:
+    def render(self, ws: Workspace) -> str:
         style = ws.style
         gap = ["", ""] if style.black else [""]
         out = [style.copyright()]
@@ -217,7 +217,7 @@ def _isort_key(line: str) -> tuple:
     return (0 if line.startswith("import ") else 1, line.lower())
 
 
-def render_import(imp: ImportPlan, ws: "Workspace") -> str:
+def render_import(imp: ImportPlan, ws: Workspace) -> str:
     dotted = ws.dotted(imp.target)
     if imp.style == "names":
         return f"from {dotted} import {', '.join(imp.names)}"
@@ -351,7 +351,7 @@ class CodeWriter:
                     names = api or tuple(sorted(target.function_names()))[:4] if target else api
                     if names:
                         out.append((imp.alias or imp.target.rsplit(".", 1)[-1], tuple(names)))
-        for grp, line in mod.extra_imports:
+        for _group, line in mod.extra_imports:
             if line.startswith("from . import ") or line.endswith(" import services"):
                 alias = line.rsplit(" ", 1)[-1]
                 target = self.ws.module(f"{mod.package}.{alias}")

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from seams_sample import world
 from seams_sample.shop import Shop
-from seams_sample.simulator import KIND, LogEvent, Simulator, Span, WorkloadFacts, ConnectionPool
+from seams_sample.simulator import KIND, ConnectionPool, LogEvent, Simulator, Span, WorkloadFacts
 from seams_sample.world import HISTORY_END
 
 #: Days of traffic per scale.
@@ -114,7 +114,7 @@ def simulate(seed: int, scale: str) -> Workload:
 
     minute = start
     while minute < end:
-        moment = dt.datetime.fromtimestamp(minute / 1e9, tz=dt.timezone.utc)
+        moment = dt.datetime.fromtimestamp(minute / 1e9, tz=dt.UTC)
         weekend = 0.75 if moment.weekday() >= 5 else 1.0
         lam = peak * diurnal(moment.hour + moment.minute / 60) * weekend
         for _ in range(_poisson(rng, lam)):
@@ -128,9 +128,9 @@ def simulate(seed: int, scale: str) -> Workload:
     while t < end:
         shop.poll_feeds(t)
         t += int(rng.uniform(0.8, 1.2) * POLL_EVERY_S * 10**9)
-    day = dt.datetime.fromtimestamp(start / 1e9, tz=dt.timezone.utc).date()
+    day = dt.datetime.fromtimestamp(start / 1e9, tz=dt.UTC).date()
     while True:
-        base = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()) * 10**9
+        base = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()) * 10**9
         sched = base + 3600 * 10**9 - 30 * 10**9
         if sched >= end:
             break
@@ -231,8 +231,8 @@ def _pearson(xs: list[float], ys: list[float]) -> float:
 
 def _summarize(sim: Simulator, start: int, end: int) -> None:
     facts = sim.facts
-    facts.start = dt.datetime.fromtimestamp(start / 1e9, tz=dt.timezone.utc).isoformat()
-    facts.end = dt.datetime.fromtimestamp(end / 1e9, tz=dt.timezone.utc).isoformat()
+    facts.start = dt.datetime.fromtimestamp(start / 1e9, tz=dt.UTC).isoformat()
+    facts.end = dt.datetime.fromtimestamp(end / 1e9, tz=dt.UTC).isoformat()
     facts.spans = len(sim.spans)
     by_id = {(s.trace_id, s.span_id): s for s in sim.spans}
     children: dict = defaultdict(int)

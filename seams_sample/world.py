@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 #: The history and the logs end here (a fixed moment, never the wall clock).
 HISTORY_END = dt.datetime(2026, 10, 31, 18, 0, 0, tzinfo=UTC)

@@ -20,8 +20,7 @@ Shape (all keys but ``contexts`` optional)::
         churn: recent                    # recent (the last churn_days), full, or none
         churn_days: 365
         deploys: deploys.csv             # optional: timestamp,duration_s,status,contexts
-        grouping: layers.txt             # optional: code-maat architectural grouping
-        team_map: teams.csv              # optional: code-maat team map (author,team)
+        team_map: teams.csv              # optional: code-maat's team map (CSV author,team), joined to teams:
       imports:
         repository: repo                 # defaults to sources.git.repository
         packages: [shopfront]            # top-level packages; default: discovered
@@ -58,12 +57,14 @@ Shape (all keys but ``contexts`` optional)::
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -97,8 +98,7 @@ class GitSource:
     churn: str = "recent"
     churn_days: int = 365
     deploys: Path | None = None
-    grouping: Path | None = None
-    team_map: Path | None = None
+    team_map: Path | None = None  # read into Config.teams
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ class Config:
     def context_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.contexts)
 
-    def with_thresholds(self, **overrides: float) -> "Config":
+    def with_thresholds(self, **overrides: float) -> Config:
         """A copy with some thresholds changed (for notebooks: change one, re-run a cell)."""
         unknown = sorted(set(overrides) - set(THRESHOLDS))
         if unknown:
@@ -221,7 +221,11 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
         g = v.mapping("sources.git", sources["git"])
         v.unknown_keys("sources.git.", g, ("repository", "since", "ignore_paths", "follow_renames", "mailmap",
                                             "exclude_authors", "exclude_messages", "churn", "churn_days",
-                                            "deploys", "grouping", "team_map"))
+                                            "deploys", "team_map"))
+        if "grouping" in g:
+            v.problems.append(ConfigProblem(
+                "sources.git.grouping", "no such key: declare contexts by their paths instead (code-maat's grouping "
+                "file groups files for code-maat's own analyses only)"))
         repo = v.existing_dir("sources.git.repository", g.get("repository"))
         since = v.date("sources.git.since", g.get("since"))
         git = GitSource(
@@ -233,7 +237,6 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
             churn=v.choice("sources.git.churn", g.get("churn", "recent"), CHURN_MODES),
             churn_days=int(v.number("sources.git.churn_days", g.get("churn_days", 365), minimum=1)),
             deploys=v.optional_file("sources.git.deploys", g.get("deploys")),
-            grouping=v.optional_file("sources.git.grouping", g.get("grouping")),
             team_map=v.optional_file("sources.git.team_map", g.get("team_map")),
         )
 
@@ -278,7 +281,7 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
     )
 
     contexts = v.contexts(raw.get("contexts"))
-    teams = v.teams(raw.get("teams", {}))
+    teams = v.teams(raw.get("teams", {}), team_map=git.team_map if git is not None else None)
     thresholds = v.settings("thresholds", raw.get("thresholds", {}), THRESHOLDS)
     weights = v.settings("weights", raw.get("weights", {}), WEIGHTS)
     cache_dir = cache_location(base, v.string("cache_dir", raw.get("cache_dir")) if raw.get("cache_dir") is not None else None)
@@ -303,7 +306,8 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
-    return {dict: "a mapping", list: "a list", str: f"the text {value!r}"}.get(type(value), f"{type(value).__name__} {value!r}")
+    names: dict[type, str] = {dict: "a mapping", list: "a list", str: f"the text {value!r}"}
+    return names.get(type(value), f"{type(value).__name__} {value!r}")
 
 
 class _Validator:
@@ -456,15 +460,38 @@ class _Validator:
                 seen.setdefault(table, spec.name)
         return tuple(specs)
 
-    def teams(self, value: Any) -> dict[str, str]:
+    def teams(self, value: Any, team_map: Path | None = None) -> dict[str, str]:
+        """Author -> team, from ``teams:`` and code-maat's team map CSV (``author,team``)."""
         mapping = self.mapping("teams", value)
         authors: dict[str, str] = {}
-        for team, members in mapping.items():
-            for member in self.strings(f"teams.{team}", members):
+        members_of = [(f"teams.{team}", str(team), self.strings(f"teams.{team}", members)) for team, members in mapping.items()]
+        if team_map is not None:
+            members_of += self.team_map("sources.git.team_map", team_map)
+        for key, team, members in members_of:
+            for member in members:
                 if member in authors and authors[member] != team:
-                    self.problems.append(ConfigProblem(f"teams.{team}", "each author in one team", f"{member!r} also in {authors[member]}"))
-                authors[member] = str(team)
+                    self.problems.append(ConfigProblem(key, "each author in one team", f"{member!r} also in {authors[member]}"))
+                authors[member] = team
         return authors
+
+    def team_map(self, key: str, path: Path) -> list[tuple[str, str, tuple[str, ...]]]:
+        """code-maat's team map: a CSV with the header ``author,team``, one author per row."""
+        try:
+            with path.open(encoding="utf-8", newline="") as fh:
+                rows = list(csv.reader(fh))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            self.problems.append(ConfigProblem(key, "a readable CSV file (author,team)", type(exc).__name__))
+            return []
+        if not rows or [c.strip().lower() for c in rows[0][:2]] != ["author", "team"]:
+            self.problems.append(ConfigProblem(key, "a CSV file whose header is author,team", f"{len(rows)} rows"))
+            return []
+        out = []
+        for number, row in enumerate(rows[1:], start=2):
+            if len(row) < 2 or not row[0].strip() or not row[1].strip():
+                self.problems.append(ConfigProblem(f"{key} line {number}", "an author and a team"))
+                continue
+            out.append((f"{key} line {number}", row[1].strip(), (row[0].strip(),)))
+        return out
 
     def settings(self, key: str, value: Any, registry) -> dict[str, float]:
         values = defaults(registry)

@@ -111,8 +111,8 @@ these columns: statements are kept only as fingerprints and normalized text.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import pandas as pd
 
@@ -216,6 +216,18 @@ def _cast(s: pd.Series, kind: str) -> pd.Series:
     raise ValueError(kind)
 
 
+#: Whether a column holds what its contract kind says.
+_KIND_CHECKS = {
+    "str": lambda s: pd.api.types.is_string_dtype(s) and not s.isna().any(),
+    "str?": lambda s: pd.api.types.is_string_dtype(s),
+    "int": lambda s: pd.api.types.is_integer_dtype(s) and not s.isna().any(),
+    "Int64?": lambda s: pd.api.types.is_integer_dtype(s),
+    "float": lambda s: pd.api.types.is_float_dtype(s),
+    "bool": lambda s: pd.api.types.is_bool_dtype(s),
+    "datetime": lambda s: isinstance(s.dtype, pd.DatetimeTZDtype) and str(s.dtype.tz) == "UTC",
+}
+
+
 def check(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """Raise FrameContractError unless ``frame`` has exactly the contract's columns and kinds."""
     schema = SCHEMAS[name]
@@ -223,16 +235,7 @@ def check(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         raise FrameContractError(f"{name}: columns {list(frame.columns)} != contract {list(schema)}")
     for col, kind in schema.items():
         s = frame[col]
-        ok = {
-            "str": lambda: pd.api.types.is_string_dtype(s) and not s.isna().any(),
-            "str?": lambda: pd.api.types.is_string_dtype(s),
-            "int": lambda: pd.api.types.is_integer_dtype(s) and not s.isna().any(),
-            "Int64?": lambda: pd.api.types.is_integer_dtype(s),
-            "float": lambda: pd.api.types.is_float_dtype(s),
-            "bool": lambda: pd.api.types.is_bool_dtype(s),
-            "datetime": lambda: isinstance(s.dtype, pd.DatetimeTZDtype) and str(s.dtype.tz) == "UTC",
-        }[kind]()
-        if not ok:
+        if not _KIND_CHECKS[kind](s):
             raise FrameContractError(f"{name}.{col}: dtype {s.dtype} does not match {kind!r}")
     return frame
 

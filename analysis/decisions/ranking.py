@@ -20,7 +20,7 @@ Ties are broken by context name, so the ranking is deterministic.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd

@@ -37,8 +37,9 @@ thresholds it used, the evidence that decided it and the evidence that was missi
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, TypeGuard
 
 QUESTIONS = {
     "bottleneck": "Is the monolith actually the bottleneck?",
@@ -71,7 +72,8 @@ def _pick(thresholds: Mapping[str, float], *names: str) -> dict[str, float]:
     return {n: float(thresholds[n]) for n in names}
 
 
-def _known(x) -> bool:
+def _known(x: Any) -> TypeGuard[float]:
+    """A measured number (not None, not NaN)."""
     return x is not None and not (isinstance(x, float) and math.isnan(x))
 
 
@@ -94,9 +96,9 @@ def bottleneck(
     missing: list[str] = []
     pressures: dict[str, bool | None] = {}
 
-    shares = [x for x in (cross_context_change_share, cross_context_merge_share) if _known(x)]
+    shares: list[float] = [x for x in (cross_context_change_share, cross_context_merge_share) if _known(x)]
     coordination_share = max(shares) if shares else None
-    deploy_veto = bool(deploys) and deploys.get("origin") == "deploy-log" and deploys.get("pressure") is False
+    deploy_veto = deploys is not None and deploys.get("origin") == "deploy-log" and deploys.get("pressure") is False
     if coordination_share is not None:
         pressures["coordination"] = coordination_share >= t["cross_context_change_share"] and not deploy_veto
     else:

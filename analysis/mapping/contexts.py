@@ -18,16 +18,16 @@ Rules and precedence (the most specific rule wins):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from functools import lru_cache
-from typing import Iterable
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
 
-from analysis.core.globs import glob_regex
 from analysis.core.config import ContextSpec
+from analysis.core.globs import glob_regex
 
 UNASSIGNED = "(unassigned)"
 
@@ -105,7 +105,7 @@ def _compiled_paths(contexts: tuple[ContextSpec, ...]):
         key=lambda r: -r[0],
     )
 
-    @lru_cache(maxsize=None)
+    @cache
     def lookup(path: str) -> str | None:
         for _, rx, name in rules:
             if rx.match(path):

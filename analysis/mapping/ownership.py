@@ -38,14 +38,14 @@ schema-qualified ``s.t`` also matches a plain ``t`` given elsewhere.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 
-from analysis.mapping.attribution import db_span_contexts
-from analysis.mapping.span_tree import context_values
-from analysis.mapping.contexts import ContextMap
 from analysis.core.frames import typed_empty as _empty
+from analysis.mapping.attribution import db_span_contexts
+from analysis.mapping.contexts import ContextMap
+from analysis.mapping.span_tree import context_values
 
 METHODS = ("declared", "trace", "sqlcommenter", "application_name", "orm", "none")
 METHOD_CONFIDENCE: Mapping[str, float] = {
@@ -209,7 +209,7 @@ def infer_table_ownership(
                     per_method.append((method, volume, g))
         if table in declared_canon:
             owner = declared_canon[table]
-            row = (table, owner, "declared", confidence["declared"], 1.0, 0, "declared in the config", [])
+            row: tuple = (table, owner, "declared", confidence["declared"], 1.0, 0, "declared in the config", [])
         elif per_method:
             method, volume, g = per_method[0]
             owner = str(volume.index[0])

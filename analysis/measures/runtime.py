@@ -30,7 +30,7 @@ class RuntimeEvidence:
     curves: pd.DataFrame
     asymmetry: pd.DataFrame
     coverage: dict
-    sampling: dict
+    sampling: str | None  # how counts were scaled for sampling, None when they were not
 
 
 def measure_runtime(config: Config, mined: Mined, units: Units) -> RuntimeEvidence:

@@ -31,11 +31,11 @@ import datetime as dt
 import importlib.resources
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Mapping
-
+from typing import Any
 
 from analysis.core.config import load_config
 from analysis.core.errors import ReportError
@@ -122,8 +122,8 @@ def run_report(config_path: str | os.PathLike, out_dir: str | os.PathLike = "rep
 
 def new_run_id(out: Path, now: dt.datetime | None = None) -> str:
     """UTC ``YYYYmmddTHHMMSSZ``, with ``-2``, ``-3``… when a run of that second exists in ``out``."""
-    now = now or dt.datetime.now(dt.timezone.utc)
-    base = now.astimezone(dt.timezone.utc).strftime(RUN_ID_FORMAT)
+    now = now or dt.datetime.now(dt.UTC)
+    base = now.astimezone(dt.UTC).strftime(RUN_ID_FORMAT)
     n = 1
     while True:
         run_id = base if n == 1 else f"{base}-{n}"

@@ -77,9 +77,9 @@ import functools
 import hashlib
 import logging
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 from urllib.parse import unquote
 
 import sqlglot

@@ -98,3 +98,35 @@ def test_live_pg_stat_statements_needs_a_dsn_and_no_file(tmp_path):
           a: {paths: ["x/**"]}
     """))
     assert cfg.sql[0].dsn == "host=127.0.0.1 dbname=shop"
+
+
+def test_the_cache_lives_beside_the_config_file_whatever_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv("SEAMS_CACHE_DIR", raising=False)
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "seams.yml").write_text("contexts: {a: {paths: ['a/**']}}\n", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert load_config(folder / "seams.yml").cache_dir == (folder / ".seams-cache").resolve()
+    (folder / "seams.yml").write_text("contexts: {a: {paths: ['a/**']}}\ncache_dir: ../shared-cache\n", encoding="utf-8")
+    assert load_config(folder / "seams.yml").cache_dir == (tmp_path / "shared-cache").resolve()
+    monkeypatch.setenv("SEAMS_CACHE_DIR", str(tmp_path / "from-env"))
+    assert load_config(folder / "seams.yml").cache_dir == (tmp_path / "from-env").resolve()
+
+
+def test_codemaat_team_map_joins_the_teams_and_grouping_is_refused(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (tmp_path / "teams.csv").write_text("author,team\nAnn,payments\nbo@example.com,catalog\n", encoding="utf-8")
+    config = parse_config({"sources": {"git": {"repository": "repo", "team_map": "teams.csv"}},
+                           "teams": {"payments": ["Cy"]}, "contexts": {"a": {"paths": ["a/**"]}}}, tmp_path / "seams.yml")
+    assert dict(config.teams) == {"Cy": "payments", "Ann": "payments", "bo@example.com": "catalog"}
+    (tmp_path / "teams.csv").write_text("author,team\nCy,catalog\n,\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        parse_config({"sources": {"git": {"repository": "repo", "team_map": "teams.csv", "grouping": "layers.txt"}},
+                      "teams": {"payments": ["Cy"]}, "contexts": {"a": {"paths": ["a/**"]}}}, tmp_path / "seams.yml")
+    text = str(err.value)
+    assert "sources.git.team_map line 2: expected each author in one team (found 'Cy' also in payments)" in text
+    assert "sources.git.team_map line 3: expected an author and a team" in text
+    assert "sources.git.grouping: expected no such key: declare contexts by their paths instead" in text

@@ -3,11 +3,11 @@ import math
 import pandas as pd
 import pytest
 
-from analysis.measures.coupling.pairs import context_pairs, partners
+from analysis.core.settings import THRESHOLDS, WEIGHTS, defaults
 from analysis.decisions import verdicts as rules
 from analysis.decisions.ranking import boundary_clarity, rank_candidates, write_isolation
 from analysis.decisions.recommendation import recommend
-from analysis.core.settings import THRESHOLDS, WEIGHTS, defaults
+from analysis.measures.coupling.pairs import context_pairs, partners
 
 T = defaults(THRESHOLDS)
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.core.version import __version__
 from analysis import cli
 from analysis.core.errors import ReportError
+from analysis.core.version import __version__
 from analysis.outputs.report import RunResult
 
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from analysis import pipeline
-from analysis.mapping.attribution import attribute_statements
 from analysis.core.config import load_config
+from analysis.mapping.attribution import attribute_statements
 from analysis.mapping.contexts import ContextMap
+from analysis.mapping.ownership import infer_table_ownership, ownership_evidence
 from analysis.measures.coupling import data
 from analysis.outputs.findings import build_findings
-from analysis.mapping.ownership import infer_table_ownership, ownership_evidence
 
 ROOT = Path(__file__).resolve().parents[2]
 

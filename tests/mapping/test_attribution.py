@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.core import frames
-from analysis.mapping.attribution import METHODS, attribute_statements, controller_contexts, db_span_contexts
-from analysis.mapping.span_tree import context_ancestors, span_parents
 from analysis.core.config import ContextSpec, SpanRules
+from analysis.mapping.attribution import METHODS, attribute_statements, controller_contexts, db_span_contexts
 from analysis.mapping.contexts import ContextMap
+from analysis.mapping.span_tree import context_ancestors, span_parents
 
 T0 = pd.Timestamp("2024-03-01T12:00:00Z")
 

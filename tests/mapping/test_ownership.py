@@ -6,7 +6,7 @@ import pytest
 from analysis.core import frames
 from analysis.core.config import ContextSpec, SpanRules
 from analysis.mapping.contexts import ContextMap
-from analysis.mapping.ownership import application_contexts, infer_table_ownership, ownership_evidence, owners
+from analysis.mapping.ownership import application_contexts, infer_table_ownership, owners, ownership_evidence
 
 CMAP = ContextMap(
     (

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from analysis.core import frames
-from analysis.mapping.attribution import span_rule_kinds, unassigned_span_names
 from analysis.core.config import ContextSpec, SpanRules
+from analysis.mapping.attribution import span_rule_kinds, unassigned_span_names
 from analysis.mapping.contexts import ContextMap
 
 T0 = pd.Timestamp("2024-03-01T12:00:00Z")

@@ -9,11 +9,22 @@ from fractions import Fraction
 import pandas as pd
 import pytest
 
-from analysis.measures.codemaat import (ANALYSES, CodeMaatError, Options, explain, modifications_from_history, parse_git2_log,
-                               parse_grouping, parse_team_map, prepare, run, sliding_window)
+from analysis.core.rejects import Rejects
+from analysis.measures.codemaat import (
+    ANALYSES,
+    CodeMaatError,
+    Options,
+    explain,
+    modifications_from_history,
+    parse_git2_log,
+    parse_grouping,
+    parse_team_map,
+    prepare,
+    run,
+    sliding_window,
+)
 from analysis.measures.codemaat.age import months_between
 from analysis.measures.codemaat.options import centi
-from analysis.core.rejects import Rejects
 
 LOG = """--a1--2024-01-01--Ann
 10\t2\ta.py
@@ -136,7 +147,7 @@ def test_age(mods):
 
 
 def test_months_between_counts_like_joda():
-    utc = dt.timezone.utc
+    utc = dt.UTC
     d = lambda *a: dt.datetime(*a, tzinfo=utc)  # noqa: E731
     assert months_between(d(2024, 1, 31), d(2024, 2, 29)) == 1  # end of a shorter month completes it
     assert months_between(d(2023, 1, 31), d(2023, 2, 27)) == 0

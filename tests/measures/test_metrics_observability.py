@@ -1,9 +1,9 @@
-import pytest
 """Trace and SQL coverage figures on tiny literal frames with hand-counted answers."""
 
 import math
 
 import pandas as pd
+import pytest
 
 from analysis.core import frames
 from analysis.measures.metrics.observability import coverage

@@ -12,8 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.outputs.contracts import (
-    context_module_prefixes, contract_violations, import_linter_contract, tach_toml, target_levels)
+from analysis.outputs.contracts import context_module_prefixes, contract_violations, import_linter_contract, tach_toml, target_levels
 
 
 def edges(rows):

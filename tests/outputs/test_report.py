@@ -12,8 +12,8 @@ import plotly.graph_objects as go
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from analysis.outputs import render, report
 from analysis.core.errors import ConfigError, ReportError
+from analysis.outputs import render, report
 
 REAL_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / report.NOTEBOOK_NAME
 
@@ -133,7 +133,7 @@ def test_default_notebook_is_the_repository_notebook():
 
 
 def test_run_id_takes_a_suffix_when_the_second_is_taken(tmp_path):
-    now = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
     assert report.new_run_id(tmp_path, now) == "20240506T070809Z"
     (tmp_path / "20240506T070809Z").mkdir()
     assert report.new_run_id(tmp_path, now) == "20240506T070809Z-2"
@@ -146,7 +146,7 @@ def test_run_id_takes_a_suffix_when_the_second_is_taken(tmp_path):
 
 
 def test_claim_run_dir_creates_the_partial_folder(tmp_path):
-    now = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
     first = report.claim_run_dir(tmp_path / "out", now)
     second = report.claim_run_dir(tmp_path / "out", now)
     assert first == ("20240506T070809Z", tmp_path / "out" / ".20240506T070809Z.partial")

@@ -17,8 +17,7 @@ import pytest
 
 from analysis.core.config import load_config
 from analysis.core.errors import SeamsError
-from seams_sample import build_sample, is_complete_sample
-from seams_sample import world
+from seams_sample import build_sample, is_complete_sample, world
 from seams_sample.repository import git_env
 from seams_sample.shop import SECRETS
 
@@ -177,7 +176,7 @@ def _import_graph(repo: Path) -> tuple[set[tuple[str, str]], Counter]:
             continue
         importer = parts[1]
 
-        def visit(node, where):
+        def visit(node, where, importer=importer):
             for child in ast.iter_child_nodes(node):
                 here = where
                 if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -192,7 +191,7 @@ def _import_graph(repo: Path) -> tuple[set[tuple[str, str]], Counter]:
                         if bits[0] == "shopfront" and len(bits) > 1 and bits[1] in CONTEXTS and bits[1] != importer:
                             edges.add((importer, bits[1]))
                             kinds[here] += 1
-                visit(child, here)
+                visit(child, here, importer)
 
         visit(tree, "static")
     return edges, kinds
@@ -207,7 +206,7 @@ def test_history_size_dates_and_authors(sample):
     times = [int(t) for _, _, t, _ in log]
     end = world.HISTORY_END
     assert max(times) == int(end.timestamp())
-    assert end - dt.datetime.fromtimestamp(min(times), tz=dt.timezone.utc) >= dt.timedelta(days=731)
+    assert end - dt.datetime.fromtimestamp(min(times), tz=dt.UTC) >= dt.timedelta(days=731)
     assert any(len(parents.split()) == 2 for _, _, _, parents in log)   # a few merges
 
 
@@ -333,7 +332,7 @@ def test_every_traceparent_names_the_db_span_of_the_same_statement(log_records, 
         sql = re.match(r"duration: [\d.]+ ms  (?:statement|execute \S+): (.*)", message, re.S).group(1)
         sql = sql.rsplit(" /*", 1)[0]
         assert span["attrs"]["db.statement"] == sql
-        logged = dt.datetime.strptime(ts, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=dt.timezone.utc)
+        logged = dt.datetime.strptime(ts, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=dt.UTC)
         end_ms = int(span["endTimeUnixNano"]) // 1_000_000
         assert abs(int(logged.timestamp() * 1000) - end_ms) <= 1
     assert linked > 1000
@@ -530,7 +529,7 @@ def test_building_needs_no_cleanup_after_a_failure(tmp_path, monkeypatch):
 
 
 def _ns(text: str) -> int:
-    moment = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=dt.timezone.utc)
+    moment = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=dt.UTC)
     return int(moment.timestamp()) * 10**9 + moment.microsecond * 1000 + 789
 
 

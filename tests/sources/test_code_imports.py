@@ -170,24 +170,24 @@ def test_ruby_requires_and_autoloaded_constants():
 
 def test_php_namespaces_and_psr4():
     result, _ = mine("php")
-    I = "src/Billing/Invoice.php"
+    INVOICE = "src/Billing/Invoice.php"
     assert edges(result) == sorted([
-        (I, "src/Orders/Order.php", 5, "static"),
-        (I, "src/Models/Customer.php", 6, "static"),  # grouped use
-        (I, "src/Models/Team.php", 6, "static"),  # grouped use with alias, found through PSR-4 only
-        (I, "src/Support/helpers.php", 10, "static"),  # use function
-        (I, "src/Orders/LineItem.php", 11, "static"),  # Orders\LineItem through `use App\Orders`
-        (I, "src/bootstrap.php", 13, "static"),  # require_once __DIR__ . '/..'
-        (I, "src/Billing/BaseDocument.php", 15, "static"),  # same namespace
-        (I, "src/Contracts/Payable.php", 15, "static"),  # fully qualified
-        (I, "src/Billing/Refund.php", 19, "static"),
+        (INVOICE, "src/Orders/Order.php", 5, "static"),
+        (INVOICE, "src/Models/Customer.php", 6, "static"),  # grouped use
+        (INVOICE, "src/Models/Team.php", 6, "static"),  # grouped use with alias, found through PSR-4 only
+        (INVOICE, "src/Support/helpers.php", 10, "static"),  # use function
+        (INVOICE, "src/Orders/LineItem.php", 11, "static"),  # Orders\LineItem through `use App\Orders`
+        (INVOICE, "src/bootstrap.php", 13, "static"),  # require_once __DIR__ . '/..'
+        (INVOICE, "src/Billing/BaseDocument.php", 15, "static"),  # same namespace
+        (INVOICE, "src/Contracts/Payable.php", 15, "static"),  # fully qualified
+        (INVOICE, "src/Billing/Refund.php", 19, "static"),
         ("src/Billing/Refund.php", "src/Billing/BaseDocument.php", 4, "static"),
-        ("tests/InvoiceTest.php", I, 4, "static"),
+        ("tests/InvoiceTest.php", INVOICE, 4, "static"),
     ])
     assert outside(result) == sorted([
-        (I, 7, "Illuminate\\Support\\Str", "third_party"),
-        (I, 8, "Exception", "stdlib"),
-        (I, 9, "App\\Generated\\Proto", "unresolved"),
+        (INVOICE, 7, "Illuminate\\Support\\Str", "third_party"),
+        (INVOICE, 8, "Exception", "stdlib"),
+        (INVOICE, 9, "App\\Generated\\Proto", "unresolved"),
         ("tests/InvoiceTest.php", 5, "PHPUnit\\Framework\\TestCase", "third_party"),
     ])
 

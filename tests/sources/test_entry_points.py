@@ -10,8 +10,8 @@ import pytest
 
 from analysis.core import frames
 from analysis.core.config import ImportsSource
-from analysis.measures.metrics.observability import normalize_route
 from analysis.core.rejects import Rejects
+from analysis.measures.metrics.observability import normalize_route
 from analysis.sources.entry_points import django_regex_route, mine_entry_points
 
 

@@ -12,8 +12,7 @@ from analysis.core import frames
 from analysis.core.config import ImportsSource
 from analysis.core.errors import SourceError
 from analysis.core.rejects import Rejects
-from analysis.sources.imports import file_facts, mine_imports, resolve_module
-from analysis.sources.imports import statements
+from analysis.sources.imports import file_facts, mine_imports, resolve_module, statements
 
 
 def write(root: Path, files: dict[str, str]) -> None:

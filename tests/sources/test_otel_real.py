@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 if os.environ.get("CI"):
-    import opentelemetry.sdk.trace  # noqa: F401  (CI installs it: fail loudly when missing)
     import flask  # noqa: F401
+    import opentelemetry.sdk.trace  # noqa: F401  (CI installs it: fail loudly when missing)
 pytest.importorskip("opentelemetry.sdk.trace")
 pytest.importorskip("opentelemetry.instrumentation.flask")
 pytest.importorskip("opentelemetry.instrumentation.sqlite3")
@@ -34,15 +34,15 @@ from opentelemetry.sdk.resources import Resource  # noqa: E402
 from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult  # noqa: E402
 
-from analysis.mapping.attribution import db_span_contexts  # noqa: E402
 from analysis.core.config import ContextSpec, SpanRules, TraceSource  # noqa: E402
-from analysis.mapping.contexts import ContextMap  # noqa: E402
-from analysis.measures.coupling.runtime import call_chains, call_latency, context_calls, sync_fan_in  # noqa: E402
 from analysis.core.frames import check, empty  # noqa: E402
+from analysis.core.rejects import Rejects  # noqa: E402
+from analysis.mapping.attribution import db_span_contexts  # noqa: E402
+from analysis.mapping.contexts import ContextMap  # noqa: E402
+from analysis.mapping.units import inherit_span_context  # noqa: E402
+from analysis.measures.coupling.runtime import call_chains, call_latency, context_calls, sync_fan_in  # noqa: E402
 from analysis.measures.metrics.load import load_curves, scaling_asymmetry, self_time  # noqa: E402
 from analysis.measures.metrics.observability import coverage  # noqa: E402
-from analysis.mapping.units import inherit_span_context  # noqa: E402
-from analysis.core.rejects import Rejects  # noqa: E402
 from analysis.sources.traces.miner import mine_traces  # noqa: E402
 
 APP_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "otel_app"

@@ -25,15 +25,14 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from pg_cluster import PostgresMissing, produce_logs
 
 from analysis.core import frames
-from analysis.sources import sqltext
 from analysis.core.config import SqlSource, load_config
-from analysis.sources.registry import mine_source
 from analysis.core.rejects import Rejects
+from analysis.sources import sqltext
+from analysis.sources.registry import mine_source
 from analysis.sources.sql.miner import mine_sql_log
-
-from pg_cluster import PostgresMissing, produce_logs
 
 FORMATS = {"stderr": ("postgres-stderr", "stderr"), "csvlog": ("postgres-csvlog", "csv"), "jsonlog": ("postgres-jsonlog", "jsonlog")}
 

@@ -15,8 +15,9 @@ from analysis.core import frames
 from analysis.core.config import SqlSource
 from analysis.core.errors import SourceError
 from analysis.core.rejects import Rejects
-from analysis.sources.sql.formats import detect_format, log_lines, open_log, peek
-from analysis.sources.sql.formats import ReadTally
+from analysis.sources.inputs import open_text, peek
+from analysis.sources.inputs import text_lines as log_lines
+from analysis.sources.sql.formats import ReadTally, detect_format
 from analysis.sources.sql.miner import mine_sql_log, read_statements
 from analysis.sources.sqltext import fingerprint, literal_mask, normalize
 
@@ -389,9 +390,9 @@ def test_log_lines_in_blocks_equal_lines_one_by_one(tmp_path, block_chars):
     path = tmp_path / "x.log"
     path.write_bytes(b"a\r\nb\n\n\t\nc\rd\n\xff e\r")
     expected = ["a", "b", "", "\t", "c\rd", "\ufffd e\r"]
-    with open_log(path) as fh:
+    with open_text(path) as fh:
         assert list(log_lines(fh, block_chars)) == expected
-    with open_log(path) as fh:
+    with open_text(path) as fh:
         head, lines = peek(fh, 2)
         assert head == ["a\r\n", "b\n"]
         assert list(log_lines(lines, block_chars)) == expected

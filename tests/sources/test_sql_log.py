@@ -43,7 +43,7 @@ def mine(tmp_path: Path, text: str, prefix: str = PREFIX, name: str = "postgresq
 
 
 def utc(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.timezone.utc)
+    return dt.datetime(*args, tzinfo=dt.UTC)
 
 
 # --------------------------------------------------------------------------------------
@@ -305,8 +305,8 @@ def test_statements_are_grouped_per_fingerprint_user_tags_and_minute(tmp_path):
 
 
 def test_repeated_tags_share_one_tag_row(tmp_path):
-    from analysis.sources.sql.miner import StatementColumns
     from analysis.sources.sql.formats import StatementRecord
+    from analysis.sources.sql.miner import StatementColumns
 
     columns = StatementColumns("x.log")
     text = "SELECT 1 /*route='%2Fo',controller='orders'*/"
@@ -382,7 +382,7 @@ def test_errors_and_rejects_reach_the_notes(tmp_path):
 
 
 def test_missing_file_is_a_source_error(tmp_path):
-    with pytest.raises(SourceError, match="cannot read the log"):
+    with pytest.raises(SourceError, match="cannot be read"):
         mine_sql_log(SqlSource(tmp_path / "absent.log"), Rejects())
 
 

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from analysis.core import frames
-from analysis.sources import sqltext
 from analysis.core.config import TraceSource
 from analysis.core.errors import SourceError
 from analysis.core.rejects import Rejects
+from analysis.sources import sqltext
 from analysis.sources.traces.miner import (
     DUPLICATE_SPAN,
     NOT_A_TRACE_FILE,
@@ -390,7 +390,7 @@ def test_gzipped_document_and_a_truncated_one(tmp_path):
     assert list(result.frames["spans"]["span_id"]) == ["1111111111111111", "2222222222222222"]
     cut, rejects, _ = mine(tmp_path, gzip.compress(document)[:-30], "cut.json.gz")
     assert cut.frames["spans"].empty
-    assert any(r.reason.startswith("truncated or corrupt gzip stream") for r in rejects.records)
+    assert any(r.reason.startswith("truncated or corrupt compressed stream") for r in rejects.records)
     assert any(r.reason.startswith("neither JSON lines nor one JSON document") for r in rejects.records)
 
 
@@ -401,8 +401,8 @@ def test_truncated_gzip_keeps_the_lines_before_the_cut(tmp_path):
     kept = len(result.frames["spans"])
     assert 0 < kept < 40
     reasons = [r.reason for r in rejects.records]
-    assert any(r.startswith("truncated or corrupt gzip stream") for r in reasons)
-    assert any("gzip stream ends early" in note for note in result.notes)
+    assert any(r.startswith("truncated or corrupt compressed stream") for r in reasons)
+    assert any("compressed stream ends early" in note for note in result.notes)
     assert result.records_rejected == rejects.count(path) >= 1
 
 

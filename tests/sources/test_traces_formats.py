@@ -15,8 +15,9 @@ import pytest
 
 from analysis.core import frames
 from analysis.core.config import ContextSpec, SpanRules, TraceSource
-from analysis.mapping.contexts import ContextMap
 from analysis.core.rejects import Rejects
+from analysis.mapping.contexts import ContextMap
+from analysis.measures.runtime_stream import aggregate_traces
 from analysis.sources.traces.formats import detect_format
 from analysis.sources.traces.formats.jaeger_json import UI_STATE
 from analysis.sources.traces.formats.spans import (
@@ -26,7 +27,6 @@ from analysis.sources.traces.formats.spans import (
     sampling_ratio_of_tracestate,
 )
 from analysis.sources.traces.formats.zipkin_json import shared_server_id
-from analysis.measures.runtime_stream import aggregate_traces
 from analysis.sources.traces.miner import iter_span_chunks, mine_traces
 
 TRACE = "5b8efff798038103d269b633813fc60c"

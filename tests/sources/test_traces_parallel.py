@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import gzip
+from pathlib import Path
 
 import orjson
 import pandas as pd
 
 from analysis.core.config import TraceSource
 from analysis.core.rejects import Rejects
+from analysis.measures.runtime_stream import aggregate_traces
 from analysis.sources.traces.formats import otlp_json
 from analysis.sources.traces.formats.otlp_json import lines_layout, segments
-from analysis.measures.runtime_stream import aggregate_traces
 from analysis.sources.traces.miner import iter_span_chunks, mine_traces
 
 T0 = 1_700_000_000_000_000_000

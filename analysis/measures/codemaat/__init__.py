@@ -29,8 +29,8 @@ code-maat are listed in ``docs/codemaat.md``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import MappingProxyType
-from typing import Callable
 
 import pandas as pd
 
@@ -41,8 +41,15 @@ from analysis.measures.codemaat import coupling as _coupling
 from analysis.measures.codemaat import effort as _effort
 from analysis.measures.codemaat import entities as _entities
 from analysis.measures.codemaat.errors import CodeMaatError
-from analysis.measures.codemaat.grouping import (apply_grouping, apply_team_map, grouping_from_contexts, parse_grouping,
-                                        parse_team_map, prepare, sliding_window)
+from analysis.measures.codemaat.grouping import (
+    apply_grouping,
+    apply_team_map,
+    grouping_from_contexts,
+    parse_grouping,
+    parse_team_map,
+    prepare,
+    sliding_window,
+)
 from analysis.measures.codemaat.log import modifications_from_history, parse_git2_log
 from analysis.measures.codemaat.options import Options
 

@@ -33,16 +33,16 @@ def months_between(start: dt.datetime, end: dt.datetime) -> int:
 
 def _now(options: Options) -> dt.datetime:
     if options.age_time_now is None:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
     d = options.age_time_now
-    return dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc)
+    return dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC)
 
 
 def age(modifications: pd.DataFrame, options: Options = Options()) -> pd.DataFrame:
     now = _now(options)
-    latest = {}
+    latest: dict[str, dt.datetime] = {}
     for entity, date in zip(modifications["entity"].astype(object), modifications["date"].astype(object)):
-        when = dt.datetime.fromisoformat(date).replace(tzinfo=dt.timezone.utc)
+        when = dt.datetime.fromisoformat(date).replace(tzinfo=dt.UTC)
         if when < now and (entity not in latest or when > latest[entity]):
             latest[entity] = when
     rows = sorted((e, months_between(t, now)) for e, t in latest.items())

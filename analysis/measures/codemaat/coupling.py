@@ -114,7 +114,7 @@ def soc(modifications: pd.DataFrame, options: Options = Options()) -> pd.DataFra
 
 
 def explain_soc(modifications: pd.DataFrame, options: Options = Options()) -> list[str]:
-    total = Counter()
+    total: Counter[str] = Counter()
     for entities in change_sets(modifications):
         for e in entities:
             total[e] += len(entities) - 1

@@ -23,14 +23,14 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import pandas as pd
 
+from analysis.core.globs import glob_regex
 from analysis.measures.codemaat.errors import CodeMaatError
 from analysis.measures.codemaat.log import conform
-from analysis.core.globs import glob_regex
 
 _GROUP_LINE = re.compile(r"((?:[\w/\\.\-]+)|(?:\^.+\$))\s+=>\s+([^\n]+)", re.ASCII)
 

@@ -24,14 +24,14 @@ counted, never dropped) and are left out of every measure between contexts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from itertools import combinations
-from typing import Mapping
 
 import pandas as pd
 
-from analysis.mapping.span_tree import context_values
-from analysis.mapping.contexts import ContextMap
 from analysis.core.frames import typed_empty as _empty
+from analysis.mapping.contexts import ContextMap
+from analysis.mapping.span_tree import context_values
 
 SHARE_KINDS = ("write/write", "read/write", "read/read")
 #: the event verb of each writing operation (``SELECT ... FOR UPDATE`` locks, it emits nothing)

@@ -34,8 +34,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.mapping.span_tree import async_links, context_ancestors, context_values, span_parents, span_positions
 from analysis.core.frames import typed_empty as _empty
+from analysis.mapping.span_tree import async_links, context_ancestors, context_values, span_parents, span_positions
 
 CHAIN_SEPARATOR = " > "
 

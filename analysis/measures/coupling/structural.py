@@ -25,11 +25,12 @@ unstable one (only depending).
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import networkx as nx
 import numpy as np
 import pandas as pd
+
 from analysis.core.frames import typed_empty
 
 EDGE_COLUMNS = ["source", "target", "edges", "files", "evidence"]
@@ -191,18 +192,20 @@ def _exact_order(graph: nx.DiGraph) -> list[str]:
             low = subset & -subset
             table[subset] = table[subset ^ low] + w[low.bit_length() - 1]
         into.append(table)
-    best = [0] + [None] * ((1 << n) - 1)
+    best: list[int | None] = [0] + [None] * ((1 << n) - 1)
     last = [0] * (1 << n)
     for subset in range(1 << n):
-        if best[subset] is None:
+        reached = best[subset]
+        if reached is None:
             continue
         for i in range(n):
             bit = 1 << i
             if subset & bit:
                 continue
-            cost = best[subset] + into[i][subset]
+            cost = reached + into[i][subset]
             grown = subset | bit
-            if best[grown] is None or cost < best[grown]:
+            known = best[grown]
+            if known is None or cost < known:
                 best[grown], last[grown] = cost, i
     order, subset = [], (1 << n) - 1
     while subset:
@@ -222,7 +225,7 @@ def _feedback_arcs(graph: nx.DiGraph, exact_max_contexts: int) -> list[tuple[str
     so no chosen edge is superfluous.
     """
     chosen: list[tuple[str, str]] = []
-    for component in sorted((sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1)):
+    for component in sorted(sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1):
         sub = graph.subgraph(component)
         order = _exact_order(sub) if len(component) <= exact_max_contexts else _greedy_order(sub)
         position = {n: i for i, n in enumerate(order)}

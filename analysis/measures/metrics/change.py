@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from analysis.core.frames import typed_empty
 
 CHANGE_COLUMNS = ["context", "commits", "commits_recent", "files", "churn_recent", "trend"]

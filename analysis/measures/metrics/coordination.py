@@ -102,7 +102,7 @@ def cross_context_share(
         raise ValueError("give both now and recent_days for a recent share, or neither for all history")
     per_commit = commit_contexts(commits, file_changes, file_context)
     if now is not None:
-        per_commit = per_commit[in_window(per_commit["committed_at"], utc_timestamp(now), recent_days)]
+        per_commit = per_commit[in_window(per_commit["committed_at"], utc_timestamp(now), float(recent_days or 0))]
     if per_commit.empty:
         return 0.0
     return float(per_commit["cross_context"].mean())
@@ -161,7 +161,7 @@ def cross_context_merge_share(
         raise ValueError("give both now and recent_days for a recent share, or neither for all history")
     per_merge = merge_contexts(commits, merge_files, merge_context)
     if now is not None:
-        per_merge = per_merge[in_window(per_merge["committed_at"], utc_timestamp(now), recent_days)]
+        per_merge = per_merge[in_window(per_merge["committed_at"], utc_timestamp(now), float(recent_days or 0))]
     if per_merge.empty:
         return float("nan")
     return float(per_merge["cross_context"].mean())

@@ -36,8 +36,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.mapping.span_tree import context_values, span_parents
 from analysis.core.frames import typed_empty as _empty
+from analysis.mapping.span_tree import context_values, span_parents
 
 #: Span kinds that begin a unit of work for a context: a request or a consumed message.
 ENTRY_KINDS = ("SERVER", "CONSUMER")

@@ -63,7 +63,7 @@ entry points come back by name only from :func:`entry_point_traces`.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd

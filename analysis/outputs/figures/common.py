@@ -102,9 +102,9 @@ def number(value) -> str:
 
 def context_names(contexts: pd.DataFrame | None, pairs: pd.DataFrame | None) -> list[str]:
     names: set[str] = set()
-    if not is_empty(contexts):
+    if contexts is not None and len(contexts):
         names.update(str(c) for c in contexts["context"].dropna())
-    if not is_empty(pairs):
+    if pairs is not None and len(pairs):
         names.update(str(c) for c in pairs["context_a"].dropna())
         names.update(str(c) for c in pairs["context_b"].dropna())
     return sorted(names)

@@ -154,10 +154,10 @@ def coupling_matrix(pairs: pd.DataFrame, signal: str, *, contexts: Iterable[str]
     if signal not in SIGNALS:
         raise ValueError(f"unknown signal {signal!r}; valid signals: {', '.join(SIGNALS)}")
     title = f"{signal.capitalize()} coupling ({SIGNAL_UNITS[signal]})"
-    names = set(context_names(None, pairs))
+    found = set(context_names(None, pairs))
     if contexts is not None:
-        names.update(str(c) for c in contexts if c is not None and c is not pd.NA)
-    names = sorted(names)
+        found.update(str(c) for c in contexts if c is not None and c is not pd.NA)
+    names = sorted(found)
     if is_empty(pairs) or len(names) < 2:
         return no_data(title)
 
@@ -205,7 +205,7 @@ def coupling_per_context(pairs: pd.DataFrame | None, names: Iterable[str]) -> pd
     (coupled signals summed over partners, 0..4 per partner)."""
     names = list(names)
     out = pd.DataFrame({"context": names, "partners": 0, "coupling": 0})
-    if is_empty(pairs) or not names:
+    if pairs is None or pairs.empty or not names:
         return out
     signals = pairs["signals"] if "signals" in pairs else sum(is_coupled(pairs, s).astype(int) for s in SIGNALS if s in pairs)
     linked = pd.DataFrame({"a": pairs["context_a"], "b": pairs["context_b"], "signals": pd.Series(signals).fillna(0).astype(int).to_numpy()})

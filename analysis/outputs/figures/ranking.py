@@ -40,7 +40,7 @@ def ranking_breakdown(ranking: pd.DataFrame, weights: Mapping[str, float] | None
     total_weight = sum(float(weights.get(c, 0.0)) for c in components) if weights is not None else 0.0
     fig = go.Figure()
     for component in components:
-        factor = float(weights.get(component, 0.0)) / total_weight if total_weight > 0 else 1.0
+        factor = float(weights.get(component, 0.0)) / total_weight if weights is not None and total_weight > 0 else 1.0
         values = ordered[component].astype(float).fillna(0.0) * factor
         pretty = component.replace("_", " ")
         fig.add_trace(go.Bar(

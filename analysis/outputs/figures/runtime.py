@@ -16,7 +16,7 @@ into a template, a "no data" figure for an empty input). Figures and what they r
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 import plotly.graph_objects as go

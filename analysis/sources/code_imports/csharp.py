@@ -29,7 +29,13 @@ from tree_sitter import Node
 
 from analysis.sources.code_imports.facts import FileFacts, captures, first_seen, line, text
 from analysis.sources.code_imports.resolution import (
-    STDLIB, THIRD_PARTY, UNRESOLVED, Repo, Resolution, repository_roots, under,
+    STDLIB,
+    THIRD_PARTY,
+    UNRESOLVED,
+    Repo,
+    Resolution,
+    repository_roots,
+    under,
 )
 
 _TYPES = {"class_declaration", "struct_declaration", "interface_declaration", "enum_declaration",

@@ -24,11 +24,11 @@ import gc
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Callable
 
 import orjson
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
@@ -53,7 +53,7 @@ class FileFacts:
         return orjson.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, data: bytes) -> "FileFacts":
+    def from_json(cls, data: bytes) -> FileFacts:
         return cls(**orjson.loads(data))
 
 
@@ -66,21 +66,21 @@ GRAMMARS = {"java": "java", "kotlin": "kotlin", "csharp": "csharp", "go": "go",
             "javascript": "javascript", "typescript": "typescript", "ruby": "ruby", "php": "php"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def language(grammar: str) -> Language:
     from tree_sitter_language_pack import get_language
 
     return get_language(grammar)
 
 
-@lru_cache(maxsize=None)
+@cache
 def parser(grammar: str) -> Parser:
     from tree_sitter_language_pack import get_parser
 
     return get_parser(grammar)
 
 
-@lru_cache(maxsize=None)
+@cache
 def query(grammar: str, source: str) -> Query:
     return Query(language(grammar), source)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import codecs
 import fnmatch
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from analysis.core.globs import glob_regex
 

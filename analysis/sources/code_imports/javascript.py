@@ -32,7 +32,14 @@ from tree_sitter import Node, QueryCursor
 
 from analysis.sources.code_imports.facts import FileFacts, line, query, text
 from analysis.sources.code_imports.resolution import (
-    STDLIB, THIRD_PARTY, UNRESOLVED, Repo, Resolution, folder_of, join, nearest,
+    STDLIB,
+    THIRD_PARTY,
+    UNRESOLVED,
+    Repo,
+    Resolution,
+    folder_of,
+    join,
+    nearest,
 )
 
 RESOLVED_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs", ".json")

@@ -34,7 +34,13 @@ from tree_sitter import Node
 
 from analysis.sources.code_imports.facts import FileFacts, captures, first_seen, line, text
 from analysis.sources.code_imports.resolution import (
-    STDLIB, THIRD_PARTY, UNRESOLVED, Repo, Resolution, repository_roots, under,
+    STDLIB,
+    THIRD_PARTY,
+    UNRESOLVED,
+    Repo,
+    Resolution,
+    repository_roots,
+    under,
 )
 
 STDLIB_PREFIXES = ("java.", "javax.", "jdk.", "sun.", "com.sun.", "kotlin.", "kotlin")
@@ -178,7 +184,7 @@ def resolve_jvm(repo: Repo, out: Resolution) -> None:
                 members = by_package.get(target)
                 if members:
                     wildcards.append((ln, members))
-                elif not (target in declared):
+                elif target not in declared:
                     out.unresolved_import(path, ln, target + ".*", _classify(target, internal(target)))
                 if target in declared:  # import a.b.C.* : the nested types of C
                     for file in declared[target]:

@@ -32,7 +32,13 @@ from tree_sitter import Node
 
 from analysis.sources.code_imports.facts import FileFacts, captures, first_seen, line, text
 from analysis.sources.code_imports.resolution import (
-    STDLIB, THIRD_PARTY, UNRESOLVED, Repo, Resolution, folder_of, join,
+    STDLIB,
+    THIRD_PARTY,
+    UNRESOLVED,
+    Repo,
+    Resolution,
+    folder_of,
+    join,
 )
 
 _DECLARATIONS = {"class_declaration", "interface_declaration", "trait_declaration", "enum_declaration",

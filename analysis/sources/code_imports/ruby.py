@@ -39,7 +39,13 @@ from tree_sitter import Node, QueryCursor
 
 from analysis.sources.code_imports.facts import FileFacts, captures, first_seen, line, query, text
 from analysis.sources.code_imports.resolution import (
-    STDLIB, THIRD_PARTY, UNRESOLVED, Repo, Resolution, folder_of, join,
+    STDLIB,
+    THIRD_PARTY,
+    UNRESOLVED,
+    Repo,
+    Resolution,
+    folder_of,
+    join,
 )
 
 RUBY_STDLIB = frozenset("""

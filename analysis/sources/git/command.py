@@ -9,15 +9,13 @@ import queue
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
-
 
 from analysis.core.errors import SourceError
 from analysis.sources.git.parse import SOURCE, log_format
-
 
 CHUNK_BYTES = 1 << 20  # large reads: the parser keeps pace with git and the pipe stays full
 

@@ -44,15 +44,16 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
 import pandas as pd
 
 from analysis.core import frames
-from analysis.core.errors import SourceError
 from analysis.core.config import GitSource
+from analysis.core.errors import SourceError
 from analysis.core.frames import SourceFrames
 from analysis.core.rejects import Rejects
 from analysis.sources.git.command import run_git, start_git

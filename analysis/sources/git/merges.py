@@ -8,13 +8,12 @@ import pandas as pd
 
 from analysis.core import frames
 from analysis.core.config import GitSource
-from analysis.core.globs import glob_regex
 from analysis.core.errors import SourceError
 from analysis.core.frames import SourceFrames
+from analysis.core.globs import glob_regex
 from analysis.core.rejects import Rejects
 from analysis.sources.git.command import repository_state, run_git
 from analysis.sources.git.parse import SOURCE
-
 
 MERGE_FILES_ARGS = ("log", "HEAD", "--merges", "--diff-merges=first-parent", "--name-only", "-z", "--no-renames",
                     "--format=%x1e%H")

@@ -7,10 +7,11 @@ import datetime as dt
 import os
 import subprocess
 import tempfile
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import IO
 
 import pandas as pd
 
@@ -18,6 +19,9 @@ from analysis.core import frames
 from analysis.core.config import GitSource
 from analysis.core.errors import SourceError
 from analysis.core.rejects import Reject, Rejects
+from analysis.sources.git.command import GitLog, git_command, git_environment
+from analysis.sources.git.exclusions import churn_window_start, join_churn
+from analysis.sources.git.parse import SOURCE, ParsedLog, parse_log, parse_log_general
 
 CHURN_MODES = ("recent", "full", "none")
 
@@ -40,9 +44,6 @@ SPLIT_FIRST_SHARE = 0.5
 #: Pieces read from the first process of a split names pass: small enough to start the
 #: other two soon after the listing ends.
 SPLIT_FIRST_CHUNK_BYTES = 1 << 18
-from analysis.sources.git.command import GitLog, git_command, git_environment
-from analysis.sources.git.exclusions import churn_window_start, join_churn
-from analysis.sources.git.parse import ParsedLog, SOURCE, parse_log, parse_log_general
 
 
 def default_workers() -> int:
@@ -82,7 +83,7 @@ class HistoryOptions:
 
     @classmethod
     def of(cls, source: GitSource, churn: str | bool | None = None,
-           follow_renames: bool | None = None) -> "HistoryOptions":
+           follow_renames: bool | None = None) -> HistoryOptions:
         mode = source.churn if churn is None else ({True: "full", False: "none"}.get(churn, churn))
         if mode not in CHURN_MODES:
             raise SourceError(SOURCE, f"unknown churn mode {mode!r}; valid modes: {', '.join(CHURN_MODES)}")

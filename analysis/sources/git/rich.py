@@ -14,7 +14,6 @@ from analysis.core.errors import SourceError
 from analysis.sources.git.command import git_environment, repository_state
 from analysis.sources.git.parse import SOURCE
 
-
 # --------------------------------------------------------------------------------------
 # PyDriller: rich per-commit fields over a window
 
@@ -74,7 +73,7 @@ def rich_commits(repository: str | os.PathLike, since: dt.datetime | dt.date | N
 def _as_datetime(value: dt.datetime | dt.date | None) -> dt.datetime | None:
     if value is None or isinstance(value, dt.datetime):
         return value
-    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
 
 
 # --------------------------------------------------------------------------------------

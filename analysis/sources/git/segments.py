@@ -12,11 +12,11 @@ import pandas as pd
 
 from analysis.core import frames
 from analysis.core.rejects import Reject
-
-CACHE_FORMAT = 1
 from analysis.sources.git.command import RepositoryState, run_git
 from analysis.sources.git.parse import in_commit_order
 from analysis.sources.git.passes import HistoryOptions, MinedHistory, mine_range
+
+CACHE_FORMAT = 1
 
 
 def _cache_folder(cache_dir: Path, repository: Path, options: HistoryOptions, shallow: bool) -> Path:

@@ -22,8 +22,8 @@ from __future__ import annotations
 import configparser
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import pandas as pd
 

@@ -38,9 +38,9 @@ import pickle
 import select
 import signal
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import grimp
 import orjson
@@ -110,7 +110,7 @@ class ParseCache:
     files_changed: bool = False
 
     @classmethod
-    def open(cls, folder: Path | None) -> "ParseCache":
+    def open(cls, folder: Path | None) -> ParseCache:
         cache = cls(Path(folder) if folder is not None else None)
         if cache.folder is not None:
             cache.facts = _read_json(cache.folder / "facts.json")
@@ -179,7 +179,7 @@ class Build:
     sources: dict[str, bytes]  # module -> file bytes (this run)
     listed: list[PackageFiles]
     left_out: set[Path]  # absolute files left out because grimp or Python cannot read them
-    pending_facts: "BackgroundFacts | None" = None  # facts being read by a forked process
+    pending_facts: BackgroundFacts | None = None  # facts being read by a forked process
     built: grimp.ImportGraph | None = None
     assemble: Callable[[], grimp.ImportGraph] | None = None  # grimp's graph on demand (built is None)
 
@@ -341,8 +341,8 @@ def build_import_graph(packages: Sequence[Package], repository: Path, rejects: R
 
 
 def _build(graph_packages: dict[str, Package], namespaces: dict[str, set[str]], listed: list[PackageFiles],
-           files: dict[str, str], file_stats: dict[str, tuple[int, int]], sources: "_Sources", hashes: dict[str, str],
-           cache: ParseCache, rejects: Rejects, repository: Path, pending: "BackgroundFacts | None") -> Build:
+           files: dict[str, str], file_stats: dict[str, tuple[int, int]], sources: _Sources, hashes: dict[str, str],
+           cache: ParseCache, rejects: Rejects, repository: Path, pending: BackgroundFacts | None) -> Build:
     left_out: set[Path] = set()
     stats: dict[str, list] = {}
     settled = time.time_ns() - RACY_NS
@@ -471,7 +471,7 @@ def _rel(path: Path, repository: Path) -> str:
 
 
 def file_facts_cached(cache: ParseCache, sources: dict[str, bytes], hashes: dict[str, str],
-                      pending: "BackgroundFacts | None" = None) -> dict[str, dict]:
+                      pending: BackgroundFacts | None = None) -> dict[str, dict]:
     """The facts of each module's file, computed for content not seen before only
     (``pending``: the facts a :class:`BackgroundFacts` was reading, collected first)."""
     if pending is not None:
@@ -558,7 +558,7 @@ class BackgroundFacts:
     @classmethod
     def start_reading(cls, cache: ParseCache, files: dict[str, str], file_stats: dict[str, tuple[int, int]],
                       sources: dict[str, bytes], hashes: dict[str, str],
-                      min_files: int = BACKGROUND_FACTS_MIN_FILES) -> "BackgroundFacts | None":
+                      min_files: int = BACKGROUND_FACTS_MIN_FILES) -> BackgroundFacts | None:
         """Start before the files are read (``sources`` and ``hashes``: where this process
         puts them): the fork reads its pieces itself. Starts when at least ``min_files``
         files are not known (by size and modification time) to have facts in the cache,
@@ -575,7 +575,7 @@ class BackgroundFacts:
 
     @classmethod
     def start(cls, cache: ParseCache, sources: dict[str, bytes], hashes: dict[str, str],
-              min_files: int = BACKGROUND_FACTS_MIN_FILES) -> "BackgroundFacts | None":
+              min_files: int = BACKGROUND_FACTS_MIN_FILES) -> BackgroundFacts | None:
         """Start when at least ``min_files`` distinct contents are unseen (and ``fork`` exists), else None."""
         todo = sorted({h: m for m, h in hashes.items() if h not in cache.facts}.items())
         if len(todo) < max(min_files, 1) or not hasattr(os, "fork"):

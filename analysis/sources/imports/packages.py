@@ -18,12 +18,12 @@ and reported).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
-from analysis.core.globs import glob_regex
 from analysis.core.errors import SourceError
+from analysis.core.globs import glob_regex
 
 SOURCE = "imports"
 #: Folders (relative to the repository) where top-level packages are looked for.

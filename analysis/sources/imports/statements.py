@@ -45,8 +45,8 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+from collections.abc import Iterable, Sequence
 from itertools import accumulate
-from typing import Iterable, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc

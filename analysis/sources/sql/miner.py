@@ -56,25 +56,26 @@ from __future__ import annotations
 import re
 from array import array
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from analysis.core import frames
-from analysis.sources import sqltext
 from analysis.core.config import SqlSource
 from analysis.core.errors import SourceError
 from analysis.core.frames import SourceFrames
 from analysis.core.rejects import Rejects
-from analysis.sources.sql.formats import NO_TIME, ReadTally, StatementRecord, detect_format, open_log, peek, reader
+from analysis.sources import sqltext
+from analysis.sources.inputs import open_text, peek
+from analysis.sources.sql.formats import DETECT_LINES, NO_TIME, ReadTally, StatementRecord, detect_format, reader
 from analysis.sources.sql.formats.postgres_stderr import PREFIX_SAMPLE_LINES, parse_postgres_stderr, prefix_pattern
 
 __all__ = [
     "mine_sql_log", "read_statements", "StatementColumns", "parse_postgres_stderr", "prefix_pattern",
-    "StderrTally", "ReadTally", "StatementRecord", "open_log", "PREFIX_SAMPLE_LINES",
+    "StderrTally", "ReadTally", "StatementRecord", "PREFIX_SAMPLE_LINES",
 ]
 
 #: Former name of :class:`~analysis.sources.sql.formats.ReadTally`.
@@ -107,11 +108,11 @@ def mine_sql_log(source: SqlSource, rejects: Rejects, *, cache_dir: Path | None 
         fmt = source.format
     else:
         try:
-            with open_log(Path(source.path)) as fh:
+            with open_text(source.path) as fh:
                 fmt = source.format
                 lines: Iterable[str] = fh
                 if fmt == "auto":
-                    head, lines = peek(fh)
+                    head, lines = peek(fh, DETECT_LINES)
                     fmt = detect_format(head, name)
                     mysql = fmt in _MYSQL_FORMATS
                     columns.dialect = "mysql" if mysql else "postgres"

@@ -24,8 +24,8 @@ What is read
     :func:`analysis.sources.traces.formats.detect_format`); every format's shapes and
     rules are in its module under :mod:`analysis.sources.traces.formats`, the shared
     column rules (ids, times, kinds, semantic-convention names old and new, sampling
-    ratio) in :mod:`analysis.sources.traces.formats.spans`. A file starting with the gzip
-    magic bytes is decompressed on the fly, whatever its name.
+    ratio) in :mod:`analysis.sources.traces.formats.spans`. A compressed file (gzip, bzip2,
+    xz) is decompressed on the fly by its magic bytes, whatever its name.
 
 What is rejected (``Rejects``: source = the file path, location, reason)
     Lines or documents that are not JSON or not the format (a truncated last line, a
@@ -47,11 +47,9 @@ reject filed for the source by this call.
 
 from __future__ import annotations
 
-import gzip
 import os
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
 
 import pandas as pd
 
@@ -60,6 +58,7 @@ from analysis.core.config import TraceSource
 from analysis.core.errors import SourceError
 from analysis.core.frames import SourceFrames
 from analysis.core.rejects import Rejects
+from analysis.sources.inputs import open_bytes
 from analysis.sources.traces.formats import FORMATS, HEAD_BYTES, detect_format
 from analysis.sources.traces.formats.otlp_json import NOT_OTLP, parse_otlp_json, read_otlp_json
 from analysis.sources.traces.formats.spans import (
@@ -94,7 +93,6 @@ def parse_workers(path) -> int:
 
 #: spans gathered before they are checked and packed into one frame chunk
 CHUNK_SPANS = 50_000
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def mine_traces(source: TraceSource, rejects: Rejects, *, cache_dir: Path | None = None,
@@ -115,7 +113,7 @@ def mine_traces(source: TraceSource, rejects: Rejects, *, cache_dir: Path | None
     if fmt == "jaeger-dependencies":
         from analysis.sources.traces.formats.jaeger_dependencies import read_dependencies
 
-        with open_stream(source.path) as stream:
+        with open_bytes(source.path) as stream:
             out["service_dependencies"] = read_dependencies(stream, name, rejects, stats)
     elif fmt is not None:
         spans, links = [], []
@@ -150,7 +148,7 @@ def resolve_format(source: TraceSource, rejects: Rejects, stats: TraceReadStats)
         if source.format not in FORMATS:
             raise SourceError(name, f"unknown trace format {source.format!r}; known: auto, {', '.join(FORMATS)}")
         return source.format
-    with open_stream(source.path) as stream:
+    with open_bytes(source.path) as stream:
         try:
             head = stream.read(HEAD_BYTES)
         except (EOFError, OSError) as exc:
@@ -189,7 +187,7 @@ def iter_span_chunks(source: TraceSource, rejects: Rejects, stats: TraceReadStat
             return
     reader = _span_reader(fmt)
     try:
-        with open_stream(source.path) as stream:
+        with open_bytes(source.path) as stream:
             for batch in reader(stream, name, rejects, stats, chunk_spans):
                 chunk, links = batch.frame(name, rejects, stats, source.sampling_ratio)
                 yield drop_duplicate_spans(chunk, name, rejects), links
@@ -208,28 +206,6 @@ def _span_reader(fmt: str):
         return read_jaeger_json
     from analysis.sources.traces.formats.zipkin_json import read_zipkin_json
     return read_zipkin_json
-
-
-@contextmanager
-def open_stream(path: str | os.PathLike) -> Iterator[IO[bytes]]:
-    """The file's bytes, gunzipped when it starts with the gzip magic bytes."""
-    name = str(path)
-    try:
-        fh = open(path, "rb")
-    except OSError as exc:
-        raise SourceError(name, f"cannot be read ({exc.strerror or exc})") from None
-    with fh:
-        compressed = fh.read(2) == _GZIP_MAGIC
-        fh.seek(0)
-        if not compressed:
-            yield fh
-            return
-        with gzip.GzipFile(fileobj=fh, mode="rb") as unzipped:
-            try:
-                unzipped.peek(1)
-            except (OSError, EOFError) as exc:
-                raise SourceError(name, f"not a readable gzip file ({exc})") from None
-            yield unzipped
 
 
 def count_skewed_children(spans: pd.DataFrame) -> int:

@@ -14,7 +14,7 @@ format (``SqlSource.format``)  what it reads                                    
 ``mysql-slow``                 MySQL / MariaDB slow query log                            :mod:`.mysql`
 =============================  ======================================================  ==========================
 
-Files ending in ``.gz`` or ``.bz2`` are decompressed while read (:func:`open_log`); bytes
+Compressed files are decompressed while read (:func:`analysis.sources.inputs.open_text`); bytes
 that are not UTF-8 become U+FFFD. ``auto`` picks the format from the first lines
 (:func:`detect_format`) and names what it saw when none fits.
 
@@ -28,21 +28,18 @@ counts of everything else go to the :class:`ReadTally`.
 
 from __future__ import annotations
 
-import bz2
 import datetime as dt
-import gzip
-import itertools
 import math
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Iterable, Iterator, NamedTuple, TextIO
+from typing import NamedTuple
 
 from analysis.core.errors import SourceError
 
 #: ``StatementRecord.ts_us`` when the log gave no time (becomes NaT).
 NO_TIME = -(2**63)
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class StatementRecord(NamedTuple):
@@ -84,24 +81,6 @@ class ReadTally:
 
     def count(self, what: str, n: int = 1) -> None:
         self.other[what] = self.other.get(what, 0) + n
-
-
-# --------------------------------------------------------------------------------------
-# opening
-
-
-def open_log(path: Path) -> TextIO:
-    """Open a log as text, decompressing ``.gz`` / ``.bz2``; undecodable bytes become U+FFFD.
-
-    Newlines are read as ``\\n`` only: a ``\\r`` inside a statement stays in its text.
-    """
-    kwargs = {"encoding": "utf-8", "errors": "replace", "newline": "\n"}
-    suffix = path.suffix.lower()
-    if suffix == ".gz":
-        return gzip.open(path, "rt", **kwargs)
-    if suffix == ".bz2":
-        return bz2.open(path, "rt", **kwargs)
-    return open(path, "rt", buffering=1 << 20, **kwargs)
 
 
 # --------------------------------------------------------------------------------------
@@ -155,7 +134,7 @@ class Clock:
             local = dt.datetime(int(ts[0:4]), int(ts[5:7]), int(ts[8:10]), int(ts[11:13]), int(ts[14:16]), int(ts[17:19]))
         except ValueError:
             return NO_TIME
-        value = int((local - dt.timedelta(hours=hours)).replace(tzinfo=dt.timezone.utc).timestamp()) * 1_000_000
+        value = int((local - dt.timedelta(hours=hours)).replace(tzinfo=dt.UTC).timestamp()) * 1_000_000
         if len(self._seconds) >= self.max_cached:
             self._seconds.clear()
         self._seconds[(ts, tz)] = value
@@ -243,67 +222,3 @@ def detect_format(lines: list[str], source: str) -> str:
                           f"{', '.join(f for f in FORMATS if f != 'pg-stat-statements-live')}); "
                           f"first line: {sample[0][:120]!r}; set sources.sql[].format")
     return max(votes, key=lambda f: (votes[f], -[s[0] for s in _SIGNS].index(f)))
-
-
-def peek(lines: Iterable[str], n: int = DETECT_LINES) -> tuple[list[str], "PeekedLines"]:
-    """The first ``n`` lines and an iterable over all lines (those included)."""
-    it = iter(lines)
-    head = []
-    for line in it:
-        head.append(line)
-        if len(head) >= n:
-            break
-    return head, PeekedLines(head, it)
-
-
-class PeekedLines:
-    """The lines of a log whose first lines were read ahead: ``head``, then the rest of ``rest``."""
-
-    def __init__(self, head: list[str], rest: Iterable[str]):
-        self.head = head
-        self.rest = rest
-
-    def __iter__(self) -> Iterator[str]:
-        return itertools.chain(self.head, self.rest)
-
-
-#: Characters read at once by :func:`log_lines` from a text file.
-BLOCK_CHARS = 1 << 20
-
-
-def log_lines(lines: Iterable[str], block_chars: int = BLOCK_CHARS) -> Iterator[str]:
-    """The lines of ``lines``, each without its final ``\\n`` (and a ``\\r`` before it).
-
-    A text file (or the rest of one after :func:`peek`) is read ``block_chars`` at a time
-    and split at ``\\n``, which costs less per line than iterating over the file; any
-    other iterable is read lazily, line by line. Lines are the same either way: split at
-    ``\\n`` only, a ``\\r`` elsewhere stays in the line.
-    """
-    if isinstance(lines, PeekedLines):
-        return itertools.chain(map(_without_newline, lines.head), log_lines(lines.rest, block_chars))
-    read = getattr(lines, "read", None)
-    if read is None:
-        return map(_without_newline, lines)
-    return itertools.chain.from_iterable(_blocks(read, block_chars))
-
-
-def _blocks(read: Callable[[int], str], block_chars: int) -> Iterator[list[str]]:
-    rest = ""
-    while block := read(block_chars):
-        if rest:
-            block = rest + block
-        parts = block.split("\n")
-        rest = parts.pop()
-        if "\r" in block:
-            parts = [p[:-1] if p[-1:] == "\r" else p for p in parts]
-        yield parts
-    if rest:
-        yield [rest]
-
-
-def _without_newline(line: str) -> str:
-    if line[-1:] == "\n":
-        line = line[:-1]
-        if line[-1:] == "\r":
-            line = line[:-1]
-    return line

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from analysis.core.config import SqlSource
 from analysis.core.rejects import Rejects

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import csv
 import math
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from analysis.core.config import SqlSource
 from analysis.core.errors import SourceError

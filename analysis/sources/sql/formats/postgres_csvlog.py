@@ -21,7 +21,7 @@ csv module cannot read, is a reject with its first line number.
 from __future__ import annotations
 
 import csv
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from analysis.core.config import SqlSource
 from analysis.core.rejects import Rejects

@@ -10,7 +10,7 @@ too. A line that is not a JSON object with ``error_severity`` and ``message`` is
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import orjson
 

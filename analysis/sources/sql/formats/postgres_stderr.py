@@ -24,7 +24,7 @@ in the tally. Without a timestamp in the prefix ``ts`` is NaT; without ``%u`` / 
 ``%a``, user / database / application are empty.
 
 Speed: a file is read in blocks split at newlines
-(:func:`~analysis.sources.sql.formats.log_lines`), one compiled regex per line (prefix,
+(:func:`~analysis.sources.inputs.text_lines`), one compiled regex per line (prefix,
 severity and message at once; its first alternative reads the common ``LOG:  duration: X
 ms  statement: SQL`` line whole), seconds converted once per distinct second
 (:class:`~analysis.sources.sql.formats.Clock`), the statement being read kept in local
@@ -35,12 +35,13 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from analysis.core.config import SqlSource
 from analysis.core.errors import SourceError
 from analysis.core.rejects import Rejects
-from analysis.sources.sql.formats import _SCALE, NO_TIME, Clock, ReadTally, StatementRecord, epoch_micros, log_lines
+from analysis.sources.inputs import text_lines
+from analysis.sources.sql.formats import _SCALE, NO_TIME, Clock, ReadTally, StatementRecord, epoch_micros
 from analysis.sources.sql.formats.postgres_messages import LOG_MESSAGE, MAX_PENDING_STATEMENTS, SEVERITIES, Sessions
 
 #: Non-empty lines read before deciding that ``log_line_prefix`` does not fit the file.
@@ -178,7 +179,7 @@ def parse_postgres_stderr(
     reason = f"line does not match log_line_prefix '{log_line_prefix}'"
     n_lines = n_blank = 0
 
-    for line_no, line in enumerate(log_lines(lines), 1):
+    for line_no, line in enumerate(text_lines(lines), 1):
         if not line or line.isspace():
             n_blank += 1
             continue

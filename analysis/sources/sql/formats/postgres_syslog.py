@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from analysis.core.config import SqlSource
 from analysis.core.rejects import Rejects
@@ -48,7 +48,7 @@ def as_stderr(lines: Iterable[str], source: str, rejects: Rejects, today: dt.dat
     Line numbers are kept: a line that is not syslog-shaped is rejected here and replaced
     by an empty line (which the stderr reader skips).
     """
-    today = today or dt.datetime.now(dt.timezone.utc).date()
+    today = today or dt.datetime.now(dt.UTC).date()
     cache: dict[str, str] = {}
     for line_no, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
@@ -75,7 +75,7 @@ def _stamp(when: str, today: dt.date) -> str:
     if when[:4].isdigit():  # RFC 5424 / ISO
         t = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
         if t.tzinfo is not None:
-            t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            t = t.astimezone(dt.UTC).replace(tzinfo=None)
         return t.strftime("%Y-%m-%d %H:%M:%S") + " UTC"
     month, day, clock = _MONTHS.get(when[:3], 1), int(when[4:6]), when[7:]
     year = today.year if (month, day) <= (today.month, today.day) else today.year - 1

@@ -3,7 +3,8 @@ readers; OTLP/JSON has its own streamed line reader)."""
 
 from __future__ import annotations
 
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 import orjson
 

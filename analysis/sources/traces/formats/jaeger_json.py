@@ -25,7 +25,8 @@ Jaeger shape, and the span-level reasons of the other formats.
 
 from __future__ import annotations
 
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 from analysis.core.rejects import Rejects
 from analysis.sources.traces.formats.documents import at, json_values

@@ -23,13 +23,12 @@ list``…), and the span-level reasons of :mod:`~analysis.sources.traces.formats
 from __future__ import annotations
 
 import gc
-import gzip
 import itertools
 import multiprocessing
-import zlib
 from collections import deque
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Iterator
+from typing import IO, TYPE_CHECKING
 
 import orjson
 
@@ -37,11 +36,12 @@ if TYPE_CHECKING:  # pandas is imported by the spans module the readers use; nam
     import pandas as pd
 
 from analysis.core.rejects import Rejects
+from analysis.sources.inputs import DAMAGED_STREAM, compression_of
 from analysis.sources.traces.formats.spans import (
     CODE_FUNCTION,
     CODE_NAMESPACE,
-    HTTP_ROUTE,
     ERROR_CODES,
+    HTTP_ROUTE,
     MAX_ATTRIBUTE_CHARS,
     REASON_NOT_OBJECT,
     REASON_OVERSIZED,
@@ -52,8 +52,8 @@ from analysis.sources.traces.formats.spans import (
     SpanBatch,
     TraceReadStats,
     attribute_text,
-    drop_duplicate_spans,
     db_columns,
+    drop_duplicate_spans,
     sampling_ratio_of_attributes,
     sampling_ratio_of_tracestate,
     semantic_columns,
@@ -203,7 +203,7 @@ class OtlpJsonReader:
                             links_out.append((position, link.get("traceId"), link.get("spanId")))
                 is_error = code in errors if code.__class__ in (int, str) else False
             except (AttributeError, TypeError):
-                rejects.add(source, f"{'line %d ' % line if line else ''}{where}.spans[{k}]",
+                rejects.add(source, f"{f'line {line} ' if line else ''}{where}.spans[{k}]",
                             REASON_NOT_OBJECT if span.__class__ is not dict else "malformed span (a field of the wrong type)")
                 continue
             a_trace(g("traceId"))
@@ -351,8 +351,8 @@ def rest_of(stream: IO[bytes], source: str, rejects: Rejects, number: int) -> by
     try:
         while block := stream.read(_BLOCK_BYTES):
             blocks.append(block)
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        rejects.add(source, f"after line {number}", f"truncated or corrupt gzip stream: {exc}")
+    except DAMAGED_STREAM as exc:
+        rejects.add(source, f"after line {number}", f"truncated or corrupt compressed stream: {exc}")
     return b"".join(blocks)
 
 
@@ -362,9 +362,9 @@ def numbered_lines(stream: IO[bytes], source: str, rejects: Rejects, stats: Trac
     try:
         for number, raw in enumerate(stream, 1):
             yield number, raw
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        rejects.add(source, number + 1, f"truncated or corrupt gzip stream: {exc}")
-        stats.notes.append(f"{source}: gzip stream ends early after line {number}")
+    except DAMAGED_STREAM as exc:
+        rejects.add(source, number + 1, f"truncated or corrupt compressed stream: {exc}")
+        stats.notes.append(f"{source}: compressed stream ends early after line {number}")
 
 
 def parse_otlp_json(message: object, rejects: Rejects | None = None, source: str = "message",
@@ -414,14 +414,13 @@ def parse_otlp_json(message: object, rejects: Rejects | None = None, source: str
 
 #: bytes of the file per segment handed to a worker process
 SEGMENT_BYTES = 32 << 20
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def lines_layout(path) -> bool:
-    """True when the file is plain (not gzip) and its first line is one JSON value."""
+    """True when the file is plain (not compressed) and its first line is one JSON value."""
     with open(path, "rb") as fh:
         first = fh.readline()
-    if first[:2] == _GZIP_MAGIC or not first.strip() or first.startswith(b"\xef\xbb\xbf"):
+    if compression_of(first) is not None or not first.strip() or first.startswith(b"\xef\xbb\xbf"):
         return False
     try:
         orjson.loads(first)
@@ -512,6 +511,5 @@ def _take(result: tuple, rejects: Rejects, stats: TraceReadStats):
     stats.unknown_kinds += part.unknown_kinds
     stats.oversized_attributes += part.oversized_attributes
     stats.notes.extend(part.notes)
-    for chunk in chunks:
-        yield chunk
+    yield from chunks
     return messages

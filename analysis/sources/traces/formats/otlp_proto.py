@@ -19,7 +19,8 @@ length-prefixed tail.
 from __future__ import annotations
 
 import struct
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 from analysis.core.rejects import Rejects
 from analysis.sources.traces.formats.otlp_json import OtlpJsonReader, rest_of

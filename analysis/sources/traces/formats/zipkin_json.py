@@ -23,7 +23,8 @@ Two Zipkin habits are undone, per document:
 from __future__ import annotations
 
 import hashlib
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 from analysis.core.rejects import Rejects
 from analysis.sources.traces.formats.documents import at, json_values

@@ -1,0 +1,60 @@
+"""The registry: one table of source kinds, one way to mine and cache them."""
+
+from __future__ import annotations
+
+import pytest
+from gitrepo import git, make_repo
+
+from analysis.core.config import parse_config
+from analysis.core.errors import SeamsError
+from analysis.core.rejects import Rejects
+from analysis.sources import cache, registry
+
+
+def test_every_kind_has_one_row_and_an_unknown_kind_lists_the_valid_ones():
+    assert list(registry.KINDS) == ["git", "merges", "deploys", "complexity", "imports", "code_imports", "orm",
+                                    "entry_points", "sql", "traces"]
+    assert registry.BASE_KINDS == ("git", "imports", "sql", "traces")
+    with pytest.raises(SeamsError, match="unknown source kind 'svn'; valid kinds: git, merges, deploys"):
+        registry.source_kind("svn")
+
+
+def test_companions_come_with_their_base_kind(tmp_path):
+    repo = make_repo(tmp_path / "repo", {"app/a.py": "x = 1\n"})
+    config = parse_config({"sources": {"git": {"repository": str(repo)}}, "contexts": {"app": {"paths": ["app/**"]}}},
+                          tmp_path / "seams.yml")
+    assert registry.configured_kinds(config) == ("git", "merges", "deploys", "complexity")
+    with pytest.raises(SeamsError, match="sources.sql is not configured"):
+        registry.mine_source(config, "sql", Rejects())
+
+
+def test_the_cache_fingerprint_reads_the_configured_repository_whatever_git_dir_says(tmp_path, monkeypatch):
+    """GIT_DIR in the caller's environment must not make Seams read another repository."""
+    analysed = make_repo(tmp_path / "analysed", {"a.py": "x = 1\n"})
+    caller = make_repo(tmp_path / "caller", {"b.py": "y = 2\n"})
+    git(caller, "commit", "-q", "--allow-empty", "-m", "second")
+    monkeypatch.setenv("GIT_DIR", str(caller / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(caller))
+    config = parse_config({"sources": {"git": {"repository": str(analysed)}}, "contexts": {"a": {"paths": ["**"]}}},
+                          tmp_path / "seams.yml")
+    fingerprint = cache.git_fingerprint(config.git)
+    assert fingerprint.endswith("|" + git(analysed, "rev-parse", "HEAD"))
+    assert git(caller, "rev-parse", "HEAD") not in fingerprint
+    merges = registry.mine_source(config, "merges", Rejects())  # cached by that fingerprint
+    again = registry.mine_source(config, "merges", Rejects())
+    assert merges.records_read == again.records_read == 0
+
+
+def test_a_cached_source_is_read_back_with_its_rejects(tmp_path, monkeypatch):
+    monkeypatch.delenv("SEAMS_CACHE_DIR", raising=False)
+    log = tmp_path / "pg.log"
+    log.write_text("2024-03-01 10:00:00.000 UTC [1] app@shop LOG:  duration: 1.0 ms  statement: SELECT 1\n"
+                   "garbage line\n", encoding="utf-8")
+    config = parse_config({"sources": {"sql": [{"path": "pg.log", "log_line_prefix": "%m [%p] %u@%d "}]},
+                           "contexts": {"a": {"tables": ["t"]}}}, tmp_path / "seams.yml")
+    first, second = Rejects(), Rejects()
+    mined = registry.mine_source(config, "sql", first)
+    assert (tmp_path / ".seams-cache" / "sql").is_dir()  # the cache lives beside the config file
+    cached = registry.mine_source(config, "sql", second)
+    assert cached.records_read == mined.records_read and first.count() == second.count() == 1
+    assert [r.reason for r in first.records] == [r.reason for r in second.records]
