@@ -46,7 +46,7 @@ def _resource(service: str) -> dict:
 
 
 def span_json(s: Span) -> dict:
-    out = {"traceId": s.trace_id, "spanId": s.span_id}
+    out: dict[str, object] = {"traceId": s.trace_id, "spanId": s.span_id}
     if s.parent_id:
         out["parentSpanId"] = s.parent_id
     out["name"] = s.name

@@ -191,7 +191,7 @@ def plan_history(rng: random.Random, scale: str) -> list[PlannedCommit]:
         ctx = key.split(".")[0]
         events.append(PlannedCommit(_at(day, 14, 33), "rename", by_name[rename_authors[ctx]], (ctx,), detail=key))
     release_day = dt.date(2024, 11, 28)
-    step = dt.timedelta(days=RELEASE_EVERY_DAYS[scale])
+    release_every = dt.timedelta(days=RELEASE_EVERY_DAYS[scale])
     releasers = [a for a in AUTHORS if a.team in ("commerce", "storefront")]
     per_month: Counter = Counter()
     while release_day < HISTORY_END.date() - dt.timedelta(days=3):
@@ -199,7 +199,7 @@ def plan_history(rng: random.Random, scale: str) -> list[PlannedCommit]:
         per_month[(release_day.year, release_day.month)] += 1
         version = f"{release_day.year}.{release_day.month}.{per_month[(release_day.year, release_day.month)]}"
         events.append(PlannedCommit(_at(release_day, 15, 45), "release", who, detail=version))
-        release_day += step
+        release_day += release_every
     end = HISTORY_END.date()
     final = PlannedCommit(HISTORY_END, "release", by_name["Elena Petrova"],
                           detail=f"{end.year}.{end.month}.{per_month[(end.year, end.month)] + 1}")
@@ -380,6 +380,7 @@ class HistoryWriter:
     def _rename(self, c: PlannedCommit) -> str:
         key = c.detail
         mod = self.ws.module(key)
+        assert mod is not None  # a renamed module exists since its context's scaffold
         old = mod.name
         new = world.MODULES_BY_KEY[key].name
         self.ws.rename(key, new)
@@ -388,9 +389,11 @@ class HistoryWriter:
     def _release(self, c: PlannedCommit) -> str:
         version = c.detail
         changelog = self.ws.files["top:CHANGELOG.md"]
+        assert isinstance(changelog, TextFile)  # every top: file is a TextFile (_initial)
         entries = [f"- {self._topic_line()}" for _ in range(self.rng.randint(2, 4))]
         changelog.lines[2:2] = [f"## {version}", "", *entries, ""]
         pyproject = self.ws.files["top:pyproject.toml"]
+        assert isinstance(pyproject, TextFile)
         pyproject.lines = [f'version = "{version}"' if ln.startswith("version = ") else ln for ln in pyproject.lines]
         self.ws.touch("top:CHANGELOG.md")
         self.ws.touch("top:pyproject.toml")
@@ -401,6 +404,7 @@ class HistoryWriter:
         choice = rng.random()
         if choice < 0.35:
             lock = self.ws.files["top:requirements.lock"]
+            assert isinstance(lock, TextFile)
             i = rng.randrange(len(lock.lines))
             name, version = lock.lines[i].split("==")
             parts = version.split(".")
@@ -411,16 +415,19 @@ class HistoryWriter:
         if choice < 0.7:
             doc = rng.choice(["top:docs/runbook.md", "top:docs/architecture.md", "top:README.md"])
             f = self.ws.files[doc]
+            assert isinstance(f, TextFile)
             topic = self._topic()
             f.lines += ["", f"- {topic[0].upper() + topic[1:]}: see the {rng.choice(world.CONTEXTS)} dashboards."]
             self.ws.touch(doc)
             return f"Document {topic}" if rng.random() < 0.6 else f"Update {doc.split('/')[-1]}"
         settings = self.ws.module("platform.settings")
+        assert settings is not None  # platform modules exist from the first commit
         name = f"{rng.choice(['FEATURE', 'LIMIT', 'TIMEOUT', 'CACHE'])}_{rng.choice(world.VERBS).upper()}_{rng.randint(1, 99)}"
         settings.body_text.append(f"{name} = {rng.randint(1, 600)}")
         self.ws.touch("platform.settings")
         if rng.random() < 0.5:
             bus = self.ws.module("platform.bus")
+            assert bus is not None
             bus.body_text[-1] = bus.body_text[-1].replace("args=[topic, payload]", "args=[topic, payload], retry=True") \
                 if "retry" not in bus.body_text[-1] else bus.body_text[-1].replace(", retry=True", "")
             self.ws.touch("platform.bus")
@@ -439,6 +446,7 @@ class HistoryWriter:
 
     def extra_change(self, ctx: str) -> None:
         mod = self.ws.module(f"{ctx}.services")
+        assert mod is not None  # every context has a services module
         mod.functions.append(self.code.new_function(mod))
         self.ws.touch(mod.key)
 
@@ -615,6 +623,7 @@ class _Stream:
     def commit(self, c: PlannedCommit, when: dt.datetime, message: str, parents: list[int],
                changes: list[tuple[str, str | None, bool]]) -> int:
         self.mark += 1
+        assert c.identity is not None  # plan_history gives every commit one, a merge its commit's
         name, email = c.identity
         who = f"{name} <{email}> {_raw_date(when, c.author)}".encode()
         out = [b"commit refs/heads/main\n", b"mark :%d\n" % self.mark, b"author " + who + b"\n",
@@ -664,6 +673,7 @@ def write_repository(path: Path, seed: int, scale: str) -> HistoryFacts:
             nxt = plan[i + 1]
             next_message, next_changes = replay(nxt)
             _count(facts, nxt, next_changes)
+            assert tip is not None  # branches start at the 40th commit at the earliest
             if {p for p, _, _ in changes}.isdisjoint(p for p, _, _ in next_changes):
                 # c on a feature branch, nxt on main, both from the same parent, then the merge
                 branch = stream.commit(c, c.when, message, [tip], changes)
@@ -727,7 +737,7 @@ def _count(facts: HistoryFacts, c: PlannedCommit, changes) -> None:
 
 def _finish_facts(facts: HistoryFacts, plan: list[PlannedCommit]) -> None:
     facts.authors = len({c.author.name for c in plan})
-    facts.emails = len({c.identity[1] for c in plan})
+    facts.emails = len({c.identity[1] for c in plan})  # type: ignore[index]  # plan_history gives every commit an identity
     facts.first = plan[0].when.isoformat()
     facts.last = plan[-1].when.isoformat()
     start = HISTORY_END - dt.timedelta(days=RECENT_DAYS)

@@ -24,6 +24,7 @@ import random
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import quote
 
 from seams_sample import world
@@ -167,7 +168,7 @@ class _Scope:
     def __enter__(self) -> Span | None:
         return self.span
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> Literal[False]:
         if self.span is not None:
             self.span.end = self.job.t
             self.job.stack.pop()
@@ -220,6 +221,7 @@ class Simulator:
              links: tuple = ()) -> _Scope:
         span = None
         if job.sampled and (ctx is None or ctx not in world.UNTRACED):
+            assert job.trace_id is not None  # a sampled job has a trace
             span = Span(job.trace_id, self.span_id(), self._parent(job), name, KIND[kind], job.service, scope,
                         job.t, attrs=attrs, links=links, context=ctx or (job.ctxs[-1] if job.ctxs else None))
             job.stack.append(span)
@@ -254,6 +256,7 @@ class Simulator:
         span = None
         control = sql in ("BEGIN", "COMMIT", "ROLLBACK")
         if job.sampled and job.stack and not control:
+            assert job.trace_id is not None  # a sampled job has a trace
             op = sql.split(None, 1)[0].upper()
             attrs = [("db.system", "postgresql"), ("db.name", "shopfront"), ("db.user", job.user),
                      ("db.statement", sql), ("net.peer.name", "db.shopfront.internal"), ("net.peer.port", 5432)]

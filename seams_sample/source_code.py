@@ -282,6 +282,7 @@ class Workspace:
     def flush(self) -> list[tuple[str, str | None, bool]]:
         """Changes since the last flush as (path, text or None for deleted, executable), sorted by path."""
         changes: dict[str, tuple[str | None, bool]] = {}
+        text: str | None  # None: the file was deleted
         live_paths = set()
         for key in sorted(self.dirty):
             f = self.files.get(key)
@@ -521,7 +522,7 @@ _EXTRA_FIELDS = [
 
 
 def create_module(plan: ModulePlan, ws: Workspace, writer: CodeWriter, *, name: str | None = None,
-                  enabled_after: set[str] = frozenset()) -> PyModule:
+                  enabled_after: set[str] | frozenset[str] = frozenset()) -> PyModule:
     """A new module for ``plan`` (named ``name`` if it starts under a former name)."""
     mod = PyModule(key=plan.key, package=plan.package, name=name or plan.name, role=plan.role, doc=plan.doc, plan=plan)
     mod.enabled = {i for i, imp in enumerate(plan.imports) if imp.after is None or imp.after in enabled_after}
@@ -595,6 +596,7 @@ def enable_import(mod: PyModule, index: int, writer: CodeWriter, ws: Workspace) 
     if index in mod.enabled:
         return
     mod.enabled.add(index)
+    assert mod.plan is not None  # index is into the plan's imports
     imp = mod.plan.imports[index]
     if not imp.target.startswith("platform."):
         mod.functions.append(writer.new_function(mod, anchor=imp))

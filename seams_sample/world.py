@@ -492,7 +492,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
 }
 
 #: Commit subjects for the pairs that change together on purpose.
-PAIR_SUBJECTS: dict[tuple[str, str], tuple[str, ...]] = {
+PAIR_SUBJECTS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("billing", "orders"): ("Invoice only paid orders", "Mark orders paid from payment callbacks",
                             "Use order totals in invoice builder", "Handle partial refunds on orders",
                             "Keep invoice and order status in sync", "Add order reference to invoices"),

@@ -485,7 +485,7 @@ class _Validator:
         if not rows or [c.strip().lower() for c in rows[0][:2]] != ["author", "team"]:
             self.problems.append(ConfigProblem(key, "a CSV file whose header is author,team", f"{len(rows)} rows"))
             return []
-        out = []
+        out: list[tuple[str, str, tuple[str, ...]]] = []
         for number, row in enumerate(rows[1:], start=2):
             if len(row) < 2 or not row[0].strip() or not row[1].strip():
                 self.problems.append(ConfigProblem(f"{key} line {number}", "an author and a team"))

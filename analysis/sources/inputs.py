@@ -27,7 +27,7 @@ import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, cast
 
 from analysis.core.errors import SourceError
 
@@ -38,7 +38,7 @@ DAMAGED_STREAM = (EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError, OSErro
 #: Characters read at once by :func:`text_lines` from a text file.
 BLOCK_CHARS = 1 << 20
 _OPENERS: dict[str, Callable[[IO[bytes]], IO[bytes]]] = {
-    "gzip": lambda fh: gzip.GzipFile(fileobj=fh, mode="rb"),
+    "gzip": lambda fh: cast("IO[bytes]", gzip.GzipFile(fileobj=fh, mode="rb")),  # typeshed's GzipFile is no IO[bytes] (its BZ2File and LZMAFile are)
     "bz2": lambda fh: bz2.BZ2File(fh, mode="rb"),
     "xz": lambda fh: lzma.LZMAFile(fh, mode="rb"),
 }
@@ -86,7 +86,7 @@ def open_bytes(path: str | os.PathLike, source: str | None = None) -> Iterator[I
 def open_text(path: str | os.PathLike, source: str | None = None) -> Iterator[IO[str]]:
     """The file as UTF-8 text (U+FFFD for undecodable bytes), newlines ``\\n`` only."""
     with open_bytes(path, source) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="\n")  # type: ignore[arg-type]
+        text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="\n")
         try:
             yield text
         finally:

@@ -232,8 +232,8 @@ def parse_sqlalchemy(tree: ast.Module, path: str) -> list[OrmTable]:
             for stmt in node.body:
                 if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                     targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                    if any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in targets) and _text(stmt.value):
-                        out.append(OrmTable(_text(stmt.value).lower(), node.name, "sqlalchemy", "model", path, stmt.lineno, True))
+                    if any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in targets) and (tablename := _text(stmt.value)):
+                        out.append(OrmTable(tablename.lower(), node.name, "sqlalchemy", "model", path, stmt.lineno, True))
         elif isinstance(node, ast.Call) and _dotted(node.func) in ("Table", "sa.Table", "sqlalchemy.Table", "db.Table"):
             name = _text(node.args[0]) if node.args else None
             if name and len(node.args) >= 2:
@@ -324,6 +324,7 @@ def parse_jpa(text: str, path: str) -> list[OrmTable]:
         name = _JPA_NAME.search(table.group("args")) if table else None
         line = _line_of(text, m.start("cls"))
         if name:
+            assert table is not None  # name is searched in table's arguments
             schema = _JPA_SCHEMA.search(table.group("args"))
             qualified = f"{schema.group(1)}.{name.group(1)}" if schema else name.group(1)
             out.append(OrmTable(qualified.lower(), cls, "jpa", "model", path, line, True))

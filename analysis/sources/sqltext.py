@@ -80,6 +80,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeGuard
 from urllib.parse import unquote
 
 import sqlglot
@@ -454,7 +455,7 @@ def _first_word(text: str) -> str:
     return m.group(1).lower() if m else ""
 
 
-def _parse(text: str, dialect: str) -> list[exp.Expression] | None:
+def _parse(text: str, dialect: str) -> list[exp.Expr] | None:
     """The statements sqlglot reads from ``text``, or None when it cannot read them.
 
     Placeholders are tried as they are (``?``, a JDBC placeholder for sqlglot; ``?::int``
@@ -491,7 +492,7 @@ def _combine(accesses: list[TableAccess]) -> TableAccess:
     )
 
 
-def _operation(node: exp.Expression) -> str:
+def _operation(node: exp.Expr) -> str:
     if isinstance(node, (exp.Select, exp.SetOperation, exp.Values, exp.Subquery)):
         return "SELECT"
     if isinstance(node, exp.Insert):
@@ -511,7 +512,7 @@ def _operation(node: exp.Expression) -> str:
     return "OTHER"
 
 
-def _tree_access(root: exp.Expression, search_path: tuple[str, ...]) -> TableAccess:
+def _tree_access(root: exp.Expr, search_path: tuple[str, ...]) -> TableAccess:
     operation = _operation(root)
     if operation == "DDL":
         return TableAccess("DDL", ddl=True)
@@ -520,7 +521,7 @@ def _tree_access(root: exp.Expression, search_path: tuple[str, ...]) -> TableAcc
 
     cte_names = {cte.alias_or_name.lower() for cte in root.find_all(exp.CTE)}
 
-    def is_table(node: exp.Expression | None) -> bool:
+    def is_table(node: exp.Expression | None) -> TypeGuard[exp.Table]:
         return (
             isinstance(node, exp.Table)
             and isinstance(node.this, exp.Identifier)
@@ -596,7 +597,7 @@ def _select_scope(select: exp.Select) -> list[exp.Expression]:
     return items
 
 
-def _from_scopes(root: exp.Expression) -> Iterator[list[exp.Expression]]:
+def _from_scopes(root: exp.Expr) -> Iterator[list[exp.Expression]]:
     for select in root.find_all(exp.Select):
         yield _select_scope(select)
     for update in root.find_all(exp.Update):

@@ -113,8 +113,8 @@ def mine_code_imports(source: ImportsSource, rejects: Rejects, *, cache_dir: Pat
         rejects.add(SOURCE, skipped.path, f"skipped: {skipped.size} bytes, over max_file_bytes "
                                           f"({source.max_file_bytes})")
     if not inventory.sources:
-        skipped = len(inventory.too_large) + inventory.excluded + inventory.generated
-        why = f" ({skipped} skipped by size or pattern)" if skipped else ""
+        n_skipped = len(inventory.too_large) + inventory.excluded + inventory.generated
+        why = f" ({n_skipped} skipped by size or pattern)" if n_skipped else ""
         if not source.languages:  # a Python-only monolith: nothing to read here, not an error
             empty = {"imports": frames.empty("imports"), "unresolved_imports": frames.empty("unresolved_imports")}
             return SourceFrames(empty, 0, rejects.count(SOURCE) - rejected_before,
@@ -153,6 +153,7 @@ def _read_facts(repository: Path, inventory, cache: FactsCache, rejects: Rejects
         known = cache.known(file.path, file.size, file.mtime_ns) if file.mtime_ns else None
         facts = cache.get(known[0]) if known is not None else None
         if facts is not None:
+            assert known is not None  # facts come from the cache only through known
             cache.record(file.path, file.size, file.mtime_ns, *known)
             not_utf8 += not known[1]
         else:
@@ -186,7 +187,7 @@ def _imports_frame(out: Resolution, facts: dict[str, FileFacts]) -> pd.DataFrame
 
     # sorted here (stable, as the frame's sort was) and built column by column: no per-row pandas work
     keys = sorted(out.edges, key=lambda k: (k[0], k[2], k[1]))
-    columns = {"importer": [name(a) for a, _, _ in keys], "imported": [name(b) for _, b, _ in keys],
+    columns: dict[str, list] = {"importer": [name(a) for a, _, _ in keys], "imported": [name(b) for _, b, _ in keys],
                "importer_path": [a for a, _, _ in keys], "imported_path": [b for _, b, _ in keys],
                "line": [line for _, _, line in keys], "kind": [out.edges[k] for k in keys]}
     return frames.conform(_frame(columns), "imports")
@@ -194,7 +195,7 @@ def _imports_frame(out: Resolution, facts: dict[str, FileFacts]) -> pd.DataFrame
 
 def _unresolved_frame(out: Resolution, language_of: dict[str, str]) -> pd.DataFrame:
     keys = sorted(out.unresolved, key=lambda k: (k[0], k[1], k[2]))
-    columns = {"importer_path": [p for p, _, _ in keys], "line": [line for _, line, _ in keys],
+    columns: dict[str, list] = {"importer_path": [p for p, _, _ in keys], "line": [line for _, line, _ in keys],
                "target": [t for _, _, t in keys], "language": [language_of[p] for p, _, _ in keys],
                "classification": [out.unresolved[k] for k in keys]}
     return frames.conform(_frame(columns), "unresolved_imports")

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 import orjson
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
@@ -68,16 +69,16 @@ GRAMMARS = {"java": "java", "kotlin": "kotlin", "csharp": "csharp", "go": "go",
 
 @cache
 def language(grammar: str) -> Language:
-    from tree_sitter_language_pack import get_language
+    from tree_sitter_language_pack import SupportedLanguage, get_language
 
-    return get_language(grammar)
+    return get_language(cast(SupportedLanguage, grammar))  # GRAMMARS' values and "tsx": names the pack supports
 
 
 @cache
 def parser(grammar: str) -> Parser:
-    from tree_sitter_language_pack import get_parser
+    from tree_sitter_language_pack import SupportedLanguage, get_parser
 
-    return get_parser(grammar)
+    return get_parser(cast(SupportedLanguage, grammar))
 
 
 @cache
@@ -90,7 +91,7 @@ def captures(grammar: str, source: str, node: Node) -> dict[str, list[Node]]:
 
 
 def text(node: Node | None) -> str:
-    return "" if node is None else node.text.decode("utf-8", "replace")
+    return "" if node is None else node.text.decode("utf-8", "replace")  # type: ignore[union-attr]  # text is None only for a tree parsed without its bytes; every tree here is parsed from bytes
 
 
 def line(node: Node) -> int:

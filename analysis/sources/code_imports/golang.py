@@ -95,6 +95,7 @@ def resolve_go(repo: Repo, out: Resolution) -> None:
         if not path.endswith("_test.go"):
             packages[folder_of(path)].append(path)
     declares: dict[str, dict[str, list[str]]] = {}
+    folder: str | None  # a package's folder; None: an import of no known package
     for folder, files in packages.items():
         index: dict[str, list[str]] = defaultdict(list)
         for file in files:

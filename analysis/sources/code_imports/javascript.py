@@ -138,9 +138,9 @@ class _Resolver:
         paths = inherited.paths
         if isinstance(options.get("paths"), dict):
             root = base_url if base_url is not None else folder
-            paths = [(pattern, [join(root, t) for t in targets if isinstance(t, str)])
-                     for pattern, targets in options["paths"].items() if isinstance(targets, list)]
-            paths = [(p, [t for t in ts if t is not None]) for p, ts in paths]
+            joined = [(pattern, [join(root, t) for t in targets if isinstance(t, str)])
+                      for pattern, targets in options["paths"].items() if isinstance(targets, list)]
+            paths = [(p, [t for t in ts if t is not None]) for p, ts in joined]
         return _Aliases(base_url, paths)
 
     def file(self, base: str | None, entries: bool = True) -> str | None:

@@ -129,7 +129,7 @@ def extract_kotlin(root: Node, grammar: str) -> FileFacts:
                 for member in child.named_children:
                     declare(member, qualified, False)
 
-    names = []
+    names: list[tuple[str, int, str]] = []
     for node in body:
         declare(node, package, True)
         for nodes in captures("kotlin", "(type_identifier) @n (simple_identifier) @n", node).values():

@@ -81,7 +81,7 @@ _REQUIRES = "(call method: (identifier) @method arguments: (argument_list . (str
 _SCOPES = {"class", "module"}
 
 
-def _path(node: Node) -> str:
+def _path(node: Node | None) -> str:
     return "".join(text(node).split())
 
 
@@ -114,6 +114,7 @@ def extract_ruby(root: Node, grammar: str) -> FileFacts:
                               text(arg.named_children[0]), ""])
     definitions = []
     for name_node in captures("ruby", _DEFINITIONS, root).get("name", ()):
+        assert name_node.parent is not None  # a captured name sits in its definition
         definitions.append(_full_name(_nesting(name_node.parent), _path(name_node)))
     facts.declarations = sorted(set(definitions))
     refs = []

@@ -123,6 +123,7 @@ class GitLog:
                                         stderr=errors, stdin=stdin, env=git_environment())
             except FileNotFoundError:
                 raise SourceError(SOURCE, "the git command was not found on PATH") from None
+            assert proc.stdout is not None  # stdout=PIPE
             _widen_pipe(proc.stdout)
             try:
                 yield proc, errors
@@ -192,6 +193,7 @@ def _widen_pipe(pipe) -> None:
 
 
 def _read_chunks(proc: subprocess.Popen, errors, chunk_bytes: int) -> Iterator[bytes]:
+    assert proc.stdout is not None  # started with stdout=PIPE
     while chunk := proc.stdout.read(chunk_bytes):
         yield chunk
     if proc.wait() != 0:

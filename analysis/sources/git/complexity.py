@@ -47,7 +47,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import pandas as pd
 
@@ -94,7 +94,7 @@ def parse_ls_tree(output: bytes) -> list[tuple[str, str, str, int | None, str]]:
     return entries
 
 
-def read_batch(stream: BinaryIO, count: int) -> Iterator[tuple[str, bytes | None]]:
+def read_batch(stream: IO[bytes], count: int) -> Iterator[tuple[str, bytes | None]]:
     """Read ``count`` answers of ``git cat-file --batch`` from ``stream``.
 
     Each answer is ``<id> <type> <size>\\n<contents>\\n`` or ``<id> missing\\n``; yields
@@ -260,8 +260,10 @@ def _cat_blobs(repo: Path, blobs: list[tuple[str, str]]) -> Iterator[tuple[str, 
     if not blobs:
         return
     proc = start_git(repo, "cat-file", "--batch", stdin=subprocess.PIPE)
+    assert proc.stdout is not None  # stdout=PIPE
 
     def feed() -> None:
+        assert proc.stdin is not None  # stdin=subprocess.PIPE
         try:
             for oid, _ in blobs:
                 proc.stdin.write(oid.encode("ascii") + b"\n")

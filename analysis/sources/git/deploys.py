@@ -89,7 +89,7 @@ def parse_deploy_csv(lines: Iterable[str], source: str, rejects: Rejects) -> pd.
     names = [h.strip().lstrip("\ufeff").lower() for h in header]
     if "timestamp" not in names:
         raise SourceError(source, f"the header {header!r} has no 'timestamp' column (expected timestamp,duration_s,status,contexts)")
-    at = {name: names.index(name) for name in ("timestamp", "duration_s", "status", "contexts") if name in names}
+    at: dict[str, int] = {name: names.index(name) for name in ("timestamp", "duration_s", "status", "contexts") if name in names}
     rows = []
     for record in reader:
         line = reader.line_num

@@ -135,6 +135,7 @@ def mine_git_history(source: GitSource, rejects: Rejects, *, churn: str | bool |
     if not state.has_commits:
         empty = {"commits": frames.empty("commits"), "file_changes": frames.empty("file_changes")}
         return SourceFrames(empty, 0, 0, [f"{repository}: no commits (HEAD has no history yet)"])
+    assert state.head is not None  # has_commits
 
     workers = workers or default_workers()
     if cache_dir is not None:

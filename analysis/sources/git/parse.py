@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,7 +142,7 @@ class _Batch:
     deleted: list[int | None] | None
 
 
-def _text(values: list[str | None]) -> pa.Array:
+def _text(values: Sequence[str | None]) -> pa.Array:
     return pa.array(values, type=pa.large_string())
 
 
@@ -272,7 +272,7 @@ def _read_records(text: str, cols: _Columns) -> bool:
 
 def _read_entries_one_by_one(tokens: list[str], n: int, cols: _Columns, merge: bool) -> bool:
     """Read one record's entries (type changes, renames, copies); False on anything else."""
-    rows = []
+    rows: list[tuple[str, str | None, str]] = []
     i, end = 0, len(tokens)
     while i < end:
         tok = tokens[i].lstrip("\n")
@@ -300,6 +300,7 @@ def _read_entries_one_by_one(tokens: list[str], n: int, cols: _Columns, merge: b
 
 def parse_log_general(chunks: Iterable[str | bytes], rejects: Rejects) -> ParsedLog:
     cols = _Columns(counts=True)
+    assert cols.added is not None and cols.deleted is not None  # counts=True: both lists exist
     records = stray = 0
     tokens = _tokens(chunks)
     token = next(tokens, None)
@@ -314,9 +315,9 @@ def parse_log_general(chunks: Iterable[str | bytes], rejects: Rejects) -> Parsed
             rejects.add(SOURCE, f"before commit {token[1:41]}", f"{stray} unreadable fields between records")
             stray = 0
         records += 1
-        header = [token[1:]] + [next(tokens, None) for _ in range(HEADER_FIELDS - 1)]
+        sha = token[1:]
+        header = [sha] + [next(tokens, None) for _ in range(HEADER_FIELDS - 1)]
         token, statuses, stats, problem = _read_entries(tokens)
-        sha = header[0]
         if header[-1] is None:
             rejects.add(SOURCE, f"commit {sha[:40]}", "truncated commit record")
             continue
@@ -324,8 +325,8 @@ def parse_log_general(chunks: Iterable[str | bytes], rejects: Rejects) -> Parsed
             rejects.add(SOURCE, f"commit {sha[:40]}", "not a commit id", sha)
             continue
         n = cols.commit_count
-        cols.header += header
-        if " " in header[1]:
+        cols.header += header  # type: ignore[arg-type]  # last field there: next() gave no None, every field is a str
+        if " " in header[1]:  # type: ignore[operator]  # as above
             cols.merges += 1
             continue  # a merge's changes are counted in the commits that made them
         if problem is None:

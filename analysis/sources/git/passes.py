@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -84,7 +84,7 @@ class HistoryOptions:
     @classmethod
     def of(cls, source: GitSource, churn: str | bool | None = None,
            follow_renames: bool | None = None) -> HistoryOptions:
-        mode = source.churn if churn is None else ({True: "full", False: "none"}.get(churn, churn))
+        mode = source.churn if churn is None else ({True: "full", False: "none"}.get(churn, churn))  # type: ignore[arg-type]  # a str is no bool key: .get gives it back, so mode is a str
         if mode not in CHURN_MODES:
             raise SourceError(SOURCE, f"unknown churn mode {mode!r}; valid modes: {', '.join(CHURN_MODES)}")
         return cls(source.since, mode, int(source.churn_days),
@@ -136,7 +136,7 @@ def _names_pass(log: GitLog, workers: int, rejects: Rejects) -> ParsedLog:
         return parse_log(chunks, rejects)
 
 
-def _split_log(log: GitLog, listed: _Listed) -> Iterator[bytes]:
+def _split_log(log: GitLog, listed: _Listed) -> Generator[bytes, None, None]:
     """The chunks of the split names log (:func:`_names_pass`), in the single log's order."""
     with ExitStack() as stack:
         later: list[Iterator[bytes]] | None = None

@@ -63,6 +63,7 @@ def _is_ancestor(repository: Path, old: str, new: str) -> bool:
 def cached_mine(repository: Path, state: RepositoryState, options: HistoryOptions, cache_dir: Path,
                  workers: int) -> tuple[list[MinedHistory], str]:
     """Segments covering the history up to HEAD, and how they were obtained (for the notes)."""
+    assert state.head is not None  # called for a repository with commits only
     folder = _cache_folder(cache_dir, repository, options, state.shallow)
     cached = _read_segments(folder) if (folder / "meta.json").is_file() else None
     if cached is not None:

@@ -63,7 +63,7 @@ def declared_dependencies(repository: Path) -> frozenset[str]:
             if line and not line.startswith("-") and (m := _NAME.match(line)):
                 names.add(normalise(m.group(1)))
     data = _toml(repository / "pyproject.toml")
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    project = data["project"] if isinstance(data.get("project"), dict) else {}
     specs: list = list(project.get("dependencies") or [])
     for extra in (project.get("optional-dependencies") or {}).values():
         specs += list(extra or [])

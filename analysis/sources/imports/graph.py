@@ -181,10 +181,10 @@ class Build:
     left_out: set[Path]  # absolute files left out because grimp or Python cannot read them
     pending_facts: BackgroundFacts | None = None  # facts being read by a forked process
     built: grimp.ImportGraph | None = None
-    assemble: Callable[[], grimp.ImportGraph] | None = None  # grimp's graph on demand (built is None)
+    assemble: Callable[[], grimp.ImportGraph | None] | None = None  # grimp's graph on demand (built is None)
 
     @property
-    def graph(self) -> grimp.ImportGraph:
+    def graph(self) -> grimp.ImportGraph | None:
         if self.built is None and self.assemble is not None:
             self.built = self.assemble()
         return self.built
@@ -212,7 +212,7 @@ class _Sources(dict):
     def get(self, module: str, default: bytes | None = None) -> bytes | None:  # type: ignore[override]
         return self[module] if module in self else default
 
-    def pop(self, module: str, *default):  # type: ignore[override]
+    def pop(self, module: str, *default):
         self.unread.pop(module, None)
         return super().pop(module, *default)
 
@@ -463,7 +463,7 @@ def _line_text(data: bytes, line: int) -> bytes:
     return lines[line - 1] if 0 < line <= len(lines) else b""
 
 
-def _rel(path: Path, repository: Path) -> str:
+def _rel(path: str, repository: Path) -> str:
     try:
         return Path(os.path.abspath(path)).relative_to(repository).as_posix()
     except ValueError:
@@ -521,7 +521,7 @@ class BackgroundFacts:
             finally:
                 os._exit(code)
         os.close(write_end)
-        self.pipe = read_end
+        self.pipe: int | None = read_end
 
     def _take(self, order: Iterable[int], forked: bool = False) -> dict[int, dict[str, dict]]:
         """Read the pieces in ``order`` up to the first one the other process took."""
@@ -601,6 +601,7 @@ class BackgroundFacts:
         try:
             started = time.monotonic()
             mine = self._take(reversed(range(len(self.chunks))))
+            assert self.pipe is not None  # collected once, before any stop()
             theirs = _receive(self.pipe, max(BACKGROUND_FACTS_GRACE_S, 4 * (time.monotonic() - started)))
         finally:
             self.stop()

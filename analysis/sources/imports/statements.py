@@ -162,11 +162,11 @@ def _marked_facts(source: bytes, kinds: dict[str, str], marker_lines: list[int],
     code = _statement_starts(source, lines, sorted(set(words).union(marker_lines)))
     inner: list[ast.stmt] = []  # indented simple statements holding markers, read alone
     for line in marker_lines:
-        if not any(node.lineno <= line <= node.end_lineno for node in inner):
+        if not any(node.lineno <= line <= node.end_lineno for node in inner):  # type: ignore[operator]  # parsed nodes always carry end_lineno; typeshed types it Optional
             node = _simple_statement(lines, line, code)
             if node is not None:
                 inner.append(node)
-    rest = [line for line in marker_lines if not any(node.lineno <= line <= node.end_lineno for node in inner)]
+    rest = [line for line in marker_lines if not any(node.lineno <= line <= node.end_lineno for node in inner)]  # type: ignore[operator]  # as above
     tree = _parse_pieces(source, lines, rest, fall_back=False) if rest else ast.Module(body=[], type_ignores=[])
     if tree is None:
         return None
@@ -246,7 +246,7 @@ def _simple_statement(lines: list[bytes], line: int, code: dict[int, bool]) -> a
     return None
 
 
-def _parse_statements(statements: list[tuple[int, list[bytes]]]) -> list[ast.stmt] | None:
+def _parse_statements(statements: list[tuple[int, list[bytes]]]) -> list[ast.Import | ast.ImportFrom] | None:
     """The import statements among ``statements`` (each ``(line, text lines)``, read alone),
     at their own line numbers: one ``ast`` pass over them all, else one each; None when a
     text that reads as an import does not parse alone."""
@@ -283,6 +283,7 @@ def _parse_statements(statements: list[tuple[int, list[bytes]]]) -> list[ast.stm
 
 def _lines_matching(pattern: re.Pattern, source: bytes) -> list[int]:
     """The (1-based, sorted, distinct) lines holding a match of ``pattern`` (no match spans lines)."""
+    lines: list[int]
     lines, line, at = [], 1, 0
     for match in pattern.finditer(source):
         line += source.count(b"\n", at, match.start())
@@ -591,7 +592,7 @@ class _Facts:
         if first is None or not self.marker_lines:
             return False
         i = bisect.bisect_left(self.marker_lines, first)
-        return i < len(self.marker_lines) and self.marker_lines[i] <= (node.end_lineno or first)
+        return i < len(self.marker_lines) and self.marker_lines[i] <= (node.end_lineno or first)  # type: ignore[attr-defined]  # a node with lineno has end_lineno; ast.AST does not declare it
 
     def walk(self, nodes: Iterable[ast.stmt], kind: str) -> None:
         for node in nodes:

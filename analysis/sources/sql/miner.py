@@ -119,6 +119,7 @@ def mine_sql_log(source: SqlSource, rejects: Rejects, *, cache_dir: Path | None 
                 columns.add_all(read_statements(lines, fmt, source, rejects, tally))
         except (OSError, EOFError) as exc:
             raise SourceError(name, f"cannot read the log: {exc}") from None
+    search: tuple[str, ...]
     if fmt in _MYSQL_FORMATS:
         dialect = "mysql" if source.dialect == "postgres" else source.dialect
         search = (source.default_database.lower(),) if source.default_database else ()

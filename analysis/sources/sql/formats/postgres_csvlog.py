@@ -48,6 +48,7 @@ def parse_csvlog(lines: Iterable[str], source: str, rejects: Rejects, tally: Rea
         csv.field_size_limit(MAX_FIELD_CHARS)
     counted = _Counted(lines, tally)
     rows = csv.reader(counted, strict=False)
+    tz: str | None  # None: the timestamp names no zone
     while True:
         start = counted.line_no + 1
         try:

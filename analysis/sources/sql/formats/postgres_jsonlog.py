@@ -35,6 +35,7 @@ def parse_jsonlog(lines: Iterable[str], source: str, rejects: Rejects, tally: Re
     tally = tally if tally is not None else ReadTally()
     sessions = Sessions(tally)
     clock = Clock(tally.unknown_timezones)
+    tz: str | None  # None: the timestamp names no zone
     for line_no, line in enumerate(lines, 1):
         if not line.strip():
             tally.blank += 1

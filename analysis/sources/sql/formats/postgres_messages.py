@@ -101,7 +101,7 @@ class Sessions:
             message: str) -> list[StatementRecord]:
         """A complete ``LOG`` message (csvlog, jsonlog: the message field)."""
         self.error_pids.discard(pid)
-        ms, kind, sql = LOG_MESSAGE.match(message).group(1, 2, 3)
+        ms, kind, sql = LOG_MESSAGE.match(message).group(1, 2, 3)  # type: ignore[union-attr]  # LOG_MESSAGE matches any text (every part optional)
         if kind is None:
             if ms is not None and not sql.strip():
                 return self.duration(pid, float(ms))

@@ -168,7 +168,8 @@ def parse_postgres_stderr(
     # the statement being read (c_line 0: none; its continuation lines are then dropped):
     # line, pid, ts, user, database, application, duration, first line of SQL, further lines
     c_line = 0
-    c_pid = c_user = c_db = c_app = c_sql = None
+    c_pid = None
+    c_user = c_db = c_app = c_sql = ""  # read only while c_line is set (all set with it)
     c_ts = NO_TIME
     c_ms = nan
     c_more: list | None = None
@@ -236,7 +237,7 @@ def parse_postgres_stderr(
         if ms is not None:  # the common line, ``LOG:  duration: X ms  statement: SQL``
             sql = values[i_fsql]
         elif values[i_sev] == "LOG":
-            ms, kind, sql = match_log(values[i_msg]).group(1, 2, 3)
+            ms, kind, sql = match_log(values[i_msg]).group(1, 2, 3)  # type: ignore[union-attr]  # LOG_MESSAGE matches any text (every part optional)
             if kind is None:
                 if pid in error_pids:
                     error_pids.discard(pid)
