@@ -11,20 +11,24 @@ frames, and the verdicts list it as missing instead of guessing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from analysis.core.config import Config
+from analysis.core.errors import SeamsError
+from analysis.core.evidence import Status
 from analysis.core.frames import Mined, SourceFrames
 from analysis.core.rejects import Rejects
+from analysis.core.settings import THRESHOLDS
 from analysis.decisions import verdicts as rules
 from analysis.decisions.ranking import rank_candidates
 from analysis.decisions.recommendation import recommend
+from analysis.decisions.verdicts import DecisionInputs
 from analysis.mapping.contexts import unassigned_share
 from analysis.mapping.units import Units, map_units
-from analysis.measures.contexts import context_table, coupled_pairs
+from analysis.measures.contexts import context_table, coupled_pairs, role_suggestions, signals_known
 from analysis.measures.data import DataEvidence, measure_data
 from analysis.measures.history import HistoryEvidence, measure_history
 from analysis.measures.runtime import RuntimeEvidence, measure_runtime
@@ -45,15 +49,23 @@ class Analysis:
     runtime: RuntimeEvidence
     contexts: pd.DataFrame  # one row per declared context
     pairs: pd.DataFrame  # the four signals per context pair
+    decision_inputs: DecisionInputs  # the plain values the verdicts read (what-if re-decides from them)
     verdicts: dict[str, rules.Verdict]
     ranking: pd.DataFrame
     recommendation: dict
     inputs: dict[str, dict]
+    warnings: list[str] = field(default_factory=list)
     rejects: Rejects = field(default_factory=Rejects)
 
     @property
     def frames(self) -> dict[str, pd.DataFrame]:
         return dict(self.mined.frames)
+
+    @property
+    def signal_states(self) -> dict[str, Status]:
+        """The state of each coupling signal's evidence."""
+        return {"structural": self.structure.status, "evolutionary": self.history.status,
+                "data": self.data.status, "runtime": self.runtime.calls_status}
 
 
 def mine(config: Config, *, use_cache: bool = True, rejects: Rejects | None = None,
@@ -84,51 +96,83 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
     data = measure_data(config, frames, units)
     runtime = measure_runtime(config, frames, units)
     pairs = coupled_pairs(config, history, structure, data, runtime)
-    contexts = context_table(config, history, structure, runtime)
-    verdicts = decide(config, frames, history, structure, data, runtime)
-    ranking = rank_candidates(contexts, pairs, data.table_contexts if frames.given("sql") else None, config.weights)
+    contexts = context_table(config, history, structure, runtime, units.owned_units(frames))
+    inputs = decision_inputs(config, frames, history, structure, data, runtime)
+    verdicts = rules.decide(inputs, config.thresholds)
+    ranking = rank_candidates(contexts, pairs, data.table_contexts, config.weights, known=known_evidence(history, structure, data, runtime))
     return Analysis(
         config=config, mined=frames, units=units, history=history, structure=structure, data=data, runtime=runtime,
-        contexts=contexts, pairs=pairs, verdicts=verdicts, ranking=ranking, recommendation=recommend(verdicts, ranking),
-        inputs=source_inputs(config, mined, rejects, units, frames), rejects=rejects,
+        contexts=contexts, pairs=pairs, decision_inputs=inputs, verdicts=verdicts, ranking=ranking,
+        recommendation=recommend(verdicts, ranking), inputs=source_inputs(config, mined, rejects, units, frames, history, runtime),
+        warnings=[*units.warnings(frames), *role_suggestions(config, structure)], rejects=rejects,
     )
 
 
-def decide(config: Config, mined: Mined, history: HistoryEvidence, structure: StructureEvidence, data: DataEvidence,
-           runtime: RuntimeEvidence) -> dict[str, rules.Verdict]:
-    """The three verdicts, from the evidence as plain values (None where its source is missing)."""
-    th = config.thresholds
-    git = mined.given("git") and len(mined["commits"]) > 0
-    teams = git and bool(config.teams)
-    imports, sql, traces = mined.given("imports"), mined.given("sql"), mined.given("traces")
+def redecide(result: Analysis, *, thresholds: Mapping[str, float] | None = None,
+             weights: Mapping[str, float] | None = None) -> Analysis:
+    """The same evidence decided with other thresholds or weights (a what-if): the pairs,
+    verdicts, ranking and recommendation again, nothing mined or measured again — well under a
+    second on a large repository. A setting that changes what is measured (its ``stage`` is
+    ``measure``: windows, bucket sizes, sufficiency) is refused: run :func:`analyse` again
+    (mining stays cached)."""
+    changed = {**(thresholds or {})}
+    measuring = sorted(k for k in changed if k in THRESHOLDS and THRESHOLDS[k].stage == "measure")
+    if measuring:
+        raise SeamsError(f"{', '.join(measuring)} changes what is measured, not only what is decided: "
+                         "run pipeline.analyse (or pipeline.run) again with config.with_thresholds(...)")
+    config = result.config.with_thresholds(**changed) if changed else result.config
+    if weights:
+        config = config.with_weights(**weights)
+    pairs = coupled_pairs(config, result.history, result.structure, result.data, result.runtime)
+    verdicts = rules.decide(result.decision_inputs, config.thresholds)
+    ranking = rank_candidates(result.contexts, pairs, result.data.table_contexts, config.weights,
+                              known=known_evidence(result.history, result.structure, result.data, result.runtime))
+    return replace(result, config=config, pairs=pairs, verdicts=verdicts, ranking=ranking,
+                   recommendation=recommend(verdicts, ranking))
+
+
+def known_evidence(history: HistoryEvidence, structure: StructureEvidence, data: DataEvidence,
+                   runtime: RuntimeEvidence) -> dict:
+    """What the ranking's components may rest on."""
+    signals = signals_known(history, structure, data, runtime)
+    return {"signals": sum(signals.values()), "data": data.status.known, "history": history.status.known,
+            "load": runtime.load_status.known, "teams": history.team_status.known}
+
+
+def decision_inputs(config: Config, mined: Mined, history: HistoryEvidence, structure: StructureEvidence,
+                    data: DataEvidence, runtime: RuntimeEvidence) -> rules.DecisionInputs:
+    """The evidence as the plain values the verdict rules read."""
+    teams = history.team_summary
     to_cut = structure.edges_to_cut
-    return {
-        "bottleneck": rules.bottleneck(
-            cross_context_change_share=history.cross_context_share_recent if git else None,
-            cross_context_merge_share=history.cross_context_merge_share_recent if git else None,
-            active_authors=history.team_summary["active_authors"] if git else None,
-            active_teams=history.team_summary["active_teams"] if teams else None,
-            cross_team_change_share=history.team_summary["cross_team_change_share"] if teams else None,
-            scaling=runtime.asymmetry.to_dict("records") if traces and len(runtime.asymmetry) else None,
-            deploys=history.deploys if mined.given("deploys") else None,
-            thresholds=th,
-        ),
-        "modularize_in_place": rules.modularize_in_place(
-            import_edges_to_cut=int(to_cut["edges"].sum()) if imports else None,
-            context_edges_to_cut=to_cut[["source", "target", "edges", "evidence"]].to_dict("records") if imports else None,
-            cycles=structure.cycles if imports else None,
-            cross_context_imports=int(structure.edges["edges"].sum()) if imports else None,
-            write_shared_tables=sorted(data.write_shared_tables["table"]) if sql else None,
-            cross_context_joins=int(data.cross_context_joins["fingerprint"].nunique()) if sql else None,
-            sync_chains=len(runtime.chains) if traces else None,
-            thresholds=th,
-        ),
-        "observability": rules.observability(coverage=runtime.coverage if traces else None, has_sql=sql, thresholds=th),
-    }
+    joins_status = data.status if data.origin == "sql log" else (
+        Status.not_measured("joins need a SQL log: database spans do not say which tables a statement joins")
+        if data.status.known else data.status)
+    return rules.DecisionInputs(
+        history=history.status, teams=history.team_status, deploys_status=history.deploy_status,
+        structure=structure.status, data=data.status, joins=joins_status, load=runtime.load_status,
+        calls=runtime.calls_status, coverage_status=runtime.coverage_status,
+        coordination=history.coordination, merge_share=history.cross_context_merge_share_recent,
+        active_authors=teams.get("active_authors"), active_teams=teams.get("active_teams"),
+        cross_team_change_share=teams.get("cross_team_change_share"),
+        scaling=runtime.asymmetry.to_dict("records"), deploys=history.deploys,
+        import_edges_to_cut=int(to_cut["edges"].sum()) if structure.status.known else None,
+        context_edges_to_cut=to_cut[["source", "target", "edges", "evidence"]].to_dict("records"),
+        cycles=structure.cycles, cycle_edges=structure.cycle_edges,
+        cross_context_imports=int(structure.edges["edges"].sum()) if mined.given("imports") else None,
+        write_shared_tables=sorted(data.write_shared_tables["table"]),
+        cross_context_joins=int(data.cross_context_joins["fingerprint"].nunique()) if joins_status.known else None,
+        sync_chains=len(runtime.chains) if runtime.calls_status.known else None,
+        coverage=runtime.coverage, sql_given=mined.given("sql"),
+        entry_points_status=(Status.measured(f"{len(mined['entry_points'])} entry points in the code")
+                             if mined.given("entry_points") and len(mined["entry_points"])
+                             else Status.not_measured("no entry point inventory (sources.imports reads routes, jobs and consumers)")),
+    )
 
 
-def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejects, units: Units, frames: Mined) -> dict[str, dict]:
-    """Per configurable source kind: whether configured, records read and rejected, unassigned share, notes."""
+def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejects, units: Units, frames: Mined,
+                  history: HistoryEvidence, runtime: RuntimeEvidence) -> dict[str, dict]:
+    """Per source kind: whether configured, records read and rejected, unassigned share, the
+    time window it covers (first and last commit, statement, span), notes."""
     unassigned = {
         "git": unassigned_share(units.file_context),
         "imports": unassigned_share(units.importer_context),
@@ -136,6 +180,12 @@ def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejec
         "traces": unassigned_share(units.span_context),
     }
     reject_sources = {"git": ["git"], "sql": [str(s.path) for s in config.sql], "traces": [str(s.path) for s in config.traces]}
+    statements = frames["statements"]
+    windows = {
+        "git": {"first": history.window["first_commit"], "last": history.window["last_commit"]},
+        "sql": {"first": statements["ts"].min() if len(statements) else None, "last": statements["ts"].max() if len(statements) else None},
+        "traces": {"first": runtime.window["first_span"], "last": runtime.window["last_span"]},
+    }
     out: dict[str, dict] = {}
     for kind in KINDS:
         if kind not in mined:
@@ -148,6 +198,7 @@ def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejec
             "records_read": int(m.records_read),
             "records_rejected": int(max(counted, m.records_rejected)),
             "unassigned_share": float(unassigned[kind]) if kind in unassigned else None,
+            "window": windows.get(kind),
             "notes": list(m.notes),
         }
     return out

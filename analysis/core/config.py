@@ -48,6 +48,7 @@ Shape (all keys but ``contexts`` optional)::
           services: []
           span_names: []
           messaging_destinations: [billing.*]
+        role: domain                     # domain (default), layer (an API layer) or shared (a shared kernel)
     teams:
       payments: [alice@example.com, "Bob Smith"]
     thresholds: {recent_days: 90}
@@ -80,6 +81,7 @@ CHURN_MODES = ("recent", "full", "none")
 DEFAULT_BOT_AUTHORS = ("*[bot]*", "dependabot*", "renovate*", "github-actions*")
 #: The cache's folder beside the config file, unless ``cache_dir`` or ``SEAMS_CACHE_DIR`` says otherwise.
 DEFAULT_CACHE_FOLDER = ".seams-cache"
+CONTEXT_ROLES = ("domain", "layer", "shared")
 SPAN_RULE_KEYS = ("code_namespaces", "routes", "services", "span_names", "messaging_destinations")
 
 
@@ -139,12 +141,16 @@ class SpanRules:
 
 @dataclass(frozen=True)
 class ContextSpec:
-    """A declared bounded context: the units it owns, by kind."""
+    """A declared bounded context: the units it owns, by kind. ``role``: ``domain`` (the
+    default: an extraction candidate), ``layer`` (an API or web layer spanning the domains)
+    or ``shared`` (a shared kernel every context uses); layers and shared kernels are
+    measured like any context but never ranked as extraction candidates."""
 
     name: str
     paths: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
     spans: SpanRules = field(default_factory=SpanRules)
+    role: str = "domain"
 
 
 @dataclass(frozen=True)
@@ -172,7 +178,16 @@ class Config:
             raise ConfigError(str(self.path), [ConfigProblem(f"thresholds.{k}", f"one of {sorted(THRESHOLDS)}") for k in unknown])
         from dataclasses import replace
 
-        return replace(self, thresholds={**self.thresholds, **overrides})
+        return replace(self, thresholds={**self.thresholds, **{k: float(v) for k, v in overrides.items()}})
+
+    def with_weights(self, **overrides: float) -> Config:
+        """A copy with some weights changed."""
+        unknown = sorted(set(overrides) - set(WEIGHTS))
+        if unknown:
+            raise ConfigError(str(self.path), [ConfigProblem(f"weights.{k}", f"one of {sorted(WEIGHTS)}") for k in unknown])
+        from dataclasses import replace
+
+        return replace(self, weights={**self.weights, **{k: float(v) for k, v in overrides.items()}})
 
 
 # --------------------------------------------------------------------------------------
@@ -444,11 +459,12 @@ class _Validator:
                 self.problem("contexts", "context names as non-empty texts", name)
                 continue
             body = self.mapping(key, body)
-            self.unknown_keys(f"{key}.", body, ("paths", "tables", "spans"))
+            self.unknown_keys(f"{key}.", body, ("paths", "tables", "spans", "role"))
             spans = self.mapping(f"{key}.spans", body.get("spans", {}))
             self.unknown_keys(f"{key}.spans.", spans, SPAN_RULE_KEYS)
             rules = SpanRules(**{k: self.strings(f"{key}.spans.{k}", spans.get(k, [])) for k in SPAN_RULE_KEYS})
-            spec = ContextSpec(name, self.strings(f"{key}.paths", body.get("paths", [])), self.strings(f"{key}.tables", body.get("tables", [])), rules)
+            spec = ContextSpec(name, self.strings(f"{key}.paths", body.get("paths", [])), self.strings(f"{key}.tables", body.get("tables", [])), rules,
+                               role=self.choice(f"{key}.role", body.get("role", "domain"), CONTEXT_ROLES))
             if not (spec.paths or spec.tables or any(getattr(rules, k) for k in SPAN_RULE_KEYS)):
                 self.problems.append(ConfigProblem(key, "at least one of paths, tables or spans", "a context that owns nothing"))
             specs.append(spec)

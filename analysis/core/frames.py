@@ -66,7 +66,8 @@ so executions tied to traces stay one row each)
     code_namespace: str|NA · code_function: str|NA · http_route: str|NA ·
     db_system: str|NA · db_fingerprint: str|NA (fingerprint of the db statement,
     same function as the SQL logs; the statement text itself is never kept) ·
-    db_tables: str|NA (comma-separated tables of the statement) ·
+    db_tables: str|NA (comma-separated tables of the statement, each ``name:r`` read or ``name:w``
+    written; a bare name when only db.collection.name says which, its use unknown) ·
     messaging_destination: str|NA · link_count: int ·
     sampling_ratio: float (the head-sampling probability the span was kept with, from
     its ``tracestate`` (``ot=th:…`` / ``ot=p:…``), the sampler attributes

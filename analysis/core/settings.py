@@ -14,11 +14,17 @@ from types import MappingProxyType
 
 @dataclass(frozen=True)
 class Setting:
+    """One threshold or weight. ``stage`` says what a change to it needs: ``decide`` settings
+    are applied to already-measured evidence (a what-if re-decides in well under a second,
+    :func:`analysis.pipeline.redecide`); ``measure`` settings change what is measured, so the
+    measures are run again (mining stays cached)."""
+
     name: str
     default: float
     reason: str
     minimum: float = 0.0
     maximum: float | None = None
+    stage: str = "decide"
 
 
 def _registry(*settings: Setting) -> MappingProxyType:
@@ -27,16 +33,28 @@ def _registry(*settings: Setting) -> MappingProxyType:
 
 THRESHOLDS = _registry(
     # --- history window and change coupling -------------------------------------------
-    Setting("recent_days", 90, "Recent window for change frequency, churn and active authors: one quarter is long enough to smooth a release cycle and short enough to reflect today's team.", 1),
-    Setting("trend_months", 6, "Months compared for the change-frequency trend (last N months against the N before).", 1),
-    Setting("coupling_min_revs", 5, "code-maat's default: a pair's average revisions must reach this before its degree means anything.", 0),
-    Setting("coupling_min_shared_revs", 5, "code-maat's default: fewer shared revisions than this is coincidence.", 0),
-    Setting("coupling_min_degree", 30, "code-maat's default minimum coupling degree (percent).", 0, 100),
-    Setting("coupling_max_changeset_size", 30, "code-maat's default: commits touching more files than this are bulk edits (formatting, renames) and say nothing about coupling.", 1),
+    Setting("recent_days", 90, "Recent window for change frequency, churn and active authors: one quarter is long enough to smooth a release cycle and short enough to reflect today's team.", 1, stage="measure"),
+    Setting("trend_months", 6, "Months compared for the change-frequency trend (last N months against the N before).", 1, stage="measure"),
+    Setting("coupling_min_revs", 5, "code-maat's default: a pair's average revisions must reach this before its degree means anything.", 0, stage="measure"),
+    Setting("coupling_min_shared_revs", 5, "code-maat's default: fewer shared revisions than this is coincidence.", 0, stage="measure"),
+    Setting("coupling_min_degree", 30, "code-maat's default minimum coupling degree (percent).", 0, 100, stage="measure"),
+    Setting("coupling_days", 365, "Co-change (the evolutionary signal, and hidden coupling against imports at HEAD) counts the commits of this many days before the last one: old history would raise pairs whose code no longer exists.", 1, stage="measure"),
+    Setting("coupling_max_changeset_size", 30, "code-maat's default: commits touching more files than this are bulk edits (formatting, renames) and say nothing about coupling.", 1, stage="measure"),
+    # --- sufficiency: below these a verdict is INCONCLUSIVE, naming what is missing ----
+    Setting("min_commits_recent", 30, "Commits in the recent window below which shares of commits are noise: about two a week over a quarter.", 1, stage="measure"),
+    Setting("min_history_days", 90, "History shorter than one recent window (a shallow clone, a young repository) cannot show how the team works.", 1, stage="measure"),
+    Setting("max_unassigned_file_share", 0.5, "When the context map leaves more than half of the files at HEAD unassigned (often one typo in a glob), structure and history speak about a fraction of the code.", 0, 1, stage="measure"),
+    Setting("max_unassigned_change_share", 0.5, "When more than half of the recent file changes fall outside every context (old directory names, assets), coordination is judged on a minority of the work.", 0, 1, stage="measure"),
+    Setting("min_load_hours", 24, "Load shape (peaks, correlation) needs at least one daily cycle of traces; minutes of traces show a test, not a load.", 0, stage="measure"),
+    Setting("min_load_buckets", 12, "Load buckets (load_bucket_minutes each) below which a peak-to-median or a correlation means nothing.", 1, stage="measure"),
+    Setting("min_requests_per_context", 25, "Requests (server and consumer spans) a context must have served in the traces for its total compute to be compared with another's: a few dozen; a context seen in a handful of requests makes any ratio against it meaningless.", 1, stage="measure"),
+    Setting("min_team_map_coverage", 0.5, "A team map naming fewer than half of the active authors describes someone else's organisation: team figures are then not measurable.", 0, 1, stage="measure"),
+    Setting("min_attributed_sql_share", 0.2, "When fewer than one in five executions (or database spans) can be tied to the context that issued them, who reads and writes which table is unknown: data coupling is not measurable.", 0, 1, stage="measure"),
+    Setting("close_call_margin", 0.1, "A deciding check within this relative distance of its threshold is a close call: a slightly different context map or window could flip it.", 0, 1),
     # --- structural / data / runtime pair coupling ------------------------------------
     Setting("structural_min_edges", 1, "A pair is structurally coupled from its first cross-context import.", 1),
     Setting("evolutionary_min_degree", 10, "Context-level co-change degree (percent) from which a pair counts as coupled in history; lower than code-maat's file-level 30 because contexts aggregate many files.", 0, 100),
-    Setting("evolutionary_min_shared_commits", 5, "Shared commits below which context co-change is coincidence (code-maat's min-shared-revs).", 1),
+    Setting("evolutionary_min_shared_commits", 5, "Shared commits below which context co-change is coincidence (code-maat's min-shared-revs).", 1, stage="measure"),
     Setting("data_min_shared_tables", 1, "A pair is data-coupled from its first shared table.", 1),
     Setting("runtime_min_calls", 10, "Cross-context calls seen in traces below which a pair is noise (a test request, a one-off job).", 1),
     # --- verdict 1: is the monolith the bottleneck? -----------------------------------
@@ -63,8 +81,8 @@ THRESHOLDS = _registry(
     Setting("min_sql_trace_link_share", 0.3, "Share of SQL executions that must be tied to a trace (sqlcommenter traceparent) to follow a request into the database.", 0, 1),
     Setting("no_observability_span_coverage", 0.5, "Below this share of contexts with spans there is no observability to speak of.", 0, 1),
     # --- load shape ------------------------------------------------------------------
-    Setting("load_bucket_minutes", 5, "Resolution of load curves: fine enough to see a burst, coarse enough to have several spans per bucket.", 1),
-    Setting("load_correlation_minutes", 60, "Resolution at which load curves are correlated: hourly buckets follow the daily cycle without the noise of sparse 5-minute buckets.", 1),
+    Setting("load_bucket_minutes", 5, "Resolution of load curves: fine enough to see a burst, coarse enough to have several spans per bucket.", 1, stage="measure"),
+    Setting("load_correlation_minutes", 60, "Resolution at which load curves are correlated: hourly buckets follow the daily cycle without the noise of sparse 5-minute buckets.", 1, stage="measure"),
 )
 
 WEIGHTS = _registry(

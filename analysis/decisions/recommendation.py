@@ -12,7 +12,11 @@ Rule, in order:
 5. otherwise -> **GO**: extract the first-ranked candidate (when scaling pressure holds, the
    first-ranked asymmetric context), cutting the listed dependencies first.
 
-Observability PARTIAL adds "close the coverage gaps" to the next steps of any outcome.
+Observability PARTIAL adds "close the coverage gaps" to the next steps of any outcome;
+observability INCONCLUSIVE (no traces given) adds "provide traces" and a caveat to a GO or a
+NOT YET: whether the system can be operated once split is then not judged. Only ranked
+candidates (never a layer, a shared kernel or a context that owns nothing) can be named to
+extract first. A close call on any verdict is repeated in the reasons.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from analysis.decisions.verdicts import Verdict
 def recommend(verdicts: dict[str, Verdict], ranking: pd.DataFrame) -> dict:
     b, m, o = verdicts["bottleneck"], verdicts["modularize_in_place"], verdicts["observability"]
     asymmetric = list(b.evidence.get("asymmetric_contexts") or [])
-    ranked = list(ranking["context"]) if not ranking.empty else []
+    ranked = list(ranking.loc[ranking["candidate"].astype(bool), "context"]) if not ranking.empty and "candidate" in ranking else (
+        list(ranking["context"]) if not ranking.empty else [])
     first = next((c for c in ranked if c in asymmetric), None) or (ranked[0] if ranked else None)
-    reasons: list[str] = [f"{v.question} {v.verdict}: {v.summary}" for v in (b, m, o)]
+    reasons: list[str] = [f"{v.question} {v.verdict}: {v.summary}" + (f" ({v.close_call})" if v.close_call else "")
+                          for v in (b, m, o)]
     steps: list[str] = []
 
     if b.verdict == "NO":
@@ -57,4 +63,7 @@ def recommend(verdicts: dict[str, Verdict], ranking: pd.DataFrame) -> dict:
         steps.append("Enforce the declared context boundaries with import contracts in CI.")
     if o.verdict == "PARTIAL":
         steps.append("Close the observability gaps: " + o.summary)
+    if o.verdict == "INCONCLUSIVE" and verdict in ("GO", "NOT YET"):
+        headline += " (Observability was not judged: no traces were given.)"
+        steps.append("Provide traces (sources.traces) to judge whether you can follow a request across the contexts.")
     return {"verdict": verdict, "headline": headline, "extract_first": first, "reasons": reasons, "next_steps": steps}

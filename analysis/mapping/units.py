@@ -26,6 +26,7 @@ import pandas as pd
 
 from analysis.core.config import Config
 from analysis.core.frames import Mined
+from analysis.core.globs import glob_regex
 from analysis.mapping.attribution import attribute_statements
 from analysis.mapping.contexts import ContextMap
 from analysis.mapping.ownership import infer_table_ownership, ownership_evidence
@@ -57,6 +58,46 @@ class Units:
     @property
     def statement_context(self) -> pd.Series:
         return self.statements["context"]
+
+    def owned_units(self, mined: Mined) -> pd.DataFrame:
+        """Per declared context, the units it owns: ``files`` (at HEAD), ``modules``
+        (importing files), ``tables`` (declared or inferred owner) and ``spans``."""
+        changes = mined["file_changes"]
+        if len(changes):
+            last = changes.assign(context=self.file_context.to_numpy()).drop_duplicates("path", keep="last")
+            files = last.loc[last["change_type"] != "D", "context"].value_counts()
+        else:
+            files = pd.Series(dtype="int64")
+        modules = (mined["imports"][["importer_path"]].assign(context=self.importer_context.to_numpy())
+                   .drop_duplicates("importer_path")["context"].value_counts())
+        tables = self.ownership["owner"].value_counts() if len(self.ownership) else pd.Series(dtype="int64")
+        spans = self.span_context.value_counts()
+        names = list(self.names)
+        return pd.DataFrame({"context": names, **{k: [int(v.get(n, 0)) for n in names] for k, v in
+                                                  (("files", files), ("modules", modules), ("tables", tables), ("spans", spans))}})
+
+    def warnings(self, mined: Mined) -> list[str]:
+        """What is wrong with the context map itself, one sentence per context: globs that
+        match no file, or whose every file a more specific context claims."""
+        out: list[str] = []
+        changes = mined["file_changes"]
+        paths = pd.unique(changes["path"].dropna()) if len(changes) else []
+        if not len(paths):
+            paths = pd.unique(mined["imports"]["importer_path"].dropna())
+        if not len(paths):
+            return out
+        owned = self.owned_units(mined).set_index("context")
+        for spec in self.context_map.contexts:
+            if not spec.paths or owned.loc[spec.name, ["files", "modules"]].sum() > 0:
+                continue
+            matched = [p for p in paths if any(glob_regex(g).match(str(p)) for g in spec.paths)]
+            globs = ", ".join(spec.paths)
+            if matched:
+                out.append(f"context {spec.name}: every file its paths match ({len(matched)}) is claimed by a more "
+                           f"specific context; it owns no file ({globs})")
+            else:
+                out.append(f"context {spec.name}: its paths match no file of the repository ({globs})")
+        return out
 
 
 def map_units(config: Config, mined: Mined) -> Units:

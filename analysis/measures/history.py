@@ -3,6 +3,23 @@
 ``measure_history(config, mined, units) -> HistoryEvidence``. ``now`` is the last commit's
 time (today, floored to the day, without commits): every recent window ends there, so the
 same history gives the same figures whenever it is analysed.
+
+Each part carries its :class:`~analysis.core.evidence.Status`:
+
+- ``status`` — the history itself: *not measured* without ``sources.git``; *not measurable*
+  when the recent window holds fewer judged commits than ``min_commits_recent``, the history
+  spans fewer than ``min_history_days`` (a shallow clone, a young repository, a ``since`` in
+  the future), or the context map leaves more than ``max_unassigned_file_share`` of the files at
+  HEAD or ``max_unassigned_change_share`` of the recent file changes unassigned;
+- ``team_status`` — *not measured* without a team map (``teams:`` or ``sources.git.team_map``),
+  *not measurable* when the map names fewer than ``min_team_map_coverage`` of the active authors;
+- ``deploy_status`` — *measured* from a deploy log, *not measurable* from release tags (cadence
+  only), *not measured* with neither.
+
+The coordination share's denominator is stated in ``coordination``
+(:func:`analysis.measures.metrics.coordination.coordination_basis`): commits touching at least
+one context, bulk commits left out. Co-change counts the last ``coupling_days`` of history
+(``cochange_window``), so pairs whose code no longer exists do not count as hidden coupling.
 """
 
 from __future__ import annotations
@@ -12,6 +29,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.core.config import Config
+from analysis.core.evidence import Status
 from analysis.core.frames import Mined
 from analysis.mapping.units import Units
 from analysis.measures.coupling import evolutionary
@@ -20,20 +38,27 @@ from analysis.measures.metrics import change, coordination, hotspots, teams
 
 @dataclass(frozen=True)
 class HistoryEvidence:
+    status: Status
+    team_status: Status
+    deploy_status: Status
     now: pd.Timestamp
     recent_days: int
+    window: dict  # first and last commit, the recent window, history days
+    sufficiency: dict  # what the history status was judged on
+    coordination: dict  # the recent window's commit basis (coordination_basis)
     by_context: pd.DataFrame  # change_by_context
     teams_by_context: pd.DataFrame  # team_by_context
     team_summary: dict
     team_matrix: pd.DataFrame
     coordination_by_month: pd.DataFrame
-    cross_context_share_recent: float
+    cross_context_share_recent: float | None
     cross_context_merge_share_recent: float | None
     conway: dict
     deploys: dict
     hotspots: pd.DataFrame
     context_hotspots: pd.DataFrame
     cochange: pd.DataFrame
+    cochange_window: dict  # since, until, commits
 
 
 def measure_history(config: Config, mined: Mined, units: Units) -> HistoryEvidence:
@@ -41,25 +66,131 @@ def measure_history(config: Config, mined: Mined, units: Units) -> HistoryEviden
     commits, changes, where = mined["commits"], mined["file_changes"], units.file_context
     now = commits["committed_at"].max() if len(commits) else pd.Timestamp.now(tz="UTC").floor("D")
     recent = int(th["recent_days"])
+    bulk = int(th["coupling_max_changeset_size"])
     window = {"now": now, "recent_days": recent}
+    basis = coordination.coordination_basis(commits, changes, where, max_changeset_size=bulk, **window)
+    spans = history_window(commits, now, recent)
+    sufficiency = history_sufficiency(commits, changes, where, basis, spans)
+    status = history_status(config, mined, sufficiency)
+    team_summary = teams.team_summary(commits, changes, where, config.teams, **window)
+    team_status = team_map_status(config, team_summary, th["min_team_map_coverage"])
+    by_team = teams.team_by_context(commits, changes, where, config.teams, **window)
+    if not team_status.known:  # one team of everyone is not a finding: unknown, never 1 and 0
+        by_team = by_team.assign(main_team=pd.NA, main_team_share=float("nan"), cross_team_share=float("nan"), teams=pd.NA)
+        team_summary = {**team_summary, "active_teams": None, "cross_team_change_share": None}
     file_hotspots = hotspots.hotspots(commits, changes, where, mined["complexity"], **window)
+    since = now - pd.Timedelta(days=float(th["coupling_days"]))
+    in_cochange = commits[commits["committed_at"] > since]
+    cochange_changes = changes[changes["commit"].isin(in_cochange["commit"])]
+    deploys = coordination.deploy_evidence(mined["deploys"], slow_deploy_minutes=th["slow_deploy_minutes"],
+                                           max_failure_rate=th["max_deploy_failure_rate"],
+                                           min_deploys_per_week=th["min_deploys_per_week"], **window)
+    merge_share = coordination.cross_context_merge_share(commits, mined["merge_files"], units.merge_context, **window)
     return HistoryEvidence(
+        status=status,
+        team_status=team_status,
+        deploy_status=deploy_status(mined, deploys),
         now=now,
         recent_days=recent,
+        window=spans,
+        sufficiency=sufficiency,
+        coordination=basis,
         by_context=change.change_by_context(commits, changes, where, trend_months=int(th["trend_months"]), **window),
-        teams_by_context=teams.team_by_context(commits, changes, where, config.teams, **window),
-        team_summary=teams.team_summary(commits, changes, where, config.teams, **window),
+        teams_by_context=by_team,
+        team_summary=team_summary,
         team_matrix=teams.team_context_matrix(commits, changes, where, config.teams, **window),
-        coordination_by_month=coordination.coordination_by_month(commits, changes, where, mined["merge_files"], units.merge_context),
-        cross_context_share_recent=coordination.cross_context_share(commits, changes, where, **window),
-        cross_context_merge_share_recent=coordination.cross_context_merge_share(commits, mined["merge_files"], units.merge_context, **window),
-        conway=teams.conway_alignment(commits, changes, where, config.teams, **window),
-        deploys=coordination.deploy_evidence(mined["deploys"], slow_deploy_minutes=th["slow_deploy_minutes"],
-                                             max_failure_rate=th["max_deploy_failure_rate"],
-                                             min_deploys_per_week=th["min_deploys_per_week"], **window),
+        coordination_by_month=coordination.coordination_by_month(commits, changes, where, mined["merge_files"],
+                                                                  units.merge_context, max_changeset_size=bulk),
+        cross_context_share_recent=basis["share"],
+        cross_context_merge_share_recent=None if pd.isna(merge_share) else float(merge_share),
+        conway=teams.conway_alignment(commits, changes, where, config.teams, **window) if team_status.known else {},
+        deploys=deploys,
         hotspots=file_hotspots,
         context_hotspots=hotspots.context_hotspots(file_hotspots, commits, changes, where),
-        cochange=evolutionary.context_cochange(commits, changes, where,
-                                               max_changeset_size=int(th["coupling_max_changeset_size"]),
+        cochange=evolutionary.context_cochange(in_cochange, cochange_changes, where[cochange_changes.index],
+                                               max_changeset_size=bulk,
                                                min_shared_commits=int(th["evolutionary_min_shared_commits"])),
+        cochange_window={"since": since, "until": now, "commits": len(in_cochange), "days": int(th["coupling_days"])},
     )
+
+
+def history_window(commits: pd.DataFrame, now: pd.Timestamp, recent_days: int) -> dict:
+    """The time the history covers: first and last commit, the recent window, days."""
+    if commits.empty:
+        return {"first_commit": None, "last_commit": None, "history_days": 0.0, "commits": 0,
+                "recent_from": None, "recent_to": None}
+    first = commits["committed_at"].min()
+    return {"first_commit": first, "last_commit": now, "history_days": (now - first).total_seconds() / 86400,
+            "commits": len(commits), "recent_from": now - pd.Timedelta(days=recent_days), "recent_to": now}
+
+
+def files_at_head(changes: pd.DataFrame, where: pd.Series) -> pd.Series:
+    """The context of each file present at HEAD (its last change is not a deletion)."""
+    if changes.empty:
+        return pd.Series([], dtype="string")
+    last = changes.assign(context=where.to_numpy()).drop_duplicates("path", keep="last")
+    return last.loc[last["change_type"] != "D", "context"].astype("string")
+
+
+def history_sufficiency(commits: pd.DataFrame, changes: pd.DataFrame, where: pd.Series, basis: dict, spans: dict) -> dict:
+    """The figures the history's status is judged on (see the module docstring)."""
+    at_head = files_at_head(changes, where)
+    recent_commits = commits.loc[change.in_window(commits["committed_at"], basis["window_end"],
+                                                  (basis["window_end"] - basis["window_start"]).days), "commit"]
+    recent_where = where[changes["commit"].isin(recent_commits).to_numpy()]
+    return {
+        "judged_commits_recent": basis["judged"],
+        "history_days": round(float(spans["history_days"]), 3),
+        "files_at_head": len(at_head),
+        "unassigned_file_share": float(at_head.isna().mean()) if len(at_head) else None,
+        "changes_recent": int(len(recent_where)),
+        "unassigned_change_share": float(recent_where.isna().mean()) if len(recent_where) else None,
+    }
+
+
+def history_status(config: Config, mined: Mined, figures: dict) -> Status:
+    """Measured, not measured or not measurable (see the module docstring)."""
+    th = config.thresholds
+    if not mined.given("git"):
+        return Status.not_measured("no git history given (sources.git)")
+    if not len(mined["commits"]):
+        since = f" since {config.git.since.isoformat()}" if config.git and config.git.since else ""
+        return Status.not_measurable(f"no commits{since} in the repository")
+    problems = []
+    if figures["judged_commits_recent"] < th["min_commits_recent"]:
+        problems.append(f"{figures['judged_commits_recent']} commits touching a context in the last "
+                        f"{th['recent_days']:g} days (min_commits_recent = {th['min_commits_recent']:g})")
+    if figures["history_days"] < th["min_history_days"]:
+        problems.append(f"{figures['history_days']:.0f} days of history (min_history_days = {th['min_history_days']:g}; "
+                        "a shallow clone or a young repository)")
+    unassigned_files = figures["unassigned_file_share"]
+    if unassigned_files is not None and unassigned_files > th["max_unassigned_file_share"]:
+        problems.append(f"{unassigned_files:.0%} of the files at HEAD in no context "
+                        f"(max_unassigned_file_share = {th['max_unassigned_file_share']:g}): check the contexts' path globs")
+    unassigned_changes = figures["unassigned_change_share"]
+    if unassigned_changes is not None and unassigned_changes > th["max_unassigned_change_share"]:
+        problems.append(f"{unassigned_changes:.0%} of the recent file changes in no context "
+                        f"(max_unassigned_change_share = {th['max_unassigned_change_share']:g})")
+    if problems:
+        return Status.not_measurable("; ".join(problems))
+    return Status.measured(f"{figures['judged_commits_recent']} commits touching a context in the last "
+                           f"{th['recent_days']:g} days, {figures['history_days']:.0f} days of history")
+
+
+def team_map_status(config: Config, summary: dict, min_coverage: float) -> Status:
+    if not config.teams:
+        return Status.not_measured("no team map (teams: or sources.git.team_map)")
+    active = summary.get("active_authors") or 0
+    unknown = summary.get("unknown_authors") or 0
+    if active and (active - unknown) / active < min_coverage:
+        return Status.not_measurable(f"the team map names {active - unknown} of {active} active authors "
+                                     f"(min_team_map_coverage = {min_coverage:g})")
+    return Status.measured(f"{active - unknown} of {active} active authors in the team map")
+
+
+def deploy_status(mined: Mined, deploys: dict) -> Status:
+    if not mined.given("deploys") or not deploys or deploys.get("origin") is None:
+        return Status.not_measured("no deploy log (sources.git.deploys) and no release tags")
+    if deploys.get("proxy"):
+        return Status.not_measurable("release tags only: they give the cadence, not deploy durations or outcomes")
+    return Status.measured("the deploy log")

@@ -1,32 +1,63 @@
-"""Runtime evidence: calls between contexts, their latency, chains, load curves, scaling
-asymmetry and trace coverage, from the traces.
+"""Runtime evidence: calls between contexts, their latency, chains, orchestration, load curves,
+scaling asymmetry and trace coverage, from the traces.
 
 ``measure_runtime(config, mined, units) -> RuntimeEvidence``. With only Jaeger's service
 dependencies (no spans), calls are service-level.
+
+Statuses:
+
+- ``calls_status`` — *not measured* without traces; *not measurable* when the traces cannot show
+  a call between contexts: an auto-instrumented monolith (one service, framework server spans and
+  database/cache client spans, no span inside the process: no INTERNAL span, no
+  ``code.namespace``) gives every trace one context at most; *measured* otherwise;
+- ``load_status`` — *not measured* without spans; *not measurable* when the traces cover less
+  than ``min_load_hours`` or fewer than ``min_load_buckets`` buckets of ``load_bucket_minutes``
+  (peaks and correlations need a daily cycle); contexts that served fewer than
+  ``min_requests_per_context`` requests are never compared for compute;
+- ``coverage_status`` — *not measured* without spans, else measured (coverage measures what the
+  traffic in the traces exercised).
+
+Orchestration: an entry point (a route, a consumed destination, else the root span's name)
+whose traces take several contexts along — a checkout route driving orders, billing,
+inventory and shipping in one request — is listed with the contexts it drives and how many
+traces, and two contexts taking part in one trace are *orchestrated together* (``orchestrated``:
+traces per pair, weighted by sampling). Whether they also share a database transaction is not
+measured: statement logs carry no transaction ids.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from analysis.core.config import Config
-from analysis.core.frames import Mined
+from analysis.core.evidence import Status
+from analysis.core.frames import Mined, typed_empty
+from analysis.core.privacy import mask_identifiers
 from analysis.mapping.units import Units
 from analysis.measures.coupling import runtime
 from analysis.measures.metrics import load, observability
 
 #: Contexts a synchronous chain must cross to be listed.
 CHAIN_MIN_CONTEXTS = 3
+ORCHESTRATION_COLUMNS = {"entry_point": "string", "entry_context": "string", "contexts": "object", "traces": "float64"}
+ORCHESTRATED_COLUMNS = {"context_a": "string", "context_b": "string", "traces": "float64"}
 
 
 @dataclass(frozen=True)
 class RuntimeEvidence:
+    calls_status: Status
+    load_status: Status
+    coverage_status: Status
+    window: dict  # first and last span, hours, load buckets
     calls: pd.DataFrame
     latency: pd.DataFrame
     fan_in: pd.DataFrame
     chains: pd.DataFrame
+    orchestration: pd.DataFrame  # entry_point, entry_context, contexts, traces
+    orchestrated: pd.DataFrame  # context_a, context_b, traces (pairs taking part in one trace)
     curves: pd.DataFrame
     asymmetry: pd.DataFrame
     coverage: dict
@@ -42,19 +73,119 @@ def measure_runtime(config: Config, mined: Mined, units: Units) -> RuntimeEviden
         calls = runtime.service_calls(deps, cmap.assign_spans(pd.DataFrame({"service": deps["parent"]})),
                                       cmap.assign_spans(pd.DataFrame({"service": deps["child"]})))
     sampling_ratio = next((t.sampling_ratio for t in config.traces if t.sampling_ratio), None)
-    curves = load.load_curves(spans, where, bucket_minutes=int(th["load_bucket_minutes"]), sampling_ratio=sampling_ratio)
+    bucket = int(th["load_bucket_minutes"])
+    curves = load.load_curves(spans, where, bucket_minutes=bucket, sampling_ratio=sampling_ratio)
     inventory = (mined["entry_points"][["kind", "name"]].assign(context=units.entry_point_context)
                  if mined.given("entry_points") else None)
     coverage = observability.coverage(list(units.names), spans, where, mined["statements"], units.statements,
                                       entry_points=inventory)
     coverage.pop("entry_points", None)  # route templates and queue names: span attribute values stay out of reports
+    window = trace_window(spans, bucket)
+    orchestration, orchestrated = orchestration_of(spans, where)
     return RuntimeEvidence(
+        calls_status=calls_status(mined, spans, where, deps),
+        load_status=load_status(config, mined, window),
+        coverage_status=(Status.measured(f"{len(spans)} spans in {coverage.get('traces', 0)} traces") if len(spans)
+                         else Status.not_measured("no spans given (sources.traces)")),
+        window=window,
         calls=calls,
         latency=runtime.latency_of_rows(rows, spans),
         fan_in=runtime.sync_fan_in(calls),
         chains=runtime.call_chains(spans, where, min_contexts=CHAIN_MIN_CONTEXTS),
+        orchestration=orchestration,
+        orchestrated=orchestrated,
         curves=curves,
-        asymmetry=load.scaling_asymmetry(curves, correlation_minutes=int(th["load_correlation_minutes"])),
+        asymmetry=load.scaling_asymmetry(curves, correlation_minutes=int(th["load_correlation_minutes"]),
+                                         min_requests=th["min_requests_per_context"]),
         coverage=coverage,
         sampling=load.sampling_note(spans, sampling_ratio),
     )
+
+
+def trace_window(spans: pd.DataFrame, bucket_minutes: int) -> dict:
+    """First and last span, the hours between them and the load buckets they cover."""
+    if spans.empty:
+        return {"first_span": None, "last_span": None, "hours": 0.0, "buckets": 0}
+    first, last = spans["start"].min(), spans["end"].max()
+    hours = (last - first).total_seconds() / 3600
+    return {"first_span": first, "last_span": last, "hours": round(hours, 3),
+            "buckets": int(hours * 60 // bucket_minutes) + 1}
+
+
+def calls_status(mined: Mined, spans: pd.DataFrame, where: pd.Series, deps: pd.DataFrame) -> Status:
+    if not mined.given("traces"):
+        return Status.not_measured("no traces given (sources.traces)")
+    if spans.empty:
+        if len(deps):
+            return Status.measured(f"service dependencies only ({len(deps)} service pairs): calls between services")
+        return Status.not_measured("the traces hold no span")
+    inside = (spans["kind"] == "INTERNAL").any() or spans["code_namespace"].notna().any()
+    services = spans["service"].astype("string").nunique()
+    if not inside and services < 2:
+        return Status.not_measurable(
+            "the traces hold only framework server spans and database/cache client spans of one service, no span inside "
+            "the process: a call from one context into another cannot show. Add spans per module (code.namespace on "
+            "internal spans, or module spans such as Spring Modulith's module.identifier)")
+    if where.notna().sum() == 0:
+        return Status.not_measurable("no span was assigned to a context: the span rules match none of the spans")
+    return Status.measured(f"{len(spans)} spans, {int(where.notna().sum())} with a context")
+
+
+def load_status(config: Config, mined: Mined, window: dict) -> Status:
+    th = config.thresholds
+    if not mined.given("traces") or not window["buckets"]:
+        return Status.not_measured("no spans given (sources.traces)")
+    problems = []
+    if window["hours"] < th["min_load_hours"]:
+        problems.append(f"the traces cover {_duration(window['hours'])} (min_load_hours = {th['min_load_hours']:g})")
+    if window["buckets"] < th["min_load_buckets"]:
+        problems.append(f"{window['buckets']} load buckets of {th['load_bucket_minutes']:g} minutes "
+                        f"(min_load_buckets = {th['min_load_buckets']:g})")
+    if problems:
+        return Status.not_measurable("; ".join(problems) + ": peaks and load correlation need at least a daily cycle")
+    return Status.measured(f"{_duration(window['hours'])} of traces in {window['buckets']} buckets")
+
+
+def _duration(hours: float) -> str:
+    if hours < 1 / 60:
+        return f"{hours * 3600:.0f} seconds"
+    if hours < 1:
+        return f"{hours * 60:.0f} minutes"
+    if hours < 48:
+        return f"{hours:.1f} hours"
+    return f"{hours / 24:.1f} days"
+
+
+def orchestration_of(spans: pd.DataFrame, where: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per entry point, the contexts its traces take part in; per pair, traces shared (see the
+    module docstring). A trace's entry point is its root span's route (SERVER), destination
+    (CONSUMER) or name (its value-like parts masked: :func:`analysis.core.privacy.mask_identifiers`);
+    traces whose spans touch fewer than two contexts are left out."""
+    if spans.empty:
+        return typed_empty(ORCHESTRATION_COLUMNS), typed_empty(ORCHESTRATED_COLUMNS)
+    weight = 1.0 / spans["sampling_ratio"].astype("float64").fillna(1.0).clip(lower=1e-9)
+    frame = pd.DataFrame({"trace": spans["trace_id"].astype("string").to_numpy(), "context": where.astype("string").to_numpy(),
+                          "root": spans["parent_span_id"].isna().to_numpy(),
+                          "entry": spans["http_route"].fillna(spans["messaging_destination"]).fillna(
+                              spans["name"].astype("string").map(mask_identifiers, na_action="ignore")).astype("string").to_numpy(),
+                          "weight": weight.to_numpy()})
+    per_trace = frame.dropna(subset=["context"]).groupby("trace")["context"].agg(lambda c: tuple(sorted(set(c))))
+    per_trace = per_trace[per_trace.map(len) >= 2]
+    if per_trace.empty:
+        return typed_empty(ORCHESTRATION_COLUMNS), typed_empty(ORCHESTRATED_COLUMNS)
+    roots = frame[frame["root"]].drop_duplicates("trace").set_index("trace")
+    trace_weight = frame.groupby("trace")["weight"].first()
+    entries = pd.DataFrame({"contexts": per_trace, "weight": trace_weight.reindex(per_trace.index).to_numpy(),
+                            "entry_point": roots["entry"].reindex(per_trace.index).fillna("(no root span)").to_numpy(),
+                            "entry_context": roots["context"].reindex(per_trace.index).to_numpy()})
+    orchestration = (entries.groupby(["entry_point", "entry_context", "contexts"], dropna=False, sort=True)["weight"].sum()
+                     .reset_index().rename(columns={"weight": "traces"}))
+    orchestration = orchestration.sort_values(["traces", "entry_point"], ascending=[False, True], kind="stable")
+    pairs: dict[tuple[str, str], float] = {}
+    for contexts, w in zip(entries["contexts"], entries["weight"], strict=True):
+        for i, a in enumerate(contexts):
+            for b in contexts[i + 1:]:
+                pairs[(a, b)] = pairs.get((a, b), 0.0) + float(w)
+    orchestrated = pd.DataFrame([(a, b, n) for (a, b), n in sorted(pairs.items())], columns=list(ORCHESTRATED_COLUMNS))
+    return (orchestration.astype({k: v for k, v in ORCHESTRATION_COLUMNS.items() if v != "object"}).reset_index(drop=True),
+            orchestrated.astype(ORCHESTRATED_COLUMNS).assign(traces=lambda f: np.round(f["traces"], 3)))

@@ -22,7 +22,7 @@ import pandas as pd
 
 from analysis.core.version import __version__
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "2.0"
 
 
 def to_json_value(value: Any) -> Any:
@@ -56,24 +56,52 @@ def to_json_value(value: Any) -> Any:
 
 def _verdict(v) -> dict:
     return {"question": v.question, "verdict": v.verdict, "summary": v.summary, "rule": v.rule,
-            "thresholds": v.thresholds, "evidence": v.evidence, "missing": v.missing}
+            "thresholds": v.thresholds, "checks": [c.to_json() for c in v.checks], "close_call": v.close_call,
+            "evidence": v.evidence, "missing": v.missing}
 
 
-def _pairs(pairs: pd.DataFrame) -> list[dict]:
+SIGNALS = ("structural", "evolutionary", "data", "runtime")
+
+
+def _pairs(pairs: pd.DataFrame, states: dict[str, dict]) -> list[dict]:
     out = []
     for r in pairs.to_dict("records"):
         out.append({
             "context_a": r["context_a"], "context_b": r["context_b"],
-            "signals": {s: {"value": r[s], "coupled": r[f"{s}_coupled"]} for s in ("structural", "evolutionary", "data", "runtime")},
+            "signals": {s: {"value": r[s], "coupled": r[f"{s}_coupled"], "state": states[s]["state"]} for s in SIGNALS},
+            "orchestrated_traces": r.get("orchestrated"),
             "coupled_signals": r["signals"], "hidden": r["hidden"],
         })
     return out
 
 
 def _ranking(ranking: pd.DataFrame) -> list[dict]:
-    comps = [c for c in ranking.columns if c not in ("rank", "context", "score")]
-    return [{"rank": r["rank"], "context": r["context"], "score": r["score"], "components": {c: r[c] for c in comps}}
+    from analysis.decisions.ranking import COMPONENTS
+
+    return [{"rank": r["rank"], "context": r["context"], "score": r["score"], "score_max": r["score_max"],
+             "components_known": r["components_known"],
+             "components": {c: r[c] for c in COMPONENTS}, "candidate": r["candidate"], "why_not": r["why_not"]}
             for r in ranking.to_dict("records")]
+
+
+def evidence_states(a) -> dict[str, dict]:
+    """The state of every piece of evidence: measured, not measured (no source) or not
+    measurable (too little of it), with the reason or the basis."""
+    return {
+        "history": a.history.status.to_json(),
+        "teams": a.history.team_status.to_json(),
+        "deploys": a.history.deploy_status.to_json(),
+        "structure": a.structure.status.to_json(),
+        "data": {**a.data.status.to_json(), "origin": a.data.origin},
+        "schema": a.data.schema_status.to_json(),
+        "runtime_calls": a.runtime.calls_status.to_json(),
+        "load": a.runtime.load_status.to_json(),
+        "coverage": a.runtime.coverage_status.to_json(),
+        "signals": {
+            "structural": a.structure.status.to_json(), "evolutionary": a.history.status.to_json(),
+            "data": a.data.status.to_json(), "runtime": a.runtime.calls_status.to_json(),
+        },
+    }
 
 
 HOTSPOT_FILES = 25
@@ -89,23 +117,32 @@ def _unresolved(frame) -> dict:
 
 def build_findings(analysis) -> dict:
     a = analysis
+    states = evidence_states(a)
     doc = {
         "schema_version": SCHEMA_VERSION,
         "seams_version": __version__,
         "monolith": a.config.name,
         "as_of": a.history.now,
+        "evidence_states": states,
+        "warnings": a.warnings,
         "verdicts": {k: _verdict(v) for k, v in a.verdicts.items()},
         "recommendation": a.recommendation,
         "ranking": _ranking(a.ranking),
         "contexts": a.contexts,
-        "pairs": _pairs(a.pairs),
+        "pairs": _pairs(a.pairs, states["signals"]),
         "structure": {
             "unresolved_imports": _unresolved(a.mined["unresolved_imports"]),
             "context_edges": a.structure.edges,
             "cycles": a.structure.cycles,
+            "cycle_edges": a.structure.cycle_edges,
+            "figures": a.structure.figures,
             "edges_to_cut": a.structure.edges_to_cut,
         },
         "history": {
+            "window": a.history.window,
+            "sufficiency": a.history.sufficiency,
+            "coordination": a.history.coordination,
+            "cochange_window": a.history.cochange_window,
             "cross_context_change_share_recent": a.history.cross_context_share_recent,
             "coordination_by_month": a.history.coordination_by_month,
             "teams": a.history.team_summary,
@@ -121,6 +158,8 @@ def build_findings(analysis) -> dict:
             "write_shared_tables": a.data.write_shared_tables,
             "cross_context_joins": a.data.cross_context_joins,
             "attribution_methods": a.data.attribution_methods,
+            "attributed_share": a.data.attributed_share,
+            "schema_pairs": a.data.schema_pairs,
             "table_ownership": a.units.ownership,
             "domain_events": a.data.domain_events,
             "hot_tables": a.data.hot_tables,
@@ -129,6 +168,8 @@ def build_findings(analysis) -> dict:
             "calls": a.runtime.calls,
             "sync_fan_in": a.runtime.fan_in,
             "call_chains": a.runtime.chains,
+            "orchestration": a.runtime.orchestration,
+            "window": a.runtime.window,
             "scaling_asymmetry": a.runtime.asymmetry,
             "call_latency": a.runtime.latency,
             "sampling": a.runtime.sampling,

@@ -48,6 +48,9 @@ table.seams-table.seams-table ul { margin: 0; padding-left: 1.2em; }
 .seams-verdict-not-yet { background: #ef6c00; }
 .seams-verdict-inconclusive { background: #757575; }
 .seams-muted { color: #666; }
+.seams-no-evidence { display: inline-block; padding: 0 6px; border: 1px dashed #999; border-radius: 3px; color: #555; background: repeating-linear-gradient(45deg, #f4f4f4, #f4f4f4 4px, #fff 4px, #fff 8px); }
+.seams-close-call { background: #fff8e1; border-left: 4px solid #f9a825; padding: 4px 8px; }
+tr.seams-unknown td { color: #555; }
 .seams-recommendation h3 { margin-top: 0.2em; }
 </style>"""
 
@@ -107,27 +110,64 @@ def verdict_badge(verdict: str) -> str:
 
 
 def verdicts_html(analysis) -> Html:
-    """The three verdicts as one table: question, verdict, summary, the evidence that
-    decided it, the evidence that is missing, and the rule with its thresholds."""
-    rows = []
+    """The three verdicts, each with its checks: what was measured against which threshold,
+    the margin, and — for a check whose evidence is missing — ``no evidence`` and why (never a
+    number). A close call and the evidence that is missing follow; the rule is folded."""
+    blocks = []
     for key, v in analysis.verdicts.items():
-        thresholds = _text(dict(getattr(v, "thresholds", {}) or {}))
-        rule = html.escape(str(getattr(v, "rule", "")))
+        checks = getattr(v, "checks", []) or []
+        rows = "".join(_check_row(c) for c in checks)
+        table = (f'<table class="seams-table seams-checks"><thead><tr><th>check</th><th>value</th><th>threshold</th>'
+                 f'<th>margin</th><th>holds</th></tr></thead><tbody>{rows}</tbody></table>') if checks else ""
+        close = getattr(v, "close_call", None)
         missing = getattr(v, "missing", []) or []
-        rows.append(
-            "<tr>"
-            f"<td><b>{html.escape(str(getattr(v, 'question', key)))}</b></td>"
-            f"<td>{verdict_badge(getattr(v, 'verdict', ''))}</td>"
-            f"<td>{html.escape(str(getattr(v, 'summary', '')))}</td>"
-            f"<td>{_list_html(f'{html.escape(str(k))}: {_text(x)}' for k, x in (getattr(v, 'evidence', {}) or {}).items())}</td>"
-            f"<td>{_list_html(html.escape(str(m)) for m in missing) if missing else '<span class=seams-muted>nothing</span>'}</td>"
-            f"<td><details><summary>rule</summary><p>{rule}</p><p class='seams-muted'>{thresholds}</p></details></td>"
-            "</tr>"
+        blocks.append(
+            f'<div class="seams-verdict-block"><h3>{html.escape(str(getattr(v, "question", key)))} '
+            f'{verdict_badge(getattr(v, "verdict", ""))}</h3>'
+            f"<p>{html.escape(str(getattr(v, 'summary', '')))}</p>"
+            + (f'<p class="seams-close-call"><b>Close call.</b> {html.escape(close)}</p>' if close else "")
+            + table
+            + (f"<p><b>Missing or too thin:</b></p>{_list_html(html.escape(str(m)) for m in missing)}" if missing else "")
+            + f"<details><summary>rule</summary><p>{html.escape(str(getattr(v, 'rule', '')))}</p></details></div>"
         )
-    if not rows:
+    if not blocks:
         return Html(STYLE + '<p class="seams-muted">no verdicts</p>')
-    head = "".join(f"<th>{h}</th>" for h in ("question", "verdict", "summary", "evidence", "missing evidence", "rule"))
-    return Html(f'{STYLE}<table class="seams-table seams-verdicts"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    return Html(STYLE + "".join(blocks))
+
+
+def _check_row(check) -> str:
+    from analysis.decisions.checks import format_margin, format_value
+
+    label = html.escape(check.label) + (f'<br><span class="seams-muted">{html.escape(check.detail)}</span>' if check.detail else "")
+    if not check.known:
+        state = html.escape(check.status.state.value)
+        reason = html.escape(check.status.reason)
+        return (f'<tr class="seams-unknown"><td>{label}</td><td colspan="4"><span class="seams-no-evidence">no evidence</span> '
+                f'({state}: {reason})</td></tr>')
+    holds = "yes" if check.holds else "no"
+    return (f"<tr><td>{label}</td><td class='seams-num'>{html.escape(format_value(check.value, check.unit))}</td>"
+            f"<td class='seams-num'>{html.escape(check.direction)} {html.escape(format_value(check.threshold, check.unit))}</td>"
+            f"<td class='seams-num'>{html.escape(format_margin(check))}</td><td>{holds}</td></tr>")
+
+
+def evidence_html(status, frame: pd.DataFrame | None, *, empty: str, max_rows: int = MAX_TABLE_ROWS) -> Html:
+    """A table of evidence, or — when its source was not given or holds too little — "no
+    evidence" and why: an empty table then means *nothing found*, never *nothing looked at*."""
+    if not status.known:
+        return no_evidence_html(status)
+    return table_html(frame, max_rows=max_rows, empty=empty)
+
+
+def no_evidence_html(status) -> Html:
+    return Html(f'{STYLE}<p class="seams-no-evidence-block"><span class="seams-no-evidence">no evidence</span> '
+                f'— {html.escape(status.state.value)}: {html.escape(status.reason)}</p>')
+
+
+def states_html(states: Mapping[str, Any]) -> Html:
+    """What each piece of evidence is: measured (over what), not measured or not measurable (why)."""
+    rows = [{"evidence": k.replace("_", " "), "state": v.get("state"), "why / over what": v.get("reason")}
+            for k, v in states.items() if isinstance(v, Mapping) and "state" in v]
+    return table_html(pd.DataFrame(rows), max_rows=len(rows) or 1, empty="no evidence states")
 
 
 def _list_html(items: Iterable[str]) -> str:
@@ -196,11 +236,21 @@ def inputs_html(inputs: Mapping[str, Mapping] | None) -> Html:
     return table_html(frame, max_rows=len(rows) or 1, empty="no sources configured")
 
 
-def cycles_html(cycles: Iterable[Iterable[str]] | None) -> Html:
-    """Import cycles between contexts, each as ``a → b → … → a``."""
-    rows = [list(c) for c in (cycles or []) if c]
-    frame = pd.DataFrame({"contexts": [len(c) for c in rows], "cycle": [" → ".join([*c, c[0]]) for c in rows]})
-    return table_html(frame, empty="no import cycles between contexts")
+def cycles_html(cycles: Iterable[Iterable[str]] | None, cycle_edges: Iterable[Iterable[Mapping]] | None = None) -> Html:
+    """Import cycles between contexts: each strongly connected component as its set of
+    contexts and its real import edges (``a → b: n import lines``), never an invented path."""
+    components = [sorted(c) for c in (cycles or []) if c]
+    edges = list(cycle_edges or [[] for _ in components])
+    if not components:
+        return Html(f'{STYLE}<p class="seams-muted">no import cycles between contexts</p>')
+    rows = []
+    for members, inside in zip(components, edges, strict=False):
+        arrows = [f"{html.escape(str(e['source']))} → {html.escape(str(e['target']))}: {int(e['edges'])} import lines"
+                  for e in inside]
+        rows.append(f"<tr><td class='seams-num'>{len(members)}</td><td>{html.escape(', '.join(members))}</td>"
+                    f"<td>{_list_html(arrows) if arrows else ''}</td></tr>")
+    return Html(f'{STYLE}<table class="seams-table"><thead><tr><th>contexts</th><th>in the cycle</th>'
+                f'<th>the import edges between them</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
 # --------------------------------------------------------------------------------------

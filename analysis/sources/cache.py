@@ -28,7 +28,7 @@ from analysis.core.rejects import Rejects
 from analysis.core.version import __version__
 from analysis.sources.git.command import run_git
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: spans.db_tables marks each table read or written
 
 
 def cache_key(kind: str, item, fingerprint: str) -> str:

@@ -69,7 +69,7 @@ def open_offline(chromium: Path, page_path: Path) -> dict:
             seen["figures"] = page.locator(".plotly-graph-div").count()
             seen["rendered"] = page.locator(".plotly-graph-div:has(svg.main-svg)").count()
             seen["verdicts_before_first_figure"] = page.evaluate(
-                "() => { const v = document.querySelector('table.seams-verdicts');"
+                "() => { const v = document.querySelector('.seams-verdict-block');"
                 " const f = document.querySelector('.plotly-graph-div');"
                 " return !!(v && f && (v.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING)); }"
             )

@@ -1,10 +1,12 @@
 """Share of commits spanning several contexts, per month and overall."""
 
+import math
+
 import pandas as pd
 import pytest
 
 from analysis.core import frames
-from analysis.measures.metrics.coordination import MONTHLY_COLUMNS, cross_context_commits, cross_context_share
+from analysis.measures.metrics.coordination import MONTHLY_COLUMNS, coordination_basis, cross_context_commits, cross_context_share
 
 
 def history(commits, changes):
@@ -32,12 +34,25 @@ def history(commits, changes):
     return c, fc, pd.Series([r[2] for r in changes], dtype="string")
 
 
+SAMPLE_CHANGES = [
+    ("c1", "billing/a.py", "billing"),
+    ("c1", "orders/o.py", "orders"),
+    ("c2", "billing/a.py", "billing"),
+    ("c2", "billing/b.py", "billing"),
+    ("c3", "README.md", None),
+    ("c3", "billing/a.py", "billing"),
+    ("c4", "README.md", None),
+    ("c4", "setup.cfg", None),
+    ("c6", "orders/o.py", "orders"),
+    ("c6", "shipping/s.py", "shipping"),
+    ("c6", "billing/a.py", "billing"),
+]
 SAMPLE = history(
     [
         ("c1", "2024-01-05T00:00:00Z", False),  # billing + orders: cross
         ("c2", "2024-01-31T23:30:00Z", False),  # two billing files: not cross (January in UTC)
         ("c3", "2024-02-03T00:00:00Z", False),  # billing + unassigned: not cross
-        ("c4", "2024-02-10T00:00:00Z", False),  # unassigned only: counted, never cross
+        ("c4", "2024-02-10T00:00:00Z", False),  # unassigned only: not judged (counted apart)
         ("m5", "2024-02-11T00:00:00Z", True),   # merge, no file changes: excluded
         ("c6", "2024-03-01T00:00:00Z", False),  # three contexts: cross
     ],
@@ -61,19 +76,19 @@ def test_cross_context_commits_per_month():
     out = cross_context_commits(*SAMPLE)
     assert list(out.columns) == MONTHLY_COLUMNS
     assert list(out["month"]) == [pd.Timestamp(m, tz="UTC") for m in ("2024-01-01", "2024-02-01", "2024-03-01")]
-    assert list(out["commits"]) == [2, 2, 1]
+    assert list(out["commits"]) == [2, 1, 1]  # c4 touches no context: not judged
     assert list(out["cross_context_commits"]) == [1, 0, 1]
     assert list(out["share"]) == [0.5, 0.0, 1.0]
     assert str(out["month"].dtype) == "datetime64[ns, UTC]"
 
 
-def test_overall_share_excludes_merges():
-    assert cross_context_share(*SAMPLE) == 2 / 5
+def test_overall_share_excludes_merges_and_commits_touching_no_context():
+    assert cross_context_share(*SAMPLE) == 2 / 4
 
 
 def test_recent_share():
-    # (Feb 1, Mar 1]: c3, c4, c6
-    assert cross_context_share(*SAMPLE, now=pd.Timestamp("2024-03-01T00:00:00Z"), recent_days=29) == 1 / 3
+    # (Feb 1, Mar 1]: c3, c6 judged (c4 touches no context)
+    assert cross_context_share(*SAMPLE, now=pd.Timestamp("2024-03-01T00:00:00Z"), recent_days=29) == 1 / 2
 
 
 def test_recent_share_needs_both_now_and_window():
@@ -93,20 +108,31 @@ def test_single_commit_in_one_context():
 def test_no_commits():
     commits, changes = frames.empty("commits"), frames.empty("file_changes")
     context = pd.Series([], dtype="string")
-    assert cross_context_share(commits, changes, context) == 0.0
+    assert math.isnan(cross_context_share(commits, changes, context))  # unknown, never 0
     out = cross_context_commits(commits, changes, context)
     assert out.empty and list(out.columns) == MONTHLY_COLUMNS
 
 
-def test_empty_window_share_is_zero():
-    assert cross_context_share(*SAMPLE, now=pd.Timestamp("2030-01-01T00:00:00Z"), recent_days=30) == 0.0
+def test_empty_window_share_is_unknown():
+    assert math.isnan(cross_context_share(*SAMPLE, now=pd.Timestamp("2030-01-01T00:00:00Z"), recent_days=30))
+
+
+def test_the_basis_states_every_count_and_leaves_bulk_commits_out():
+    bulk = [("c7", f"billing/f{i}.py", "billing") for i in range(3)] + [("c7", "orders/o.py", "orders")]
+    commits, changes, context = history([*[(c, "2024-03-01T00:00:00Z", False) for c in ("c1", "c3", "c4", "c7")]],
+                                        [r for r in [*SAMPLE_CHANGES, *bulk] if r[0] in ("c1", "c3", "c4", "c7")])
+    basis = coordination_basis(commits, changes, context, now=pd.Timestamp("2024-03-02T00:00:00Z"), recent_days=10,
+                               max_changeset_size=3)
+    assert {k: basis[k] for k in ("commits", "bulk", "no_context", "judged", "cross_context")} == {
+        "commits": 4, "bulk": 1, "no_context": 1, "judged": 2, "cross_context": 1}
+    assert basis["share"] == 0.5
+    assert cross_context_share(commits, changes, context, max_changeset_size=3) == 0.5
+    assert cross_context_share(commits, changes, context) == 2 / 3  # without the bulk rule c7 is cross-context
 
 
 # --------------------------------------------------------------------------------------
 # merged pull requests
 
-
-import math  # noqa: E402
 
 from analysis.measures.metrics.coordination import (  # noqa: E402
     BY_MONTH_COLUMNS,

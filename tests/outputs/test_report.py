@@ -216,9 +216,14 @@ def test_external_references(page, found):
 # --- rendering helpers -----------------------------------------------------------------
 
 def fake_analysis():
+    from analysis.core.evidence import Status
+    from analysis.decisions.checks import Check
+
+    checks = [Check("share", "share of <script>x</script> changes", 0.25, 0.2, "s", "at least", Status.measured(), detail="over <b>"),
+              Check("teams", "teams", None, 3, "min_teams", "at least", Status.not_measured("no team map <here>"), unit="count")]
     verdict = SimpleNamespace(
         key="bottleneck", question="Is <the> monolith the bottleneck?", verdict="NOT YET",
-        rule="YES when a < b", thresholds={"min_teams": 3.0}, evidence={"teams": ["<script>x</script>", "b"], "share": 0.25, "absent": None},
+        rule="YES when a < b", thresholds={"min_teams": 3.0}, evidence={}, checks=checks, close_call="close call: <x>",
         missing=["deploy log & more"], summary="2 of 3 <pressures>",
     )
     recommendation = {"verdict": "GO", "headline": "Extract <billing>", "extract_first": "billing&co",
@@ -230,11 +235,12 @@ def test_verdicts_html_escapes_every_input_string():
     text = render.verdicts_html(fake_analysis())
     assert isinstance(text, str) and text._repr_html_() == text
     assert "Is &lt;the&gt; monolith the bottleneck?" in text
-    assert "&lt;script&gt;x&lt;/script&gt;, b" in text
+    assert "share of &lt;script&gt;x&lt;/script&gt; changes" in text and "over &lt;b&gt;" in text
     assert "<script>x" not in text
-    assert "2 of 3 &lt;pressures&gt;" in text and "deploy log &amp; more" in text
-    assert "YES when a &lt; b" in text and "min_teams: 3" in text
-    assert "share: 0.25" in text and "absent: –" in text
+    assert "2 of 3 &lt;pressures&gt;" in text and "deploy log &amp; more" in text and "close call: &lt;x&gt;" in text
+    assert "YES when a &lt; b" in text
+    assert "25.0%" in text and "+5.0 points" in text  # value and margin of the measured check
+    assert "no evidence</span> (not measured: no team map &lt;here&gt;)" in text  # never a number for the unknown one
     assert 'seams-verdict-not-yet">NOT YET<' in text
 
 
@@ -279,10 +285,25 @@ def test_inputs_html_one_row_per_source():
     assert "<td>git</td><td>yes</td>" in text and "&lt;n&gt;" in text
 
 
-def test_cycles_html():
-    text = render.cycles_html([["catalog", "<search>"]])
-    assert "catalog → &lt;search&gt; → catalog" in text
+def test_cycles_are_shown_with_their_real_edges_never_an_invented_path():
+    edges = [[{"source": "catalog", "target": "<search>", "edges": 2}, {"source": "<search>", "target": "catalog", "edges": 1}]]
+    text = render.cycles_html([["catalog", "<search>"]], edges)
+    assert "&lt;search&gt;, catalog" in text
+    assert "catalog → &lt;search&gt;: 2 import lines" in text and "&lt;search&gt; → catalog: 1 import lines" in text
+    # a component of three with only these two edges: no arrow a → c is drawn
+    three = render.cycles_html([["a", "b", "c"]], [[{"source": "a", "target": "b", "edges": 1}, {"source": "b", "target": "a", "edges": 1},
+                                                   {"source": "b", "target": "c", "edges": 1}, {"source": "c", "target": "b", "edges": 1}]])
+    assert "a → c" not in three and "c → a" not in three
     assert "no import cycles" in render.cycles_html([])
+
+
+def test_evidence_that_was_not_measured_is_said_never_an_empty_table():
+    from analysis.core.evidence import Status
+
+    none = render.evidence_html(Status.not_measured("no SQL log given"), pd.DataFrame(), empty="no table is written by two contexts")
+    assert "no evidence" in none and "not measured: no SQL log given" in none and "no table is written" not in none
+    found = render.evidence_html(Status.measured(), pd.DataFrame(), empty="no table is written by two contexts")
+    assert "no table is written by two contexts" in found
 
 
 def test_figure_output_references_the_single_inlined_plotly():
@@ -307,7 +328,7 @@ def test_report_notebook_is_thin_and_committed_without_outputs():
     code = [c for c in nb.cells if c.cell_type == "code"]
     parameters = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(parameters) == 1
-    assert {n.targets[0].id for n in ast.parse(parameters[0].source).body} == {"config_path", "run_dir", "use_cache"}
+    assert {n.targets[0].id for n in ast.parse(parameters[0].source).body} == {"config_path", "run_dir", "use_cache", "what_if"}
     for cell in code:
         assert cell.get("outputs") == [] and cell.get("execution_count") is None
         tree = ast.parse(cell.source)

@@ -218,3 +218,15 @@ def test_rich_commits_uses_a_shadow_clone(tmp_path):
     assert sorted(methods["method"].str.split("(").str[0]) == ["f", "g"]
     assert methods.set_index("method")["complexity"].to_dict()["f( x )"] == 2
     assert (repo / ".git" / "config").read_bytes() == config  # PyDriller wrote into its clone, not here
+
+
+def test_since_far_in_the_future_shows_no_commit(tmp_path):
+    """git's approxidate reads --since=2150-01-01 as a date in the past; Seams passes seconds."""
+    from gitrepo import make_repo
+
+    repo = make_repo(tmp_path / "repo", {"a.py": "x = 1\n"})
+    for year in (2099, 2100, 2150, 9999):
+        result = mine_git_history(GitSource(repo, since=dt.date(year, 1, 1)), Rejects())
+        assert result.frames["commits"].empty, year
+        assert f"no commits since {year}-01-01" in result.notes
+    assert len(mine_git_history(GitSource(repo, since=dt.date(2000, 1, 1)), Rejects()).frames["commits"]) == 1

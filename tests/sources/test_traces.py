@@ -211,7 +211,7 @@ def test_old_semantic_conventions():
         messaging__destination="billing.events",
     ))))
     assert (row["code_namespace"], row["code_function"]) == ("shopfront.billing.invoices", "issue")
-    assert row["db_system"] == "postgresql" and row["db_tables"] == "invoices"
+    assert row["db_system"] == "postgresql" and row["db_tables"] == "invoices:r"
     assert row["messaging_destination"] == "billing.events"
 
 
@@ -222,7 +222,7 @@ def test_new_semantic_conventions():
         messaging__destination__name="billing.events",
     ))))
     assert (row["code_namespace"], row["code_function"]) == ("shopfront.billing.invoices", "issue")
-    assert row["db_system"] == "postgresql" and row["db_tables"] == "invoices"
+    assert row["db_system"] == "postgresql" and row["db_tables"] == "invoices:r"
     assert row["db_fingerprint"] == sqltext.fingerprint(sqltext.normalize("SELECT id FROM invoices"))
     assert row["messaging_destination"] == "billing.events"
 
@@ -234,7 +234,7 @@ def test_new_names_win_over_old_ones_and_explicit_namespace_over_a_split():
         messaging__destination="old.topic", messaging__destination__name="new.topic",
         code__namespace="pkg.Explicit", code__function="run", code__function__name="other.module.go",
     ))))
-    assert (row["db_tables"], row["db_system"], row["messaging_destination"]) == ("new_table", "mysql", "new.topic")
+    assert (row["db_tables"], row["db_system"], row["messaging_destination"]) == ("new_table:r", "mysql", "new.topic")
     assert (row["code_namespace"], row["code_function"]) == ("pkg.Explicit", "run")
 
 
@@ -276,9 +276,9 @@ def test_db_statement_literals_never_reach_the_frame():
         assert not any(literal in cell for cell in cells), literal
     first, second = frame.iloc[0], frame.iloc[1]
     assert first["db_fingerprint"] == sqltext.fingerprint(sqltext.normalize(statement))
-    assert first["db_tables"] == "customers,orders"
+    assert first["db_tables"] == "customers:r,orders:r"
     assert first["name"] == "SELECT customers,orders"  # the name was the statement itself
-    assert second["db_tables"] == "items,stock" and second["name"] == "UPDATE stock"
+    assert second["db_tables"] == "items:r,stock:w" and second["name"] == "UPDATE stock"
 
 
 def test_the_same_statement_with_other_literals_has_the_same_fingerprint():
@@ -298,7 +298,7 @@ def test_attribute_values_longer_than_64_kib_are_read():
     long_statement = "INSERT INTO audit_log (payload) VALUES ('" + "x" * 70_000 + "')"  # > 64 KiB
     row = one_span(request(span(attributes=attrs(db__statement=long_statement, blob="y" * 70_000))))
     assert row["db_fingerprint"] == sqltext.fingerprint(sqltext.normalize(long_statement))
-    assert row["db_tables"] == "audit_log"
+    assert row["db_tables"] == "audit_log:w"
 
 
 def test_jaeger_api_v3_envelope_and_old_scope_name():
@@ -610,7 +610,7 @@ def test_public_go_samples_with_redacted_ids_give_real_attributes():
     frame = frames.check(parse_otlp_json(message), "spans")
     db = frame[frame["db_fingerprint"].notna()]
     assert list(db["name"]) == ["SELECT contacts", "INSERT contacts", "UPDATE contacts", "DELETE contacts", "DB", "DB"]
-    assert list(db["db_tables"].astype(object)) == ["contacts"] * 4 + [NA, NA]
+    assert list(db["db_tables"].astype(object)) == ["contacts:r", "contacts:w", "contacts:w", "contacts:w", NA, NA]
     assert db["db_fingerprint"].iloc[1] == sqltext.fingerprint(sqltext.normalize("INSERT INTO contacts (first_name) VALUES ('Mike')"))
     assert not frame.astype(str).apply(lambda col: col.str.contains("Mike|Santa")).any().any()
     assert sorted(frame["http_route"].dropna()) == ["/delete", "/drop", "/insert", "/invalid", "/query_db", "/update"]

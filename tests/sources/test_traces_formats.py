@@ -145,7 +145,7 @@ def test_jaeger_query_api_shape(tmp_path):
     assert list(spans["kind"]) == ["SERVER", "CLIENT", "CONSUMER", "UNSPECIFIED"]
     assert list(spans["service"]) == ["orders", "billing", "orders", "orders"]
     assert list(spans["is_error"]) == [False, True, False, False]
-    assert spans["http_route"].iloc[0] == "/orders/{id}" and spans["db_tables"].iloc[1] == "invoices"
+    assert spans["http_route"].iloc[0] == "/orders/{id}" and spans["db_tables"].iloc[1] == "invoices:r"
     assert list(spans["link_count"]) == [0, 0, 0, 1]  # the cross-trace reference of b4
     assert spans["duration_ms"].iloc[0] == 1.0
     assert spans["start"].iloc[0] == pd.Timestamp(1_600_000_000_000_000_000, tz="UTC")

@@ -4,12 +4,16 @@ Input:
     ``commits``, ``file_changes``, ``file_context`` as in :mod:`analysis.measures.metrics.change`.
 
 Definitions:
-    A commit counts when it has at least one ``file_changes`` row (merge commits have
-    none and are excluded). It is *cross-context* when the distinct assigned contexts of
-    its files number at least two; a commit touching only unassigned files counts but is
-    never cross-context, and unassigned files never add a context.
+    A commit is *judged* when it has at least one ``file_changes`` row (merge commits have
+    none), touches at least one declared context (a commit touching only unassigned files
+    says nothing about the contexts: it is counted apart) and is not a bulk commit (more
+    files than ``max_changeset_size``, the ``coupling_max_changeset_size`` setting: a
+    formatting or renaming sweep, excluded as from co-change). It is *cross-context* when
+    the distinct assigned contexts of its files number at least two; unassigned files never
+    add a context.
 
-    ``share = cross-context commits / commits`` (per month, or over a window).
+    ``share = cross-context commits / judged commits`` (per month, or over a window);
+    :func:`coordination_basis` states every count of that denominator.
 
 Merged pull requests:
     Where a team merges pull requests with merge commits, the merge is the unit that
@@ -55,27 +59,62 @@ from analysis.measures.metrics.change import aligned_context, in_window, month_s
 MONTHLY_COLUMNS = ["month", "commits", "cross_context_commits", "share"]
 
 
-def commit_contexts(commits: pd.DataFrame, file_changes: pd.DataFrame, file_context: pd.Series) -> pd.DataFrame:
-    """One row per commit with file changes: commit, committed_at, contexts (distinct
-    assigned contexts touched), cross_context (contexts >= 2). Ordered as ``commits``."""
+def commit_contexts(commits: pd.DataFrame, file_changes: pd.DataFrame, file_context: pd.Series,
+                    max_changeset_size: float | None = None) -> pd.DataFrame:
+    """One row per commit with file changes: commit, committed_at, files, contexts
+    (distinct assigned contexts touched), bulk (files > max_changeset_size), judged
+    (contexts >= 1 and not bulk), cross_context (judged and contexts >= 2). Ordered as
+    ``commits``."""
     ctx = aligned_context(file_changes, file_context)
     touched = pd.DataFrame({"commit": file_changes["commit"], "context": ctx})
-    contexts = touched.groupby("commit")["context"].nunique()  # NA is not a context
+    grouped = touched.groupby("commit")
+    contexts = grouped["context"].nunique()  # NA is not a context
+    files = grouped.size()
     per_commit = commits[["commit", "committed_at"]].drop_duplicates("commit")
     per_commit = per_commit[per_commit["commit"].isin(contexts.index)].reset_index(drop=True)
+    per_commit["files"] = per_commit["commit"].map(files).astype("int64")
     per_commit["contexts"] = per_commit["commit"].map(contexts).astype("int64")
-    per_commit["cross_context"] = per_commit["contexts"] >= 2
+    per_commit["bulk"] = per_commit["files"] > max_changeset_size if max_changeset_size is not None else False
+    per_commit["judged"] = (per_commit["contexts"] >= 1) & ~per_commit["bulk"]
+    per_commit["cross_context"] = per_commit["judged"] & (per_commit["contexts"] >= 2)
     return per_commit
 
 
-def cross_context_commits(commits: pd.DataFrame, file_changes: pd.DataFrame, file_context: pd.Series) -> pd.DataFrame:
-    """Commits and cross-context commits per calendar month (UTC) of ``committed_at``.
+def coordination_basis(commits: pd.DataFrame, file_changes: pd.DataFrame, file_context: pd.Series, *, now,
+                       recent_days: float, max_changeset_size: float | None = None) -> dict:
+    """The recent window's commits, every count of the coordination share stated:
 
-    Columns: month (first day, 00:00 UTC), commits, cross_context_commits,
-    share = cross_context_commits / commits. Only months with at least one counted
-    commit appear; sorted by month.
+    ``commits`` (with file changes, in ``(now - recent_days, now]``), ``bulk`` (left out:
+    more files than ``max_changeset_size``), ``no_context`` (left out: only unassigned
+    files), ``judged`` (the denominator), ``cross_context`` (the numerator), ``share``
+    (None when nothing is judged), ``window_start`` and ``window_end``."""
+    end = utc_timestamp(now)
+    per_commit = commit_contexts(commits, file_changes, file_context, max_changeset_size)
+    recent = per_commit[in_window(per_commit["committed_at"], end, float(recent_days))]
+    judged = int(recent["judged"].sum())
+    cross = int(recent["cross_context"].sum())
+    return {
+        "commits": len(recent),
+        "bulk": int(recent["bulk"].sum()),
+        "no_context": int(((recent["contexts"] == 0) & ~recent["bulk"]).sum()),
+        "judged": judged,
+        "cross_context": cross,
+        "share": cross / judged if judged else None,
+        "window_start": end - pd.Timedelta(days=float(recent_days)),
+        "window_end": end,
+    }
+
+
+def cross_context_commits(commits: pd.DataFrame, file_changes: pd.DataFrame, file_context: pd.Series,
+                          max_changeset_size: float | None = None) -> pd.DataFrame:
+    """Judged commits and cross-context commits per calendar month (UTC) of ``committed_at``.
+
+    Columns: month (first day, 00:00 UTC), commits (judged), cross_context_commits,
+    share = cross_context_commits / commits. Only months with at least one judged commit
+    appear; sorted by month.
     """
-    per_commit = commit_contexts(commits, file_changes, file_context)
+    per_commit = commit_contexts(commits, file_changes, file_context, max_changeset_size)
+    per_commit = per_commit[per_commit["judged"]]
     if per_commit.empty:
         return typed_empty({"month": "datetime64[ns, UTC]", "commits": "int64", "cross_context_commits": "int64", "share": "float64"})
     per_commit["month"] = month_start(per_commit["committed_at"])
@@ -94,17 +133,20 @@ def cross_context_share(
     *,
     now=None,
     recent_days: float | None = None,
+    max_changeset_size: float | None = None,
 ) -> float:
-    """``cross-context commits / commits`` over all history, or over the recent window
-    ``(now - recent_days, now]`` when both ``now`` and ``recent_days`` are given; 0.0
-    when no commit counts. Compared with the ``cross_context_change_share`` setting."""
+    """``cross-context commits / judged commits`` over all history, or over the recent window
+    ``(now - recent_days, now]`` when both ``now`` and ``recent_days`` are given; NaN when
+    no commit is judged (unknown, never 0). Compared with the ``cross_context_change_share``
+    setting."""
     if (now is None) != (recent_days is None):
         raise ValueError("give both now and recent_days for a recent share, or neither for all history")
-    per_commit = commit_contexts(commits, file_changes, file_context)
+    per_commit = commit_contexts(commits, file_changes, file_context, max_changeset_size)
     if now is not None:
         per_commit = per_commit[in_window(per_commit["committed_at"], utc_timestamp(now), float(recent_days or 0))]
+    per_commit = per_commit[per_commit["judged"]]
     if per_commit.empty:
-        return 0.0
+        return float("nan")
     return float(per_commit["cross_context"].mean())
 
 
@@ -126,6 +168,7 @@ def merge_contexts(commits: pd.DataFrame, merge_files: pd.DataFrame, merge_conte
     merges = commits.loc[commits["is_merge"].astype(bool), ["commit", "committed_at"]].drop_duplicates("commit")
     merges = merges[merges["commit"].isin(contexts.index)].reset_index(drop=True)
     merges["contexts"] = merges["commit"].map(contexts).astype("int64")
+    merges = merges[merges["contexts"] >= 1].reset_index(drop=True)  # a merge of unassigned files only says nothing
     merges["cross_context"] = merges["contexts"] >= 2
     return merges
 
@@ -173,6 +216,7 @@ def coordination_by_month(
     file_context: pd.Series,
     merge_files: pd.DataFrame | None = None,
     merge_context: pd.Series | None = None,
+    max_changeset_size: float | None = None,
 ) -> pd.DataFrame:
     """Commits and merged pull requests side by side, per month.
 
@@ -181,7 +225,7 @@ def coordination_by_month(
     :func:`cross_context_commits` and :func:`cross_context_merges`, counts 0 and shares
     NaN where a month has none. Without ``merge_files`` the merge columns are 0 / NaN.
     """
-    by_commit = cross_context_commits(commits, file_changes, file_context).rename(columns={"share": "commit_share"})
+    by_commit = cross_context_commits(commits, file_changes, file_context, max_changeset_size).rename(columns={"share": "commit_share"})
     if merge_files is None:
         merge_files = pd.DataFrame({"commit": pd.Series(dtype="string"), "path": pd.Series(dtype="string")})
         merge_context = pd.Series(dtype="string")

@@ -191,7 +191,8 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def scaling_asymmetry(curves: pd.DataFrame, *, saturation_ratio: float = 100.0, correlation_minutes: int = 60) -> pd.DataFrame:
+def scaling_asymmetry(curves: pd.DataFrame, *, saturation_ratio: float = 100.0, correlation_minutes: int = 60,
+                      min_requests: float = 0) -> pd.DataFrame:
     """How differently each context loads the system, from :func:`load_curves`.
 
     Per context:
@@ -207,8 +208,11 @@ def scaling_asymmetry(curves: pd.DataFrame, *, saturation_ratio: float = 100.0, 
       context's curve alone). Both are compared at ``correlation_minutes`` resolution, since
       5-minute buckets of a lightly traced context are mostly noise. NaN when either curve is
       constant (or one bucket only);
+    - ``requests`` = its requests (SERVER and CONSUMER spans, scaled for sampling);
     - ``compute_ratio_max`` = its total self time / the smallest non-zero total self time
-      among the other contexts, named in ``compared_to`` (NaN / ``<NA>`` without one);
+      among the other contexts that served at least ``min_requests`` requests, named in
+      ``compared_to`` (NaN / ``<NA>`` without one, and for a context itself under
+      ``min_requests``: a ratio against a handful of requests is noise);
     - ``score`` in [0, 1] = mean of three components, each 0 when its figure is NaN:
       ``score_peak`` = min(1, log(peak_to_median) / log(saturation_ratio)),
       ``score_decorrelation`` = clip((1 - correlation_with_rest) / 2, 0, 1),
@@ -219,7 +223,7 @@ def scaling_asymmetry(curves: pd.DataFrame, *, saturation_ratio: float = 100.0, 
     Sorted by score descending, then context.
     """
     columns = {
-        "context": "string", "load_share": "float64", "self_time_share": "float64",
+        "context": "string", "requests": "float64", "load_share": "float64", "self_time_share": "float64",
         "peak_to_median": "float64", "correlation_with_rest": "float64", "compute_ratio_max": "float64",
         "compared_to": "string", "score": "float64", "score_peak": "float64",
         "score_decorrelation": "float64", "score_compute": "float64",
@@ -238,8 +242,8 @@ def scaling_asymmetry(curves: pd.DataFrame, *, saturation_ratio: float = 100.0, 
     for context in sorted(wide.columns):
         curve = wide[context].to_numpy(dtype=float)
         others = totals.drop(context)
-        others = others[others > 0]
-        if len(others):
+        others = others[(others > 0) & (requests.reindex(others.index, fill_value=0) >= min_requests)]
+        if len(others) and float(requests.get(context, 0)) >= min_requests:
             compared_to = str(others.idxmin())
             ratio = float(totals[context] / others.min())
         else:
@@ -253,6 +257,7 @@ def scaling_asymmetry(curves: pd.DataFrame, *, saturation_ratio: float = 100.0, 
         rows.append(
             {
                 "context": context,
+                "requests": float(requests.get(context, 0)),
                 "load_share": float(requests.get(context, 0)) / all_requests if all_requests else float("nan"),
                 "self_time_share": float(totals[context]) / all_time if all_time else float("nan"),
                 "peak_to_median": peak,

@@ -22,6 +22,8 @@ sql_trace_link_share           sql_with_traceparent            sql_statements
 sql_linked_to_span_share       sql_linked_to_span              sql_statements
 sql_attributed_share           sql_attributed                  sql_statements
 sql_tied_share                 sql_tied                        sql_statements
+sql_seen_in_spans_share        sql_seen_in_spans               sql_statements
+sql_tied_to_traces_share       sql_tied_to_traces              sql_statements
 unassigned_span_share          unassigned_spans                spans
 attribute_completeness[k]      [k]["with_attribute"]           [k]["spans"]
 entry_point_coverage_by_kind   [k]["traced"]                   [k]["declared"]
@@ -34,12 +36,18 @@ span with no parent in the data (root or orphan) and no span link (``link_count 
 the message's trace was lost at the queue; ``broken_async_by_context`` counts consumer spans
 and broken ones per context, so a loss confined to one queue is visible. *Entry points traced* = distinct ``http_route``
 of SERVER spans + distinct ``messaging_destination`` of CONSUMER spans. A statement is
-*linked to a span* when its ``(trace_id, parent_span_id)`` names a span of the data; it is
-*tied* when it carries a trace id (sqlcommenter ``traceparent``) or was attributed to a
+*linked to a span* when its ``(trace_id, parent_span_id)`` names a span of the data; *seen in
+the spans* when its fingerprint is the ``db_fingerprint`` of a database client span (the span
+carries the statement); *tied to traces* when it carries a trace id (sqlcommenter
+``traceparent``) or is seen in the spans — what "SQL tied to traces" means in the
+observability verdict; *tied* (``sql_tied``) when it carries a trace id or was attributed to a
 context by any rule.
-``attribute_completeness``: SERVER spans with ``http_route`` (``http_route``), INTERNAL spans
-with ``code_namespace`` (``code_namespace``), db CLIENT spans with ``db_fingerprint``
-(``db_fingerprint``), PRODUCER and CONSUMER spans with ``messaging_destination``
+``attribute_completeness``: SERVER spans with ``http_route`` (``http_route``), application
+INTERNAL spans with ``code_namespace`` (``code_namespace``; framework middleware spans —
+``middleware …``, ``router …``, ``request handler …`` — are not application code and are not
+counted), database query spans with ``db_fingerprint`` (``db_fingerprint``; db CLIENT spans that
+open a connection or check one out of a pool — ``pg.connect``, ``pg-pool.connect`` — are not
+queries and are not counted), PRODUCER and CONSUMER spans with ``messaging_destination``
 (``messaging_destination``), spans with ``code_namespace`` that also have ``code_function``
 (``code_function``), spans with a service name other than the SDK default
 ``unknown_service…`` (``service``).
@@ -74,6 +82,12 @@ from analysis.mapping.span_tree import context_values, is_db_client, is_set, spa
 ENTRY_POINT_KINDS = ("route", "job", "consumer")
 
 _ROUTE_PARAMETER = re.compile(r"<[^>]*>|\{[^}]*\}|(?<=/):[^/]+|\*+")
+
+
+#: Span names of framework middleware (not application code): Express, Koa, Fastify, Connect...
+FRAMEWORK_SPAN = r"(?i)^(?:middleware|router|request handler)\b"
+#: Span names of database clients opening or pooling connections (not queries).
+CONNECTION_SPAN = r"(?i)(?:^|[.\s_-])(?:connect|pool\.connect|checkout|acquire)$"
 
 
 def _share(numerator: int, denominator: int) -> float:
@@ -195,9 +209,15 @@ def coverage(
     traced, linked = int(weight[traced_rows].sum()), int(weight[linked_rows].sum())
     attributed = int(weight[attributed_mask].sum())
     tied = int(weight[traced_rows | attributed_mask].sum())
+    span_fingerprints = set(pd.unique(spans["db_fingerprint"].dropna()))
+    seen_rows = statements["fingerprint"].isin(span_fingerprints).to_numpy(dtype=bool) if span_fingerprints else np.zeros(len(statements), dtype=bool)
+    seen, tied_to_traces = int(weight[seen_rows].sum()), int(weight[traced_rows | seen_rows].sum())
     unassigned = int(ctx.isna().sum())
     messaging = (kind == "PRODUCER") | consumer
     has_namespace = is_set(spans["code_namespace"])
+    names = spans["name"].astype("string").fillna("")
+    framework = names.str.contains(FRAMEWORK_SPAN, regex=True).to_numpy(dtype=bool)
+    connecting = names.str.contains(CONNECTION_SPAN, regex=True).to_numpy(dtype=bool) & ~is_set(spans["db_fingerprint"])
     named_service = ~spans["service"].astype("string").fillna("").str.startswith("unknown_service").to_numpy(dtype=bool)
 
     return {
@@ -228,12 +248,16 @@ def coverage(
         "sql_attributed_share": _share(attributed, n_statements),
         "sql_tied": tied,
         "sql_tied_share": _share(tied, n_statements),
+        "sql_seen_in_spans": seen,
+        "sql_seen_in_spans_share": _share(seen, n_statements),
+        "sql_tied_to_traces": tied_to_traces,
+        "sql_tied_to_traces_share": _share(tied_to_traces, n_statements),
         "unassigned_spans": unassigned,
         "unassigned_span_share": _share(unassigned, n_spans),
         "attribute_completeness": {
             "http_route": _completeness(server, is_set(spans["http_route"])),
-            "code_namespace": _completeness(kind == "INTERNAL", has_namespace),
-            "db_fingerprint": _completeness(is_db_client(spans), is_set(spans["db_fingerprint"])),
+            "code_namespace": _completeness((kind == "INTERNAL") & ~framework, has_namespace),
+            "db_fingerprint": _completeness(is_db_client(spans) & ~connecting, is_set(spans["db_fingerprint"])),
             "messaging_destination": _completeness(messaging, is_set(spans["messaging_destination"])),
             "code_function": _completeness(has_namespace, is_set(spans["code_function"])),
             "service": _completeness(np.ones(n_spans, dtype=bool), named_service),

@@ -68,15 +68,18 @@ def label(value) -> str:
 
 
 def no_data(title: str, reason: str = "no data") -> go.Figure:
-    """An empty figure with a centred annotation (used when an input frame is empty)."""
+    """An empty figure with a centred annotation (an empty input, or evidence not measured:
+    then the reason, wrapped, never an empty grid or axis)."""
+    import textwrap
+
     fig = go.Figure()
     fig.update_layout(
         title=title,
         height=FIGURE_HEIGHT // 2,
         xaxis={"visible": False},
         yaxis={"visible": False},
-        annotations=[{"text": label(reason), "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
-                      "showarrow": False, "font": {"size": 16}}],
+        annotations=[{"text": "<br>".join(label(line) for line in textwrap.wrap(reason, 70)) or label(reason),
+                      "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False, "font": {"size": 15}}],
     )
     return fig
 

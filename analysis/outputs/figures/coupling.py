@@ -144,16 +144,21 @@ def context_graph(pairs: pd.DataFrame, contexts: pd.DataFrame) -> go.Figure:
 # coupling matrix
 
 
-def coupling_matrix(pairs: pd.DataFrame, signal: str, *, contexts: Iterable[str] | None = None) -> go.Figure:
+def coupling_matrix(pairs: pd.DataFrame, signal: str, *, contexts: Iterable[str] | None = None,
+                    unknown: str | None = None) -> go.Figure:
     """A symmetric heatmap of one signal's value per pair of contexts.
 
     Axes list the contexts in ``pairs`` (plus ``contexts``, when given, so that declared
-    contexts without any pair still show), sorted. A missing pair is 0; the diagonal is
-    blank. Cell text is the value; hover says whether the pair is coupled by the threshold.
+    contexts without any pair still show), sorted. A missing pair of a measured signal is 0;
+    the diagonal is blank. Cell text is the value; hover says whether the pair is coupled by
+    the threshold. ``unknown``: why the signal is not measured — the figure then says
+    "no evidence" and why, never a grid of zeros.
     """
     if signal not in SIGNALS:
         raise ValueError(f"unknown signal {signal!r}; valid signals: {', '.join(SIGNALS)}")
     title = f"{signal.capitalize()} coupling ({SIGNAL_UNITS[signal]})"
+    if unknown is not None:
+        return no_data(title, f"no evidence — {unknown}")
     found = set(context_names(None, pairs))
     if contexts is not None:
         found.update(str(c) for c in contexts if c is not None and c is not pd.NA)

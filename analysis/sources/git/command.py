@@ -66,6 +66,10 @@ def start_git(repository: str | os.PathLike, *args: str, stdin=subprocess.DEVNUL
         raise SourceError(SOURCE, f"cannot run git: {exc}") from None
 
 
+#: The latest ``--since`` git reads right (2096-10-02); later dates are clamped to it.
+LATEST_SINCE = 4_000_000_000
+
+
 @dataclass(frozen=True)
 class GitLog:
     """One ``git log`` run over ``repository`` (options as in the module docstring).
@@ -100,8 +104,15 @@ class GitLog:
         return args
 
     def limits(self) -> list[str]:
-        """Options besides the revisions that choose which commits the walk shows."""
-        return [] if self.since is None else [f"--since={self.since.isoformat()} 00:00:00 +0000"]
+        """Options besides the revisions that choose which commits the walk shows.
+
+        ``since`` goes to git as an explicit timestamp (``@seconds``): git's approxidate
+        misreads dates from 2100 on (``--since=2150-01-01`` shows every commit). A date past
+        :data:`LATEST_SINCE` is clamped to it: no commit of a real history is that new."""
+        if self.since is None:
+            return []
+        seconds = int(dt.datetime.combine(self.since, dt.time(), tzinfo=dt.UTC).timestamp())
+        return [f"--since=@{min(seconds, LATEST_SINCE)}"]
 
     @contextmanager
     def _stdin(self):

@@ -248,8 +248,10 @@ def semantic_columns(found: dict[str, str]) -> tuple:
 
 
 def statement_summary(statement: str, db_system: str | None) -> tuple[str, str | None, str]:
-    """(fingerprint, comma-joined tables or None, ``"<operation> <tables>"`` label) of a
-    db statement, parsed in the dialect of ``db_system`` (never kept as text)."""
+    """(fingerprint, tables or None, ``"<operation> <tables>"`` label) of a db statement,
+    parsed in the dialect of ``db_system`` (never kept as text). The tables are
+    comma-joined, each marked with how the statement uses it: ``orders:r`` (read),
+    ``invoices:w`` (written), sorted by name (the ``db_tables`` column)."""
     system = db_system.lower() if db_system else None
     dialect = SQL_DIALECTS.get(system, DEFAULT_SQL_DIALECT) if system else DEFAULT_SQL_DIALECT
     sql = system not in NON_SQL_DB_SYSTEMS
@@ -265,8 +267,9 @@ def _summary(statement: str, dialect: str, sql: bool) -> tuple[str, str | None, 
     if not sql:
         return fingerprint, None, f"db {fingerprint}"
     access = sqltext.table_access(normalized, dialect)
-    tables = ",".join(sorted(access.reads | access.writes)) or None
-    return fingerprint, tables, f"{access.operation} {tables}" if tables else access.operation
+    names = sorted(access.reads | access.writes)
+    tables = ",".join(f"{name}:{'w' if name in access.writes else 'r'}" for name in names) or None
+    return fingerprint, tables, f"{access.operation} {','.join(names)}" if names else access.operation
 
 
 def name_fingerprint(name: str) -> str:
