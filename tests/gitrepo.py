@@ -14,8 +14,11 @@ _ENV = {
 }
 
 
-def git(repo: Path, *args: str) -> str:
+def git(repo: Path, *args: str, date: str | None = None) -> str:
+    """Run git in ``repo``; ``date`` (ISO) sets the author and committer dates of a commit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")} | _ENV
+    if date is not None:
+        env |= {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout.strip()
 
 

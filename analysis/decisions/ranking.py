@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 
 COMPONENTS = ("boundary_clarity", "write_isolation", "change_pain", "scaling_asymmetry", "team_conflict")
+#: The per-context columns that count the units a context owns (see analysis.mapping.units).
+OWNED_UNITS = ("files_at_head", "modules", "owned_tables", "spans")
 RANKING_COLUMNS = ["rank", "context", "score", "score_max", "components_known", *COMPONENTS, "candidate", "why_not"]
 
 
@@ -101,8 +103,8 @@ def rank_candidates(contexts: pd.DataFrame, pairs: pd.DataFrame, table_contexts:
     comp["score_max"] = np.where(present.any(axis=1), (known_part + (~present * w).sum(axis=1)) / total, np.nan)
     comp["components_known"] = present.sum(axis=1).astype("int64")
     role = idx["role"].astype(str) if "role" in idx else pd.Series("domain", index=names)
-    owns = idx[[c for c in ("files", "modules", "tables", "spans") if c in idx]].fillna(0).sum(axis=1) if any(
-        c in idx for c in ("files", "modules", "tables", "spans")) else pd.Series(1, index=names)
+    unit_columns = [c for c in OWNED_UNITS if c in idx]
+    owns = idx[unit_columns].fillna(0).sum(axis=1) if unit_columns else pd.Series(1, index=names)
     why = pd.Series("", index=names, dtype=object)
     why[role != "domain"] = role[role != "domain"].map(lambda r: f"role: {r}")
     why[(owns == 0) & (why == "")] = "owns no unit (no file, module, table or span)"

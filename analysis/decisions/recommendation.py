@@ -7,6 +7,8 @@ Rule, in order:
 2. bottleneck INCONCLUSIVE -> **INCONCLUSIVE**: gather the missing evidence first.
 3. observability NO -> **NOT YET**: instrument first; you cannot operate services you
    cannot trace.
+3b. modularize in place INCONCLUSIVE (no measured import graph) and no context asymmetric in
+   scale -> **INCONCLUSIVE**: whether boundaries in place would do cannot be judged.
 4. modularize in place YES and no context is asymmetric in scale -> **NOT YET**: enforce
    module boundaries in place first (most of the benefit, none of the operational cost).
 5. otherwise -> **GO**: extract the first-ranked candidate (when scaling pressure holds, the
@@ -46,6 +48,11 @@ def recommend(verdicts: dict[str, Verdict], ranking: pd.DataFrame) -> dict:
         first = None
     elif o.verdict == "NO":
         verdict, headline = "NOT YET", "Instrument first: without traces you cannot operate what you extract."
+    elif m.verdict == "INCONCLUSIVE" and not asymmetric:
+        verdict, headline = "INCONCLUSIVE", ("The monolith is in the way, but whether to modularize in place or extract "
+                                             "cannot be judged: measure the structure first.")
+        steps += [f"Provide: {m_}" for m_ in m.missing if m_.startswith("import graph")]
+        first = None
     elif m.verdict == "YES" and not asymmetric:
         verdict, headline = "NOT YET", "Modularize in place first: strict boundaries give most of the benefit without the operational cost."
     else:

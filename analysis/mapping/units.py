@@ -60,8 +60,8 @@ class Units:
         return self.statements["context"]
 
     def owned_units(self, mined: Mined) -> pd.DataFrame:
-        """Per declared context, the units it owns: ``files`` (at HEAD), ``modules``
-        (importing files), ``tables`` (declared or inferred owner) and ``spans``."""
+        """Per declared context, the units it owns: ``files_at_head``, ``modules`` (importing
+        files), ``owned_tables`` (declared or inferred owner) and ``spans``."""
         changes = mined["file_changes"]
         if len(changes):
             last = changes.assign(context=self.file_context.to_numpy()).drop_duplicates("path", keep="last")
@@ -74,7 +74,7 @@ class Units:
         spans = self.span_context.value_counts()
         names = list(self.names)
         return pd.DataFrame({"context": names, **{k: [int(v.get(n, 0)) for n in names] for k, v in
-                                                  (("files", files), ("modules", modules), ("tables", tables), ("spans", spans))}})
+                                                  (("files_at_head", files), ("modules", modules), ("owned_tables", tables), ("spans", spans))}})
 
     def warnings(self, mined: Mined) -> list[str]:
         """What is wrong with the context map itself, one sentence per context: globs that
@@ -88,7 +88,7 @@ class Units:
             return out
         owned = self.owned_units(mined).set_index("context")
         for spec in self.context_map.contexts:
-            if not spec.paths or owned.loc[spec.name, ["files", "modules"]].sum() > 0:
+            if not spec.paths or owned.loc[spec.name, ["files_at_head", "modules"]].sum() > 0:
                 continue
             matched = [p for p in paths if any(glob_regex(g).match(str(p)) for g in spec.paths)]
             globs = ", ".join(spec.paths)

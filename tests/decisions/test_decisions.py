@@ -251,7 +251,7 @@ def test_context_pairs_empty_inputs():
 
 
 def contexts_frame(**kw):
-    base = {"context": S(["a", "b", "c"]), "role": S(["domain"] * 3), "files": [5, 5, 5], "commits_recent": [10, 5, 0],
+    base = {"context": S(["a", "b", "c"]), "role": S(["domain"] * 3), "files_at_head": [5, 5, 5], "commits_recent": [10, 5, 0],
             "asymmetry_score": [0.0, 0.9, float("nan")], "cross_team_share": [0.5, 0.0, 0.25]}
     base.update(kw)
     return pd.DataFrame(base)
@@ -287,7 +287,7 @@ def test_unknown_components_are_unknown_and_the_score_rests_on_the_rest():
 
 
 def test_layers_shared_kernels_and_empty_contexts_are_not_candidates():
-    frame = contexts_frame(role=S(["layer", "domain", "shared"]), files=[5, 0, 5])
+    frame = contexts_frame(role=S(["layer", "domain", "shared"]), files_at_head=[5, 0, 5])
     r = rank_candidates(frame, context_pairs(None, None, None, None), None, defaults(WEIGHTS)).set_index("context")
     assert not r["candidate"].any()
     assert r.loc["a", "why_not"] == "role: layer" and r.loc["c", "why_not"] == "role: shared"

@@ -61,9 +61,14 @@ def _pair_hover(row: pd.Series) -> str:
     lines = [f"<b>{label(row['context_a'])} ↔ {label(row['context_b'])}</b>"]
     for signal in SIGNALS:
         if signal in row:
-            state = "coupled" if bool(row.get(f"{signal}_coupled", False)) else "below threshold"
+            flag = row.get(f"{signal}_coupled", False)
+            if flag is pd.NA or (isinstance(flag, float) and math.isnan(flag)):
+                lines.append(f"{signal}: no evidence (not measured)")
+                continue
+            state = "coupled" if bool(flag) else "below threshold"
             lines.append(f"{signal}: {number(row[signal])} ({SIGNAL_UNITS[signal]}) — {state}")
-    if bool(row.get("hidden", False)):
+    hidden = row.get("hidden", False)
+    if hidden is not pd.NA and bool(hidden):
         lines.append("hidden coupling: coupled, but not through imports")
     return "<br>".join(lines)
 
