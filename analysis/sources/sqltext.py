@@ -51,9 +51,12 @@ escapes, ``#`` comments, backquoted identifiers unquoted.
       ALTER, DROP, COMMENT, GRANT, REVOKE, ...), OTHER (transaction control, SET, SHOW,
       EXPLAIN, LOCK, VACUUM, EXECUTE, ...: no tables);
     - writes: targets of INSERT / UPDATE / DELETE / MERGE / TRUNCATE (also inside CTEs),
-      ``COPY t FROM``, ``SELECT ... INTO t``, and tables locked by ``FOR UPDATE``, ``FOR NO
-      KEY UPDATE``, ``FOR SHARE`` or ``FOR KEY SHARE`` (write intent; ``OF x`` names an alias
-      or a table of that SELECT's FROM clause, without ``OF`` every table of it is locked);
+      ``COPY t FROM``, ``SELECT ... INTO t``, and tables locked by ``FOR UPDATE`` or ``FOR
+      NO KEY UPDATE`` (write intent; ``OF x`` names an alias or a table of that SELECT's
+      FROM clause, without ``OF`` every table of it is locked). ``FOR SHARE`` and ``FOR KEY
+      SHARE`` are reads: a share lock keeps the rows from changing while the transaction
+      reads them and changes nothing itself (PostgreSQL's foreign-key checks take ``FOR KEY
+      SHARE`` on the referenced table);
     - reads: every other table referenced. CTE names, aliases, lock targets and
       table-valued functions (``generate_series(...)``, ``unnest(...)``) are not tables.
       A table both written and referenced elsewhere in the statement is in both sets;
@@ -552,6 +555,8 @@ def _tree_access(root: exp.Expression, search_path: tuple[str, ...]) -> TableAcc
             continue
         scope = [t for t in _select_scope(select) if is_table(t)]
         for lock in locks:
+            if not lock.args.get("update"):  # FOR SHARE / FOR KEY SHARE: a read
+                continue
             of = {t.name.lower() for t in lock.expressions if isinstance(t, exp.Table)}
             for t in scope:
                 if not of or t.alias_or_name.lower() in of or t.name.lower() in of:

@@ -180,10 +180,27 @@ def test_for_update_of_alias_locks_the_aliased_table():
     assert a.joins == {("accounts", "branches")}
 
 
-@pytest.mark.parametrize("lock", ["FOR UPDATE", "FOR NO KEY UPDATE", "FOR SHARE"])
+@pytest.mark.parametrize("lock", ["FOR UPDATE", "FOR NO KEY UPDATE"])
 def test_row_locks_without_of_lock_every_table_of_the_from_clause(lock):
     a = access(f"SELECT * FROM jobs WHERE state = 'ready' LIMIT 1 {lock} SKIP LOCKED")
     assert a == TableAccess("SELECT", writes=frozenset({"jobs"}))
+
+
+@pytest.mark.parametrize("lock", ["FOR SHARE", "FOR KEY SHARE", "FOR SHARE OF j", "FOR KEY SHARE OF j NOWAIT"])
+def test_share_locks_are_reads(lock):
+    a = access(f"SELECT * FROM jobs j WHERE state = 'ready' {lock}")
+    assert a == TableAccess("SELECT", reads=frozenset({"jobs"}))
+
+
+def test_foreign_key_check_of_postgres_reads_the_referenced_table():
+    # what PostgreSQL runs inside an INSERT into a referencing table (pg_stat_statements text)
+    sql = 'SELECT 1 FROM ONLY "public"."customers" x WHERE "id" OPERATOR(pg_catalog.=) $1 FOR KEY SHARE OF x'
+    assert access(sql) == TableAccess("SELECT", reads=frozenset({"customers"}))
+
+
+def test_update_lock_beside_a_share_lock_writes_only_its_own_tables():
+    a = access("SELECT * FROM accounts a JOIN branches b ON b.id = a.branch_id FOR UPDATE OF a FOR SHARE OF b")
+    assert a.writes == {"accounts"} and a.reads == {"branches"}
 
 
 def test_delete_alias_and_using():
