@@ -223,6 +223,24 @@ def test_mysql_slow_log_blocks_durations_and_default_database(tmp_path):
     assert list(zip(result.frames["joins"]["table_a"], result.frames["joins"]["table_b"])) == [("customers", "orders")]
 
 
+GENERAL_WRITES = (
+    "2016-06-07T19:07:02.558338Z    3 Connect\tshop@localhost on shop using Socket\n"
+    "2016-06-07T19:07:02.558713Z    3 Query\tREPLACE INTO daily_totals SELECT day, SUM(amount) FROM payments GROUP BY day\n"
+    "2016-06-07T19:07:02.600000Z    3 Query\tDELETE a FROM sessions a WHERE a.expires < NOW()\n"
+)
+
+
+def test_mysql_replace_and_aliased_delete_name_their_tables(tmp_path):
+    result = mine(tmp_path, GENERAL_WRITES, "mysql-general", default_database="shop")
+    access = result.frames["table_access"]
+    assert sorted(zip(access["table"], access["access"])) == [
+        ("daily_totals", "write"), ("payments", "read"), ("sessions", "write")]
+    q = result.frames["queries"].set_index("normalized")
+    assert q.loc["replace into daily_totals select day, sum(amount) from payments group by day", "operation"] == "INSERT"
+    assert q.loc["replace into daily_totals select day, sum(amount) from payments group by day", "approximate"]
+    assert not q.loc["delete a from sessions a where a.expires < now()", "approximate"]
+
+
 def test_mysql_normalization_reads_backslash_escapes_and_hash_comments():
     assert normalize("SELECT `A`.`b` FROM `t` WHERE x = 'a\\'b' AND y = \"q\" # tail 'x\nAND z IN (1, 2)", dialect="mysql") == \
         "select a.b from t where x = ? and y = ? and z in (?)"

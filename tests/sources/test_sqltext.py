@@ -211,6 +211,49 @@ def test_delete_alias_and_using():
     assert a.joins == {("sessions", "users")}
 
 
+def test_mysql_multi_table_delete_writes_the_aliased_table():
+    a = access("DELETE a FROM sessions a WHERE a.ts < NOW()", dialect="mysql")
+    assert a == TableAccess("DELETE", writes=frozenset({"sessions"}))
+    b = access("DELETE s FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.banned = 1", dialect="mysql")
+    assert b == TableAccess("DELETE", frozenset({"users"}), frozenset({"sessions"}), frozenset({("sessions", "users")}))
+    c = access("DELETE t1, t2 FROM t1 JOIN t2 ON t1.id = t2.id WHERE t1.x = 1", dialect="mysql")
+    assert c == TableAccess("DELETE", writes=frozenset({"t1", "t2"}), joins=frozenset({("t1", "t2")}))
+    d = access("DELETE FROM a1 USING t1 AS a1 JOIN t2 ON a1.id = t2.id WHERE t2.x = 1", dialect="mysql")
+    assert d == TableAccess("DELETE", frozenset({"t2"}), frozenset({"t1"}), frozenset({("t1", "t2")}))
+
+
+def test_mysql_delete_modifiers_are_not_tables():
+    assert access("DELETE LOW_PRIORITY FROM sessions WHERE id = 1", dialect="mysql") == \
+        TableAccess("DELETE", writes=frozenset({"sessions"}))
+
+
+def test_mysql_replace_writes_its_target_and_reads_its_source():
+    a = access("REPLACE INTO daily_totals SELECT day, sum(amount) FROM payments GROUP BY day", dialect="mysql")
+    assert a == TableAccess("INSERT", frozenset({"payments"}), frozenset({"daily_totals"}), approximate=True)
+    b = access("REPLACE INTO settings (k, v) VALUES ('a', 1)", dialect="mysql")
+    assert b == TableAccess("INSERT", writes=frozenset({"settings"}), approximate=True)
+
+
+def test_a_bare_command_falls_back_to_the_token_scan():
+    # sqlglot reads these as a Command holding the rest of the text
+    a = access("REPLACE t SELECT * FROM u", dialect="mysql")
+    assert (a.operation, a.reads, a.writes, a.approximate) == ("INSERT", {"u"}, {"t"}, True)
+    assert access("OPTIMIZE TABLE t", dialect="mysql") == TableAccess("OTHER", approximate=True)
+    # DDL stays DDL, without table access
+    assert access("CREATE EXTENSION pg_stat_statements") == TableAccess("DDL", ddl=True)
+
+
+def test_token_scan_never_takes_an_alias_for_a_table():
+    a = table_access("delete a from sessions a where a.ts < ?", "mysql", max_parse_chars=10)
+    assert a == TableAccess("DELETE", writes=frozenset({"sessions"}), approximate=True)
+    b = table_access("delete from a1 using t1 as a1 join t2 on a1.id = t2.id", "mysql", max_parse_chars=10)
+    assert (b.reads, b.writes) == ({"t2"}, {"t1"})
+    c = table_access("delete t1, t2 from t1 join t2 on t1.id = t2.id", "mysql", max_parse_chars=10)
+    assert (c.reads, c.writes) == (frozenset(), {"t1", "t2"})
+    d = table_access("delete quick ignore s from sessions s join users u on u.id = s.user_id", "mysql", max_parse_chars=10)
+    assert (d.reads, d.writes) == ({"users"}, {"sessions"})
+
+
 def test_update_from():
     a = access("UPDATE stock s SET qty = s.qty - l.qty FROM order_lines l WHERE l.product_id = s.product_id")
     assert a == TableAccess("UPDATE", frozenset({"order_lines"}), frozenset({"stock"}), frozenset({("order_lines", "stock")}))
