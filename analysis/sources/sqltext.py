@@ -70,8 +70,15 @@ escapes, ``#`` comments, backquoted identifiers unquoted.
     - joins: unordered pairs of distinct tables in the *same FROM clause*: a SELECT's FROM
       and JOIN items (comma joins included, parenthesised joins flattened), the target of
       UPDATE with its FROM items, of DELETE with its USING items, of MERGE with its USING
-      table. Tables in subqueries, CTEs or derived tables are not paired with the outer
-      FROM clause; each scope is paired on its own;
+      table. A CTE reference, a derived table or a LATERAL subquery among those items
+      stands for the base tables its rows come from: the FROM items of its query (resolved
+      in turn through other CTEs), of each branch of a set operation, the target of a
+      data-modifying CTE with RETURNING; not the tables that only filter its rows (``WHERE
+      x IN (SELECT ...)``). So ``WITH o AS (SELECT * FROM orders) SELECT ... FROM o JOIN
+      invoices i ON ...`` pairs orders with invoices. Tables standing for the same item are
+      not paired with each other (a union's branches are not joined); subqueries in WHERE or
+      the select list are not paired with the outer FROM clause; each query is paired on
+      its own;
     - table names: lower case; the schema is dropped when it is in ``search_path``,
       ``schema.table`` otherwise;
     - when sqlglot cannot parse the text, or only wraps it as a bare ``Command`` (it does
@@ -535,7 +542,8 @@ def _tree_access(root: exp.Expression, search_path: tuple[str, ...]) -> TableAcc
     if operation == "OTHER":
         return TableAccess("OTHER")
 
-    cte_names = {cte.alias_or_name.lower() for cte in root.find_all(exp.CTE)}
+    ctes = {cte.alias_or_name.lower(): cte.this for cte in root.find_all(exp.CTE)}
+    cte_names = set(ctes)
 
     def is_table(node: exp.Expression | None) -> bool:
         return (
@@ -550,9 +558,8 @@ def _tree_access(root: exp.Expression, search_path: tuple[str, ...]) -> TableAcc
     targets, references = _written_tables(root)
     joins: set[tuple[str, str]] = set()
     for scope in _from_scopes(root):
-        tables = [t for t in scope if is_table(t) and id(t) not in references]
-        names = sorted({name(t) for t in tables})
-        joins.update((a, b) for i, a in enumerate(names) for b in names[i + 1:])
+        relations = [{name(t) for t in _base_tables(item, ctes) if is_table(t)} for item in scope if id(item) not in references]
+        joins |= _pairs_across(relations)
 
     reads: set[str] = set()
     writes: set[str] = set()
@@ -597,7 +604,7 @@ def _locked_for_update(select: exp.Select, lock: exp.Lock) -> list[exp.Expressio
     if not lock.args.get("update"):
         return []
     of = {t.name.lower() for t in lock.expressions if isinstance(t, exp.Table)}
-    return [t for t in _select_scope(select) if not of or t.alias_or_name.lower() in of or t.name.lower() in of]
+    return [t for t in _tables_of(_select_scope(select)) if not of or t.alias_or_name.lower() in of or t.name.lower() in of]
 
 
 def _delete_targets(delete: exp.Delete) -> tuple[list[exp.Expression], list[exp.Expression]]:
@@ -611,10 +618,10 @@ def _delete_targets(delete: exp.Delete) -> tuple[list[exp.Expression], list[exp.
     """
     target = delete.this.this if isinstance(delete.this, exp.Schema) else delete.this
     listed: list[exp.Expression] = [t for t in delete.args.get("tables") or [] if isinstance(t, exp.Table)]
-    using = [t for u in delete.args.get("using") or [] for t in _from_items(u)]
+    using = _tables_of([t for u in delete.args.get("using") or [] for t in _from_items(u)])
     if listed:
         wanted = {t.name.lower() for t in listed}
-        found = [t for t in _from_items(delete.this) + using if t.alias_or_name.lower() in wanted or t.name.lower() in wanted]
+        found = [t for t in _tables_of(_from_items(delete.this)) + using if t.alias_or_name.lower() in wanted or t.name.lower() in wanted]
         return (found, listed) if found else ([target], listed)
     if isinstance(target, exp.Table) and not target.alias and not target.db:
         aliased = [t for t in using if t.alias and t.alias.lower() == target.name.lower()]
@@ -633,16 +640,60 @@ def _table_name(table: exp.Table, search_path: tuple[str, ...]) -> str:
 
 
 def _from_items(item: exp.Expression | None) -> list[exp.Expression]:
-    """The tables of one FROM item, flattening parenthesised joins and joins attached to it."""
+    """The items of one FROM entry (tables, derived tables, LATERAL subqueries), flattening
+    parenthesised joins and the joins attached to it."""
     if item is None:
         return []
     if isinstance(item, exp.Join):
         return _from_items(item.this)
+    attached = [t for j in item.args.get("joins") or [] for t in _from_items(j)]
     if isinstance(item, exp.Subquery) and isinstance(item.this, exp.Table):
-        return _from_items(item.this) + [t for j in item.args.get("joins") or [] for t in _from_items(j)]
-    if isinstance(item, exp.Table):
-        return [item] + [t for j in item.args.get("joins") or [] for t in _from_items(j)]
+        return _from_items(item.this) + attached
+    if isinstance(item, (exp.Table, exp.Subquery, exp.Lateral)):
+        return [item] + attached
     return []
+
+
+def _tables_of(items: list[exp.Expression]) -> list[exp.Expression]:
+    return [t for t in items if isinstance(t, exp.Table)]
+
+
+def _base_tables(item: exp.Expression, ctes: dict[str, exp.Expression], resolving: frozenset[str] = frozenset()) -> list[exp.Expression]:
+    """The tables one FROM item's rows come from: a table itself; for a CTE reference, a
+    derived table or a LATERAL subquery, the base tables of its query (:func:`_query_tables`).
+    A CTE met again while it is being resolved (a recursive CTE's own name) adds nothing."""
+    if isinstance(item, exp.Table):
+        name = item.name.lower()
+        if item.db or name not in ctes:
+            return [item]
+        return [] if name in resolving else _query_tables(ctes[name], ctes, resolving | {name})
+    if isinstance(item, (exp.Subquery, exp.Lateral)):
+        return _query_tables(item.this, ctes, resolving)
+    return []
+
+
+def _query_tables(query: exp.Expression, ctes: dict[str, exp.Expression], resolving: frozenset[str]) -> list[exp.Expression]:
+    """The base tables a query's rows come from: the FROM items of a SELECT (resolved in turn),
+    of each branch of a set operation, or the target of a data-modifying statement (``RETURNING``).
+    Tables only filtering the rows (``WHERE x IN (SELECT ...)``) are not among them."""
+    if isinstance(query, exp.Subquery):
+        return _query_tables(query.this, ctes, resolving)
+    if isinstance(query, exp.SetOperation):
+        return _query_tables(query.this, ctes, resolving) + _query_tables(query.expression, ctes, resolving)
+    if isinstance(query, exp.Select):
+        return [t for item in _select_scope(query) for t in _base_tables(item, ctes, resolving)]
+    if isinstance(query, (exp.Insert, exp.Update, exp.Delete)):
+        return _tables_of([query.this.this if isinstance(query.this, exp.Schema) else query.this])
+    return []
+
+
+def _pairs_across(relations: list[set[str]]) -> set[tuple[str, str]]:
+    """Sorted pairs of distinct tables taken from two different relations of one FROM clause."""
+    pairs: set[tuple[str, str]] = set()
+    for i, left in enumerate(relations):
+        for right in relations[i + 1:]:
+            pairs.update((a, b) if a < b else (b, a) for a in left for b in right if a != b)
+    return pairs
 
 
 def _select_scope(select: exp.Select) -> list[exp.Expression]:

@@ -47,10 +47,10 @@ MULTI_SCHEMA_TABLES = {
     "insert into billing.invoice (order_id, amount) select id, total from sales.orders where id = ?":
         (("sales.orders",), ("billing.invoice",), ()),
     "update stock.item set quantity = quantity - ? where sku = ?": ((), ("stock.item",), ()),
-    # the CTE "big" is not a table, and it is not joined with sales.orders in one FROM of tables
+    # the CTE "big" is not a table: it stands for billing.invoice, joined with sales.orders
     "with big as (select order_id, amount from billing.invoice where amount > ?) "
     "select o.id, big.amount from big join sales.orders o on o.id = big.order_id":
-        (("billing.invoice", "sales.orders"), (), ()),
+        (("billing.invoice", "sales.orders"), (), (("billing.invoice", "sales.orders"),)),
     "select * from stock.item where sku = ? for update": ((), ("stock.item",), ()),
     "delete from audit_log a using sales.orders o where a.id = o.id":
         (("sales.orders",), ("audit_log",), (("audit_log", "sales.orders"),)),

@@ -163,7 +163,48 @@ def test_cte_names_are_not_tables():
     a = access("WITH recent AS (SELECT * FROM orders WHERE ts > now()) SELECT * FROM recent JOIN customers c ON true")
     assert a.operation == "SELECT"
     assert a.reads == {"orders", "customers"}
-    assert a.joins == frozenset()  # recent is not a table
+    assert a.joins == {("customers", "orders")}  # recent is not a table: it stands for orders
+
+
+def test_a_join_through_a_cte_pairs_its_base_tables():
+    a = access("WITH o AS (SELECT * FROM orders) SELECT o.id, i.total FROM o JOIN invoices i ON i.order_id = o.id")
+    assert a == TableAccess("SELECT", reads=frozenset({"orders", "invoices"}), joins=frozenset({("invoices", "orders")}))
+
+
+def test_a_join_through_a_derived_table_pairs_its_base_tables():
+    a = access("SELECT * FROM (SELECT id FROM orders WHERE paid) o JOIN invoices i ON i.order_id = o.id")
+    assert a.joins == {("invoices", "orders")}
+    b = access("SELECT * FROM orders o, LATERAL (SELECT * FROM order_lines l WHERE l.order_id = o.id) x")
+    assert b.joins == {("order_lines", "orders")}
+
+
+def test_ctes_resolve_through_each_other_and_set_operations():
+    chained = access("WITH a AS (SELECT * FROM orders), b AS (SELECT * FROM a WHERE paid) SELECT * FROM b JOIN invoices i ON i.order_id = b.id")
+    assert chained.joins == {("invoices", "orders")}
+    union = access("WITH x AS (SELECT id FROM shop_orders UNION ALL SELECT id FROM web_orders) SELECT * FROM x JOIN invoices i ON i.order_id = x.id")
+    assert union.joins == {("invoices", "shop_orders"), ("invoices", "web_orders")}  # the union's branches are not joined
+
+
+def test_a_cte_stands_for_the_tables_its_rows_come_from_not_its_filters():
+    a = access("WITH v AS (SELECT * FROM orders WHERE customer_id IN (SELECT id FROM vip)) SELECT * FROM v JOIN invoices i ON i.order_id = v.id")
+    assert a.reads == {"orders", "vip", "invoices"}
+    assert a.joins == {("invoices", "orders")}
+
+
+def test_a_recursive_cte_resolves_without_looping():
+    a = access(
+        "WITH RECURSIVE tree AS (SELECT id FROM categories WHERE parent_id IS NULL "
+        "UNION ALL SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id) "
+        "SELECT * FROM tree JOIN products p ON p.category_id = tree.id"
+    )
+    assert a.reads == {"categories", "products"}
+    assert a.joins == {("categories", "products")}
+
+
+def test_update_from_a_cte_pairs_the_target_with_the_cte_tables():
+    a = access("WITH totals AS (SELECT order_id, sum(amount) AS s FROM payments GROUP BY order_id) "
+               "UPDATE orders o SET paid = t.s FROM totals t WHERE t.order_id = o.id")
+    assert a == TableAccess("UPDATE", frozenset({"payments"}), frozenset({"orders"}), frozenset({("orders", "payments")}))
 
 
 def test_cte_with_delete_writes_its_target():
