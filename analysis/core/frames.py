@@ -112,7 +112,7 @@ these columns: statements are kept only as fingerprints and normalized text.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -242,12 +242,19 @@ def check(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 @dataclass
 class SourceFrames:
-    """What one miner returns: its frames by name plus how much it read and rejected."""
+    """What one miner returns: its frames by name plus how much it read and rejected.
+
+    ``counts``: named counts a miner keeps beside its frames for the pipeline to report
+    (the SQL miner's ``nested_statements`` and ``nested_calls``: pg_stat_statements rows the
+    server ran inside functions and triggers, kept out of the frames); summed when one
+    kind has several items.
+    """
 
     frames: dict[str, pd.DataFrame]
     records_read: int
     records_rejected: int
     notes: list[str]
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -144,8 +144,12 @@ def _concat(spec: SourceKind, parts: list[SourceFrames]) -> SourceFrames:
         merged[name] = frames.conform(pd.concat(pieces, ignore_index=True), name) if pieces else frames.empty(name)
     if spec.name == "sql":
         merged = _merge_sql(merged)
+    counts: dict[str, int] = {}
+    for part in parts:
+        for what, n in part.counts.items():
+            counts[what] = counts.get(what, 0) + n
     return SourceFrames(merged, sum(p.records_read for p in parts), sum(p.records_rejected for p in parts),
-                        [n for p in parts for n in p.notes])
+                        [n for p in parts for n in p.notes], counts)
 
 
 def _merge_sql(merged: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

@@ -34,7 +34,9 @@ counted in the notes)
     statements the row stands for; trace_id/parent_span_id from a sqlcommenter
     ``traceparent`` (``00-<32 hex trace>-<16 hex span>-<2 hex flags>``), route/controller
     from the tags. pg_stat_statements has no executions, only totals: one row per query
-    with ``ts`` NaT, ``executions`` its ``calls`` and ``duration_ms`` their total time.
+    with ``ts`` NaT, ``executions`` its ``calls`` and ``duration_ms`` their total time;
+    its rows with ``toplevel`` false (run by the server inside functions and triggers) are
+    not statements of the application and are only counted.
 ``queries`` (one row per fingerprint)
     fingerprint, normalized, operation, approximate, executions (pg_stat_statements:
     ``calls``), total_duration_ms (sum of the known durations; executions without one add
@@ -48,7 +50,10 @@ and tag sets; nothing grows with the executions themselves, so a log of any size
 in memory bounded by its distinct queries times its minutes (and its traced executions,
 which each name their own span).
 ``SourceFrames.records_read`` counts the non-empty lines read, ``records_rejected`` the
-records rejected (with line numbers in the rejects file).
+records rejected (with line numbers in the rejects file); ``SourceFrames.counts`` holds
+``nested_statements`` and ``nested_calls``: the pg_stat_statements rows the server ran inside
+functions and triggers (``toplevel`` false) and their calls, which the reader keeps out of
+every frame (:mod:`analysis.sources.sql.formats.pg_stat_statements`), also named in a note.
 """
 
 from __future__ import annotations
@@ -364,6 +369,7 @@ class StatementColumns:
             records_read=tally.lines,
             records_rejected=rejected,
             notes=self._notes(tally, queries, rejected, fmt),
+            counts={"nested_statements": tally.nested_statements, "nested_calls": tally.nested_calls},
         )
 
     def _notes(self, tally: ReadTally, queries: pd.DataFrame, rejected: int, fmt: str) -> list[str]:
@@ -376,6 +382,9 @@ class StatementColumns:
             notes.append(f"{self.source}: no statements found (is log_min_duration_statement = 0 or log_statement = 'all' set?)")
         if tally.errors:
             notes.append(f"{self.source}: {tally.errors} failed statements (ERROR + STATEMENT), not counted as executions")
+        if tally.nested_statements:
+            notes.append(f"{self.source}: {tally.nested_statements} statements run by the server inside functions and triggers "
+                         f"(toplevel = false; {tally.nested_calls} calls) kept apart: not the application's statements")
         if tally.parse_bind:
             notes.append(f"{self.source}: {tally.parse_bind} parse/bind records of the extended protocol ignored (only execute counts)")
         if self.empty:
