@@ -113,8 +113,14 @@ def test_domain_events_name_each_owned_write_fingerprint():
         ("billing.billing_invoice.deleted", "w4", 1, [], False),
         ("orders.orders_order.inserted", "w1", 2, ["orders"], False),
         ("orders.orders_order.updated", "w2", 2, ["billing", "orders"], True),
-        ("orders.shop.orders_item.inserted", "w6", 0, [], False),  # COPY ... FROM; a qualified name matches a plain owner
-    ]
+    ]  # shop.orders_item is not the orders_item of the search path that orders owns
+
+
+def test_domain_events_match_owned_tables_exactly():
+    owners = {"shop.orders_item": "orders", "orders_order": "orders"}
+    events = domain_events(EVENT_STATEMENTS, EVENT_CONTEXT, QUERIES, EVENT_ACCESS, owners)
+    assert list(zip(events["table"], events["operation"])) == [
+        ("orders_order", "INSERT"), ("orders_order", "UPDATE"), ("shop.orders_item", "COPY")]
 
 
 def test_domain_events_take_an_ownership_frame_and_skip_unowned_tables():

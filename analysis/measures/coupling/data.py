@@ -324,7 +324,9 @@ def domain_events(
 
     ``owners``: ``table -> context`` (a mapping, or a frame with ``table`` and ``owner``
     columns such as :func:`analysis.mapping.ownership.infer_table_ownership` returns; declared
-    owners come first there). A fingerprint that writes an owned table and whose
+    owners come first there, and tables are named as the logs name them). A table is owned
+    when its name, lower case, is one of the owners' exactly (``shop.orders_item`` is not
+    the ``orders_item`` of the search path). A fingerprint that writes an owned table and whose
     ``operation`` is INSERT / COPY, UPDATE, DELETE (TRUNCATE included) or MERGE gives the
     event ``<owner>.<table>.<verb>`` (:data:`EVENT_VERBS`); lock-only writes (``SELECT ...
     FOR UPDATE``) give none. ``executions`` = statements with the fingerprint;
@@ -341,7 +343,7 @@ def domain_events(
     ops = queries[["fingerprint", "operation"]].drop_duplicates("fingerprint").astype(object)
     candidates = writes.merge(ops, on="fingerprint")
     candidates["verb"] = candidates["operation"].map(EVENT_VERBS)
-    candidates["context"] = candidates["table"].map(lambda t: lookup.get(str(t).lower(), lookup.get(str(t).lower().rsplit(".", 1)[-1])))
+    candidates["context"] = candidates["table"].map(lambda t: lookup.get(str(t).lower()))
     candidates = candidates.dropna(subset=["verb", "context"])
     if candidates.empty:
         return _empty(columns)

@@ -19,7 +19,8 @@ distinct raw text (LRU); both caches are bounded (``max_cached``).
 Table access: each distinct fingerprint is parsed once with sqlglot in the dialect of its
 source (``mysql`` for MySQL logs, else ``source.dialect``), with ``source.search_path``
 (PostgreSQL) or ``source.default_database`` (MySQL) naming the schemas whose tables are
-written without a schema (:func:`analysis.sources.sqltext.table_access`).
+written without a schema (:meth:`analysis.core.config.SqlSource.unqualified_schemas`,
+:func:`analysis.sources.sqltext.table_access`).
 
 Frames (contracts in :mod:`analysis.core.frames`):
 
@@ -124,12 +125,8 @@ def mine_sql_log(source: SqlSource, rejects: Rejects, *, cache_dir: Path | None 
                 columns.add_all(read_statements(lines, fmt, source, rejects, tally))
         except (OSError, EOFError) as exc:
             raise SourceError(name, f"cannot read the log: {exc}") from None
-    if fmt in _MYSQL_FORMATS:
-        dialect = "mysql" if source.dialect == "postgres" else source.dialect
-        search = (source.default_database.lower(),) if source.default_database else ()
-    else:
-        dialect, search = source.dialect, tuple(s.lower() for s in source.search_path)
-    return columns.frames(dialect, search, tally, rejects.count(name), fmt)
+    dialect = ("mysql" if source.dialect == "postgres" else source.dialect) if fmt in _MYSQL_FORMATS else source.dialect
+    return columns.frames(dialect, source.unqualified_schemas(fmt), tally, rejects.count(name), fmt)
 
 
 def read_statements(lines: Iterable[str], fmt: str, source: SqlSource, rejects: Rejects,
