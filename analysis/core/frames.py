@@ -58,6 +58,13 @@ so executions tied to traces stay one row each)
     jpa) · kind: str (model, migration) · path: str (repository-relative) · line: int ·
     explicit: bool (name written in the source, not derived by convention)
 
+``orm_relations`` (ORM models, one row per relation a model declares;
+:mod:`analysis.sources.orm_models`)
+    table: str (the declaring model's table, as in ``orm_tables``) · related_table: str (the
+    table of the model it refers to, resolved with the same rules) · kind: str (foreign_key,
+    many_to_many, one_to_one, relationship) · framework: str (django, sqlalchemy,
+    activerecord, jpa) · path: str (repository-relative) · line: int
+
 ``spans`` (traces, one row per span)
     trace_id: str (32-hex, lower) · span_id: str (16-hex, lower) ·
     parent_span_id: str|NA · name: str · kind: str (SERVER, CLIENT, INTERNAL,
@@ -144,6 +151,9 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "orm_tables": {
         "table": "str", "model": "str", "framework": "str", "kind": "str", "path": "str", "line": "int",
         "explicit": "bool",
+    },
+    "orm_relations": {
+        "table": "str", "related_table": "str", "kind": "str", "framework": "str", "path": "str", "line": "int",
     },
     "span_links": {"trace_id": "str", "span_id": "str", "linked_trace_id": "str", "linked_span_id": "str"},
     "unresolved_imports": {

@@ -80,7 +80,7 @@ KINDS: dict[str, SourceKind] = {k.name: k for k in (
     SourceKind("code_imports", ("imports", "unresolved_imports"), _imports,
                "analysis.sources.code_imports:mine_code_imports", cache.tree_fingerprint, companion_of="imports",
                cache_folder="code_imports/parse"),
-    SourceKind("orm", ("orm_tables",), _imports, "analysis.sources.orm_models:mine_orm", cache.tree_fingerprint,
+    SourceKind("orm", ("orm_tables", "orm_relations"), _imports, "analysis.sources.orm_models:mine_orm", cache.tree_fingerprint,
                companion_of="imports"),
     SourceKind("entry_points", ("entry_points",), _imports, "analysis.sources.entry_points:mine_entry_points",
                cache.tree_fingerprint, companion_of="imports"),
