@@ -32,6 +32,7 @@ Shape (all keys but ``contexts`` optional)::
           format: postgres-stderr
           log_line_prefix: "%m [%p] %q%u@%d "
           search_path: [public]          # schemas whose tables are named without schema
+          # default_database: shop       # MySQL formats: the database whose tables are named without it
           # formats: auto, postgres-stderr, postgres-csvlog, postgres-jsonlog, postgres-syslog,
           # pg-stat-statements-csv, pg-stat-statements-live (with dsn:), mysql-general, mysql-slow
       traces:
@@ -85,6 +86,28 @@ CONTEXT_ROLES = ("domain", "layer", "shared")
 SPAN_RULE_KEYS = ("code_namespaces", "routes", "services", "span_names", "messaging_destinations")
 
 
+#: PostgreSQL's search path when no SQL source names one.
+DEFAULT_SEARCH_PATH = ("public",)
+_MYSQL_FORMATS = ("mysql-general", "mysql-slow")
+
+
+def table_key(name: str, search_path: tuple[str, ...]) -> str:
+    """A table's name as Seams compares it: lower case, unquoted, and without its schema
+    when that schema is in ``search_path`` (a catalog before it goes too), the way the SQL
+    readers write observed names. ``Public.Audit_Log`` -> ``audit_log``; ``billing.orders``
+    stays ``billing.orders`` unless ``billing`` is in the search path.
+
+    Declared names (``contexts.<name>.tables``, ORM models) and observed ones (the logs,
+    traces) both go through it, so a declared ``orders`` is the table the logs call
+    ``orders`` (in a search-path schema), never ``otherschema.orders``.
+    """
+    parts = [p.strip().strip('"`').lower() for p in name.strip().split(".")]
+    schemas = {s.lower() for s in search_path}
+    if len(parts) > 1 and parts[-2] in schemas:
+        return parts[-1]
+    return ".".join(parts)
+
+
 @dataclass(frozen=True)
 class GitSource:
     """Git history options. ``churn``: line counts for the ``churn_days`` before the last
@@ -121,6 +144,17 @@ class SqlSource:
     search_path: tuple[str, ...] = ("public",)
     default_database: str | None = None
     dsn: str | None = None  # pg-stat-statements-live only
+
+    def unqualified_schemas(self, fmt: str | None = None) -> tuple[str, ...]:
+        """The schemas whose tables this log names without a schema, lower case: the default
+        database for the MySQL formats (none when not given), ``search_path`` for the others.
+        ``fmt``: the format read (defaults to ``format``; for ``auto``, not yet detected, both)."""
+        fmt = fmt or self.format
+        database = (self.default_database.lower(),) if self.default_database else ()
+        if fmt in _MYSQL_FORMATS:
+            return database
+        path = tuple(s.lower() for s in self.search_path)
+        return path + tuple(d for d in database if d not in path) if fmt == "auto" else path
 
 
 @dataclass(frozen=True)
@@ -171,6 +205,12 @@ class Config:
     def context_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.contexts)
 
+    @property
+    def table_search_path(self) -> tuple[str, ...]:
+        """The schemas whose tables are named without a schema, to compare declared tables
+        with observed ones (:func:`table_key`): see :func:`table_search_path`."""
+        return table_search_path(self.sql)
+
     def with_thresholds(self, **overrides: float) -> Config:
         """A copy with some thresholds changed (for notebooks: change one, re-run a cell)."""
         unknown = sorted(set(overrides) - set(THRESHOLDS))
@@ -188,6 +228,14 @@ class Config:
         from dataclasses import replace
 
         return replace(self, weights={**self.weights, **{k: float(v) for k, v in overrides.items()}})
+
+
+def table_search_path(sql: tuple[SqlSource, ...]) -> tuple[str, ...]:
+    """Every SQL source's :meth:`SqlSource.unqualified_schemas`, in order, each once;
+    :data:`DEFAULT_SEARCH_PATH` without SQL sources (traces name tables that way)."""
+    if not sql:
+        return DEFAULT_SEARCH_PATH
+    return tuple(dict.fromkeys(s for source in sql for s in source.unqualified_schemas()))
 
 
 # --------------------------------------------------------------------------------------
@@ -295,7 +343,7 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
         for n, item in enumerate(v.list_of_mappings("sources.traces", sources.get("traces", []), ("path", "format", "sampling_ratio")))
     )
 
-    contexts = v.contexts(raw.get("contexts"))
+    contexts = v.contexts(raw.get("contexts"), table_search_path(sql))
     teams = v.teams(raw.get("teams", {}), team_map=git.team_map if git is not None else None)
     thresholds = v.settings("thresholds", raw.get("thresholds", {}), THRESHOLDS)
     weights = v.settings("weights", raw.get("weights", {}), WEIGHTS)
@@ -448,7 +496,8 @@ class _Validator:
             out.append(item)
         return out
 
-    def contexts(self, value: Any) -> tuple[ContextSpec, ...]:
+    def contexts(self, value: Any, search_path: tuple[str, ...] = DEFAULT_SEARCH_PATH) -> tuple[ContextSpec, ...]:
+        """The declared contexts; a table (compared by :func:`table_key`) owned by two is a problem."""
         if not isinstance(value, dict) or not value:
             self.problem("contexts", "a mapping of context name to its paths, tables and span rules", value)
             return ()
@@ -471,9 +520,10 @@ class _Validator:
         seen: dict[str, str] = {}
         for spec in specs:
             for table in spec.tables:
-                if table in seen and seen[table] != spec.name:
-                    self.problems.append(ConfigProblem(f"contexts.{spec.name}.tables", "each table owned by one context", f"{table!r} also owned by {seen[table]}"))
-                seen.setdefault(table, spec.name)
+                key = table_key(table, search_path)
+                if key in seen and seen[key] != spec.name:
+                    self.problems.append(ConfigProblem(f"contexts.{spec.name}.tables", "each table owned by one context", f"{table!r} also owned by {seen[key]}"))
+                seen.setdefault(key, spec.name)
         return tuple(specs)
 
     def teams(self, value: Any, team_map: Path | None = None) -> dict[str, str]:

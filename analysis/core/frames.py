@@ -58,6 +58,13 @@ so executions tied to traces stay one row each)
     jpa) · kind: str (model, migration) · path: str (repository-relative) · line: int ·
     explicit: bool (name written in the source, not derived by convention)
 
+``orm_relations`` (ORM models, one row per relation a model declares;
+:mod:`analysis.sources.orm_models`)
+    table: str (the declaring model's table, as in ``orm_tables``) · related_table: str (the
+    table of the model it refers to, resolved with the same rules) · kind: str (foreign_key,
+    many_to_many, one_to_one, relationship) · framework: str (django, sqlalchemy,
+    activerecord, jpa) · path: str (repository-relative) · line: int
+
 ``spans`` (traces, one row per span)
     trace_id: str (32-hex, lower) · span_id: str (16-hex, lower) ·
     parent_span_id: str|NA · name: str · kind: str (SERVER, CLIENT, INTERNAL,
@@ -113,7 +120,7 @@ these columns: statements are kept only as fingerprints and normalized text.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -145,6 +152,9 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "orm_tables": {
         "table": "str", "model": "str", "framework": "str", "kind": "str", "path": "str", "line": "int",
         "explicit": "bool",
+    },
+    "orm_relations": {
+        "table": "str", "related_table": "str", "kind": "str", "framework": "str", "path": "str", "line": "int",
     },
     "span_links": {"trace_id": "str", "span_id": "str", "linked_trace_id": "str", "linked_span_id": "str"},
     "unresolved_imports": {
@@ -243,12 +253,19 @@ def check(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 @dataclass
 class SourceFrames:
-    """What one miner returns: its frames by name plus how much it read and rejected."""
+    """What one miner returns: its frames by name plus how much it read and rejected.
+
+    ``counts``: named counts a miner keeps beside its frames for the pipeline to report
+    (the SQL miner's ``nested_statements`` and ``nested_calls``: pg_stat_statements rows the
+    server ran inside functions and triggers, kept out of the frames); summed when one
+    kind has several items.
+    """
 
     frames: dict[str, pd.DataFrame]
     records_read: int
     records_rejected: int
     notes: list[str]
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,12 @@ Rules and precedence (the most specific rule wins):
 
 - paths: globs over posix repository paths (``*`` within a segment, ``**`` across
   segments). Among matching globs the one with the longest literal text wins.
-- tables: exact names, case-insensitive; a schema-qualified table ``s.t`` also matches a
-  declared ``t``.
+- tables: exact names under the search path: a declared name and an observed one are both
+  read by :func:`analysis.core.config.table_key` (lower case, the schema dropped when it is in
+  ``ContextMap.search_path``, which :func:`analysis.mapping.units.map_units` takes from the
+  config's SQL sources) and must then be equal. A declared ``public.audit_log`` is the
+  observed ``audit_log``; a declared ``orders`` is the ``orders`` of a search-path schema,
+  never ``billing.orders``.
 - spans: in order, code namespace prefix (declared, or derived from a path glob
   ``pkg/sub/**`` as ``pkg.sub``), ``http.route`` glob, messaging destination glob, span
   name glob, service name glob; within a kind the longest pattern wins.
@@ -26,7 +30,7 @@ from functools import cache, lru_cache
 import numpy as np
 import pandas as pd
 
-from analysis.core.config import ContextSpec
+from analysis.core.config import DEFAULT_SEARCH_PATH, ContextSpec, table_key
 from analysis.core.globs import glob_regex
 
 UNASSIGNED = "(unassigned)"
@@ -47,6 +51,8 @@ def namespace_of_glob(glob: str) -> str | None:
 @dataclass(frozen=True)
 class ContextMap:
     contexts: tuple[ContextSpec, ...]
+    #: schemas whose tables are named without a schema (:attr:`analysis.core.config.Config.table_search_path`)
+    search_path: tuple[str, ...] = DEFAULT_SEARCH_PATH
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -64,10 +70,16 @@ class ContextMap:
         return paths.map(mapping).astype("string")
 
     # ---- tables -------------------------------------------------------------------
+    def table_key(self, table: str) -> str:
+        """``table`` as declared and observed names are compared (:func:`analysis.core.config.table_key`)."""
+        return table_key(table, self.search_path)
+
+    def declared_tables(self) -> dict[str, str]:
+        """Declared table (as :meth:`table_key` writes it) -> the context that declares it."""
+        return dict(_table_owners(self.contexts, self.search_path))
+
     def owner_of_table(self, table: str) -> str | None:
-        t = table.lower()
-        owners = _table_owners(self.contexts)
-        return owners.get(t) or owners.get(t.rsplit(".", 1)[-1])
+        return _table_owners(self.contexts, self.search_path).get(self.table_key(table))
 
     def assign_tables(self, tables: pd.Series) -> pd.Series:
         uniq = pd.unique(tables.dropna())
@@ -116,8 +128,8 @@ def _compiled_paths(contexts: tuple[ContextSpec, ...]):
 
 
 @lru_cache(maxsize=64)
-def _table_owners(contexts: tuple[ContextSpec, ...]) -> dict[str, str]:
-    return {t.lower(): c.name for c in contexts for t in c.tables}
+def _table_owners(contexts: tuple[ContextSpec, ...], search_path: tuple[str, ...]) -> dict[str, str]:
+    return {table_key(t, search_path): c.name for c in contexts for t in c.tables}
 
 
 @lru_cache(maxsize=64)

@@ -32,8 +32,10 @@ written by orders 90 times and billing 10 times, both seen through traces, is ow
 orders with confidence 0.9 x 0.9 = 0.81. Ties in volume go to the context name first in
 alphabetical order, with the dominance showing the split.
 
-Table names are matched as in :class:`analysis.mapping.contexts.ContextMap`: lower case, and a
-schema-qualified ``s.t`` also matches a plain ``t`` given elsewhere.
+Table names are matched as in :class:`analysis.mapping.contexts.ContextMap`: declared names,
+ORM names and observed names all go through :meth:`~analysis.mapping.contexts.ContextMap.table_key`
+(lower case, a search-path schema dropped) and are then compared exactly: ``s.t`` with ``s``
+outside the search path is another table than ``t``.
 """
 
 from __future__ import annotations
@@ -138,7 +140,7 @@ def ownership_evidence(
         parts.append(_statement_evidence(statements, ctx, writes, "application_name"))
     if orm_tables is not None and len(orm_tables):
         where = context_map.assign_paths(orm_tables["path"].astype("string"))
-        orm = pd.DataFrame({"table": orm_tables["table"].str.lower().str.removeprefix("public.").to_numpy(dtype=object),
+        orm = pd.DataFrame({"table": orm_tables["table"].map(context_map.table_key).to_numpy(dtype=object),
                             "context": where.to_numpy(dtype=object),
                             "place": (orm_tables["path"] + ":" + orm_tables["line"].astype(str)).to_numpy(dtype=object)}).dropna()
         if len(orm):
@@ -156,10 +158,6 @@ def ownership_evidence(
     return out[list(EVIDENCE_COLUMNS)].astype(EVIDENCE_COLUMNS).reset_index(drop=True)
 
 
-def _key(table: str) -> str:
-    return table.lower()
-
-
 def infer_table_ownership(
     evidence: pd.DataFrame,
     context_map: ContextMap,
@@ -172,8 +170,8 @@ def infer_table_ownership(
 
     ``tables``: tables to report even without evidence (e.g. every table of
     ``table_access``); declared tables and tables in ``evidence`` are always reported.
-    A plain ``t`` in the evidence and a qualified ``s.t`` elsewhere are the same table when
-    only one of them is qualified. ``use_declared=False`` ignores the config's declared
+    Names are compared by ``context_map.table_key``: a plain ``t`` and ``s.t`` are one table
+    only when ``s`` is in the search path. ``use_declared=False`` ignores the config's declared
     tables: what the evidence alone says (to check a declaration against the logs).
 
     Columns: ``table``; ``owner`` (``<NA>`` when nothing names a writer); ``method``
@@ -184,20 +182,14 @@ def infer_table_ownership(
     winning method saw writing the table); ``conflicts`` (sorted list of ``method:context``
     for every weaker or declared-over method that names another owner). Sorted by table.
     """
-    declared = {_key(t): c.name for c in context_map.contexts for t in c.tables} if use_declared else {}
-    names = set(declared) | set(evidence["table"].map(_key)) | {_key(t) for t in (tables if tables is not None else [])}
-    # fold a plain name into the single qualified name that ends with it
-    qualified: dict[str, list[str]] = {}
-    for n in names:
-        if "." in n:
-            qualified.setdefault(n.rsplit(".", 1)[-1], []).append(n)
-    canonical = {n: (qualified[n][0] if "." not in n and len(qualified.get(n, [])) == 1 else n) for n in names}
-    ev = evidence.assign(table=evidence["table"].map(_key).map(canonical))
+    key = context_map.table_key
+    declared = context_map.declared_tables() if use_declared else {}
+    ev = evidence.assign(table=evidence["table"].map(key))
+    names = set(declared) | set(ev["table"]) | {key(t) for t in (tables if tables is not None else [])}
     by_table = {t: g for t, g in ev.groupby("table", sort=False)}
-    declared_canon = {canonical[t]: c for t, c in declared.items()}
 
     rows = []
-    for table in sorted(set(canonical.values())):
+    for table in sorted(names):
         group = by_table.get(table)
         per_method = []
         if group is not None:
@@ -207,8 +199,8 @@ def infer_table_ownership(
                     volume = g.groupby("context")["volume"].sum().sort_index()
                     volume = volume.sort_values(ascending=False, kind="stable")
                     per_method.append((method, volume, g))
-        if table in declared_canon:
-            owner = declared_canon[table]
+        if table in declared:
+            owner = declared[table]
             row: tuple = (table, owner, "declared", confidence["declared"], 1.0, 0, "declared in the config", [])
         elif per_method:
             method, volume, g = per_method[0]

@@ -12,7 +12,8 @@ from; ``<NA>`` is *unassigned* (reported, never dropped):
 - statements: by :func:`analysis.mapping.attribution.attribute_statements` (traceparent,
   sqlcommenter route and controller, fingerprints seen from one context);
 - tables: declared owners first, then the most confident inferred owner
-  (:func:`analysis.mapping.ownership.infer_table_ownership`).
+  (:func:`analysis.mapping.ownership.infer_table_ownership`); declared and observed names are
+  compared under the config's search path (:attr:`analysis.core.config.Config.table_search_path`).
 
 This is the one place these rules are applied: the pipeline, the notebooks and the benches
 all call :func:`map_units`.
@@ -102,7 +103,7 @@ class Units:
 
 def map_units(config: Config, mined: Mined) -> Units:
     """Assign every unit of ``mined`` to a context of ``config`` (see the module docstring)."""
-    cmap = ContextMap(config.contexts)
+    cmap = ContextMap(config.contexts, search_path=config.table_search_path)
     spans = mined["spans"]
     span_context = span_contexts(cmap, spans)
     attributed = attribute_statements(mined["statements"], spans, span_context, cmap)

@@ -1,7 +1,7 @@
 """The derived, safe-to-delete Parquet cache of mined frames, and the fingerprints that key it.
 
 A mined source is kept under ``<cache_dir>/<kind>/<key>/``: one Parquet file per frame,
-the rejects as CSV and ``meta.json`` (records read, rejected, notes, reject counts). The
+the rejects as CSV and ``meta.json`` (records read, rejected, notes, the miner's counts, reject counts). The
 key hashes the kind, the config item (its options), the source's fingerprint and the Seams
 version, so a changed input, changed options or a new Seams never read a stale cache.
 Deleting the cache only costs time; an unreadable cache folder is mined again.
@@ -28,7 +28,8 @@ from analysis.core.rejects import Rejects
 from analysis.core.version import __version__
 from analysis.sources.git.command import run_git
 
-CACHE_FORMAT = 3  # 3: spans.db_tables marks each table read or written
+#: 4: spans.db_tables marks each table read or written; pg_stat_statements' nested statements counted apart
+CACHE_FORMAT = 4
 
 
 def cache_key(kind: str, item, fingerprint: str) -> str:
@@ -114,7 +115,7 @@ def write_frames(folder: Path, result: SourceFrames, rejects: Rejects) -> None:
     tmp.mkdir(parents=True, exist_ok=True)
     save_frames(result, tmp, rejects)
     meta = {"records_read": result.records_read, "records_rejected": result.records_rejected,
-            "notes": result.notes, "reject_counts": dict(rejects.counts)}
+            "notes": result.notes, "counts": result.counts, "reject_counts": dict(rejects.counts)}
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     try:
         os.replace(tmp, folder)
@@ -139,4 +140,5 @@ def read_frames(folder: Path, names: tuple[str, ...]) -> tuple[SourceFrames, Rej
         shown = kept.counts.get(source, 0)
         if n > shown:
             kept.counts[source] += n - shown
-    return SourceFrames(loaded, meta["records_read"], meta["records_rejected"], list(meta["notes"])), kept
+    counts = {str(k): int(v) for k, v in meta.get("counts", {}).items()}
+    return SourceFrames(loaded, meta["records_read"], meta["records_rejected"], list(meta["notes"]), counts), kept

@@ -1,4 +1,5 @@
-"""Table names declared by a repository's ORM models and migrations, with file and line.
+"""Table names declared by a repository's ORM models and migrations, and the relations
+between them, with file and line.
 
 Reads source text only (Python through :mod:`ast`, Ruby, Java and Kotlin through regular
 expressions); the analysed code is never imported or run. What is read, per framework:
@@ -25,11 +26,46 @@ expressions); the analysed code is never imported or run. What is read, per fram
     (``@Entity(name = ...)`` or the class name) in snake case, as Spring Boot's default
     naming strategy writes it.
 
+Relations (models only, not migrations), each from the declaring model's table to the
+related model's table, resolved across the repository's files with the rules above (the
+related model's own declared table when the repository has it, else the convention):
+
+``django``
+    ``ForeignKey`` (foreign_key), ``OneToOneField`` (one_to_one), ``ManyToManyField``
+    (many_to_many) fields, their target given as ``"self"``, ``"app_label.Model"``,
+    ``"Model"`` (the same app), a class of the module, a class imported from an app's
+    ``models`` (that app's label: ``from shop.billing.models import Invoice`` is
+    ``billing.Invoice``; relative imports too) or ``alias.Model`` of an imported models
+    module. A target Seams cannot name from the source (``settings.AUTH_USER_MODEL``) is
+    left out; so are the fields of abstract models.
+``sqlalchemy``
+    ``ForeignKey("[schema.]table.column")`` / ``ForeignKey(Model.column)`` and
+    ``ForeignKeyConstraint(..., ["table.column"])`` in a ``__tablename__`` class or a
+    ``Table(...)`` call (foreign_key); ``relationship("Model")`` / ``relationship(Model)`` /
+    ``relationship(lambda: Model)`` or, without an argument, the class of its ``Mapped[...]``
+    annotation (relationship; many_to_many with ``secondary=``).
+``activerecord``
+    ``belongs_to`` (foreign_key), ``has_one`` (one_to_one), ``has_many`` (relationship),
+    ``has_and_belongs_to_many`` (many_to_many): the model named by ``class_name:``, else
+    by the association (``belongs_to :customer`` -> ``customers``, ``has_many :line_items``
+    -> ``line_items``), a model of the repository with that class or conventional table
+    giving its ``table_name``. Polymorphic ``belongs_to`` names no table.
+``jpa``
+    ``@ManyToOne`` (foreign_key, with or without ``@JoinColumn``), ``@OneToOne``
+    (one_to_one), ``@OneToMany`` (relationship), ``@ManyToMany`` (many_to_many) on a Java
+    field or getter or a Kotlin property: the related entity is ``targetEntity`` when given,
+    else the type (a collection's last type argument).
+
 Frame ``orm_tables`` (one row per declaration; a table declared twice has two rows):
     table: str (lower case, as written: ``schema.table`` kept) · model: str (class or
     migration model name) · framework: str (django, sqlalchemy, activerecord, jpa) ·
     kind: str (model, migration) · path: str (repository-relative, posix) · line: int ·
     explicit: bool (the name is written in the source, not derived by convention)
+
+Frame ``orm_relations`` (one row per relation a model declares):
+    table: str · related_table: str (both lower case, as ``orm_tables`` writes them) ·
+    kind: str (foreign_key, many_to_many, one_to_one, relationship) · framework: str ·
+    path: str · line: int (of the field, call or annotation)
 
 Files that cannot be read (not UTF-8, a Python syntax error, larger than
 ``max_file_bytes``) go to the rejects with their path and line.
@@ -42,7 +78,7 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
@@ -59,6 +95,8 @@ SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv"
                           "__pycache__", "build", "dist", "target", ".tox", "vendor"})
 MAX_FILE_BYTES = 1_000_000
 COLUMNS = ("table", "model", "framework", "kind", "path", "line", "explicit")
+RELATION_COLUMNS = ("table", "related_table", "kind", "framework", "path", "line")
+RELATION_KINDS = ("foreign_key", "many_to_many", "one_to_one", "relationship")
 
 
 @dataclass(frozen=True)
@@ -70,6 +108,68 @@ class OrmTable:
     path: str
     line: int
     explicit: bool
+
+
+@dataclass(frozen=True)
+class OrmRelation:
+    """One relation a model declares: rows of ``table`` refer to rows of ``related_table``."""
+
+    table: str
+    related_table: str
+    kind: str  # RELATION_KINDS
+    framework: str
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class RelationReference:
+    """A relation as one file declares it, its related side not yet a table name.
+
+    ``reference``: the key of the related model in :attr:`Declarations.models` (``django:<app
+    label>.<model lower case>``, ``sqlalchemy:<class>``, ``activerecord:<class or
+    conventional table>``, ``jpa:<class>``), None when the file names the table itself;
+    ``fallback``: the table by the framework's convention, taken when no model of the
+    repository has that key (None: the relation is left out).
+    """
+
+    table: str
+    reference: str | None
+    fallback: str | None
+    kind: str
+    framework: str
+    path: str
+    line: int
+
+
+@dataclass
+class Declarations:
+    """What one file declares: its tables, its relations, and its models by the key a
+    relation names them with (``models``: key -> table)."""
+
+    tables: list[OrmTable] = field(default_factory=list)
+    relations: list[RelationReference] = field(default_factory=list)
+    models: dict[str, str] = field(default_factory=dict)
+
+    def add(self, other: Declarations) -> Declarations:
+        self.tables += other.tables
+        self.relations += other.relations
+        self.models.update(other.models)
+        return self
+
+
+def resolve_relations(declarations: Iterable[Declarations]) -> list[OrmRelation]:
+    """The relations of some files with their related side named as a table: the table of
+    the model the reference names anywhere among the files, else the conventional one."""
+    declared = list(declarations)
+    models = {key: table for d in declared for key, table in d.models.items()}
+    out = []
+    for d in declared:
+        for r in d.relations:
+            related = (models.get(r.reference) if r.reference else None) or r.fallback
+            if related:
+                out.append(OrmRelation(r.table, related, r.kind, r.framework, r.path, r.line))
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -164,28 +264,126 @@ def django_app_label(path: str) -> str | None:
     return None
 
 
-def parse_django_models(tree: ast.Module, path: str) -> list[OrmTable]:
-    """Django models of one parsed module (rules in the module docstring)."""
+def parse_django_models(tree: ast.Module, path: str) -> Declarations:
+    """Django models of one parsed module and their relations (rules in the module docstring)."""
     label = django_app_label(path)
-    models: set[str] = set()
-    out = []
+    models: dict[str, str | None] = {}  # model class -> its app label
     for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
         bases = {_dotted(b) for b in cls.bases}
-        is_model = bool(bases & {"models.Model", "Model", "django.db.models.Model"} or bases & models
-                        or _declares_fields(cls))
-        if not is_model:
-            continue
-        models.add(cls.name)
+        if bases & {"models.Model", "Model", "django.db.models.Model"} or bases & set(models) or _declares_fields(cls):
+            app_label = _meta(cls).get("app_label")
+            models[cls.name] = app_label if isinstance(app_label, str) else label
+    imports = _django_imports(tree, path)
+    out = Declarations()
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name in models):
         meta = _meta(cls)
         if meta.get("abstract") is True or meta.get("proxy") is True:
             continue
         table = meta.get("db_table")
-        app = meta.get("app_label") if isinstance(meta.get("app_label"), str) else label
+        app = models[cls.name]
         if isinstance(table, str) and table:
-            out.append(OrmTable(table.lower(), cls.name, "django", "model", path, cls.lineno, True))
+            row = OrmTable(table.lower(), cls.name, "django", "model", path, cls.lineno, True)
         elif app:
-            out.append(OrmTable(f"{app}_{cls.name.lower()}".lower(), cls.name, "django", "model", path, cls.lineno, False))
+            row = OrmTable(f"{app}_{cls.name.lower()}".lower(), cls.name, "django", "model", path, cls.lineno, False)
+        else:
+            continue
+        out.tables.append(row)
+        if app:
+            out.models[_django_key(app, cls.name)] = row.table
+        out.relations += _django_relations(cls, row.table, models, imports, path)
     return out
+
+
+#: Django's relation fields and the kind of relation each declares.
+DJANGO_RELATION_FIELDS = {"ForeignKey": "foreign_key", "OneToOneField": "one_to_one", "ManyToManyField": "many_to_many"}
+
+
+def _django_key(app: str, model: str) -> str:
+    return f"django:{app.lower()}.{model.lower()}"
+
+
+def _django_relations(cls: ast.ClassDef, table: str, models: dict[str, str | None], imports: DjangoImports,
+                      path: str) -> list[RelationReference]:
+    """The ``ForeignKey`` / ``OneToOneField`` / ``ManyToManyField`` fields of one model class."""
+    out = []
+    for stmt in cls.body:
+        value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+        if not isinstance(value, ast.Call):
+            continue
+        kind = DJANGO_RELATION_FIELDS.get(_dotted(value.func).rsplit(".", 1)[-1])
+        target = _django_target(value, cls.name, models, imports) if kind else None
+        if kind and target:
+            app, model = target
+            out.append(RelationReference(table, _django_key(app, model), f"{app}_{model}".lower(), kind, "django",
+                                         path, stmt.lineno))
+    return out
+
+
+def _django_target(field_call: ast.Call, own: str, models: dict[str, str | None], imports: DjangoImports) -> tuple[str, str] | None:
+    """(app label, model class) of a relation field's target: ``"self"``, ``"app_label.Model"``,
+    ``"Model"`` (the same app), a class of this module, a class imported from an app's
+    models, ``alias.Model`` of an imported models module; None when it cannot be told
+    (``settings.AUTH_USER_MODEL``)."""
+    keywords = {k.arg: k.value for k in field_call.keywords if k.arg}
+    node = field_call.args[0] if field_call.args else keywords.get("to")
+    own_app = models.get(own)
+    text = _text(node)
+    if text is not None:
+        app, _, model = ("" if text == "self" else text).rpartition(".")
+        model = model or own
+        app = app or own_app or ""
+    elif isinstance(node, ast.Name) and node.id not in models and node.id in imports.names:
+        module, model = imports.names[node.id]
+        app = app_label_of_module(module) or ""
+    elif isinstance(node, ast.Name):
+        model = node.id
+        app = models.get(model) or own_app or ""
+    elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        model, app = node.attr, imports.app_of_module(node.value.id) or ""
+    else:
+        return None
+    return (app, model) if app and model else None
+
+
+@dataclass(frozen=True)
+class DjangoImports:
+    """The names a Django models module imports: ``names`` (a local name -> the module it comes
+    from and its name there) and ``modules`` (a local name -> the module it stands for),
+    dotted and absolute."""
+
+    names: dict[str, tuple[str, str]]
+    modules: dict[str, str]
+
+    def app_of_module(self, alias: str) -> str | None:
+        return app_label_of_module(self.modules[alias]) if alias in self.modules else None
+
+
+def app_label_of_module(module: str) -> str | None:
+    """The app whose models a dotted module holds: ``shop.billing.models`` and
+    ``shop.billing.models.invoice`` -> ``billing``; None for a module outside any ``models``."""
+    parts = module.split(".")
+    if "models" not in parts:
+        return None
+    at = len(parts) - 1 - parts[::-1].index("models")
+    return parts[at - 1] if at >= 1 else None
+
+
+def _django_imports(tree: ast.Module, path: str) -> DjangoImports:
+    package = list(PurePosixPath(path).parts[:-1])
+    names: dict[str, tuple[str, str]] = {}
+    modules: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join(base + (node.module.split(".") if node.module else []))
+            for alias in node.names:
+                names[alias.asname or alias.name] = (module, alias.name)
+                modules[alias.asname or alias.name] = f"{module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    modules[alias.asname] = alias.name
+    return DjangoImports(names, modules)
 
 
 def parse_django_migration(tree: ast.Module, path: str) -> list[OrmTable]:
@@ -224,39 +422,122 @@ def parse_django_migration(tree: ast.Module, path: str) -> list[OrmTable]:
     return out
 
 
-def parse_sqlalchemy(tree: ast.Module, path: str) -> list[OrmTable]:
-    """``__tablename__`` assignments and ``Table("name", ...)`` calls of one parsed module."""
-    out = []
+def parse_sqlalchemy(tree: ast.Module, path: str) -> Declarations:
+    """``__tablename__`` classes and ``Table("name", ...)`` calls of one parsed module, with
+    their foreign keys and relationships."""
+    out = Declarations()
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
             for stmt in node.body:
                 if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                     targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                    if any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in targets) and (tablename := _text(stmt.value)):
-                        out.append(OrmTable(tablename.lower(), node.name, "sqlalchemy", "model", path, stmt.lineno, True))
+                    name = _text(stmt.value)
+                    if any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in targets) and name:
+                        out.tables.append(OrmTable(name.lower(), node.name, "sqlalchemy", "model", path, stmt.lineno, True))
+                        out.models[f"sqlalchemy:{node.name}"] = name.lower()
+                        out.relations += _sqlalchemy_class_relations(node, name.lower(), path)
         elif isinstance(node, ast.Call) and _dotted(node.func) in ("Table", "sa.Table", "sqlalchemy.Table", "db.Table"):
             name = _text(node.args[0]) if node.args else None
             if name and len(node.args) >= 2:
                 schema = next((_text(k.value) for k in node.keywords if k.arg == "schema"), None)
-                table = f"{schema}.{name}" if schema else name
-                out.append(OrmTable(table.lower(), name, "sqlalchemy", "model", path, node.lineno, True))
+                table = (f"{schema}.{name}" if schema else name).lower()
+                out.tables.append(OrmTable(table, name, "sqlalchemy", "model", path, node.lineno, True))
+                out.relations += [r for arg in node.args[2:] for call in _calls(arg) if (r := _sqlalchemy_foreign_key(call, table, path))]
     return out
 
 
-def parse_python(text: str, path: str) -> list[OrmTable]:
+def _calls(node: ast.AST) -> Iterator[ast.Call]:
+    return (n for n in ast.walk(node) if isinstance(n, ast.Call))
+
+
+def _sqlalchemy_class_relations(cls: ast.ClassDef, table: str, path: str) -> list[RelationReference]:
+    """The ``ForeignKey`` / ``ForeignKeyConstraint`` and ``relationship`` calls of one class body."""
+    out = []
+    for stmt in cls.body:
+        if not isinstance(stmt, (ast.Assign, ast.AnnAssign)) or stmt.value is None:
+            continue
+        annotation = stmt.annotation if isinstance(stmt, ast.AnnAssign) else None
+        for call in _calls(stmt.value):
+            found = _sqlalchemy_foreign_key(call, table, path) or _sqlalchemy_relationship(call, annotation, table, path)
+            if found:
+                out.append(found)
+    return out
+
+
+def _sqlalchemy_foreign_key(call: ast.Call, table: str, path: str) -> RelationReference | None:
+    """``ForeignKey("[schema.]table.column")``, ``ForeignKey(Model.column)`` or
+    ``ForeignKeyConstraint([...], ["[schema.]table.column", ...])``; None for other calls."""
+    function = _dotted(call.func).rsplit(".", 1)[-1]
+    if function == "ForeignKey" and call.args:
+        target = call.args[0]
+    elif function == "ForeignKeyConstraint" and len(call.args) >= 2 and isinstance(call.args[1], (ast.List, ast.Tuple)) and call.args[1].elts:
+        target = call.args[1].elts[0]
+    else:
+        return None
+    column = _text(target)
+    if column is not None and "." in column:
+        return RelationReference(table, None, column.rpartition(".")[0].lower(), "foreign_key", "sqlalchemy", path, call.lineno)
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+        return RelationReference(table, f"sqlalchemy:{target.value.id}", None, "foreign_key", "sqlalchemy", path, call.lineno)
+    return None
+
+
+#: Type wrappers around the class a ``Mapped[...]`` annotation names.
+_TYPE_WRAPPERS = frozenset({"Mapped", "WriteOnlyMapped", "DynamicMapped", "List", "list", "Set", "set", "Optional",
+                            "Sequence", "Collection", "Iterable", "Dict", "dict", "Union", "typing", "None", "str", "int"})
+
+
+def _sqlalchemy_relationship(call: ast.Call, annotation: ast.expr | None, table: str, path: str) -> RelationReference | None:
+    """``relationship("Model")`` / ``relationship(Model)`` / ``relationship(lambda: Model)``, or
+    without an argument the class of its ``Mapped[...]`` annotation; ``secondary=`` makes it
+    many-to-many. None for other calls or when no class is named."""
+    if _dotted(call.func).rsplit(".", 1)[-1] != "relationship":
+        return None
+    target = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "argument"), None)
+    if isinstance(target, ast.Lambda):
+        target = target.body
+    model = _class_named(target) if target is not None else _class_named(annotation) if annotation is not None else None
+    if not model:
+        return None
+    kind = "many_to_many" if any(k.arg == "secondary" for k in call.keywords) else "relationship"
+    return RelationReference(table, f"sqlalchemy:{model}", None, kind, "sqlalchemy", path, call.lineno)
+
+
+def _class_named(node: ast.AST) -> str | None:
+    """The class an expression or annotation names: ``"Order"``, ``"app.models.Order"``, ``Order``,
+    ``Mapped[list["Order"]]`` -> ``Order``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        names = [n for n in re.findall(r"[A-Za-z_]\w*", node.value) if n not in _TYPE_WRAPPERS]
+        return names[-1] if names else None
+    if isinstance(node, ast.Name):
+        return None if node.id in _TYPE_WRAPPERS else node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Subscript):
+        return _class_named(node.slice)
+    if isinstance(node, ast.Tuple) and node.elts:
+        return _class_named(node.elts[-1])
+    if isinstance(node, ast.BinOp):  # Order | None
+        return _class_named(node.left) or _class_named(node.right)
+    return None
+
+
+def parse_python(text: str, path: str) -> Declarations:
     """Django and SQLAlchemy declarations of one Python file; raises SyntaxError."""
     lowered = text.lower()
     wants_django = "django" in lowered and (django_app_label(path) is not None or "/migrations/" in f"/{path}")
     wants_sqlalchemy = "sqlalchemy" in lowered or "__tablename__" in text
     if not (wants_django or wants_sqlalchemy):
-        return []
+        return Declarations()
     tree = ast.parse(text, filename=path)
-    out: list[OrmTable] = []
+    out = Declarations()
     if wants_django:
-        is_migration = PurePosixPath(path).parent.name == "migrations"
-        out += parse_django_migration(tree, path) if is_migration else parse_django_models(tree, path)
+        if PurePosixPath(path).parent.name == "migrations":
+            out.tables += parse_django_migration(tree, path)
+        else:
+            out.add(parse_django_models(tree, path))
     if wants_sqlalchemy:
-        out += parse_sqlalchemy(tree, path)
+        out.add(parse_sqlalchemy(tree, path))
     return out
 
 
@@ -273,29 +554,71 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def parse_activerecord(text: str, path: str) -> list[OrmTable]:
-    """ActiveRecord models and ``create_table`` calls of one Ruby file."""
-    out = []
+def parse_activerecord(text: str, path: str) -> Declarations:
+    """ActiveRecord models, their associations and ``create_table`` calls of one Ruby file."""
+    out = Declarations()
     classes = [m for m in _RB_CLASS.finditer(text)]
-    model_classes: set[str] = set()
+    table_of: dict[str, str] = {}  # model class -> its table (a single-table inheritance subclass: its parent's)
     for n, m in enumerate(classes):
         name, base = m.group(1), m.group(2)
-        if base not in _RB_BASES and base not in model_classes:
+        if base not in _RB_BASES and base not in table_of:
             continue
-        model_classes.add(name)
         end = classes[n + 1].start() if n + 1 < len(classes) else len(text)
         body = text[m.end():end]
         if re.search(r"^\s*self\.abstract_class\s*=\s*true", body, re.M):
+            table_of[name] = ""
             continue
         explicit = _RB_TABLE_NAME.search(body)
+        short = name.rsplit("::", 1)[-1]
         if explicit:
-            out.append(OrmTable(explicit.group(1).lower(), name, "activerecord", "model", path,
-                                _line_of(text, m.end() + explicit.start(1)), True))
+            row = OrmTable(explicit.group(1).lower(), name, "activerecord", "model", path,
+                           _line_of(text, m.end() + explicit.start(1)), True)
         elif base in _RB_BASES:  # single-table inheritance subclasses share their parent's table
-            out.append(OrmTable(pluralize(snake_case(name.rsplit("::", 1)[-1])), name, "activerecord", "model",
-                                path, _line_of(text, m.start(1)), False))
+            row = OrmTable(pluralize(snake_case(short)), name, "activerecord", "model", path, _line_of(text, m.start(1)), False)
+        else:  # single-table inheritance: the parent's table, whose relations these are too
+            table_of[name] = table_of[base]
+            if table_of[name]:
+                out.models[f"activerecord:{short}"] = table_of[name]
+                out.relations += _activerecord_associations(body, m.end(), text, table_of[name], path)
+            continue
+        out.tables.append(row)
+        table_of[name] = row.table
+        out.models[f"activerecord:{short}"] = out.models[f"activerecord:{pluralize(snake_case(short))}"] = row.table
+        out.relations += _activerecord_associations(body, m.end(), text, row.table, path)
     for m in _RB_CREATE_TABLE.finditer(text):
-        out.append(OrmTable(m.group(1).lower(), m.group(1), "activerecord", "migration", path, _line_of(text, m.start(1)), True))
+        out.tables.append(OrmTable(m.group(1).lower(), m.group(1), "activerecord", "migration", path, _line_of(text, m.start(1)), True))
+    return out
+
+
+_RB_ASSOCIATION = re.compile(r"^[ \t]*(belongs_to|has_many|has_one|has_and_belongs_to_many)\b[ \t(]*:(\w+)([^\n]*)", re.M)
+_RB_CLASS_NAME = re.compile(r"""\bclass_name(?::|\s*=>)\s*["':]((?:\w+::)*\w+)""")
+_RB_POLYMORPHIC = re.compile(r"\bpolymorphic(?::|\s*=>)\s*true")
+#: ActiveRecord's associations and the kind of relation each declares.
+ACTIVERECORD_ASSOCIATIONS = {"belongs_to": "foreign_key", "has_one": "one_to_one", "has_many": "relationship",
+                             "has_and_belongs_to_many": "many_to_many"}
+
+
+def _activerecord_associations(body: str, offset: int, text: str, table: str, path: str) -> list[RelationReference]:
+    """The associations of one model class body (starting at ``offset`` of ``text``).
+
+    The related model is ``class_name:`` when given, else the association's name: singular
+    for ``belongs_to`` / ``has_one`` (its table pluralized), plural for ``has_many`` /
+    ``has_and_belongs_to_many`` (its table as written). A polymorphic ``belongs_to`` names no
+    table."""
+    out = []
+    for a in _RB_ASSOCIATION.finditer(body):
+        macro, name, options = a.group(1), a.group(2), a.group(3)
+        if _RB_POLYMORPHIC.search(options):
+            continue
+        class_name = _RB_CLASS_NAME.search(options)
+        if class_name:
+            short = class_name.group(1).rsplit("::", 1)[-1]
+            reference, conventional = f"activerecord:{short}", pluralize(snake_case(short))
+        else:
+            conventional = pluralize(name) if macro in ("belongs_to", "has_one") else name
+            reference = f"activerecord:{conventional}"
+        out.append(RelationReference(table, reference, conventional, ACTIVERECORD_ASSOCIATIONS[macro], "activerecord",
+                                     path, _line_of(text, offset + a.start(1))))
     return out
 
 
@@ -313,24 +636,70 @@ _JPA_NAME = re.compile(r"\bname\s*=\s*\"([^\"]+)\"")
 _JPA_SCHEMA = re.compile(r"\bschema\s*=\s*\"([^\"]+)\"")
 
 
-def parse_jpa(text: str, path: str) -> list[OrmTable]:
-    """JPA ``@Entity`` classes of one Java or Kotlin file (``@Table`` before or after ``@Entity``)."""
+def parse_jpa(text: str, path: str) -> Declarations:
+    """JPA ``@Entity`` classes of one Java or Kotlin file (``@Table`` before or after
+    ``@Entity``), with the relations of their bodies (up to the next entity)."""
+    out = Declarations()
+    entities = list(_JPA_ENTITY.finditer(text))
+    for n, m in enumerate(entities):
+        row = _jpa_table(text, m, path)
+        out.tables.append(row)
+        out.models[f"jpa:{row.model}"] = row.table
+        end = entities[n + 1].start() if n + 1 < len(entities) else len(text)
+        out.relations += _jpa_relations(text, m.end(), end, row.table, path)
+    return out
+
+
+def _jpa_table(text: str, entity: re.Match, path: str) -> OrmTable:
+    cls = entity.group("cls")
+    before = text[max(0, text.rfind("\n\n", 0, entity.start()) + 1):entity.start()]
+    annotations = before + entity.group("between")
+    table = _JPA_TABLE.search(annotations)
+    name = _JPA_NAME.search(table.group("args")) if table else None
+    line = _line_of(text, entity.start("cls"))
+    if table and name:
+        schema = _JPA_SCHEMA.search(table.group("args"))
+        qualified = f"{schema.group(1)}.{name.group(1)}" if schema else name.group(1)
+        return OrmTable(qualified.lower(), cls, "jpa", "model", path, line, True)
+    entity_name = _JPA_NAME.search(entity.group("entity") or "")
+    return OrmTable(snake_case(entity_name.group(1) if entity_name else cls), cls, "jpa", "model", path, line, False)
+
+
+_GENERIC = r"(?:\s*<(?P<{}>[^<>]*(?:<[^<>]*>[^<>]*)*)>)?"
+#: A relation annotation, the annotations after it, and the Java field / getter or Kotlin property it annotates.
+_JPA_RELATION = re.compile(
+    r"@(?:javax\.persistence\.|jakarta\.persistence\.)?(?P<kind>ManyToOne|OneToOne|OneToMany|ManyToMany)\b"
+    r"(?:\s*\((?P<args>(?:[^()]|\([^()]*\))*)\))?"
+    r"(?:\s*@[\w.]+(?:\s*\((?:[^()]|\([^()]*\))*\))?)*"
+    r"\s*(?:(?:private|protected|public|internal|final|transient|override|lateinit|open)\s+)*"
+    r"(?:(?:val|var)\s+\w+\s*:\s*(?P<ktype>[\w.]+)" + _GENERIC.format("kargs")
+    + r"|(?P<jtype>[\w.]+)" + _GENERIC.format("jargs") + r"\s+\w+\s*[;=(,)])",
+    re.S,
+)
+_JPA_TARGET_ENTITY = re.compile(r"\btargetEntity\s*=\s*([\w.]+?)(?:\.class|::class)")
+_COLLECTIONS = frozenset({"List", "Set", "Collection", "Iterable", "SortedSet", "ArrayList", "HashSet", "LinkedHashSet",
+                          "TreeSet", "MutableList", "MutableSet", "MutableCollection", "Map", "MutableMap", "HashMap"})
+#: JPA's relation annotations and the kind of relation each declares.
+JPA_RELATIONS = {"ManyToOne": "foreign_key", "OneToOne": "one_to_one", "OneToMany": "relationship",
+                 "ManyToMany": "many_to_many"}
+
+
+def _jpa_relations(text: str, start: int, end: int, table: str, path: str) -> list[RelationReference]:
+    """The relation annotations of one entity body (``text[start:end]``): the related entity is
+    ``targetEntity`` when given, else the annotated type (a collection's last type argument)."""
     out = []
-    for m in _JPA_ENTITY.finditer(text):
-        cls = m.group("cls")
-        before = text[max(0, text.rfind("\n\n", 0, m.start()) + 1):m.start()]
-        annotations = before + m.group("between")
-        table = _JPA_TABLE.search(annotations)
-        name = _JPA_NAME.search(table.group("args")) if table else None
-        line = _line_of(text, m.start("cls"))
-        if name:
-            assert table is not None  # name is searched in table's arguments
-            schema = _JPA_SCHEMA.search(table.group("args"))
-            qualified = f"{schema.group(1)}.{name.group(1)}" if schema else name.group(1)
-            out.append(OrmTable(qualified.lower(), cls, "jpa", "model", path, line, True))
-            continue
-        entity_name = _JPA_NAME.search(m.group("entity") or "")
-        out.append(OrmTable(snake_case(entity_name.group(1) if entity_name else cls), cls, "jpa", "model", path, line, False))
+    for r in _JPA_RELATION.finditer(text, start, end):
+        target = _JPA_TARGET_ENTITY.search(r.group("args") or "")
+        if target:
+            cls = target.group(1)
+        else:
+            cls = r.group("ktype") or r.group("jtype")
+            arguments = r.group("kargs") if r.group("ktype") else r.group("jargs")
+            if cls.rsplit(".", 1)[-1] in _COLLECTIONS and arguments:
+                cls = re.findall(r"[\w.]+", arguments)[-1]
+        cls = cls.rsplit(".", 1)[-1]
+        out.append(RelationReference(table, f"jpa:{cls}", snake_case(cls), JPA_RELATIONS[r.group("kind")], "jpa",
+                                     path, _line_of(text, r.start())))
     return out
 
 
@@ -338,16 +707,22 @@ def parse_jpa(text: str, path: str) -> list[OrmTable]:
 # the repository
 
 
-def parse_source_file(text: str, path: str) -> list[OrmTable]:
-    """Declarations of one file by its suffix; raises SyntaxError for unparsable Python."""
+def parse_declarations(text: str, path: str) -> Declarations:
+    """Tables, relations and models of one file by its suffix; raises SyntaxError for
+    unparsable Python. Relations are resolved across files by :func:`resolve_relations`."""
     suffix = PurePosixPath(path).suffix
     if suffix == ".py":
         return parse_python(text, path)
     if suffix == ".rb":
         return parse_activerecord(text, path)
-    if suffix in (".java", ".kt"):
-        return parse_jpa(text, path) if "Entity" in text else []
-    return []
+    if suffix in (".java", ".kt") and "Entity" in text:
+        return parse_jpa(text, path)
+    return Declarations()
+
+
+def parse_source_file(text: str, path: str) -> list[OrmTable]:
+    """The table declarations of one file (:func:`parse_declarations`)."""
+    return parse_declarations(text, path).tables
 
 
 def iter_source_files(repository: Path, exclude_paths: Iterable[str] = ()) -> Iterator[str]:
@@ -371,8 +746,17 @@ def orm_tables_frame(rows: Iterable[OrmTable]) -> pd.DataFrame:
     return frame.sort_values(["table", "path", "line"]).reset_index(drop=True)
 
 
+def orm_relations_frame(rows: Iterable[OrmRelation]) -> pd.DataFrame:
+    """The ``orm_relations`` frame of some relations, sorted by table, path, line, related table."""
+    records = [tuple(r.__dict__.values()) for r in rows]
+    if not records:
+        return frames.empty("orm_relations")
+    frame = frames.conform(pd.DataFrame(records, columns=list(RELATION_COLUMNS)), "orm_relations")
+    return frame.sort_values(["table", "path", "line", "related_table"]).reset_index(drop=True)
+
+
 def mine_orm(source: ImportsSource, rejects: Rejects, *, cache_dir: Path | None = None) -> SourceFrames:
-    """The ``orm_tables`` of ``source.repository`` (the imports source's options)."""
+    """The ``orm_tables`` and ``orm_relations`` of ``source.repository`` (the imports source's options)."""
     return mine_orm_models(source.repository, rejects, exclude_paths=source.exclude_paths,
                            max_file_bytes=source.max_file_bytes)
 
@@ -384,10 +768,11 @@ def mine_orm_models(
     exclude_paths: Iterable[str] = (),
     max_file_bytes: int = MAX_FILE_BYTES,
 ) -> SourceFrames:
-    """Read every model and migration file of ``repository`` into the ``orm_tables`` frame."""
+    """Read every model and migration file of ``repository`` into the ``orm_tables`` and
+    ``orm_relations`` frames (relations resolved across the files, :func:`resolve_relations`)."""
     repository = Path(repository)
     source = f"orm:{repository}"
-    rows: list[OrmTable] = []
+    declared: list[Declarations] = []
     files = 0
     for rel in iter_source_files(repository, exclude_paths):
         files += 1
@@ -401,12 +786,15 @@ def mine_orm_models(
             rejects.add(source, f"{rel} byte {exc.start}", "not UTF-8")
             continue
         try:
-            rows += parse_source_file(text, rel)
+            declared.append(parse_declarations(text, rel))
         except SyntaxError as exc:
             rejects.add(source, f"{rel}:{exc.lineno or 0}", "Python syntax error")
-    frame = orm_tables_frame(rows)
+    frame = orm_tables_frame(t for d in declared for t in d.tables)
+    relations = orm_relations_frame(resolve_relations(declared))
     rejected = rejects.count(source)
-    notes = [f"{source}: {len(frame)} table declarations ({frame['table'].nunique()} tables) in {files} files"]
+    notes = [f"{source}: {len(frame)} table declarations ({frame['table'].nunique()} tables) in {files} files",
+             f"{source}: {len(relations)} relations between tables declared by the models"]
     if rejected:
         notes.append(f"{source}: {rejected} files rejected (see the rejects file)")
-    return SourceFrames(frames={"orm_tables": frame}, records_read=files, records_rejected=rejected, notes=notes)
+    return SourceFrames(frames={"orm_tables": frame, "orm_relations": relations}, records_read=files,
+                        records_rejected=rejected, notes=notes)

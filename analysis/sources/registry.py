@@ -80,7 +80,7 @@ KINDS: dict[str, SourceKind] = {k.name: k for k in (
     SourceKind("code_imports", ("imports", "unresolved_imports"), _imports,
                "analysis.sources.code_imports:mine_code_imports", cache.tree_fingerprint, companion_of="imports",
                cache_folder="code_imports/parse"),
-    SourceKind("orm", ("orm_tables",), _imports, "analysis.sources.orm_models:mine_orm", cache.tree_fingerprint,
+    SourceKind("orm", ("orm_tables", "orm_relations"), _imports, "analysis.sources.orm_models:mine_orm", cache.tree_fingerprint,
                companion_of="imports"),
     SourceKind("entry_points", ("entry_points",), _imports, "analysis.sources.entry_points:mine_entry_points",
                cache.tree_fingerprint, companion_of="imports"),
@@ -144,8 +144,12 @@ def _concat(spec: SourceKind, parts: list[SourceFrames]) -> SourceFrames:
         merged[name] = frames.conform(pd.concat(pieces, ignore_index=True), name) if pieces else frames.empty(name)
     if spec.name == "sql":
         merged = _merge_sql(merged)
+    counts: dict[str, int] = {}
+    for part in parts:
+        for what, n in part.counts.items():
+            counts[what] = counts.get(what, 0) + n
     return SourceFrames(merged, sum(p.records_read for p in parts), sum(p.records_rejected for p in parts),
-                        [n for p in parts for n in p.notes])
+                        [n for p in parts for n in p.notes], counts)
 
 
 def _merge_sql(merged: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

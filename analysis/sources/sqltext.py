@@ -46,29 +46,47 @@ escapes, ``#`` comments, backquoted identifiers unquoted.
     (``functools.lru_cache``). Rules:
 
     - operation: SELECT (also set operations, ``VALUES``, ``DECLARE ... CURSOR FOR`` and
-      ``PREPARE ... AS`` take their inner query's operation), INSERT, UPDATE, DELETE (also
+      ``PREPARE ... AS`` take their inner query's operation), INSERT (also MySQL's
+      ``REPLACE``), UPDATE, DELETE (also
       ``TRUNCATE``, which PostgreSQL counts as data-modifying), MERGE, COPY, DDL (CREATE,
       ALTER, DROP, COMMENT, GRANT, REVOKE, ...), OTHER (transaction control, SET, SHOW,
       EXPLAIN, LOCK, VACUUM, EXECUTE, ...: no tables);
     - writes: targets of INSERT / UPDATE / DELETE / MERGE / TRUNCATE (also inside CTEs),
-      ``COPY t FROM``, ``SELECT ... INTO t``, and tables locked by ``FOR UPDATE``, ``FOR NO
-      KEY UPDATE``, ``FOR SHARE`` or ``FOR KEY SHARE`` (write intent; ``OF x`` names an alias
-      or a table of that SELECT's FROM clause, without ``OF`` every table of it is locked);
+      ``COPY t FROM``, ``SELECT ... INTO t``, and tables locked by ``FOR UPDATE`` or ``FOR
+      NO KEY UPDATE`` (write intent; ``OF x`` names an alias or a table of that SELECT's
+      FROM clause, without ``OF`` every table of it is locked). ``FOR SHARE`` and ``FOR KEY
+      SHARE`` are reads: a share lock keeps the rows from changing while the transaction
+      reads them and changes nothing itself (PostgreSQL's foreign-key checks take ``FOR KEY
+      SHARE`` on the referenced table);
+    - MySQL's multi-table DELETE names its targets by alias or name before its table
+      references (``DELETE a FROM t a ...``, ``DELETE a, b FROM t a JOIN u b ...``,
+      ``DELETE FROM a USING t a ...``): the tables those names stand for are written;
     - reads: every other table referenced. CTE names, aliases, lock targets and
-      table-valued functions (``generate_series(...)``, ``unnest(...)``) are not tables.
+      table-valued functions (``generate_series(...)``, ``unnest(...)``) are not tables:
+      an alias is never a table, in the parse tree as in the token scan.
       A table both written and referenced elsewhere in the statement is in both sets;
     - DDL statements: operation DDL, ``ddl=True``, and their tables are neither read nor
       written (a ``REFERENCES`` clause is not an access);
     - joins: unordered pairs of distinct tables in the *same FROM clause*: a SELECT's FROM
       and JOIN items (comma joins included, parenthesised joins flattened), the target of
       UPDATE with its FROM items, of DELETE with its USING items, of MERGE with its USING
-      table. Tables in subqueries, CTEs or derived tables are not paired with the outer
-      FROM clause; each scope is paired on its own;
+      table. A CTE reference, a derived table or a LATERAL subquery among those items
+      stands for the base tables its rows come from: the FROM items of its query (resolved
+      in turn through other CTEs), of each branch of a set operation, the target of a
+      data-modifying CTE with RETURNING; not the tables that only filter its rows (``WHERE
+      x IN (SELECT ...)``). So ``WITH o AS (SELECT * FROM orders) SELECT ... FROM o JOIN
+      invoices i ON ...`` pairs orders with invoices. Tables standing for the same item are
+      not paired with each other (a union's branches are not joined); subqueries in WHERE or
+      the select list are not paired with the outer FROM clause; each query is paired on
+      its own;
     - table names: lower case; the schema is dropped when it is in ``search_path``,
       ``schema.table`` otherwise;
-    - when sqlglot cannot parse the text (or the text is longer than ``max_parse_chars``),
-      a token scan finds the names after FROM / JOIN / INTO / UPDATE / TABLE / USING and
-      the result has ``approximate=True`` and no joins.
+    - when sqlglot cannot parse the text, or only wraps it as a bare ``Command`` (it does
+      so for MySQL's ``REPLACE`` and other statements it has no grammar for; a Command of a
+      DDL word stays DDL), or the text is longer than ``max_parse_chars``, a token scan
+      finds the names after FROM / JOIN / INTO / UPDATE / TABLE / USING (and after
+      ``INSERT`` / ``REPLACE`` written without INTO) and the result has ``approximate=True``
+      and no joins.
 """
 
 from __future__ import annotations
@@ -442,12 +460,18 @@ def _statement_access(text: str, dialect: str, search_path: tuple[str, ...]) -> 
     if word in _OTHER_WORDS:
         return TableAccess("OTHER")
     statements = _parse(text, dialect)
-    if statements is None:
+    if statements is None or any(_is_bare_command(s) for s in statements):
         return _scan_tables(text, search_path)
     if not statements:
         return TableAccess("OTHER")
     accesses = [_tree_access(s, search_path) for s in statements]
     return _combine(accesses)
+
+
+def _is_bare_command(statement: exp.Expr) -> bool:
+    """Whether sqlglot only wrapped the text as a Command (MySQL's ``REPLACE``, ``OPTIMIZE``):
+    it read no tables from it. A Command of a DDL word stays DDL (no table access either way)."""
+    return isinstance(statement, exp.Command) and _operation(statement) != "DDL"
 
 
 def _first_word(text: str) -> str:
@@ -519,7 +543,8 @@ def _tree_access(root: exp.Expr, search_path: tuple[str, ...]) -> TableAccess:
     if operation == "OTHER":
         return TableAccess("OTHER")
 
-    cte_names = {cte.alias_or_name.lower() for cte in root.find_all(exp.CTE)}
+    ctes = {cte.alias_or_name.lower(): cte.this for cte in root.find_all(exp.CTE)}
+    cte_names = set(ctes)
 
     def is_table(node: exp.Expression | None) -> TypeGuard[exp.Table]:
         return (
@@ -531,40 +556,79 @@ def _tree_access(root: exp.Expr, search_path: tuple[str, ...]) -> TableAccess:
     def name(table: exp.Table) -> str:
         return _table_name(table, search_path)
 
-    targets: set[int] = set()  # ids of Table nodes written
-    for node in root.find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge):
-        target = node.this.this if isinstance(node.this, exp.Schema) else node.this
-        if is_table(target):
-            targets.add(id(target))
-    for node in root.find_all(exp.TruncateTable):
-        targets.update(id(t) for t in node.expressions if is_table(t))
-    for node in root.find_all(exp.Into):
-        if is_table(node.this):
-            targets.add(id(node.this))
-
+    targets, references = _written_tables(root)
     joins: set[tuple[str, str]] = set()
     for scope in _from_scopes(root):
-        tables = [t for t in scope if is_table(t)]
-        names = sorted({name(t) for t in tables})
-        joins.update((a, b) for i, a in enumerate(names) for b in names[i + 1:])
-    for select in root.find_all(exp.Select):
-        locks = select.args.get("locks") or []
-        if not locks:
-            continue
-        scope = [t for t in _select_scope(select) if is_table(t)]
-        for lock in locks:
-            of = {t.name.lower() for t in lock.expressions if isinstance(t, exp.Table)}
-            for t in scope:
-                if not of or t.alias_or_name.lower() in of or t.name.lower() in of:
-                    targets.add(id(t))
+        relations = [{name(t) for t in _base_tables(item, ctes) if is_table(t)} for item in scope if id(item) not in references]
+        joins |= _pairs_across(relations)
 
     reads: set[str] = set()
     writes: set[str] = set()
     for table in root.find_all(exp.Table):
-        if not is_table(table) or isinstance(table.parent, exp.Lock):
+        if not is_table(table) or id(table) in references:
             continue
         (writes if id(table) in targets else reads).add(name(table))
     return TableAccess(operation, frozenset(reads), frozenset(writes), frozenset(joins))
+
+
+def _written_tables(root: exp.Expr) -> tuple[set[int], set[int]]:
+    """(ids of the Table nodes written, ids of the Table nodes that only name another one).
+
+    Written: the targets of INSERT / UPDATE / MERGE / TRUNCATE / ``SELECT ... INTO``, the
+    tables a DELETE removes rows from (:func:`_delete_targets`), and the tables locked for
+    update. References: lock targets (``FOR UPDATE OF a``) and the names MySQL's
+    multi-table DELETE lists before FROM / USING, which are aliases or names of FROM
+    items, never tables of their own.
+    """
+    targets: set[int] = set()
+    references: set[int] = set()
+    for node in root.find_all(exp.Insert, exp.Update, exp.Merge):
+        targets.add(id(node.this.this if isinstance(node.this, exp.Schema) else node.this))
+    for delete in root.find_all(exp.Delete):
+        removed, named = _delete_targets(delete)
+        targets.update(id(t) for t in removed)
+        references.update(id(t) for t in named)
+    for node in root.find_all(exp.TruncateTable):
+        targets.update(id(t) for t in node.expressions)
+    for node in root.find_all(exp.Into):
+        targets.add(id(node.this))
+    for select in root.find_all(exp.Select):
+        for lock in select.args.get("locks") or []:
+            references.update(id(t) for t in lock.expressions)
+            targets.update(id(t) for t in _locked_for_update(select, lock))
+    return targets, references
+
+
+def _locked_for_update(select: exp.Select, lock: exp.Lock) -> list[exp.Expression]:
+    """The FROM items of ``select`` a ``FOR UPDATE`` / ``FOR NO KEY UPDATE`` lock takes (``OF
+    x`` names an alias or a table; without it, every one). Share locks take none: they are reads."""
+    if not lock.args.get("update"):
+        return []
+    of = {t.name.lower() for t in lock.expressions if isinstance(t, exp.Table)}
+    return [t for t in _tables_of(_select_scope(select)) if not of or t.alias_or_name.lower() in of or t.name.lower() in of]
+
+
+def _delete_targets(delete: exp.Delete) -> tuple[list[exp.Expression], list[exp.Expression]]:
+    """(the tables a DELETE removes rows from, the Table nodes that only name them).
+
+    PostgreSQL, and MySQL's single-table form: the target. MySQL's multi-table forms name
+    their targets by alias or name before the table references: ``DELETE a, b FROM t a JOIN
+    u b ...`` (an alias or a name) and ``DELETE FROM a USING t a JOIN u ...`` (an alias);
+    the named FROM / USING items are the targets. A name before FROM that matches no item
+    (a modifier sqlglot took for a table: ``DELETE LOW_PRIORITY FROM t``) names nothing.
+    """
+    target = delete.this.this if isinstance(delete.this, exp.Schema) else delete.this
+    listed: list[exp.Expression] = [t for t in delete.args.get("tables") or [] if isinstance(t, exp.Table)]
+    using = _tables_of([t for u in delete.args.get("using") or [] for t in _from_items(u)])
+    if listed:
+        wanted = {t.name.lower() for t in listed}
+        found = [t for t in _tables_of(_from_items(delete.this)) + using if t.alias_or_name.lower() in wanted or t.name.lower() in wanted]
+        return (found, listed) if found else ([target], listed)
+    if isinstance(target, exp.Table) and not target.alias and not target.db:
+        aliased = [t for t in using if t.alias and t.alias.lower() == target.name.lower()]
+        if aliased:
+            return aliased, [target]
+    return [target], []
 
 
 def _table_name(table: exp.Table, search_path: tuple[str, ...]) -> str:
@@ -577,16 +641,60 @@ def _table_name(table: exp.Table, search_path: tuple[str, ...]) -> str:
 
 
 def _from_items(item: exp.Expression | None) -> list[exp.Expression]:
-    """The tables of one FROM item, flattening parenthesised joins and joins attached to it."""
+    """The items of one FROM entry (tables, derived tables, LATERAL subqueries), flattening
+    parenthesised joins and the joins attached to it."""
     if item is None:
         return []
     if isinstance(item, exp.Join):
         return _from_items(item.this)
+    attached = [t for j in item.args.get("joins") or [] for t in _from_items(j)]
     if isinstance(item, exp.Subquery) and isinstance(item.this, exp.Table):
-        return _from_items(item.this) + [t for j in item.args.get("joins") or [] for t in _from_items(j)]
-    if isinstance(item, exp.Table):
-        return [item] + [t for j in item.args.get("joins") or [] for t in _from_items(j)]
+        return _from_items(item.this) + attached
+    if isinstance(item, (exp.Table, exp.Subquery, exp.Lateral)):
+        return [item] + attached
     return []
+
+
+def _tables_of(items: list[exp.Expression]) -> list[exp.Expression]:
+    return [t for t in items if isinstance(t, exp.Table)]
+
+
+def _base_tables(item: exp.Expression, ctes: dict[str, exp.Expression], resolving: frozenset[str] = frozenset()) -> list[exp.Expression]:
+    """The tables one FROM item's rows come from: a table itself; for a CTE reference, a
+    derived table or a LATERAL subquery, the base tables of its query (:func:`_query_tables`).
+    A CTE met again while it is being resolved (a recursive CTE's own name) adds nothing."""
+    if isinstance(item, exp.Table):
+        name = item.name.lower()
+        if item.db or name not in ctes:
+            return [item]
+        return [] if name in resolving else _query_tables(ctes[name], ctes, resolving | {name})
+    if isinstance(item, (exp.Subquery, exp.Lateral)):
+        return _query_tables(item.this, ctes, resolving)
+    return []
+
+
+def _query_tables(query: exp.Expression, ctes: dict[str, exp.Expression], resolving: frozenset[str]) -> list[exp.Expression]:
+    """The base tables a query's rows come from: the FROM items of a SELECT (resolved in turn),
+    of each branch of a set operation, or the target of a data-modifying statement (``RETURNING``).
+    Tables only filtering the rows (``WHERE x IN (SELECT ...)``) are not among them."""
+    if isinstance(query, exp.Subquery):
+        return _query_tables(query.this, ctes, resolving)
+    if isinstance(query, exp.SetOperation):
+        return _query_tables(query.this, ctes, resolving) + _query_tables(query.expression, ctes, resolving)
+    if isinstance(query, exp.Select):
+        return [t for item in _select_scope(query) for t in _base_tables(item, ctes, resolving)]
+    if isinstance(query, (exp.Insert, exp.Update, exp.Delete)):
+        return _tables_of([query.this.this if isinstance(query.this, exp.Schema) else query.this])
+    return []
+
+
+def _pairs_across(relations: list[set[str]]) -> set[tuple[str, str]]:
+    """Sorted pairs of distinct tables taken from two different relations of one FROM clause."""
+    pairs: set[tuple[str, str]] = set()
+    for i, left in enumerate(relations):
+        for right in relations[i + 1:]:
+            pairs.update((a, b) if a < b else (b, a) for a in left for b in right if a != b)
+    return pairs
 
 
 def _select_scope(select: exp.Select) -> list[exp.Expression]:
@@ -644,15 +752,50 @@ def _scanned_name(raw: str, search_path: tuple[str, ...]) -> str:
     return ".".join(parts)
 
 
+#: Words that can follow a table name and are not its alias.
+_NOT_ALIASES = frozenset({
+    "where", "on", "using", "join", "inner", "left", "right", "full", "outer", "cross", "natural", "straight_join",
+    "set", "group", "order", "limit", "offset", "having", "window", "union", "except", "intersect", "for", "returning",
+    "fetch", "select", "values", "default", "lock", "into", "with", "as", "do", "when", "then", "partition",
+    "tablesample", "use", "force", "ignore", "only", "lateral", "and", "or", "not", "from", "update", "delete",
+    "insert", "table", "of", "nowait", "skip", "procedure",
+})
+_ALIAS = re.compile(rf" (?:as )?(?P<alias>{_IDENT})(?! ?[.(])")
+_DELETE_MODIFIERS = ("low_priority", "quick", "ignore")
+#: MySQL's INSERT / REPLACE without INTO (``REPLACE t SELECT ...``): the target follows the verb.
+_TARGET_WITHOUT_INTO = re.compile(rf"(?:insert|replace) (?:(?:low_priority|delayed|high_priority|ignore) )*(?!(?:into|low_priority|delayed|high_priority|ignore)\b)(?P<name>{_IDENT}(?:\.{_IDENT})?)")
+_NAME_LIST = rf"{_IDENT}(?:\.{_IDENT})?(?:\.\*)?(?:, {_IDENT}(?:\.{_IDENT})?(?:\.\*)?)*"
+_MULTI_DELETE = re.compile(
+    rf"delete (?:(?:low_priority|quick|ignore) )*(?:(?!(?:from|low_priority|quick|ignore)\b)(?P<before_from>{_NAME_LIST}) from|from (?P<before_using>{_NAME_LIST}) using)\b"
+)
+
+
+@dataclass(frozen=True)
+class _Scanned:
+    """One table name the token scan found: as the statement means it (``table``), as written
+    (lower case, unquoted: what an alias or a DELETE target list would repeat), whether its
+    keyword writes it, and the alias declared after it."""
+
+    table: str
+    written_as: str
+    write: bool
+    alias: str | None
+
+
 def _scan_tables(text: str, search_path: tuple[str, ...]) -> TableAccess:
-    """Tables after FROM / JOIN / INTO / UPDATE / TABLE / USING, read from the tokens alone."""
+    """Tables after FROM / JOIN / INTO / UPDATE / TABLE / USING, read from the tokens alone.
+
+    An alias is never a table: a name that repeats an alias declared after another name
+    (``DELETE FROM a USING t AS a``) stands for that table; MySQL's multi-table DELETE names
+    its targets, by alias or name, before FROM.
+    """
     word = _first_word(text)
     if word in _DDL_WORDS:
         return TableAccess("DDL", approximate=True, ddl=True)
     if word in _OTHER_WORDS:
         return TableAccess("OTHER", approximate=True)
-    operation = {"select": "SELECT", "values": "SELECT", "table": "SELECT", "insert": "INSERT", "update": "UPDATE",
-                 "delete": "DELETE", "truncate": "DELETE", "merge": "MERGE", "copy": "COPY"}.get(word, "OTHER")
+    operation = {"select": "SELECT", "values": "SELECT", "table": "SELECT", "insert": "INSERT", "replace": "INSERT",
+                 "update": "UPDATE", "delete": "DELETE", "truncate": "DELETE", "merge": "MERGE", "copy": "COPY"}.get(word, "OTHER")
     if word == "with":
         main = _MAIN_AFTER_CTE.search(text)
         operation = main.group(1).upper() if main else "SELECT"
@@ -660,9 +803,33 @@ def _scan_tables(text: str, search_path: tuple[str, ...]) -> TableAccess:
         names = _TRUNCATE.match(text)
         writes_ = {_scanned_name(n, search_path) for n in re.findall(rf"{_IDENT}(?:\.{_IDENT})?", names.group(1))} if names else set()
         return TableAccess("DELETE", writes=frozenset(writes_ - {"only", "cascade", "restrict"}), approximate=True)
+    items = _scanned_tables(text, search_path)
+    aliases = {item.alias: item for item in items if item.alias}
+    targets = _multi_delete_targets(text) if word == "delete" else set()
+    written: set[int] = set()
+    tables: list[_Scanned] = []
+    for item in items:
+        aliased = aliases.get(item.written_as) if item.alias is None else None
+        if aliased is not None and aliased is not item:  # an alias, never a table
+            if item.write:
+                written.add(id(aliased))
+            continue
+        tables.append(item)
+        if item.write or item.written_as in targets or (item.alias is not None and item.alias in targets):
+            written.add(id(item))
+    reads = {t.table for t in tables if id(t) not in written}
+    writes = {t.table for t in tables if id(t) in written}
+    return TableAccess(operation, frozenset(reads), frozenset(writes), frozenset(), approximate=True)
+
+
+def _scanned_tables(text: str, search_path: tuple[str, ...]) -> list[_Scanned]:
+    """Every name after FROM / JOIN / INTO / UPDATE / TABLE / USING that may be a table
+    (functions, keywords, CTE names, row-lock clauses and ``CREATE TABLE``-like uses left out)."""
     ctes = {_scanned_name(n, ()) for n in _CTE_NAME.findall(text)}
-    reads: set[str] = set()
-    writes: set[str] = set()
+    out = []
+    if without_into := _TARGET_WITHOUT_INTO.match(text):
+        raw = without_into.group("name")
+        out.append(_Scanned(_scanned_name(raw, search_path), _scanned_name(raw, ()), True, None))
     for m in _SCAN.finditer(text):
         raw, kw, before = m.group("name"), m.group("kw"), (m.group("before") or "").strip()
         if (m.group("call") and kw in ("from", "join", "using")) or raw in _NOT_TABLES:  # f(...) is a function
@@ -674,6 +841,24 @@ def _scan_tables(text: str, search_path: tuple[str, ...]) -> TableAccess:
         table = _scanned_name(raw, search_path)
         if table in ctes:
             continue
-        write = kw in ("into", "update") or (kw == "from" and before == "delete")
-        (writes if write else reads).add(table)
-    return TableAccess(operation, frozenset(reads), frozenset(writes), frozenset(), approximate=True)
+        write = kw in ("into", "update") or (kw == "from" and before in ("delete", *_DELETE_MODIFIERS))
+        out.append(_Scanned(table, _scanned_name(raw, ()), write, None if m.group("call") else _alias_after(text, m.end())))
+    return out
+
+
+def _alias_after(text: str, end: int) -> str | None:
+    """The alias declared right after a table name ending at ``end`` (``t a``, ``t as a``), if any."""
+    m = _ALIAS.match(text, end)
+    if m is None or m.group("alias") in _NOT_ALIASES:
+        return None
+    return _scanned_name(m.group("alias"), ())
+
+
+def _multi_delete_targets(text: str) -> set[str]:
+    """The aliases or names MySQL's multi-table DELETE lists before its table references
+    (``DELETE a, b FROM ...``, ``DELETE FROM a, b USING ...``), lower case; empty otherwise."""
+    m = _MULTI_DELETE.match(text)
+    if m is None:
+        return set()
+    names = re.findall(rf"{_IDENT}(?:\.{_IDENT})?", m.group("before_from") or m.group("before_using"))
+    return {_scanned_name(n, ()) for n in names}

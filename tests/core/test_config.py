@@ -70,6 +70,13 @@ def test_table_owned_twice_is_an_error(tmp_path):
         parse_config({"contexts": {"a": {"tables": ["t"]}, "b": {"tables": ["t"]}}}, tmp_path / "c.yml")
 
 
+def test_a_table_owned_twice_under_two_spellings_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="also owned by a"):
+        parse_config({"contexts": {"a": {"tables": ["audit_log"]}, "b": {"tables": ["Public.Audit_Log"]}}}, tmp_path / "c.yml")
+    # another schema is another table
+    parse_config({"contexts": {"a": {"tables": ["orders"]}, "b": {"tables": ["billing.orders"]}}}, tmp_path / "c.yml")
+
+
 def test_threshold_range_checked(tmp_path):
     with pytest.raises(ConfigError, match="thresholds.cross_context_change_share: expected a number from 0 to 1"):
         parse_config({"contexts": {"a": {"tables": ["t"]}}, "thresholds": {"cross_context_change_share": 2}}, tmp_path / "c.yml")

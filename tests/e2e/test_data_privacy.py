@@ -121,5 +121,5 @@ def test_no_secret_in_the_executed_notebook(secret_config, tmp_path, monkeypatch
     executed = execute_notebook(ROOT / "notebooks" / "03-data-coupling.ipynb", tmp_path / "03.ipynb",
                                 {"config_path": str(secret_config), "use_cache": False})
     text = executed.read_text(encoding="utf-8")
-    assert "orders.orders_order.inserted" in text  # the notebook got as far as the domain events
+    assert "orders.order.inserted" in text  # the notebook got as far as the domain events
     assert _leaks(text) == []

@@ -123,11 +123,32 @@ def test_ownership_takes_declared_then_the_strongest_method(evidence):
     assert owners(own, min_confidence=0.6) == {"audit": "catalog", "invoice": "billing", "orders_order": "orders", "product": "catalog"}
 
 
-def test_a_qualified_and_a_plain_name_are_one_table():
+def test_a_qualified_and_a_plain_name_are_one_table_only_under_the_search_path():
     ev = pd.DataFrame({"table": ["sales.invoice", "invoice"], "method": ["trace", "orm"], "context": ["billing", "orders"],
                        "volume": [2, 1], "evidence": ["a", "b"]})
     own = infer_table_ownership(ev, ContextMap(()))
-    assert own[["table", "owner", "method", "conflicts"]].values.tolist() == [["sales.invoice", "billing", "trace", ["orm:orders"]]]
+    assert own[["table", "owner", "method", "conflicts"]].values.tolist() == [
+        ["invoice", "orders", "orm", []], ["sales.invoice", "billing", "trace", []]]
+    own = infer_table_ownership(ev, ContextMap((), search_path=("public", "sales")))
+    assert own[["table", "owner", "method", "conflicts"]].values.tolist() == [["invoice", "billing", "trace", ["orm:orders"]]]
+
+
+def test_declared_names_are_matched_under_the_search_path():
+    cmap = ContextMap((ContextSpec("audit", tables=("public.audit_log",)), ContextSpec("orders", tables=("orders",))))
+    ev = pd.DataFrame({"table": ["audit_log", "billing.orders"], "method": ["trace", "trace"], "context": ["orders", "billing"],
+                       "volume": [3, 2], "evidence": ["a", "b"]})
+    own = infer_table_ownership(ev, cmap)
+    assert own[["table", "owner", "method"]].values.tolist() == [
+        ["audit_log", "audit", "declared"], ["billing.orders", "billing", "trace"], ["orders", "orders", "declared"]]
+
+
+def test_orm_names_are_matched_under_the_search_path():
+    cmap = ContextMap((ContextSpec("orders", paths=("shop/orders/**",)),), search_path=("public", "sales"))
+    orm = frames.conform(pd.DataFrame([("sales.orders", "Order", "sqlalchemy", "model", "shop/orders/models.py", 3, True),
+                                       ("archive.orders", "Old", "sqlalchemy", "model", "shop/orders/models.py", 9, True)],
+                                      columns=["table", "model", "framework", "kind", "path", "line", "explicit"]), "orm_tables")
+    ev = ownership_evidence(frames.empty("table_access"), cmap, orm_tables=orm)
+    assert sorted(ev["table"]) == ["archive.orders", "orders"]
 
 
 def test_ties_go_to_the_first_name_and_show_in_dominance():

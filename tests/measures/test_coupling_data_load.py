@@ -110,18 +110,45 @@ def test_domain_events_name_each_owned_write_fingerprint():
     events = domain_events(EVENT_STATEMENTS, EVENT_CONTEXT, QUERIES, EVENT_ACCESS, owners)
     assert list(events.columns) == ["event", "context", "table", "verb", "fingerprint", "operation", "executions", "issued_by", "foreign"]
     assert [tuple(r) for r in events[["event", "fingerprint", "executions", "issued_by", "foreign"]].itertuples(index=False)] == [
-        ("billing.billing_invoice.deleted", "w4", 1, [], False),
-        ("orders.orders_order.inserted", "w1", 2, ["orders"], False),
-        ("orders.orders_order.updated", "w2", 2, ["billing", "orders"], True),
-        ("orders.shop.orders_item.inserted", "w6", 0, [], False),  # COPY ... FROM; a qualified name matches a plain owner
-    ]
+        ("billing.invoice.deleted", "w4", 1, [], False),
+        ("orders.order.inserted", "w1", 2, ["orders"], False),
+        ("orders.order.updated", "w2", 2, ["billing", "orders"], True),
+    ]  # shop.orders_item is not the orders_item of the search path that orders owns
+
+
+def test_domain_events_match_owned_tables_exactly():
+    owners = {"shop.orders_item": "orders", "orders_order": "orders"}
+    events = domain_events(EVENT_STATEMENTS, EVENT_CONTEXT, QUERIES, EVENT_ACCESS, owners)
+    assert list(zip(events["table"], events["operation"])) == [
+        ("orders_order", "INSERT"), ("orders_order", "UPDATE"), ("shop.orders_item", "COPY")]
 
 
 def test_domain_events_take_an_ownership_frame_and_skip_unowned_tables():
     ownership = pd.DataFrame({"table": ["orders_order", "legacy"], "owner": pd.Series(["orders", None], dtype="string")})
     events = domain_events(EVENT_STATEMENTS, EVENT_CONTEXT, QUERIES, EVENT_ACCESS, ownership)
-    assert list(events["event"]) == ["orders.orders_order.inserted", "orders.orders_order.updated"]
+    assert list(events["event"]) == ["orders.order.inserted", "orders.order.updated"]
     assert domain_events(EVENT_STATEMENTS, EVENT_CONTEXT, QUERIES, EVENT_ACCESS, {}).empty
+
+
+def test_domain_event_names_drop_the_owner_prefix_of_the_table():
+    queries = frames.conform(pd.DataFrame(
+        [("i1", "insert into billing_invoices ...", "INSERT"), ("i2", "insert into payments ...", "INSERT"),
+         ("i3", "update billing.ledger ...", "UPDATE"), ("i4", "delete from billing ...", "DELETE"),
+         ("i5", "insert into order_management_notes ...", "INSERT")],
+        columns=["fingerprint", "normalized", "operation"]).assign(approximate=False, executions=1, total_duration_ms=0.0), "queries")
+    written = access([("i1", "billing_invoices", "write"), ("i2", "payments", "write"), ("i3", "billing.ledger", "write"),
+                      ("i4", "billing", "write"), ("i5", "order_management_notes", "write")])
+    owners = {"billing_invoices": "billing", "payments": "billing", "billing.ledger": "billing", "billing": "billing",
+              "order_management_notes": "Order-Management"}
+    ran = statements([(f, "2024-03-01 10:00", 1.0) for f in ("i1", "i2", "i3", "i4", "i5")])
+    events = domain_events(ran, pd.Series(["billing"] * 4 + ["Order-Management"], dtype="string"), queries, written, owners)
+    assert dict(zip(events["table"], events["event"])) == {
+        "billing_invoices": "billing.invoices.inserted",  # the context's own prefix dropped
+        "payments": "billing.payments.inserted",  # no prefix: the table's name
+        "billing.ledger": "billing.ledger.updated",  # a schema named after the context is its prefix too
+        "billing": "billing.billing.deleted",  # nothing left after the prefix: the name stays
+        "order_management_notes": "Order-Management.notes.inserted",
+    }
 
 
 def test_rows_standing_for_several_executions_weigh_that_much():

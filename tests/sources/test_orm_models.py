@@ -9,8 +9,10 @@ from analysis.core.rejects import Rejects
 from analysis.sources.orm_models import (
     django_app_label,
     mine_orm_models,
+    parse_declarations,
     parse_source_file,
     pluralize,
+    resolve_relations,
     snake_case,
 )
 
@@ -222,3 +224,251 @@ def test_mine_a_repository_with_rejects(tmp_path):
 def test_an_empty_repository(tmp_path):
     mined = mine_orm_models(tmp_path, Rejects())
     assert frames.check(mined.frames["orm_tables"], "orm_tables").empty
+
+
+# --------------------------------------------------------------------------------------
+# relations between tables
+
+
+def relations(files):
+    """The relations of some literal files, resolved across them as the miner does."""
+    declared = [parse_declarations(textwrap.dedent(text), path) for path, text in files.items()]
+    found = [(r.table, r.related_table, r.kind, r.framework, r.path, r.line) for r in resolve_relations(declared)]
+    return sorted(found, key=lambda r: (r[0], r[4], r[5], r[1]))
+
+
+ORDERS_APP = '''\
+from django.db import models
+from shop.billing.models import Invoice
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=40)
+
+
+class Order(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+    invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, null=True)
+    parent = models.ForeignKey("self", null=True, on_delete=models.SET_NULL)
+    tags = models.ManyToManyField("catalog.Tag")
+    payment = models.ForeignKey(to="billing.Payment", on_delete=models.CASCADE)
+    note = models.ForeignKey("Note", on_delete=models.CASCADE)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+
+
+class Note(models.Model):
+    class Meta:
+        db_table = "order_notes"
+'''
+BILLING_APP = '''\
+from django.db import models
+
+
+class Invoice(models.Model):
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
+
+
+class Payment(models.Model):
+    class Meta:
+        db_table = "billing_payments"
+'''
+
+
+def test_django_relations_resolve_across_apps():
+    assert relations({"shop/orders/models.py": ORDERS_APP, "shop/billing/models.py": BILLING_APP}) == [
+        ("billing_invoice", "orders_order", "foreign_key", "django", "shop/billing/models.py", 5),
+        ("orders_order", "orders_customer", "foreign_key", "django", "shop/orders/models.py", 10),
+        ("orders_order", "billing_invoice", "one_to_one", "django", "shop/orders/models.py", 11),  # imported from billing
+        ("orders_order", "orders_order", "foreign_key", "django", "shop/orders/models.py", 12),  # "self"
+        ("orders_order", "catalog_tag", "many_to_many", "django", "shop/orders/models.py", 13),  # an app outside: by convention
+        ("orders_order", "billing_payments", "foreign_key", "django", "shop/orders/models.py", 14),  # its db_table
+        ("orders_order", "order_notes", "foreign_key", "django", "shop/orders/models.py", 15),  # same app, declared below
+    ]  # settings.AUTH_USER_MODEL names no model in the source: left out
+
+
+def test_django_relations_through_relative_imports_and_module_aliases():
+    text = '''\
+    from django.db import models
+    from ..billing.models import Invoice as Bill
+    from ..catalog import models as catalog_models
+
+
+    class Refund(models.Model):
+        invoice = models.ForeignKey(Bill, on_delete=models.CASCADE)
+        product = models.ForeignKey(catalog_models.Product, on_delete=models.CASCADE)
+    '''
+    assert relations({"shop/payments/models.py": text}) == [
+        ("payments_refund", "billing_invoice", "foreign_key", "django", "shop/payments/models.py", 7),
+        ("payments_refund", "catalog_product", "foreign_key", "django", "shop/payments/models.py", 8),
+    ]
+
+
+SQLALCHEMY_MODULE = '''\
+import sqlalchemy as sa
+from sqlalchemy import Column, ForeignKey, Table
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+order_tags = Table(
+    "order_tags", Base.metadata,
+    Column("order_id", ForeignKey("orders.id"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id"), primary_key=True),
+)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    orders = relationship("Order", back_populates="customer")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (sa.ForeignKeyConstraint(["region_id"], ["geo.regions.id"]),)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    customer: Mapped["Customer"] = relationship(back_populates="orders")
+    tags: Mapped[list["Tag"]] = relationship(secondary=order_tags)
+    archived_id = sa.Column(sa.Integer, sa.ForeignKey("archive.orders.id"))
+    shipper_id = mapped_column(ForeignKey(Customer.id))
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+'''
+
+
+def test_sqlalchemy_foreign_keys_and_relationships():
+    assert relations({"app/db.py": SQLALCHEMY_MODULE}) == [
+        ("customers", "orders", "relationship", "sqlalchemy", "app/db.py", 19),
+        ("order_tags", "orders", "foreign_key", "sqlalchemy", "app/db.py", 12),
+        ("order_tags", "tags", "foreign_key", "sqlalchemy", "app/db.py", 13),
+        ("orders", "geo.regions", "foreign_key", "sqlalchemy", "app/db.py", 24),
+        ("orders", "customers", "foreign_key", "sqlalchemy", "app/db.py", 25),
+        ("orders", "customers", "relationship", "sqlalchemy", "app/db.py", 26),  # the class from Mapped["Customer"]
+        ("orders", "tags", "many_to_many", "sqlalchemy", "app/db.py", 27),
+        ("orders", "archive.orders", "foreign_key", "sqlalchemy", "app/db.py", 28),
+        ("orders", "customers", "foreign_key", "sqlalchemy", "app/db.py", 29),  # ForeignKey(Customer.id)
+    ]
+
+
+RAILS_MODELS = '''\
+class Order < ApplicationRecord
+  belongs_to :customer
+  belongs_to :billing_account, class_name: "Billing::Account"
+  belongs_to :commentable, polymorphic: true
+  has_many :line_items, dependent: :destroy
+  has_one :invoice
+  has_and_belongs_to_many :tags
+  has_many :people
+end
+
+module Billing
+  class Account < ApplicationRecord
+    self.table_name = "billing_accounts"
+    has_many :orders, inverse_of: :billing_account
+  end
+end
+'''
+
+
+def test_activerecord_associations():
+    assert relations({"app/models/order.rb": RAILS_MODELS}) == [
+        ("billing_accounts", "orders", "relationship", "activerecord", "app/models/order.rb", 14),
+        ("orders", "customers", "foreign_key", "activerecord", "app/models/order.rb", 2),
+        ("orders", "billing_accounts", "foreign_key", "activerecord", "app/models/order.rb", 3),  # class_name, its table_name
+        ("orders", "line_items", "relationship", "activerecord", "app/models/order.rb", 5),
+        ("orders", "invoices", "one_to_one", "activerecord", "app/models/order.rb", 6),
+        ("orders", "tags", "many_to_many", "activerecord", "app/models/order.rb", 7),
+        ("orders", "people", "relationship", "activerecord", "app/models/order.rb", 8),
+    ]  # a polymorphic belongs_to names no table
+
+
+JPA_ENTITIES = '''\
+package shop;
+
+import jakarta.persistence.*;
+import java.util.*;
+
+@Entity
+@Table(name = "purchase_orders", schema = "sales")
+public class PurchaseOrder {
+    @ManyToOne(fetch = FetchType.LAZY)
+    @JoinColumn(name = "customer_id")
+    private Customer customer;
+
+    @OneToMany(mappedBy = "order")
+    private List<OrderLine> lines;
+
+    @OneToOne
+    private Invoice invoice;
+
+    @ManyToMany
+    @JoinTable(name = "order_tags")
+    private Set<Tag> tags = new HashSet<>();
+
+    @ManyToOne(targetEntity = Warehouse.class)
+    private Object warehouse;
+}
+
+@Entity
+@Table(name = "customers")
+public class Customer {}
+
+@Entity
+public class OrderLine {
+    @ManyToOne
+    @JoinColumn(name = "order_id")
+    private PurchaseOrder order;
+}
+'''
+
+
+def test_jpa_relations():
+    assert relations({"src/main/java/shop/Model.java": JPA_ENTITIES}) == [
+        ("order_line", "sales.purchase_orders", "foreign_key", "jpa", "src/main/java/shop/Model.java", 33),
+        ("sales.purchase_orders", "customers", "foreign_key", "jpa", "src/main/java/shop/Model.java", 9),
+        ("sales.purchase_orders", "order_line", "relationship", "jpa", "src/main/java/shop/Model.java", 13),
+        ("sales.purchase_orders", "invoice", "one_to_one", "jpa", "src/main/java/shop/Model.java", 16),
+        ("sales.purchase_orders", "tag", "many_to_many", "jpa", "src/main/java/shop/Model.java", 19),
+        ("sales.purchase_orders", "warehouse", "foreign_key", "jpa", "src/main/java/shop/Model.java", 23),
+    ]
+
+
+def test_kotlin_relations():
+    text = '''\
+    @Entity
+    class Shipment(
+        @ManyToOne
+        @JoinColumn(name = "order_id")
+        val order: PurchaseOrder,
+        @OneToMany(mappedBy = "shipment")
+        var parcels: MutableList<Parcel> = mutableListOf(),
+    )
+    '''
+    assert relations({"src/main/kotlin/Shipment.kt": text}) == [
+        ("shipment", "purchase_order", "foreign_key", "jpa", "src/main/kotlin/Shipment.kt", 3),
+        ("shipment", "parcel", "relationship", "jpa", "src/main/kotlin/Shipment.kt", 6),
+    ]
+
+
+def test_the_miner_gives_relations_beside_tables(tmp_path):
+    for path, text in {"shop/orders/models.py": ORDERS_APP, "shop/billing/models.py": BILLING_APP,
+                       "app/models/order.rb": RAILS_MODELS}.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text, encoding="utf-8")
+    mined = mine_orm_models(tmp_path, Rejects())
+    rel = frames.check(mined.frames["orm_relations"], "orm_relations")
+    assert list(rel.columns) == ["table", "related_table", "kind", "framework", "path", "line"]
+    assert ("orders_order", "billing_payments") in set(zip(rel["table"], rel["related_table"]))
+    assert set(rel["framework"]) == {"django", "activerecord"} and len(rel) == 14
+    assert any("14 relations" in n for n in mined.notes)
+
+
+def test_the_orm_kind_registers_its_relations():
+    from analysis.sources.registry import KINDS
+
+    assert KINDS["orm"].frames == ("orm_tables", "orm_relations")
+    assert frames.empty("orm_relations").empty

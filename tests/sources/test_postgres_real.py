@@ -15,6 +15,7 @@ without them when ``CI`` is set.
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import os
@@ -47,10 +48,10 @@ MULTI_SCHEMA_TABLES = {
     "insert into billing.invoice (order_id, amount) select id, total from sales.orders where id = ?":
         (("sales.orders",), ("billing.invoice",), ()),
     "update stock.item set quantity = quantity - ? where sku = ?": ((), ("stock.item",), ()),
-    # the CTE "big" is not a table, and it is not joined with sales.orders in one FROM of tables
+    # the CTE "big" is not a table: it stands for billing.invoice, joined with sales.orders
     "with big as (select order_id, amount from billing.invoice where amount > ?) "
     "select o.id, big.amount from big join sales.orders o on o.id = big.order_id":
-        (("billing.invoice", "sales.orders"), (), ()),
+        (("billing.invoice", "sales.orders"), (), (("billing.invoice", "sales.orders"),)),
     "select * from stock.item where sku = ? for update": ((), ("stock.item",), ()),
     "delete from audit_log a using sales.orders o where a.id = o.id":
         (("sales.orders",), ("audit_log",), (("audit_log", "sales.orders"),)),
@@ -216,6 +217,27 @@ def test_pg_stat_statements_live_equals_its_csv_export(pg_logs):
     # through a configuration file: read afresh on each run (the second sees the first's own
     # reads of the view counted), never cached
     assert runs[1] > runs[0] >= st["executions"].sum() and not cached
+
+
+def test_foreign_key_checks_run_by_the_server_are_counted_apart(pg_logs):
+    """The inserts into sales.orders and billing.invoice make PostgreSQL check their foreign
+    keys with ``SELECT $2 FROM ONLY ... FOR KEY SHARE OF x`` (``toplevel`` false, tracked with
+    ``pg_stat_statements.track = all``, like the statements of CREATE EXTENSION's script):
+    counted apart and in no frame, live as exported."""
+    if pg_logs.major_version < 14:
+        pytest.skip("pg_stat_statements has toplevel from PostgreSQL 14")
+    with pg_logs.pg_stat_statements_csv.open(encoding="utf-8", newline="") as fh:
+        nested = [row for row in csv.DictReader(fh) if row["toplevel"] == "f"]
+    foreign_key_checks = [row for row in nested if "FOR KEY SHARE OF x" in row["query"]]
+    assert sorted(int(row["calls"]) for row in foreign_key_checks) == [1, 2]  # orders by invoices, customer by orders
+    exported = mine_sql_log(SqlSource(pg_logs.pg_stat_statements_csv, format="pg-stat-statements-csv"), Rejects())
+    assert exported.counts == {"nested_statements": len(nested), "nested_calls": sum(int(row["calls"]) for row in nested)}
+    live, _, _, _ = pg_logs.live
+    # the live read also sees the export's own query, which COPY ran inside itself
+    assert live.counts["nested_statements"] >= exported.counts["nested_statements"]
+    for mined in (live, exported):
+        assert not mined.frames["queries"]["normalized"].str.contains("for key share").any()
+        assert any("run by the server inside functions and triggers" in n for n in mined.notes)
 
 
 def test_pg_stat_statements_live_unreachable_is_one_clear_error():

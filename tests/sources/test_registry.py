@@ -58,3 +58,21 @@ def test_a_cached_source_is_read_back_with_its_rejects(tmp_path, monkeypatch):
     cached = registry.mine_source(config, "sql", second)
     assert cached.records_read == mined.records_read and first.count() == second.count() == 1
     assert [r.reason for r in first.records] == [r.reason for r in second.records]
+
+
+PGSS = ("queryid,query,calls,total_exec_time,rows,toplevel\n"
+        '1,"INSERT INTO invoices VALUES ($1)",4,1.0,4,t\n'
+        '2,"SELECT $2 FROM ONLY ""public"".""customers"" x WHERE ""id"" OPERATOR(pg_catalog.=) $1 FOR KEY SHARE OF x",4,0.2,4,f\n')
+
+
+def test_the_counts_of_statements_run_inside_the_server_survive_the_cache_and_add_up(tmp_path, monkeypatch):
+    monkeypatch.delenv("SEAMS_CACHE_DIR", raising=False)
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text(PGSS, encoding="utf-8")
+    config = parse_config({"sources": {"sql": [{"path": "a.csv", "format": "pg-stat-statements-csv"},
+                                               {"path": "b.csv", "format": "pg-stat-statements-csv"}]},
+                           "contexts": {"a": {"tables": ["invoices"]}}}, tmp_path / "seams.yml")
+    mined = registry.mine_source(config, "sql", Rejects())
+    cached = registry.mine_source(config, "sql", Rejects())
+    assert mined.counts == cached.counts == {"nested_statements": 2, "nested_calls": 8}
+    assert int(cached.frames["statements"]["executions"].sum()) == 8

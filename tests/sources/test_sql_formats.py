@@ -143,6 +143,52 @@ def test_pg_stat_statements_csv_export(tmp_path):
     assert set(zip(access["table"], access["access"])) == {("orders", "read"), ("orders", "write")}
 
 
+#: a PostgreSQL 14+ export with ``toplevel``: an application INSERT, the foreign-key check the
+#: server runs inside it, and a statement run inside a function the application called
+PGSS_NESTED = (
+    "queryid,query,calls,total_exec_time,rows,toplevel,rolname,datname\n"
+    '11,"INSERT INTO invoices (customer_id, total) VALUES ($1, $2)",5,2.5,5,t,app,shop\n'
+    '-42,"SELECT 1 FROM ONLY ""public"".""customers"" x WHERE ""id"" OPERATOR(pg_catalog.=) $1 FOR KEY SHARE OF x",5,0.4,5,f,app,shop\n'
+    '13,"UPDATE customers SET balance = balance - $1 WHERE id = $2",3,1.0,3,f,app,shop\n'
+    '14,"SELECT charge($1, $2)",3,1.5,3,t,app,shop\n'
+)
+
+
+def test_pg_stat_statements_keeps_statements_run_inside_the_server_apart(tmp_path):
+    result = mine(tmp_path, PGSS_NESTED, "pg-stat-statements-csv")
+    assert executions(result) == {"insert into invoices (customer_id, total) values (?, ?)": 5, "select charge(?, ?)": 3}
+    assert result.frames["statements"]["executions"].sum() == 8
+    access = result.frames["table_access"]
+    assert sorted(zip(access["table"], access["access"])) == [("invoices", "write")]
+    assert result.counts == {"nested_statements": 2, "nested_calls": 8}
+    assert any("2 statements run by the server inside functions and triggers (toplevel = false; 8 calls)" in n
+               for n in result.notes)
+
+
+def test_pg_stat_statements_without_toplevel_counts_every_row(tmp_path):
+    # PostgreSQL 13 and before have no toplevel column: every row is the application's
+    text = "\n".join(line.replace(",t,", ",").replace(",f,", ",") for line in PGSS_NESTED.splitlines()).replace(",toplevel", "")
+    result = mine(tmp_path, text + "\n", "pg-stat-statements-csv")
+    assert result.frames["statements"]["executions"].sum() == 16
+    assert result.counts == {"nested_statements": 0, "nested_calls": 0}
+    assert not any("inside functions" in n for n in result.notes)
+
+
+def test_pg_stat_statements_live_rows_and_query():
+    from analysis.sources.sql.formats.pg_stat_statements import live_query, parse_live_rows
+
+    assert "s.toplevel" in live_query(140000) and "total_exec_time" in live_query(140000)
+    assert "s.toplevel" not in live_query(130000) and "true as toplevel" in live_query(130000)
+    assert "total_time" in live_query(120000) and "total_exec_time" not in live_query(120000)
+    tally = ReadTally()
+    rows = [("INSERT INTO invoices VALUES ($1)", 5, 2.5, "app", "shop", True),
+            ('SELECT 1 FROM ONLY "public"."customers" x WHERE "id" OPERATOR(pg_catalog.=) $1 FOR KEY SHARE OF x', 5, 0.4, "app", "shop", False),
+            ("SELECT 2", 0, 0.0, None, None, True)]
+    records = list(parse_live_rows(rows, tally))
+    assert [(r.text, r.executions) for r in records] == [("INSERT INTO invoices VALUES ($1)", 5)]
+    assert (tally.lines, tally.executions, tally.nested_statements, tally.nested_calls) == (3, 5, 1, 5)
+
+
 def test_pg_stat_statements_without_required_columns_is_an_error(tmp_path):
     with pytest.raises(SourceError, match="query and calls"):
         mine(tmp_path, "queryid,text\n1,SELECT 1\n", "pg-stat-statements-csv")
@@ -221,6 +267,24 @@ def test_mysql_slow_log_blocks_durations_and_default_database(tmp_path):
     access = result.frames["table_access"]
     assert set(zip(access["table"], access["access"])) == {("orders", "read"), ("customers", "read"), ("orders", "write")}
     assert list(zip(result.frames["joins"]["table_a"], result.frames["joins"]["table_b"])) == [("customers", "orders")]
+
+
+GENERAL_WRITES = (
+    "2016-06-07T19:07:02.558338Z    3 Connect\tshop@localhost on shop using Socket\n"
+    "2016-06-07T19:07:02.558713Z    3 Query\tREPLACE INTO daily_totals SELECT day, SUM(amount) FROM payments GROUP BY day\n"
+    "2016-06-07T19:07:02.600000Z    3 Query\tDELETE a FROM sessions a WHERE a.expires < NOW()\n"
+)
+
+
+def test_mysql_replace_and_aliased_delete_name_their_tables(tmp_path):
+    result = mine(tmp_path, GENERAL_WRITES, "mysql-general", default_database="shop")
+    access = result.frames["table_access"]
+    assert sorted(zip(access["table"], access["access"])) == [
+        ("daily_totals", "write"), ("payments", "read"), ("sessions", "write")]
+    q = result.frames["queries"].set_index("normalized")
+    assert q.loc["replace into daily_totals select day, sum(amount) from payments group by day", "operation"] == "INSERT"
+    assert q.loc["replace into daily_totals select day, sum(amount) from payments group by day", "approximate"]
+    assert not q.loc["delete a from sessions a where a.expires < now()", "approximate"]
 
 
 def test_mysql_normalization_reads_backslash_escapes_and_hash_comments():

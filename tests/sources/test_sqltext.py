@@ -163,7 +163,48 @@ def test_cte_names_are_not_tables():
     a = access("WITH recent AS (SELECT * FROM orders WHERE ts > now()) SELECT * FROM recent JOIN customers c ON true")
     assert a.operation == "SELECT"
     assert a.reads == {"orders", "customers"}
-    assert a.joins == frozenset()  # recent is not a table
+    assert a.joins == {("customers", "orders")}  # recent is not a table: it stands for orders
+
+
+def test_a_join_through_a_cte_pairs_its_base_tables():
+    a = access("WITH o AS (SELECT * FROM orders) SELECT o.id, i.total FROM o JOIN invoices i ON i.order_id = o.id")
+    assert a == TableAccess("SELECT", reads=frozenset({"orders", "invoices"}), joins=frozenset({("invoices", "orders")}))
+
+
+def test_a_join_through_a_derived_table_pairs_its_base_tables():
+    a = access("SELECT * FROM (SELECT id FROM orders WHERE paid) o JOIN invoices i ON i.order_id = o.id")
+    assert a.joins == {("invoices", "orders")}
+    b = access("SELECT * FROM orders o, LATERAL (SELECT * FROM order_lines l WHERE l.order_id = o.id) x")
+    assert b.joins == {("order_lines", "orders")}
+
+
+def test_ctes_resolve_through_each_other_and_set_operations():
+    chained = access("WITH a AS (SELECT * FROM orders), b AS (SELECT * FROM a WHERE paid) SELECT * FROM b JOIN invoices i ON i.order_id = b.id")
+    assert chained.joins == {("invoices", "orders")}
+    union = access("WITH x AS (SELECT id FROM shop_orders UNION ALL SELECT id FROM web_orders) SELECT * FROM x JOIN invoices i ON i.order_id = x.id")
+    assert union.joins == {("invoices", "shop_orders"), ("invoices", "web_orders")}  # the union's branches are not joined
+
+
+def test_a_cte_stands_for_the_tables_its_rows_come_from_not_its_filters():
+    a = access("WITH v AS (SELECT * FROM orders WHERE customer_id IN (SELECT id FROM vip)) SELECT * FROM v JOIN invoices i ON i.order_id = v.id")
+    assert a.reads == {"orders", "vip", "invoices"}
+    assert a.joins == {("invoices", "orders")}
+
+
+def test_a_recursive_cte_resolves_without_looping():
+    a = access(
+        "WITH RECURSIVE tree AS (SELECT id FROM categories WHERE parent_id IS NULL "
+        "UNION ALL SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id) "
+        "SELECT * FROM tree JOIN products p ON p.category_id = tree.id"
+    )
+    assert a.reads == {"categories", "products"}
+    assert a.joins == {("categories", "products")}
+
+
+def test_update_from_a_cte_pairs_the_target_with_the_cte_tables():
+    a = access("WITH totals AS (SELECT order_id, sum(amount) AS s FROM payments GROUP BY order_id) "
+               "UPDATE orders o SET paid = t.s FROM totals t WHERE t.order_id = o.id")
+    assert a == TableAccess("UPDATE", frozenset({"payments"}), frozenset({"orders"}), frozenset({("orders", "payments")}))
 
 
 def test_cte_with_delete_writes_its_target():
@@ -180,10 +221,27 @@ def test_for_update_of_alias_locks_the_aliased_table():
     assert a.joins == {("accounts", "branches")}
 
 
-@pytest.mark.parametrize("lock", ["FOR UPDATE", "FOR NO KEY UPDATE", "FOR SHARE"])
+@pytest.mark.parametrize("lock", ["FOR UPDATE", "FOR NO KEY UPDATE"])
 def test_row_locks_without_of_lock_every_table_of_the_from_clause(lock):
     a = access(f"SELECT * FROM jobs WHERE state = 'ready' LIMIT 1 {lock} SKIP LOCKED")
     assert a == TableAccess("SELECT", writes=frozenset({"jobs"}))
+
+
+@pytest.mark.parametrize("lock", ["FOR SHARE", "FOR KEY SHARE", "FOR SHARE OF j", "FOR KEY SHARE OF j NOWAIT"])
+def test_share_locks_are_reads(lock):
+    a = access(f"SELECT * FROM jobs j WHERE state = 'ready' {lock}")
+    assert a == TableAccess("SELECT", reads=frozenset({"jobs"}))
+
+
+def test_foreign_key_check_of_postgres_reads_the_referenced_table():
+    # what PostgreSQL runs inside an INSERT into a referencing table (pg_stat_statements text)
+    sql = 'SELECT 1 FROM ONLY "public"."customers" x WHERE "id" OPERATOR(pg_catalog.=) $1 FOR KEY SHARE OF x'
+    assert access(sql) == TableAccess("SELECT", reads=frozenset({"customers"}))
+
+
+def test_update_lock_beside_a_share_lock_writes_only_its_own_tables():
+    a = access("SELECT * FROM accounts a JOIN branches b ON b.id = a.branch_id FOR UPDATE OF a FOR SHARE OF b")
+    assert a.writes == {"accounts"} and a.reads == {"branches"}
 
 
 def test_delete_alias_and_using():
@@ -192,6 +250,49 @@ def test_delete_alias_and_using():
     assert a.writes == {"sessions"}
     assert a.reads == {"users"}
     assert a.joins == {("sessions", "users")}
+
+
+def test_mysql_multi_table_delete_writes_the_aliased_table():
+    a = access("DELETE a FROM sessions a WHERE a.ts < NOW()", dialect="mysql")
+    assert a == TableAccess("DELETE", writes=frozenset({"sessions"}))
+    b = access("DELETE s FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.banned = 1", dialect="mysql")
+    assert b == TableAccess("DELETE", frozenset({"users"}), frozenset({"sessions"}), frozenset({("sessions", "users")}))
+    c = access("DELETE t1, t2 FROM t1 JOIN t2 ON t1.id = t2.id WHERE t1.x = 1", dialect="mysql")
+    assert c == TableAccess("DELETE", writes=frozenset({"t1", "t2"}), joins=frozenset({("t1", "t2")}))
+    d = access("DELETE FROM a1 USING t1 AS a1 JOIN t2 ON a1.id = t2.id WHERE t2.x = 1", dialect="mysql")
+    assert d == TableAccess("DELETE", frozenset({"t2"}), frozenset({"t1"}), frozenset({("t1", "t2")}))
+
+
+def test_mysql_delete_modifiers_are_not_tables():
+    assert access("DELETE LOW_PRIORITY FROM sessions WHERE id = 1", dialect="mysql") == \
+        TableAccess("DELETE", writes=frozenset({"sessions"}))
+
+
+def test_mysql_replace_writes_its_target_and_reads_its_source():
+    a = access("REPLACE INTO daily_totals SELECT day, sum(amount) FROM payments GROUP BY day", dialect="mysql")
+    assert a == TableAccess("INSERT", frozenset({"payments"}), frozenset({"daily_totals"}), approximate=True)
+    b = access("REPLACE INTO settings (k, v) VALUES ('a', 1)", dialect="mysql")
+    assert b == TableAccess("INSERT", writes=frozenset({"settings"}), approximate=True)
+
+
+def test_a_bare_command_falls_back_to_the_token_scan():
+    # sqlglot reads these as a Command holding the rest of the text
+    a = access("REPLACE t SELECT * FROM u", dialect="mysql")
+    assert (a.operation, a.reads, a.writes, a.approximate) == ("INSERT", {"u"}, {"t"}, True)
+    assert access("OPTIMIZE TABLE t", dialect="mysql") == TableAccess("OTHER", approximate=True)
+    # DDL stays DDL, without table access
+    assert access("CREATE EXTENSION pg_stat_statements") == TableAccess("DDL", ddl=True)
+
+
+def test_token_scan_never_takes_an_alias_for_a_table():
+    a = table_access("delete a from sessions a where a.ts < ?", "mysql", max_parse_chars=10)
+    assert a == TableAccess("DELETE", writes=frozenset({"sessions"}), approximate=True)
+    b = table_access("delete from a1 using t1 as a1 join t2 on a1.id = t2.id", "mysql", max_parse_chars=10)
+    assert (b.reads, b.writes) == ({"t2"}, {"t1"})
+    c = table_access("delete t1, t2 from t1 join t2 on t1.id = t2.id", "mysql", max_parse_chars=10)
+    assert (c.reads, c.writes) == (frozenset(), {"t1", "t2"})
+    d = table_access("delete quick ignore s from sessions s join users u on u.id = s.user_id", "mysql", max_parse_chars=10)
+    assert (d.reads, d.writes) == ({"users"}, {"sessions"})
 
 
 def test_update_from():

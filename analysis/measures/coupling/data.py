@@ -24,6 +24,7 @@ counted, never dropped) and are left out of every measure between contexts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from itertools import combinations
 
@@ -313,6 +314,18 @@ def _owner_lookup(owners) -> dict[str, str]:
     return {str(t).lower(): str(o) for t, o in dict(owners).items() if o is not None and not pd.isna(o)}
 
 
+def event_subject(table: str, context: str) -> str:
+    """The table as an event names it: without its owner's prefix, the context's name (lower
+    case, other than word characters read as ``_``) followed by ``_`` or ``.`` (an app label,
+    a schema): ``billing_invoices`` and ``billing.invoices`` of billing -> ``invoices``. A
+    table without the prefix, or with nothing after it, keeps its name."""
+    prefix = re.sub(r"\W+", "_", context.lower())
+    for separator in ("_", "."):
+        if table.startswith(prefix + separator) and len(table) > len(prefix) + 1:
+            return table[len(prefix) + 1:]
+    return table
+
+
 def domain_events(
     statements: pd.DataFrame,
     statement_context,
@@ -324,10 +337,14 @@ def domain_events(
 
     ``owners``: ``table -> context`` (a mapping, or a frame with ``table`` and ``owner``
     columns such as :func:`analysis.mapping.ownership.infer_table_ownership` returns; declared
-    owners come first there). A fingerprint that writes an owned table and whose
+    owners come first there, and tables are named as the logs name them). A table is owned
+    when its name, lower case, is one of the owners' exactly (``shop.orders_item`` is not
+    the ``orders_item`` of the search path). A fingerprint that writes an owned table and whose
     ``operation`` is INSERT / COPY, UPDATE, DELETE (TRUNCATE included) or MERGE gives the
-    event ``<owner>.<table>.<verb>`` (:data:`EVENT_VERBS`); lock-only writes (``SELECT ...
-    FOR UPDATE``) give none. ``executions`` = statements with the fingerprint;
+    event ``<owner>.<subject>.<verb>`` (:data:`EVENT_VERBS`), the subject being the table
+    without the owner's own prefix (:func:`event_subject`: ``billing_invoices`` owned by
+    billing gives ``billing.invoices.inserted``; ``payments`` gives
+    ``billing.payments.inserted``); lock-only writes (``SELECT ... FOR UPDATE``) give none. ``executions`` = statements with the fingerprint;
     ``issued_by`` = sorted attributed contexts that ran it; ``foreign`` = some context
     other than the owner ran it (the event would cross the boundary). Sorted by context,
     table, verb, then executions descending and fingerprint.
@@ -341,7 +358,7 @@ def domain_events(
     ops = queries[["fingerprint", "operation"]].drop_duplicates("fingerprint").astype(object)
     candidates = writes.merge(ops, on="fingerprint")
     candidates["verb"] = candidates["operation"].map(EVENT_VERBS)
-    candidates["context"] = candidates["table"].map(lambda t: lookup.get(str(t).lower(), lookup.get(str(t).lower().rsplit(".", 1)[-1])))
+    candidates["context"] = candidates["table"].map(lambda t: lookup.get(str(t).lower()))
     candidates = candidates.dropna(subset=["verb", "context"])
     if candidates.empty:
         return _empty(columns)
@@ -351,7 +368,7 @@ def domain_events(
     for fingerprint, context in executions[["fingerprint", "context"]].dropna().itertuples(index=False):
         issuers.setdefault(fingerprint, set()).add(context)
     out = candidates.reset_index(drop=True)
-    out["event"] = out["context"] + "." + out["table"] + "." + out["verb"]
+    out["event"] = [f"{c}.{event_subject(t, c)}.{v}" for c, t, v in zip(out["context"], out["table"], out["verb"])]
     out["executions"] = out["fingerprint"].map(per_fingerprint).fillna(0)
     out["issued_by"] = [sorted(issuers.get(f, ())) for f in out["fingerprint"]]
     out["foreign"] = [any(c != owner for c in issued) for owner, issued in zip(out["context"], out["issued_by"])]

@@ -19,7 +19,8 @@ distinct raw text (LRU); both caches are bounded (``max_cached``).
 Table access: each distinct fingerprint is parsed once with sqlglot in the dialect of its
 source (``mysql`` for MySQL logs, else ``source.dialect``), with ``source.search_path``
 (PostgreSQL) or ``source.default_database`` (MySQL) naming the schemas whose tables are
-written without a schema (:func:`analysis.sources.sqltext.table_access`).
+written without a schema (:meth:`analysis.core.config.SqlSource.unqualified_schemas`,
+:func:`analysis.sources.sqltext.table_access`).
 
 Frames (contracts in :mod:`analysis.core.frames`):
 
@@ -34,7 +35,9 @@ counted in the notes)
     statements the row stands for; trace_id/parent_span_id from a sqlcommenter
     ``traceparent`` (``00-<32 hex trace>-<16 hex span>-<2 hex flags>``), route/controller
     from the tags. pg_stat_statements has no executions, only totals: one row per query
-    with ``ts`` NaT, ``executions`` its ``calls`` and ``duration_ms`` their total time.
+    with ``ts`` NaT, ``executions`` its ``calls`` and ``duration_ms`` their total time;
+    its rows with ``toplevel`` false (run by the server inside functions and triggers) are
+    not statements of the application and are only counted.
 ``queries`` (one row per fingerprint)
     fingerprint, normalized, operation, approximate, executions (pg_stat_statements:
     ``calls``), total_duration_ms (sum of the known durations; executions without one add
@@ -48,7 +51,10 @@ and tag sets; nothing grows with the executions themselves, so a log of any size
 in memory bounded by its distinct queries times its minutes (and its traced executions,
 which each name their own span).
 ``SourceFrames.records_read`` counts the non-empty lines read, ``records_rejected`` the
-records rejected (with line numbers in the rejects file).
+records rejected (with line numbers in the rejects file); ``SourceFrames.counts`` holds
+``nested_statements`` and ``nested_calls``: the pg_stat_statements rows the server ran inside
+functions and triggers (``toplevel`` false) and their calls, which the reader keeps out of
+every frame (:mod:`analysis.sources.sql.formats.pg_stat_statements`), also named in a note.
 """
 
 from __future__ import annotations
@@ -119,13 +125,8 @@ def mine_sql_log(source: SqlSource, rejects: Rejects, *, cache_dir: Path | None 
                 columns.add_all(read_statements(lines, fmt, source, rejects, tally))
         except (OSError, EOFError) as exc:
             raise SourceError(name, f"cannot read the log: {exc}") from None
-    search: tuple[str, ...]
-    if fmt in _MYSQL_FORMATS:
-        dialect = "mysql" if source.dialect == "postgres" else source.dialect
-        search = (source.default_database.lower(),) if source.default_database else ()
-    else:
-        dialect, search = source.dialect, tuple(s.lower() for s in source.search_path)
-    return columns.frames(dialect, search, tally, rejects.count(name), fmt)
+    dialect = ("mysql" if source.dialect == "postgres" else source.dialect) if fmt in _MYSQL_FORMATS else source.dialect
+    return columns.frames(dialect, source.unqualified_schemas(fmt), tally, rejects.count(name), fmt)
 
 
 def read_statements(lines: Iterable[str], fmt: str, source: SqlSource, rejects: Rejects,
@@ -365,6 +366,7 @@ class StatementColumns:
             records_read=tally.lines,
             records_rejected=rejected,
             notes=self._notes(tally, queries, rejected, fmt),
+            counts={"nested_statements": tally.nested_statements, "nested_calls": tally.nested_calls},
         )
 
     def _notes(self, tally: ReadTally, queries: pd.DataFrame, rejected: int, fmt: str) -> list[str]:
@@ -377,6 +379,9 @@ class StatementColumns:
             notes.append(f"{self.source}: no statements found (is log_min_duration_statement = 0 or log_statement = 'all' set?)")
         if tally.errors:
             notes.append(f"{self.source}: {tally.errors} failed statements (ERROR + STATEMENT), not counted as executions")
+        if tally.nested_statements:
+            notes.append(f"{self.source}: {tally.nested_statements} statements run by the server inside functions and triggers "
+                         f"(toplevel = false; {tally.nested_calls} calls) kept apart: not the application's statements")
         if tally.parse_bind:
             notes.append(f"{self.source}: {tally.parse_bind} parse/bind records of the extended protocol ignored (only execute counts)")
         if self.empty:

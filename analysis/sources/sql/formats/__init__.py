@@ -76,6 +76,10 @@ class ReadTally:
     errors: int = 0
     parse_bind: int = 0
     orphan_durations: int = 0
+    #: pg_stat_statements rows the server ran inside functions and triggers (``toplevel``
+    #: false), kept out of the records, and their calls
+    nested_statements: int = 0
+    nested_calls: int = 0
     unknown_timezones: set[str] = field(default_factory=set)
     other: dict[str, int] = field(default_factory=dict)
 
