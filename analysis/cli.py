@@ -99,8 +99,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     from analysis.outputs.report import run_report
 
     result = run_report(args.config, args.out, use_cache=not args.no_cache)
+    for warning in result.findings.get("warnings") or []:
+        print(f"seams: warning: {warning}", file=sys.stderr)
     for verdict in result.verdicts.values():
         print(f"{verdict.get('question', '')}\n  {verdict.get('verdict', '')}: {verdict.get('summary', '')}")
+        if verdict.get("close_call"):
+            print(f"  {verdict['close_call']}")
     recommendation = result.findings.get("recommendation") or {}
     if recommendation.get("headline"):
         print(f"Recommendation: {recommendation.get('verdict', '')} — {recommendation['headline']}")

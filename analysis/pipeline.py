@@ -64,8 +64,10 @@ class Analysis:
     @property
     def signal_states(self) -> dict[str, Status]:
         """The state of each coupling signal's evidence."""
-        return {"structural": self.structure.status, "evolutionary": self.history.status,
-                "data": self.data.status, "runtime": self.runtime.calls_status}
+        data = self.data.status if self.data.status.known or not self.data.schema_status.known else Status.measured(
+            "from the ORM models' relations only (schema evidence): " + self.data.schema_status.reason)
+        return {"structural": self.structure.status, "evolutionary": self.history.status, "data": data,
+                "runtime": self.runtime.calls_status}
 
 
 def mine(config: Config, *, use_cache: bool = True, rejects: Rejects | None = None,
@@ -199,6 +201,7 @@ def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejec
             "records_rejected": int(max(counted, m.records_rejected)),
             "unassigned_share": float(unassigned[kind]) if kind in unassigned else None,
             "window": windows.get(kind),
+            "counts": dict(m.counts),
             "notes": list(m.notes),
         }
     return out

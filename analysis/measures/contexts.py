@@ -26,13 +26,23 @@ def signals_known(history: HistoryEvidence, structure: StructureEvidence, data: 
                   runtime: RuntimeEvidence) -> dict[str, bool]:
     """Which of the four signals were measured (an unknown signal is never 0)."""
     return {"structural": structure.status.known, "evolutionary": history.status.known,
-            "data": data.status.known, "runtime": runtime.calls_status.known}
+            "data": data.status.known or data.schema_status.known, "runtime": runtime.calls_status.known}
+
+
+def data_signal(data: DataEvidence) -> tuple[pd.DataFrame, str]:
+    """The pairs the data signal counts and where they come from: shared tables observed in the
+    SQL log (or the traces' database spans); without those, foreign keys between ORM models
+    (schema evidence: relations between the contexts' tables)."""
+    if data.status.known or not data.schema_status.known:
+        return data.pairs, data.origin or "none"
+    schema = data.schema_pairs.rename(columns={"relations": "shared_tables"})
+    return schema, "schema"
 
 
 def coupled_pairs(config: Config, history: HistoryEvidence, structure: StructureEvidence, data: DataEvidence,
                   runtime: RuntimeEvidence) -> pd.DataFrame:
     th = config.thresholds
-    return context_pairs(structure.edges, history.cochange, data.pairs, runtime.calls, orchestrated=runtime.orchestrated,
+    return context_pairs(structure.edges, history.cochange, data_signal(data)[0], runtime.calls, orchestrated=runtime.orchestrated,
                          known=signals_known(history, structure, data, runtime),
                          structural_min_edges=th["structural_min_edges"], evolutionary_min_degree=th["evolutionary_min_degree"],
                          evolutionary_min_shared_commits=th["evolutionary_min_shared_commits"],

@@ -97,10 +97,7 @@ def evidence_states(a) -> dict[str, dict]:
         "runtime_calls": a.runtime.calls_status.to_json(),
         "load": a.runtime.load_status.to_json(),
         "coverage": a.runtime.coverage_status.to_json(),
-        "signals": {
-            "structural": a.structure.status.to_json(), "evolutionary": a.history.status.to_json(),
-            "data": a.data.status.to_json(), "runtime": a.runtime.calls_status.to_json(),
-        },
+        "signals": {signal: status.to_json() for signal, status in a.signal_states.items()},
     }
 
 

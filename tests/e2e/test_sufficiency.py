@@ -187,3 +187,20 @@ def test_layer_that_imports_everything_is_suggested_a_role(tmp_path, monkeypatch
     again = run(config_of(tmp_path, {"imports": {"repository": str(repo), "packages": ["shop"]}}, contexts=layered), tmp_path, monkeypatch)
     assert not any("looks like a layer" in w for w in again.warnings)
     assert again.ranking.set_index("context").loc["api", "why_not"] == "role: layer"
+
+
+def test_orm_foreign_keys_are_schema_evidence_of_data_coupling_without_a_log(tmp_path, monkeypatch):
+    repo = make_repo(tmp_path / "repo", {
+        "shop/__init__.py": "", "shop/orders/__init__.py": "", "shop/billing/__init__.py": "",
+        "shop/orders/models.py": "from django.db import models\n\n\nclass Order(models.Model):\n"
+                                 "    invoice = models.ForeignKey('billing.Invoice', on_delete=models.CASCADE)\n",
+        "shop/billing/models.py": "from django.db import models\n\n\nclass Invoice(models.Model):\n    total = models.IntegerField()\n",
+    })
+    contexts = {"orders": {"paths": ["shop/orders/**"], "tables": ["orders_order"]},
+                "billing": {"paths": ["shop/billing/**"], "tables": ["billing_invoice"]}}
+    result = run(config_of(tmp_path, {"imports": {"repository": str(repo), "packages": ["shop"]}}, contexts=contexts), tmp_path, monkeypatch)
+    assert not result.data.status.known and result.data.schema_status.known
+    assert result.data.schema_pairs[["context_a", "context_b", "relations"]].values.tolist() == [["billing", "orders", 1]]
+    assert result.signal_states["data"].known and "schema evidence" in result.signal_states["data"].reason
+    pair = result.pairs.set_index(["context_a", "context_b"]).loc[("billing", "orders")]
+    assert pair["data"] == 1 and pair["data_coupled"]
