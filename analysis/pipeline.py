@@ -106,7 +106,7 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
         config=config, mined=frames, units=units, history=history, structure=structure, data=data, runtime=runtime,
         contexts=contexts, pairs=pairs, decision_inputs=inputs, verdicts=verdicts, ranking=ranking,
         recommendation=recommend(verdicts, ranking), inputs=source_inputs(config, mined, rejects, units, frames, history, runtime),
-        warnings=[*units.warnings(frames), *role_suggestions(config, structure)], rejects=rejects,
+        warnings=[*units.warnings(frames, config.thresholds['max_unassigned_span_share']), *role_suggestions(config, structure)], rejects=rejects,
     )
 
 

@@ -24,6 +24,7 @@ Shape (all keys but ``contexts`` optional)::
       imports:
         repository: repo                 # defaults to sources.git.repository
         packages: [shopfront]            # top-level packages; default: discovered
+        roots: [netbox]                  # folders the code is imported from (sys.path); default: detected
         languages: []                    # default: every supported language found
         exclude_paths: ["**/generated/**"]
         max_file_bytes: 1000000
@@ -130,6 +131,7 @@ class GitSource:
 class ImportsSource:
     repository: Path
     packages: tuple[str, ...] = ()
+    roots: tuple[str, ...] | None = None  # folders imported from (sys.path entries); None: detected
     languages: tuple[str, ...] = ()  # empty: every supported language found
     exclude_paths: tuple[str, ...] = ()
     max_file_bytes: int = 1_000_000
@@ -306,11 +308,12 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
     imports = None
     if sources.get("imports") is not None:
         i = v.mapping("sources.imports", sources["imports"])
-        v.unknown_keys("sources.imports.", i, ("repository", "packages", "languages", "exclude_paths", "max_file_bytes"))
+        v.unknown_keys("sources.imports.", i, ("repository", "packages", "roots", "languages", "exclude_paths", "max_file_bytes"))
         repo_raw = i.get("repository", (sources.get("git") or {}).get("repository") if isinstance(sources.get("git"), dict) else None)
         repo = v.existing_dir("sources.imports.repository", repo_raw)
         imports = ImportsSource(
             repo, v.strings("sources.imports.packages", i.get("packages", [])),
+            roots=v.strings("sources.imports.roots", i["roots"]) if i.get("roots") is not None else None,
             languages=v.strings("sources.imports.languages", i.get("languages", [])),
             exclude_paths=v.strings("sources.imports.exclude_paths", i.get("exclude_paths", [])),
             max_file_bytes=int(v.number("sources.imports.max_file_bytes", i.get("max_file_bytes", 1_000_000), minimum=1)),

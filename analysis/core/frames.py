@@ -22,7 +22,7 @@ Every miner returns frames listed here; every metric reads them. Columns and the
 ``unresolved_imports`` (import graph, one row per import that names nothing in the repository)
     importer_path: str (repository-relative file) · line: int · target: str (as written:
     module, package, namespace, path or constant) · language: str (python, java, kotlin,
-    csharp, go, javascript, typescript, ruby, php) · classification: str (stdlib,
+    csharp, go, javascript, typescript, ruby, php) · classification: str (stdlib, internal,
     third_party, unresolved: looks like the repository's own but no file was found)
 
 ``statements`` (SQL logs, one row per group of executions that share the log, fingerprint,

@@ -50,6 +50,7 @@ THRESHOLDS = _registry(
     Setting("min_requests_per_context", 25, "Requests (server and consumer spans) a context must have served in the traces for its total compute to be compared with another's: a few dozen; a context seen in a handful of requests makes any ratio against it meaningless.", 1, stage="measure"),
     Setting("min_team_map_coverage", 0.5, "A team map naming fewer than half of the active authors describes someone else's organisation: team figures are then not measurable.", 0, 1, stage="measure"),
     Setting("min_attributed_sql_share", 0.2, "When fewer than one in five executions (or database spans) can be tied to the context that issued them, who reads and writes which table is unknown: data coupling is not measurable.", 0, 1, stage="measure"),
+    Setting("max_unassigned_span_share", 0.5, "When the span rules leave more than half of the spans without a context, the report warns and lists the commonest unmatched routes and span names, so the rules can be completed.", 0, 1, stage="measure"),
     Setting("close_call_margin", 0.1, "A deciding check within this relative distance of its threshold is a close call: a slightly different context map or window could flip it.", 0, 1),
     # --- structural / data / runtime pair coupling ------------------------------------
     Setting("structural_min_edges", 1, "A pair is structurally coupled from its first cross-context import.", 1),

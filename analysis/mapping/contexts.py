@@ -32,6 +32,7 @@ import pandas as pd
 
 from analysis.core.config import DEFAULT_SEARCH_PATH, ContextSpec, table_key
 from analysis.core.globs import glob_regex
+from analysis.core.routes import normalize_pattern, normalize_route
 
 UNASSIGNED = "(unassigned)"
 
@@ -132,16 +133,32 @@ def _table_owners(contexts: tuple[ContextSpec, ...], search_path: tuple[str, ...
     return {table_key(t, search_path): c.name for c in contexts for t in c.tables}
 
 
+def namespaces_of_glob(glob: str) -> list[str]:
+    """The module namespaces a path glob may be imported as: the whole path and each shorter
+    tail (``netbox/extras/**`` -> ``netbox.extras``, ``extras``): a source root below the
+    repository (Django's folder of ``manage.py``) drops the leading folders."""
+    full = namespace_of_glob(glob)
+    if full is None:
+        return []
+    parts = full.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
 @lru_cache(maxsize=64)
 def _span_rules(contexts: tuple[ContextSpec, ...]):
-    namespaces = []
-    for c in contexts:
-        ns = list(c.spans.code_namespaces) + [n for g in c.paths if (n := namespace_of_glob(g))]
-        namespaces += [(n, c.name) for n in ns]
+    declared = [(n, c.name) for c in contexts for n in c.spans.code_namespaces]
+    from_paths = [(n, c.name) for c in contexts for g in c.paths for n in namespaces_of_glob(g)]
+    owners: dict[str, set[str]] = {}
+    tails = [(".".join(n.split(".")[i:]), name) for n, name in declared for i in range(len(n.split(".")))]
+    for n, name in from_paths + tails:
+        owners.setdefault(n, set()).add(name)
+    taken = {n for n, _ in declared}
+    # a namespace two contexts' paths could both mean is nobody's; a declared one always wins
+    namespaces = declared + sorted({(n, c) for n, c in from_paths if len(owners[n]) == 1 and n not in taken})
     namespaces.sort(key=lambda r: -len(r[0]))
 
     def globs(attr: str):
-        rs = [(p, c.name) for c in contexts for p in getattr(c.spans, attr)]
+        rs = [(normalize_pattern(p) if attr == "routes" else p, c.name) for c in contexts for p in getattr(c.spans, attr)]
         return sorted(rs, key=lambda r: -_specificity(r[0]))
 
     return namespaces, globs("routes"), globs("messaging_destinations"), globs("span_names"), globs("services")
@@ -154,7 +171,8 @@ def _match_span(rules, row) -> str | None:
         for prefix, ctx in namespaces:
             if code_ns == prefix or code_ns.startswith(prefix + "."):
                 return ctx
-    for value, patterns in ((route, routes), (destination, destinations), (name, names), (service, services)):
+    for value, patterns in ((normalize_route(route) if route else route, routes), (destination, destinations), (name, names),
+                            (service, services)):
         if value:
             for pattern, ctx in patterns:
                 if fnmatchcase(value, pattern):

@@ -28,10 +28,16 @@ import pandas as pd
 from analysis.core.config import Config
 from analysis.core.frames import Mined
 from analysis.core.globs import glob_regex
-from analysis.mapping.attribution import attribute_statements
+from analysis.core.privacy import mask_identifiers
+from analysis.core.routes import normalize_route
+from analysis.mapping.attribution import attribute_statements, unassigned_span_names
 from analysis.mapping.contexts import ContextMap
 from analysis.mapping.ownership import infer_table_ownership, ownership_evidence
 from analysis.mapping.span_tree import async_links, context_ancestors, span_parents
+
+
+#: Unmatched routes and span names listed in a span-rule warning.
+TOP_UNMATCHED = 8
 
 
 @dataclass(frozen=True)
@@ -77,10 +83,12 @@ class Units:
         return pd.DataFrame({"context": names, **{k: [int(v.get(n, 0)) for n in names] for k, v in
                                                   (("files_at_head", files), ("modules", modules), ("owned_tables", tables), ("spans", spans))}})
 
-    def warnings(self, mined: Mined) -> list[str]:
-        """What is wrong with the context map itself, one sentence per context: globs that
-        match no file, or whose every file a more specific context claims."""
-        out: list[str] = []
+    def warnings(self, mined: Mined, max_unassigned_span_share: float = 0.5) -> list[str]:
+        """What is wrong with the context map itself, one sentence each: globs that match no
+        file, or whose every file a more specific context claims; span rules that leave more
+        than ``max_unassigned_span_share`` of the spans without a context (with the commonest
+        unmatched routes and span names, value-like parts masked, to complete the rules)."""
+        out: list[str] = self.span_rule_warnings(mined, max_unassigned_span_share)
         changes = mined["file_changes"]
         paths = pd.unique(changes["path"].dropna()) if len(changes) else []
         if not len(paths):
@@ -99,6 +107,22 @@ class Units:
             else:
                 out.append(f"context {spec.name}: its paths match no file of the repository ({globs})")
         return out
+
+    def span_rule_warnings(self, mined: Mined, max_unassigned: float) -> list[str]:
+        spans = mined["spans"]
+        if spans.empty:
+            return []
+        missing = self.span_context.isna().to_numpy(dtype=bool)
+        share = float(missing.mean())
+        if share <= max_unassigned:
+            return []
+        routes = spans.loc[missing, "http_route"].dropna().map(normalize_route).value_counts().head(TOP_UNMATCHED)
+        names = unassigned_span_names(spans, self.span_context, top=TOP_UNMATCHED)
+        listed = "; ".join(f"{route} ({n})" for route, n in routes.items())
+        named = "; ".join(f"{mask_identifiers(str(r.name))} ({r.spans})" for r in names.itertuples())
+        return [f"the span rules give a context to {int((~missing).sum())} of {len(spans)} spans ({1 - share:.0%}): "
+                + (f"the commonest unmatched routes: {listed}" if listed else "no unmatched span has a route")
+                + (f"; span names: {named}" if named else "")]
 
 
 def map_units(config: Config, mined: Mined) -> Units:

@@ -50,8 +50,11 @@ def measure_structure(config: Config, mined: Mined, units: Units) -> StructureEv
 
 
 def structure_figures(imports: pd.DataFrame, unresolved: pd.DataFrame, importer_context: pd.Series) -> dict:
+    """``unresolved_internal_imports``: imports classified ``internal`` — they name a package of
+    the analysed code by a name the source roots do not reach (``from dcim.models import …`` while
+    only ``netbox.dcim`` is known): a source root was missed, not a dependency."""
     files = imports[["importer_path"]].assign(context=importer_context.to_numpy()).drop_duplicates("importer_path")
-    internal = unresolved[unresolved["classification"] == "unresolved"] if len(unresolved) else unresolved
+    internal = unresolved[unresolved["classification"] == "internal"] if len(unresolved) else unresolved
     return {
         "resolved_imports": len(imports),
         "unresolved_internal_imports": len(internal),

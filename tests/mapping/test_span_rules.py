@@ -83,3 +83,15 @@ def test_unassigned_span_names_none_missing_and_empty():
     assert unassigned_span_names(frames.empty("spans"), pd.Series([], dtype="string")).empty
     with pytest.raises(ValueError):
         unassigned_span_names(SPANS, pd.Series(["x"], dtype="string"))
+
+
+def test_route_rules_match_django_routes_as_the_instrumentation_writes_them():
+    from analysis.core.config import ContextSpec, SpanRules
+    from analysis.mapping.contexts import ContextMap
+
+    cmap = ContextMap((ContextSpec("dcim", spans=SpanRules(routes=("/api/dcim/*", "/dcim/*"))),
+                       ContextSpec("ipam", spans=SpanRules(routes=("api/ipam/*",)))))
+    spans = pd.DataFrame({"http_route": pd.Series(["api/dcim/devices/$", "api/dcim/devices/(?P<pk>[^/.]+)/$",
+                                                   "dcim/devices/<int:pk>/", "api/ipam/prefixes/<int:pk>/available-ips/",
+                                                   "api/circuits/circuits/$"], dtype="string")})
+    assert list(cmap.assign_spans(spans).astype(object)) == ["dcim", "dcim", "dcim", "ipam", pd.NA]

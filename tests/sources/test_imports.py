@@ -248,3 +248,73 @@ def test_import_kinds_by_line():
     assert import_kinds("") == {}
     with pytest.raises(SyntaxError):
         import_kinds("def f(:\n")
+
+
+# --------------------------------------------------------------------------------------
+# source roots: where the code is imported from
+
+DJANGO_PROJECT = {
+    "README.md": "# a project\n",
+    "proj/manage.py": "import os\n",
+    "proj/proj/__init__.py": "", "proj/proj/settings.py": "INSTALLED_APPS = ['dcim', 'ipam']\n",
+    "proj/dcim/__init__.py": "", "proj/dcim/models.py": "class Device: ...\n",
+    "proj/ipam/__init__.py": "", "proj/ipam/models.py": "from dcim.models import Device\nfrom . import views\n",
+    "proj/ipam/views.py": "import dcim\n",
+}
+
+
+def edges_of(result):
+    static = result.frames["imports"][result.frames["imports"]["kind"] != "dynamic"]  # INSTALLED_APPS edges aside
+    return sorted(static[["importer_path", "imported_path"]].itertuples(index=False, name=None))
+
+
+def test_the_folder_of_manage_py_is_a_source_root(tmp_path):
+    write(tmp_path, DJANGO_PROJECT)
+    result = mine_imports(ImportsSource(tmp_path), Rejects())
+    assert edges_of(result) == [("proj/ipam/models.py", "proj/dcim/models.py"), ("proj/ipam/models.py", "proj/ipam/views.py"),
+                                ("proj/ipam/views.py", "proj/dcim/__init__.py")]
+    assert "source roots: proj/ (the folder of manage.py)" in result.notes
+    assert result.frames["unresolved_imports"].empty  # dcim.models is not left unresolved
+
+
+def test_roots_can_be_named_and_an_empty_list_turns_detection_off(tmp_path):
+    write(tmp_path, DJANGO_PROJECT)
+    named = mine_imports(ImportsSource(tmp_path, roots=("proj",)), Rejects())
+    assert edges_of(named) == edges_of(mine_imports(ImportsSource(tmp_path), Rejects()))
+    assert "source roots: proj/ (imports.roots)" in named.notes
+    off = mine_imports(ImportsSource(tmp_path, roots=()), Rejects())  # apps become the namespace proj.dcim
+    assert set(off.frames["unresolved_imports"]["target"]) == {"dcim.models", "dcim"}
+    assert set(off.frames["unresolved_imports"]["classification"]) == {"internal"}
+    assert any("set imports.roots" in n for n in off.notes)
+    assert edges_of(off) == [("proj/ipam/models.py", "proj/ipam/views.py")]  # only the relative import resolves
+
+
+def test_roots_from_pyproject_and_bare_sibling_imports(tmp_path):
+    write(tmp_path / "a", {"pyproject.toml": "[tool.pytest.ini_options]\npythonpath = ['lib']\n",
+                           "lib/shop/__init__.py": "", "lib/shop/orders.py": "import billing\n",
+                           "lib/billing/__init__.py": ""})
+    a = mine_imports(ImportsSource(tmp_path / "a"), Rejects())
+    assert edges_of(a) == [("lib/shop/orders.py", "lib/billing/__init__.py")]
+    assert "source roots: lib/ (pyproject.toml [tool.pytest.ini_options] pythonpath)" in a.notes
+    write(tmp_path / "b", {"app/orders/__init__.py": "", "app/orders/models.py": "from billing.models import Invoice\n",
+                           "app/billing/__init__.py": "", "app/billing/models.py": "class Invoice: ...\n"})
+    b = mine_imports(ImportsSource(tmp_path / "b"), Rejects())
+    assert edges_of(b) == [("app/orders/models.py", "app/billing/models.py")]
+    assert "its packages import each other by their bare names" in " ".join(b.notes)
+
+
+def test_a_missed_root_makes_structure_not_measurable(tmp_path):
+    from analysis.core.evidence import State
+    from analysis.core.frames import Mined, SourceFrames
+    from analysis.core.config import parse_config
+    from analysis.mapping.units import map_units
+    from analysis.measures.structure import measure_structure
+
+    write(tmp_path, {**DJANGO_PROJECT, **{f"proj/ipam/v{n}.py": "from dcim.models import Device\n" for n in range(3)}})
+    config = parse_config({"sources": {"imports": {"repository": str(tmp_path), "roots": []}},
+                           "contexts": {"dcim": {"paths": ["proj/dcim/**"]}, "ipam": {"paths": ["proj/ipam/**"]}}}, tmp_path / "s.yml")
+    mined = Mined.of({"imports": mine_imports(config.imports, Rejects())})
+    structure = measure_structure(config, mined, map_units(config, mined))
+    assert structure.status.state is State.NOT_MEASURABLE
+    assert "imports name modules of the repository that could not be resolved" in structure.status.reason
+    assert structure.figures["unresolved_internal_imports"] == 5  # dcim.models x4, dcim x1: dcim is a folder of the repository

@@ -54,10 +54,10 @@ queries and are not counted), PRODUCER and CONSUMER spans with ``messaging_desti
 
 Declared entry points (:func:`entry_point_traces`) are matched against the spans by kind:
 
-- ``route``: a SERVER span's ``http_route`` equal to the name once both are normalized:
-  path parameters in any framework's syntax (``<int:id>``, ``{id}``, ``:id``, ``*``)
-  become one placeholder and a trailing slash is dropped (``/orders/<int:id>/`` =
-  ``/orders/{order_id}``);
+- ``route``: a SERVER span's ``http_route`` equal to the name once both are normalized
+  (:func:`analysis.core.routes.normalize_route`: one leading slash, anchors, regex groups,
+  converters, ``{id}`` and ``:id`` as one placeholder, format suffixes and the trailing slash
+  dropped: ``/orders/<int:id>/`` = ``/orders/{order_id}`` = ``^orders/(?P<id>[0-9]+)/$``);
 - ``job``: a span whose ``name``, ``code_namespace`` or ``code_namespace.code_function``
   equals the name (``billing.tasks.close_invoices``);
 - ``consumer``: a CONSUMER span whose ``messaging_destination`` or ``name`` equals the
@@ -76,12 +76,12 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from analysis.core.routes import normalize_route
 from analysis.mapping.span_tree import context_values, is_db_client, is_set, span_positions
 
 #: Kinds of declared entry points :func:`entry_point_traces` can match.
 ENTRY_POINT_KINDS = ("route", "job", "consumer")
 
-_ROUTE_PARAMETER = re.compile(r"<[^>]*>|\{[^}]*\}|(?<=/):[^/]+|\*+")
 
 
 #: Span names of framework middleware (not application code): Express, Koa, Fastify, Connect...
@@ -104,15 +104,6 @@ def _by_context(ctx: pd.Series, consumer: np.ndarray, broken: np.ndarray) -> dic
     frame = pd.DataFrame({"context": ctx.fillna("(unassigned)").to_numpy(dtype=object), "consumers": consumer, "broken": broken})
     sums = frame[frame["consumers"]].groupby("context", sort=True)[["consumers", "broken"]].sum()
     return {str(c): {"consumers": int(r.consumers), "broken": int(r.broken)} for c, r in sums.iterrows()}
-
-
-def normalize_route(route: str) -> str:
-    """A route template with every path parameter as ``{}`` and no trailing slash.
-
-    ``/orders/<int:order_id>/`` -> ``/orders/{}``; ``/users/:id`` -> ``/users/{}``.
-    """
-    text = _ROUTE_PARAMETER.sub("{}", str(route).strip())
-    return text.rstrip("/") or "/"
 
 
 def entry_point_traces(entry_points: pd.DataFrame, spans: pd.DataFrame) -> pd.DataFrame:

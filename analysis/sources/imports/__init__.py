@@ -101,7 +101,7 @@ def _mine_imports(source: ImportsSource, rejects: Rejects, cache_dir: str | Path
     if source.languages and "python" not in source.languages:
         raise SourceError(SOURCE, f"languages {list(source.languages)} do not include python")
     rejected_before = rejects.count(SOURCE)
-    packages, notes = locate_packages(repository, source.packages)
+    packages, notes = locate_packages(repository, source.packages, source.roots)
     cache = ParseCache.open(Path(cache_dir) if cache_dir is not None else None)
     build = build_import_graph(packages, repository, rejects, cache=cache, exclude_paths=source.exclude_paths,
                                max_file_bytes=source.max_file_bytes)
@@ -127,7 +127,8 @@ def _mine_imports(source: ImportsSource, rejects: Rejects, cache_dir: str | Path
         inside_modules = {m for m in module_path if inside(m)}
         internal_edges, external_rows = _split_imports(build.imports_by_module, module_path, inside_modules,
                                                        [p.graph_name for p in packages], packages_set)
-        unresolved = _unresolved_frame(external_rows, repository)
+        inner = frozenset(part for name in packages_set for part in name.split(".")[1:])
+        unresolved = _unresolved_frame(external_rows, repository, inner)
         entry_points = entry_point_rows(entry_point_refs(repository), frozenset(module_path))
     except BaseException:
         if build.pending_facts is not None:
@@ -170,6 +171,9 @@ def _mine_imports(source: ImportsSource, rejects: Rejects, cache_dir: str | Path
     if len(unresolved):
         counts = unresolved["classification"].value_counts()
         notes.append("imports leaving the packages: " + ", ".join(f"{counts.get(c, 0)} {c}" for c in ("stdlib", "third_party", "unresolved")))
+        if counts.get("internal", 0):
+            notes.append(f"{counts['internal']} imports name packages of the repository by a name the source roots do not "
+                         "reach: set imports.roots (the folder the code is imported from)")
     return SourceFrames(
         frames={"imports": imports, "unresolved_imports": unresolved},
         records_read=modules + unreadable + too_large,
@@ -208,13 +212,13 @@ def _split_imports(imports_by_module: dict[str, list], module_path: dict[str, st
     return internal_edges, external_rows
 
 
-def _unresolved_frame(external_rows: list[tuple], repository: Path) -> pd.DataFrame:
+def _unresolved_frame(external_rows: list[tuple], repository: Path, inner: frozenset[str] = frozenset()) -> pd.DataFrame:
     """``unresolved_imports``: one row per distinct (importer_path, line, target), classified."""
     declared = declared_dependencies(repository)
     installed = installed_modules()
     classes: dict[str | None, str] = {None: "unresolved"}
     unique = dict.fromkeys(
-        (p, line, target, "python", classes[top] if top in classes else classes.setdefault(top, classify(top, declared, installed)))
+        (p, line, target, "python", classes[top] if top in classes else classes.setdefault(top, classify(top, declared, installed, inner)))
         for p, line, target, top in external_rows)
     external = sorted(unique, key=itemgetter(0, 1, 2))  # importer_path, line, target (stable)
     return frames.conform(_columns(external, ["importer_path", "line", "target", "language", "classification"]),

@@ -9,8 +9,10 @@
   ``setup.cfg`` ``install_requires``; names compared lower case with ``-`` and ``.`` as
   ``_``), or a top-level name in a ``site-packages`` folder of the Python running Seams
   (a directory listing only, nothing imported);
-- ``unresolved``: anything else (a module of the repository outside the analysed packages,
-  a missing module, an undeclared dependency).
+- ``internal``: the name of a package inside the analysed code that the source roots do not
+  reach (``dcim`` while only ``netbox.dcim`` is known: ``manage.py``'s folder was not taken as a
+  root) — a missed source root, not a dependency;
+- ``unresolved``: anything else (a missing module, an undeclared dependency).
 """
 
 from __future__ import annotations
@@ -30,10 +32,15 @@ def normalise(name: str) -> str:
     return re.sub(r"[-.]+", "_", name.strip().lower())
 
 
-def classify(top: str, declared: set[str] | frozenset[str], installed: set[str] | frozenset[str]) -> str:
-    """``stdlib``, ``third_party`` or ``unresolved`` for a top-level module name."""
+def classify(top: str, declared: set[str] | frozenset[str], installed: set[str] | frozenset[str],
+             inner: set[str] | frozenset[str] = frozenset()) -> str:
+    """``stdlib``, ``third_party``, ``internal`` or ``unresolved`` for a top-level module name;
+    ``inner``: the names of packages nested in the analysed code (every segment of a dotted
+    package name but the first)."""
     if top in sys.stdlib_module_names or top == "__future__":
         return "stdlib"
+    if top in inner:
+        return "internal"
     if normalise(top) in declared or top in installed:
         return "third_party"
     return "unresolved"

@@ -209,14 +209,17 @@ def _span_reader(fmt: str):
 
 
 def count_skewed_children(spans: pd.DataFrame) -> int:
-    """Spans that start before their parent starts or end after it ends (same trace)."""
+    """Spans that start before their parent starts, or end after it ends (same trace) — the
+    latter only within a process: a consumer runs after its producer (or its producer's
+    parent) has finished, which is how a queue works, not clock skew."""
     if spans.empty or spans["parent_span_id"].isna().all():
         return 0
-    parents = spans[["trace_id", "span_id", "start", "end"]].rename(
-        columns={"span_id": "parent_span_id", "start": "parent_start", "end": "parent_end"})
-    children = spans.loc[spans["parent_span_id"].notna(), ["trace_id", "parent_span_id", "start", "end"]]
+    parents = spans[["trace_id", "span_id", "start", "end", "kind"]].rename(
+        columns={"span_id": "parent_span_id", "start": "parent_start", "end": "parent_end", "kind": "parent_kind"})
+    children = spans.loc[spans["parent_span_id"].notna(), ["trace_id", "parent_span_id", "start", "end", "kind"]]
     joined = children.merge(parents, on=["trace_id", "parent_span_id"], how="inner")
-    return int(((joined["start"] < joined["parent_start"]) | (joined["end"] > joined["parent_end"])).sum())
+    asynchronous = (joined["kind"] == "CONSUMER") | (joined["parent_kind"] == "PRODUCER")
+    return int(((joined["start"] < joined["parent_start"]) | ((joined["end"] > joined["parent_end"]) & ~asynchronous)).sum())
 
 
 def _notes(name: str, stats: TraceReadStats) -> list[str]:

@@ -82,6 +82,9 @@ DB_COLLECTION_NAME = "db.collection.name"
 DB_SQL_TABLE = "db.sql.table"
 MESSAGING_DESTINATION_NAME = "messaging.destination.name"
 MESSAGING_DESTINATION = "messaging.destination"
+#: the function a background job or task runs (RQ, Celery): it names the owning module
+RQ_JOB_FUNCTION = "rq.job.function"
+CELERY_TASK_NAME = "celery.task_name"
 SAMPLING_PROBABILITY = "sampling.probability"
 SAMPLER_TYPE = "sampler.type"
 SAMPLER_PARAM = "sampler.param"
@@ -89,7 +92,7 @@ SAMPLER_PARAM = "sampler.param"
 WANTED_ATTRIBUTES = frozenset({
     CODE_NAMESPACE, CODE_FUNCTION, CODE_FUNCTION_NAME, HTTP_ROUTE, DB_SYSTEM_NAME, DB_SYSTEM,
     DB_QUERY_TEXT, DB_STATEMENT, DB_COLLECTION_NAME, DB_SQL_TABLE, MESSAGING_DESTINATION_NAME,
-    MESSAGING_DESTINATION, SAMPLING_PROBABILITY, SAMPLER_TYPE, SAMPLER_PARAM,
+    MESSAGING_DESTINATION, SAMPLING_PROBABILITY, SAMPLER_TYPE, SAMPLER_PARAM, RQ_JOB_FUNCTION, CELERY_TASK_NAME,
 })
 
 NON_SQL_DB_SYSTEMS = frozenset({
@@ -231,8 +234,14 @@ def sampling_ratio_of_attributes(found: dict[str, str]) -> float | None:
 def semantic_columns(found: dict[str, str]) -> tuple:
     """(code_namespace, code_function, http_route, db_system, statement, destination,
     db_collection) from the wanted attributes (old and new convention names), the
-    newer name winning when both are present."""
+    newer name winning when both are present. Without any ``code.*`` attribute, the function a
+    background job runs (``rq.job.function``, ``celery.task_name``: ``extras.webhooks.send_webhook``)
+    gives the namespace and the function: it names the module that owns the work."""
     namespace, function = found.get(CODE_NAMESPACE), found.get(CODE_FUNCTION)
+    if namespace is None and function is None and CODE_FUNCTION_NAME not in found:
+        job = found.get(RQ_JOB_FUNCTION) or found.get(CELERY_TASK_NAME)
+        if job and "." in job:
+            namespace, function = split_function_name(job)
     if namespace is None and CODE_FUNCTION_NAME in found:
         split_ns, split_fn = split_function_name(found[CODE_FUNCTION_NAME])
         namespace, function = split_ns, function or split_fn
