@@ -35,7 +35,6 @@ from analysis.mapping.contexts import ContextMap
 from analysis.mapping.ownership import infer_table_ownership, ownership_evidence
 from analysis.mapping.span_tree import async_links, context_ancestors, span_parents
 
-
 #: Unmatched routes and span names listed in a span-rule warning.
 TOP_UNMATCHED = 8
 

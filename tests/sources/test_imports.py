@@ -304,9 +304,9 @@ def test_roots_from_pyproject_and_bare_sibling_imports(tmp_path):
 
 
 def test_a_missed_root_makes_structure_not_measurable(tmp_path):
-    from analysis.core.evidence import State
-    from analysis.core.frames import Mined, SourceFrames
     from analysis.core.config import parse_config
+    from analysis.core.evidence import State
+    from analysis.core.frames import Mined
     from analysis.mapping.units import map_units
     from analysis.measures.structure import measure_structure
 

@@ -70,7 +70,6 @@ entry points come back by name only from :func:`entry_point_traces`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 import numpy as np
