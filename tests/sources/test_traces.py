@@ -614,3 +614,24 @@ def test_public_go_samples_with_redacted_ids_give_real_attributes():
     assert db["db_fingerprint"].iloc[1] == sqltext.fingerprint(sqltext.normalize("INSERT INTO contacts (first_name) VALUES ('Mike')"))
     assert not frame.astype(str).apply(lambda col: col.str.contains("Mike|Santa")).any().any()
     assert sorted(frame["http_route"].dropna()) == ["/delete", "/drop", "/insert", "/invalid", "/query_db", "/update"]
+
+
+def test_the_job_function_of_rq_and_celery_spans_is_their_code_namespace():
+    # as opentelemetry-instrumentation-rq writes a worker's span
+    rq = one_span(request(span(name="perform", kind=1, attributes=attrs(
+        messaging__system="Python RQ", rq__job__function="extras.webhooks.send_webhook", rq__job__id="abc"))))
+    assert (rq["code_namespace"], rq["code_function"]) == ("extras.webhooks", "send_webhook")
+    celery = one_span(request(span(name="run/billing.tasks.close", kind=5, attributes=attrs(celery__task_name="billing.tasks.close"))))
+    assert (celery["code_namespace"], celery["code_function"]) == ("billing.tasks", "close")
+    explicit = one_span(request(span(name="perform", kind=1, attributes=attrs(code__namespace="x.y", rq__job__function="a.b.c"))))
+    assert explicit["code_namespace"] == "x.y"  # code.* attributes win
+
+
+def test_a_consumer_after_its_producer_is_not_clock_skew():
+    from analysis.sources.traces.miner import count_skewed_children
+
+    publish = span(span_id="1" * 16, name="publish default", kind=4, start=T0, end=T0 + 1_000_000)
+    consume = span(span_id="2" * 16, parent="1" * 16, name="consume default", kind=5, start=T0 + 5_000_000, end=T0 + 9_000_000)
+    inner = span(span_id="3" * 16, parent="2" * 16, name="perform", kind=1, start=T0 + 6_000_000, end=T0 + 10_000_000)
+    spans = frames.check(parse_otlp_json(request(publish, consume, inner)), "spans")
+    assert count_skewed_children(spans) == 1  # perform ends after its consumer: that one is skew
