@@ -9,8 +9,9 @@ Each part carries its :class:`~analysis.core.evidence.Status`:
 - ``status`` — the history itself: *not measured* without ``sources.git``; *not measurable*
   when the recent window holds fewer judged commits than ``min_commits_recent``, the history
   spans fewer than ``min_history_days`` (a shallow clone, a young repository, a ``since`` in
-  the future), or the context map leaves more than ``max_unassigned_file_share`` of the files at
-  HEAD or ``max_unassigned_change_share`` of the recent file changes unassigned;
+  the future), or the context map leaves more than ``max_unassigned_file_share`` of the source
+  files at HEAD or ``max_unassigned_change_share`` of the recent changes to source files
+  unassigned (source files: :data:`SOURCE_SUFFIXES`; documentation and assets do not count);
 - ``team_status`` — *not measured* without a team map (``teams:`` or ``sources.git.team_map``),
   *not measurable* when the map names fewer than ``min_team_map_coverage`` of the active authors;
 - ``deploy_status`` — *measured* from a deploy log, *not measurable* from release tags (cadence
@@ -124,12 +125,27 @@ def history_window(commits: pd.DataFrame, now: pd.Timestamp, recent_days: int) -
             "commits": len(commits), "recent_from": now - pd.Timedelta(days=recent_days), "recent_to": now}
 
 
+#: File name endings of source code: the unassigned shares that judge a context map count these
+#: files only (documentation, static assets, translations and data belong to no context and
+#: say nothing about whether the map's globs are right). A history with none counts every file.
+SOURCE_SUFFIXES = (".py", ".pyi", ".java", ".kt", ".kts", ".scala", ".cs", ".go", ".js", ".jsx", ".mjs", ".cjs", ".ts",
+                   ".tsx", ".rb", ".php", ".rs", ".c", ".cc", ".cpp", ".h", ".hpp", ".swift", ".ex", ".exs", ".erl",
+                   ".clj", ".sql")
+
+
+def source_code(paths: pd.Series) -> pd.Series:
+    """Whether each path is a source file (:data:`SOURCE_SUFFIXES`), all True when none is."""
+    code = paths.astype("string").str.lower().str.endswith(SOURCE_SUFFIXES).fillna(False).astype(bool)
+    return code if code.any() else pd.Series(True, index=paths.index)
+
+
 def files_at_head(changes: pd.DataFrame, where: pd.Series) -> pd.Series:
-    """The context of each file present at HEAD (its last change is not a deletion)."""
+    """The context of each source file present at HEAD (its last change is not a deletion)."""
     if changes.empty:
         return pd.Series([], dtype="string")
     last = changes.assign(context=where.to_numpy()).drop_duplicates("path", keep="last")
-    return last.loc[last["change_type"] != "D", "context"].astype("string")
+    alive = last[last["change_type"] != "D"]
+    return alive.loc[source_code(alive["path"]).to_numpy(), "context"].astype("string")
 
 
 def history_sufficiency(commits: pd.DataFrame, changes: pd.DataFrame, where: pd.Series, basis: dict, spans: dict) -> dict:
@@ -137,11 +153,12 @@ def history_sufficiency(commits: pd.DataFrame, changes: pd.DataFrame, where: pd.
     at_head = files_at_head(changes, where)
     recent_commits = commits.loc[change.in_window(commits["committed_at"], basis["window_end"],
                                                   (basis["window_end"] - basis["window_start"]).days), "commit"]
-    recent_where = where[changes["commit"].isin(recent_commits).to_numpy()]
+    recent = changes["commit"].isin(recent_commits).to_numpy() & source_code(changes["path"]).to_numpy()
+    recent_where = where[recent]
     return {
         "judged_commits_recent": basis["judged"],
         "history_days": round(float(spans["history_days"]), 3),
-        "files_at_head": len(at_head),
+        "source_files_at_head": len(at_head),
         "unassigned_file_share": float(at_head.isna().mean()) if len(at_head) else None,
         "changes_recent": int(len(recent_where)),
         "unassigned_change_share": float(recent_where.isna().mean()) if len(recent_where) else None,
@@ -165,11 +182,11 @@ def history_status(config: Config, mined: Mined, figures: dict) -> Status:
                         "a shallow clone or a young repository)")
     unassigned_files = figures["unassigned_file_share"]
     if unassigned_files is not None and unassigned_files > th["max_unassigned_file_share"]:
-        problems.append(f"{unassigned_files:.0%} of the files at HEAD in no context "
+        problems.append(f"{unassigned_files:.0%} of the source files at HEAD in no context "
                         f"(max_unassigned_file_share = {th['max_unassigned_file_share']:g}): check the contexts' path globs")
     unassigned_changes = figures["unassigned_change_share"]
     if unassigned_changes is not None and unassigned_changes > th["max_unassigned_change_share"]:
-        problems.append(f"{unassigned_changes:.0%} of the recent file changes in no context "
+        problems.append(f"{unassigned_changes:.0%} of the recent changes to source files in no context "
                         f"(max_unassigned_change_share = {th['max_unassigned_change_share']:g})")
     if problems:
         return Status.not_measurable("; ".join(problems))

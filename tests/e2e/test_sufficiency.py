@@ -77,7 +77,7 @@ def test_a_map_that_leaves_every_file_unassigned_is_inconclusive_and_warned(tmp_
     typo = {"orders": {"paths": ["shopp/orders/**"]}, "billing": {"paths": ["shopp/billing/**"]}}
     config = config_of(tmp_path, {"git": {"repository": str(repo)}, "imports": {"repository": str(repo)}}, contexts=typo)
     result = run(config, tmp_path, monkeypatch)
-    assert result.history.status.state is State.NOT_MEASURABLE and "100% of the files at HEAD in no context" in result.history.status.reason
+    assert result.history.status.state is State.NOT_MEASURABLE and "100% of the source files at HEAD in no context" in result.history.status.reason
     assert result.structure.status.state is not State.MEASURED
     assert result.verdicts["modularize_in_place"].verdict == "INCONCLUSIVE"  # never "YES, 0 import lines to change"
     assert result.recommendation["verdict"] == "INCONCLUSIVE"
