@@ -2,7 +2,7 @@
 
 ::
 
-    seams sample [--out data/sample] [--seed 7] [--scale small|full] [--force]
+    seams sample [--out data/sample] [--seed 7] [--scale small|full] [--profile shop|wide] [--contexts 30] [--force]
     seams report --config PATH [--out reports] [--no-cache]
     seams mine {git,imports,sql,traces} --config PATH --out DIR [--no-cache]
     seams --version
@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", default=7, type=int, help="random seed (default: 7); same seed, same bytes")
     sample.add_argument("--scale", default="small", choices=("small", "full"), help="sample size (default: small)")
     sample.add_argument("--force", "--overwrite", dest="force", action="store_true", help="replace an existing sample in --out")
+    sample.add_argument("--profile", default="shop", choices=("shop", "wide"),
+                        help="shop: the shopfront story (default); wide: a generated monolith of many contexts")
+    sample.add_argument("--contexts", default=30, type=int, help="contexts of the wide profile (default: 30)")
     sample.set_defaults(handler=cmd_sample)
 
     report = commands.add_parser("report", help="run the report notebook and export report.html and findings.json")
@@ -89,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from seams_sample import build_sample
 
-    config = build_sample(args.out, seed=args.seed, scale=args.scale, overwrite=args.force)
+    config = build_sample(args.out, seed=args.seed, scale=args.scale, overwrite=args.force, profile=args.profile,
+                          contexts=args.contexts)
     print(f"sample written: {config}")
     print(f"next: seams report --config {config}")
     return EXIT_OK

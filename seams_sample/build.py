@@ -27,8 +27,11 @@ from seams_sample.otlp_traces import write_traces
 from seams_sample.planted import planted_text
 from seams_sample.postgres_log import write_log
 from seams_sample.repository import SCALES, write_repository
+from seams_sample.wide import write_wide_sample
 from seams_sample.workload import simulate
 
+#: The sample profiles: the shopfront story, and a generated monolith of many contexts.
+PROFILES = ("shop", "wide")
 #: What a complete sample folder contains.
 SAMPLE_PARTS = ("seams.yml", "repo/.git", "logs/postgresql.log", "traces/otlp.jsonl", "PLANTED.md")
 
@@ -38,13 +41,18 @@ def is_complete_sample(path: Path) -> bool:
     return all((path / part).exists() for part in SAMPLE_PARTS)
 
 
-def build_sample(out: str | os.PathLike, seed: int = 7, scale: str = "small", *, overwrite: bool = False) -> Path:
+def build_sample(out: str | os.PathLike, seed: int = 7, scale: str = "small", *, overwrite: bool = False,
+                 profile: str = "shop", contexts: int = 30) -> Path:
     """Build the sample into ``out`` and return the path of its ``seams.yml``.
 
-    ``scale`` is ``"small"`` (about 400 commits, two days of logs and traces; seconds) or
-    ``"full"`` (about 1,800 commits, seven days). An existing complete sample at ``out`` is
+    ``profile`` ``shop`` (the shopfront story) — ``scale`` is ``"small"`` (about 400 commits,
+    two days of logs and traces; seconds) or ``"full"`` (about 1,800 commits, seven days);
+    ``wide`` — ``contexts`` contexts generated from the seed (:mod:`seams_sample.wide`), to see
+    the report at the size of a real monolith. An existing complete sample at ``out`` is
     replaced only with ``overwrite=True``; any other non-empty folder or file is never touched.
     """
+    if profile not in PROFILES:
+        raise SeamsError(f"unknown sample profile {profile!r}: expected one of {', '.join(PROFILES)}")
     if scale not in SCALES:
         raise SeamsError(f"unknown sample scale {scale!r}: expected one of {', '.join(SCALES)}")
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -61,7 +69,11 @@ def build_sample(out: str | os.PathLike, seed: int = 7, scale: str = "small", *,
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
-        _build_into(tmp, seed, scale)
+        if profile == "wide":
+            write_wide_sample(tmp, seed, contexts)
+            load_config(tmp / "seams.yml")
+        else:
+            _build_into(tmp, seed, scale)
         if out.exists():
             old = tmp.with_name(tmp.name.replace(".building-", ".replaced-"))
             out.rename(old)
