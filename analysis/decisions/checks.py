@@ -5,9 +5,10 @@ A :class:`Check` compares a measured value with a named threshold setting (``at 
 *unknown* (``holds is None``) when its evidence is not measured or not measurable: an
 unknown check never counts as passing nor as failing.
 
-``margin`` = value - threshold (signed: positive means above the threshold);
-``relative_margin`` = |value - threshold| / |threshold| (the threshold itself when it is 0:
-then the absolute distance). A check is a *close call* at ``close_call_margin`` when its
+``margin`` = how far the value is on the passing side of its threshold: value - threshold for
+an ``at least`` check, threshold - value for an ``at most`` one — positive when the check
+holds (by that much), negative when it fails (by that much); ``relative_margin`` =
+|value - threshold| / |threshold| (the absolute distance when the threshold is 0). A check is a *close call* at ``close_call_margin`` when its
 relative margin is at most that: a slightly different map or window could flip it.
 """
 
@@ -43,7 +44,9 @@ class Check:
 
     @property
     def margin(self) -> float | None:
-        return None if not self.known or self.value is None else self.value - self.threshold
+        if not self.known or self.value is None:
+            return None
+        return self.value - self.threshold if self.direction == "at least" else self.threshold - self.value
 
     @property
     def relative_margin(self) -> float | None:

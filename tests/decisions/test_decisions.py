@@ -328,3 +328,12 @@ def test_only_candidates_are_named_and_unjudged_observability_is_said():
     rec = recommend(verdicts(m="NO", asymmetric=(), o="INCONCLUSIVE"), ranked)
     assert rec["extract_first"] == "ingestion" and "Observability was not judged" in rec["headline"]
     assert any(s.startswith("Provide traces") for s in rec["next_steps"])
+
+
+def test_margin_is_positive_on_the_passing_side_for_both_directions():
+    most = Check("m", "m", 0.3, 0.5, "s", "at most", OK)
+    assert most.holds is True and most.margin == pytest.approx(0.2)
+    over = Check("m", "m", 0.7, 0.5, "s", "at most", OK)
+    assert over.holds is False and over.margin == pytest.approx(-0.2)
+    least = Check("l", "l", 0.7, 0.5, "s", "at least", OK)
+    assert least.holds is True and least.margin == pytest.approx(0.2)
