@@ -84,6 +84,9 @@ so executions tied to traces stay one row each)
 ``service_dependencies`` (Jaeger ``/api/dependencies``, one row per caller and callee service)
     parent: str (calling service) · child: str (called service) · call_count: int
 
+``head_files`` (git, one row per file of HEAD's tree, submodules and ``ignore_paths`` left out)
+    path: str (repository-relative, posix)
+
 ``complexity`` (file contents at HEAD, one row per file that could be read)
     path: str · language: str (lizard's language name, or ``text`` where lizard cannot
     parse and lines plus indentation stand in) · nloc: int (lines of code: lizard's count,
@@ -177,6 +180,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "origin": "str", "label": "str?",
     },
     "merge_files": {"commit": "str", "path": "str"},
+    "head_files": {"path": "str"},
     "entry_points": {"kind": "str", "name": "str", "path": "str", "line": "int", "framework": "str"},
 }
 

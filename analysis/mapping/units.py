@@ -45,6 +45,8 @@ class Units:
 
     context_map: ContextMap
     file_context: pd.Series
+    #: the context of each file of ``HEAD``'s tree (aligned with ``head_files``)
+    head_file_context: pd.Series
     importer_context: pd.Series
     imported_context: pd.Series
     merge_context: pd.Series
@@ -68,12 +70,7 @@ class Units:
     def owned_units(self, mined: Mined) -> pd.DataFrame:
         """Per declared context, the units it owns: ``files_at_head``, ``modules`` (importing
         files), ``owned_tables`` (declared or inferred owner) and ``spans``."""
-        changes = mined["file_changes"]
-        if len(changes):
-            last = changes.assign(context=self.file_context.to_numpy()).drop_duplicates("path", keep="last")
-            files = last.loc[last["change_type"] != "D", "context"].value_counts()
-        else:
-            files = pd.Series(dtype="int64")
+        files = self.head_contexts(mined).value_counts()
         modules = (mined["imports"][["importer_path"]].assign(context=self.importer_context.to_numpy())
                    .drop_duplicates("importer_path")["context"].value_counts())
         tables = self.ownership["owner"].value_counts() if len(self.ownership) else pd.Series(dtype="int64")
@@ -81,6 +78,19 @@ class Units:
         names = list(self.names)
         return pd.DataFrame({"context": names, **{k: [int(v.get(n, 0)) for n in names] for k, v in
                                                   (("files_at_head", files), ("modules", modules), ("owned_tables", tables), ("spans", spans))}})
+
+    def head_contexts(self, mined: Mined) -> pd.Series:
+        """The context of each file at ``HEAD`` (NA for none): from HEAD's tree when git listed
+        it, else (frames built by hand) the files whose last change is not a deletion."""
+        if len(mined["head_files"]):
+            return pd.Series(self.head_file_context.to_numpy(), index=mined["head_files"]["path"].to_numpy(),
+                             dtype="string")
+        changes = mined["file_changes"]
+        if not len(changes):
+            return pd.Series([], dtype="string")
+        last = changes.assign(context=self.file_context.to_numpy()).drop_duplicates("path", keep="last")
+        alive = last[last["change_type"] != "D"]
+        return pd.Series(alive["context"].to_numpy(), index=alive["path"].to_numpy(), dtype="string")
 
     def warnings(self, mined: Mined, max_unassigned_span_share: float = 0.5) -> list[str]:
         """What is wrong with the context map itself, one sentence each: globs that match no
@@ -135,6 +145,7 @@ def map_units(config: Config, mined: Mined) -> Units:
     return Units(
         context_map=cmap,
         file_context=cmap.assign_paths(mined["file_changes"]["path"]),
+        head_file_context=cmap.assign_paths(mined["head_files"]["path"]),
         importer_context=cmap.assign_paths(mined["imports"]["importer_path"]),
         imported_context=cmap.assign_paths(mined["imports"]["imported_path"]),
         merge_context=cmap.assign_paths(mined["merge_files"]["path"]),

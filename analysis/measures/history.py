@@ -71,7 +71,7 @@ def measure_history(config: Config, mined: Mined, units: Units) -> HistoryEviden
     window = {"now": now, "recent_days": recent}
     basis = coordination.coordination_basis(commits, changes, where, max_changeset_size=bulk, **window)
     spans = history_window(commits, now, recent)
-    sufficiency = history_sufficiency(commits, changes, where, basis, spans)
+    sufficiency = history_sufficiency(commits, changes, where, basis, spans, units.head_contexts(mined))
     status = history_status(config, mined, sufficiency)
     team_summary = teams.team_summary(commits, changes, where, config.teams, **window)
     team_status = team_map_status(config, team_summary, th["min_team_map_coverage"])
@@ -139,18 +139,18 @@ def source_code(paths: pd.Series) -> pd.Series:
     return code if code.any() else pd.Series(True, index=paths.index)
 
 
-def files_at_head(changes: pd.DataFrame, where: pd.Series) -> pd.Series:
-    """The context of each source file present at HEAD (its last change is not a deletion)."""
-    if changes.empty:
-        return pd.Series([], dtype="string")
-    last = changes.assign(context=where.to_numpy()).drop_duplicates("path", keep="last")
-    alive = last[last["change_type"] != "D"]
-    return alive.loc[source_code(alive["path"]).to_numpy(), "context"].astype("string")
+def source_files_at_head(head: pd.Series) -> pd.Series:
+    """The contexts of the source files among ``head`` (context per file at HEAD, indexed by path)."""
+    if head.empty:
+        return head
+    return head[source_code(pd.Series(head.index, dtype="string")).to_numpy()]
 
 
-def history_sufficiency(commits: pd.DataFrame, changes: pd.DataFrame, where: pd.Series, basis: dict, spans: dict) -> dict:
-    """The figures the history's status is judged on (see the module docstring)."""
-    at_head = files_at_head(changes, where)
+def history_sufficiency(commits: pd.DataFrame, changes: pd.DataFrame, where: pd.Series, basis: dict, spans: dict,
+                        head: pd.Series) -> dict:
+    """The figures the history's status is judged on (see the module docstring); ``head`` is
+    the context of each file at HEAD, indexed by path."""
+    at_head = source_files_at_head(head)
     recent_commits = commits.loc[change.in_window(commits["committed_at"], basis["window_end"],
                                                   (basis["window_end"] - basis["window_start"]).days), "commit"]
     recent = changes["commit"].isin(recent_commits).to_numpy() & source_code(changes["path"]).to_numpy()

@@ -71,6 +71,8 @@ KINDS: dict[str, SourceKind] = {k.name: k for k in (
                cache.git_fingerprint, cache="incremental", cache_folder="git-history"),
     SourceKind("merges", ("merge_files",), _git, "analysis.sources.git.merges:mine_merge_files",
                cache.git_fingerprint, companion_of="git"),
+    SourceKind("head", ("head_files",), _git, "analysis.sources.git.head:mine_head_files",
+               cache.git_fingerprint, companion_of="git"),
     SourceKind("deploys", ("deploys",), _git, "analysis.sources.git.deploys:mine_deploys",
                cache.deploys_fingerprint, companion_of="git"),
     SourceKind("complexity", ("complexity",), _git, "analysis.sources.git.complexity:mine_head_complexity",

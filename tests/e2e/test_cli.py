@@ -129,16 +129,18 @@ def test_sample_passes_its_options(tmp_path, monkeypatch, capsys):
 
     calls = []
 
-    def build_sample(out, seed=7, scale="small", overwrite=False):
-        calls.append((out, seed, scale, overwrite))
+    def build_sample(out, seed=7, scale="small", overwrite=False, profile="shop", contexts=30):
+        calls.append((out, seed, scale, overwrite, profile, contexts))
         return out / "seams.yml"
 
     monkeypatch.setattr(seams_sample, "build_sample", build_sample, raising=False)
     assert cli.main(["sample", "--out", str(tmp_path), "--seed", "3", "--scale", "full", "--force"]) == 0
-    assert calls == [(tmp_path, 3, "full", True)]
+    assert calls == [(tmp_path, 3, "full", True, "shop", 30)]
+    assert cli.main(["sample", "--out", str(tmp_path), "--profile", "wide", "--contexts", "12"]) == 0
+    assert calls[-1] == (tmp_path, 7, "small", False, "wide", 12)
     assert f"sample written: {tmp_path / 'seams.yml'}" in capsys.readouterr().out
     assert cli.main(["sample", "--out", str(tmp_path), "--overwrite"]) == 0
-    assert calls[-1] == (tmp_path, 7, "small", True)
+    assert calls[-1] == (tmp_path, 7, "small", True, "shop", 30)
 
 
 def test_version(capsys):

@@ -190,11 +190,9 @@ def test_file_hotspots_ranks_paths_by_revisions():
 
 
 def test_unassigned_shares_judge_source_files_only():
-    from analysis.measures.history import files_at_head
+    from analysis.measures.history import source_files_at_head
 
-    changes = frames.conform(pd.DataFrame({"commit": ["c1"] * 4, "path": ["app/a.py", "docs/x.md", "static/s.css", "app/b.py"],
-                                           "change_type": ["A", "A", "A", "D"]}), "file_changes")
-    where = pd.Series(["app", None, None, "app"], dtype="string")
-    assert list(files_at_head(changes, where)) == ["app"]  # docs and assets are no one's; the deleted file is gone
-    docs_only = frames.conform(pd.DataFrame({"commit": ["c1"], "path": ["README.md"], "change_type": ["A"]}), "file_changes")
-    assert files_at_head(docs_only, pd.Series([None], dtype="string")).isna().all()  # no source at all: every file counts
+    head = pd.Series(["app", None, None], index=["app/a.py", "docs/x.md", "static/s.css"], dtype="string")
+    assert list(source_files_at_head(head)) == ["app"]  # docs and assets are no one's
+    docs_only = pd.Series([None], index=["README.md"], dtype="string")
+    assert source_files_at_head(docs_only).isna().all()  # no source at all: every file counts

@@ -12,10 +12,10 @@ from analysis.sources import cache, registry
 
 
 def test_every_kind_has_one_row_and_an_unknown_kind_lists_the_valid_ones():
-    assert list(registry.KINDS) == ["git", "merges", "deploys", "complexity", "imports", "code_imports", "orm",
+    assert list(registry.KINDS) == ["git", "merges", "head", "deploys", "complexity", "imports", "code_imports", "orm",
                                     "entry_points", "sql", "traces"]
     assert registry.BASE_KINDS == ("git", "imports", "sql", "traces")
-    with pytest.raises(SeamsError, match="unknown source kind 'svn'; valid kinds: git, merges, deploys"):
+    with pytest.raises(SeamsError, match="unknown source kind 'svn'; valid kinds: git, merges, head, deploys"):
         registry.source_kind("svn")
 
 
@@ -23,7 +23,7 @@ def test_companions_come_with_their_base_kind(tmp_path):
     repo = make_repo(tmp_path / "repo", {"app/a.py": "x = 1\n"})
     config = parse_config({"sources": {"git": {"repository": str(repo)}}, "contexts": {"app": {"paths": ["app/**"]}}},
                           tmp_path / "seams.yml")
-    assert registry.configured_kinds(config) == ("git", "merges", "deploys", "complexity")
+    assert registry.configured_kinds(config) == ("git", "merges", "head", "deploys", "complexity")
     with pytest.raises(SeamsError, match="sources.sql is not configured"):
         registry.mine_source(config, "sql", Rejects())
 
