@@ -320,12 +320,20 @@ def modularize_in_place(inputs: DecisionInputs, thresholds: Mapping[str, float])
 
 def observability(inputs: DecisionInputs, thresholds: Mapping[str, float]) -> Verdict:
     t = _pick(thresholds, "min_context_span_coverage", "max_orphan_span_share", "max_broken_async_share",
-              "min_sql_trace_link_share", "no_observability_span_coverage", "min_entry_point_coverage", "close_call_margin")
+              "min_sql_trace_link_share", "no_observability_span_coverage", "min_entry_point_coverage", "close_call_margin",
+              "max_unassigned_span_share")
     cov = inputs.coverage or {}
     spans_status = inputs.coverage_status
     consumers = cov.get("consumer_spans") or 0
+    unassigned, limit = cov.get("unassigned_span_share"), t["max_unassigned_span_share"]
+    map_status = spans_status
+    if spans_status.known and _known(unassigned) and unassigned > limit:
+        map_status = Status.not_measurable(
+            f"the span rules leave {unassigned:.0%} of the spans without a context (max_unassigned_span_share = {limit:g}): "
+            "which contexts emit spans is then a question of the map, not of the instrumentation — complete the span "
+            "rules (the map warning lists the commonest unmatched routes and span names)")
     context_cov = Check("context_span_coverage", "share of contexts emitting spans", cov.get("context_span_coverage"),
-                        t["min_context_span_coverage"], "min_context_span_coverage", "at least", spans_status,
+                        t["min_context_span_coverage"], "min_context_span_coverage", "at least", map_status,
                         detail=f"{len(cov.get('contexts_with_spans') or [])} of {cov.get('contexts_declared', 0)} contexts")
     orphans = Check("orphan_span_share", "share of spans whose parent is missing", cov.get("orphan_span_share"),
                     t["max_orphan_span_share"], "max_orphan_span_share", "at most", spans_status,
@@ -349,8 +357,10 @@ def observability(inputs: DecisionInputs, thresholds: Mapping[str, float]) -> Ve
     known = [c for c in checks if c.known]
     failed = [c for c in known if c.holds is False]
     floor = t["no_observability_span_coverage"]
-    if not spans_status.known:
+    if not spans_status.known or (not context_cov.known and not failed):
         verdict = "INCONCLUSIVE"
+    elif not context_cov.known:  # gaps are known, but not whether the contexts are traced at all
+        verdict = "PARTIAL"
     elif (context_cov.value or 0.0) < floor:
         verdict = "NO"
     elif failed:
@@ -358,7 +368,7 @@ def observability(inputs: DecisionInputs, thresholds: Mapping[str, float]) -> Ve
     else:
         verdict = "YES"
     deciding = known if verdict == "YES" else (failed if verdict == "PARTIAL" and len(failed) == 1 else [])
-    missing = _missing(("traces", spans_status), ("SQL tied to traces", sql.status), ("entry point inventory", entry.status),
+    missing = _missing(("traces", spans_status), ("contexts of the spans", context_cov.status if spans_status.known else Status.measured("")), ("SQL tied to traces", sql.status), ("entry point inventory", entry.status),
                        ("async boundaries", broken.status))
     evidence = {k: cov.get(k) for k in (
         "contexts_declared", "contexts_with_spans", "contexts_without_spans", "context_span_coverage", "spans", "orphan_spans",
@@ -373,9 +383,10 @@ def observability(inputs: DecisionInputs, thresholds: Mapping[str, float]) -> Ve
                + (" across async boundaries" if broken.known else "") + (" and into the database" if sql.known else "") + ".",
         "PARTIAL": f"gaps: {gaps}" + (f"; no spans from {', '.join(without)}" if without else "") + ".",
         "NO": f"only {_share(context_cov.value)} of contexts emit spans.",
-        "INCONCLUSIVE": f"observability cannot be judged: {spans_status.describe()}.",
+        "INCONCLUSIVE": f"observability cannot be judged: {(spans_status if not spans_status.known else map_status).describe()}.",
     }[verdict]
-    rule = (f"INCONCLUSIVE without spans; NO when under {floor:.0%} of contexts emit spans; YES when every known check "
+    rule = (f"INCONCLUSIVE without spans, or when the span rules leave over {limit:.0%} of the spans without a context and "
+            f"no other check fails (PARTIAL when one does); NO when under {floor:.0%} of contexts emit spans; YES when every known check "
             f"holds — contexts emitting spans >= {t['min_context_span_coverage']:.0%}, orphan spans <= "
             f"{t['max_orphan_span_share']:.0%}, consumers without parent or link <= {t['max_broken_async_share']:.0%}, SQL "
             f"tied to traces (by traceparent or seen in a database span) >= {t['min_sql_trace_link_share']:.0%}, and, with an "

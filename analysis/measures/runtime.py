@@ -9,7 +9,8 @@ Statuses:
 - ``calls_status`` — *not measured* without traces; *not measurable* when the traces cannot show
   a call between contexts: an auto-instrumented monolith (one service, framework server spans and
   database/cache client spans, no span inside the process: no INTERNAL span, no
-  ``code.namespace``) gives every trace one context at most; *measured* otherwise;
+  ``code.namespace``) gives every trace one context at most; *measured* otherwise — with several
+  services but no span inside a process, measured between processes only, and its reason says so;
 - ``load_status`` — *not measured* without spans; *not measurable* when the traces cover less
   than ``min_load_hours`` or fewer than ``min_load_buckets`` buckets of ``load_bucket_minutes``
   (peaks and correlations need a daily cycle); contexts that served fewer than
@@ -128,7 +129,11 @@ def calls_status(mined: Mined, spans: pd.DataFrame, where: pd.Series, deps: pd.D
             "internal spans, or module spans such as Spring Modulith's module.identifier)")
     if where.notna().sum() == 0:
         return Status.not_measurable("no span was assigned to a context: the span rules match none of the spans")
-    return Status.measured(f"{len(spans)} spans, {int(where.notna().sum())} with a context")
+    measured = f"{len(spans)} spans, {int(where.notna().sum())} with a context"
+    if not inside:
+        return Status.measured(f"{measured}; between processes only ({services} services, no span inside a process): "
+                               "a call from one context into another within one process cannot show")
+    return Status.measured(measured)
 
 
 def load_status(config: Config, mined: Mined, window: dict) -> Status:

@@ -174,6 +174,19 @@ def test_observability_rules():
     assert none.verdict == "INCONCLUSIVE" and "not given in this test" in none.summary
 
 
+def test_span_rules_that_match_nothing_are_a_map_problem_not_missing_observability():
+    unmapped = rules.observability(inputs(coverage=coverage(context_span_coverage=0.0, unassigned_span_share=1.0)), T)
+    assert unmapped.verdict == "INCONCLUSIVE" and "span rules leave 100% of the spans without a context" in unmapped.summary
+    checks = {c.name: c for c in unmapped.checks}
+    assert checks["context_span_coverage"].holds is None and checks["orphan_span_share"].holds is True
+    assert any(m.startswith("contexts of the spans: not measurable") for m in unmapped.missing)
+    gaps = rules.observability(inputs(coverage=coverage(context_span_coverage=0.0, unassigned_span_share=0.9,
+                                                        orphan_span_share=0.3)), T)
+    assert gaps.verdict == "PARTIAL"  # a known gap is a gap whatever the map
+    mapped = rules.observability(inputs(coverage=coverage(context_span_coverage=0.3, unassigned_span_share=0.5)), T)
+    assert mapped.verdict == "NO"  # at the limit the map is trusted: few contexts emit spans
+
+
 def test_sql_tied_to_traces_counts_database_spans_and_is_not_judged_without_a_log():
     # every statement seen in a database span, none with a traceparent: tied, as the rule's words say
     v = rules.observability(inputs(coverage=coverage(sql_trace_link_share=0.0, sql_seen_in_spans_share=0.79,
