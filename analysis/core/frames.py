@@ -54,9 +54,10 @@ so executions tied to traces stay one row each)
 
 ``orm_tables`` (ORM models and migrations, one row per table declaration;
 :mod:`analysis.sources.orm_models`)
-    table: str (lower case) · model: str · framework: str (django, sqlalchemy, activerecord,
-    jpa) · kind: str (model, migration) · path: str (repository-relative) · line: int ·
-    explicit: bool (name written in the source, not derived by convention)
+    table: str (lower case) · model: str (``Model.field`` for a many-to-many field's table) ·
+    framework: str (django, sqlalchemy, activerecord, jpa) · kind: str (model, migration:
+    a table the replayed migrations leave today) · path: str (repository-relative) · line:
+    int · explicit: bool (name written in the source, not derived by convention)
 
 ``orm_relations`` (ORM models, one row per relation a model declares;
 :mod:`analysis.sources.orm_models`)
