@@ -11,7 +11,8 @@ from; ``<NA>`` is *unassigned* (reported, never dropped):
   way up crosses an async boundary (:func:`inherit_span_context`);
 - statements: by :func:`analysis.mapping.attribution.attribute_statements` (traceparent,
   sqlcommenter route and controller, fingerprints seen from one context);
-- tables: declared owners first, then the most confident inferred owner
+- tables: declared owners first, then the context whose ORM models define the table, then
+  the dominant writer seen in the traffic
   (:func:`analysis.mapping.ownership.infer_table_ownership`); declared and observed names are
   compared under the config's search path (:attr:`analysis.core.config.Config.table_search_path`).
 
