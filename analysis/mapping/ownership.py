@@ -42,6 +42,12 @@ and billing 10 times, both seen through traces and defined by no model, is owned
 with confidence 0.9 x 0.9 = 0.81. Ties in volume go to the context name first in
 alphabetical order, with the dominance showing the split.
 
+Shared (infrastructure) tables (:func:`shared_table_reasons`): a table owned by a context with
+``role: shared``, named by a ``shared_tables`` glob of the config (Django's own tables by
+default) and declared by no domain or layer context, or a table of the database's system
+catalogs. They keep their owner here; the data
+measures list them apart and leave them out of pair coupling.
+
 Table names are matched as in :class:`analysis.mapping.contexts.ContextMap`: declared names,
 ORM names and observed names all go through :meth:`~analysis.mapping.contexts.ContextMap.table_key`
 (lower case, a search-path schema dropped) and are then compared exactly: ``s.t`` with ``s``
@@ -50,10 +56,11 @@ outside the search path is another table than ``t``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from analysis.core.config import SYSTEM_CATALOG_TABLES
 from analysis.core.frames import typed_empty as _empty
 from analysis.mapping.attribution import db_span_contexts
 from analysis.mapping.contexts import ContextMap
@@ -242,3 +249,22 @@ def owners(ownership: pd.DataFrame, *, min_confidence: float = 0.0) -> dict[str,
     """``table -> owner`` for the tables with an owner at ``min_confidence`` or above."""
     kept = ownership[ownership["owner"].notna() & (ownership["confidence"] >= min_confidence)]
     return dict(zip(kept["table"], kept["owner"]))
+
+
+def shared_table_reasons(tables: Iterable[str], context_map: ContextMap, owners: Mapping[str, str]) -> dict[str, str]:
+    """``table -> why it is a shared (infrastructure) table`` for those of ``tables`` that are
+    (rules in the module docstring). ``owners``: ``table_key -> owner`` (:func:`owners`)."""
+    out: dict[str, str] = {}
+    for table in tables:
+        key = context_map.table_key(table)
+        owner = owners.get(key)
+        if owner is not None and context_map.role_of(owner) == "shared":
+            out[table] = f"owned by {owner}, a shared context"
+        elif (glob := context_map.shared_table_rule(key)) is not None:
+            if glob in SYSTEM_CATALOG_TABLES:
+                out[table] = f"a system catalog of the database ({glob})"
+            elif context_map.shared_tables_by_default:
+                out[table] = f"Django's own table (shared by default: {glob}; set shared_tables to say otherwise)"
+            else:
+                out[table] = f"listed in shared_tables ({glob})"
+    return out

@@ -153,6 +153,8 @@ def build_findings(analysis) -> dict:
         "data": {
             "shared_tables": a.data.shared_tables,
             "write_shared_tables": a.data.write_shared_tables,
+            "infrastructure_tables": a.data.infrastructure_tables,
+            "notes": a.data.notes,
             "cross_context_joins": a.data.cross_context_joins,
             "attribution_methods": a.data.attribution_methods,
             "attributed_share": a.data.attributed_share,

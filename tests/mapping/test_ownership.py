@@ -199,3 +199,22 @@ def test_evidence_volumes_are_executions_when_rows_stand_for_several():
     sqlcommenter = got[got["method"] == "sqlcommenter"]
     assert [tuple(r) for r in sqlcommenter[["table", "context", "volume"]].itertuples(index=False)] == [
         ("invoice", "orders", 2), ("orders_order", "billing", 1), ("product", "catalog", 4)]
+
+
+def test_shared_tables_by_role_by_glob_and_by_default():
+    from analysis.mapping.ownership import shared_table_reasons
+
+    contexts = (ContextSpec("accounts", tables=("auth_user",)), ContextSpec("kernel", paths=("k/**",), role="shared"),
+                ContextSpec("shop", paths=("s/**",)))
+    by_default = ContextMap(contexts, shared_tables=("django_*", "auth_*"), shared_tables_by_default=True)
+    tables = ["auth_user", "auth_group", "django_session", "kernel_flag", "shop_order", "pg_catalog.pg_class", "public.django_site"]
+    owned = {"kernel_flag": "kernel", "shop_order": "shop", "auth_user": "accounts"}
+    reasons = shared_table_reasons(tables, by_default, owned)
+    assert sorted(reasons) == ["auth_group", "django_session", "kernel_flag", "pg_catalog.pg_class", "public.django_site"]
+    assert "auth_user" not in reasons  # a context declares it: the config says something about it
+    assert reasons["kernel_flag"] == "owned by kernel, a shared context"
+    assert reasons["django_session"].startswith("Django's own table (shared by default: django_*")
+    configured = ContextMap(contexts, shared_tables=("shop_*",))
+    assert shared_table_reasons(tables, configured, owned) == {
+        "kernel_flag": "owned by kernel, a shared context", "shop_order": "listed in shared_tables (shop_*)",
+        "pg_catalog.pg_class": "a system catalog of the database (pg_catalog.*)"}
