@@ -273,10 +273,12 @@ class SourceFrames:
 class Mined:
     """Every frame contract's frame for one run (a frame no source gave is empty), and the
     source kinds that were mined: an empty frame of a kind that was mined is *measured*
-    (nothing there); of a kind that was not, *not measured*."""
+    (nothing there); of a kind that was not, *not measured*. ``counts``: each kind's named
+    counts (:attr:`SourceFrames.counts`)."""
 
     frames: Mapping[str, pd.DataFrame]
     kinds: frozenset[str]
+    counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.frames[name]
@@ -300,4 +302,4 @@ class Mined:
                 out[name] = pieces[0]
             elif pieces:
                 out[name] = conform(pd.concat(pieces, ignore_index=True), name)
-        return cls(out, frozenset(mined))
+        return cls(out, frozenset(mined), {kind: dict(result.counts) for kind, result in mined.items()})
