@@ -22,8 +22,9 @@ expressions; the analysed code is never imported or run. What is recognised:
       for every ``router.register("devices", views.DeviceViewSet)`` a list route
       ``devices/`` and a detail route ``devices/<pk>/``, plus the API root route when the
       router class is (derived, in the repository, from) ``DefaultRouter``. A router is a
-      module-level ``x = SomethingRouter()``; extra ``@action`` routes of the viewsets are not
-      listed, nor DRF's ``.json`` format-suffix variants (the same entry point);
+      module-level ``x = SomethingRouter()``. The viewsets are not read: a list-only viewset
+      gets a detail route all the same, extra ``@action`` routes are not listed, nor are DRF's
+      ``.json`` format-suffix variants (the same entry point);
     - a function's result, ``include(get_model_urls("dcim", "device"))``, when the function
       (of the module, or imported from one of the repository) returns a list built from
       literals: ``return [path(...), ...]``, or a name bound once to such a list and never
