@@ -165,9 +165,7 @@ def decision_inputs(config: Config, mined: Mined, history: HistoryEvidence, stru
         cross_context_joins=int(data.cross_context_joins["fingerprint"].nunique()) if joins_status.known else None,
         sync_chains=len(runtime.chains) if runtime.calls_status.known else None,
         coverage=runtime.coverage, sql_given=mined.given("sql"),
-        entry_points_status=(Status.measured(f"{len(mined['entry_points'])} entry points in the code")
-                             if mined.given("entry_points") and len(mined["entry_points"])
-                             else Status.not_measured("no entry point inventory (sources.imports reads routes, jobs and consumers)")),
+        entry_points_status=runtime.inventory_status,
     )
 
 

@@ -51,11 +51,22 @@ Shape (all keys but ``contexts`` optional)::
           span_names: []
           messaging_destinations: [billing.*]
         role: domain                     # domain (default), layer (an API layer) or shared (a shared kernel)
+    shared_tables: ["django_*", "auth_*"]  # infrastructure tables no context owns (globs over table names)
     teams:
       payments: [alice@example.com, "Bob Smith"]
     thresholds: {recent_days: 90}
     weights: {boundary_clarity: 0.3}
     cache_dir: ../cache                  # default: .seams-cache beside this file (SEAMS_CACHE_DIR wins over both)
+
+Infrastructure tables: tables every request touches (sessions, content types, users,
+permissions, tags, custom fields) say nothing about how the domain contexts are coupled. They
+are *shared*: owned by a context with ``role: shared``, or named by ``shared_tables`` (globs
+over table names, compared in lower case under the search path) when no context should own
+them. The measures report them in a list of their own and leave them out of pair coupling.
+Without a ``shared_tables`` key, Django's own tables (:data:`DEFAULT_SHARED_TABLES`) are
+proposed as shared, unless a context declares them; ``shared_tables: []`` says there are none.
+The database's system catalogs (:data:`SYSTEM_CATALOG_TABLES`, Django's introspection queries
+``pg_catalog.pg_class`` on every request) are always shared.
 """
 
 from __future__ import annotations
@@ -84,6 +95,13 @@ DEFAULT_BOT_AUTHORS = ("*[bot]*", "dependabot*", "renovate*", "github-actions*")
 #: The cache's folder beside the config file, unless ``cache_dir`` or ``SEAMS_CACHE_DIR`` says otherwise.
 DEFAULT_CACHE_FOLDER = ".seams-cache"
 CONTEXT_ROLES = ("domain", "layer", "shared")
+#: Tables shared by default when the config has no ``shared_tables`` key: Django's own apps
+#: (contenttypes ``django_content_type``, sessions ``django_session``, admin ``django_admin_log``,
+#: sites, migrations, auth ``auth_user``, ``auth_group``, ``auth_permission`` and their links).
+DEFAULT_SHARED_TABLES = ("django_*", "auth_*")
+#: The database's own catalogs (PostgreSQL's ``pg_catalog``, the SQL standard's
+#: ``information_schema``, MySQL's system schemas): always shared, whatever the config says.
+SYSTEM_CATALOG_TABLES = ("pg_catalog.*", "pg_*", "information_schema.*", "mysql.*", "performance_schema.*", "sys.*")
 SPAN_RULE_KEYS = ("code_namespaces", "routes", "services", "span_names", "messaging_destinations")
 
 
@@ -202,6 +220,13 @@ class Config:
     thresholds: Mapping[str, float] = field(default_factory=lambda: defaults(THRESHOLDS))
     weights: Mapping[str, float] = field(default_factory=lambda: defaults(WEIGHTS))
     cache_dir: Path = Path(DEFAULT_CACHE_FOLDER)
+    #: globs of infrastructure tables; None when the config has no ``shared_tables`` key (defaults apply)
+    shared_tables: tuple[str, ...] | None = None
+
+    @property
+    def shared_table_globs(self) -> tuple[str, ...]:
+        """The ``shared_tables`` globs in effect: the config's, else :data:`DEFAULT_SHARED_TABLES`."""
+        return DEFAULT_SHARED_TABLES if self.shared_tables is None else self.shared_tables
 
     @property
     def context_names(self) -> tuple[str, ...]:
@@ -275,7 +300,8 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
     v = _Validator(base)
     if not isinstance(raw, dict):
         raise ConfigError(str(path), [ConfigProblem("(top level)", "a mapping of keys", _kind(raw))])
-    v.unknown_keys("", raw, ("name", "sources", "contexts", "teams", "thresholds", "weights", "cache_dir", "version"))
+    v.unknown_keys("", raw, ("name", "sources", "contexts", "shared_tables", "teams", "thresholds", "weights", "cache_dir",
+                             "version"))
 
     name = v.string("name", raw.get("name", path.stem or "monolith"))
     sources = v.mapping("sources", raw.get("sources", {}))
@@ -347,6 +373,7 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
     )
 
     contexts = v.contexts(raw.get("contexts"), table_search_path(sql))
+    shared_tables = v.shared_tables(raw["shared_tables"], contexts, table_search_path(sql)) if "shared_tables" in raw else None
     teams = v.teams(raw.get("teams", {}), team_map=git.team_map if git is not None else None)
     thresholds = v.settings("thresholds", raw.get("thresholds", {}), THRESHOLDS)
     weights = v.settings("weights", raw.get("weights", {}), WEIGHTS)
@@ -366,6 +393,7 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
         thresholds=thresholds,
         weights=weights,
         cache_dir=cache_dir,
+        shared_tables=shared_tables,
     )
 
 
@@ -528,6 +556,20 @@ class _Validator:
                     self.problems.append(ConfigProblem(f"contexts.{spec.name}.tables", "each table owned by one context", f"{table!r} also owned by {seen[key]}"))
                 seen.setdefault(key, spec.name)
         return tuple(specs)
+
+    def shared_tables(self, value: Any, contexts: tuple[ContextSpec, ...], search_path: tuple[str, ...]) -> tuple[str, ...]:
+        """``shared_tables``: globs over table names (``[]`` for none); a glob naming exactly a
+        table a domain or layer context declares contradicts that declaration."""
+        globs = self.strings("shared_tables", [] if value is None else value)
+        owned = {table_key(t, search_path): c.name for c in contexts if c.role != "shared" for t in c.tables}
+        for n, glob in enumerate(globs):
+            if any(ch in glob for ch in "*?["):
+                continue
+            owner = owned.get(table_key(glob, search_path))
+            if owner:
+                self.problems.append(ConfigProblem(f"shared_tables[{n}]", "a table no domain or layer context declares",
+                                                   f"{glob!r} declared by {owner}"))
+        return tuple(g.lower() for g in globs)
 
     def teams(self, value: Any, team_map: Path | None = None) -> dict[str, str]:
         """Author -> team, from ``teams:`` and code-maat's team map CSV (``author,team``)."""

@@ -54,9 +54,10 @@ so executions tied to traces stay one row each)
 
 ``orm_tables`` (ORM models and migrations, one row per table declaration;
 :mod:`analysis.sources.orm_models`)
-    table: str (lower case) · model: str · framework: str (django, sqlalchemy, activerecord,
-    jpa) · kind: str (model, migration) · path: str (repository-relative) · line: int ·
-    explicit: bool (name written in the source, not derived by convention)
+    table: str (lower case) · model: str (``Model.field`` for a many-to-many field's table) ·
+    framework: str (django, sqlalchemy, activerecord, jpa) · kind: str (model, migration:
+    a table the replayed migrations leave today) · path: str (repository-relative) · line:
+    int · explicit: bool (name written in the source, not derived by convention)
 
 ``orm_relations`` (ORM models, one row per relation a model declares;
 :mod:`analysis.sources.orm_models`)
@@ -276,10 +277,12 @@ class SourceFrames:
 class Mined:
     """Every frame contract's frame for one run (a frame no source gave is empty), and the
     source kinds that were mined: an empty frame of a kind that was mined is *measured*
-    (nothing there); of a kind that was not, *not measured*."""
+    (nothing there); of a kind that was not, *not measured*. ``counts``: each kind's named
+    counts (:attr:`SourceFrames.counts`)."""
 
     frames: Mapping[str, pd.DataFrame]
     kinds: frozenset[str]
+    counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.frames[name]
@@ -303,4 +306,4 @@ class Mined:
                 out[name] = pieces[0]
             elif pieces:
                 out[name] = conform(pd.concat(pieces, ignore_index=True), name)
-        return cls(out, frozenset(mined))
+        return cls(out, frozenset(mined), {kind: dict(result.counts) for kind, result in mined.items()})

@@ -77,6 +77,7 @@ THRESHOLDS = _registry(
     # --- verdict 3: do you have observability? ----------------------------------------
     Setting("min_context_span_coverage", 0.9, "Share of declared contexts that must emit spans: a context without spans is a blind spot after extraction.", 0, 1),
     Setting("min_entry_point_coverage", 0.8, "Share of entry points (routes, jobs, consumers) that must be traced.", 0, 1),
+    Setting("min_entry_point_inventory_followed", 0.8, "Share of the urlconfs' include() calls, imported url lists and router registrations the entry point inventory must have followed for entry point coverage to be measured: each one not followed hides a whole list of routes (NetBox's get_model_urls() hide about 1,400 of its 1,700 routes), so an inventory that followed less is a fraction of the routes and its coverage says nothing.", 0, 1, stage="measure"),
     Setting("max_orphan_span_share", 0.02, "Share of spans whose parent is missing above which traces are broken.", 0, 1),
     Setting("max_broken_async_share", 0.05, "Share of consumer spans with no parent and no link above which traces are broken at async boundaries.", 0, 1),
     Setting("min_sql_trace_link_share", 0.3, "Share of SQL executions that must be tied to a trace (sqlcommenter traceparent) to follow a request into the database.", 0, 1),

@@ -8,8 +8,8 @@ Per context, five components in [0, 1] (higher = better candidate to extract fir
   (:mod:`analysis.measures.coupling.pairs`); unknown when no signal is known;
 - ``write_isolation`` = 1 - foreign writes / all writes involving the context, where foreign
   writes are writes by other contexts into its tables plus its writes into other contexts'
-  tables (executions); 1 for a context that only reads; unknown without data evidence and for
-  a context no statement was attributed to;
+  tables (executions), shared infrastructure tables left out; 1 for a context that only
+  reads; unknown without data evidence and for a context no statement was attributed to;
 - ``change_pain`` = recent commits / the largest recent commits of any context; unknown
   without measured history;
 - ``scaling_asymmetry`` = the scaling-asymmetry score from the load module; unknown when the
@@ -59,6 +59,8 @@ def write_isolation(contexts: list[str], table_contexts: pd.DataFrame | None) ->
     if table_contexts is None or table_contexts.empty:
         return out
     attributed = table_contexts[table_contexts["context"].notna()]
+    if "infrastructure" in attributed:  # shared infrastructure (sessions, content types) blocks no extraction
+        attributed = attributed[~attributed["infrastructure"].astype(bool)]
     w = attributed[attributed["writes"] > 0]
     readers = set(attributed.loc[attributed["reads"] > 0, "context"])
     for c in contexts:

@@ -40,8 +40,10 @@ naming the check that would flip it. An unknown check never passes nor fails.
    SQL tied to traces (by traceparent, or seen in a database client span of the traces) >=
    ``min_sql_trace_link_share`` (not measured without a SQL log: "into the database" is then
    not judged), and, with an entry-point inventory, entry points traced >=
-   ``min_entry_point_coverage``. PARTIAL otherwise. Coverage measures what the traffic in the
-   traces exercised.
+   ``min_entry_point_coverage`` — not measurable when the inventory followed fewer than
+   ``min_entry_point_inventory_followed`` of its include() calls and router registrations
+   (:func:`analysis.measures.runtime.inventory_status`). PARTIAL otherwise. Coverage measures what
+   the traffic in the traces exercised.
 """
 
 from __future__ import annotations
@@ -318,10 +320,14 @@ def modularize_in_place(inputs: DecisionInputs, thresholds: Mapping[str, float])
 # 3. observability
 
 
+#: What entry point coverage is, said wherever it is judged: an untraced route may be one the traffic never hit.
+EXERCISED = "entry point coverage measures what the traffic in the traces exercised, not what is instrumented"
+
+
 def observability(inputs: DecisionInputs, thresholds: Mapping[str, float]) -> Verdict:
     t = _pick(thresholds, "min_context_span_coverage", "max_orphan_span_share", "max_broken_async_share",
-              "min_sql_trace_link_share", "no_observability_span_coverage", "min_entry_point_coverage", "close_call_margin",
-              "max_unassigned_span_share")
+              "min_sql_trace_link_share", "no_observability_span_coverage", "min_entry_point_coverage",
+              "min_entry_point_inventory_followed", "close_call_margin", "max_unassigned_span_share")
     cov = inputs.coverage or {}
     spans_status = inputs.coverage_status
     consumers = cov.get("consumer_spans") or 0
@@ -352,7 +358,7 @@ def observability(inputs: DecisionInputs, thresholds: Mapping[str, float]) -> Ve
     entry = Check("entry_point_coverage", "share of the inventoried entry points traced", cov.get("entry_point_coverage"),
                   t["min_entry_point_coverage"], "min_entry_point_coverage", "at least",
                   inputs.entry_points_status if spans_status.known else spans_status,
-                  detail=f"{cov.get('entry_points_declared_traced', 0)} of {cov.get('entry_points_declared', 0)}")
+                  detail=f"{cov.get('entry_points_declared_traced', 0)} of {cov.get('entry_points_declared', 0)}: {EXERCISED}")
     checks = [context_cov, orphans, broken, sql, entry]
     known = [c for c in checks if c.known]
     failed = [c for c in known if c.holds is False]
@@ -381,7 +387,8 @@ def observability(inputs: DecisionInputs, thresholds: Mapping[str, float]) -> Ve
     summary = {
         "YES": "every known check holds: contexts are traced and traces hold together"
                + (" across async boundaries" if broken.known else "") + (" and into the database" if sql.known else "") + ".",
-        "PARTIAL": f"gaps: {gaps}" + (f"; no spans from {', '.join(without)}" if without else "") + ".",
+        "PARTIAL": f"gaps: {gaps}" + (f"; no spans from {', '.join(without)}" if without else "")
+                   + (f" ({EXERCISED})" if entry in failed else "") + ".",
         "NO": f"only {_share(context_cov.value)} of contexts emit spans.",
         "INCONCLUSIVE": f"observability cannot be judged: {(spans_status if not spans_status.known else map_status).describe()}.",
     }[verdict]
@@ -390,8 +397,8 @@ def observability(inputs: DecisionInputs, thresholds: Mapping[str, float]) -> Ve
             f"holds — contexts emitting spans >= {t['min_context_span_coverage']:.0%}, orphan spans <= "
             f"{t['max_orphan_span_share']:.0%}, consumers without parent or link <= {t['max_broken_async_share']:.0%}, SQL "
             f"tied to traces (by traceparent or seen in a database span) >= {t['min_sql_trace_link_share']:.0%}, and, with an "
-            f"entry point inventory, >= {t['min_entry_point_coverage']:.0%} of routes, jobs and consumers traced; PARTIAL "
-            "otherwise. Coverage measures what the traffic in the traces exercised.")
+            f"entry point inventory that followed its includes, >= {t['min_entry_point_coverage']:.0%} of routes, jobs and "
+            "consumers traced; PARTIAL otherwise. Coverage measures what the traffic in the traces exercised.")
     return Verdict("observability", verdict, rule, t, evidence, missing, summary, checks,
                    _close_call(deciding, t["close_call_margin"]))
 

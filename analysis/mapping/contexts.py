@@ -15,6 +15,10 @@ Rules and precedence (the most specific rule wins):
   config's SQL sources) and must then be equal. A declared ``public.audit_log`` is the
   observed ``audit_log``; a declared ``orders`` is the ``orders`` of a search-path schema,
   never ``billing.orders``.
+- shared (infrastructure) tables: a table owned by a context with ``role: shared``, or one
+  a ``shared_tables`` glob names (:meth:`ContextMap.shared_table_rule`) and no domain or layer
+  context declares, or a table of the database's system catalogs. Globs are matched over
+  :func:`~analysis.core.config.table_key` names.
 - spans: in order, code namespace prefix (declared, or derived from a path glob
   ``pkg/sub/**`` as ``pkg.sub``), ``http.route`` glob, messaging destination glob, span
   name glob, service name glob; within a kind the longest pattern wins.
@@ -30,7 +34,7 @@ from functools import cache, lru_cache
 import numpy as np
 import pandas as pd
 
-from analysis.core.config import DEFAULT_SEARCH_PATH, ContextSpec, table_key
+from analysis.core.config import DEFAULT_SEARCH_PATH, SYSTEM_CATALOG_TABLES, ContextSpec, table_key
 from analysis.core.globs import glob_regex
 from analysis.core.routes import normalize_pattern, normalize_route
 
@@ -54,6 +58,10 @@ class ContextMap:
     contexts: tuple[ContextSpec, ...]
     #: schemas whose tables are named without a schema (:attr:`analysis.core.config.Config.table_search_path`)
     search_path: tuple[str, ...] = DEFAULT_SEARCH_PATH
+    #: globs of infrastructure tables (:attr:`analysis.core.config.Config.shared_table_globs`)
+    shared_tables: tuple[str, ...] = ()
+    #: whether ``shared_tables`` are Seams' defaults (the config has no ``shared_tables`` key)
+    shared_tables_by_default: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -85,6 +93,23 @@ class ContextMap:
     def assign_tables(self, tables: pd.Series) -> pd.Series:
         uniq = pd.unique(tables.dropna())
         return tables.map({t: self.owner_of_table(t) for t in uniq}).astype("string")
+
+    def role_of(self, context: str | None) -> str | None:
+        """The declared role of a context (domain, layer, shared); None for no context."""
+        return next((c.role for c in self.contexts if c.name == context), None)
+
+    def shared_table_rule(self, table: str) -> str | None:
+        """The ``shared_tables`` glob naming ``table`` (its :meth:`table_key`), unless a domain
+        or layer context declares the table, or the system catalog glob naming it
+        (:data:`~analysis.core.config.SYSTEM_CATALOG_TABLES`, always shared); None otherwise."""
+        key = self.table_key(table)
+        catalog = next((g for g in SYSTEM_CATALOG_TABLES if fnmatchcase(key, g)), None)
+        if catalog is not None:
+            return catalog
+        declared = self.owner_of_table(key)
+        if declared is not None and self.role_of(declared) != "shared":
+            return None
+        return next((g for g in self.shared_tables if fnmatchcase(key, g)), None)
 
     # ---- spans --------------------------------------------------------------------
     def assign_spans(self, spans: pd.DataFrame) -> pd.Series:

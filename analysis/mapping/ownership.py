@@ -1,12 +1,26 @@
-"""Which bounded context owns each table: declared, or inferred from who writes it.
+"""Which bounded context owns each table: declared, defined by its models, or inferred from who
+writes it.
 
-The owner of a table is the context whose code writes it. A table declared in the config
-(``contexts.<name>.tables``) is owned by that context whatever the evidence says. For the
-others, :func:`ownership_evidence` gathers who writes what, by method, and
-:func:`infer_table_ownership` picks, per table, the strongest method that names a writer.
+The owner of a table is the context whose code defines it. A table declared in the config
+(``contexts.<name>.tables``) is owned by that context whatever the evidence says. Next comes
+the ORM: the context whose models (or migrations) define the table owns it, however busy other
+contexts are writing it. Only a table no model of a mapped file defines (raw SQL tables,
+another application's tables) is owned by its dominant *writer*, seen in the traffic.
 
-Methods, in order of confidence (base confidence: :data:`METHOD_CONFIDENCE`):
+Traffic says who *writes* a table, which is coupling, not ownership: the change log, the
+search cache, tags and tokens are written on every request by whichever context is busiest
+(``dcim`` in NetBox), yet ``core``, ``extras`` and ``users`` define them. So ORM evidence
+outranks every traffic method, and the writers a traffic method saw stay visible as
+``conflicts`` (``trace:dcim``), the data-coupling measures counting them as writers.
 
+:func:`ownership_evidence` gathers who defines and who writes what, by method, and
+:func:`infer_table_ownership` picks, per table, the first method in this order that names a
+context (base confidence: :data:`METHOD_CONFIDENCE`):
+
+``orm`` (0.95)
+    ORM models and migrations naming the table (the ``orm_tables`` frame of
+    :mod:`analysis.sources.orm_models`), in a file the context map assigns to a context.
+    Volume: declarations.
 ``trace`` (0.9)
     db CLIENT spans (``spans.db_fingerprint``) under a span with a context
     (:func:`analysis.mapping.attribution.db_span_contexts`), whose fingerprint writes the table
@@ -21,16 +35,18 @@ Methods, in order of confidence (base confidence: :data:`METHOD_CONFIDENCE`):
     statements whose ``application_name`` names a context (:func:`application_contexts`:
     a context name, or a service rule of the context map), whose fingerprint writes the
     table. Volume: executions.
-``orm`` (0.5)
-    ORM models and migrations naming the table (the ``orm_tables`` frame of
-    :mod:`analysis.sources.orm_models`), in a file the context map assigns to a context.
-    Volume: declarations.
 
 Confidence of an inference = the method's base confidence x the owner's *dominance*:
-its volume / the volume of every context the method saw writing the table. A table
-written by orders 90 times and billing 10 times, both seen through traces, is owned by
-orders with confidence 0.9 x 0.9 = 0.81. Ties in volume go to the context name first in
+its volume / the volume of every context the method saw. A table written by orders 90 times
+and billing 10 times, both seen through traces and defined by no model, is owned by orders
+with confidence 0.9 x 0.9 = 0.81. Ties in volume go to the context name first in
 alphabetical order, with the dominance showing the split.
+
+Shared (infrastructure) tables (:func:`shared_table_reasons`): a table owned by a context with
+``role: shared``, named by a ``shared_tables`` glob of the config (Django's own tables by
+default) and declared by no domain or layer context, or a table of the database's system
+catalogs. They keep their owner here; the data
+measures list them apart and leave them out of pair coupling.
 
 Table names are matched as in :class:`analysis.mapping.contexts.ContextMap`: declared names,
 ORM names and observed names all go through :meth:`~analysis.mapping.contexts.ContextMap.table_key`
@@ -40,18 +56,20 @@ outside the search path is another table than ``t``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from analysis.core.config import SYSTEM_CATALOG_TABLES
 from analysis.core.frames import typed_empty as _empty
 from analysis.mapping.attribution import db_span_contexts
 from analysis.mapping.contexts import ContextMap
 from analysis.mapping.span_tree import context_values
 
-METHODS = ("declared", "trace", "sqlcommenter", "application_name", "orm", "none")
+#: Methods in order of precedence: the first that names a context owns the table (see the module docstring).
+METHODS = ("declared", "orm", "trace", "sqlcommenter", "application_name", "none")
 METHOD_CONFIDENCE: Mapping[str, float] = {
-    "declared": 1.0, "trace": 0.9, "sqlcommenter": 0.8, "application_name": 0.6, "orm": 0.5, "none": 0.0,
+    "declared": 1.0, "orm": 0.95, "trace": 0.9, "sqlcommenter": 0.8, "application_name": 0.6, "none": 0.0,
 }
 #: statement attribution methods that come from a statement's own sqlcommenter tags
 SQLCOMMENTER_METHODS = ("traceparent", "route", "controller")
@@ -108,7 +126,7 @@ def ownership_evidence(
     application_context: pd.Series | None = None,
     orm_tables: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Every (table, method, context) that says a context writes a table.
+    """Every (table, method, context) that says a context defines (ORM) or writes (traffic) a table.
 
     ``statement_attribution``: the frame of :func:`analysis.mapping.attribution.attribute_statements`
     (``context``, ``method``) aligned with ``statements``; ``application_context``: a context
@@ -166,7 +184,9 @@ def infer_table_ownership(
     confidence: Mapping[str, float] = METHOD_CONFIDENCE,
     use_declared: bool = True,
 ) -> pd.DataFrame:
-    """One owner per table: declared first, else the strongest method's dominant writer.
+    """One owner per table: declared first, else the first method of :data:`METHODS` with
+    evidence (the ORM's defining context before any writer seen in the traffic), its dominant
+    context.
 
     ``tables``: tables to report even without evidence (e.g. every table of
     ``table_access``); declared tables and tables in ``evidence`` are always reported.
@@ -179,8 +199,9 @@ def infer_table_ownership(
     ``dominance`` = owner's volume / every context's volume within that method (1.0 when
     declared, 0.0 for none); ``volume`` = the owner's volume within the method;
     ``evidence`` (sentence); ``other_contexts`` (sorted list of the other contexts the
-    winning method saw writing the table); ``conflicts`` (sorted list of ``method:context``
-    for every weaker or declared-over method that names another owner). Sorted by table.
+    winning method saw); ``conflicts`` (sorted list of ``method:context`` for every
+    outranked method whose top context is another: for a traffic method, the busiest writer
+    when it is not the owner). Sorted by table.
     """
     key = context_map.table_key
     declared = context_map.declared_tables() if use_declared else {}
@@ -228,3 +249,22 @@ def owners(ownership: pd.DataFrame, *, min_confidence: float = 0.0) -> dict[str,
     """``table -> owner`` for the tables with an owner at ``min_confidence`` or above."""
     kept = ownership[ownership["owner"].notna() & (ownership["confidence"] >= min_confidence)]
     return dict(zip(kept["table"], kept["owner"]))
+
+
+def shared_table_reasons(tables: Iterable[str], context_map: ContextMap, owners: Mapping[str, str]) -> dict[str, str]:
+    """``table -> why it is a shared (infrastructure) table`` for those of ``tables`` that are
+    (rules in the module docstring). ``owners``: ``table_key -> owner`` (:func:`owners`)."""
+    out: dict[str, str] = {}
+    for table in tables:
+        key = context_map.table_key(table)
+        owner = owners.get(key)
+        if owner is not None and context_map.role_of(owner) == "shared":
+            out[table] = f"owned by {owner}, a shared context"
+        elif (glob := context_map.shared_table_rule(key)) is not None:
+            if glob in SYSTEM_CATALOG_TABLES:
+                out[table] = f"a system catalog of the database ({glob})"
+            elif context_map.shared_tables_by_default:
+                out[table] = f"Django's own table (shared by default: {glob}; set shared_tables to say otherwise)"
+            else:
+                out[table] = f"listed in shared_tables ({glob})"
+    return out

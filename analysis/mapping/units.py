@@ -11,9 +11,13 @@ from; ``<NA>`` is *unassigned* (reported, never dropped):
   way up crosses an async boundary (:func:`inherit_span_context`);
 - statements: by :func:`analysis.mapping.attribution.attribute_statements` (traceparent,
   sqlcommenter route and controller, fingerprints seen from one context);
-- tables: declared owners first, then the most confident inferred owner
-  (:func:`analysis.mapping.ownership.infer_table_ownership`); declared and observed names are
-  compared under the config's search path (:attr:`analysis.core.config.Config.table_search_path`).
+- tables (:meth:`Units.owners_of`, the one ownership every measure reads): declared owners
+  first, then the context whose ORM models define the table, then the dominant writer seen
+  in the traffic (:func:`analysis.mapping.ownership.infer_table_ownership`); declared and
+  observed names are compared under the config's search path
+  (:attr:`analysis.core.config.Config.table_search_path`); shared infrastructure tables
+  (:meth:`Units.shared_tables`): owned by a ``role: shared`` context or named by
+  ``shared_tables``.
 
 This is the one place these rules are applied: the pipeline, the notebooks and the benches
 all call :func:`map_units`.
@@ -21,7 +25,9 @@ all call :func:`map_units`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 
@@ -32,7 +38,7 @@ from analysis.core.privacy import mask_identifiers
 from analysis.core.routes import normalize_route
 from analysis.mapping.attribution import attribute_statements, unassigned_span_names
 from analysis.mapping.contexts import ContextMap
-from analysis.mapping.ownership import infer_table_ownership, ownership_evidence
+from analysis.mapping.ownership import infer_table_ownership, owners, ownership_evidence, shared_table_reasons
 from analysis.mapping.span_tree import async_links, context_ancestors, span_parents
 
 #: Unmatched routes and span names listed in a span-rule warning.
@@ -66,6 +72,22 @@ class Units:
     @property
     def statement_context(self) -> pd.Series:
         return self.statements["context"]
+
+    @cached_property
+    def table_owners(self) -> dict[str, str]:
+        """``table -> owner`` of every owned table (names as :meth:`ContextMap.table_key` writes them)."""
+        return owners(self.ownership)
+
+    def owners_of(self, tables: Iterable[str]) -> dict[str, str]:
+        """``table -> owner`` for those of ``tables`` (named as a frame names them) with an owner:
+        the one ownership every measure uses (declared, ORM, then traffic)."""
+        key, known = self.context_map.table_key, self.table_owners
+        return {t: known[key(t)] for t in tables if key(t) in known}
+
+    def shared_tables(self, tables: Iterable[str]) -> dict[str, str]:
+        """``table -> reason`` for those of ``tables`` that are shared infrastructure
+        (:func:`analysis.mapping.ownership.shared_table_reasons`)."""
+        return shared_table_reasons(tables, self.context_map, self.table_owners)
 
     def owned_units(self, mined: Mined) -> pd.DataFrame:
         """Per declared context, the units it owns: ``files_at_head``, ``modules`` (importing
@@ -136,7 +158,8 @@ class Units:
 
 def map_units(config: Config, mined: Mined) -> Units:
     """Assign every unit of ``mined`` to a context of ``config`` (see the module docstring)."""
-    cmap = ContextMap(config.contexts, search_path=config.table_search_path)
+    cmap = ContextMap(config.contexts, search_path=config.table_search_path, shared_tables=config.shared_table_globs,
+                      shared_tables_by_default=config.shared_tables is None)
     spans = mined["spans"]
     span_context = span_contexts(cmap, spans)
     attributed = attribute_statements(mined["statements"], spans, span_context, cmap)

@@ -15,6 +15,13 @@ the database client spans of the traces.
   writes what is then unknown;
 - *not measured* with neither a SQL log nor database spans in the traces.
 
+Owners are the ones Seams reports (:meth:`analysis.mapping.units.Units.owners_of`: declared, ORM,
+then traffic), for the table contexts, the joins and the pairs alike. Shared infrastructure tables
+(:meth:`analysis.mapping.units.Units.shared_tables`: a ``role: shared`` context's tables, the
+``shared_tables`` of the config, Django's own tables by default) are listed in
+``infrastructure_tables`` and kept out of the shared and write-shared tables, the cross-context
+joins and the data pairs; ``notes`` say when the default list was applied.
+
 ``schema_status`` / ``schema_pairs``: foreign keys between ORM models of tables owned by
 different contexts (*schema* evidence, kept apart from the observed evidence; it holds without
 any log).
@@ -22,7 +29,7 @@ any log).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +37,7 @@ import pandas as pd
 from analysis.core.config import Config
 from analysis.core.evidence import Status
 from analysis.core.frames import Mined, typed_empty
+from analysis.mapping.contexts import ContextMap
 from analysis.mapping.units import Units
 from analysis.measures.coupling import data as data_coupling
 
@@ -47,12 +55,14 @@ class DataEvidence:
     write_shared_tables: pd.DataFrame
     cross_context_joins: pd.DataFrame
     pairs: pd.DataFrame  # data_pairs: context_a, context_b, shared tables
+    infrastructure_tables: pd.DataFrame  # table, owner, reason, contexts, readers, writers, executions
     domain_events: pd.DataFrame
     hot_tables: pd.DataFrame
     attribution_methods: dict[str, int]
     attributed_share: float | None
     schema_status: Status
     schema_pairs: pd.DataFrame  # context_a, context_b, relations, evidence (table -> table)
+    notes: list[str] = field(default_factory=list)
 
 
 def measure_data(config: Config, mined: Mined, units: Units) -> DataEvidence:
@@ -63,7 +73,10 @@ def measure_data(config: Config, mined: Mined, units: Units) -> DataEvidence:
     else:
         statements, by, access = traced_statements(mined["spans"], units.span_context)
         origin = "traces" if len(statements) else None
-    table_ctx = data_coupling.table_contexts(statements, by, access, cmap)
+    joins = mined["joins"]
+    seen = set(access["table"].dropna()) | set(joins["table_a"].dropna()) | set(joins["table_b"].dropna())
+    owners, infrastructure = units.owners_of(seen), units.shared_tables(seen)
+    table_ctx = data_coupling.table_contexts(statements, by, access, owners, infrastructure)
     logged, logged_by = mined["statements"], units.statement_context  # empty without a SQL log
     weights = statements["executions"].to_numpy(dtype=float)
     attributed = float(weights[pd.Series(by).notna().to_numpy()].sum() / weights.sum()) if weights.sum() else None
@@ -74,15 +87,29 @@ def measure_data(config: Config, mined: Mined, units: Units) -> DataEvidence:
         table_contexts=table_ctx,
         shared_tables=data_coupling.shared_tables(table_ctx),
         write_shared_tables=data_coupling.write_shared_tables(table_ctx),
-        cross_context_joins=data_coupling.cross_context_joins(logged, logged_by, mined["joins"], cmap),
-        pairs=data_coupling.data_pairs(table_ctx, cmap),
+        cross_context_joins=data_coupling.cross_context_joins(logged, logged_by, joins, owners, infrastructure),
+        pairs=data_coupling.data_pairs(table_ctx),
+        infrastructure_tables=data_coupling.infrastructure_tables(table_ctx, infrastructure),
         domain_events=data_coupling.domain_events(logged, logged_by, mined["queries"], mined["table_access"], units.ownership),
         hot_tables=data_coupling.hot_tables(logged, mined["table_access"], top=HOT_TABLES),
         attribution_methods=executions_by_method(units.statements, mined["statements"]),
         attributed_share=attributed,
         schema_status=schema_status(mined),
         schema_pairs=schema_pairs,
+        notes=infrastructure_notes(cmap, infrastructure),
     )
+
+
+def infrastructure_notes(cmap: ContextMap, infrastructure: dict[str, str]) -> list[str]:
+    """One sentence when Seams' default ``shared_tables`` made some seen tables infrastructure."""
+    if not cmap.shared_tables_by_default:
+        return []
+    defaulted = sorted(t for t, reason in infrastructure.items() if reason.startswith("Django's own table"))
+    if not defaulted:
+        return []
+    shown = ", ".join(defaulted[:8]) + (", ..." if len(defaulted) > 8 else "")
+    return [f"{len(defaulted)} of Django's own tables ({', '.join(cmap.shared_tables)}) are treated as shared infrastructure "
+            f"by default and kept out of pair coupling: {shown}. Set shared_tables in the config to say otherwise."]
 
 
 def data_status(config: Config, mined: Mined, origin: str | None, attributed: float | None, rows: int) -> Status:

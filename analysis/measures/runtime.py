@@ -16,7 +16,13 @@ Statuses:
   (peaks and correlations need a daily cycle); contexts that served fewer than
   ``min_requests_per_context`` requests are never compared for compute;
 - ``coverage_status`` — *not measured* without spans, else measured (coverage measures what the
-  traffic in the traces exercised).
+  traffic in the traces exercised);
+- ``inventory_status`` — the entry point inventory coverage is measured against: *not measured*
+  without one (or when it found no entry point); *not measurable* when it followed fewer than
+  ``min_entry_point_inventory_followed`` of the urlconfs' include() calls, imported url lists and
+  router registrations (the source's ``route_includes`` / ``route_includes_followed`` counts): such
+  an inventory lists a fraction of the routes, and a share of it traced says nothing; *measured*
+  otherwise.
 
 Orchestration: an entry point (a route, a consumed destination, else the root span's name)
 whose traces take several contexts along — a checkout route driving orders, billing,
@@ -52,6 +58,7 @@ class RuntimeEvidence:
     calls_status: Status
     load_status: Status
     coverage_status: Status
+    inventory_status: Status
     window: dict  # first and last span, hours, load buckets
     calls: pd.DataFrame
     latency: pd.DataFrame
@@ -88,6 +95,7 @@ def measure_runtime(config: Config, mined: Mined, units: Units) -> RuntimeEviden
         load_status=load_status(config, mined, window),
         coverage_status=(Status.measured(f"{len(spans)} spans in {coverage.get('traces', 0)} traces") if len(spans)
                          else Status.not_measured("no spans given (sources.traces)")),
+        inventory_status=inventory_status(config, mined),
         window=window,
         calls=calls,
         latency=runtime.latency_of_rows(rows, spans),
@@ -101,6 +109,24 @@ def measure_runtime(config: Config, mined: Mined, units: Units) -> RuntimeEviden
         coverage=coverage,
         sampling=load.sampling_note(spans, sampling_ratio),
     )
+
+
+def inventory_status(config: Config, mined: Mined) -> Status:
+    """Whether the entry point inventory can stand for the routes (see the module docstring)."""
+    points = mined["entry_points"]
+    if not mined.given("entry_points") or not len(points):
+        return Status.not_measured("no entry point inventory (sources.imports reads routes, jobs and consumers)")
+    counts = mined.counts.get("entry_points", {})
+    calls, followed = int(counts.get("route_includes", 0)), int(counts.get("route_includes_followed", 0))
+    least = config.thresholds["min_entry_point_inventory_followed"]
+    if calls and followed / calls < least:
+        return Status.not_measurable(
+            f"the entry point inventory followed {followed} of {calls} include() calls, imported url lists and router "
+            f"registrations ({followed / calls:.0%}, min_entry_point_inventory_followed = {least:g}): the routes behind the "
+            f"others are missing, so its {len(points)} entry points are a fraction of the routes and the share of them "
+            "traced would measure the inventory, not the tracing")
+    followed_text = f"; {followed} of {calls} include() calls and router registrations followed" if calls else ""
+    return Status.measured(f"{len(points)} entry points in the code{followed_text}")
 
 
 def trace_window(spans: pd.DataFrame, bucket_minutes: int) -> dict:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from analysis.core.version import __version__
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 
 def to_json_value(value: Any) -> Any:
@@ -97,6 +97,7 @@ def evidence_states(a) -> dict[str, dict]:
         "runtime_calls": a.runtime.calls_status.to_json(),
         "load": a.runtime.load_status.to_json(),
         "coverage": a.runtime.coverage_status.to_json(),
+        "entry_points": a.runtime.inventory_status.to_json(),
         "signals": {signal: status.to_json() for signal, status in a.signal_states.items()},
     }
 
@@ -153,6 +154,8 @@ def build_findings(analysis) -> dict:
         "data": {
             "shared_tables": a.data.shared_tables,
             "write_shared_tables": a.data.write_shared_tables,
+            "infrastructure_tables": a.data.infrastructure_tables,
+            "notes": a.data.notes,
             "cross_context_joins": a.data.cross_context_joins,
             "attribution_methods": a.data.attribution_methods,
             "attributed_share": a.data.attributed_share,

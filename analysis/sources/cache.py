@@ -28,8 +28,10 @@ from analysis.core.rejects import Rejects
 from analysis.core.version import __version__
 from analysis.sources.git.command import run_git
 
-#: 4: spans.db_tables marks each table read or written; pg_stat_statements' nested statements counted apart
-CACHE_FORMAT = 4
+#: 4: spans.db_tables marks each table read or written; pg_stat_statements' nested statements counted apart;
+#: 5: Django tables as Django names them today (app labels, many-to-many tables, migrations replayed, test apps apart);
+#: 6: entry points through DRF routers, function includes and root prefixes, test-only code apart, the inventory's counts
+CACHE_FORMAT = 6
 
 
 def cache_key(kind: str, item, fingerprint: str) -> str:

@@ -8,11 +8,30 @@ expressions); the analysed code is never imported or run. What is read, per fram
     A model is a class whose base is ``models.Model`` / ``Model``, another model or
     abstract model of the same file, or that declares fields (``x = models.CharField(...)``,
     ``ForeignKey``, ...). Its table is ``class Meta: db_table`` when given (explicit),
-    otherwise ``<app_label>_<model name lower case>``, where the app label is
-    ``Meta.app_label`` or the folder holding ``models.py`` / the ``models`` package.
+    otherwise ``<app_label>_<model name lower case>``. The app label is Django's
+    (:mod:`analysis.sources.django_project`): ``Meta.app_label``, else the ``label`` of the
+    ``AppConfig`` in the app's ``apps.py``, else the name of the package holding
+    ``models.py`` or the ``models`` package (``extras/models/models.py`` is app ``extras``).
     Abstract (``abstract = True``) and proxy (``proxy = True``) models have no table of
-    their own. Migrations (``<app>/migrations/*.py``): ``migrations.CreateModel(name=...,
-    options={"db_table": ...})`` and ``migrations.AlterModelTable(name=..., table=...)``.
+    their own. A ``ManyToManyField`` without ``through=`` has a table Django creates:
+    ``db_table=`` when given (explicit), else ``<model's table>_<field name>``
+    (``dcim_interface_tagged_vlans``); its row's model is ``Model.field``. Fields of abstract
+    models of the same file count for the models deriving from them. Names longer than the
+    database allows (63 characters on PostgreSQL) are shortened by Django with a hash;
+    Seams writes them whole.
+
+    Migrations (``<app>/migrations/*.py``) are *replayed*: per app, in the order Django
+    applies them (each after the same-app migrations it depends on, a squashed migration in
+    place of those it ``replaces``), ``CreateModel`` (``options["db_table"]``, its
+    many-to-many fields), ``DeleteModel``, ``RenameModel``, ``AlterModelTable`` and the
+    many-to-many fields' ``AddField`` / ``RemoveField`` / ``AlterField`` / ``RenameField``,
+    with ``SeparateDatabaseAndState``'s state operations in place (the state is what the
+    models say today). Only the tables left at the end are kept, each at the operation that
+    gave it its present name; tables created then renamed or dropped are counted in a note.
+
+    Test-only apps (in a ``tests``, ``test`` or ``testing`` folder, or installed only by test
+    settings: :mod:`analysis.sources.django_project`) are kept out of both frames; their
+    tables are counted in a note.
 ``sqlalchemy`` (``*.py`` files that mention ``sqlalchemy`` or ``__tablename__``)
     ``__tablename__ = "name"`` in a class body and ``Table("name", metadata, ...)`` calls
     (also ``sa.Table`` / ``sqlalchemy.Table``); all explicit.
@@ -59,8 +78,10 @@ related model's own declared table when the repository has it, else the conventi
 Frame ``orm_tables`` (one row per declaration; a table declared twice has two rows):
     table: str (lower case, as written: ``schema.table`` kept) · model: str (class or
     migration model name) · framework: str (django, sqlalchemy, activerecord, jpa) ·
-    kind: str (model, migration) · path: str (repository-relative, posix) · line: int ·
-    explicit: bool (the name is written in the source, not derived by convention)
+    kind: str (model, migration: a table today's migrations leave) · path: str
+    (repository-relative, posix) · line: int · explicit: bool (the name is written in the
+    source, not derived by convention). A many-to-many field's table has the model
+    ``Model.field``.
 
 Frame ``orm_relations`` (one row per relation a model declares):
     table: str · related_table: str (both lower case, as ``orm_tables`` writes them) ·
@@ -77,7 +98,7 @@ import ast
 import fnmatch
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -87,6 +108,7 @@ from analysis.core import frames
 from analysis.core.config import ImportsSource
 from analysis.core.frames import SourceFrames
 from analysis.core.rejects import Rejects
+from analysis.sources.django_project import NO_PROJECT, DjangoProject, app_folder, read_django_project
 
 FRAMEWORKS = ("django", "sqlalchemy", "activerecord", "jpa")
 SUFFIXES = (".py", ".rb", ".java", ".kt")
@@ -144,17 +166,21 @@ class RelationReference:
 
 @dataclass
 class Declarations:
-    """What one file declares: its tables, its relations, and its models by the key a
-    relation names them with (``models``: key -> table)."""
+    """What one file declares: its tables, its relations, its models by the key a relation
+    names them with (``models``: key -> table) and, for a Django migration, its operations
+    (the tables they leave are known once every migration of the app is read:
+    :func:`resolve_tables`)."""
 
     tables: list[OrmTable] = field(default_factory=list)
     relations: list[RelationReference] = field(default_factory=list)
     models: dict[str, str] = field(default_factory=dict)
+    migrations: list[DjangoMigration] = field(default_factory=list)
 
     def add(self, other: Declarations) -> Declarations:
         self.tables += other.tables
         self.relations += other.relations
         self.models.update(other.models)
+        self.migrations += other.migrations
         return self
 
 
@@ -253,29 +279,66 @@ def _declares_fields(cls: ast.ClassDef) -> bool:
     return False
 
 
-def django_app_label(path: str) -> str | None:
-    """The app folder of a models module: ``shop/orders/models.py`` / ``shop/orders/models/order.py`` -> ``orders``."""
-    parts = PurePosixPath(path).parts
-    if len(parts) >= 2 and parts[-1] == "models.py":
-        return parts[-2]
-    if "models" in parts[:-1]:
-        i = len(parts) - 2 - list(reversed(parts[:-1])).index("models")
-        return parts[i - 1] if i >= 1 else None
-    return None
+def django_app_label(path: str, project: DjangoProject = NO_PROJECT) -> str | None:
+    """The app label of a models module, as Django gives it: ``shop/orders/models.py`` and
+    ``shop/orders/models/order.py`` (``shop/orders/models/models.py`` too) -> ``orders``, or
+    the label ``shop/orders/apps.py`` declares (:mod:`analysis.sources.django_project`)."""
+    return project.label_of(path)
 
 
-def parse_django_models(tree: ast.Module, path: str) -> Declarations:
-    """Django models of one parsed module and their relations (rules in the module docstring)."""
-    label = django_app_label(path)
+@dataclass(frozen=True)
+class ManyToMany:
+    """A ``ManyToManyField`` whose table Django creates: ``db_table`` when the field names
+    one, else ``<model's table>_<field name>``. A field with ``through=`` has none."""
+
+    field: str
+    db_table: str | None
+    line: int
+
+    def table(self, model_table: str) -> str:
+        return (self.db_table or f"{model_table}_{self.field}").lower()
+
+
+def _many_to_many(name: str, call: ast.AST | None, line: int) -> ManyToMany | None:
+    """The auto-created table of a ``ManyToManyField(...)`` call assigned to ``name``; None
+    for another call or a field with ``through=``."""
+    if not isinstance(call, ast.Call) or _dotted(call.func).rsplit(".", 1)[-1] != "ManyToManyField":
+        return None
+    keywords = {k.arg: k.value for k in call.keywords if k.arg}
+    if "through" in keywords:
+        return None
+    return ManyToMany(name, _text(keywords.get("db_table")), line)
+
+
+def _class_many_to_many(cls: ast.ClassDef) -> list[ManyToMany]:
+    out = []
+    for stmt in cls.body:
+        value: ast.expr | None
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign):
+            target, value = stmt.target, stmt.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and (m2m := _many_to_many(target.id, value, stmt.lineno)):
+            out.append(m2m)
+    return out
+
+
+def parse_django_models(tree: ast.Module, path: str, project: DjangoProject = NO_PROJECT) -> Declarations:
+    """Django models of one parsed module, the tables of their many-to-many fields, and
+    their relations (rules in the module docstring)."""
+    label = django_app_label(path, project)
     models: dict[str, str | None] = {}  # model class -> its app label
-    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    for cls in classes.values():
         bases = {_dotted(b) for b in cls.bases}
         if bases & {"models.Model", "Model", "django.db.models.Model"} or bases & set(models) or _declares_fields(cls):
             app_label = _meta(cls).get("app_label")
             models[cls.name] = app_label if isinstance(app_label, str) else label
-    imports = _django_imports(tree, path)
+    imports = _django_imports(tree, path, project)
     out = Declarations()
-    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name in models):
+    for cls in (c for c in classes.values() if c.name in models):
         meta = _meta(cls)
         if meta.get("abstract") is True or meta.get("proxy") is True:
             continue
@@ -288,9 +351,24 @@ def parse_django_models(tree: ast.Module, path: str) -> Declarations:
         else:
             continue
         out.tables.append(row)
+        for m2m in _inherited_many_to_many(cls, classes):
+            out.tables.append(OrmTable(m2m.table(row.table), f"{cls.name}.{m2m.field}", "django", "model", path, m2m.line,
+                                       m2m.db_table is not None))
         if app:
             out.models[_django_key(app, cls.name)] = row.table
         out.relations += _django_relations(cls, row.table, models, imports, path)
+    return out
+
+
+def _inherited_many_to_many(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: frozenset = frozenset()) -> list[ManyToMany]:
+    """The many-to-many fields of a concrete model: its own and those of the abstract models
+    of the same module it derives from (a concrete parent keeps its own)."""
+    out = _class_many_to_many(cls)
+    for base in cls.bases:
+        parent = classes.get(_dotted(base))
+        if parent is not None and parent.name not in seen and _meta(parent).get("abstract") is True:
+            own = {m.field for m in out}
+            out += [m for m in _inherited_many_to_many(parent, classes, seen | {cls.name}) if m.field not in own]
     return out
 
 
@@ -334,7 +412,7 @@ def _django_target(field_call: ast.Call, own: str, models: dict[str, str | None]
         app = app or own_app or ""
     elif isinstance(node, ast.Name) and node.id not in models and node.id in imports.names:
         module, model = imports.names[node.id]
-        app = app_label_of_module(module) or ""
+        app = imports.project.label_of_module(module) or ""
     elif isinstance(node, ast.Name):
         model = node.id
         app = models.get(model) or own_app or ""
@@ -353,22 +431,20 @@ class DjangoImports:
 
     names: dict[str, tuple[str, str]]
     modules: dict[str, str]
+    project: DjangoProject = NO_PROJECT
 
     def app_of_module(self, alias: str) -> str | None:
-        return app_label_of_module(self.modules[alias]) if alias in self.modules else None
+        return self.project.label_of_module(self.modules[alias]) if alias in self.modules else None
 
 
-def app_label_of_module(module: str) -> str | None:
+def app_label_of_module(module: str, project: DjangoProject = NO_PROJECT) -> str | None:
     """The app whose models a dotted module holds: ``shop.billing.models`` and
-    ``shop.billing.models.invoice`` -> ``billing``; None for a module outside any ``models``."""
-    parts = module.split(".")
-    if "models" not in parts:
-        return None
-    at = len(parts) - 1 - parts[::-1].index("models")
-    return parts[at - 1] if at >= 1 else None
+    ``shop.billing.models.invoice`` -> ``billing`` (or the label its ``AppConfig`` declares);
+    None for a module outside any ``models``."""
+    return project.label_of_module(module)
 
 
-def _django_imports(tree: ast.Module, path: str) -> DjangoImports:
+def _django_imports(tree: ast.Module, path: str, project: DjangoProject = NO_PROJECT) -> DjangoImports:
     package = list(PurePosixPath(path).parts[:-1])
     names: dict[str, tuple[str, str]] = {}
     modules: dict[str, str] = {}
@@ -383,43 +459,231 @@ def _django_imports(tree: ast.Module, path: str) -> DjangoImports:
             for alias in node.names:
                 if alias.asname:
                     modules[alias.asname] = alias.name
-    return DjangoImports(names, modules)
+    return DjangoImports(names, modules, project)
 
 
-def parse_django_migration(tree: ast.Module, path: str) -> list[OrmTable]:
-    """``CreateModel`` / ``AlterModelTable`` operations of one migration module."""
-    parts = PurePosixPath(path).parts
-    app = parts[-3] if len(parts) >= 3 and parts[-2] == "migrations" else None
-    out = []
-    for node in ast.walk(tree):
+@dataclass(frozen=True)
+class MigrationOperation:
+    """One schema operation of a Django migration, as far as table names go.
+
+    ``operation``: CreateModel, DeleteModel, RenameModel, AlterModelTable, AddField,
+    RemoveField, AlterField, RenameField; ``model``: the model it works on (``old_name`` for
+    RenameModel, ``model_name`` for the field operations); ``table``: CreateModel's
+    ``options["db_table"]`` or AlterModelTable's ``table`` (None: the conventional name);
+    ``new_name``: RenameModel's / RenameField's new name; ``field``: the field operations'
+    field; ``many_to_many``: CreateModel's auto-created many-to-many fields, or the field
+    of AddField / AlterField when it is one; ``has_table``: False for an abstract or proxy
+    CreateModel."""
+
+    operation: str
+    model: str
+    line: int
+    table: str | None = None
+    new_name: str | None = None
+    field: str | None = None
+    many_to_many: tuple[ManyToMany, ...] = ()
+    has_table: bool = True
+
+
+@dataclass(frozen=True)
+class DjangoMigration:
+    """One migration module: its app label, name (the file's stem), the migrations of the
+    same app it depends on or replaces (a squashed migration), and its operations in order
+    (``SeparateDatabaseAndState``'s state operations in place)."""
+
+    app: str
+    name: str
+    path: str
+    dependencies: tuple[str, ...]
+    replaces: tuple[str, ...]
+    operations: tuple[MigrationOperation, ...]
+
+
+MIGRATION_OPERATIONS = ("CreateModel", "DeleteModel", "RenameModel", "AlterModelTable", "AddField", "RemoveField",
+                        "AlterField", "RenameField")
+#: Positional parameters of each operation (Django's signatures), for calls that pass them by position.
+_OPERATION_PARAMETERS = {
+    "CreateModel": ("name", "fields", "options"), "DeleteModel": ("name",), "RenameModel": ("old_name", "new_name"),
+    "AlterModelTable": ("name", "table"), "AddField": ("model_name", "name", "field"), "RemoveField": ("model_name", "name"),
+    "AlterField": ("model_name", "name", "field"), "RenameField": ("model_name", "old_name", "new_name"),
+    "SeparateDatabaseAndState": ("database_operations", "state_operations"),
+}
+
+
+def _arguments(call: ast.Call, operation: str) -> dict[str, ast.expr]:
+    named = dict(zip(_OPERATION_PARAMETERS.get(operation, ()), call.args))
+    named.update({k.arg: k.value for k in call.keywords if k.arg})
+    return named
+
+
+def _elements(node: ast.AST | None, names: Mapping[str, ast.expr] | None = None) -> list[ast.expr]:
+    """The items of a literal list or tuple, of ``a + b`` of such, or of a name ``names``
+    gives such a value (a migration's ``state_operations = [...]``)."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return list(node.elts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _elements(node.left, names) + _elements(node.right, names)
+    if isinstance(node, ast.Name) and names and node.id in names:
+        return _elements(names[node.id], {k: v for k, v in names.items() if k != node.id})
+    return []
+
+
+def _migration_operations(nodes: list[ast.expr], names: Mapping[str, ast.expr]) -> list[MigrationOperation]:
+    out: list[MigrationOperation] = []
+    for node in nodes:
         if not isinstance(node, ast.Call):
             continue
         op = _dotted(node.func).rsplit(".", 1)[-1]
-        if op not in ("CreateModel", "AlterModelTable"):
+        args = _arguments(node, op)
+        if op == "SeparateDatabaseAndState":  # the state is what the models say today
+            out += _migration_operations(_elements(args.get("state_operations"), names), names)
             continue
-        kw = {k.arg: k.value for k in node.keywords if k.arg}
-        name = _text(kw.get("name")) or (_text(node.args[0]) if node.args else None)
-        if not name:
+        if op not in MIGRATION_OPERATIONS:
             continue
-        table = None
-        if op == "AlterModelTable":
-            table = _text(kw.get("table")) or (_text(node.args[1]) if len(node.args) > 1 else None)
-            if not table:
-                continue
-        options = kw.get("options")
-        if isinstance(options, ast.Dict):
-            for k, v in zip(options.keys, options.values):
-                if _text(k) == "db_table" and _text(v):
-                    table = _text(v)
-                if _text(k) in ("abstract", "proxy") and isinstance(v, ast.Constant) and v.value is True:
-                    name = None
-        if name is None:
+        model = _text(args.get("name" if op in ("CreateModel", "DeleteModel", "AlterModelTable") else
+                               "old_name" if op == "RenameModel" else "model_name"))
+        if not model:
             continue
-        if table:
-            out.append(OrmTable(table.lower(), name, "django", "migration", path, node.lineno, True))
-        elif app:
-            out.append(OrmTable(f"{app}_{name.lower()}", name, "django", "migration", path, node.lineno, False))
+        line = node.lineno
+        if op == "CreateModel":
+            options = args.get("options")
+            opts = {_text(k): v for k, v in zip(options.keys, options.values)} if isinstance(options, ast.Dict) else {}
+            flags = {k for k, v in opts.items() if k in ("abstract", "proxy") and isinstance(v, ast.Constant) and v.value is True}
+            fields = [f for f in _elements(args.get("fields"), names) if isinstance(f, ast.Tuple) and len(f.elts) == 2]
+            created = tuple(m for f in fields if (name := _text(f.elts[0])) and (m := _many_to_many(name, f.elts[1], f.lineno)))
+            out.append(MigrationOperation(op, model, line, table=_text(opts.get("db_table")), many_to_many=created,
+                                          has_table=not flags))
+        elif op == "AlterModelTable":
+            out.append(MigrationOperation(op, model, line, table=_text(args.get("table"))))
+        elif op == "RenameModel":
+            out.append(MigrationOperation(op, model, line, new_name=_text(args.get("new_name"))))
+        elif op == "RenameField":
+            out.append(MigrationOperation(op, model, line, field=_text(args.get("old_name")), new_name=_text(args.get("new_name"))))
+        elif op == "DeleteModel":
+            out.append(MigrationOperation(op, model, line))
+        else:  # AddField, RemoveField, AlterField
+            name = _text(args.get("name"))
+            added = _many_to_many(name, args.get("field"), line) if name else None
+            out.append(MigrationOperation(op, model, line, field=name, many_to_many=(added,) if added else ()))
     return out
+
+
+def _same_app_names(node: ast.AST | None, app: str) -> tuple[str, ...]:
+    """Names of the migrations of ``app`` among ``[("app", "0001_x"), ...]``."""
+    out = []
+    for item in _elements(node):
+        pair = _elements(item)
+        if len(pair) == 2 and _text(pair[0]) == app and _text(pair[1]):
+            out.append(str(_text(pair[1])))
+    return tuple(out)
+
+
+def parse_django_migration(tree: ast.Module, path: str, project: DjangoProject = NO_PROJECT) -> DjangoMigration | None:
+    """The operations of one migration module (``<app>/migrations/<name>.py``): the class
+    body's ``operations``, ``dependencies`` and ``replaces``; None outside a migrations folder."""
+    p = PurePosixPath(path)
+    if p.parent.name != "migrations" or len(p.parts) < 3:
+        return None
+    app = project.label(str(p.parent.parent))
+    body: dict[str, ast.expr] = {}  # module-level and class-body assignments, the class's last
+    for stmt in tree.body + [s for c in tree.body if isinstance(c, ast.ClassDef) for s in c.body]:
+        if isinstance(stmt, ast.Assign):
+            body.update({t.id: stmt.value for t in stmt.targets if isinstance(t, ast.Name)})
+    operations = _migration_operations(_elements(body.get("operations"), body), body)
+    return DjangoMigration(app, p.stem, path, _same_app_names(body.get("dependencies"), app),
+                           _same_app_names(body.get("replaces"), app), tuple(operations))
+
+
+@dataclass
+class _ModelState:
+    name: str
+    table: str | None  # declared (db_table), None for the conventional name
+    has_table: bool
+    at: tuple[int, str, int]  # (step, path, line) of the operation that gave the table its name
+    many_to_many: dict[str, tuple[ManyToMany, tuple[int, str, int]]] = field(default_factory=dict)
+
+
+def migration_order(migrations: Iterable[DjangoMigration]) -> list[DjangoMigration]:
+    """One app's migrations in the order Django applies them: a squashed migration stands for
+    the ones it replaces (they are dropped), each after its dependencies, otherwise by name."""
+    ms = {m.name: m for m in migrations}
+    replaced = {r: m.name for m in ms.values() for r in m.replaces}
+    ms = {n: m for n, m in ms.items() if n not in replaced}
+    depends = {n: {replaced.get(d, d) for d in m.dependencies} & set(ms) - {n} for n, m in ms.items()}
+    order: list[DjangoMigration] = []
+    done: set[str] = set()
+    while len(done) < len(ms):
+        ready = sorted(n for n in ms if n not in done and depends[n] <= done)
+        name = ready[0] if ready else min(n for n in ms if n not in done)  # a cycle: by name
+        done.add(name)
+        order.append(ms[name])
+    return order
+
+
+def replay_migrations(migrations: Iterable[DjangoMigration]) -> tuple[list[OrmTable], int]:
+    """Today's tables of the apps whose migrations are given: every app's operations applied in
+    :func:`migration_order` (CreateModel, DeleteModel, RenameModel, AlterModelTable and the
+    many-to-many fields' AddField, RemoveField, AlterField, RenameField), each table with the
+    file and line of the operation that gave it its present name. Also returns how many tables
+    some migration created that are gone (dropped, or renamed since)."""
+    by_app: dict[str, list[DjangoMigration]] = {}
+    for m in migrations:
+        by_app.setdefault(m.app, []).append(m)
+    out: list[OrmTable] = []
+    created: set[str] = set()
+    for app in sorted(by_app):
+        state: dict[str, _ModelState] = {}
+        step = 0
+        for migration in migration_order(by_app[app]):
+            for op in migration.operations:
+                step += 1
+                _apply(state, op, (step, migration.path, op.line))
+            created |= {t for t, *_ in _state_tables(app, state)}
+        for table, model, (_, path, line), explicit in _state_tables(app, state):
+            out.append(OrmTable(table, model, "django", "migration", path, line, explicit))
+    return out, len(created - {t.table for t in out})
+
+
+def _apply(state: dict[str, _ModelState], op: MigrationOperation, at: tuple[int, str, int]) -> None:
+    key = op.model.lower()
+    if op.operation == "CreateModel":
+        state[key] = _ModelState(op.model, op.table, op.has_table, at, {m.field.lower(): (m, at) for m in op.many_to_many})
+        return
+    model = state.get(key)
+    if model is None:
+        return
+    if op.operation == "DeleteModel":
+        del state[key]
+    elif op.operation == "RenameModel" and op.new_name:
+        del state[key]
+        model.name = op.new_name
+        if model.table is None:
+            model.at = at
+        state[op.new_name.lower()] = model
+    elif op.operation == "AlterModelTable":
+        model.table, model.at = op.table, at
+    elif op.operation in ("AddField", "AlterField") and op.field:
+        model.many_to_many.pop(op.field.lower(), None)
+        for m2m in op.many_to_many:
+            model.many_to_many[m2m.field.lower()] = (m2m, at)
+    elif op.operation == "RemoveField" and op.field:
+        model.many_to_many.pop(op.field.lower(), None)
+    elif op.operation == "RenameField" and op.field and op.new_name:
+        found = model.many_to_many.pop(op.field.lower(), None)
+        if found is not None:
+            m2m, _ = found
+            model.many_to_many[op.new_name.lower()] = (ManyToMany(op.new_name, m2m.db_table, m2m.line), at)
+
+
+def _state_tables(app: str, state: dict[str, _ModelState]) -> Iterator[tuple[str, str, tuple[int, str, int], bool]]:
+    """(table, model, where, explicit) of every model with a table and of its many-to-many fields."""
+    for model in state.values():
+        if not model.has_table:
+            continue
+        table = (model.table or f"{app}_{model.name}").lower()
+        yield table, model.name, model.at, model.table is not None
+        for m2m, at in model.many_to_many.values():
+            yield m2m.table(table), f"{model.name}.{m2m.field}", max(at, model.at), m2m.db_table is not None
 
 
 def parse_sqlalchemy(tree: ast.Module, path: str) -> Declarations:
@@ -522,20 +786,22 @@ def _class_named(node: ast.AST) -> str | None:
     return None
 
 
-def parse_python(text: str, path: str) -> Declarations:
+def parse_python(text: str, path: str, project: DjangoProject = NO_PROJECT) -> Declarations:
     """Django and SQLAlchemy declarations of one Python file; raises SyntaxError."""
     lowered = text.lower()
-    wants_django = "django" in lowered and (django_app_label(path) is not None or "/migrations/" in f"/{path}")
+    migration = PurePosixPath(path).parent.name == "migrations"
+    wants_django = "django" in lowered and (app_folder(path) is not None or migration)
     wants_sqlalchemy = "sqlalchemy" in lowered or "__tablename__" in text
     if not (wants_django or wants_sqlalchemy):
         return Declarations()
     tree = ast.parse(text, filename=path)
     out = Declarations()
     if wants_django:
-        if PurePosixPath(path).parent.name == "migrations":
-            out.tables += parse_django_migration(tree, path)
+        if migration:
+            found = parse_django_migration(tree, path, project)
+            out.migrations += [found] if found else []
         else:
-            out.add(parse_django_models(tree, path))
+            out.add(parse_django_models(tree, path, project))
     if wants_sqlalchemy:
         out.add(parse_sqlalchemy(tree, path))
     return out
@@ -707,12 +973,13 @@ def _jpa_relations(text: str, start: int, end: int, table: str, path: str) -> li
 # the repository
 
 
-def parse_declarations(text: str, path: str) -> Declarations:
-    """Tables, relations and models of one file by its suffix; raises SyntaxError for
-    unparsable Python. Relations are resolved across files by :func:`resolve_relations`."""
+def parse_declarations(text: str, path: str, project: DjangoProject = NO_PROJECT) -> Declarations:
+    """Tables, relations, models and migrations of one file by its suffix; raises SyntaxError
+    for unparsable Python. Relations are resolved across files by :func:`resolve_relations`,
+    Django migrations by :func:`resolve_tables`."""
     suffix = PurePosixPath(path).suffix
     if suffix == ".py":
-        return parse_python(text, path)
+        return parse_python(text, path, project)
     if suffix == ".rb":
         return parse_activerecord(text, path)
     if suffix in (".java", ".kt") and "Entity" in text:
@@ -721,8 +988,18 @@ def parse_declarations(text: str, path: str) -> Declarations:
 
 
 def parse_source_file(text: str, path: str) -> list[OrmTable]:
-    """The table declarations of one file (:func:`parse_declarations`)."""
-    return parse_declarations(text, path).tables
+    """The table declarations of one file (:func:`parse_declarations`; a migration file's
+    operations replayed on their own, :func:`resolve_tables`)."""
+    return resolve_tables([parse_declarations(text, path)])[0]
+
+
+def resolve_tables(declarations: Iterable[Declarations]) -> tuple[list[OrmTable], int]:
+    """The tables some files declare: their models' tables and what the Django migrations
+    leave once replayed (:func:`replay_migrations`); with the number of tables migrations
+    created that are gone today."""
+    declared = list(declarations)
+    replayed, gone = replay_migrations(m for d in declared for m in d.migrations)
+    return [t for d in declared for t in d.tables] + replayed, gone
 
 
 def iter_source_files(repository: Path, exclude_paths: Iterable[str] = ()) -> Iterator[str]:
@@ -755,6 +1032,17 @@ def orm_relations_frame(rows: Iterable[OrmRelation]) -> pd.DataFrame:
     return frame.sort_values(["table", "path", "line", "related_table"]).reset_index(drop=True)
 
 
+def _small_text(path: Path, max_bytes: int) -> str | None:
+    """A file's text for the layout pre-pass; None when too large or not UTF-8 (the main pass
+    rejects it)."""
+    if path.stat().st_size > max_bytes:
+        return None
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def mine_orm(source: ImportsSource, rejects: Rejects, *, cache_dir: Path | None = None) -> SourceFrames:
     """The ``orm_tables`` and ``orm_relations`` of ``source.repository`` (the imports source's options)."""
     return mine_orm_models(source.repository, rejects, exclude_paths=source.exclude_paths,
@@ -772,9 +1060,12 @@ def mine_orm_models(
     ``orm_relations`` frames (relations resolved across the files, :func:`resolve_relations`)."""
     repository = Path(repository)
     source = f"orm:{repository}"
+    paths = list(iter_source_files(repository, exclude_paths))
+    project = read_django_project(paths, lambda rel: _small_text(repository / rel, max_file_bytes))
     declared: list[Declarations] = []
+    test_only: list[Declarations] = []
     files = 0
-    for rel in iter_source_files(repository, exclude_paths):
+    for rel in paths:
         files += 1
         full = repository / rel
         if full.stat().st_size > max_file_bytes:
@@ -786,14 +1077,25 @@ def mine_orm_models(
             rejects.add(source, f"{rel} byte {exc.start}", "not UTF-8")
             continue
         try:
-            declared.append(parse_declarations(text, rel))
+            (test_only if project.is_test_only(rel) else declared).append(parse_declarations(text, rel, project))
         except SyntaxError as exc:
             rejects.add(source, f"{rel}:{exc.lineno or 0}", "Python syntax error")
-    frame = orm_tables_frame(t for d in declared for t in d.tables)
+    tables, gone = resolve_tables(declared)
+    frame = orm_tables_frame(tables)
     relations = orm_relations_frame(resolve_relations(declared))
     rejected = rejects.count(source)
-    notes = [f"{source}: {len(frame)} table declarations ({frame['table'].nunique()} tables) in {files} files",
+    migrations = [m for d in declared for m in d.migrations]
+    notes = [f"{source}: {frame['table'].nunique()} tables ({len(frame)} declarations) in {files} files",
              f"{source}: {len(relations)} relations between tables declared by the models"]
+    if migrations:
+        apps = len({m.app for m in migrations})
+        notes.append(f"{source}: {len(migrations)} Django migrations of {apps} app{'s' if apps > 1 else ''} replayed for "
+                     f"today's tables; {gone} tables they created were renamed or dropped since and are left out")
+    left_out = sorted({t.table for t in resolve_tables(test_only)[0]} - set(frame["table"]))
+    if left_out:
+        shown = ", ".join(left_out[:5]) + (", ..." if len(left_out) > 5 else "")
+        notes.append(f"{source}: {len(left_out)} tables of test-only apps left out (test folders, apps only test settings "
+                     f"install): {shown}")
     if rejected:
         notes.append(f"{source}: {rejected} files rejected (see the rejects file)")
     return SourceFrames(frames={"orm_tables": frame, "orm_relations": relations}, records_read=files,

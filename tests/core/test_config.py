@@ -77,6 +77,23 @@ def test_a_table_owned_twice_under_two_spellings_is_an_error(tmp_path):
     parse_config({"contexts": {"a": {"tables": ["orders"]}, "b": {"tables": ["billing.orders"]}}}, tmp_path / "c.yml")
 
 
+def test_shared_tables_are_validated_and_default_to_djangos_own(tmp_path):
+    from analysis.core.config import DEFAULT_SHARED_TABLES
+
+    plain = parse_config({"contexts": {"a": {"paths": ["a/**"]}}}, tmp_path / "c.yml")
+    assert plain.shared_tables is None and plain.shared_table_globs == DEFAULT_SHARED_TABLES == ("django_*", "auth_*")
+    none = parse_config({"contexts": {"a": {"paths": ["a/**"]}}, "shared_tables": []}, tmp_path / "c.yml")
+    assert none.shared_tables == () and none.shared_table_globs == ()
+    given = parse_config({"contexts": {"a": {"paths": ["a/**"]}, "kernel": {"tables": ["extras_tag"], "role": "shared"}},
+                          "shared_tables": ["Django_*", "extras_tag", "extras_customfield*"]}, tmp_path / "c.yml")
+    assert given.shared_table_globs == ("django_*", "extras_tag", "extras_customfield*")
+    with pytest.raises(ConfigError) as err:
+        parse_config({"contexts": {"a": {"tables": ["public.orders"]}}, "shared_tables": ["orders", "", 3]}, tmp_path / "c.yml")
+    assert [p.key for p in err.value.problems] == ["shared_tables"]  # not a list of texts
+    with pytest.raises(ConfigError, match=r"shared_tables\[1\].*declared by a"):
+        parse_config({"contexts": {"a": {"tables": ["public.orders"]}}, "shared_tables": ["django_*", "orders"]}, tmp_path / "c.yml")
+
+
 def test_threshold_range_checked(tmp_path):
     with pytest.raises(ConfigError, match="thresholds.cross_context_change_share: expected a number from 0 to 1"):
         parse_config({"contexts": {"a": {"tables": ["t"]}}, "thresholds": {"cross_context_change_share": 2}}, tmp_path / "c.yml")

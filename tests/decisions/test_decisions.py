@@ -210,6 +210,18 @@ def test_entry_point_coverage_is_judged_when_an_inventory_is_given():
     assert absent.verdict == "YES" and any(m.startswith("entry point inventory") for m in absent.missing)
 
 
+def test_an_untrustworthy_entry_point_inventory_never_decides_the_observability_verdict():
+    thin = Status.not_measurable("the entry point inventory followed 159 of 409 include() calls (39%)")
+    verdict = rules.observability(inputs(coverage=coverage(entry_point_coverage=0.01), entry_points_status=thin), T)
+    entry = {c.name: c for c in verdict.checks}["entry_point_coverage"]
+    assert verdict.verdict == "YES" and entry.holds is None and entry.status.state is State.NOT_MEASURABLE
+    assert any(m.startswith("entry point inventory") and "159 of 409" in m for m in verdict.missing)
+    assert verdict.thresholds["min_entry_point_inventory_followed"] == 0.8
+    judged = rules.observability(inputs(coverage=coverage(entry_point_coverage=0.01), entry_points_status=OK), T)
+    assert judged.verdict == "PARTIAL" and "coverage measures what the traffic in the traces exercised" in judged.summary
+    assert "coverage measures what the traffic in the traces exercised" in {c.name: c for c in judged.checks}["entry_point_coverage"].detail
+
+
 def test_check_margins_and_relative_distance():
     c = Check("x", "x", 0.196, 0.2, "s", "at least", OK)
     assert c.holds is False and c.margin == pytest.approx(-0.004) and c.relative_margin == pytest.approx(0.02)

@@ -1,4 +1,5 @@
-"""Inferred table ownership: each method, its order of confidence, and declared ownership winning."""
+"""Inferred table ownership: each method, its order of precedence (declared, then the ORM's
+defining context, then traffic), and declared ownership winning."""
 
 import pandas as pd
 import pytest
@@ -102,7 +103,7 @@ def test_evidence_lists_each_method_and_writer(evidence):
         "ORM declarations in catalog's code: shopfront/catalog/migrations/0001_initial.py:10, shopfront/catalog/models.py:3")
 
 
-def test_ownership_takes_declared_then_the_strongest_method(evidence):
+def test_ownership_takes_declared_then_the_first_method_with_evidence(evidence):
     own = infer_table_ownership(evidence, CMAP, tables=["lonely", "invoice"])
     assert list(own.columns) == ["table", "owner", "method", "confidence", "dominance", "volume", "evidence", "other_contexts", "conflicts"]
     rows = {r.table: r for r in own.itertuples(index=False)}
@@ -116,11 +117,12 @@ def test_ownership_takes_declared_then_the_strongest_method(evidence):
     assert (decl.owner, decl.method, decl.confidence, decl.conflicts) == ("orders", "declared", 1.0, ["sqlcommenter:billing"])
     assert (rows["product"].owner, rows["product"].method, rows["product"].confidence) == ("catalog", "sqlcommenter", 0.8)
     assert (rows["audit"].owner, rows["audit"].method, rows["audit"].confidence) == ("catalog", "application_name", 0.6)
-    assert (rows["shelf"].owner, rows["shelf"].method, rows["shelf"].confidence, rows["shelf"].volume) == ("catalog", "orm", 0.5, 2)
+    assert (rows["shelf"].owner, rows["shelf"].method, rows["shelf"].confidence, rows["shelf"].volume) == ("catalog", "orm", 0.95, 2)
     assert rows["report_view"].owner == "orders"  # public.report_view in the ORM is report_view in the log
     lonely = rows["lonely"]
     assert pd.isna(lonely.owner) and lonely.method == "none" and lonely.confidence == 0.0
-    assert owners(own, min_confidence=0.6) == {"audit": "catalog", "invoice": "billing", "orders_order": "orders", "product": "catalog"}
+    assert owners(own, min_confidence=0.65) == {"invoice": "billing", "orders_order": "orders", "product": "catalog",
+                                                "report_view": "orders", "shelf": "catalog"}
 
 
 def test_a_qualified_and_a_plain_name_are_one_table_only_under_the_search_path():
@@ -130,7 +132,23 @@ def test_a_qualified_and_a_plain_name_are_one_table_only_under_the_search_path()
     assert own[["table", "owner", "method", "conflicts"]].values.tolist() == [
         ["invoice", "orders", "orm", []], ["sales.invoice", "billing", "trace", []]]
     own = infer_table_ownership(ev, ContextMap((), search_path=("public", "sales")))
-    assert own[["table", "owner", "method", "conflicts"]].values.tolist() == [["invoice", "billing", "trace", ["orm:orders"]]]
+    assert own[["table", "owner", "method", "conflicts"]].values.tolist() == [["invoice", "orders", "orm", ["trace:billing"]]]
+
+
+def test_the_context_whose_models_define_a_table_owns_it_whoever_writes_it_most():
+    # NetBox: the change log is defined in core and the tags in extras, but every dcim request writes them
+    cmap = ContextMap((ContextSpec("core", paths=("netbox/core/**",)), ContextSpec("extras", paths=("netbox/extras/**",)),
+                       ContextSpec("dcim", paths=("netbox/dcim/**",))))
+    ev = pd.DataFrame({
+        "table": ["core_objectchange", "core_objectchange", "core_objectchange", "extras_taggeditem", "extras_taggeditem", "raw_log"],
+        "method": ["trace", "trace", "orm", "sqlcommenter", "orm", "trace"],
+        "context": ["dcim", "core", "core", "dcim", "extras", "dcim"],
+        "volume": [900, 12, 2, 400, 1, 5], "evidence": ["a", "b", "c", "d", "e", "f"]})
+    own = infer_table_ownership(ev, cmap).set_index("table")
+    assert own.loc["core_objectchange", ["owner", "method", "confidence"]].tolist() == ["core", "orm", 0.95]
+    assert own.loc["core_objectchange", "conflicts"] == ["trace:dcim"]  # the busiest writer stays visible
+    assert own.loc["extras_taggeditem", ["owner", "method"]].tolist() == ["extras", "orm"]
+    assert own.loc["raw_log", ["owner", "method"]].tolist() == ["dcim", "trace"]  # no model defines it: its writer
 
 
 def test_declared_names_are_matched_under_the_search_path():
@@ -181,3 +199,22 @@ def test_evidence_volumes_are_executions_when_rows_stand_for_several():
     sqlcommenter = got[got["method"] == "sqlcommenter"]
     assert [tuple(r) for r in sqlcommenter[["table", "context", "volume"]].itertuples(index=False)] == [
         ("invoice", "orders", 2), ("orders_order", "billing", 1), ("product", "catalog", 4)]
+
+
+def test_shared_tables_by_role_by_glob_and_by_default():
+    from analysis.mapping.ownership import shared_table_reasons
+
+    contexts = (ContextSpec("accounts", tables=("auth_user",)), ContextSpec("kernel", paths=("k/**",), role="shared"),
+                ContextSpec("shop", paths=("s/**",)))
+    by_default = ContextMap(contexts, shared_tables=("django_*", "auth_*"), shared_tables_by_default=True)
+    tables = ["auth_user", "auth_group", "django_session", "kernel_flag", "shop_order", "pg_catalog.pg_class", "public.django_site"]
+    owned = {"kernel_flag": "kernel", "shop_order": "shop", "auth_user": "accounts"}
+    reasons = shared_table_reasons(tables, by_default, owned)
+    assert sorted(reasons) == ["auth_group", "django_session", "kernel_flag", "pg_catalog.pg_class", "public.django_site"]
+    assert "auth_user" not in reasons  # a context declares it: the config says something about it
+    assert reasons["kernel_flag"] == "owned by kernel, a shared context"
+    assert reasons["django_session"].startswith("Django's own table (shared by default: django_*")
+    configured = ContextMap(contexts, shared_tables=("shop_*",))
+    assert shared_table_reasons(tables, configured, owned) == {
+        "kernel_flag": "owned by kernel, a shared context", "shop_order": "listed in shared_tables (shop_*)",
+        "pg_catalog.pg_class": "a system catalog of the database (pg_catalog.*)"}

@@ -80,9 +80,12 @@ def test_django_includes_are_joined_and_unresolvable_ones_noted(tmp_path):
         ("route", "/orders/<int:order_id>/", "shop/orders/urls.py", 6, "django"),
         ("route", "/orders/more/export/", "shop/orders/urls.py", 3, "django"),
     ]
-    assert any("include(api_patterns) cannot be followed" in n for n in result.notes)
-    assert any("include(admin.site.urls) cannot be followed" in n for n in result.notes)
     assert result.notes[0].endswith("6 routes, 0 jobs, 0 consumers in 3 files")
+    assert result.notes[1].endswith(
+        "2 of 4 include() calls, imported url lists and router registrations followed (50%); 2 could not be followed and "
+        "their routes are missing from the inventory: 1 not readable statically (e.g. shop/urls.py:7 include(api_patterns)); "
+        "1 outside the repository (e.g. shop/urls.py:6 admin.site.urls)")
+    assert result.counts == {"route_includes": 4, "route_includes_followed": 2}
 
 
 def test_django_include_by_suffix_and_tuple_form(tmp_path):
@@ -93,7 +96,7 @@ def test_django_include_by_suffix_and_tuple_form(tmp_path):
     })
     frame, result, _ = _mine(repo)
     assert _rows(frame) == [("route", "/shop/cart/", "src/shop/urls.py", 1, "django")]
-    assert any("'missing.urls'" in n and "names no urlconf" in n for n in result.notes)
+    assert any("1 outside the repository (e.g. src/other/urls.py:1 include('missing.urls'))" in n for n in result.notes)
 
 
 def test_django_include_cycle_terminates(tmp_path):
@@ -259,3 +262,135 @@ def test_excluded_and_vendored_paths_are_skipped(tmp_path):
 ])
 def test_routes_compare_equal_with_span_routes_once_normalized(declared, traced):
     assert normalize_route(declared) == normalize_route(traced)
+
+
+# --------------------------------------------------------------------------------------
+# Django as NetBox writes it: a root urlconf under settings.BASE_PATH, DRF routers,
+# includes of functions' results, a test-only plugin
+
+NETBOX = {
+    "netbox/netbox/urls.py": """
+        from django.conf import settings
+        from django.urls import include, path
+        from netbox.plugins.urls import plugin_api_patterns
+        from . import views
+
+        _patterns = [
+            path("", views.HomeView.as_view(), name="home"),
+            path("dcim/", include("dcim.urls")),
+            path("api/dcim/", include("dcim.api.urls")),
+            path("api/extras/", include("extras.api.urls")),
+            path("api/plugins/", include((plugin_api_patterns, "plugins-api"))),
+            path("oauth/", include("social_django.urls", namespace="social")),
+        ]
+        urlpatterns = [
+            path(settings.BASE_PATH, include(_patterns)),
+        ]
+    """,
+    "netbox/netbox/plugins/urls.py": """
+        from django.urls import path
+        from . import views
+
+        plugin_api_patterns = [path("installed-plugins/", views.InstalledPluginsAPIView.as_view())]
+        for plugin_path in registry["plugins"]["installed"]:
+            plugin_api_patterns.append(path(f"{plugin_path}/", include(plugin_path)))
+    """,
+    "netbox/netbox/api/routers.py": """
+        from rest_framework.routers import DefaultRouter
+
+        class NetBoxRouter(DefaultRouter):
+            pass
+    """,
+    "netbox/dcim/api/urls.py": """
+        from netbox.api.routers import NetBoxRouter
+        from . import views
+
+        router = NetBoxRouter()
+        router.APIRootView = views.DCIMRootView
+        router.register("sites", views.SiteViewSet)
+        router.register("devices", views.DeviceViewSet)
+
+        app_name = "dcim-api"
+        urlpatterns = router.urls
+    """,
+    "netbox/extras/api/urls.py": """
+        from django.urls import include, path
+        from rest_framework.routers import SimpleRouter
+        from . import views
+
+        router = SimpleRouter()
+        router.register("tags", views.TagViewSet)
+
+        urlpatterns = [
+            path("dashboard/", views.DashboardView.as_view()),
+            path("", include(router.urls)),
+        ]
+    """,
+    "netbox/utilities/urls.py": """
+        from django.urls import path
+
+        def get_model_urls(app_label, model_name, detail=True):
+            paths = []
+            for config in registry["views"][app_label][model_name]:
+                paths.append(path(config["path"], config["view"]))
+            return paths
+
+        def crud_urls():
+            urls = [path("edit/", views.edit), path("delete/", views.delete)]
+            return urls
+    """,
+    "netbox/dcim/urls.py": """
+        from django.urls import include, path
+        from utilities.urls import crud_urls, get_model_urls
+        from . import views
+
+        urlpatterns = [
+            path("sites/", include(get_model_urls("dcim", "site", detail=False))),
+            path("sites/<int:pk>/", include(get_model_urls("dcim", "site"))),
+            path("sites/<int:pk>/", include(crud_urls())),
+            path("rack-elevations/", views.RackElevationListView.as_view()),
+        ]
+    """,
+    "netbox/netbox/tests/dummy_plugin/urls.py": """
+        from django.urls import path
+        urlpatterns = [path("models/", views.DummyModelsView.as_view())]
+    """,
+}
+
+
+def test_netbox_style_urlconfs_routers_and_function_includes(tmp_path):
+    frame, result, _ = _mine(_repo(tmp_path, NETBOX))
+    assert sorted(frame["name"]) == [
+        "/",
+        "/api/dcim/",  # the DefaultRouter's API root
+        "/api/dcim/devices/", "/api/dcim/devices/<pk>/",
+        "/api/dcim/sites/", "/api/dcim/sites/<pk>/",
+        "/api/extras/dashboard/",
+        "/api/extras/tags/", "/api/extras/tags/<pk>/",  # a SimpleRouter: no root route
+        "/api/plugins/installed-plugins/",  # an imported list, read where it is literal
+        "/dcim/rack-elevations/",
+        "/dcim/sites/<int:pk>/delete/", "/dcim/sites/<int:pk>/edit/",  # a function returning a literal list
+    ]
+    api = frame.set_index("name").loc["/api/dcim/devices/<pk>/"]
+    assert (api["path"], api["line"]) == ("netbox/dcim/api/urls.py", 8)
+    assert "/models/" not in set(frame["name"])
+    # 6 includes in the root, 3 registrations, 1 include in extras, 3 in dcim: get_model_urls twice and social_django not followed
+    assert result.counts == {"route_includes": 13, "route_includes_followed": 10}
+    followed = [n for n in result.notes if "could not be followed" in n]
+    assert len(followed) == 1 and followed[0].endswith(
+        "10 of 13 include() calls, imported url lists and router registrations followed (77%); 3 could not be followed and "
+        "their routes are missing from the inventory: 2 built at run time (e.g. netbox/dcim/urls.py:7 "
+        "include(get_model_urls('dcim', 'site', detail=False))); 1 outside the repository (e.g. netbox/netbox/urls.py:13 "
+        "include('social_django.urls'))")
+    assert any(n.endswith("1 entry points of test-only code left out (test folders, apps only test settings install)")
+               for n in result.notes)
+
+
+def test_a_pattern_whose_route_is_not_a_literal_is_counted(tmp_path):
+    repo = _repo(tmp_path, {"app/urls.py": """
+        urlpatterns = [path(settings.LOGIN_URL, views.login), path("home/", views.home)]
+    """})
+    frame, result, _ = _mine(repo)
+    assert list(frame["name"]) == ["/home/"] and result.counts == {"route_includes": 0, "route_includes_followed": 0}
+    assert result.notes[1].endswith("no include() call or router registration to follow; "
+                                    "1 patterns whose route is not a literal (e.g. app/urls.py:2)")

@@ -86,10 +86,10 @@ def test_django_migrations():
             migrations.AlterModelTable(name="payment", table="payments"),
         ]
     '''
+    # replayed: AlterModelTable renames Payment's table, it does not add a second one
     assert rows(text, "shop/payment/migrations/0001_initial.py") == [
-        ("payment_payment", "Payment", "django", "migration", 5, False),
+        ("payments", "Payment", "django", "migration", 11, True),
         ("pay_refund", "Refund", "django", "migration", 9, True),
-        ("payments", "payment", "django", "migration", 11, True),
     ]
 
 
@@ -195,6 +195,7 @@ def test_pluralize_like_activesupport(word, plural):
 def test_names():
     assert snake_case("OrderItem") == "order_item" and snake_case("HTTPLog") == "http_log" and snake_case("order") == "order"
     assert django_app_label("a/b/models.py") == "b" and django_app_label("a/b/models/x.py") == "b"
+    assert django_app_label("a/b/models/models.py") == "b"  # a module named models in a models package
     assert django_app_label("models.py") is None and django_app_label("a/views.py") is None
 
 
@@ -472,3 +473,190 @@ def test_the_orm_kind_registers_its_relations():
 
     assert KINDS["orm"].frames == ("orm_tables", "orm_relations")
     assert frames.empty("orm_relations").empty
+
+
+# --------------------------------------------------------------------------------------
+# Django as Django names tables: app labels, many-to-many tables, migrations replayed,
+# test-only apps
+
+
+def write(root, files):
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def mined_tables(root):
+    mined = mine_orm_models(root, Rejects())
+    table = frames.check(mined.frames["orm_tables"], "orm_tables")
+    return mined, sorted(set(table["table"]))
+
+
+WEBHOOK_MODELS = """\
+    from django.db import models
+
+    class Webhook(models.Model):
+        name = models.CharField(max_length=100)
+    """
+
+
+def test_a_models_module_inside_a_models_package_belongs_to_the_app(tmp_path):
+    write(tmp_path, {"netbox/extras/models/models.py": WEBHOOK_MODELS, "netbox/extras/models/__init__.py": ""})
+    assert mined_tables(tmp_path)[1] == ["extras_webhook"]  # not models_webhook
+
+
+def test_the_app_label_of_an_app_config(tmp_path):
+    write(tmp_path, {
+        "src/shop/hooks/apps.py": """\
+            from django.apps import AppConfig
+
+            class HooksConfig(AppConfig):
+                name = "shop.hooks"
+                label = "integrations"
+            """,
+        "src/shop/hooks/models.py": WEBHOOK_MODELS,
+        "src/shop/orders/models.py": """\
+            from django.db import models
+            from shop.hooks.models import Webhook
+
+            class Order(models.Model):
+                hook = models.ForeignKey(Webhook, on_delete=models.CASCADE)
+            """,
+    })
+    mined, tables = mined_tables(tmp_path)
+    assert tables == ["integrations_webhook", "orders_order"]
+    relations = mined.frames["orm_relations"]
+    assert list(zip(relations["table"], relations["related_table"])) == [("orders_order", "integrations_webhook")]
+
+
+def test_many_to_many_fields_have_tables_of_their_own():
+    text = """\
+    from django.db import models
+
+    class Tagged(models.Model):
+        tags = models.ManyToManyField("extras.Tag", blank=True)
+
+        class Meta:
+            abstract = True
+
+    class Interface(Tagged):
+        tagged_vlans = models.ManyToManyField(to="ipam.VLAN", related_name="+", blank=True)
+        cables = models.ManyToManyField("dcim.Cable", through="dcim.CableTermination")
+        wireless_lans = models.ManyToManyField("wireless.WirelessLAN", db_table="dcim_interface_wlans")
+
+        class Meta:
+            db_table = "dcim_iface"
+    """
+    assert rows(text, "netbox/dcim/models.py") == [
+        ("dcim_iface", "Interface", "django", "model", 9, True),
+        ("dcim_iface_tagged_vlans", "Interface.tagged_vlans", "django", "model", 10, False),
+        ("dcim_interface_wlans", "Interface.wireless_lans", "django", "model", 12, True),
+        ("dcim_iface_tags", "Interface.tags", "django", "model", 4, False),  # from the abstract base
+    ]
+
+
+MIGRATION_0001 = """\
+    from django.db import migrations, models
+
+    class Migration(migrations.Migration):
+        initial = True
+        dependencies = [("contenttypes", "0002_remove_content_type_name")]
+        operations = [
+            migrations.CreateModel(
+                name="Device",
+                fields=[
+                    ("id", models.BigAutoField(primary_key=True)),
+                    ("tags", models.ManyToManyField(to="extras.tag")),
+                    ("cables", models.ManyToManyField(through="dcim.CableTermination", to="dcim.cable")),
+                ],
+            ),
+            migrations.CreateModel(name="Report", fields=[]),
+            migrations.CreateModel(name="JobResult", fields=[]),
+            migrations.CreateModel(name="ObjectChange", fields=[], options={"db_table": "extras_change"}),
+        ]
+    """
+MIGRATION_0002 = """\
+    from django.db import migrations, models
+
+    class Migration(migrations.Migration):
+        dependencies = [("dcim", "0001_initial")]
+        operations = [
+            migrations.RenameModel(old_name="JobResult", new_name="Job"),
+            migrations.DeleteModel(name="Report"),
+            migrations.AddField(model_name="device", name="vlans", field=models.ManyToManyField(to="ipam.vlan")),
+            migrations.RenameField(model_name="device", old_name="tags", new_name="labels"),
+        ]
+    """
+MIGRATION_0003 = """\
+    from django.db import migrations
+
+    state_operations = [migrations.DeleteModel(name="ObjectChange")]
+
+    class Migration(migrations.Migration):
+        dependencies = [("dcim", "0002_later")]
+        operations = [
+            migrations.SeparateDatabaseAndState(
+                state_operations=state_operations,
+                database_operations=[migrations.AlterModelTable(name="ObjectChange", table="core_objectchange")],
+            ),
+            migrations.AlterModelTable(name="device", table="dcim_devices"),
+            migrations.RemoveField(model_name="device", name="vlans"),
+        ]
+    """
+
+
+def test_migrations_are_replayed_in_order_for_todays_tables(tmp_path):
+    # file names out of order on purpose: dependencies decide
+    write(tmp_path, {"netbox/dcim/migrations/0001_initial.py": MIGRATION_0001,
+                     "netbox/dcim/migrations/0002_later.py": MIGRATION_0002,
+                     "netbox/dcim/migrations/0000_last.py": MIGRATION_0003})
+    mined, tables = mined_tables(tmp_path)
+    # renamed (JobResult), dropped (Report), moved away (ObjectChange): today's names only
+    assert tables == ["dcim_devices", "dcim_devices_labels", "dcim_job"]
+    frame = mined.frames["orm_tables"].set_index("table")
+    assert frame.loc["dcim_job", "path"] == "netbox/dcim/migrations/0002_later.py"  # where it got its name
+    assert frame.loc["dcim_devices_labels", "model"] == "Device.labels"
+    assert any("3 Django migrations of 1 app replayed" in n and "7 tables they created were renamed or dropped" in n
+               for n in mined.notes)
+
+
+def migration(operations, dependencies="[]", extra=""):
+    return f"""\
+    from django.db import migrations
+
+    class Migration(migrations.Migration):
+        {extra}
+        dependencies = {dependencies}
+        operations = [{operations}]
+    """
+
+
+def test_a_squashed_migration_stands_for_the_ones_it_replaces(tmp_path):
+    write(tmp_path, {
+        "app/shop/migrations/0001_initial.py": migration('migrations.CreateModel(name="Old", fields=[])'),
+        "app/shop/migrations/0002_other.py": migration('migrations.CreateModel(name="Other", fields=[])',
+                                                       '[("shop", "0001_initial")]'),
+        "app/shop/migrations/0001_squashed_0002.py": migration(
+            'migrations.CreateModel(name="Squashed", fields=[])',
+            extra='replaces = [("shop", "0001_initial"), ("shop", "0002_other")]'),
+        # named to sort first; it depends on a replaced migration, so on the squashed one
+        "app/shop/migrations/0000_next.py": migration('migrations.RenameModel(old_name="Squashed", new_name="Final")',
+                                                      '[("shop", "0002_other")]'),
+    })
+    assert mined_tables(tmp_path)[1] == ["shop_final"]
+
+
+def test_test_only_apps_are_kept_apart_and_counted(tmp_path):
+    write(tmp_path, {
+        "netbox/extras/models.py": WEBHOOK_MODELS,
+        "netbox/netbox/tests/dummy_plugin/models.py": WEBHOOK_MODELS.replace("Webhook", "DummyModel"),
+        "netbox/netbox/tests/dummy_plugin/migrations/0001_initial.py": migration(
+            'migrations.CreateModel(name="DummyModel", fields=[])'),
+        "netbox/fixtures/books/models.py": WEBHOOK_MODELS.replace("Webhook", "Book"),
+        "netbox/netbox/configuration_testing.py": 'PLUGINS = ["fixtures.books"]\nINSTALLED_APPS = ["extras"]\n',
+        "netbox/netbox/settings.py": 'INSTALLED_APPS = ["extras", "netbox"]\n',
+    })
+    mined, tables = mined_tables(tmp_path)
+    assert tables == ["extras_webhook"]
+    note = next(n for n in mined.notes if "test-only" in n)
+    assert "2 tables of test-only apps left out" in note and "books_book, dummy_plugin_dummymodel" in note

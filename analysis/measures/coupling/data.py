@@ -2,8 +2,17 @@
 
 Inputs: the ``statements``, ``table_access`` and ``joins`` frames (:mod:`analysis.core.frames`),
 ``statement_context`` (the issuing context of each statement, a string Series aligned with
-``statements`` or the frame returned by :func:`analysis.mapping.attribution.attribute_statements`)
-and the :class:`~analysis.mapping.contexts.ContextMap` that declares each table's owner.
+``statements`` or the frame returned by :func:`analysis.mapping.attribution.attribute_statements`),
+``owners`` (``table -> owning context``, tables named as the frames name them: the one
+ownership Seams reports, :meth:`analysis.mapping.units.Units.owners_of` — declared, ORM, then
+traffic) and ``infrastructure`` (the shared infrastructure tables,
+:meth:`analysis.mapping.units.Units.shared_tables`: sessions, content types, users, tags that
+every request touches).
+
+Every measure between contexts reads the same owners: a join is cross-context when its two
+tables' owners differ, a data pair couples a table's owner with the contexts accessing it.
+Infrastructure tables are kept out of every pair measure (shared and write-shared tables,
+cross-context joins, data pairs) and listed apart by :func:`infrastructure_tables`.
 
 An *execution* is one statement of the log (a ``statements`` row stands for its
 ``executions``); a statement that reads and writes the same table counts once in ``reads``
@@ -11,11 +20,12 @@ and once in ``writes``. Unattributed statements keep the
 context ``<NA>`` in :func:`table_contexts` and :func:`db_time_by_context` (so they are
 counted, never dropped) and are left out of every measure between contexts.
 
-- :func:`table_contexts` -> ``table, owner, context, reads, writes``
+- :func:`table_contexts` -> ``table, owner, context, reads, writes, infrastructure``
 - :func:`shared_tables` -> ``table, owner, contexts, readers, writers, kind, executions``
 - :func:`write_shared_tables` -> ``table, owner, writers, writes``
 - :func:`cross_context_joins` -> ``fingerprint, table_a, context_a, table_b, context_b, executions, issued_by``
 - :func:`data_pairs` -> ``context_a, context_b, shared_tables, tables, executions``
+- :func:`infrastructure_tables` -> ``table, owner, reason, contexts, readers, writers, executions``
 - :func:`db_time_by_context` -> ``context, executions, total_duration_ms``
 - :func:`table_load` -> ``bucket, table, executions, total_duration_ms`` (hot tables over time)
 - :func:`hot_tables` -> ``table, executions, total_duration_ms, reads, writes, peak_bucket, peak_executions``
@@ -25,13 +35,12 @@ counted, never dropped) and are left out of every measure between contexts.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from itertools import combinations
 
 import pandas as pd
 
 from analysis.core.frames import typed_empty as _empty
-from analysis.mapping.contexts import ContextMap
 from analysis.mapping.span_tree import context_values
 
 SHARE_KINDS = ("write/write", "read/write", "read/read")
@@ -51,15 +60,18 @@ def table_contexts(
     statements: pd.DataFrame,
     statement_context,
     table_access: pd.DataFrame,
-    context_map: ContextMap,
+    owners: Mapping[str, str],
+    infrastructure: Collection[str] = (),
 ) -> pd.DataFrame:
     """Executions per table and accessing context, split by access.
 
     ``reads`` (``writes``) = executions of statements whose fingerprint reads (writes) the
-    table, issued by ``context`` (``<NA>`` = unattributed); ``owner`` = the context that
-    declares the table (``<NA>`` if none). Sorted by table, then context.
+    table, issued by ``context`` (``<NA>`` = unattributed); ``owner`` = ``owners[table]``
+    (``<NA>`` if none); ``infrastructure`` = the table is one of ``infrastructure``. Sorted by
+    table, then context.
     """
-    columns = {"table": "string", "owner": "string", "context": "string", "reads": "int64", "writes": "int64"}
+    columns = {"table": "string", "owner": "string", "context": "string", "reads": "int64", "writes": "int64",
+               "infrastructure": "bool"}
     executions = _executions(statements, statement_context)
     access = table_access[["fingerprint", "table", "access"]].drop_duplicates()
     joined = access.astype(object).merge(executions.astype({"fingerprint": object}), on="fingerprint")
@@ -68,17 +80,23 @@ def table_contexts(
     joined["reads"] = joined["executions"].where(joined["access"] == "read", 0)
     joined["writes"] = joined["executions"].where(joined["access"] == "write", 0)
     out = joined.groupby(["table", "context"], dropna=False)[["reads", "writes"]].sum().reset_index()
-    out["owner"] = context_map.assign_tables(out["table"].astype("string"))
+    out["owner"] = out["table"].map(lambda t: owners.get(t, pd.NA))
+    shared = set(infrastructure)
+    out["infrastructure"] = out["table"].map(lambda t: t in shared)
     out = out.astype(columns).sort_values(["table", "context"], na_position="last")
     return out[list(columns)].reset_index(drop=True)
 
 
 def _attributed(table_contexts: pd.DataFrame) -> pd.DataFrame:
-    return table_contexts[table_contexts["context"].notna()]
+    """Rows of an attributed context on a table that is not infrastructure (pair measures)."""
+    keep = table_contexts["context"].notna()
+    if "infrastructure" in table_contexts:
+        keep &= ~table_contexts["infrastructure"].astype(bool)
+    return table_contexts[keep]
 
 
 def shared_tables(table_contexts: pd.DataFrame) -> pd.DataFrame:
-    """Tables accessed by two or more contexts.
+    """Tables accessed by two or more contexts (infrastructure tables left out).
 
     ``contexts`` / ``readers`` / ``writers`` = sorted lists of the contexts accessing / reading /
     writing the table; ``kind`` = ``write/write`` when two or more contexts write it,
@@ -109,7 +127,8 @@ def shared_tables(table_contexts: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_shared_tables(table_contexts: pd.DataFrame) -> pd.DataFrame:
-    """Tables written by two or more contexts: what blocks an extraction most.
+    """Tables written by two or more contexts: what blocks an extraction most (infrastructure
+    tables left out).
 
     ``writers`` = sorted list of writing contexts, ``writes`` = their write executions.
     Sorted by the number of writers, then writes, descending.
@@ -134,22 +153,25 @@ def cross_context_joins(
     statements: pd.DataFrame,
     statement_context,
     joins: pd.DataFrame,
-    context_map: ContextMap,
+    owners: Mapping[str, str],
+    infrastructure: Collection[str] = (),
 ) -> pd.DataFrame:
     """Joins between tables owned by two different contexts.
 
-    Both tables must have a declared owner (a join with an undeclared table says nothing
-    about a boundary). ``context_a`` / ``context_b`` = owners of ``table_a`` / ``table_b``;
-    ``executions`` = statements with the join's fingerprint; ``issued_by`` = sorted list of
-    the attributed contexts that ran it. Sorted by executions descending, then fingerprint.
+    Both tables must have an owner in ``owners`` (a join with a table nobody owns says
+    nothing about a boundary) and neither may be infrastructure. ``context_a`` /
+    ``context_b`` = owners of ``table_a`` / ``table_b``; ``executions`` = statements with the
+    join's fingerprint; ``issued_by`` = sorted list of the attributed contexts that ran it.
+    Sorted by executions descending, then fingerprint.
     """
     columns = {
         "fingerprint": "string", "table_a": "string", "context_a": "string", "table_b": "string",
         "context_b": "string", "executions": "int64", "issued_by": "object",
     }
+    shared = set(infrastructure)
     pairs = joins[["fingerprint", "table_a", "table_b"]].drop_duplicates().reset_index(drop=True)
-    pairs["context_a"] = context_map.assign_tables(pairs["table_a"].astype("string"))
-    pairs["context_b"] = context_map.assign_tables(pairs["table_b"].astype("string"))
+    pairs["context_a"] = pairs["table_a"].map(lambda t: None if t in shared else owners.get(t)).astype("string")
+    pairs["context_b"] = pairs["table_b"].map(lambda t: None if t in shared else owners.get(t)).astype("string")
     crossing = pairs["context_a"].notna() & pairs["context_b"].notna()
     crossing &= (pairs["context_a"] != pairs["context_b"]).fillna(False)
     pairs = pairs[crossing.to_numpy(dtype=bool)]
@@ -167,17 +189,18 @@ def cross_context_joins(
     return out[list(columns)].astype(columns).reset_index(drop=True)
 
 
-def data_pairs(table_contexts: pd.DataFrame, context_map: ContextMap) -> pd.DataFrame:
+def data_pairs(table_contexts: pd.DataFrame) -> pd.DataFrame:
     """Context pairs coupled through data (``context_a < context_b``).
 
-    A table with a declared owner couples each context that accesses it with its owner: X
-    and Y are coupled when X accesses a table Y owns. Two non-owners that both access it are
-    not coupled to each other through it: each depends on the owner, and counting the pair
-    too would turn one popular table (an outbox every context writes) into coupling between
-    every pair of contexts. A table without a declared owner couples every pair of contexts
-    that access it. ``tables`` = sorted list of the tables coupling the
-    pair, ``shared_tables`` = their number, ``executions`` = reads and writes of the pair's
-    two contexts on those tables. Sorted by shared_tables, then executions, descending.
+    A table with an owner (the ``owner`` column: the ownership Seams reports) couples each
+    context that accesses it with its owner: X and Y are coupled when X accesses a table Y
+    owns. Two non-owners that both access it are not coupled to each other through it: each
+    depends on the owner, and counting the pair too would turn one popular table (an outbox
+    every context writes) into coupling between every pair of contexts. A table without an
+    owner couples every pair of contexts that access it. Infrastructure tables couple no
+    pair. ``tables`` = sorted list of the tables coupling the pair, ``shared_tables`` = their
+    number, ``executions`` = reads and writes of the pair's two contexts on those tables.
+    Sorted by shared_tables, then executions, descending.
     """
     columns = {
         "context_a": "string", "context_b": "string", "shared_tables": "int64", "tables": "object",
@@ -185,11 +208,10 @@ def data_pairs(table_contexts: pd.DataFrame, context_map: ContextMap) -> pd.Data
     }
     accessed = _attributed(table_contexts)
     found: dict[tuple[str, str], list] = {}
-    for table, group in accessed.groupby("table", sort=True):
+    for (table, owner), group in accessed.groupby(["table", "owner"], dropna=False, sort=True):
         volume = (group["reads"] + group["writes"]).groupby(group["context"]).sum().to_dict()
-        owner = context_map.owner_of_table(str(table))
-        if owner:
-            links = [tuple(sorted((owner, c))) for c in volume if c != owner]
+        if not pd.isna(owner):
+            links = [tuple(sorted((str(owner), c))) for c in volume if c != owner]
         else:
             links = list(combinations(sorted(volume), 2))
         for a, b in sorted(links):
@@ -203,6 +225,30 @@ def data_pairs(table_contexts: pd.DataFrame, context_map: ContextMap) -> pd.Data
         columns=list(columns),
     )
     out = out.sort_values(["shared_tables", "executions", "context_a", "context_b"], ascending=[False, False, True, True])
+    return out.astype(columns).reset_index(drop=True)
+
+
+def infrastructure_tables(table_contexts: pd.DataFrame, reasons: Mapping[str, str]) -> pd.DataFrame:
+    """The infrastructure tables the statements touched, kept out of pair coupling and listed here.
+
+    ``reason`` = why the table is infrastructure (``reasons[table]``); ``contexts`` /
+    ``readers`` / ``writers`` = sorted attributed contexts accessing / reading / writing it;
+    ``executions`` = every read and write, unattributed ones included. Sorted by executions
+    descending, then table.
+    """
+    columns = {"table": "string", "owner": "string", "reason": "string", "contexts": "object", "readers": "object",
+               "writers": "object", "executions": "int64"}
+    rows = []
+    for (table, owner), group in table_contexts[table_contexts["table"].isin(list(reasons))].groupby(
+            ["table", "owner"], dropna=False, sort=True):
+        known = group[group["context"].notna()]
+        rows.append((table, owner, reasons[table], sorted(known["context"].unique()),
+                     sorted(known.loc[known["reads"] > 0, "context"].unique()),
+                     sorted(known.loc[known["writes"] > 0, "context"].unique()),
+                     int(group["reads"].sum() + group["writes"].sum())))
+    if not rows:
+        return _empty(columns)
+    out = pd.DataFrame(rows, columns=list(columns)).sort_values(["executions", "table"], ascending=[False, True])
     return out.astype(columns).reset_index(drop=True)
 
 
