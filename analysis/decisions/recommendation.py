@@ -28,6 +28,16 @@ import pandas as pd
 from analysis.decisions.verdicts import Verdict
 
 
+def next_step(missing: str) -> str:
+    """The step one piece of missing evidence asks for: a source that was not given is to be
+    provided; one that was given but holds too little (or is mapped too little) is to be
+    completed — never "provide" what was read."""
+    what, _, why = missing.partition(": ")
+    if why.startswith("not measurable"):
+        return f"Complete the {what}: {why}"
+    return f"Provide the {what}: {why}" if why else f"Provide: {missing}"
+
+
 def recommend(verdicts: dict[str, Verdict], ranking: pd.DataFrame) -> dict:
     b, m, o = verdicts["bottleneck"], verdicts["modularize_in_place"], verdicts["observability"]
     asymmetric = list(b.evidence.get("asymmetric_contexts") or [])
@@ -44,14 +54,14 @@ def recommend(verdicts: dict[str, Verdict], ranking: pd.DataFrame) -> dict:
         first = None
     elif b.verdict == "INCONCLUSIVE":
         verdict, headline = "INCONCLUSIVE", "Measure more before deciding: evidence is missing."
-        steps += [f"Provide: {m_}" for m_ in b.missing]
+        steps += [next_step(m_) for m_ in b.missing]
         first = None
     elif o.verdict == "NO":
         verdict, headline = "NOT YET", "Instrument first: without traces you cannot operate what you extract."
     elif m.verdict == "INCONCLUSIVE" and not asymmetric:
         verdict, headline = "INCONCLUSIVE", ("The monolith is in the way, but whether to modularize in place or extract "
                                              "cannot be judged: measure the structure first.")
-        steps += [f"Provide: {m_}" for m_ in m.missing if m_.startswith("import graph")]
+        steps += [next_step(m_) for m_ in m.missing if m_.startswith("import graph")]
         first = None
     elif m.verdict == "YES" and not asymmetric:
         verdict, headline = "NOT YET", "Modularize in place first: strict boundaries give most of the benefit without the operational cost."
@@ -71,6 +81,10 @@ def recommend(verdicts: dict[str, Verdict], ranking: pd.DataFrame) -> dict:
     if o.verdict == "PARTIAL":
         steps.append("Close the observability gaps: " + o.summary)
     if o.verdict == "INCONCLUSIVE" and verdict in ("GO", "NOT YET"):
-        headline += " (Observability was not judged: no traces were given.)"
-        steps.append("Provide traces (sources.traces) to judge whether you can follow a request across the contexts.")
+        if o.missing and o.missing[0].startswith("traces: not measured"):
+            headline += " (Observability was not judged: no traces were given.)"
+            steps.append("Provide traces (sources.traces) to judge whether you can follow a request across the contexts.")
+        else:
+            headline += f" (Observability was not judged: {o.summary.removeprefix('observability cannot be judged: ')})"
+            steps += [next_step(m_) for m_ in o.missing]
     return {"verdict": verdict, "headline": headline, "extract_first": first, "reasons": reasons, "next_steps": steps}

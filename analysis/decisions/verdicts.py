@@ -151,8 +151,9 @@ def bottleneck(inputs: DecisionInputs, thresholds: Mapping[str, float]) -> Verdi
     coordination = Check(
         "coordination", "share of changes touching two or more contexts", value, t["cross_context_change_share"],
         "cross_context_change_share", "at least", inputs.history if value is not None else _no_value(inputs.history, "no commit touches a context"),
-        detail=(f"{which}: {basis.get('cross_context', 0)} of {basis.get('judged', 0)} judged commits cross contexts "
-                f"({basis.get('no_context', 0)} touching no context and {basis.get('bulk', 0)} bulk commits left out)"
+        detail=(f"the larger share, {which}; commits {_pct(share)}: {basis.get('cross_context', 0)} of {basis.get('judged', 0)} "
+                f"judged commits cross contexts ({basis.get('no_context', 0)} touching no context and {basis.get('bulk', 0)} "
+                "bulk commits left out)"
                 + (f"; merged pull requests {merge:.1%}" if merge is not None else "; no merged pull request counted")))
     authors = Check("active_authors", "active authors in the recent window", _num(inputs.active_authors),
                     t["min_active_authors"], "min_active_authors", "at least", inputs.history, unit="count")
@@ -207,6 +208,20 @@ def bottleneck(inputs: DecisionInputs, thresholds: Mapping[str, float]) -> Verdi
             "INCONCLUSIVE when the pressures that cannot be judged could still reach it; NO otherwise.")
     return Verdict("bottleneck", verdict, rule, t, evidence, missing, summary, checks,
                    _close_call(deciding, t["close_call_margin"]))
+
+
+def _tangles(cycles: list[list[str]]) -> str:
+    """Import cycles said by their size: one tangle of 13 contexts is not "1 cycle"."""
+    sizes = sorted((len(c) for c in cycles if c), reverse=True)
+    if not sizes:
+        return "no import cycle between contexts"
+    tangles = ", ".join(str(n) for n in sizes)
+    noun = "a tangle" if len(sizes) == 1 else f"{len(sizes)} tangles"
+    return f"{noun} of contexts importing each other in a cycle ({tangles} contexts)"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
 
 
 def _num(value) -> float | None:
@@ -276,7 +291,7 @@ def modularize_in_place(inputs: DecisionInputs, thresholds: Mapping[str, float])
     t = _pick(thresholds, "max_edges_to_cut", "max_write_shared_tables", "max_cross_context_joins", "close_call_margin")
     cut = Check("edges_to_cut", "import lines to cut or invert for an acyclic context graph", _num(inputs.import_edges_to_cut),
                 t["max_edges_to_cut"], "max_edges_to_cut", "at most", inputs.structure, unit="count",
-                detail=f"{inputs.cross_context_imports or 0} cross-context import lines, {len(inputs.cycles)} cycles")
+                detail=f"{inputs.cross_context_imports or 0} cross-context import lines; {_tangles(inputs.cycles)}")
     shared = Check("write_shared_tables", "tables written by two or more contexts",
                    float(len(inputs.write_shared_tables)) if inputs.data.known else None,
                    t["max_write_shared_tables"], "max_write_shared_tables", "at most", inputs.data, unit="count")

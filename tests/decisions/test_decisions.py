@@ -324,11 +324,12 @@ def test_layers_shared_kernels_and_empty_contexts_are_not_candidates():
 
 
 def verdicts(b="YES", m="YES", o="PARTIAL", asymmetric=("ingestion",)):
-    def v(key, verdict, **evidence):
-        return rules.Verdict(key, verdict, "rule", {}, evidence, [], "summary")
+    def v(key, verdict, missing=(), **evidence):
+        return rules.Verdict(key, verdict, "rule", {}, evidence, list(missing), "summary")
+    no_traces = ["traces: not measured: no spans given (sources.traces)"] if o == "INCONCLUSIVE" else []
     return {"bottleneck": v("bottleneck", b, asymmetric_contexts=list(asymmetric)),
             "modularize_in_place": v("modularize_in_place", m, context_edges_to_cut=[{"source": "ingestion", "target": "catalog", "edges": 2}]),
-            "observability": v("observability", o)}
+            "observability": v("observability", o, no_traces)}
 
 
 RANK = pd.DataFrame({"rank": [1, 2], "context": ["billing", "ingestion"], "score": [0.8, 0.7], "candidate": [True, True]})
@@ -362,3 +363,29 @@ def test_margin_is_positive_on_the_passing_side_for_both_directions():
     assert over.holds is False and over.margin == pytest.approx(-0.2)
     least = Check("l", "l", 0.7, 0.5, "s", "at least", OK)
     assert least.holds is True and least.margin == pytest.approx(0.2)
+
+
+def test_next_steps_never_ask_to_provide_what_was_read():
+    from analysis.decisions.recommendation import next_step
+
+    unmapped = verdicts(m="NO", asymmetric=(), o="INCONCLUSIVE")
+    unmapped["observability"] = rules.Verdict("observability", "INCONCLUSIVE", "rule", {}, {}, [
+        "contexts of the spans: not measurable: the span rules leave 100% of the spans without a context"],
+        "observability cannot be judged: not measurable: the span rules leave 100% of the spans without a context.")
+    rec = recommend(unmapped, RANK)
+    assert "no traces were given" not in rec["headline"] and "span rules leave 100%" in rec["headline"]
+    assert "Complete the contexts of the spans: not measurable: the span rules leave 100% of the spans without a context" in rec["next_steps"]
+    assert not any(s.startswith("Provide traces") for s in rec["next_steps"])
+
+    assert next_step("deploy log: not measured: no deploy log given") == "Provide the deploy log: not measured: no deploy log given"
+    assert next_step("git history: not measurable: 65% of the files at HEAD in no context").startswith(
+        "Complete the git history: not measurable")
+
+
+def test_cycles_are_said_by_their_size_and_coordination_names_both_shares():
+    v = rules.modularize_in_place(inputs(cycles=[["a", "b", "c"], ["d", "e"]]), T)
+    edges = {c.name: c for c in v.checks}["edges_to_cut"]
+    assert "2 tangles of contexts importing each other in a cycle (3, 2 contexts)" in edges.detail
+    b = rules.bottleneck(inputs(), T)
+    detail = {c.name: c for c in b.checks}["coordination"].detail
+    assert detail.startswith("the larger share, commits; commits 30.0%: 30 of 100 judged commits")

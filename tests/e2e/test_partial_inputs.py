@@ -96,5 +96,5 @@ def test_verdicts_follow_from_what_was_measured(shapes):
     for name, (f, _) in shapes.items():
         if verdict[name]["bottleneck"] == "INCONCLUSIVE":
             assert f["recommendation"]["verdict"] == "INCONCLUSIVE" and f["recommendation"]["extract_first"] is None
-            assert any(s.startswith("Provide:") for s in f["recommendation"]["next_steps"])
+            assert any(s.startswith(("Provide the ", "Complete the ")) for s in f["recommendation"]["next_steps"])
     json.dumps(verdict)
