@@ -14,9 +14,13 @@ Rule, in order:
 5. otherwise -> **GO**: extract the first-ranked candidate (when scaling pressure holds, the
    first-ranked asymmetric context), cutting the listed dependencies first.
 
-Observability PARTIAL adds "close the coverage gaps" to the next steps of any outcome;
-observability INCONCLUSIVE (no traces given) adds "provide traces" and a caveat to a GO or a
-NOT YET: whether the system can be operated once split is then not judged. Only ranked
+Next steps are concrete: observability PARTIAL or NO adds one step per failing check, naming
+what to instrument (the contexts without spans, the consumers without a link, the entry points
+not traced); modularize NO names the tables to give one writing owner, the import lines that
+close the cycles and the joins to replace; observability INCONCLUSIVE adds what to provide or
+complete and a caveat to a GO or a NOT YET: whether the system can be operated once split is
+then not judged. Missing evidence is asked for as "provide" only when it was not given, and as
+"complete" when it was given but holds too little. Only ranked
 candidates (never a layer, a shared kernel or a context that owns nothing) can be named to
 extract first. A close call on any verdict is repeated in the reasons.
 """
@@ -26,6 +30,59 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.decisions.verdicts import Verdict
+
+#: Names listed in one step before "and N more".
+NAMED = 3
+
+
+def _named(names: list, noun: str) -> str:
+    shown = ", ".join(str(n) for n in names[:NAMED])
+    more = len(names) - NAMED
+    return f"{shown} and {more} more {noun}" if more > 0 else shown
+
+
+def entanglement_steps(m: Verdict) -> list[str]:
+    """What to untangle, named, for each failing check of the modularize verdict."""
+    failed = {c.name for c in m.checks if c.holds is False}
+    ev, steps = m.evidence, []
+    if "write_shared_tables" in failed:
+        tables = list(ev.get("write_shared_tables") or [])
+        steps.append(f"Give each of the {len(tables)} tables written by several contexts one writing owner "
+                     f"({_named(tables, 'tables')}); the others read it or react to its events.")
+    if "edges_to_cut" in failed:
+        edges = sorted(ev.get("context_edges_to_cut") or [], key=lambda e: -int(e.get("edges", 0)))
+        pairs = [f"{e['source']} → {e['target']} ({e['edges']})" for e in edges]
+        steps.append(f"Cut or invert the {ev.get('import_edges_to_cut')} import lines that close the cycles between "
+                     f"contexts, largest first: {_named(pairs, 'context pairs')}.")
+    if "cross_context_joins" in failed:
+        steps.append(f"Replace the {ev.get('cross_context_joins')} queries joining tables of different contexts by "
+                     "calls or read models, busiest first (listed under joins across contexts).")
+    return steps
+
+
+def observability_steps(o: Verdict) -> list[str]:
+    """One concrete instrumentation step per failing observability check."""
+    ev = o.evidence
+    failed = {c.name: c for c in o.checks if c.holds is False}
+    steps = []
+    if "context_span_coverage" in failed:
+        without = list(ev.get("contexts_without_spans") or [])
+        steps.append(f"Instrument {_named(without, 'contexts')}: no span comes from "
+                     + ("it." if len(without) == 1 else "them."))
+    if "orphan_span_share" in failed:
+        steps.append(f"Propagate the trace context: {ev.get('orphan_spans')} of {ev.get('spans')} spans name a parent "
+                     "that is not in the traces.")
+    if "broken_async_share" in failed:
+        steps.append(f"Carry the trace context through the queues: {ev.get('broken_async')} of {ev.get('consumer_spans')} "
+                     "consumer spans have neither a parent nor a link to their producer.")
+    if "sql_tied_to_traces" in failed:
+        steps.append(f"Tie SQL to traces (sqlcommenter's traceparent, or database client spans): "
+                     f"{failed['sql_tied_to_traces'].value:.0%} of the executions are tied to a trace.")
+    if "entry_point_coverage" in failed:
+        declared, traced = ev.get("entry_points_declared") or 0, ev.get("entry_points_declared_traced") or 0
+        steps.append(f"Trace the {declared - traced} of {declared} inventoried entry points (routes, jobs, consumers) "
+                     "not seen in the traces, or confirm the traffic never reaches them.")
+    return steps
 
 
 def next_step(missing: str) -> str:
@@ -76,10 +133,12 @@ def recommend(verdicts: dict[str, Verdict], ranking: pd.DataFrame) -> dict:
         if cut:
             steps.append(f"Cut or invert {sum(e.get('edges', 0) for e in cut)} import lines between {first} and its neighbours first.")
         steps.append(f"Give {first} sole write ownership of its tables and publish domain events instead of shared writes.")
+    if m.verdict == "NO":
+        steps += entanglement_steps(m)
     if m.verdict == "YES":
         steps.append("Enforce the declared context boundaries with import contracts in CI.")
-    if o.verdict == "PARTIAL":
-        steps.append("Close the observability gaps: " + o.summary)
+    if o.verdict in ("PARTIAL", "NO"):
+        steps += observability_steps(o)
     if o.verdict == "INCONCLUSIVE" and verdict in ("GO", "NOT YET"):
         if o.missing and o.missing[0].startswith("traces: not measured"):
             headline += " (Observability was not judged: no traces were given.)"

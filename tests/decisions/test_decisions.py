@@ -339,7 +339,6 @@ def test_recommendation_rule_order():
     go = recommend(verdicts(), RANK)
     assert go["verdict"] == "GO" and go["extract_first"] == "ingestion"  # first asymmetric, not first ranked
     assert any("2 import lines" in s for s in go["next_steps"])
-    assert any("observability" in s for s in go["next_steps"])
     assert recommend(verdicts(b="NO"), RANK)["verdict"] == "NO-GO"
     assert recommend(verdicts(b="NO"), RANK)["extract_first"] is None
     assert recommend(verdicts(b="INCONCLUSIVE"), RANK)["verdict"] == "INCONCLUSIVE"
@@ -389,3 +388,18 @@ def test_cycles_are_said_by_their_size_and_coordination_names_both_shares():
     b = rules.bottleneck(inputs(), T)
     detail = {c.name: c for c in b.checks}["coordination"].detail
     assert detail.startswith("the larger share, commits; commits 30.0%: 30 of 100 judged commits")
+
+
+def test_next_steps_name_what_to_instrument_and_what_to_untangle():
+    o = rules.observability(inputs(coverage=coverage(
+        context_span_coverage=0.8, contexts_with_spans=[f"c{i}" for i in range(8)], contexts_without_spans=["search", "shipping"],
+        broken_async=9, broken_async_share=0.9, sql_tied_to_traces_share=0.1)), T)
+    m = rules.modularize_in_place(inputs(write_shared_tables=[f"t{i}" for i in range(8)]), T)
+    v = verdicts()
+    v["observability"], v["modularize_in_place"] = o, m
+    steps = recommend(v, RANK)["next_steps"]
+    assert "Instrument search, shipping: no span comes from them." in steps
+    assert "Carry the trace context through the queues: 9 of 10 consumer spans have neither a parent nor a link to their producer." in steps
+    assert any(s.startswith("Tie SQL to traces") and "10% of the executions" in s for s in steps)
+    assert ("Give each of the 8 tables written by several contexts one writing owner (t0, t1, t2 and 5 more tables); "
+            "the others read it or react to its events.") in steps
