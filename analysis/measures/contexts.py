@@ -53,7 +53,8 @@ def context_table(config: Config, history: HistoryEvidence, structure: Structure
                   owned_units: pd.DataFrame) -> pd.DataFrame:
     """One row per declared context, in config order: ``role``, the units it owns
     (``owned_units``: files at HEAD, importing files, tables, spans), change, teams, instability,
-    load and whether it emits spans (``<NA>`` without traces: unknown, not "no")."""
+    load and whether it emits spans (``<NA>`` without traces: unknown, not "no"). A count whose
+    evidence is not measured or not measurable is ``<NA>`` (Int64), never 0."""
     names = [c.name for c in config.contexts]
     out = pd.DataFrame({"context": pd.Series(names, dtype="string"),
                         "role": pd.Series([c.role for c in config.contexts], dtype="string")})
@@ -71,7 +72,16 @@ def context_table(config: Config, history: HistoryEvidence, structure: Structure
         out["has_spans"] = pd.array([pd.NA] * len(out), dtype="boolean")
     for col in _COUNTS:
         if col in out:
-            out[col] = out[col].fillna(0).astype("int64")
+            out[col] = out[col].fillna(0).astype("Int64")
+    # a count whose source was not given (or holds too little) is unknown, never 0
+    unknown = {"history": (history.status, ("commits", "commits_recent", "files", "authors", "authors_recent", "files_at_head")),
+               "structure": (structure.status, ("ca", "ce", "modules")),
+               "spans": (runtime.coverage_status, ("spans",))}
+    for status, columns in unknown.values():
+        if not status.known:
+            for col in columns:
+                if col in out:
+                    out[col] = pd.array([pd.NA] * len(out), dtype="Int64")
     if "score" in out:
         out = out.rename(columns={"score": "asymmetry_score"})
     for col in _FIGURES:

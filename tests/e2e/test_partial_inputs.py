@@ -84,6 +84,12 @@ def test_nothing_unmeasured_is_a_number_or_a_passed_check(shapes, shape):
         assert "no table is written by more than one context" not in page  # never said without evidence
     if states(findings)["teams"] != "measured" or findings["evidence_states"]["history"]["state"] != "measured":
         assert all(c.get("main_team_share") is None for c in findings["contexts"])
+    unknown_counts = {"history": ("commits", "commits_recent", "authors", "files_at_head"), "structure": ("ca", "ce", "modules")}
+    for family, columns in unknown_counts.items():
+        if findings["evidence_states"][family]["state"] != "measured":
+            assert all(c[col] is None for c in findings["contexts"] for col in columns), (shape, family)
+    if findings["evidence_states"]["coverage"]["state"] != "measured":
+        assert all(c["spans"] is None for c in findings["contexts"]), shape
 
 
 def test_verdicts_follow_from_what_was_measured(shapes):
