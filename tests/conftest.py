@@ -1,7 +1,7 @@
 """Shared fixtures.
 
 ``sample_run`` builds the small synthetic sample once per test session and runs the real
-report notebook on it (``analysis.outputs.report.run_report``); the end-to-end and browser tests
+report notebook on it (``wide_run`` does the same for the 30-context "widemart" profile) (``analysis.outputs.report.run_report``); the end-to-end and browser tests
 read its outputs. Tests that use it are marked ``e2e`` (or ``browser``), so
 ``pytest -m "not e2e and not browser"`` keeps to the fast unit tests.
 """
@@ -59,6 +59,22 @@ def sample_run(tmp_path_factory) -> SampleRun:
         # kernel inherits the variable
         mp.setenv("SEAMS_CACHE_DIR", str(cache))
         config = Path(build_sample(root / "sample", seed=7, scale="small"))
+        result = run_report(config, root / "reports")
+    return SampleRun(result=result, sample_dir=root / "sample", config_path=config,
+                     reports_dir=root / "reports", cache_dir=cache)
+
+
+@pytest.fixture(scope="session")
+def wide_run(tmp_path_factory) -> SampleRun:
+    """The 30-context "widemart" profile (seed 7) built and reported on once: a monolith the
+    size of a real one, to check that the report scales."""
+    from seams_sample import build_sample
+
+    root = tmp_path_factory.mktemp("wide-run")
+    cache = root / "cache"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEAMS_CACHE_DIR", str(cache))
+        config = Path(build_sample(root / "sample", seed=7, profile="wide", contexts=30))
         result = run_report(config, root / "reports")
     return SampleRun(result=result, sample_dir=root / "sample", config_path=config,
                      reports_dir=root / "reports", cache_dir=cache)

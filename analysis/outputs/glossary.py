@@ -57,7 +57,7 @@ TERMS: dict[str, Term] = {t_key: t for t_key, t in {
     "has_spans": Term("Traced", "", "Whether the context emits spans (unknown without traces)."),
     # the four signals
     "structural": Term("Imports", "import lines", "Import lines between the two contexts, both directions."),
-    "evolutionary": Term("Co-change", "%", "code-maat's degree: shared commits / average commits of the two, over coupling_days.",
+    "evolutionary": Term("Co-change", "degree, 0–100", "code-maat's degree: shared commits / average commits of the two, over coupling_days.",
                          "analysis/measures/coupling/evolutionary.py"),
     "data": Term("Shared tables", "tables", "Tables both contexts use (one of them owning it), or ORM relations between their tables."),
     "runtime": Term("Runtime calls", "calls", "Calls between the two contexts in the traces, both directions, plus traces they share."),
@@ -94,15 +94,33 @@ def label(key: str) -> str:
     return term.label if term else key.replace("_", " ").capitalize()
 
 
+def unit(key: str) -> str:
+    """The unit of a column or figure key ("" when it has none or is unknown)."""
+    term = TERMS.get(key)
+    return term.unit if term else ""
+
+
 def label_with_unit(key: str) -> str:
+    """``Label (unit)``; the label alone when the unit adds nothing (``Requests``, not
+    ``Requests (requests)``)."""
     term = TERMS.get(key)
     if term is None:
         return label(key)
-    return f"{term.label} ({term.unit})" if term.unit and term.unit not in ("", "%") else (
-        f"{term.label} (%)" if term.unit == "%" else term.label)
+    if not term.unit or term.unit.lower() in term.label.lower():
+        return term.label
+    return f"{term.label} ({term.unit})"
 
 
 def glossary_rows() -> list[dict[str, str]]:
     """The glossary: every term with a meaning, sorted by label."""
     return sorted(({"term": t.label, "unit": t.unit, "meaning": t.meaning, "formula": t.formula}
                    for t in TERMS.values() if t.meaning), key=lambda r: r["term"].lower())
+
+
+def glossary_markdown() -> str:
+    """The glossary as the Markdown table ``docs/verdicts.md`` carries (a test keeps them equal)."""
+    lines = ["| term | unit | meaning | formula |", "|---|---|---|---|"]
+    for r in glossary_rows():
+        formula = f"`{r['formula']}`" if r["formula"] else ""
+        lines.append(f"| {r['term']} | {r['unit']} | {r['meaning']} | {formula} |")
+    return "\n".join(lines) + "\n"

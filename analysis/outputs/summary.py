@@ -66,8 +66,15 @@ class Summary:
     more_steps: int = 0
 
 
+#: Checks that judge one pressure together: the first screen shows one figure per group
+#: before a second of the same group (the team pressure has three checks; coordination and
+#: scaling one each).
+GROUPS = {"active_authors": "team", "active_teams": "team", "cross_team_share": "team"}
+
+
 def deciding_checks(verdict: str, checks: list[Check], close_call_margin: float) -> list[Check]:
-    """The known checks that decided ``verdict``, most telling first (see the module docstring)."""
+    """The known checks that decided ``verdict``, most telling first (see the module
+    docstring), one per group of checks before any second one."""
     known = [c for c in checks if c.known]
     if verdict == "YES":
         chosen = sorted((c for c in known if c.holds), key=lambda c: c.relative_margin or 0.0)
@@ -75,7 +82,14 @@ def deciding_checks(verdict: str, checks: list[Check], close_call_margin: float)
         chosen = sorted((c for c in known if c.holds is False), key=lambda c: -(c.relative_margin or 0.0))
     else:
         chosen = sorted(known, key=lambda c: c.relative_margin or 0.0)
-    return chosen[:FIGURES_PER_VERDICT]
+    seen: set[str] = set()
+    first: list[Check] = []
+    later: list[Check] = []
+    for c in chosen:
+        group = GROUPS.get(c.name, c.name)
+        (later if group in seen else first).append(c)
+        seen.add(group)
+    return (first + later)[:FIGURES_PER_VERDICT]
 
 
 def figure_of(check: Check, close_call_margin: float) -> Figure:
@@ -105,15 +119,15 @@ def summarize(analysis) -> Summary:
     steps = list(rec.get("next_steps") or [])
     return Summary(
         monolith=config.name, as_of=as_of, head=head, contexts=len(analysis.units.names),
-        sources=[_SOURCE_WORDS.get(kind, kind) for kind in analysis.inputs if analysis.inputs[kind].get("configured")],
+        sources=[words for kind, words in _SOURCE_WORDS.items() if (analysis.inputs.get(kind) or {}).get("configured")],
         recommendation=str(rec.get("verdict", "")), headline=str(rec.get("headline", "")),
         extract_first=rec.get("extract_first"),
         answers=[answer_of(v, margin) for v in analysis.verdicts.values()],
         next_steps=steps[:STEPS_SHOWN], more_steps=max(0, len(steps) - STEPS_SHOWN))
 
 
-_SOURCE_WORDS = {"git": "git history", "imports": "import graph", "sql": "SQL logs", "traces": "traces",
-                 "code_imports": "imports of other languages", "team_map": "team map"}
+#: The sources a user gives, in words (companions such as merges or complexity come with them).
+_SOURCE_WORDS = {"git": "git history", "imports": "import graph", "sql": "SQL logs", "traces": "traces"}
 
 
 def _day(value) -> str | None:

@@ -333,10 +333,12 @@ def test_report_notebook_is_thin_and_committed_without_outputs():
         assert cell.get("outputs") == [] and cell.get("execution_count") is None
         tree = ast.parse(cell.source)
         assert not [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda))], cell.source
-    assert "write_findings(build_findings(result)" in code[-1].source
+    assert "write_findings(findings" in code[-1].source
     sources = [c.source for c in code]
-    first_verdicts = next(i for i, s in enumerate(sources) if "verdicts_html" in s)
-    first_figure = next(i for i, s in enumerate(sources) if "render.figure(" in s)
-    assert first_verdicts < first_figure
+    first_screen = next(i for i, s in enumerate(sources) if "sections.first_screen(" in s)
+    first_figure = next(i for i, s in enumerate(sources) if "figure(" in s and "figures." in s)
+    assert first_screen < first_figure
+    # no figure or table built in a cell: every output comes from the package's functions
+    assert not any("go.Figure" in s or "px." in s or ".to_html(" in s for s in sources)
     assert sum("plotly_runtime()" in s for s in sources) == 1
     assert nb.metadata.kernelspec.name == "python3"
