@@ -29,7 +29,8 @@ from analysis.core.version import __version__
 from analysis.sources.git.command import run_git
 
 #: 4: spans.db_tables marks each table read or written; pg_stat_statements' nested statements counted apart
-CACHE_FORMAT = 4
+#: 5: reject excerpts masked, rejects counted in records (the rejects file has a records column)
+CACHE_FORMAT = 5
 
 
 def cache_key(kind: str, item, fingerprint: str) -> str:
@@ -133,7 +134,7 @@ def read_frames(folder: Path, names: tuple[str, ...]) -> tuple[SourceFrames, Rej
         kept = Rejects()
         with (folder / "rejects.csv").open(encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
-                kept.add(row["source"], row["location"], row["reason"], row["excerpt"])
+                kept.add(row["source"], row["location"], row["reason"], row["excerpt"], int(row.get("records") or 1))
     except (OSError, ValueError, KeyError):
         return None  # unreadable cache: mine again
     for source, n in meta.get("reject_counts", {}).items():

@@ -502,8 +502,8 @@ def _take(result: tuple, rejects: Rejects, stats: TraceReadStats):
     chunks, (records, counts), part, messages = result
     kept: dict[str, int] = {}
     for r in records:
-        rejects.add(r.source, r.location, r.reason, r.excerpt)
-        kept[r.source] = kept.get(r.source, 0) + 1
+        rejects.add(r.source, r.location, r.reason, r.excerpt, r.records)
+        kept[r.source] = kept.get(r.source, 0) + r.records
     for name, n in counts.items():  # rejects counted beyond those a segment kept
         rejects.counts[name] += n - kept.get(name, 0)
     stats.spans_read += part.spans_read
