@@ -17,7 +17,10 @@ Exit codes:
       source), or the command line itself is wrong (argparse's usage message);
 - 130 interrupted (Ctrl-C).
 
-Seams errors are printed as one message on stderr, without a traceback.
+Seams errors are printed as one message on stderr, without a traceback. Every message and
+warning is printed through :func:`analysis.core.privacy.safe_message`: a message that quotes
+input (a log's first line, a config value) shows it with its literals masked and its control
+characters escaped.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analysis.core.errors import ReportError, SeamsError
+from analysis.core.privacy import safe_message
 from analysis.core.version import __version__
 from analysis.sources.registry import KINDS as SOURCE_KINDS
 
@@ -76,14 +80,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ReportError as exc:
-        print(f"seams: {exc}", file=sys.stderr)
+        say(f"seams: {exc}")
         return EXIT_REPORT_FAILED
     except SeamsError as exc:
-        print(f"seams: {exc}", file=sys.stderr)
+        say(f"seams: {exc}")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("seams: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def say(message: str) -> None:
+    """Print a message or warning on stderr, made safe (literals masked, controls escaped)."""
+    print(safe_message(message), file=sys.stderr)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -100,7 +109,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     result = run_report(args.config, args.out, use_cache=not args.no_cache)
     for warning in result.findings.get("warnings") or []:
-        print(f"seams: warning: {warning}", file=sys.stderr)
+        say(f"seams: warning: {warning}")
     for verdict in result.verdicts.values():
         print(f"{verdict.get('question', '')}\n  {verdict.get('verdict', '')}: {verdict.get('summary', '')}")
         if verdict.get("close_call"):

@@ -39,6 +39,7 @@ from typing import Any
 
 from analysis.core.config import load_config
 from analysis.core.errors import ReportError
+from analysis.core.privacy import safe_message
 
 NOTEBOOK_NAME = "00-measure-before-you-migrate.ipynb"
 #: The same notebook as package data (in the source tree, a link to notebooks/NOTEBOOK_NAME).
@@ -266,13 +267,15 @@ def mark_failed(work: Path, out: Path, run_id: str) -> Path:
 
 
 def failure_message(exc: BaseException, run_id: str, kept: Path) -> str:
-    """What failed, in which cell, and where the executed notebook is kept."""
+    """What failed, in which cell, and where the executed notebook is kept. The error's text
+    may quote input (a log line, a value): it is made safe
+    (:func:`analysis.core.privacy.safe_message`)."""
     notebook = kept / EXECUTED_NOTEBOOK
     where = f"the executed notebook is kept at {notebook}" if notebook.is_file() else f"the run's files are kept in {kept}"
     cell_index = getattr(exc, "cell_index", None)
     if cell_index is not None:  # papermill.PapermillExecutionError
         first_line = next((ln for ln in str(getattr(exc, "source", "")).splitlines() if ln.strip()), "")
         return (f"report run {run_id} failed in notebook cell {cell_index} (In [{getattr(exc, 'exec_count', '?')}]"
-                f"{': ' + first_line.strip() if first_line else ''}): {getattr(exc, 'ename', 'Error')}: "
-                f"{getattr(exc, 'evalue', '')}\n{where}")
-    return f"report run {run_id} failed: {type(exc).__name__}: {exc}\n{where}"
+                f"{': ' + safe_message(first_line.strip()) if first_line else ''}): {safe_message(getattr(exc, 'ename', 'Error'))}: "
+                f"{safe_message(getattr(exc, 'evalue', ''))}\n{where}")
+    return f"report run {run_id} failed: {type(exc).__name__}: {safe_message(exc)}\n{where}"

@@ -162,3 +162,14 @@ def test_module_entry_point_runs_without_traceback(tmp_path):
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=120)
     assert proc.returncode == 2
     assert "contexts" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_messages_quoting_input_are_printed_masked_and_escaped(monkeypatch, capsys):
+    def run_report(*args, **kwargs):
+        raise ReportError("report run X failed: ValueError: first line: 'AND password = 'S3CRET' AND y' \x1b]0;pwned\x07\x1b[2J")
+
+    monkeypatch.setattr("analysis.outputs.report.run_report", run_report)
+    assert cli.main(["report", "--config", "c.yml"]) == 1
+    err = capsys.readouterr().err
+    assert "report run X failed: ValueError: first line: '" in err
+    assert "S3CRET" not in err and "\x1b" not in err and "\x07" not in err and "\\x1b[2J" in err

@@ -340,3 +340,16 @@ def test_report_notebook_is_thin_and_committed_without_outputs():
     assert first_verdicts < first_figure
     assert sum("plotly_runtime()" in s for s in sources) == 1
     assert nb.metadata.kernelspec.name == "python3"
+
+
+def test_failure_message_masks_the_input_it_quotes():
+    class Failed(Exception):
+        cell_index, exec_count, ename = 3, 2, "SourceError"
+        source = "result = pipeline.run(config)"
+        evalue = "db.log: first line: 'AND password = 'S3CRET' AND card = 4111111111111111' \x1b[2J"
+
+    text = report.failure_message(Failed(), "RID", Path("/r/RID.failed"))
+    assert "S3CRET" not in text and "4111111111111111" not in text and "\x1b" not in text
+    assert "(In [2]: result = pipeline.run(config)): SourceError: db.log: first line: '" in text
+    plain = report.failure_message(ValueError("bad value 'tok_9f8e7d6c' \x1b[2J"), "RID", Path("/r/RID.failed"))
+    assert "tok_9f8e7d6c" not in plain and "\x1b" not in plain
