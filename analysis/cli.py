@@ -124,13 +124,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_mine(args: argparse.Namespace) -> int:
     from analysis.core.config import load_config
     from analysis.core.rejects import Rejects
+    from analysis.outputs.report import output_folder
     from analysis.sources.cache import save_frames
     from analysis.sources.registry import mine_source
 
     config = load_config(args.config)
+    out = output_folder(args.out)
     rejects = Rejects()
     result = mine_source(config, args.kind, rejects, use_cache=not args.no_cache)
-    written = save_frames(result, args.out, rejects)
+    for warning in result.warnings:
+        say(f"seams: warning: {warning}")
+    written = save_frames(result, out, rejects)
     for path in written:
         name = path.stem
         rows = f" ({len(result.frames[name])} rows)" if name in result.frames else ""

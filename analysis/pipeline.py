@@ -106,8 +106,13 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
         config=config, mined=frames, units=units, history=history, structure=structure, data=data, runtime=runtime,
         contexts=contexts, pairs=pairs, decision_inputs=inputs, verdicts=verdicts, ranking=ranking,
         recommendation=recommend(verdicts, ranking), inputs=source_inputs(config, mined, rejects, units, frames, history, runtime),
-        warnings=[*units.warnings(frames), *role_suggestions(config, structure)], rejects=rejects,
+        warnings=[*units.warnings(frames), *role_suggestions(config, structure), *source_warnings(mined)], rejects=rejects,
     )
+
+
+def source_warnings(mined: Mapping[str, SourceFrames]) -> list[str]:
+    """What the miners asked the user to act on (a cache that could not be used), each once."""
+    return list(dict.fromkeys(w for result in mined.values() for w in result.warnings))
 
 
 def redecide(result: Analysis, *, thresholds: Mapping[str, float] | None = None,

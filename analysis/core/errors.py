@@ -67,5 +67,14 @@ class SourceError(SeamsError):
         super().__init__(f"{escape_controls(str(source))}: {safe_message(message)}")
 
 
+class OutputError(SeamsError):
+    """An output folder (``--out``) is a file or cannot be created or written; nothing was
+    run."""
+
+    def __init__(self, folder: str, message: str):
+        self.folder = str(folder)
+        super().__init__(f"{escape_controls(self.folder)}: {safe_message(message)}")
+
+
 class ReportError(SeamsError):
     """Executing or exporting the report failed; the last good report is left untouched."""

@@ -258,7 +258,8 @@ class SourceFrames:
     ``counts``: named counts a miner keeps beside its frames for the pipeline to report
     (the SQL miner's ``nested_statements`` and ``nested_calls``: pg_stat_statements rows the
     server ran inside functions and triggers, kept out of the frames); summed when one
-    kind has several items.
+    kind has several items. ``warnings``: what the user should act on beside the frames
+    (a cache that could not be used), shown with the run's warnings.
     """
 
     frames: dict[str, pd.DataFrame]
@@ -266,6 +267,7 @@ class SourceFrames:
     records_rejected: int
     notes: list[str]
     counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

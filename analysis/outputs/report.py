@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.core.config import load_config
-from analysis.core.errors import ReportError
+from analysis.core.errors import OutputError, ReportError
 from analysis.core.privacy import safe_message
 
 NOTEBOOK_NAME = "00-measure-before-you-migrate.ipynb"
@@ -95,7 +95,7 @@ def run_report(config_path: str | os.PathLike, out_dir: str | os.PathLike = "rep
     source = Path(notebook) if notebook is not None else default_notebook()
     if not source.is_file():
         raise ReportError(f"report notebook not found: {source}")
-    out = Path(out_dir).resolve()
+    out = output_folder(out_dir)
     run_id, work = claim_run_dir(out)
     try:
         executed = execute_notebook(source, work / EXECUTED_NOTEBOOK, {
@@ -133,9 +133,25 @@ def new_run_id(out: Path, now: dt.datetime | None = None) -> str:
         n += 1
 
 
+def output_folder(out_dir: str | os.PathLike) -> Path:
+    """``out_dir`` resolved and created; :class:`OutputError` when it is a file or cannot be
+    created or written (checked by writing a file there), before anything is run."""
+    out = Path(out_dir).resolve()
+    if out.exists() and not out.is_dir():
+        raise OutputError(str(out), "not a folder (a file is in the way): give --out a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".seams-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(str(out), f"cannot be written ({exc.strerror or type(exc).__name__}): give --out a folder you can write") from None
+    return out
+
+
 def claim_run_dir(out: Path, now: dt.datetime | None = None) -> tuple[str, Path]:
     """Create ``<out>/.<run_id>.partial/`` for a new run id; return the id and the folder."""
-    out.mkdir(parents=True, exist_ok=True)
+    output_folder(out)
     while True:
         run_id = new_run_id(out, now)
         work = out / f".{run_id}.partial"
@@ -143,6 +159,8 @@ def claim_run_dir(out: Path, now: dt.datetime | None = None) -> tuple[str, Path]
             work.mkdir()
         except FileExistsError:  # another run claimed it between the check and here
             continue
+        except OSError as exc:
+            raise OutputError(str(out), f"cannot be written ({exc.strerror or type(exc).__name__})") from None
         return run_id, work
 
 

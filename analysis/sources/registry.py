@@ -113,12 +113,15 @@ def mine_source(config: Config, kind: str, rejects: Rejects, *, use_cache: bool 
     items = spec.items(config)
     if not items:
         raise SeamsError(f"{config.path}: sources.{spec.companion_of or kind} is not configured")
-    parts = [_mine_item(config, spec, item, rejects, use_cache) for item in items]
-    return _concat(spec, parts)
+    root, warning = cache.usable_cache_dir(Path(config.cache_dir)) if use_cache else (None, None)
+    parts = [_mine_item(spec, item, rejects, root) for item in items]
+    result = _concat(spec, parts)
+    if warning:
+        result.warnings.insert(0, warning)
+    return result
 
 
-def _mine_item(config: Config, spec: SourceKind, item, rejects: Rejects, use_cache: bool) -> SourceFrames:
-    root = Path(config.cache_dir) if use_cache else None
+def _mine_item(spec: SourceKind, item, rejects: Rejects, root: Path | None) -> SourceFrames:
     own_cache = root / spec.cache_folder if root is not None and spec.cache_folder else None
     local = Rejects()
     if spec.cache == "incremental" or root is None or spec.is_live(item):
@@ -130,7 +133,9 @@ def _mine_item(config: Config, spec: SourceKind, item, rejects: Rejects, use_cac
             result, local = cached
         else:
             result = spec.mine(item, local, own_cache)
-            cache.write_frames(folder, result, local)
+            unwritten = cache.write_frames(folder, result, local)
+            if unwritten:
+                result.warnings.append(unwritten)
     rejects.extend(local)
     return result
 
@@ -149,7 +154,7 @@ def _concat(spec: SourceKind, parts: list[SourceFrames]) -> SourceFrames:
         for what, n in part.counts.items():
             counts[what] = counts.get(what, 0) + n
     return SourceFrames(merged, sum(p.records_read for p in parts), sum(p.records_rejected for p in parts),
-                        [n for p in parts for n in p.notes], counts)
+                        [n for p in parts for n in p.notes], counts, list(dict.fromkeys(w for p in parts for w in p.warnings)))
 
 
 def _merge_sql(merged: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

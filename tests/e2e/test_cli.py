@@ -173,3 +173,15 @@ def test_messages_quoting_input_are_printed_masked_and_escaped(monkeypatch, caps
     err = capsys.readouterr().err
     assert "report run X failed: ValueError: first line: '" in err
     assert "S3CRET" not in err and "\x1b" not in err and "\x07" not in err and "\\x1b[2J" in err
+
+
+def test_an_out_that_is_a_file_exits_2_with_one_message(tmp_path, git_repo, capsys):
+    config = write(tmp_path / "seams.yml", f"sources:\n  git: {{repository: {git_repo}}}\ncontexts:\n  a: {{paths: ['a/**']}}\n"
+                   "cache_dir: cache\n")
+    out = write(tmp_path / "reports", "a file")
+    assert cli.main(["report", "--config", str(config), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"seams: {out}") and "not a folder" in err and "Traceback" not in err
+    assert cli.main(["mine", "git", "--config", str(config), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"seams: {out}") and "not a folder" in err and "Traceback" not in err

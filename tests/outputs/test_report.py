@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from analysis.core.errors import ConfigError, ReportError
+from analysis.core.errors import ConfigError, OutputError, ReportError
 from analysis.outputs import render, report
 
 REAL_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / report.NOTEBOOK_NAME
@@ -353,3 +353,29 @@ def test_failure_message_masks_the_input_it_quotes():
     assert "(In [2]: result = pipeline.run(config)): SourceError: db.log: first line: '" in text
     plain = report.failure_message(ValueError("bad value 'tok_9f8e7d6c' \x1b[2J"), "RID", Path("/r/RID.failed"))
     assert "tok_9f8e7d6c" not in plain and "\x1b" not in plain
+
+
+# --- where the run is written ------------------------------------------------------------
+
+def test_an_out_that_is_a_file_is_one_clear_error(tmp_path, tiny_config, good_notebook):
+    out = tmp_path / "reports"
+    out.write_text("a file")
+    with pytest.raises(OutputError) as caught:
+        report.run_report(tiny_config, out, notebook=good_notebook)
+    assert str(out) in str(caught.value) and "not a folder" in str(caught.value)
+    assert out.read_text() == "a file"
+
+
+def test_an_out_that_cannot_be_written_is_one_clear_error(tmp_path, tiny_config, good_notebook):
+    if os.geteuid() != 0:
+        parent = tmp_path / "locked"
+        parent.mkdir()
+        parent.chmod(0o500)
+        out = parent / "reports"
+    elif os.path.isdir("/sys/kernel"):
+        out = Path("/sys/seams-reports")
+    else:
+        pytest.skip("no folder that root cannot write into")
+    with pytest.raises(OutputError) as caught:
+        report.run_report(tiny_config, out, notebook=good_notebook)
+    assert str(out) in str(caught.value) and "cannot be written" in str(caught.value)
