@@ -12,9 +12,14 @@ Exit codes:
 - 0   success;
 - 1   a report run failed (``ReportError``): the executed notebook is kept in
       ``<out>/<run-id>.failed/`` and the previous report is untouched;
-- 2   the input is wrong (``ConfigError``, ``SourceError`` or any other Seams error:
-      a bad config file, a repository that is not a git repository, an unconfigured
-      source), or the command line itself is wrong (argparse's usage message);
+- 2   the input is wrong (``ConfigError``, ``SourceError``, ``OutputError`` or any other
+      Seams error: a bad config file, an ``--out`` that is a file or cannot be written, for
+      ``seams mine`` a repository that is not a git repository or a log that cannot be read,
+      an unconfigured source), or the command line itself is wrong (argparse's usage message);
+- 3   ``seams report`` only: the report was written, but some sources could not be read (a
+      missing or damaged file, a folder that is not a git repository): their evidence is
+      missing from it, each error is printed as a warning and kept in findings.json
+      (``inputs.<kind>.error``) and in the report's inputs;
 - 130 interrupted (Ctrl-C).
 
 Seams errors are printed as one message on stderr, without a traceback. Every message and
@@ -38,6 +43,7 @@ from analysis.sources.registry import KINDS as SOURCE_KINDS
 EXIT_OK = 0
 EXIT_REPORT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_SOURCES_FAILED = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -47,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Measure before you migrate: mine a monolith's history, imports, SQL logs and traces, "
                     "and decide whether and how to break it up.",
         epilog="Exit codes: 0 success, 1 a report run failed (its notebook is kept in <out>/<run-id>.failed/), "
-               "2 invalid input or usage, 130 interrupted.",
+               "2 invalid input or usage, 3 report written but some sources could not be read, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"seams {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -118,7 +124,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if recommendation.get("headline"):
         print(f"Recommendation: {recommendation.get('verdict', '')} — {recommendation['headline']}")
     print(f"report: {result.html}")
-    return EXIT_OK
+    for kind, error in result.failed_sources.items():
+        say(f"seams: warning: {kind} could not be read: {error}")
+    return EXIT_SOURCES_FAILED if result.failed_sources else EXIT_OK
 
 
 def cmd_mine(args: argparse.Namespace) -> int:

@@ -86,7 +86,7 @@ def measure_runtime(config: Config, mined: Mined, units: Units) -> RuntimeEviden
         calls_status=calls_status(mined, spans, where, deps),
         load_status=load_status(config, mined, window),
         coverage_status=(Status.measured(f"{len(spans)} spans in {coverage.get('traces', 0)} traces") if len(spans)
-                         else Status.not_measured("no spans given (sources.traces)")),
+                         else Status.not_measured(mined.missing("no spans given (sources.traces)", "traces"))),
         window=window,
         calls=calls,
         latency=runtime.latency_of_rows(rows, spans),
@@ -114,7 +114,7 @@ def trace_window(spans: pd.DataFrame, bucket_minutes: int) -> dict:
 
 def calls_status(mined: Mined, spans: pd.DataFrame, where: pd.Series, deps: pd.DataFrame) -> Status:
     if not mined.given("traces"):
-        return Status.not_measured("no traces given (sources.traces)")
+        return Status.not_measured(mined.missing("no traces given (sources.traces)", "traces"))
     if spans.empty:
         if len(deps):
             return Status.measured(f"service dependencies only ({len(deps)} service pairs): calls between services")
@@ -134,7 +134,7 @@ def calls_status(mined: Mined, spans: pd.DataFrame, where: pd.Series, deps: pd.D
 def load_status(config: Config, mined: Mined, window: dict) -> Status:
     th = config.thresholds
     if not mined.given("traces") or not window["buckets"]:
-        return Status.not_measured("no spans given (sources.traces)")
+        return Status.not_measured(mined.missing("no spans given (sources.traces)", "traces"))
     problems = []
     if window["hours"] < th["min_load_hours"]:
         problems.append(f"the traces cover {_duration(window['hours'])} (min_load_hours = {th['min_load_hours']:g})")

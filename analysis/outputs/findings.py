@@ -22,7 +22,7 @@ import pandas as pd
 
 from analysis.core.version import __version__
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 
 def to_json_value(value: Any) -> Any:

@@ -75,6 +75,14 @@ class RunResult:
     findings: dict
     verdicts: dict
 
+    @property
+    def failed_sources(self) -> dict[str, str]:
+        """Source kinds that could not be read (wholly or in part), with their errors: the
+        report was written without their evidence."""
+        inputs = self.findings.get("inputs") or {}
+        return {kind: str(facts["error"]) for kind, facts in inputs.items()
+                if isinstance(facts, Mapping) and facts.get("error")}
+
 
 # --------------------------------------------------------------------------------------
 # the run

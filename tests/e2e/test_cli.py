@@ -185,3 +185,17 @@ def test_an_out_that_is_a_file_exits_2_with_one_message(tmp_path, git_repo, caps
     assert cli.main(["mine", "git", "--config", str(config), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"seams: {out}") and "not a folder" in err and "Traceback" not in err
+
+
+def test_a_report_written_with_sources_that_failed_exits_3(tmp_path, monkeypatch, capsys):
+    def run_report(*args, **kwargs):
+        result = fake_result(tmp_path)
+        result.findings["inputs"] = {"git": {"configured": True, "error": None},
+                                     "traces": {"configured": True, "error": "/t/x.jsonl.gz: not a readable gzip file"}}
+        return result
+
+    monkeypatch.setattr("analysis.outputs.report.run_report", run_report)
+    assert cli.main(["report", "--config", "c.yml"]) == cli.EXIT_SOURCES_FAILED == 3
+    captured = capsys.readouterr()
+    assert "report: " in captured.out
+    assert "seams: warning: traces could not be read: /t/x.jsonl.gz: not a readable gzip file" in captured.err

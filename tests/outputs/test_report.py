@@ -379,3 +379,9 @@ def test_an_out_that_cannot_be_written_is_one_clear_error(tmp_path, tiny_config,
     with pytest.raises(OutputError) as caught:
         report.run_report(tiny_config, out, notebook=good_notebook)
     assert str(out) in str(caught.value) and "cannot be written" in str(caught.value)
+
+
+def test_inputs_html_shows_the_error_of_a_source_that_could_not_be_read():
+    text = render.inputs_html({"traces": {"configured": True, "records_read": 0, "records_rejected": 0, "unassigned_share": None,
+                                          "notes": [], "error": "x.gz: not a readable <gzip> file"}})
+    assert "<th>error</th>" in text and "x.gz: not a readable &lt;gzip&gt; file" in text
