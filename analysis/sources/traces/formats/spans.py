@@ -312,7 +312,16 @@ class TraceReadStats:
     messages: int = 0
     unknown_kinds: int = 0
     oversized_attributes: int = 0
+    #: lines (or whole documents) holding bytes that are not UTF-8, read with U+FFFD
+    lines_not_utf8: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+def spans_in(raw: bytes, key: bytes) -> int:
+    """How many spans a piece of a file that cannot be read held, counted by a key every
+    span of its format has once (``"startTimeUnixNano"``, ``"operationName"``,
+    ``"traceId"``): what a lost line or element costs, in spans."""
+    return raw.count(key)
 
 
 class SpanBatch:
