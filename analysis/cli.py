@@ -20,7 +20,9 @@ Exit codes:
       missing or damaged file, a folder that is not a git repository): their evidence is
       missing from it, each error is printed as a warning and kept in findings.json
       (``inputs.<kind>.error``) and in the report's inputs;
-- 130 interrupted (Ctrl-C).
+- 130 interrupted (Ctrl-C);
+- 143 terminated (SIGTERM): handled as Ctrl-C is — a report run's folder becomes
+      ``<out>/<run-id>.failed/``, ``latest`` is untouched, no ``.partial`` folder is left.
 
 Seams errors are printed as one message on stderr, without a traceback. Every message and
 warning is printed through :func:`analysis.core.privacy.safe_message`: a message that quotes
@@ -45,6 +47,7 @@ EXIT_REPORT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_SOURCES_FAILED = 3
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Measure before you migrate: mine a monolith's history, imports, SQL logs and traces, "
                     "and decide whether and how to break it up.",
         epilog="Exit codes: 0 success, 1 a report run failed (its notebook is kept in <out>/<run-id>.failed/), "
-               "2 invalid input or usage, 3 report written but some sources could not be read, 130 interrupted.",
+               "2 invalid input or usage, 3 report written but some sources could not be read, 130 interrupted, "
+               "143 terminated (SIGTERM).",
     )
     parser.add_argument("--version", action="version", version=f"seams {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -83,16 +87,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``seams`` with ``argv`` (default: the process's arguments); return the exit code."""
     args = build_parser().parse_args(argv)
+    from analysis.outputs.report import RunTerminated, sigterm_as_interrupt
+
     try:
-        return args.handler(args)
+        with sigterm_as_interrupt():
+            return args.handler(args)
     except ReportError as exc:
         say(f"seams: {exc}")
         return EXIT_REPORT_FAILED
     except SeamsError as exc:
         say(f"seams: {exc}")
         return EXIT_BAD_INPUT
+    except RunTerminated:
+        say("seams: terminated (SIGTERM)")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
-        print("seams: interrupted", file=sys.stderr)
+        say("seams: interrupted")
         return EXIT_INTERRUPTED
 
 
