@@ -399,7 +399,7 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
 
     sql = tuple(
         SqlSource(
-            path=(Path(item.get("path") or "-") if item.get("format") == "pg-stat-statements-live"
+            path=(Path(item.get("path") or f"sources.sql[{n}] (pg_stat_statements, live)") if item.get("format") == "pg-stat-statements-live"
                   else v.existing_file(f"sources.sql[{n}].path", item.get("path"))),
             format=v.choice(f"sources.sql[{n}].format", item.get("format", "postgres-stderr"), SQL_FORMATS),
             log_line_prefix=v.string(f"sources.sql[{n}].log_line_prefix", item.get("log_line_prefix", "%m [%p] %q%u@%d ")),

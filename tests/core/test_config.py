@@ -105,6 +105,8 @@ def test_live_pg_stat_statements_needs_a_dsn_and_no_file(tmp_path):
           a: {paths: ["x/**"]}
     """))
     assert cfg.sql[0].dsn == "host=127.0.0.1 dbname=shop"
+    # errors of the live source name it by its place in the config, never "-" nor the dsn
+    assert str(cfg.sql[0].path) == "sources.sql[0] (pg_stat_statements, live)"
 
 
 def test_the_cache_lives_beside_the_config_file_whatever_the_working_directory(tmp_path, monkeypatch):
