@@ -159,15 +159,16 @@ def _duration(hours: float) -> str:
 def orchestration_of(spans: pd.DataFrame, where: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per entry point, the contexts its traces take part in; per pair, traces shared (see the
     module docstring). A trace's entry point is its root span's route (SERVER), destination
-    (CONSUMER) or name (its value-like parts masked: :func:`analysis.core.privacy.mask_identifiers`);
+    (CONSUMER) or name, its value-like parts masked (:func:`analysis.core.privacy.mask_identifiers`:
+    a route or a queue name that carries an id shows the template, ``/reset/{…}``);
     traces whose spans touch fewer than two contexts are left out."""
     if spans.empty:
         return typed_empty(ORCHESTRATION_COLUMNS), typed_empty(ORCHESTRATED_COLUMNS)
     weight = 1.0 / spans["sampling_ratio"].astype("float64").fillna(1.0).clip(lower=1e-9)
     frame = pd.DataFrame({"trace": spans["trace_id"].astype("string").to_numpy(), "context": where.astype("string").to_numpy(),
                           "root": spans["parent_span_id"].isna().to_numpy(),
-                          "entry": spans["http_route"].fillna(spans["messaging_destination"]).fillna(
-                              spans["name"].astype("string").map(mask_identifiers, na_action="ignore")).astype("string").to_numpy(),
+                          "entry": spans["http_route"].fillna(spans["messaging_destination"]).fillna(spans["name"])
+                              .astype("string").map(mask_identifiers, na_action="ignore").astype("string").to_numpy(),
                           "weight": weight.to_numpy()})
     per_trace = frame.dropna(subset=["context"]).groupby("trace")["context"].agg(lambda c: tuple(sorted(set(c))))
     per_trace = per_trace[per_trace.map(len) >= 2]

@@ -83,3 +83,9 @@ def test_unassigned_span_names_none_missing_and_empty():
     assert unassigned_span_names(frames.empty("spans"), pd.Series([], dtype="string")).empty
     with pytest.raises(ValueError):
         unassigned_span_names(SPANS, pd.Series(["x"], dtype="string"))
+
+
+def test_unassigned_span_names_show_no_value_and_group_by_shape():
+    spans = make_spans([{"name": "GET /reset/tok8f2c4a1b"}, {"name": "GET /reset/tok91ab3c2d"}, {"name": "render"}])
+    out = unassigned_span_names(spans, pd.Series([None] * 3, dtype="string"))
+    assert out[["name", "spans"]].values.tolist() == [["GET /reset/{…}", 2], ["render", 1]]

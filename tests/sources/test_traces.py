@@ -621,3 +621,11 @@ def test_public_go_samples_with_redacted_ids_give_real_attributes():
     assert db["db_fingerprint"].iloc[1] == sqltext.fingerprint(sqltext.normalize("INSERT INTO contacts (first_name) VALUES ('Mike')"))
     assert not frame.astype(str).apply(lambda col: col.str.contains("Mike|Santa")).any().any()
     assert sorted(frame["http_route"].dropna()) == ["/delete", "/drop", "/insert", "/invalid", "/query_db", "/update"]
+
+
+def test_a_span_named_by_a_statement_keeps_no_literal():
+    """Some instrumentations name a database span by its statement; its literals are masked as
+    it is read, so they reach neither the frames nor the cache."""
+    named = one_span(request(span(name="SELECT * FROM users WHERE password = 'S3CRET' AND id = 42")))
+    assert named["name"] == "SELECT * FROM users WHERE password = ? AND id = ?"
+    assert one_span(request(span(name="selection of products")))["name"] == "selection of products"
