@@ -225,3 +225,17 @@ def test_no_secret_in_any_file_seams_wrote_nor_on_its_terminal(runs, project):
                 leaks.append(f"{what} on the terminal of {name}")
         assert "\x1b" not in run.stderr and "\x07" not in run.stderr, name
     assert leaks == []
+
+
+def test_no_sample_secret_in_the_sample_runs_files_nor_its_cache(sample_run, sample_secrets):
+    """The sample plants its secrets in SQL literals, DETAIL parameters and span attribute
+    values: none may reach any file of the run (rejects.csv included) nor the cache."""
+    folders = [sample_run.reports_dir, sample_run.cache_dir]
+    leaks = []
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            text = (pd.read_parquet(path).astype(str).to_csv() if path.suffix == ".parquet"
+                    else path.read_bytes().decode("utf-8", "replace"))
+            leaks += [f"{secret!r} in {path}" for secret in sample_secrets if secret in text]
+    assert (sample_run.run_dir / "rejects.csv").is_file() and any(sample_run.cache_dir.rglob("*.parquet"))
+    assert leaks == []
