@@ -438,7 +438,7 @@ def numbered_lines(stream: IO[bytes], source: str, rejects: Rejects, stats: Trac
         for number, raw in enumerate(stream, 1):
             yield number, raw
     except DAMAGED_STREAM as exc:
-        rejects.add(source, number + 1, f"truncated or corrupt compressed stream: {exc}")
+        rejects.add(source, number + 1, f"truncated or corrupt compressed stream: {exc}; what follows is lost")
         stats.notes.append(f"{source}: compressed stream ends early after line {number}")
 
 
