@@ -12,12 +12,22 @@ Exit codes:
 - 0   success;
 - 1   a report run failed (``ReportError``): the executed notebook is kept in
       ``<out>/<run-id>.failed/`` and the previous report is untouched;
-- 2   the input is wrong (``ConfigError``, ``SourceError`` or any other Seams error:
-      a bad config file, a repository that is not a git repository, an unconfigured
-      source), or the command line itself is wrong (argparse's usage message);
-- 130 interrupted (Ctrl-C).
+- 2   the input is wrong (``ConfigError``, ``SourceError``, ``OutputError`` or any other
+      Seams error: a bad config file, an ``--out`` that is a file or cannot be written, for
+      ``seams mine`` a repository that is not a git repository or a log that cannot be read,
+      an unconfigured source), or the command line itself is wrong (argparse's usage message);
+- 3   ``seams report`` only: the report was written, but some sources could not be read (a
+      missing or damaged file, a folder that is not a git repository): their evidence is
+      missing from it, each error is printed as a warning and kept in findings.json
+      (``inputs.<kind>.error``) and in the report's inputs;
+- 130 interrupted (Ctrl-C);
+- 143 terminated (SIGTERM): handled as Ctrl-C is — a report run's folder becomes
+      ``<out>/<run-id>.failed/``, ``latest`` is untouched, no ``.partial`` folder is left.
 
-Seams errors are printed as one message on stderr, without a traceback.
+Seams errors are printed as one message on stderr, without a traceback. Every message and
+warning is printed through :func:`analysis.core.privacy.safe_message`: a message that quotes
+input (a log's first line, a config value) shows it with its literals masked and its control
+characters escaped.
 """
 
 from __future__ import annotations
@@ -28,13 +38,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analysis.core.errors import ReportError, SeamsError
+from analysis.core.privacy import safe_message
 from analysis.core.version import __version__
 from analysis.sources.registry import KINDS as SOURCE_KINDS
 
 EXIT_OK = 0
 EXIT_REPORT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_SOURCES_FAILED = 3
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Measure before you migrate: mine a monolith's history, imports, SQL logs and traces, "
                     "and decide whether and how to break it up.",
         epilog="Exit codes: 0 success, 1 a report run failed (its notebook is kept in <out>/<run-id>.failed/), "
-               "2 invalid input or usage, 130 interrupted.",
+               "2 invalid input or usage, 3 report written but some sources could not be read, 130 interrupted, "
+               "143 terminated (SIGTERM).",
     )
     parser.add_argument("--version", action="version", version=f"seams {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -76,17 +90,28 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``seams`` with ``argv`` (default: the process's arguments); return the exit code."""
     args = build_parser().parse_args(argv)
+    from analysis.outputs.report import RunTerminated, sigterm_as_interrupt
+
     try:
-        return args.handler(args)
+        with sigterm_as_interrupt():
+            return args.handler(args)
     except ReportError as exc:
-        print(f"seams: {exc}", file=sys.stderr)
+        say(f"seams: {exc}")
         return EXIT_REPORT_FAILED
     except SeamsError as exc:
-        print(f"seams: {exc}", file=sys.stderr)
+        say(f"seams: {exc}")
         return EXIT_BAD_INPUT
+    except RunTerminated:
+        say("seams: terminated (SIGTERM)")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
-        print("seams: interrupted", file=sys.stderr)
+        say("seams: interrupted")
         return EXIT_INTERRUPTED
+
+
+def say(message: str) -> None:
+    """Print a message or warning on stderr, made safe (literals masked, controls escaped)."""
+    print(safe_message(message), file=sys.stderr)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -104,7 +129,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     result = run_report(args.config, args.out, use_cache=not args.no_cache)
     for warning in result.findings.get("warnings") or []:
-        print(f"seams: warning: {warning}", file=sys.stderr)
+        say(f"seams: warning: {warning}")
     for verdict in result.verdicts.values():
         print(f"{verdict.get('question', '')}\n  {verdict.get('verdict', '')}: {verdict.get('summary', '')}")
         if verdict.get("close_call"):
@@ -113,19 +138,25 @@ def cmd_report(args: argparse.Namespace) -> int:
     if recommendation.get("headline"):
         print(f"Recommendation: {recommendation.get('verdict', '')} — {recommendation['headline']}")
     print(f"report: {result.html}")
-    return EXIT_OK
+    for kind, error in result.failed_sources.items():
+        say(f"seams: warning: {kind} could not be read: {error}")
+    return EXIT_SOURCES_FAILED if result.failed_sources else EXIT_OK
 
 
 def cmd_mine(args: argparse.Namespace) -> int:
     from analysis.core.config import load_config
     from analysis.core.rejects import Rejects
+    from analysis.outputs.report import output_folder
     from analysis.sources.cache import save_frames
     from analysis.sources.registry import mine_source
 
     config = load_config(args.config)
+    out = output_folder(args.out)
     rejects = Rejects()
     result = mine_source(config, args.kind, rejects, use_cache=not args.no_cache)
-    written = save_frames(result, args.out, rejects)
+    for warning in result.warnings:
+        say(f"seams: warning: {warning}")
+    written = save_frames(result, out, rejects)
     for path in written:
         name = path.stem
         rows = f" ({len(result.frames[name])} rows)" if name in result.frames else ""

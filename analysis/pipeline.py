@@ -6,7 +6,11 @@ cache) and ``analyse(config, mined)`` does the rest without any I/O, returning a
 serializes. Reading :func:`analyse` top to bottom is reading the pipeline.
 
 A source that is not configured is *missing evidence*: the steps that need it see empty
-frames, and the verdicts list it as missing instead of guessing.
+frames, and the verdicts list it as missing instead of guessing. So is a source that is
+configured but cannot be read at all (a missing or damaged file, a folder that is not a git
+repository): :func:`mine` keeps its error, the evidence resting on it is *not measured* with
+that error as the reason, and ``inputs[kind]["error"]`` carries it to ``findings.json`` and
+the report. The run does not fail; ``seams report`` exits with its own status for it.
 """
 
 from __future__ import annotations
@@ -71,16 +75,17 @@ class Analysis:
 
 
 def mine(config: Config, *, use_cache: bool = True, rejects: Rejects | None = None,
-         only: Iterable[str] | None = None) -> tuple[dict[str, SourceFrames], Rejects]:
+         only: Iterable[str] | None = None, strict: bool = False) -> tuple[dict[str, SourceFrames], Rejects]:
     """Mine every configured source (or only the base kinds named in ``only``, with their
-    companions: ``only=("git",)`` mines the history, merges, deploys and complexity); a
-    source that cannot be read raises SourceError."""
+    companions: ``only=("git",)`` mines the history, merges, deploys and complexity). A
+    source that cannot be read is kept as its error (``SourceFrames.errors``, missing
+    evidence); ``strict``: it raises SourceError instead."""
     rejects = rejects if rejects is not None else Rejects()
     kinds = configured_kinds(config)
     if only is not None:
         wanted = set(only)
         kinds = tuple(k for k in kinds if k in wanted or KINDS[k].companion_of in wanted)
-    return {kind: mine_source(config, kind, rejects, use_cache=use_cache) for kind in kinds}, rejects
+    return {kind: mine_source(config, kind, rejects, use_cache=use_cache, strict=strict) for kind in kinds}, rejects
 
 
 def run(config: Config, *, use_cache: bool = True) -> Analysis:
@@ -106,8 +111,14 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
         config=config, mined=frames, units=units, history=history, structure=structure, data=data, runtime=runtime,
         contexts=contexts, pairs=pairs, decision_inputs=inputs, verdicts=verdicts, ranking=ranking,
         recommendation=recommend(verdicts, ranking), inputs=source_inputs(config, mined, rejects, units, frames, history, runtime),
-        warnings=[*units.warnings(frames, config.thresholds['max_unassigned_span_share']), *role_suggestions(config, structure)], rejects=rejects,
+        warnings=[*units.warnings(frames, config.thresholds['max_unassigned_span_share']), *role_suggestions(config, structure),
+                  *source_warnings(mined)], rejects=rejects,
     )
+
+
+def source_warnings(mined: Mapping[str, SourceFrames]) -> list[str]:
+    """What the miners asked the user to act on (a cache that could not be used), each once."""
+    return list(dict.fromkeys(w for result in mined.values() for w in result.warnings))
 
 
 def redecide(result: Analysis, *, thresholds: Mapping[str, float] | None = None,
@@ -189,7 +200,8 @@ def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejec
     out: dict[str, dict] = {}
     for kind in KINDS:
         if kind not in mined:
-            out[kind] = {"configured": False, "records_read": 0, "records_rejected": 0, "unassigned_share": None, "notes": []}
+            out[kind] = {"configured": False, "records_read": 0, "records_rejected": 0, "unassigned_share": None, "notes": [],
+                         "error": None, "read": False}
             continue
         m = mined[kind]
         counted = sum(rejects.count(s) for s in reject_sources.get(kind, [kind]))
@@ -197,9 +209,11 @@ def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejec
             "configured": True,
             "records_read": int(m.records_read),
             "records_rejected": int(max(counted, m.records_rejected)),
-            "unassigned_share": float(unassigned[kind]) if kind in unassigned else None,
+            "unassigned_share": float(unassigned[kind]) if kind in unassigned and not m.unread else None,
             "window": windows.get(kind),
             "counts": dict(m.counts),
             "notes": list(m.notes),
+            "error": "; ".join(m.errors) if m.errors else None,
+            "read": not m.unread,
         }
     return out

@@ -73,8 +73,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import os
 import re
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -280,17 +282,96 @@ def cache_location(config_folder: Path, configured: str | None) -> Path:
 
 
 def load_config(path: str | os.PathLike) -> Config:
-    """Read and validate a config file; raise one ConfigError listing every problem."""
+    """Read and validate a config file; raise one ConfigError listing every problem.
+
+    YAML is read safely and strictly (:func:`read_yaml`): a key given twice in one mapping is a
+    problem (YAML would keep the last silently), a date stays a text until
+    :meth:`_Validator.date` reads it (so ``2024-13-45`` is a problem with its key, not a
+    crash), and a Python tag (``!!python/object/apply:``) is refused by name, never run.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(str(path), [ConfigProblem("(file)", "an existing YAML config file", "no such file")])
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), [ConfigProblem("(file)", "a UTF-8 text file", "bytes that are not UTF-8")]) from None
+    except OSError as exc:
+        raise ConfigError(str(path), [ConfigProblem("(file)", "a readable file", exc.strerror or type(exc).__name__)]) from None
+    raw, duplicates = read_yaml(text, str(path))
+    try:
+        config = parse_config(raw, path)
+    except ConfigError as exc:
+        raise ConfigError(str(path), [*duplicates, *exc.problems]) from None
+    if duplicates:
+        raise ConfigError(str(path), duplicates)
+    return config
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without the implicit timestamp type: ``2024-01-31`` stays a text
+    (the validator reads dates, and names the key when one is impossible)."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_yaml(text: str, path: str = "<config>") -> tuple[Any, list[ConfigProblem]]:
+    """The YAML document in ``text`` and the keys it gives twice in one mapping (one problem
+    each, with both lines). A syntax error, a tag Seams does not read (a Python object tag is
+    named and refused: nothing is constructed, nothing run) is one ConfigError."""
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        duplicates = duplicate_keys(node)
+        raw = loader.construct_document(node) if node is not None else None
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        at = f" at line {mark.line + 1}" if mark else ""
+        tag = str(getattr(exc, "problem", "") or "")
+        found = re.search(r"tag '([^']*)'", tag)
+        name = found.group(1).replace("tag:yaml.org,2002:", "!!") if found else "an unknown tag"
+        what = ("a Python object tag" if "python/" in name else "a tag Seams does not read")
+        raise ConfigError(path, [ConfigProblem("(file)", "plain YAML values (mappings, lists, texts, numbers, true/false)",
+                                               f"{what} {name}{at}, refused, nothing was run")]) from None
+    except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        raise ConfigError(str(path), [ConfigProblem("(file)", "valid YAML", f"a syntax error{at}")]) from None
-    return parse_config(raw, path)
+        raise ConfigError(path, [ConfigProblem("(file)", "valid YAML", f"a syntax error{at}")]) from None
+    finally:
+        loader.dispose()
+    return raw, duplicates
+
+
+def duplicate_keys(node: yaml.Node | None) -> list[ConfigProblem]:
+    """A problem for each key given twice in one mapping of the composed document, named by
+    its path (``contexts.billing``) and both lines. Each node is visited once, so aliases cost
+    nothing (an alias bomb is not expanded)."""
+    problems: list[ConfigProblem] = []
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, str]] = [(node, "")] if node is not None else []
+    while stack:
+        current, prefix = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            lines: dict[str, int] = {}
+            for key_node, value_node in current.value:
+                key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+                path = f"{prefix}.{key}" if prefix else key
+                line = key_node.start_mark.line + 1
+                if key in lines and key != "<<":
+                    problems.append(ConfigProblem(path, "each key once in its mapping (YAML keeps only the last)",
+                                                  f"a key given twice, at line {lines[key]} and line {line}"))
+                lines.setdefault(key, line)
+                stack.append((value_node, path))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((item, f"{prefix}[{n}]") for n, item in enumerate(current.value))
+    return sorted(problems, key=lambda p: p.key)
 
 
 def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
@@ -347,7 +428,7 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
 
     sql = tuple(
         SqlSource(
-            path=(Path(item.get("path") or "-") if item.get("format") == "pg-stat-statements-live"
+            path=(Path(item.get("path") or f"sources.sql[{n}] (pg_stat_statements, live)") if item.get("format") == "pg-stat-statements-live"
                   else v.existing_file(f"sources.sql[{n}].path", item.get("path"))),
             format=v.choice(f"sources.sql[{n}].format", item.get("format", "postgres-stderr"), SQL_FORMATS),
             log_line_prefix=v.string(f"sources.sql[{n}].log_line_prefix", item.get("log_line_prefix", "%m [%p] %q%u@%d ")),
@@ -397,11 +478,22 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
     )
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 2, 80, 40, 4, 4
+
+
 def _kind(value: Any) -> str:
+    """What a value is, for a message: bounded in time and length whatever the value (a
+    nested or aliased structure is never expanded)."""
     if value is None:
         return "nothing"
-    names: dict[type, str] = {dict: "a mapping", list: "a list", str: f"the text {value!r}"}
-    return names.get(type(value), f"{type(value).__name__} {value!r}")
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the text {_REPR.repr(value)}"
+    return f"{type(value).__name__} {_REPR.repr(value)}"
 
 
 class _Validator:
@@ -456,6 +548,9 @@ class _Validator:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.problem(key, "a number", value)
             return minimum or 0.0
+        if not math.isfinite(value):
+            self.problems.append(ConfigProblem(key, "a finite number", str(value)))
+            return minimum or 0.0
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             rng = f"a number from {minimum:g}" + (f" to {maximum:g}" if maximum is not None else " up")
             self.problems.append(ConfigProblem(key, rng, str(value)))
@@ -486,11 +581,18 @@ class _Validator:
             return value.date()
         if isinstance(value, dt.date):
             return value
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            self.problem(key, "an ISO date (YYYY-MM-DD)", value)
-            return None
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            text = str(value).strip()
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError:
+                pass
+            try:
+                return dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00")).date()
+            except ValueError:
+                pass
+        self.problem(key, "an ISO date (YYYY-MM-DD)", value)
+        return None
 
     def _path(self, key: str, value: Any) -> Path | None:
         if not isinstance(value, str) or not value.strip():
@@ -613,6 +715,9 @@ class _Validator:
                 continue
             if isinstance(raw, bool) or not isinstance(raw, (int, float)):
                 self.problem(f"{key}.{name}", "a number", raw)
+                continue
+            if not math.isfinite(raw):
+                self.problems.append(ConfigProblem(f"{key}.{name}", "a finite number", str(raw)))
                 continue
             hi = setting.maximum
             if raw < setting.minimum or (hi is not None and raw > hi):

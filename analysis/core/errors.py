@@ -3,11 +3,23 @@
 One root, :class:`SeamsError`; the command line prints its message and exits non-zero
 without a traceback. Subclasses carry the context a user needs to act: the file, the key,
 what was expected.
+
+A message may quote input (a log's first line, a config value). Every such message is made
+safe where the error is made: :func:`analysis.core.privacy.safe_message` masks the literals
+in it and escapes control characters, and the file names are escaped, so no secret and no
+terminal escape sequence reaches stderr, a notebook or ``findings.json``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from analysis.core.privacy import escape_controls, safe_message
+
+#: Problems a ConfigError lists one by one (the rest are counted).
+MAX_LISTED_PROBLEMS = 50
+#: Characters of a found value shown in a problem.
+MAX_FOUND_CHARS = 300
 
 
 class SeamsError(Exception):
@@ -23,8 +35,8 @@ class ConfigProblem:
     found: str | None = None
 
     def __str__(self) -> str:
-        found = f" (found {self.found})" if self.found is not None else ""
-        return f"{self.key}: expected {self.expected}{found}"
+        found = f" (found {safe_message(self.found, MAX_FOUND_CHARS)})" if self.found is not None else ""
+        return f"{safe_message(self.key, MAX_FOUND_CHARS)}: expected {self.expected}{found}"
 
 
 class ConfigError(SeamsError):
@@ -36,9 +48,11 @@ class ConfigError(SeamsError):
     def __init__(self, path: str, problems: list[ConfigProblem]):
         self.path = str(path)
         self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
+        listed = [f"  - {p}" for p in self.problems[:MAX_LISTED_PROBLEMS]]
+        if len(self.problems) > MAX_LISTED_PROBLEMS:
+            listed.append(f"  - and {len(self.problems) - MAX_LISTED_PROBLEMS} more")
         noun = "problem" if len(self.problems) == 1 else "problems"
-        super().__init__(f"{self.path}: {len(self.problems)} configuration {noun}:\n{lines}")
+        super().__init__(f"{escape_controls(self.path)}: {len(self.problems)} configuration {noun}:\n" + "\n".join(listed))
 
 
 class SourceError(SeamsError):
@@ -50,7 +64,16 @@ class SourceError(SeamsError):
 
     def __init__(self, source: str, message: str):
         self.source = source
-        super().__init__(f"{source}: {message}")
+        super().__init__(f"{escape_controls(str(source))}: {safe_message(message)}")
+
+
+class OutputError(SeamsError):
+    """An output folder (``--out``) is a file or cannot be created or written; nothing was
+    run."""
+
+    def __init__(self, folder: str, message: str):
+        self.folder = str(folder)
+        super().__init__(f"{escape_controls(self.folder)}: {safe_message(message)}")
 
 
 class ReportError(SeamsError):

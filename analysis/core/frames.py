@@ -263,7 +263,11 @@ class SourceFrames:
     ``counts``: named counts a miner keeps beside its frames for the pipeline to report
     (the SQL miner's ``nested_statements`` and ``nested_calls``: pg_stat_statements rows the
     server ran inside functions and triggers, kept out of the frames); summed when one
-    kind has several items.
+    kind has several items. ``warnings``: what the user should act on beside the frames
+    (a cache that could not be used), shown with the run's warnings. ``errors``: why items
+    of the source could not be read at all (a missing or damaged file, not a git
+    repository), one message each; ``unread``: no item could be read, so the kind is
+    missing evidence (see :meth:`Mined.missing`).
     """
 
     frames: dict[str, pd.DataFrame]
@@ -271,6 +275,14 @@ class SourceFrames:
     records_rejected: int
     notes: list[str]
     counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    unread: bool = False
+
+    @classmethod
+    def failed(cls, names: tuple[str, ...], error: str) -> SourceFrames:
+        """The result of a source that could not be read at all: empty frames and the error."""
+        return cls({name: empty(name) for name in names}, 0, 0, [], errors=[error], unread=True)
 
 
 @dataclass(frozen=True)
@@ -278,11 +290,13 @@ class Mined:
     """Every frame contract's frame for one run (a frame no source gave is empty), and the
     source kinds that were mined: an empty frame of a kind that was mined is *measured*
     (nothing there); of a kind that was not, *not measured*. ``counts``: each kind's named
-    counts (:attr:`SourceFrames.counts`)."""
+    counts (:attr:`SourceFrames.counts`). A kind configured but not read at all is not mined:
+    ``failures`` keeps its error, and :meth:`missing` says it."""
 
     frames: Mapping[str, pd.DataFrame]
     kinds: frozenset[str]
     counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    failures: Mapping[str, str] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.frames[name]
@@ -290,6 +304,13 @@ class Mined:
     def given(self, *kinds: str) -> bool:
         """Whether every one of ``kinds`` was mined."""
         return all(k in self.kinds for k in kinds)
+
+    def missing(self, reason: str, *kinds: str) -> str:
+        """Why evidence resting on ``kinds`` is not measured: ``reason`` (no source given),
+        or, for a kind that was configured but could not be read, its error."""
+        errors = [f"the {kind} source could not be read: {self.failures[kind]}" for kind in kinds
+                  if kind in self.failures and kind not in self.kinds]
+        return "; ".join(errors) if errors else reason
 
     @classmethod
     def of(cls, mined: Mapping[str, SourceFrames]) -> Mined:
@@ -306,4 +327,6 @@ class Mined:
                 out[name] = pieces[0]
             elif pieces:
                 out[name] = conform(pd.concat(pieces, ignore_index=True), name)
-        return cls(out, frozenset(mined), {kind: dict(result.counts) for kind, result in mined.items()})
+        failures = {kind: "; ".join(result.errors) for kind, result in mined.items() if result.errors}
+        return cls(out, frozenset(kind for kind, result in mined.items() if not result.unread),
+                   {kind: dict(result.counts) for kind, result in mined.items()}, failures)

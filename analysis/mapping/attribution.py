@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.core.privacy import mask_identifiers
 from analysis.mapping.contexts import ContextMap, namespace_of_glob
 from analysis.mapping.span_tree import context_ancestors, context_values, is_db_client, is_set, span_positions
 
@@ -82,6 +83,10 @@ def span_rule_kinds(spans: pd.DataFrame, context_map: ContextMap) -> pd.DataFram
 def unassigned_span_names(spans: pd.DataFrame, span_context: pd.Series, top: int = 10) -> pd.DataFrame:
     """The most common names among spans without a context, to complete the span rules.
 
+    Names are shown with their value-like parts masked
+    (:func:`analysis.core.privacy.mask_identifiers`): ``GET /reset/8f2c…`` and ``GET
+    /reset/91ab…`` are one row, ``GET /reset/{…}`` — the shape a span rule matches.
+
     Columns: ``name``, ``kind`` (the span kind most common under that name; ties by kind
     name), ``services`` (distinct services emitting it), ``spans`` (unassigned spans with
     the name), ``share`` (of all unassigned spans). At most ``top`` rows, by spans
@@ -95,7 +100,7 @@ def unassigned_span_names(spans: pd.DataFrame, span_context: pd.Series, top: int
         return pd.DataFrame({c: pd.Series(dtype=d) for c, d in columns.items()})
     lost = pd.DataFrame(
         {
-            "name": spans["name"].astype("string").fillna("").to_numpy(dtype=object)[missing],
+            "name": spans["name"].astype("string").fillna("").map(mask_identifiers).to_numpy(dtype=object)[missing],
             "kind": spans["kind"].astype("string").to_numpy(dtype=object)[missing],
             "service": spans["service"].astype("string").to_numpy(dtype=object)[missing],
         }

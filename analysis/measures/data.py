@@ -115,8 +115,8 @@ def infrastructure_notes(cmap: ContextMap, infrastructure: dict[str, str]) -> li
 def data_status(config: Config, mined: Mined, origin: str | None, attributed: float | None, rows: int) -> Status:
     if origin is None:
         if mined.given("traces"):
-            return Status.not_measured("no SQL log given, and the traces hold no database client span with a statement")
-        return Status.not_measured("no SQL log and no traces given (sources.sql, sources.traces)")
+            return Status.not_measured(mined.missing("no SQL log given, and the traces hold no database client span with a statement", "sql"))
+        return Status.not_measured(mined.missing("no SQL log and no traces given (sources.sql, sources.traces)", "sql", "traces"))
     least = config.thresholds["min_attributed_sql_share"]
     if attributed is None or attributed < least:
         share = "none" if not attributed else f"{attributed:.0%}"
@@ -162,7 +162,7 @@ def _table_and_access(item: str) -> tuple[str, str]:
 def schema_status(mined: Mined) -> Status:
     relations = mined.frames.get("orm_relations")
     if relations is None or not mined.given("orm"):
-        return Status.not_measured("no ORM models read (sources.imports reads them from the repository)")
+        return Status.not_measured(mined.missing("no ORM models read (sources.imports reads them from the repository)", "orm"))
     if not len(mined["orm_tables"]):
         return Status.not_measured("no ORM model found in the repository")
     return Status.measured(f"{len(relations)} relations between {len(mined['orm_tables'])} ORM table declarations")

@@ -169,7 +169,7 @@ def history_status(config: Config, mined: Mined, figures: dict) -> Status:
     """Measured, not measured or not measurable (see the module docstring)."""
     th = config.thresholds
     if not mined.given("git"):
-        return Status.not_measured("no git history given (sources.git)")
+        return Status.not_measured(mined.missing("no git history given (sources.git)", "git"))
     if not len(mined["commits"]):
         since = f" since {config.git.since.isoformat()}" if config.git and config.git.since else ""
         return Status.not_measurable(f"no commits{since} in the repository")
@@ -207,7 +207,7 @@ def team_map_status(config: Config, summary: dict, min_coverage: float) -> Statu
 
 def deploy_status(mined: Mined, deploys: dict) -> Status:
     if not mined.given("deploys") or not deploys or deploys.get("origin") is None:
-        return Status.not_measured("no deploy log (sources.git.deploys) and no release tags")
+        return Status.not_measured(mined.missing("no deploy log (sources.git.deploys) and no release tags", "deploys"))
     if deploys.get("proxy"):
         return Status.not_measurable("release tags only: they give the cadence, not deploy durations or outcomes")
     return Status.measured("the deploy log")

@@ -94,7 +94,7 @@ def measure_runtime(config: Config, mined: Mined, units: Units) -> RuntimeEviden
         calls_status=calls_status(mined, spans, where, deps),
         load_status=load_status(config, mined, window),
         coverage_status=(Status.measured(f"{len(spans)} spans in {coverage.get('traces', 0)} traces") if len(spans)
-                         else Status.not_measured("no spans given (sources.traces)")),
+                         else Status.not_measured(mined.missing("no spans given (sources.traces)", "traces"))),
         inventory_status=inventory_status(config, mined),
         window=window,
         calls=calls,
@@ -141,7 +141,7 @@ def trace_window(spans: pd.DataFrame, bucket_minutes: int) -> dict:
 
 def calls_status(mined: Mined, spans: pd.DataFrame, where: pd.Series, deps: pd.DataFrame) -> Status:
     if not mined.given("traces"):
-        return Status.not_measured("no traces given (sources.traces)")
+        return Status.not_measured(mined.missing("no traces given (sources.traces)", "traces"))
     if spans.empty:
         if len(deps):
             return Status.measured(f"service dependencies only ({len(deps)} service pairs): calls between services")
@@ -165,7 +165,7 @@ def calls_status(mined: Mined, spans: pd.DataFrame, where: pd.Series, deps: pd.D
 def load_status(config: Config, mined: Mined, window: dict) -> Status:
     th = config.thresholds
     if not mined.given("traces") or not window["buckets"]:
-        return Status.not_measured("no spans given (sources.traces)")
+        return Status.not_measured(mined.missing("no spans given (sources.traces)", "traces"))
     problems = []
     if window["hours"] < th["min_load_hours"]:
         problems.append(f"the traces cover {_duration(window['hours'])} (min_load_hours = {th['min_load_hours']:g})")
@@ -190,15 +190,16 @@ def _duration(hours: float) -> str:
 def orchestration_of(spans: pd.DataFrame, where: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per entry point, the contexts its traces take part in; per pair, traces shared (see the
     module docstring). A trace's entry point is its root span's route (SERVER), destination
-    (CONSUMER) or name (its value-like parts masked: :func:`analysis.core.privacy.mask_identifiers`);
+    (CONSUMER) or name, its value-like parts masked (:func:`analysis.core.privacy.mask_identifiers`:
+    a route or a queue name that carries an id shows the template, ``/reset/{…}``);
     traces whose spans touch fewer than two contexts are left out."""
     if spans.empty:
         return typed_empty(ORCHESTRATION_COLUMNS), typed_empty(ORCHESTRATED_COLUMNS)
     weight = 1.0 / spans["sampling_ratio"].astype("float64").fillna(1.0).clip(lower=1e-9)
     frame = pd.DataFrame({"trace": spans["trace_id"].astype("string").to_numpy(), "context": where.astype("string").to_numpy(),
                           "root": spans["parent_span_id"].isna().to_numpy(),
-                          "entry": spans["http_route"].fillna(spans["messaging_destination"]).fillna(
-                              spans["name"].astype("string").map(mask_identifiers, na_action="ignore")).astype("string").to_numpy(),
+                          "entry": spans["http_route"].fillna(spans["messaging_destination"]).fillna(spans["name"])
+                              .astype("string").map(mask_identifiers, na_action="ignore").astype("string").to_numpy(),
                           "weight": weight.to_numpy()})
     per_trace = frame.dropna(subset=["context"]).groupby("trace")["context"].agg(lambda c: tuple(sorted(set(c))))
     per_trace = per_trace[per_trace.map(len) >= 2]

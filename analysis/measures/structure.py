@@ -65,7 +65,7 @@ def structure_figures(imports: pd.DataFrame, unresolved: pd.DataFrame, importer_
 
 def structure_status(config: Config, mined: Mined, figures: dict) -> Status:
     if not mined.given("imports"):
-        return Status.not_measured("no import graph given (sources.imports)")
+        return Status.not_measured(mined.missing("no import graph given (sources.imports)", "imports"))
     resolved, internal = figures["resolved_imports"], figures["unresolved_internal_imports"]
     if not resolved:
         return Status.not_measurable("no import between two files of the repository was resolved"

@@ -229,8 +229,9 @@ def mapping_html(mapping: Mapping | None, *, key: str = "measure", value: str = 
 
 
 def inputs_html(inputs: Mapping[str, Mapping] | None) -> Html:
-    """Per source: records read, rejected, unassigned share, notes and the rejects file."""
-    columns = ("configured", "records_read", "records_rejected", "unassigned_share", "notes", "rejects_file")
+    """Per source: records read, rejected, unassigned share, notes, the error of a source that
+    could not be read, and the rejects file."""
+    columns = ("configured", "records_read", "records_rejected", "unassigned_share", "notes", "error", "rejects_file")
     rows = [{"source": source, **{c: (facts or {}).get(c) for c in columns}} for source, facts in (inputs or {}).items()]
     frame = pd.DataFrame(rows, columns=["source", *columns]).astype(object)
     return table_html(frame, max_rows=len(rows) or 1, empty="no sources configured")

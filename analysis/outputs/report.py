@@ -20,25 +20,51 @@
 On any failure the working folder becomes ``<out>/<run_id>.failed/`` (with the executed
 notebook, where papermill marks the failing cell), the previous run and ``latest`` are
 left untouched, and :class:`~analysis.core.errors.ReportError` names the failing cell and the
-kept notebook.
+kept notebook — or, when the disk filled, says that the notebook kept is incomplete.
+
+Interrupted runs: Ctrl-C (SIGINT) and SIGTERM are handled alike. The notebook runs in a
+worker thread, so the main thread receives the signal at once; it stops the kernel, the
+working folder becomes ``<run_id>.failed/``, ``latest`` is untouched, nothing ``.partial`` is
+left, and ``KeyboardInterrupt`` (:class:`RunTerminated` for SIGTERM) propagates: ``seams``
+exits 130 or 143.
+
+The kernel's own output (its log, the ``KeyboardInterrupt caught in kernel`` it prints when
+jupyter_client interrupts it to shut it down, a zmq traceback) goes to ``kernel.log`` in the
+working folder, never to the command's terminal; it is removed from a published run and kept,
+made safe, in a failed one when it holds anything.
+
+Housekeeping, at the start of every run: a ``.<run_id>.partial`` folder whose run marker
+(:data:`RUN_MARKER`: the process id and host) names a process of this host that is gone is
+removed, as is one without a marker older than :data:`STALE_PARTIAL_HOURS`; of the
+``<run_id>.failed`` folders the newest :data:`KEEP_FAILED_RUNS` are kept (also after a run
+fails).
 
 The notebook's rendering helpers are in :mod:`analysis.outputs.render`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import importlib.resources
 import json
+import logging
 import os
-from collections.abc import Mapping
+import shutil
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from analysis.core.config import load_config
-from analysis.core.errors import ReportError
+from analysis.core.errors import OutputError, ReportError
+from analysis.core.privacy import safe_message
 
 NOTEBOOK_NAME = "00-measure-before-you-migrate.ipynb"
 #: The same notebook as package data (in the source tree, a link to notebooks/NOTEBOOK_NAME).
@@ -51,6 +77,20 @@ RUN_ID_FORMAT = "%Y%m%dT%H%M%SZ"
 KERNEL_NAME = "python3"
 #: The kernel's own log (start-up notices on stderr) is kept to errors; cell output is unaffected.
 KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=ERROR",)
+#: Where the kernel's stdout and stderr go, in the working folder (never the terminal).
+KERNEL_LOG = "kernel.log"
+#: The run marker in a working folder: ``{"pid", "host", "started"}`` of the run writing it.
+RUN_MARKER = ".seams-run.json"
+#: Failed runs kept in ``<out>`` (the newest); older ``<run_id>.failed`` folders are removed.
+KEEP_FAILED_RUNS = 5
+#: A ``.partial`` folder without a run marker (left by an older Seams) is stale after this long.
+STALE_PARTIAL_HOURS = 24
+#: Seconds the worker thread is given to end once the kernel was stopped after a signal.
+STOP_SECONDS = 20
+
+
+class RunTerminated(KeyboardInterrupt):
+    """The run received SIGTERM: handled as Ctrl-C is (``seams`` exits 143)."""
 
 
 #: The lab template without the blocks that load scripts from a CDN (require.js, MathJax,
@@ -74,6 +114,14 @@ class RunResult:
     findings: dict
     verdicts: dict
 
+    @property
+    def failed_sources(self) -> dict[str, str]:
+        """Source kinds that could not be read (wholly or in part), with their errors: the
+        report was written without their evidence."""
+        inputs = self.findings.get("inputs") or {}
+        return {kind: str(facts["error"]) for kind, facts in inputs.items()
+                if isinstance(facts, Mapping) and facts.get("error")}
+
 
 # --------------------------------------------------------------------------------------
 # the run
@@ -94,22 +142,27 @@ def run_report(config_path: str | os.PathLike, out_dir: str | os.PathLike = "rep
     source = Path(notebook) if notebook is not None else default_notebook()
     if not source.is_file():
         raise ReportError(f"report notebook not found: {source}")
-    out = Path(out_dir).resolve()
-    run_id, work = claim_run_dir(out)
-    try:
-        executed = execute_notebook(source, work / EXECUTED_NOTEBOOK, {
-            "config_path": str(Path(config_path).resolve()),
-            "run_dir": str(work),
-            "use_cache": bool(use_cache),
-        }, cwd=Path(config_path).resolve().parent)
-        page = export_html(executed, work / HTML_FILE, title=f"Seams report: {config.name}")
-        findings = read_findings(work / FINDINGS_FILE)
-        final = publish(work, out, run_id)
-    except BaseException as exc:
-        kept = mark_failed(work, out, run_id)
-        if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: keep the folder, re-raise
-            raise
-        raise ReportError(failure_message(exc, run_id, kept)) from exc
+    out = output_folder(out_dir)
+    clean_stale_runs(out)
+    with sigterm_as_interrupt():
+        run_id, work = claim_run_dir(out)
+        try:
+            executed = execute_notebook(source, work / EXECUTED_NOTEBOOK, {
+                "config_path": str(Path(config_path).resolve()),
+                "run_dir": str(work),
+                "use_cache": bool(use_cache),
+            }, cwd=Path(config_path).resolve().parent, kernel_log=work / KERNEL_LOG)
+            page = export_html(executed, work / HTML_FILE, title=f"Seams report: {config.name}")
+            findings = read_findings(work / FINDINGS_FILE)
+            for name in (RUN_MARKER, KERNEL_LOG):
+                (work / name).unlink(missing_ok=True)
+            final = publish(work, out, run_id)
+        except BaseException as exc:
+            kept = mark_failed(work, out, run_id)
+            prune_failed_runs(out)
+            if not isinstance(exc, Exception):  # KeyboardInterrupt, RunTerminated, SystemExit: keep the folder, re-raise
+                raise
+            raise ReportError(failure_message(exc, run_id, kept)) from exc
     return RunResult(
         run_id=run_id,
         run_dir=final,
@@ -132,34 +185,195 @@ def new_run_id(out: Path, now: dt.datetime | None = None) -> str:
         n += 1
 
 
+def output_folder(out_dir: str | os.PathLike) -> Path:
+    """``out_dir`` resolved and created; :class:`OutputError` when it is a file or cannot be
+    created or written (checked by writing a file there), before anything is run."""
+    out = Path(out_dir).resolve()
+    if out.exists() and not out.is_dir():
+        raise OutputError(str(out), "not a folder (a file is in the way): give --out a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".seams-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(str(out), f"cannot be written ({exc.strerror or type(exc).__name__}): give --out a folder you can write") from None
+    return out
+
+
 def claim_run_dir(out: Path, now: dt.datetime | None = None) -> tuple[str, Path]:
-    """Create ``<out>/.<run_id>.partial/`` for a new run id; return the id and the folder."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Create ``<out>/.<run_id>.partial/`` for a new run id, with its run marker; return the
+    id and the folder."""
+    output_folder(out)
     while True:
         run_id = new_run_id(out, now)
         work = out / f".{run_id}.partial"
         try:
             work.mkdir()
+            (work / RUN_MARKER).write_text(json.dumps({
+                "pid": os.getpid(), "host": socket.gethostname(),
+                "started": dt.datetime.now(dt.UTC).strftime(RUN_ID_FORMAT)}), encoding="utf-8")
         except FileExistsError:  # another run claimed it between the check and here
             continue
+        except OSError as exc:
+            raise OutputError(str(out), f"cannot be written ({exc.strerror or type(exc).__name__})") from None
         return run_id, work
 
 
-def execute_notebook(source: Path, executed: Path, parameters: Mapping[str, Any], *, cwd: Path | None = None) -> Path:
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Meanwhile SIGTERM raises :class:`RunTerminated` in the main thread, as SIGINT raises
+    ``KeyboardInterrupt``; the previous handler comes back after. Elsewhere than in the main
+    thread, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise RunTerminated("terminated (SIGTERM)")
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _process_gone(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # someone else's process: alive
+        return False
+    return False
+
+
+def clean_stale_runs(out: Path, keep_failed: int = KEEP_FAILED_RUNS, now: float | None = None) -> list[Path]:
+    """Remove the ``.partial`` folders of runs that are gone (see the module docstring) and the
+    failed runs beyond the newest ``keep_failed``; return what was removed."""
+    removed: list[Path] = []
+    now = time.time() if now is None else now
+    host = socket.gethostname()
+    for work in sorted(out.glob(".*.partial")):
+        if not work.is_dir():
+            continue
+        try:
+            marker = json.loads((work / RUN_MARKER).read_text(encoding="utf-8"))
+            stale = marker.get("host") == host and _process_gone(int(marker["pid"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            try:
+                stale = now - work.stat().st_mtime > STALE_PARTIAL_HOURS * 3600
+            except OSError:
+                continue
+        if stale:
+            shutil.rmtree(work, ignore_errors=True)
+            removed.append(work)
+    return removed + prune_failed_runs(out, keep_failed)
+
+
+def prune_failed_runs(out: Path, keep: int = KEEP_FAILED_RUNS) -> list[Path]:
+    """Remove the ``<run_id>.failed`` folders beyond the newest ``keep`` (run ids sort by time)."""
+    failed = sorted((p for p in out.glob("*.failed") if p.is_dir() and not p.name.startswith(".")),
+                    key=lambda p: p.name)
+    doomed = failed[:-keep] if keep > 0 else failed
+    for folder in doomed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return doomed
+
+
+def execute_notebook(source: Path, executed: Path, parameters: Mapping[str, Any], *, cwd: Path | None = None,
+                     kernel_log: Path | None = None) -> Path:
     """Run ``source`` with papermill into ``executed`` (the kernel in ``cwd``, default the
-    current folder); return ``executed``.
+    current folder, its stdout and stderr into ``kernel_log``, default nowhere); return
+    ``executed``.
 
     papermill writes the executed notebook even when a cell fails (marking that cell) and
-    then raises ``PapermillExecutionError``.
+    then raises ``PapermillExecutionError``. It runs in a worker thread: the main thread
+    waits for it and keeps receiving signals; on Ctrl-C or SIGTERM it stops the kernel, waits
+    for the worker to end and lets the interrupt propagate.
     """
     import papermill
 
-    papermill.execute_notebook(
-        str(source), str(executed), parameters=dict(parameters), cwd=str(cwd or Path.cwd()),
-        kernel_name=KERNEL_NAME, language="python", progress_bar=False,
-        extra_arguments=list(KERNEL_ARGUMENTS),
-    )
+    log = open(kernel_log, "ab") if kernel_log is not None else open(os.devnull, "ab")  # noqa: SIM115 (closed below)
+    managers: list = []
+    outcome: dict[str, BaseException] = {}
+
+    def run() -> None:
+        try:
+            papermill.execute_notebook(
+                str(source), str(executed), parameters=dict(parameters), cwd=str(cwd or Path.cwd()),
+                kernel_name=KERNEL_NAME, language="python", progress_bar=False,
+                extra_arguments=list(KERNEL_ARGUMENTS),
+                kernel_manager_class=_quiet_kernel_manager(log, managers),
+            )
+        except BaseException as exc:  # handed to the main thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="seams-report-notebook", daemon=True)
+    with _quiet_loggers():
+        try:
+            worker.start()
+            while worker.is_alive():
+                worker.join(0.2)
+        except BaseException:
+            _stop_kernels(managers)
+            worker.join(STOP_SECONDS)
+            raise
+        finally:
+            log.close()
+    if "error" in outcome:
+        raise outcome["error"]
     return executed
+
+
+def _quiet_kernel_manager(log, managers: list):
+    """A kernel manager class whose kernels write their stdout and stderr to ``log``, and
+    that records each instance in ``managers`` (to stop the kernel after a signal)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw["stdout"] = kw["stderr"] = log
+            managers.append(self)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return QuietKernelManager
+
+
+def _stop_kernels(managers: list) -> None:
+    """Kill the kernels of an interrupted run (their process group: the kernel runs in a
+    session of its own, so a signal to Seams never reaches it)."""
+    for manager in managers:
+        provisioner = getattr(manager, "provisioner", None)
+        pid = getattr(provisioner, "pid", None)
+        pgid = getattr(provisioner, "pgid", None)
+        try:
+            if pgid:
+                os.killpg(pgid, signal.SIGKILL)
+            elif pid:
+                os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+@contextlib.contextmanager
+def _quiet_loggers() -> Iterator[None]:
+    """papermill's and nbclient's log records (a dead kernel, a timeout) stay out of the
+    terminal meanwhile: without a handler, Python would print them on stderr."""
+    names = ("papermill", "traitlets", "nbclient", "NotebookClient", "asyncio")
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [(lg.propagate, list(lg.handlers)) for lg in loggers]
+    for lg in loggers:
+        lg.handlers = [logging.NullHandler()]
+        lg.propagate = False
+    try:
+        yield
+    finally:
+        for lg, (propagate, handlers) in zip(loggers, saved, strict=True):
+            lg.handlers, lg.propagate = handlers, propagate
 
 
 def export_html(executed: Path, page: Path, *, title: str = "Seams report") -> Path:
@@ -258,21 +472,71 @@ def point_latest(out: Path, run_id: str) -> Path:
 
 
 def mark_failed(work: Path, out: Path, run_id: str) -> Path:
-    """Rename a failed run's folder to ``<out>/<run_id>.failed``; return it."""
+    """Rename a failed run's folder to ``<out>/<run_id>.failed`` (without its run marker; its
+    kernel log kept, made safe, when it holds anything); return it."""
     failed = out / f"{run_id}.failed"
     if work.exists():
+        (work / RUN_MARKER).unlink(missing_ok=True)
+        _tidy_kernel_log(work / KERNEL_LOG)
         work.rename(failed)
     return failed
 
 
+def _tidy_kernel_log(path: Path) -> None:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if text.strip():
+            path.write_text("\n".join(safe_message(line, 1_000) for line in text.splitlines()[-200:]) + "\n",
+                            encoding="utf-8")
+        else:
+            path.unlink()
+    except OSError:
+        pass
+
+
+def _errno_of(exc: BaseException) -> int | None:
+    """The errno of ``exc`` or of an error it was raised from (or a papermill cell error's)."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, OSError) and current.errno:
+            return current.errno
+        if "No space left on device" in str(getattr(current, "evalue", "")):
+            return errno.ENOSPC
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
+
+
+def notebook_is_complete(path: Path) -> bool:
+    """Whether ``path`` is a readable notebook (a full disk leaves one cut short)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(document, dict) and isinstance(document.get("cells"), list)
+
+
 def failure_message(exc: BaseException, run_id: str, kept: Path) -> str:
-    """What failed, in which cell, and where the executed notebook is kept."""
+    """What failed, in which cell, and where the executed notebook is kept — or, when the
+    disk filled or the notebook could not be written whole, that what is kept is incomplete.
+    The error's text may quote input (a log line, a value): it is made safe
+    (:func:`analysis.core.privacy.safe_message`)."""
     notebook = kept / EXECUTED_NOTEBOOK
-    where = f"the executed notebook is kept at {notebook}" if notebook.is_file() else f"the run's files are kept in {kept}"
+    full_disk = _errno_of(exc) == errno.ENOSPC
+    if notebook.is_file() and notebook_is_complete(notebook):
+        where = f"the executed notebook is kept at {notebook}"
+    elif notebook.is_file():
+        where = (f"the notebook at {notebook} is incomplete (cut short: it is not a readable notebook); "
+                 f"the run's other files are in {kept}")
+    else:
+        where = f"the run's files are kept in {kept}"
+    if full_disk:
+        where = f"no space left on the device: free some and run again; {where}"
     cell_index = getattr(exc, "cell_index", None)
     if cell_index is not None:  # papermill.PapermillExecutionError
         first_line = next((ln for ln in str(getattr(exc, "source", "")).splitlines() if ln.strip()), "")
         return (f"report run {run_id} failed in notebook cell {cell_index} (In [{getattr(exc, 'exec_count', '?')}]"
-                f"{': ' + first_line.strip() if first_line else ''}): {getattr(exc, 'ename', 'Error')}: "
-                f"{getattr(exc, 'evalue', '')}\n{where}")
-    return f"report run {run_id} failed: {type(exc).__name__}: {exc}\n{where}"
+                f"{': ' + safe_message(first_line.strip()) if first_line else ''}): {safe_message(getattr(exc, 'ename', 'Error'))}: "
+                f"{safe_message(getattr(exc, 'evalue', ''))}\n{where}")
+    return f"report run {run_id} failed: {type(exc).__name__}: {safe_message(exc)}\n{where}"

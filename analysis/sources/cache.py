@@ -4,7 +4,10 @@ A mined source is kept under ``<cache_dir>/<kind>/<key>/``: one Parquet file per
 the rejects as CSV and ``meta.json`` (records read, rejected, notes, the miner's counts, reject counts). The
 key hashes the kind, the config item (its options), the source's fingerprint and the Seams
 version, so a changed input, changed options or a new Seams never read a stale cache.
-Deleting the cache only costs time; an unreadable cache folder is mined again.
+Deleting the cache only costs time; an unreadable cache folder is mined again. A cache
+folder that cannot be used — ``cache_dir`` is a file, or cannot be created or written (a
+read-only disk) — is a warning (:func:`usable_cache_dir`) and the run mines without a cache;
+a cache folder that cannot be written in the middle of a run is skipped the same way.
 
 Fingerprints are cheap: a repository's ``HEAD`` (git, run through
 :mod:`analysis.sources.git.command` like every git command), a source tree's paths, sizes
@@ -30,8 +33,9 @@ from analysis.sources.git.command import run_git
 
 #: 4: spans.db_tables marks each table read or written; pg_stat_statements' nested statements counted apart;
 #: 5: Django tables as Django names them today (app labels, many-to-many tables, migrations replayed, test apps apart);
-#: 6: entry points through DRF routers, function includes and root prefixes, test-only code apart, the inventory's counts
-CACHE_FORMAT = 6
+#: 6: entry points through DRF routers, function includes and root prefixes, test-only code apart, the inventory's counts;
+#: 7: reject excerpts masked, rejects counted in records (the rejects file has a records column)
+CACHE_FORMAT = 7
 
 
 def cache_key(kind: str, item, fingerprint: str) -> str:
@@ -97,6 +101,24 @@ def _tree_state(repo: Path, python_only: bool) -> str:
 # the cache files
 
 
+def usable_cache_dir(folder: Path) -> tuple[Path | None, str | None]:
+    """``(folder, None)`` when the cache can live in ``folder`` (created if missing, and a
+    file written and removed there to be sure), else ``(None, warning)``: the cache is
+    derived, so the run goes on without it."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        return None, f"cache_dir {folder} is not a folder: running without a cache (only time is lost)"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return None, (f"cache_dir {folder} cannot be written ({exc.strerror or type(exc).__name__}): "
+                      "running without a cache (only time is lost)")
+    return folder, None
+
+
 def save_frames(result: SourceFrames, out_dir: str | Path, rejects: Rejects | None = None) -> list[Path]:
     """Write each frame as ``<name>.parquet`` (and the rejects as ``rejects.csv``) into out_dir."""
     out = Path(out_dir)
@@ -111,18 +133,24 @@ def save_frames(result: SourceFrames, out_dir: str | Path, rejects: Rejects | No
     return written
 
 
-def write_frames(folder: Path, result: SourceFrames, rejects: Rejects) -> None:
-    """Fill one cache folder (written beside it, then renamed into place)."""
+def write_frames(folder: Path, result: SourceFrames, rejects: Rejects) -> str | None:
+    """Fill one cache folder (written beside it, then renamed into place); a warning when it
+    cannot be written (the run goes on: the cache is derived)."""
     tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
-    save_frames(result, tmp, rejects)
-    meta = {"records_read": result.records_read, "records_rejected": result.records_rejected,
-            "notes": result.notes, "counts": result.counts, "reject_counts": dict(rejects.counts)}
-    (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        save_frames(result, tmp, rejects)
+        meta = {"records_read": result.records_read, "records_rejected": result.records_rejected,
+                "notes": result.notes, "counts": result.counts, "reject_counts": dict(rejects.counts)}
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return f"the cache folder {folder.parent} cannot be written ({exc.strerror or type(exc).__name__}): not cached"
     try:
         os.replace(tmp, folder)
     except OSError:  # another run filled the same key first: theirs is as good
         shutil.rmtree(tmp, ignore_errors=True)
+    return None
 
 
 def read_frames(folder: Path, names: tuple[str, ...]) -> tuple[SourceFrames, Rejects] | None:
@@ -135,7 +163,7 @@ def read_frames(folder: Path, names: tuple[str, ...]) -> tuple[SourceFrames, Rej
         kept = Rejects()
         with (folder / "rejects.csv").open(encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
-                kept.add(row["source"], row["location"], row["reason"], row["excerpt"])
+                kept.add(row["source"], row["location"], row["reason"], row["excerpt"], int(row.get("records") or 1))
     except (OSError, ValueError, KeyError):
         return None  # unreadable cache: mine again
     for source, n in meta.get("reject_counts", {}).items():

@@ -7,7 +7,11 @@ Every miner has one signature: ``miner(item, rejects, *, cache_dir=None) -> Sour
 (``cache_dir`` is where a miner that keeps a cache of its own keeps it).
 
 ``mine_source(config, kind, rejects)`` mines every item of one kind and concatenates the
-results; an unknown kind is answered with the list of valid ones. Kinds marked
+results; an unknown kind is answered with the list of valid ones. An item that cannot be
+read at all (:class:`~analysis.core.errors.SourceError`, or an ``OSError`` while reading)
+raises, or with ``strict=False`` becomes an empty result carrying the error
+(``SourceFrames.errors``; ``unread`` when no item of the kind could be read), so a report
+shows it as missing evidence instead of failing. Kinds marked
 ``companion_of`` are mined whenever their base kind is configured, from the same item (a
 git repository gives history, merges, deploys and complexity).
 
@@ -31,7 +35,7 @@ import pandas as pd
 
 from analysis.core import frames
 from analysis.core.config import Config
-from analysis.core.errors import SeamsError
+from analysis.core.errors import SeamsError, SourceError
 from analysis.core.frames import SourceFrames
 from analysis.core.rejects import Rejects
 from analysis.sources import cache
@@ -109,18 +113,33 @@ def configured_kinds(config: Config) -> tuple[str, ...]:
     return tuple(name for name, kind in KINDS.items() if kind.items(config))
 
 
-def mine_source(config: Config, kind: str, rejects: Rejects, *, use_cache: bool = True) -> SourceFrames:
-    """Mine every item of one kind named in the config, through the cache."""
+def mine_source(config: Config, kind: str, rejects: Rejects, *, use_cache: bool = True, strict: bool = True) -> SourceFrames:
+    """Mine every item of one kind named in the config, through the cache; ``strict=False``:
+    an item that cannot be read is kept as its error (see the module docstring)."""
     spec = source_kind(kind)
     items = spec.items(config)
     if not items:
         raise SeamsError(f"{config.path}: sources.{spec.companion_of or kind} is not configured")
-    parts = [_mine_item(config, spec, item, rejects, use_cache) for item in items]
-    return _concat(spec, parts)
+    root, warning = cache.usable_cache_dir(Path(config.cache_dir)) if use_cache else (None, None)
+    parts = [_mine_item(spec, item, rejects, root) if strict else _mine_or_fail(spec, item, rejects, root)
+             for item in items]
+    result = _concat(spec, parts)
+    if warning:
+        result.warnings.insert(0, warning)
+    return result
 
 
-def _mine_item(config: Config, spec: SourceKind, item, rejects: Rejects, use_cache: bool) -> SourceFrames:
-    root = Path(config.cache_dir) if use_cache else None
+def _mine_or_fail(spec: SourceKind, item, rejects: Rejects, root: Path | None) -> SourceFrames:
+    try:
+        return _mine_item(spec, item, rejects, root)
+    except SourceError as exc:
+        return SourceFrames.failed(spec.frames, str(exc))
+    except OSError as exc:
+        where = getattr(item, "path", None) or getattr(item, "repository", None) or spec.name
+        return SourceFrames.failed(spec.frames, str(SourceError(str(where), f"cannot be read ({exc.strerror or exc})")))
+
+
+def _mine_item(spec: SourceKind, item, rejects: Rejects, root: Path | None) -> SourceFrames:
     own_cache = root / spec.cache_folder if root is not None and spec.cache_folder else None
     local = Rejects()
     if spec.cache == "incremental" or root is None or spec.is_live(item):
@@ -132,7 +151,9 @@ def _mine_item(config: Config, spec: SourceKind, item, rejects: Rejects, use_cac
             result, local = cached
         else:
             result = spec.mine(item, local, own_cache)
-            cache.write_frames(folder, result, local)
+            unwritten = cache.write_frames(folder, result, local)
+            if unwritten:
+                result.warnings.append(unwritten)
     rejects.extend(local)
     return result
 
@@ -151,7 +172,8 @@ def _concat(spec: SourceKind, parts: list[SourceFrames]) -> SourceFrames:
         for what, n in part.counts.items():
             counts[what] = counts.get(what, 0) + n
     return SourceFrames(merged, sum(p.records_read for p in parts), sum(p.records_rejected for p in parts),
-                        [n for p in parts for n in p.notes], counts)
+                        [n for p in parts for n in p.notes], counts, list(dict.fromkeys(w for p in parts for w in p.warnings)),
+                        [e for p in parts for e in p.errors], all(p.unread for p in parts))
 
 
 def _merge_sql(merged: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

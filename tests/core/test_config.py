@@ -122,6 +122,8 @@ def test_live_pg_stat_statements_needs_a_dsn_and_no_file(tmp_path):
           a: {paths: ["x/**"]}
     """))
     assert cfg.sql[0].dsn == "host=127.0.0.1 dbname=shop"
+    # errors of the live source name it by its place in the config, never "-" nor the dsn
+    assert str(cfg.sql[0].path) == "sources.sql[0] (pg_stat_statements, live)"
 
 
 def test_the_cache_lives_beside_the_config_file_whatever_the_working_directory(tmp_path, monkeypatch):
@@ -154,3 +156,112 @@ def test_codemaat_team_map_joins_the_teams_and_grouping_is_refused(tmp_path):
     assert "sources.git.team_map line 2: expected each author in one team (found 'Cy' also in payments)" in text
     assert "sources.git.team_map line 3: expected an author and a team" in text
     assert "sources.git.grouping: expected no such key: declare contexts by their paths instead" in text
+
+
+# --- values YAML reads in its own way, and inputs built to hurt ---------------------------
+
+def one_problem(path) -> str:
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert len(err.value.problems) == 1, err.value.problems
+    return str(err.value)
+
+
+@pytest.mark.parametrize("since", ["2024-13-45", "2024-02-30", "2024-01-01T99:00:00", "yesterday"])
+def test_an_impossible_date_is_one_config_error(tmp_path, since):
+    (tmp_path / "repo").mkdir()
+    path = write(tmp_path, f"sources:\n  git: {{repository: repo, since: {since}}}\ncontexts:\n  a: {{paths: ['a/**']}}\n")
+    message = one_problem(path)
+    assert str(path) in message and "sources.git.since" in message and "an ISO date" in message
+
+
+def test_dates_and_timestamps_still_read(tmp_path):
+    (tmp_path / "repo").mkdir()
+    for since in ("2024-01-31", "'2024-01-31'", "2024-01-31T10:00:00Z", "2024-01-31 10:00:00"):
+        path = write(tmp_path, f"sources:\n  git: {{repository: repo, since: {since}}}\ncontexts:\n  a: {{paths: ['a/**']}}\n")
+        assert str(load_config(path).git.since) == "2024-01-31"
+
+
+@pytest.mark.parametrize("key, value", [
+    ("sources.git.churn_days", ".inf"), ("sources.git.churn_days", ".nan"), ("sources.git.churn_days", "-.inf"),
+    ("thresholds.recent_days", ".nan"), ("thresholds.min_commits_recent", ".inf"), ("weights.boundary_clarity", ".nan"),
+    ("sources.imports.max_file_bytes", ".inf"),
+])
+def test_infinite_and_not_a_number_values_are_config_errors(tmp_path, key, value):
+    (tmp_path / "repo").mkdir()
+    section, name = key.rsplit(".", 1)
+    if section.startswith("sources."):
+        kind = section.split(".")[1]
+        body = f"sources:\n  {kind}: {{repository: repo, {name}: {value}}}\n"
+    else:
+        body = f"{section}: {{{name}: {value}}}\n"
+    message = one_problem(write(tmp_path, body + "contexts:\n  a: {paths: ['a/**']}\n"))
+    assert key in message and "a finite number" in message
+
+
+def test_an_alias_bomb_is_refused_quickly_and_cheaply(tmp_path):
+    import time
+    import tracemalloc
+
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 10)]
+    path = write(tmp_path, "\n".join(lines) + "\ncontexts: *a9\nname: *a9\nthresholds: {recent_days: *a9}\n")
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    elapsed = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 5 and peak < 50_000_000
+    assert len(str(err.value)) < 20_000 and "contexts" in str(err.value)
+
+
+def test_a_context_defined_twice_is_an_error(tmp_path):
+    path = write(tmp_path, """\
+        contexts:
+          billing: {paths: ["shop/billing/**"]}
+          orders: {paths: ["shop/orders/**"]}
+          billing: {paths: ["shop/payments/**"]}
+    """)
+    message = one_problem(path)
+    assert "contexts.billing" in message and "once" in message and "line 4" in message and "line 2" in message
+
+
+def test_duplicate_keys_anywhere_are_errors_with_their_lines(tmp_path):
+    path = write(tmp_path, """\
+        name: a
+        contexts:
+          a: {paths: ["a/**"], paths: ["b/**"]}
+        name: b
+    """)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    keys = sorted(p.key for p in err.value.problems)
+    assert keys == ["contexts.a.paths", "name"]
+
+
+def test_a_python_tag_is_refused_and_named(tmp_path, capsys):
+    path = write(tmp_path, """\
+        contexts:
+          a: {paths: ["a/**"]}
+        name: !!python/object/apply:os.system ["echo PWNED"]
+    """)
+    message = one_problem(path)
+    assert "!!python/object/apply:os.system" in message and "line 3" in message
+    assert "syntax error" not in message and "nothing was run" in message
+    assert "PWNED" not in capsys.readouterr().out
+
+
+def test_a_bad_value_is_named_without_its_secret(tmp_path):
+    path = write(tmp_path, """\
+        contexts:
+          a: {paths: ["a/**"], role: "sk_live_shopfront_9Qx7Lm2Pz8Kd4Rt6"}
+        sources:
+          sql: [{path: "x.log", format: "margaret.hale@example.test"}]
+    """)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert "contexts.a.role" in message and "sources.sql[0].format" in message
+    assert "sk_live_shopfront_9Qx7Lm2Pz8Kd4Rt6" not in message and "margaret.hale@example.test" not in message

@@ -164,3 +164,40 @@ def test_module_entry_point_runs_without_traceback(tmp_path):
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=120)
     assert proc.returncode == 2
     assert "contexts" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_messages_quoting_input_are_printed_masked_and_escaped(monkeypatch, capsys):
+    def run_report(*args, **kwargs):
+        raise ReportError("report run X failed: ValueError: first line: 'AND password = 'S3CRET' AND y' \x1b]0;pwned\x07\x1b[2J")
+
+    monkeypatch.setattr("analysis.outputs.report.run_report", run_report)
+    assert cli.main(["report", "--config", "c.yml"]) == 1
+    err = capsys.readouterr().err
+    assert "report run X failed: ValueError: first line: '" in err
+    assert "S3CRET" not in err and "\x1b" not in err and "\x07" not in err and "\\x1b[2J" in err
+
+
+def test_an_out_that_is_a_file_exits_2_with_one_message(tmp_path, git_repo, capsys):
+    config = write(tmp_path / "seams.yml", f"sources:\n  git: {{repository: {git_repo}}}\ncontexts:\n  a: {{paths: ['a/**']}}\n"
+                   "cache_dir: cache\n")
+    out = write(tmp_path / "reports", "a file")
+    assert cli.main(["report", "--config", str(config), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"seams: {out}") and "not a folder" in err and "Traceback" not in err
+    assert cli.main(["mine", "git", "--config", str(config), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"seams: {out}") and "not a folder" in err and "Traceback" not in err
+
+
+def test_a_report_written_with_sources_that_failed_exits_3(tmp_path, monkeypatch, capsys):
+    def run_report(*args, **kwargs):
+        result = fake_result(tmp_path)
+        result.findings["inputs"] = {"git": {"configured": True, "error": None},
+                                     "traces": {"configured": True, "error": "/t/x.jsonl.gz: not a readable gzip file"}}
+        return result
+
+    monkeypatch.setattr("analysis.outputs.report.run_report", run_report)
+    assert cli.main(["report", "--config", "c.yml"]) == cli.EXIT_SOURCES_FAILED == 3
+    captured = capsys.readouterr()
+    assert "report: " in captured.out
+    assert "seams: warning: traces could not be read: /t/x.jsonl.gz: not a readable gzip file" in captured.err

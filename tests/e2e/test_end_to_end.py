@@ -130,7 +130,7 @@ def test_no_literal_reaches_any_output(sample_run, sample_secrets):
 
 def test_rejects_file_is_kept_beside_the_report(sample_run):
     text = (sample_run.run_dir / "rejects.csv").read_text(encoding="utf-8")
-    assert text.splitlines()[0] == "source,location,reason,excerpt"
+    assert text.splitlines()[0] == "source,location,reason,excerpt,records"
 
 
 def test_same_inputs_same_findings(sample_run, monkeypatch):

@@ -95,3 +95,9 @@ def test_route_rules_match_django_routes_as_the_instrumentation_writes_them():
                                                    "dcim/devices/<int:pk>/", "api/ipam/prefixes/<int:pk>/available-ips/",
                                                    "api/circuits/circuits/$"], dtype="string")})
     assert list(cmap.assign_spans(spans).astype(object)) == ["dcim", "dcim", "dcim", "ipam", pd.NA]
+
+
+def test_unassigned_span_names_show_no_value_and_group_by_shape():
+    spans = make_spans([{"name": "GET /reset/tok8f2c4a1b"}, {"name": "GET /reset/tok91ab3c2d"}, {"name": "render"}])
+    out = unassigned_span_names(spans, pd.Series([None] * 3, dtype="string"))
+    assert out[["name", "spans"]].values.tolist() == [["GET /reset/{…}", 2], ["render", 1]]

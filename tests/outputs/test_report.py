@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from analysis.core.errors import ConfigError, ReportError
+from analysis.core.errors import ConfigError, OutputError, ReportError
 from analysis.outputs import render, report
 
 REAL_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / report.NOTEBOOK_NAME
@@ -342,3 +342,164 @@ def test_report_notebook_is_thin_and_committed_without_outputs():
     assert not any("go.Figure" in s or "px." in s or ".to_html(" in s for s in sources)
     assert sum("plotly_runtime()" in s for s in sources) == 1
     assert nb.metadata.kernelspec.name == "python3"
+
+
+def test_failure_message_masks_the_input_it_quotes():
+    class Failed(Exception):
+        cell_index, exec_count, ename = 3, 2, "SourceError"
+        source = "result = pipeline.run(config)"
+        evalue = "db.log: first line: 'AND password = 'S3CRET' AND card = 4111111111111111' \x1b[2J"
+
+    text = report.failure_message(Failed(), "RID", Path("/r/RID.failed"))
+    assert "S3CRET" not in text and "4111111111111111" not in text and "\x1b" not in text
+    assert "(In [2]: result = pipeline.run(config)): SourceError: db.log: first line: '" in text
+    plain = report.failure_message(ValueError("bad value 'tok_9f8e7d6c' \x1b[2J"), "RID", Path("/r/RID.failed"))
+    assert "tok_9f8e7d6c" not in plain and "\x1b" not in plain
+
+
+# --- where the run is written ------------------------------------------------------------
+
+def test_an_out_that_is_a_file_is_one_clear_error(tmp_path, tiny_config, good_notebook):
+    out = tmp_path / "reports"
+    out.write_text("a file")
+    with pytest.raises(OutputError) as caught:
+        report.run_report(tiny_config, out, notebook=good_notebook)
+    assert str(out) in str(caught.value) and "not a folder" in str(caught.value)
+    assert out.read_text() == "a file"
+
+
+def test_an_out_that_cannot_be_written_is_one_clear_error(tmp_path, tiny_config, good_notebook):
+    if os.geteuid() != 0:
+        parent = tmp_path / "locked"
+        parent.mkdir()
+        parent.chmod(0o500)
+        out = parent / "reports"
+    elif os.path.isdir("/sys/kernel"):
+        out = Path("/sys/seams-reports")
+    else:
+        pytest.skip("no folder that root cannot write into")
+    with pytest.raises(OutputError) as caught:
+        report.run_report(tiny_config, out, notebook=good_notebook)
+    assert str(out) in str(caught.value) and "cannot be written" in str(caught.value)
+
+
+def test_inputs_html_shows_the_error_of_a_source_that_could_not_be_read():
+    text = render.inputs_html({"traces": {"configured": True, "records_read": 0, "records_rejected": 0, "unassigned_share": None,
+                                          "notes": [], "error": "x.gz: not a readable <gzip> file"}})
+    assert "<th>error</th>" in text and "x.gz: not a readable &lt;gzip&gt; file" in text
+
+
+# --- runs that are interrupted, fail, or leave folders behind ------------------------------
+
+SLOW = """\
+import pathlib, time
+pathlib.Path(run_dir, "started").write_text("x")
+time.sleep(60)
+"""
+
+DRIVER = """\
+import sys
+from pathlib import Path
+from analysis import cli
+from analysis.outputs import report
+report.default_notebook = lambda: Path(sys.argv[1])
+sys.exit(cli.main(["report", "--config", sys.argv[2], "--out", sys.argv[3]]))
+"""
+
+
+def start_report(tmp_path, notebook: Path, config: Path, out: Path):
+    import subprocess
+    import sys
+
+    driver = tmp_path / "driver.py"
+    driver.write_text(DRIVER, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.Popen([sys.executable, str(driver), str(notebook), str(config), str(out)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def kernels_of(run_dir_marker: str) -> list[str]:
+    import subprocess
+
+    listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in listing.splitlines() if "ipykernel" in line and run_dir_marker in line]
+
+
+@pytest.mark.parametrize("signal_name, code", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_during_the_run_leaves_a_failed_folder_and_latest_untouched(tmp_path, tiny_config, signal_name, code):
+    import signal
+    import time
+
+    out = tmp_path / "reports"
+    previous = out / "20200101T000000Z"
+    previous.mkdir(parents=True)
+    report.point_latest(out, previous.name)
+    process = start_report(tmp_path, write_notebook(tmp_path / "slow.ipynb", SLOW), tiny_config, out)
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".*.partial/started")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(out.glob(".*.partial/started")), process.communicate(timeout=30)
+    process.send_signal(getattr(signal, signal_name))
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == code, stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert not [n for n in names if n.endswith(".partial")], names
+    assert len([n for n in names if n.endswith(".failed")]) == 1
+    assert os.readlink(out / "latest") == previous.name
+    assert "interrupted" in stderr or "terminated" in stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt caught" not in stderr and "zmq" not in stderr
+    time.sleep(1)
+    assert kernels_of(str(tmp_path)) == []
+
+
+def test_a_successful_run_prints_nothing_from_the_kernel(tmp_path, tiny_config):
+    # what the kernel process writes on its own stderr (its log, "KeyboardInterrupt caught in
+    # kernel" when jupyter_client interrupts it to shut it down, a zmq traceback) stays out
+    noise = "import os\nos.write(2, b'KeyboardInterrupt caught in kernel. zmq Traceback\\n')"
+    notebook = write_notebook(tmp_path / "good.ipynb", noise, WRITE_FINDINGS)
+    process = start_report(tmp_path, notebook, tiny_config, tmp_path / "reports")
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert stderr == ""
+    assert stdout.splitlines()[-1].startswith("report: ")
+
+
+def test_a_full_disk_says_the_notebook_is_incomplete(tmp_path, tiny_config, good_notebook, monkeypatch):
+    import errno
+
+    def execute(source, executed, parameters, **kwargs):
+        executed.write_text('{"cells": [{"cell_type": "code", "source": "x"', encoding="utf-8")  # cut by the full disk
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(report, "execute_notebook", execute)
+    with pytest.raises(ReportError) as caught:
+        report.run_report(tiny_config, tmp_path / "reports", notebook=good_notebook)
+    message = str(caught.value)
+    assert "no space left on the device" in message and "incomplete" in message
+    assert "is kept at" not in message
+
+
+def test_stale_partial_folders_are_removed_and_failed_runs_kept_to_a_bound(tmp_path, tiny_config, good_notebook, failing_notebook):
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    for name, pid in ((".20200101T000000Z.partial", int(dead)), (".20200101T000001Z.partial", os.getpid())):
+        (out / name).mkdir()
+        (out / name / report.RUN_MARKER).write_text(json.dumps({"pid": pid, "host": os.uname().nodename}))
+    for n in range(report.KEEP_FAILED_RUNS + 3):
+        (out / f"2020010{1 + n // 60}T00{n % 60:02d}00Z.failed").mkdir()
+    result = report.run_report(tiny_config, out, notebook=good_notebook)
+    names = sorted(p.name for p in out.iterdir())
+    assert ".20200101T000000Z.partial" not in names  # its process is gone
+    assert ".20200101T000001Z.partial" in names  # a run still going (this process)
+    assert len([n for n in names if n.endswith(".failed")]) == report.KEEP_FAILED_RUNS
+    assert sorted(p.name for p in result.run_dir.iterdir()) == ["findings.json", "report.html", "report.ipynb"]
+    with pytest.raises(ReportError):
+        report.run_report(tiny_config, out, notebook=failing_notebook)
+    failed = sorted(p.name for p in out.iterdir() if p.name.endswith(".failed"))
+    assert len(failed) == report.KEEP_FAILED_RUNS and failed[-1].startswith(result.run_id[:8])  # the newest is kept
+    assert not (out / failed[-1] / report.RUN_MARKER).exists()

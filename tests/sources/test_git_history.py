@@ -455,3 +455,47 @@ def test_fast_names_reader_leaves_numstat_logs_to_the_general_reader():
     from analysis.sources.git.parse import _parse_names
 
     assert _parse_names(iter([RAW_AND_NUMSTAT]), [], Rejects()) is None
+
+
+@pytest.mark.parametrize("ignore_paths", [(), ("vendor/**",)])
+def test_merge_files_of_a_history_without_merges(tmp_path, ignore_paths):
+    """A linear history (squash or rebase merges, a depth-1 CI checkout) has no merge: an
+    empty frame, with or without ignored paths."""
+    from analysis.sources.git.merges import mine_merge_files
+
+    repo = tmp_path / "linear"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    for n in range(3):
+        (repo / "app").mkdir(exist_ok=True)
+        (repo / "app" / "a.py").write_text(f"x = {n}\n")
+        (repo / "vendor").mkdir(exist_ok=True)
+        (repo / "vendor" / "b.py").write_text(f"y = {n}\n")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", f"change {n}", date=f"2024-01-0{n + 1}T00:00:00Z")
+    result = mine_merge_files(GitSource(repo, ignore_paths=ignore_paths), Rejects())
+    frames.check(result.frames["merge_files"], "merge_files")
+    assert result.frames["merge_files"].empty and result.records_read == 0
+
+
+def test_ignored_paths_leave_the_other_files_of_a_merge(tmp_path):
+    from analysis.sources.git.merges import mine_merge_files
+
+    repo = tmp_path / "merged"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "a.py").write_text("a\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "checkout", "-q", "-b", "topic")
+    (repo / "vendor").mkdir()
+    (repo / "vendor" / "v.py").write_text("v\n")
+    (repo / "b.py").write_text("b\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "topic")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge topic", "topic")
+    only_vendor = mine_merge_files(GitSource(repo, ignore_paths=("vendor/**", "b.py")), Rejects())
+    assert only_vendor.frames["merge_files"].empty and only_vendor.records_read == 0
+    kept = mine_merge_files(GitSource(repo, ignore_paths=("vendor/**",)), Rejects())
+    assert list(kept.frames["merge_files"]["path"]) == ["b.py"] and kept.records_read == 1

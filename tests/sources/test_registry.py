@@ -76,3 +76,39 @@ def test_the_counts_of_statements_run_inside_the_server_survive_the_cache_and_ad
     cached = registry.mine_source(config, "sql", Rejects())
     assert mined.counts == cached.counts == {"nested_statements": 2, "nested_calls": 8}
     assert int(cached.frames["statements"]["executions"].sum()) == 8
+
+
+def _unwritable_folder(tmp_path, exists: bool):
+    """A folder Seams cannot write into (sysfs refuses even root), or a read-only one."""
+    import os
+
+    if os.geteuid() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o500)
+        return folder if exists else folder / "cache"
+    if not os.path.isdir("/sys/kernel"):
+        pytest.skip("no folder that root cannot write into")
+    return "/sys/kernel" if exists else "/sys/seams-cache"
+
+
+@pytest.mark.parametrize("shape", ["a file", "not writable", "read-only"])
+def test_a_cache_that_cannot_be_used_is_a_warning_and_the_source_is_mined(tmp_path, monkeypatch, shape):
+    from analysis import pipeline
+
+    monkeypatch.delenv("SEAMS_CACHE_DIR", raising=False)
+    repo = make_repo(tmp_path / "repo", {"app/a.py": "x = 1\n"})
+    log = tmp_path / "pg.log"
+    log.write_text("2024-03-01 10:00:00.000 UTC [1] app@shop LOG:  duration: 1.0 ms  statement: SELECT 1\n")
+    if shape == "a file":
+        (tmp_path / "cache").write_text("not a folder")
+        cache_dir = str(tmp_path / "cache")
+    else:
+        cache_dir = str(_unwritable_folder(tmp_path, exists=shape == "read-only"))
+    config = parse_config({"sources": {"git": {"repository": str(repo)}, "sql": [{"path": "pg.log", "log_line_prefix": "%m [%p] %u@%d "}]},
+                           "contexts": {"app": {"paths": ["app/**"]}}, "cache_dir": cache_dir}, tmp_path / "seams.yml")
+    mined, rejects = pipeline.mine(config)
+    assert mined["git"].records_read == 1 and mined["sql"].records_read == 1
+    result = pipeline.analyse(config, mined, rejects)
+    warnings = [w for w in result.warnings if "cache" in w]
+    assert len(warnings) == 1 and cache_dir in warnings[0] and "without a cache" in warnings[0]

@@ -10,9 +10,9 @@ from analysis.core import frames
 from analysis.core.config import GitSource
 from analysis.core.errors import SourceError
 from analysis.core.frames import SourceFrames
-from analysis.core.globs import glob_regex
 from analysis.core.rejects import Rejects
 from analysis.sources.git.command import repository_state, run_git
+from analysis.sources.git.exclusions import drop_ignored_paths
 from analysis.sources.git.parse import SOURCE
 
 MERGE_FILES_ARGS = ("log", "HEAD", "--merges", "--diff-merges=first-parent", "--name-only", "-z", "--no-renames",
@@ -35,15 +35,15 @@ def parse_merge_files(text: str) -> pd.DataFrame:
 
 def mine_merge_files(source: GitSource, rejects: Rejects, *, cache_dir: Path | None = None) -> SourceFrames:
     """The files each merge commit brought in, so coordination can be judged per merged
-    pull request as well as per commit. One ``git log`` process; merges only."""
+    pull request as well as per commit. One ``git log`` process; merges only. A history
+    without merges (squash or rebase merges, a depth-1 clone) gives an empty frame; a merge
+    whose every file is ignored (``ignore_paths``) is left out."""
     state = repository_state(Path(source.repository))
     if not state.head:
         return SourceFrames({"merge_files": frames.empty("merge_files")}, 0, 0, ["no commits: no merges"])
     out = run_git(source.repository, *MERGE_FILES_ARGS)
     if out.returncode != 0:
         raise SourceError(SOURCE, f"{source.repository}: git log of merges failed: {out.stderr.strip()[:200]}")
-    merged = parse_merge_files(out.stdout)
-    if source.ignore_paths:
-        merged = merged[~merged["path"].map(lambda p: any(glob_regex(g).match(p) for g in source.ignore_paths))].reset_index(drop=True)
+    merged, _ = drop_ignored_paths(parse_merge_files(out.stdout), source.ignore_paths)
     merges = merged["commit"].nunique()
     return SourceFrames({"merge_files": merged}, int(merges), 0, [f"{merges} merge commits with their pull requests' files"])

@@ -144,9 +144,10 @@ def mine_git_history(source: GitSource, rejects: Rejects, *, churn: str | bool |
         segments, how = [mine_range(repository, options, (state.head,), workers)], "mined"
     mined = combine_segments(segments)
     for r in mined.rejects:
-        rejects.add(r.source, r.location, r.reason, r.excerpt)
-    if mined.reject_count > len(mined.rejects):
-        rejects.counts[SOURCE] += mined.reject_count - len(mined.rejects)
+        rejects.add(r.source, r.location, r.reason, r.excerpt, r.records)
+    shown = sum(r.records for r in mined.rejects)
+    if mined.reject_count > shown:
+        rejects.counts[SOURCE] += mined.reject_count - shown
 
     window = churn_window_start(mined.commits, options.churn_days) if options.churn == "recent" else None
     file_changes = mask_churn_outside(mined.file_changes, mined.commits, window)

@@ -16,7 +16,8 @@ from analysis.sources.git.command import RepositoryState, run_git
 from analysis.sources.git.parse import in_commit_order
 from analysis.sources.git.passes import HistoryOptions, MinedHistory, mine_range
 
-CACHE_FORMAT = 1
+#: 2: reject excerpts masked and counted in records
+CACHE_FORMAT = 2
 
 
 def _cache_folder(cache_dir: Path, repository: Path, options: HistoryOptions, shallow: bool) -> Path:
@@ -49,7 +50,7 @@ def _write_segment(folder: Path, meta: dict | None, head: str, mined: MinedHisto
         os.replace(tmp, folder / f"{name}.{part}.parquet")
     segments.append({"name": name, "head": head, "records": mined.records, "merges": mined.merges,
                      "reject_count": mined.reject_count,
-                     "rejects": [[r.source, r.location, r.reason, r.excerpt] for r in mined.rejects]})
+                     "rejects": [[r.source, r.location, r.reason, r.excerpt, r.records] for r in mined.rejects]})
     tmp = folder / f"meta.json.tmp{os.getpid()}"
     tmp.write_text(json.dumps({"format": CACHE_FORMAT, "head": head, "segments": segments}, indent=1),
                    encoding="utf-8")

@@ -39,10 +39,19 @@ What is rejected (``Rejects``: source = the file path, location, reason)
 
 Noted, not rejected (``SourceFrames.notes``): an empty file; spans of an unknown kind
 (read as UNSPECIFIED); children that start before or end after their parent (clock
-skew: kept, the metrics clip them to the parent's time).
+skew: kept, the metrics clip them to the parent's time); lines or documents holding bytes
+that are not UTF-8, read with U+FFFD (``SourceFrames.counts["lines_not_utf8"]``), every span
+kept.
 
-``records_read`` counts the spans met (kept or rejected); ``records_rejected`` every
-reject filed for the source by this call.
+Damage loses only what it must: a truncated compressed stream keeps everything decompressed
+before the cut; a JSON line that cannot be read is one reject standing for the spans it held
+(counted by a key every span has); a one-document file that is not valid JSON is read
+element by element (:mod:`~analysis.sources.traces.formats.salvage`): a damaged span is left
+out, a cut document closed after its last complete span, each one reject counting its spans.
+
+``records_read`` counts the spans met (kept, rejected, or held by a line or element that
+could not be read); ``records_rejected`` every record rejected for the source by this call,
+in spans (never in physical lines).
 """
 
 from __future__ import annotations
@@ -58,7 +67,7 @@ from analysis.core.config import TraceSource
 from analysis.core.errors import SourceError
 from analysis.core.frames import SourceFrames
 from analysis.core.rejects import Rejects
-from analysis.sources.inputs import open_bytes
+from analysis.sources.inputs import DAMAGED_STREAM, open_bytes
 from analysis.sources.traces.formats import FORMATS, HEAD_BYTES, detect_format
 from analysis.sources.traces.formats.otlp_json import NOT_OTLP, parse_otlp_json, read_otlp_json
 from analysis.sources.traces.formats.spans import (
@@ -135,6 +144,7 @@ def mine_traces(source: TraceSource, rejects: Rejects, *, cache_dir: Path | None
         records_read=stats.spans_read,
         records_rejected=rejects.count(name) - rejected_before,
         notes=_notes(name, stats),
+        counts={"lines_not_utf8": stats.lines_not_utf8} if stats.lines_not_utf8 else {},
     )
 
 
@@ -149,15 +159,27 @@ def resolve_format(source: TraceSource, rejects: Rejects, stats: TraceReadStats)
             raise SourceError(name, f"unknown trace format {source.format!r}; known: auto, {', '.join(FORMATS)}")
         return source.format
     with open_bytes(source.path) as stream:
-        try:
-            head = stream.read(HEAD_BYTES)
-        except (EOFError, OSError) as exc:
-            raise SourceError(name, f"cannot be read ({exc})") from None
+        head = read_head(stream, name)
     found = detect_format(head, Path(name).name)
     if found is None:
         rejects.add(name, "file", f"{NOT_A_TRACE_FILE} (OTLP JSON or protobuf, Jaeger JSON, Zipkin v2 JSON, Jaeger dependencies)", head[:80])
         stats.notes.append(f"{name}: not a trace file of a known format, nothing read")
     return found
+
+
+def read_head(stream, name: str, size: int = HEAD_BYTES) -> bytes:
+    """The first ``size`` bytes (or fewer: the file is shorter, or its compressed stream is
+    cut, which the reader files later), read with ``read1`` so nothing read is lost."""
+    read = getattr(stream, "read1", None) or stream.read
+    head = b""
+    try:
+        while len(head) < size and (block := read(size - len(head))):
+            head += block
+    except DAMAGED_STREAM:
+        pass
+    except OSError as exc:
+        raise SourceError(name, f"cannot be read ({exc.strerror or exc})") from None
+    return head
 
 
 def iter_span_chunks(source: TraceSource, rejects: Rejects, stats: TraceReadStats | None = None, *,
@@ -228,4 +250,7 @@ def _notes(name: str, stats: TraceReadStats) -> list[str]:
         notes.append(f"{name}: empty file, no spans")
     if stats.unknown_kinds:
         notes.append(f"{name}: {stats.unknown_kinds} spans had an unrecognised kind and were read as UNSPECIFIED")
+    if stats.lines_not_utf8:
+        notes.append(f"{name}: {stats.lines_not_utf8} lines or documents held bytes that are not UTF-8: "
+                     "read with replacement characters (U+FFFD), their spans kept")
     return notes

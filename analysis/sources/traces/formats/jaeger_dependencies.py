@@ -19,11 +19,13 @@ from analysis.sources.traces.formats.documents import at, json_values
 from analysis.sources.traces.formats.spans import TraceReadStats
 
 NOT_DEPENDENCIES = "not Jaeger dependencies JSON (no list of parent, child, callCount)"
+#: Every record of the format has this key once: the records a lost line held.
+DEPENDENCY_KEY = b'"callCount"'
 
 
 def read_dependencies(stream: IO[bytes], source: str, rejects: Rejects, stats: TraceReadStats) -> pd.DataFrame:
     rows: list[tuple[str, str, int]] = []
-    for line, value in json_values(stream, source, rejects, stats):
+    for line, value in json_values(stream, source, rejects, stats, DEPENDENCY_KEY):
         stats.messages += 1
         if value.__class__ is dict and value.get("data").__class__ is list:
             value = value["data"]

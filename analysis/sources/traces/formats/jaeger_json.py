@@ -48,6 +48,8 @@ from analysis.sources.traces.formats.spans import (
 UI_STATE = ("Jaeger UI state (the web UI's internal store, with UI-derived fields), not the "
             "query API's trace JSON: download the trace as JSON from the trace page or /api/traces")
 NOT_JAEGER = "not Jaeger JSON (no data, spans or spanID)"
+#: Every record of the format has this key once: the records a lost line held.
+JAEGER_SPAN_KEY = b'"operationName"'
 _NAN = float("nan")
 
 
@@ -55,7 +57,7 @@ def read_jaeger_json(stream: IO[bytes], source: str, rejects: Rejects, stats: Tr
                      chunk_spans: int) -> Iterator[SpanBatch]:
     """Batches of spans from a Jaeger JSON file (see the module docstring)."""
     batch = SpanBatch()
-    for line, value in json_values(stream, source, rejects, stats):
+    for line, value in json_values(stream, source, rejects, stats, JAEGER_SPAN_KEY):
         stats.messages += 1
         for where, spans, processes in _traces(value, line, source, rejects):
             _spans(batch, spans, processes, where, line, source, rejects, stats)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pandas is imported by the spans module the readers use; nam
 
 from analysis.core.rejects import Rejects
 from analysis.sources.inputs import DAMAGED_STREAM, compression_of
+from analysis.sources.traces.formats.salvage import Repair, decode_json, salvage_json
 from analysis.sources.traces.formats.spans import (
     CODE_FUNCTION,
     CODE_NAMESPACE,
@@ -57,9 +58,12 @@ from analysis.sources.traces.formats.spans import (
     sampling_ratio_of_attributes,
     sampling_ratio_of_tracestate,
     semantic_columns,
+    spans_in,
 )
 
 NOT_OTLP = "not OTLP/JSON (no resourceSpans)"
+#: Every OTLP/JSON span has this key once: the spans a lost line held (:func:`spans_in`).
+SPAN_KEY = b'"startTimeUnixNano"'
 _NAN = float("nan")
 _BLOCK_BYTES = 1 << 20
 _BOM = b"\xef\xbb\xbf"
@@ -268,7 +272,11 @@ def first_content_line(lines: Iterator[tuple[int, bytes]]) -> tuple[int, bytes]:
 def read_otlp_json(stream: IO[bytes], source: str, rejects: Rejects, stats: TraceReadStats,
                    chunk_spans: int) -> Iterator[SpanBatch]:
     """Batches of spans from an OTLP/JSON file (lines or one document), each about
-    ``chunk_spans`` spans; a file with no OTLP at all gives one reject saying so."""
+    ``chunk_spans`` spans; a file with no OTLP at all gives one reject saying so.
+
+    A line or document with bytes that are not UTF-8 is read with U+FFFD (counted); a line
+    that is not JSON is one reject counting the spans it held; a damaged document is read
+    element by element (:mod:`~analysis.sources.traces.formats.salvage`)."""
     reader = OtlpJsonReader(source, rejects, stats)
     lines = numbered_lines(stream, source, rejects, stats)
     number, first = first_content_line(lines)
@@ -279,22 +287,22 @@ def read_otlp_json(stream: IO[bytes], source: str, rejects: Rejects, stats: Trac
     else:
         document = first + rest_of(stream, source, rejects, number)
         try:
-            message = orjson.loads(document)
+            message, replaced = decode_json(document)
         except orjson.JSONDecodeError as exc:
-            # not one document: JSON lines whose first line is damaged, or a damaged
-            # document (then no line is JSON, and one reject says why)
-            local = Rejects()
-            reader.rejects = local
+            # not one document: JSON lines whose first line is damaged, or a damaged document
+            local, local_stats = Rejects(), TraceReadStats()
+            reader.rejects, reader.stats = local, local_stats
             yield from _lines(reader, enumerate(document.split(b"\n"), number), chunk_spans)
-            reader.rejects = rejects
-            if reader.json_values:
-                for r in local.records:
-                    rejects.add(r.source, r.location, r.reason, r.excerpt)
+            reader.rejects, reader.stats = rejects, stats
+            if reader.otlp_messages:
+                rejects.extend(local)
+                _add_stats(stats, local_stats)
             else:
-                rejects.add(source, "document", f"neither JSON lines nor one JSON document: {exc.msg}", first.strip()[:80])
-                stats.notes.append(f"{source}: a damaged JSON document, nothing read")
-                return
+                reader.json_values = 0
+                if not _salvage(reader, document, number, exc.msg):
+                    return
         else:
+            stats.lines_not_utf8 += replaced
             reader.add_message(reader.batch, message, 0)
     if len(reader.batch):
         yield reader.batch
@@ -303,9 +311,62 @@ def read_otlp_json(stream: IO[bytes], source: str, rejects: Rejects, stats: Trac
         stats.notes.append(f"{source}: not OTLP/JSON, nothing read")
 
 
+def _salvage(reader: OtlpJsonReader, document: bytes, first_line: int, error: str) -> bool:
+    """Read a damaged document element by element into the reader's batch; False (one
+    reject counting the spans it held) when nothing can be read."""
+    value, repairs = salvage_document(document, first_line, reader.source, reader.rejects, reader.stats, SPAN_KEY, error)
+    if value is None:
+        return False
+    reader.add_message(reader.batch, value, 0)
+    return True
+
+
+def salvage_document(document: bytes, first_line: int, source: str, rejects: Rejects, stats: TraceReadStats,
+                     span_key: bytes, error: str) -> tuple[object | None, list[Repair]]:
+    """The value of a damaged one-document file, each repair filed as a reject counting the
+    spans it lost (``span_key``: :func:`spans_in`); ``(None, [])`` and one reject for the
+    document (counting its spans) when it cannot be salvaged."""
+    fixed = document
+    try:
+        document.decode("utf-8")
+    except UnicodeDecodeError:
+        fixed = document.decode("utf-8", "replace").encode("utf-8")
+        stats.lines_not_utf8 += 1
+    salvaged = salvage_json(fixed)
+    if salvaged is None:
+        lost = spans_in(document, span_key)
+        stats.spans_read += lost
+        rejects.add(source, "document", f"neither JSON lines nor one JSON document: {error}"
+                    + (f"; about {lost} spans lost" if lost else ""), document.strip()[:80], records=lost)
+        stats.notes.append(f"{source}: a damaged JSON document, nothing read")
+        return None, []
+    value, repairs = salvaged
+    for repair in repairs:
+        line = first_line + fixed.count(b"\n", 0, repair.offset)
+        lost = spans_in(repair.lost, span_key)
+        stats.spans_read += lost
+        if repair.truncated:
+            rejects.add(source, line, "the document ends early (truncated): the spans after this line are lost, "
+                        "how many cannot be known", records=lost)
+            stats.notes.append(f"{source}: a truncated document, read up to line {line}")
+        else:
+            rejects.add(source, line, f"invalid JSON ({error}): the damaged element was left out"
+                        + (f", {lost} spans lost" if lost > 1 else ""), repair.lost.strip()[:80], records=lost)
+    return value, repairs
+
+
+def _add_stats(stats: TraceReadStats, part: TraceReadStats) -> None:
+    stats.spans_read += part.spans_read
+    stats.messages += part.messages
+    stats.unknown_kinds += part.unknown_kinds
+    stats.oversized_attributes += part.oversized_attributes
+    stats.lines_not_utf8 += part.lines_not_utf8
+    stats.notes.extend(part.notes)
+
+
 def _is_json(text: bytes) -> bool:
     try:
-        orjson.loads(text)
+        decode_json(text)
     except orjson.JSONDecodeError:
         return False
     return True
@@ -319,9 +380,16 @@ def _lines(reader: OtlpJsonReader, lines, chunk_spans: int) -> Iterator[SpanBatc
             try:
                 message = loads(raw)
             except decode_error as exc:
-                if raw.strip():
-                    reader.rejects.add(reader.source, number, f"invalid JSON: {exc.msg}", raw.strip()[:80])
-                continue
+                if not raw.strip():
+                    continue
+                try:
+                    message, _ = decode_json(raw)  # bytes that are not UTF-8: read with U+FFFD
+                except decode_error:
+                    lost = spans_in(raw, SPAN_KEY)
+                    reader.stats.spans_read += lost
+                    reader.rejects.add(reader.source, number, f"invalid JSON: {exc.msg}", raw.strip()[:80], records=lost)
+                    continue
+                reader.stats.lines_not_utf8 += 1
             add(reader.batch, message, number)
             if len(reader.batch) >= chunk_spans:
                 yield reader.batch
@@ -346,13 +414,20 @@ def fewer_collections(threshold: int = GC_YOUNG_THRESHOLD) -> Iterator[None]:
 
 
 def rest_of(stream: IO[bytes], source: str, rejects: Rejects, number: int) -> bytes:
-    """The rest of the stream, in blocks; a truncated gzip stream ends it with a reject."""
+    """The rest of the stream, in blocks; a truncated gzip stream ends it with a reject.
+
+    Blocks are read with ``read1`` (one read of the decompressor each), so a damaged stream
+    loses nothing it decompressed before the damage (``read(n)`` would drop the block it was
+    filling)."""
     blocks = []
+    read = getattr(stream, "read1", None) or stream.read
     try:
-        while block := stream.read(_BLOCK_BYTES):
+        while block := read(_BLOCK_BYTES):
             blocks.append(block)
     except DAMAGED_STREAM as exc:
-        rejects.add(source, f"after line {number}", f"truncated or corrupt compressed stream: {exc}")
+        lines = number + sum(block.count(b"\n") for block in blocks)
+        rejects.add(source, f"after line {lines}",
+                    f"truncated or corrupt compressed stream: {exc}; what follows is lost")
     return b"".join(blocks)
 
 
@@ -363,7 +438,7 @@ def numbered_lines(stream: IO[bytes], source: str, rejects: Rejects, stats: Trac
         for number, raw in enumerate(stream, 1):
             yield number, raw
     except DAMAGED_STREAM as exc:
-        rejects.add(source, number + 1, f"truncated or corrupt compressed stream: {exc}")
+        rejects.add(source, number + 1, f"truncated or corrupt compressed stream: {exc}; what follows is lost")
         stats.notes.append(f"{source}: compressed stream ends early after line {number}")
 
 
@@ -502,14 +577,10 @@ def _take(result: tuple, rejects: Rejects, stats: TraceReadStats):
     chunks, (records, counts), part, messages = result
     kept: dict[str, int] = {}
     for r in records:
-        rejects.add(r.source, r.location, r.reason, r.excerpt)
-        kept[r.source] = kept.get(r.source, 0) + 1
+        rejects.add(r.source, r.location, r.reason, r.excerpt, r.records)
+        kept[r.source] = kept.get(r.source, 0) + r.records
     for name, n in counts.items():  # rejects counted beyond those a segment kept
         rejects.counts[name] += n - kept.get(name, 0)
-    stats.spans_read += part.spans_read
-    stats.messages += part.messages
-    stats.unknown_kinds += part.unknown_kinds
-    stats.oversized_attributes += part.oversized_attributes
-    stats.notes.extend(part.notes)
+    _add_stats(stats, part)
     yield from chunks
     return messages

@@ -25,6 +25,9 @@ Column rules (shared by every format)
       literals (paths with ids) and the route says the same without them.
     - ``sampling_ratio``: :func:`sampling_ratio_of_tracestate` or the sampler attributes
       (:func:`sampling_ratio_of_attributes`), else the source's configured ratio, else NaN.
+    - ``name``: as given, except a name that is a SQL statement (:data:`SQL_NAME`), whose
+      literals are masked (:func:`analysis.core.privacy.mask_literals`); a database span
+      named by its own statement becomes ``"<operation> <tables>"``.
 
 Rejects (source = the file, location = where in it, reason) — see the ``REASON_*`` names.
 """
@@ -44,6 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis.core import frames
+from analysis.core.privacy import mask_literals
 from analysis.core.rejects import Rejects
 
 UNKNOWN_SERVICE = "unknown_service"
@@ -111,6 +115,9 @@ SQL_DIALECTS = {
 DEFAULT_SQL_DIALECT = "postgres"
 
 COLUMNS = tuple(frames.SCHEMAS["spans"])
+#: A span name that is a SQL statement (some instrumentations name database spans so): its
+#: literals are masked as it is read, so no value of a statement is kept, not even in the cache.
+SQL_NAME = r"^\s*\(?\s*(?i:select|insert|update|delete|with|merge|replace|upsert|call|exec|execute|copy|values|set|show)\s"
 _ZERO_TRACE = "0" * 32
 _ZERO_SPAN = "0" * 16
 _MAX_NANOS = 2**63 - 1
@@ -321,7 +328,16 @@ class TraceReadStats:
     messages: int = 0
     unknown_kinds: int = 0
     oversized_attributes: int = 0
+    #: lines (or whole documents) holding bytes that are not UTF-8, read with U+FFFD
+    lines_not_utf8: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+def spans_in(raw: bytes, key: bytes) -> int:
+    """How many spans a piece of a file that cannot be read held, counted by a key every
+    span of its format has once (``"startTimeUnixNano"``, ``"operationName"``,
+    ``"traceId"``): what a lost line or element costs, in spans."""
+    return raw.count(key)
 
 
 class SpanBatch:
@@ -390,7 +406,7 @@ class SpanBatch:
 
         data = {
             "trace_id": trace_id, "span_id": span_id, "parent_span_id": parent,
-            "name": _strings(lists["name"]), "kind": kind, "service": _strings(lists["service"]),
+            "name": _span_names(lists["name"]), "kind": kind, "service": _strings(lists["service"]),
             "start": pd.to_datetime(start, unit="ns", utc=True), "end": pd.to_datetime(end, unit="ns", utc=True),
             "duration_ms": (end - start) / 1e6, "is_error": np.asarray(lists["is_error"], dtype=bool),
         }
@@ -547,6 +563,20 @@ def _kinds(raw: list, stats: TraceReadStats) -> pa.Array:
 
 def _strings(values: list) -> pa.Array:
     return pa.array(values, type=pa.string())
+
+
+def _span_names(values: list) -> pa.Array:
+    """The names, those that are SQL statements with their literals masked (:data:`SQL_NAME`)."""
+    names = _strings(values)
+    if not len(names):
+        return names
+    statements = pc.fill_null(pc.match_substring_regex(names, SQL_NAME), False).to_numpy(zero_copy_only=False)
+    if not statements.any():
+        return names
+    masked = names.to_pylist()
+    for i in np.flatnonzero(statements):
+        masked[i] = mask_literals(masked[i])
+    return pa.array(masked, type=pa.string())
 
 
 def attribute_text(value: object) -> str | None:

@@ -43,6 +43,8 @@ from analysis.sources.traces.formats.spans import (
 )
 
 NOT_ZIPKIN = "not Zipkin v2 JSON (no traceId and id)"
+#: Every record of the format has this key once: the records a lost line held.
+ZIPKIN_SPAN_KEY = b'"traceId"'
 _NAN = float("nan")
 
 
@@ -50,7 +52,7 @@ def read_zipkin_json(stream: IO[bytes], source: str, rejects: Rejects, stats: Tr
                      chunk_spans: int) -> Iterator[SpanBatch]:
     """Batches of spans from a Zipkin v2 file (see the module docstring)."""
     batch = SpanBatch()
-    for line, value in json_values(stream, source, rejects, stats):
+    for line, value in json_values(stream, source, rejects, stats, ZIPKIN_SPAN_KEY):
         stats.messages += 1
         spans = _span_list(value)
         if spans is None:
