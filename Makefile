@@ -30,7 +30,8 @@ report: $(STAMP) $(SAMPLE)/seams.yml
 test: lint
 	$(BIN)/python -m pytest
 
-lab: $(STAMP)
+# JupyterLab on the notebooks, runnable as they are on the sample (built first)
+lab: $(STAMP) $(SAMPLE)/seams.yml
 	$(BIN)/jupyter lab notebooks/
 
 bench: $(STAMP) $(SAMPLE)/seams.yml

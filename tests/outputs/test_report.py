@@ -3,6 +3,7 @@
 import ast
 import datetime as dt
 import os
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -503,3 +504,21 @@ def test_stale_partial_folders_are_removed_and_failed_runs_kept_to_a_bound(tmp_p
     failed = sorted(p.name for p in out.iterdir() if p.name.endswith(".failed"))
     assert len(failed) == report.KEEP_FAILED_RUNS and failed[-1].startswith(result.run_id[:8])  # the newest is kept
     assert not (out / failed[-1] / report.RUN_MARKER).exists()
+
+
+def test_every_notebook_runs_on_the_sample_as_jupyterlab_opens_it_and_builds_no_figure_by_hand():
+    """``make lab`` builds the sample into data/sample and opens notebooks/: a notebook's default
+    config_path, read from its own folder (the kernel's working folder in JupyterLab), is the
+    sample's; and no cell builds a figure itself (every figure comes from analysis.outputs)."""
+    root = REAL_NOTEBOOK.resolve().parents[1]
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    sample = re.search(r"^SAMPLE\s*:=\s*(\S+)", makefile, re.M).group(1)
+    assert re.search(r"^lab: .*\$\(SAMPLE\)/seams.yml", makefile, re.M)
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        default = next(n.value.value for n in ast.parse(params.source).body if n.targets[0].id == "config_path")
+        assert (path.parent / default).resolve() == (root / sample / "seams.yml").resolve(), path.name
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not re.search(r"\b(px|go)\.[A-Za-z]+\(|import plotly", cell.source), (path.name, cell.source[:200])
