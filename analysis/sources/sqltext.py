@@ -4,11 +4,30 @@ Shared by the SQL-log and trace readers, so a statement logged by PostgreSQL and
 statement seen in a span get the same fingerprint. Pure functions, no I/O.
 
 ``strip_sqlcommenter(sql) -> (sql, tags)``
-    Removes a trailing sqlcommenter comment ``/*key='value',...*/`` (keys and values
-    URL-encoded, ``'`` escaped as ``\\'``; https://google.github.io/sqlcommenter/spec/) or a
-    Rails/marginalia comment ``/*key:value,...*/`` and returns its tags, keys sorted. Only
-    :data:`SQLCOMMENTER_TAGS` are kept. A trailing comment that is not in one of those forms
-    is left in place (``normalize`` drops it anyway).
+    Removes the trailing sqlcommenter comments ``/*key='value',...*/`` (keys and values
+    URL-encoded, ``'`` escaped as ``\\'``; https://google.github.io/sqlcommenter/spec/; bare
+    values too, as OpenTelemetry's DB-API commenter writes numbers: ``dbapi_threadsafety=2``)
+    or a Rails/marginalia comment ``/*key:value,...*/`` and returns their tags, keys sorted.
+    Only :data:`SQLCOMMENTER_TAGS` are kept. A trailing comment that is not in one of those
+    forms is left in place (``normalize`` drops it anyway).
+
+    A statement can carry two comments: with Django's and the database driver's commenters
+    both on (OpenTelemetry's Django and psycopg instrumentations),
+    ``... /*controller='dcim%3Adevice',route='...',traceparent='00-T-A-03'*/
+    /*db_driver='psycopg%3A3.3.2',dbapi_threadsafety=2,traceparent='00-T-B-03'*/``. Both
+    traceparents name the same trace T; A is the request's server span, B the statement's
+    own database client span. The statement is tied to B, the last comment's traceparent
+    (:data:`INNERMOST_TAGS`): it is the most precise span, and the request's span is its
+    ancestor, so a context found through the span tree is the same. The route and
+    controller come from the first comment that has them (the framework's). Values keep
+    a doubled ``%%`` when the driver skipped its ``%``-substitution (statements without
+    parameters): ``%%3A`` is read as ``%3A``, i.e. ``:``.
+
+``split_comments(sql) -> (sql, bodies)`` and ``comment_tags(bodies) -> tags``
+    The same in two steps for the SQL-log reader: a cheap scan taking every leading and
+    trailing comment off (the statement's shape, whatever the comments hold), then the tags
+    of the bodies, which it decodes once per distinct comment shape
+    (:func:`lift_traceparent` leaves the per-execution traceparent out of that shape).
 
 ``normalize(sql) -> str``
     The text pg_stat_statements and pgbadger would show, so that executions differing only
@@ -95,7 +114,7 @@ import functools
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeGuard
@@ -116,66 +135,136 @@ OPERATIONS = ("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "DDL", "O
 # --------------------------------------------------------------------------------------
 # sqlcommenter
 
-_SQLCOMMENTER_PAIR = r"[^=,'\s]+='[^'\\]*(?:\\.[^'\\]*)*'"
+#: Tags taken from the *last* comment that carries them: the comment written nearest the
+#: driver, whose span is the most specific (a framework's comment names the request's span,
+#: the database driver's the statement's own). Every other tag comes from the first comment
+#: that carries it (the framework's route and controller).
+INNERMOST_TAGS = frozenset({"traceparent", "tracestate"})
+
+# a value is quoted ('...', the spec) or bare: OpenTelemetry's DB-API commenter writes
+# numbers unquoted (dbapi_threadsafety=2,libpq_version=150018)
+_SQLCOMMENTER_PAIR = r"[^=,'\s]+=(?:'[^'\\]*(?:\\.[^'\\]*)*'|[^=,'\s]+)"
 _SQLCOMMENTER_BODY = re.compile(rf"\s*{_SQLCOMMENTER_PAIR}(?:\s*,\s*{_SQLCOMMENTER_PAIR})*\s*", re.S)
-_SQLCOMMENTER_PAIRS = re.compile(r"([^=,'\s]+)='([^'\\]*(?:\\.[^'\\]*)*)'", re.S)
+_SQLCOMMENTER_PAIRS = re.compile(r"([^=,'\s]+)=(?:'([^'\\]*(?:\\.[^'\\]*)*)'|([^=,'\s]+))", re.S)
 _MARGINALIA_PAIR = r"[A-Za-z_][\w.-]*:[^,]*"
 _MARGINALIA_BODY = re.compile(rf"\s*{_MARGINALIA_PAIR}(?:,{_MARGINALIA_PAIR})*\s*")
 _BACKSLASH_ESCAPE = re.compile(r"\\(.)", re.S)
+_TRACEPARENT_KEY = "traceparent='"
 
 
 def strip_sqlcommenter(sql: str) -> tuple[str, dict[str, str]]:
-    """Split ``sql`` into the statement without its sqlcommenter comment and the tags.
+    """Split ``sql`` into the statement without its sqlcommenter comments and their tags.
 
-    The comment is trailing (the sqlcommenter convention) or leading (Rails' query log
-    tags with ``prepend_comment``).
+    The comments are trailing (the sqlcommenter convention; several in a row when a
+    framework and the database driver both add one) or leading (Rails' query log tags with
+    ``prepend_comment``); their tags are merged (:func:`comment_tags`). A comment that is not
+    a tag comment, and every comment beyond it, stays in place.
 
     >>> strip_sqlcommenter("SELECT 1 /*route='%2Fusers%2F%3Aid',db_driver='psycopg'*/")
     ('SELECT 1', {'route': '/users/:id'})
     >>> strip_sqlcommenter("/*application:Shop,controller:orders*/ SELECT 1")
     ('SELECT 1', {'application': 'Shop', 'controller': 'orders'})
     """
-    if sql.startswith("/*"):
-        return _strip_leading(sql)
-    end = sql.rstrip()
+    stripped, bodies = _peel_comments(sql, _is_tag_body)
+    return (stripped, comment_tags(bodies)) if bodies else (sql, {})
+
+
+def split_comments(sql: str) -> tuple[str, tuple[str, ...]]:
+    """(``sql`` without its leading and trailing ``/* */`` comments, their bodies in text order).
+
+    One scan from each end with string methods, whatever the comments hold: the statement
+    without them normalizes as the statement with them (:func:`normalize` drops comments),
+    and :func:`comment_tags` reads the tags of the bodies that are tag comments. Texts without
+    such comments come back unchanged with no bodies.
+    """
+    return _peel_comments(sql, None)
+
+
+def _peel_comments(sql: str, accept: Callable[[str], bool] | None) -> tuple[str, tuple[str, ...]]:
+    """The statement and the bodies of the comments taken off its ends (only those ``accept``
+    allows, from the outside in; all when None)."""
+    leading: list[str] = []
+    text = sql
+    while text.startswith("/*"):
+        close = text.find("*/", 2)
+        if close < 0 or (accept is not None and not accept(text[2:close])):
+            break
+        leading.append(text[2:close])
+        text = text[close + 2 :].lstrip()
+    end = text.rstrip()
     tail = ""
     if end.endswith(";"):
         end, tail = end[:-1].rstrip(), ";"
-    if not end.endswith("*/"):
-        return sql, {}
-    start = end.rfind("/*", 0, len(end) - 2)
-    if start < 0:
-        return sql, {}
-    body = end[start + 2 : -2]
-    if "*/" in body:
-        return sql, {}
-    tags = _tags_of(body)
-    return (sql, {}) if tags is None else (end[:start].rstrip() + tail, tags)
+    trailing: list[str] = []
+    while end.endswith("*/"):
+        start = end.rfind("/*", 0, len(end) - 2)
+        if start < 0:
+            break
+        body = end[start + 2 : -2]
+        if "*/" in body or (accept is not None and not accept(body)):
+            break
+        trailing.append(body)
+        end = end[:start].rstrip()
+    if not trailing:
+        return (text, tuple(leading)) if leading else (sql, ())
+    trailing.reverse()
+    return end + tail, (*leading, *trailing)
 
 
-def _strip_leading(sql: str) -> tuple[str, dict[str, str]]:
-    close = sql.find("*/", 2)
-    if close < 0:
-        return sql, {}
-    tags = _tags_of(sql[2:close])
-    return (sql, {}) if tags is None else (sql[close + 2 :].lstrip(), tags)
+def comment_tags(bodies: Iterable[str]) -> dict[str, str]:
+    """The known tags (:data:`SQLCOMMENTER_TAGS`) of the tag comments among ``bodies``, keys sorted.
+
+    Keys and values are URL-decoded; a doubled ``%%`` is read as ``%`` first (psycopg runs
+    the ``%``-substitution only when a statement has parameters, so without any the comment
+    reaches the server as ``%%3A``). When several comments carry a tag, :data:`INNERMOST_TAGS`
+    come from the last one and the others from the first. Bodies that are neither
+    sqlcommenter (``key='value'``, or ``key=value`` bare) nor marginalia (``key:value``) give nothing.
+    """
+    merged: dict[str, str] = {}
+    for body in bodies:
+        for key, value in (_tags_of(body) or {}).items():
+            if key in INNERMOST_TAGS or key not in merged:
+                merged[key] = value
+    return dict(sorted(merged.items()))
+
+
+def lift_traceparent(body: str) -> tuple[str, str | None]:
+    """(``body`` with the value of its quoted ``traceparent`` left out, that value or None).
+
+    Every execution of a traced statement carries its own traceparent; what is left (the
+    route, the controller, the driver) repeats, so its tags can be decoded once.
+    """
+    at = body.find(_TRACEPARENT_KEY)
+    if at < 0:
+        return body, None
+    start = at + len(_TRACEPARENT_KEY)
+    end = body.find("'", start)
+    if end < 0:
+        return body, None
+    return body[:start] + body[end:], body[start:end]
+
+
+def _is_tag_body(body: str) -> bool:
+    return _tags_of(body) is not None
 
 
 def _tags_of(body: str) -> dict[str, str] | None:
     """The known tags of a sqlcommenter or marginalia comment body; None when it is neither."""
     if _SQLCOMMENTER_BODY.fullmatch(body):
-        pairs = [(_unquote(k), _unquote(v)) for k, v in _SQLCOMMENTER_PAIRS.findall(body)]
+        pairs = [(_unquote(k), _unquote(q if b == "" else b)) for k, q, b in _SQLCOMMENTER_PAIRS.findall(body)]
     elif _MARGINALIA_BODY.fullmatch(body):
         pairs = [(k.strip(), v.strip()) for k, _, v in (item.partition(":") for item in body.split(","))]
     else:
         return None
-    return {k: v for k, v in sorted(pairs) if k in SQLCOMMENTER_TAGS}
+    return {k: v for k, v in pairs if k in SQLCOMMENTER_TAGS}
 
 
 def _unquote(value: str) -> str:
     if "\\" in value:
         value = _BACKSLASH_ESCAPE.sub(r"\1", value)
-    return unquote(value) if "%" in value else value
+    if "%" not in value:
+        return value
+    return unquote(value.replace("%%", "%"))
 
 
 # --------------------------------------------------------------------------------------

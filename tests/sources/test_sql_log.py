@@ -538,3 +538,38 @@ def test_tagged_executions_share_one_normalization_and_keep_their_own_tags():
     assert st["route"].iloc[:300].eq("/o").all()
     assert st["controller"].tolist()[300:] == ["orders", pd.NA]
     assert st["executions"].tolist()[300:] == [100, 1] and st["executions"].sum() == 401
+
+
+# --------------------------------------------------------------------------------------
+# statements carrying the comments of OpenTelemetry's Django and psycopg instrumentations
+
+NETBOX_PREFIX = "%m [%p] %q%u@%d app=%a "
+DJANGO_TAGS = ("/*app_name='dcim',controller='dcim%3Adevice',db_driver='django.db.backends.postgresql',framework='django%3A5.2.9',"
+               "route='dcim/devices/%3Cint%3Apk%3E/',traceparent='00-{trace}-{request}-03'*/")
+PSYCOPG_TAGS = ("/*db_driver='psycopg%3A3.3.2',dbapi_level='2.0',dbapi_threadsafety=2,driver_paramstyle='pyformat',"
+                "libpq_version=150018,traceparent='00-{trace}-{span}-03'*/")
+
+
+def _traced_line(ms: str, pid: int, app: str, sql: str, trace: str, request: str | None, span: str) -> str:
+    comments = ([DJANGO_TAGS.format(trace=trace, request=request)] if request else []) + [PSYCOPG_TAGS.format(trace=trace, span=span)]
+    return (f"2026-12-06 04:44:37.{ms} UTC [{pid}] netbox@netbox app={app} LOG:  duration: 0.236 ms  statement: "
+            f"{sql} {' '.join(comments)}\n")
+
+
+def test_web_and_worker_statements_are_tied_to_their_database_spans(tmp_path):
+    trace_a, trace_b = "5f0c1e2d3b4a59687766554433221100", "00112233445566778899aabbccddeeff"
+    text = (
+        _traced_line("707", 22983, "netbox-web", 'SELECT "dcim_site"."id" FROM "dcim_site" WHERE "dcim_site"."id" = 4 LIMIT 21',
+                     trace_a, "1a2b3c4d5e6f7081", "9f8e7d6c5b4a3921")
+        # no parameters: psycopg leaves the %% of its comment
+        + _traced_line("708", 22983, "netbox-web", "SELECT pg_advisory_lock(110100)", trace_a, "1a2b3c4d5e6f7081",
+                       "0123456789abcdef").replace("%3A", "%%3A")
+        # the worker has no Django middleware: only psycopg's comment
+        + _traced_line("709", 22977, "netbox-rq", "SELECT set_config('TimeZone', 'UTC', false)", trace_b, None, "fedcba9876543210")
+    )
+    st = mine(tmp_path, text, prefix=NETBOX_PREFIX).frames["statements"]
+    assert st["trace_id"].tolist() == [trace_a, trace_a, trace_b]
+    assert st["parent_span_id"].tolist() == ["9f8e7d6c5b4a3921", "0123456789abcdef", "fedcba9876543210"]
+    assert st["route"].tolist() == ["dcim/devices/<int:pk>/", "dcim/devices/<int:pk>/", pd.NA]
+    assert st["controller"].tolist() == ["dcim:device", "dcim:device", pd.NA]
+    assert st["database"].tolist() == ["netbox"] * 3

@@ -41,6 +41,51 @@ def test_marginalia_comment_is_read_too():
     assert tags == {"action": "show", "application": "Shop", "controller": "orders"}
 
 
+# the two comments of a statement run by Django under OpenTelemetry's Django and psycopg
+# instrumentations (made-up ids): the request's span, then the statement's database span
+DJANGO_COMMENT = ("/*app_name='dcim',controller='dcim%3Adevice',db_driver='django.db.backends.postgresql',"
+                  "framework='django%3A5.2.9',route='dcim/devices/%3Cint%3Apk%3E/',"
+                  "traceparent='00-5f0c1e2d3b4a59687766554433221100-1a2b3c4d5e6f7081-03'*/")
+PSYCOPG_COMMENT = ("/*db_driver='psycopg%3A3.3.2',dbapi_level='2.0',dbapi_threadsafety=2,driver_paramstyle='pyformat',"
+                   "libpq_version=150018,traceparent='00-5f0c1e2d3b4a59687766554433221100-9f8e7d6c5b4a3921-03'*/")
+
+
+def test_otel_dbapi_comment_with_unquoted_numbers_keeps_its_traceparent():
+    stripped, tags = strip_sqlcommenter(f"SELECT set_config('TimeZone', 'UTC', false) {PSYCOPG_COMMENT}")
+    assert stripped == "SELECT set_config('TimeZone', 'UTC', false)"
+    assert tags == {"traceparent": "00-5f0c1e2d3b4a59687766554433221100-9f8e7d6c5b4a3921-03"}
+
+
+def test_framework_and_driver_comments_tie_the_statement_to_the_database_span():
+    stripped, tags = strip_sqlcommenter(f'SELECT "t"."id" FROM "t" WHERE "t"."id" = 3 LIMIT 21 {DJANGO_COMMENT} {PSYCOPG_COMMENT}')
+    assert stripped == 'SELECT "t"."id" FROM "t" WHERE "t"."id" = 3 LIMIT 21'
+    assert tags == {
+        "controller": "dcim:device", "framework": "django:5.2.9", "route": "dcim/devices/<int:pk>/",  # Django's comment
+        "traceparent": "00-5f0c1e2d3b4a59687766554433221100-9f8e7d6c5b4a3921-03",  # psycopg's: the statement's own span
+    }
+
+
+def test_doubled_percent_of_a_statement_without_parameters_is_decoded():
+    # psycopg skips its %-substitution when there are no parameters, so %% reaches the server
+    comment = DJANGO_COMMENT.replace("%", "%%").replace("route='dcim/devices/%%3Cint%%3Apk%%3E/'", "route='api/dcim/manufacturers/%%24'")
+    stripped, tags = strip_sqlcommenter(f"SELECT pg_advisory_lock(110100) {comment} {PSYCOPG_COMMENT.replace('%', '%%')}")
+    assert stripped == "SELECT pg_advisory_lock(110100)"
+    assert (tags["route"], tags["controller"], tags["framework"]) == ("api/dcim/manufacturers/$", "dcim:device", "django:5.2.9")
+
+
+def test_split_comments_takes_every_end_comment_and_lifts_traceparents():
+    from analysis.sources.sqltext import comment_tags, lift_traceparent, split_comments
+
+    sql, bodies = split_comments(f"/* plain */ SELECT 1 {DJANGO_COMMENT} /* remark */ {PSYCOPG_COMMENT};")
+    assert sql == "SELECT 1;"
+    assert bodies[0] == " plain " and bodies[2] == " remark " and len(bodies) == 4
+    assert comment_tags(bodies)["traceparent"].endswith("9f8e7d6c5b4a3921-03")
+    shape, value = lift_traceparent(bodies[3])
+    assert value == "00-5f0c1e2d3b4a59687766554433221100-9f8e7d6c5b4a3921-03" and value not in shape
+    assert lift_traceparent("route='x'") == ("route='x'", None)
+    assert split_comments("SELECT '/*x*/'") == ("SELECT '/*x*/'", ())
+
+
 @pytest.mark.parametrize(
     "sql",
     [

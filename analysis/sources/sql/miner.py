@@ -34,7 +34,11 @@ counted in the notes)
     counts as the executions would), ``duration_ms`` the total of the group's known durations, ``executions`` how many
     statements the row stands for; trace_id/parent_span_id from a sqlcommenter
     ``traceparent`` (``00-<32 hex trace>-<16 hex span>-<2 hex flags>``), route/controller
-    from the tags. pg_stat_statements has no executions, only totals: one row per query
+    from the tags. A statement with two comments (a framework's, then the database
+    driver's: OpenTelemetry's Django and psycopg instrumentations) is tied to the last
+    comment's traceparent, the statement's own database span, and keeps the route and
+    controller of the first (:func:`analysis.sources.sqltext.comment_tags`).
+    pg_stat_statements has no executions, only totals: one row per query
     with ``ts`` NaT, ``executions`` its ``calls`` and ``duration_ms`` their total time;
     its rows with ``toplevel`` false (run by the server inside functions and triggers) are
     not statements of the application and are only counted.
