@@ -37,7 +37,10 @@ statement seen in a span get the same fingerprint. Pure functions, no I/O.
     - string literals (``'...'`` with ``''`` escapes, ``E'...'`` with backslash escapes,
       ``B''``/``X''``/``N''``/``U&''``, dollar quotes ``$$...$$`` and ``$tag$...$tag$``),
       numbers (integers, decimals, exponents, ``0x``/``0o``/``0b``), and parameters ``$n``
-      become ``?``; a unary minus before a literal goes with it (``+ -5`` -> ``+ ?``);
+      become ``?``; so do the placeholders of the client libraries (pyformat ``%s`` and
+      ``%(name)s``, named ``:name``; ``?`` stays), so a statement as a span records it
+      (``db.statement``: ``... WHERE id = %s``) and as the server logs it (``... WHERE id =
+      7``) normalize alike; a unary minus before a literal goes with it (``+ -5`` -> ``+ ?``);
       ``TRUE``/``FALSE``/``NULL`` are keywords and stay;
     - ``IN (?, ?, ?)`` -> ``IN (?)``, ``ARRAY[?, ?]`` -> ``ARRAY[?]``, and repeated identical
       ``VALUES`` tuples ``(?, ?), (?, ?)`` -> one tuple;
@@ -270,13 +273,20 @@ def _unquote(value: str) -> str:
 # --------------------------------------------------------------------------------------
 # normalization
 
+#: Client-side placeholders, read as the ``?`` a literal becomes, so that a statement as a
+#: driver's span records it (``db.statement``) and as the server logs it share a fingerprint:
+#: pyformat ``%s`` / ``%(name)s`` (psycopg's ``%b`` / ``%t`` too), named ``:name`` / ``:1``
+#: (not a ``::`` cast, nor a slice bound after a word: ``a[1:n]``). ``?`` is one already.
+_PLACEHOLDERS = r"""(?<=%)(?:\([^()\s]*\))?[sbt](?!\w)
+    | (?<=:)(?<![\w:]:)(?:[^\W\d]\w*|\d+)(?![\w:])"""
+
 # One pass over the text. Every alternative starts with one of the characters in the
 # leading class, so the regex engine skips everything else quickly; lookbehinds then tell
 # which character was taken. A digit or ``$`` right after a word character belongs to an
 # identifier (``t1``, ``a$1``) and is left alone.
 _LITERALS = re.compile(
-    r"""
-    ['"$0-9./-]
+    rf"""
+    ['"$0-9./%:-]
     (?:
       (?<=-)-[^\n]*                                                   # -- comment
     | (?<=/)\*(?:[^*]|\*(?!/))*(?:\*/|\Z)                             # /* comment */
@@ -285,6 +295,7 @@ _LITERALS = re.compile(
     | (?<=')[^']*(?:''[^']*)*(?:'|\Z)                                 # '...' (also B'', X'', N'', U&'')
     | (?<=\$)(?<![\w$]\$)((?:[^\W\d]\w*)?)\$.*?(?:\$\1\$|\Z)          # $tag$...$tag$
     | (?<=\$)(?<![\w$]\$)\d+                                          # $1
+    | {_PLACEHOLDERS}
     | (?<=[0-9])(?<![\w$][0-9])(?:(?<=0)[xX][0-9a-fA-F_]+|(?<=0)[oO][0-7_]+|(?<=0)[bB][01_]+
                               |[0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9]+)?)  # 12, 1.5e3, 0xff
     | (?<=\.)(?<![\w$)"]\.)[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?           # .5
@@ -295,8 +306,8 @@ _LITERALS = re.compile(
 #: Dialects whose text is read the MySQL way (see :func:`normalize`).
 MYSQL_DIALECTS = frozenset({"mysql", "mariadb"})
 _MYSQL_LITERALS = re.compile(
-    r"""
-    ['"`$0-9./#-]
+    rf"""
+    ['"`$0-9./#%:-]
     (?:
       (?<=-)-(?=\s|\Z)[^\n]*                                          # -- comment (needs a space)
     | (?<=\#)[^\n]*                                                  # # comment
@@ -304,6 +315,8 @@ _MYSQL_LITERALS = re.compile(
     | (?<=`)[^`]*(?:``[^`]*)*(?:`|\Z)                                 # `identifier`
     | (?<=")[^"\\]*(?:(?:\\.|"")[^"\\]*)*(?:"|\Z)                   # "string"
     | (?<=')[^'\\]*(?:(?:\\.|'')[^'\\]*)*(?:'|\Z)                   # 'string'
+    | (?<=\$)(?<![\w$]\$)\d+                                          # $1
+    | {_PLACEHOLDERS}
     | (?<=[0-9])(?<![\w$][0-9])(?:(?<=0)[xX][0-9a-fA-F_]+|(?<=0)[bB][01_]+
                               |[0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9]+)?)  # 12, 1.5e3, 0xff
     | (?<=\.)(?<![\w$)`"]\.)[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?           # .5

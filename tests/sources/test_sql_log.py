@@ -573,3 +573,15 @@ def test_web_and_worker_statements_are_tied_to_their_database_spans(tmp_path):
     assert st["route"].tolist() == ["dcim/devices/<int:pk>/", "dcim/devices/<int:pk>/", pd.NA]
     assert st["controller"].tolist() == ["dcim:device", "dcim:device", pd.NA]
     assert st["database"].tolist() == ["netbox"] * 3
+
+
+def test_a_span_statement_with_placeholders_gets_the_fingerprint_of_the_logged_one(tmp_path):
+    from analysis.sources.traces.formats.spans import statement_summary
+
+    # db.statement of the psycopg span: pyformat placeholders and Django's comment, % doubled
+    span_statement = ('SELECT %s AS "a" FROM "dcim_devicerole" WHERE "dcim_devicerole"."id" = %s LIMIT 1 '
+                      + DJANGO_TAGS.format(trace="ab" * 16, request="cd" * 8).replace("%", "%%"))
+    logged = _traced_line("710", 22983, "netbox-web", 'SELECT 1 AS "a" FROM "dcim_devicerole" WHERE "dcim_devicerole"."id" = 12 LIMIT 1',
+                          "ab" * 16, "cd" * 8, "ef" * 8)
+    st = mine(tmp_path, logged, prefix=NETBOX_PREFIX).frames["statements"]
+    assert st["fingerprint"].tolist() == [statement_summary(span_statement, "postgresql")[0]]

@@ -458,3 +458,24 @@ def test_logs_and_traces_get_the_same_fingerprint_with_or_without_the_tags():
     # the SQL log strips the sqlcommenter comment first; a span's statement may keep it
     sql = f"SELECT * FROM orders WHERE id = 5 /*route='%2Forders',traceparent='{TRACEPARENT}'*/;"
     assert normalize(sql) == normalize(strip_sqlcommenter(sql)[0]) == "select * from orders where id = ?"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        'SELECT * FROM "orders" WHERE "orders"."id" = %s AND "orders"."state" IN (%s, %s) LIMIT 21',  # pyformat (psycopg)
+        'SELECT * FROM "orders" WHERE "orders"."id" = %(pk)s AND "orders"."state" IN (%(a)s, %(b)s) LIMIT %(n)s',  # named pyformat
+        'SELECT * FROM "orders" WHERE "orders"."id" = ? AND "orders"."state" IN (?, ?) LIMIT ?',  # qmark (JDBC, sqlite)
+        'SELECT * FROM "orders" WHERE "orders"."id" = :pk AND "orders"."state" IN (:a, :b) LIMIT :n',  # named (SQLAlchemy)
+        'SELECT * FROM "orders" WHERE "orders"."id" = $1 AND "orders"."state" IN ($2, $3) LIMIT $4',  # numbered (server side)
+        "SELECT * FROM \"orders\" WHERE \"orders\".\"id\" = 7 AND \"orders\".\"state\" IN ('new', 'paid') LIMIT 21",  # as logged
+    ],
+)
+def test_placeholders_of_every_paramstyle_normalize_like_the_literals(statement):
+    expected = 'select * from "orders" where "orders"."id" = ? and "orders"."state" in (?) limit ?'
+    assert normalize(statement) == expected
+    assert normalize(statement.replace('"', "`"), dialect="mysql") == expected.replace('"', "")
+
+
+def test_colons_and_percent_that_are_not_placeholders_stay():
+    assert normalize("SELECT a::text, b[1:2], c % 2, d %% 3, e := 1 FROM t") == "select a::text, b[?:?], c % ?, d %% ?, e := ? from t"
