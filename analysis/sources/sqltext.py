@@ -46,7 +46,13 @@ statement seen in a span get the same fingerprint. Pure functions, no I/O.
       ``VALUES`` tuples ``(?, ?), (?, ?)`` -> one tuple;
     - whitespace folded to one space, none inside parentheses, ``, `` after commas,
       trailing semicolons dropped;
-    - keywords and identifiers lower-cased, except quoted identifiers (``"Name"``).
+    - keywords and identifiers lower-cased, except quoted identifiers (``"Name"``);
+    - generated names of savepoints, cursors and prepared statements (after SAVEPOINT,
+      RELEASE, ROLLBACK TO, DECLARE, FETCH, MOVE, CLOSE, PREPARE, EXECUTE, DEALLOCATE) lose
+      their counters (:func:`generated_name`: Django's ``SAVEPOINT "s140234_x1"`` ->
+      ``savepoint "s?_x?"``), and ``DECLARE name ... CURSOR FOR query`` is read as its
+      query: a server-side cursor (Django's ``.iterator()``) runs the same query, with
+      the same fingerprint, tables and joins, as the statement run without one.
 
     Strings are read the way PostgreSQL reads them with ``standard_conforming_strings=on``
     (the default since 9.1): a backslash is an ordinary character outside ``E''``. An
@@ -446,11 +452,69 @@ def normalize(sql: str, max_chars: int = MAX_NORMALIZE_CHARS, dialect: str = "po
         text = _ARRAY_LIST.sub("[?]", text)
     if "values" in text:
         text = _VALUES_TUPLES.sub(r"values\1\2", text)
+    if text.startswith(_NAMING_WORDS) or "; " in text:
+        text = _canonical_names(text, quoted)
     if quoted:
         text = _QIDENT_MARK.sub(lambda m: quoted[int(m.group(1))], text)
     if truncated:
         text += " ..."
     return text
+
+
+#: First words of the statements that name a savepoint, a cursor or a prepared statement.
+_NAMING_WORDS = ("savepoint", "release", "rollback", "declare", "fetch", "move", "close", "prepare", "execute", "deallocate")
+_NAME = r"\x00\d+\x00|[^\W\d][\w$]*"
+_NAMED = re.compile(
+    rf"(?:^|(?<=; ))(?:(?:savepoint|release(?: savepoint)?|rollback(?: work| transaction)? to(?: savepoint)?|declare|close"
+    rf"|prepare|execute|deallocate(?: prepare)?) (?P<name>{_NAME})"
+    rf"|(?:fetch|move)\b[^;]*? (?P<cursor>{_NAME})(?= ?;|$))"
+)
+_DECLARED_QUERY = re.compile(r"declare \S+ (?:(?:binary|insensitive|asensitive|no scroll|scroll) )*cursor "
+                             r"(?:(?:with|without) hold )?for (.*)\Z", re.S)
+
+
+def _canonical_names(text: str, quoted: list[str]) -> str:
+    """Generated names of savepoints, cursors and prepared statements made alike, and a
+    cursor's declaration read as its query (rules in :func:`generated_name`)."""
+    def canonical(m: re.Match) -> str:
+        key = "name" if m.group("name") is not None else "cursor"
+        name = m.group(key)
+        if name[0] == "\x00":
+            i = int(name[1:-1])
+            inner = quoted[i][1:-1]
+            quoted[i] = quoted[i][0] + generated_name(inner) + quoted[i][-1]
+            return m.group()
+        return m.string[m.start():m.start(key)] + generated_name(name)
+
+    text = _NAMED.sub(canonical, text)
+    declared = _DECLARED_QUERY.match(text)
+    return declared.group(1) if declared else text
+
+
+def generated_name(name: str) -> str:
+    """``name`` with its counters replaced by ``?``: in each ``_``-separated part that holds a
+    digit, a part made of hexadecimal digits only becomes ``?``, any other its runs of digits.
+
+    Drivers and frameworks name savepoints, cursors and prepared statements with counters
+    and thread ids: Django's ``"s140234_x1"`` savepoints and ``"_django_curs_140234_sync_3"``
+    cursors (``.iterator()``), JDBC's ``S_1``, PHP's ``pdo_stmt_00000003``, SQLAlchemy's
+    ``sa_savepoint_2``, asyncpg's ``__asyncpg_stmt_2b__``. Each name would be a query of its
+    own; ``"s?_x?"`` and ``"_django_curs_?_sync_?"`` are one each. Names written by hand
+    without digits (``my_cursor``) stay apart.
+    """
+    if not any(c.isdigit() for c in name):
+        return name
+    return "_".join(_counter_free(part) for part in name.split("_"))
+
+
+def _counter_free(part: str) -> str:
+    if not any(c.isdigit() for c in part):
+        return part
+    return "?" if _HEX.fullmatch(part) else _DIGITS.sub("?", part)
+
+
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def _unary_minus(m: re.Match) -> str:

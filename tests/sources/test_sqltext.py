@@ -479,3 +479,39 @@ def test_placeholders_of_every_paramstyle_normalize_like_the_literals(statement)
 
 def test_colons_and_percent_that_are_not_placeholders_stay():
     assert normalize("SELECT a::text, b[1:2], c % 2, d %% 3, e := 1 FROM t") == "select a::text, b[?:?], c % ?, d %% ?, e := ? from t"
+
+
+@pytest.mark.parametrize(
+    "statements, normalized",
+    [
+        (['SAVEPOINT "s140234_x1"', 'SAVEPOINT "s139920_x17"'], 'savepoint "s?_x?"'),
+        (['RELEASE SAVEPOINT "s140234_x1"', 'release savepoint "s7_x2"'], 'release savepoint "s?_x?"'),
+        (["ROLLBACK TO SAVEPOINT s140234_x1", "ROLLBACK TO SAVEPOINT s7_x2"], "rollback to savepoint s?_x?"),
+        (['FETCH FORWARD 2000 FROM "_django_curs_140234_sync_3"', 'FETCH FORWARD 2000 FROM "_django_curs_139920_sync_41"'],
+         'fetch forward ? from "_django_curs_?_sync_?"'),
+        (['CLOSE "_django_curs_140234_sync_3"', 'CLOSE "_django_curs_1_sync_1"'], 'close "_django_curs_?_sync_?"'),
+        (["MOVE 5 IN c_1", "move 9 in c_22"], "move ? in c_?"),
+        (["PREPARE pdo_stmt_00000003 (int) AS SELECT * FROM t WHERE id = $1", "PREPARE pdo_stmt_0000000a (int) AS SELECT * FROM t WHERE id = $1"],
+         "prepare pdo_stmt_? (int) as select * from t where id = ?"),
+        (["EXECUTE S_1(5)", "EXECUTE S_12(7)"], "execute s_?(?)"),
+        (["DEALLOCATE __asyncpg_stmt_2b__", "DEALLOCATE __asyncpg_stmt_3c__"], "deallocate __asyncpg_stmt_?__"),
+    ],
+)
+def test_generated_savepoint_cursor_and_statement_names_share_one_fingerprint(statements, normalized):
+    assert {normalize(s) for s in statements} == {normalized}
+
+
+def test_names_written_by_hand_and_keywords_stay():
+    assert normalize("FETCH ALL FROM my_cursor") == "fetch all from my_cursor"
+    assert normalize("CLOSE ALL") == "close all" and normalize("DEALLOCATE ALL") == "deallocate all"
+    assert normalize("SAVEPOINT before_import") == "savepoint before_import"
+
+
+def test_a_declared_cursor_counts_as_its_query():
+    query = 'SELECT "dcim_site"."id", "dcim_region"."name" FROM "dcim_site" INNER JOIN "dcim_region" ON ("dcim_site"."region_id" = "dcim_region"."id") WHERE "dcim_site"."id" IN (1, 2)'
+    for declare in ('DECLARE "_django_curs_140234_sync_3" NO SCROLL CURSOR FOR ', 'DECLARE "_django_curs_7_sync_1" NO SCROLL CURSOR WITH HOLD FOR ',
+                    "declare c binary insensitive scroll cursor without hold for "):
+        assert fingerprint(normalize(declare + query)) == fingerprint(normalize(query))
+    access = table_access(normalize('DECLARE "_django_curs_1_sync_1" NO SCROLL CURSOR FOR ' + query))
+    assert access.operation == "SELECT" and access.reads == {"dcim_site", "dcim_region"}
+    assert access.joins == {("dcim_region", "dcim_site")}
