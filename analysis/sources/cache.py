@@ -29,7 +29,9 @@ from analysis.core.version import __version__
 from analysis.sources.git.command import run_git
 
 #: 4: spans.db_tables marks each table read or written; pg_stat_statements' nested statements counted apart
-CACHE_FORMAT = 4
+#: 5: SQL records_read counts statements (lines in counts); fingerprints read client placeholders
+#: and generated savepoint / cursor names alike
+CACHE_FORMAT = 5
 
 
 def cache_key(kind: str, item, fingerprint: str) -> str:

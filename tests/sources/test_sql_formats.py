@@ -160,7 +160,9 @@ def test_pg_stat_statements_keeps_statements_run_inside_the_server_apart(tmp_pat
     assert result.frames["statements"]["executions"].sum() == 8
     access = result.frames["table_access"]
     assert sorted(zip(access["table"], access["access"])) == [("invoices", "write")]
-    assert result.counts == {"nested_statements": 2, "nested_calls": 8}
+    assert result.counts == {"lines": 5, "statements": 2, "executions": 8, "failed_statements": 0,
+                             "nested_statements": 2, "nested_calls": 8}
+    assert result.records_read == 2  # rows: each one query's aggregate
     assert any("2 statements run by the server inside functions and triggers (toplevel = false; 8 calls)" in n
                for n in result.notes)
 
@@ -170,7 +172,7 @@ def test_pg_stat_statements_without_toplevel_counts_every_row(tmp_path):
     text = "\n".join(line.replace(",t,", ",").replace(",f,", ",") for line in PGSS_NESTED.splitlines()).replace(",toplevel", "")
     result = mine(tmp_path, text + "\n", "pg-stat-statements-csv")
     assert result.frames["statements"]["executions"].sum() == 16
-    assert result.counts == {"nested_statements": 0, "nested_calls": 0}
+    assert (result.counts["nested_statements"], result.counts["nested_calls"]) == (0, 0)
     assert not any("inside functions" in n for n in result.notes)
 
 
@@ -338,7 +340,8 @@ def test_garbage_non_utf8_mixed_formats_and_truncated_last_line(tmp_path):
     result = mine(tmp_path, data, "postgres-stderr", rejects=rejects, log_line_prefix=PREFIX)
     assert [r.location for r in rejects.records] == ["line 2", "line 3"]
     assert executions(result) == {"select ?": 3, "select ? from t where a =": 1}
-    assert result.records_read == 6 and result.records_rejected == 2
+    assert result.records_read == 4 and result.records_rejected == 2
+    assert (result.counts["lines"], result.counts["statements"]) == (6, 4)
 
 
 def test_wrong_prefix_fails_after_a_sample_quoting_the_first_line(tmp_path):

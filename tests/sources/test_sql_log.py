@@ -350,6 +350,24 @@ def test_mine_frames(tmp_path):
     assert any("1 statements logged without a duration" in n for n in result.notes)
 
 
+def test_records_read_counts_statements_and_the_lines_are_counted_apart(tmp_path):
+    text = (
+        "2026-10-25 13:04:05.100 UTC [7] app@shop LOG:  duration: 1.000 ms  statement: SELECT o.id\n"
+        "\tFROM orders o\n"
+        "\tWHERE o.id = 5\n"
+        "2026-10-25 13:04:05.200 UTC [7] app@shop LOG:  connection authorized: user=app database=shop\n"
+        "2026-10-25 13:04:05.300 UTC [7] app@shop ERROR:  relation \"nope\" does not exist\n"
+        "2026-10-25 13:04:05.300 UTC [7] app@shop STATEMENT:  SELECT * FROM nope\n"
+        "2026-10-25 13:04:05.400 UTC [7] app@shop LOG:  duration: 2.000 ms  statement: UPDATE orders\n"
+        "\tSET paid = true WHERE id = 5\n"
+    )
+    result = mine(tmp_path, text)
+    assert result.records_read == 2
+    assert result.counts == {"lines": 8, "statements": 2, "executions": 2, "failed_statements": 1,
+                             "nested_statements": 0, "nested_calls": 0}
+    assert result.notes[0] == f"{tmp_path / 'postgresql.log'}: 2 executed statements read from 8 lines, 2 distinct queries (postgres-stderr)"
+
+
 @pytest.mark.parametrize("name", ["postgresql.log.gz", "postgresql.log.bz2"])
 def test_compressed_logs(tmp_path, name):
     assert len(mine(tmp_path, LOG, name=name).frames["statements"]) == 4

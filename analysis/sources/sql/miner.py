@@ -54,11 +54,19 @@ line, minute, duration and count columns), the distinct fingerprints, users, dat
 and tag sets; nothing grows with the executions themselves, so a log of any size is read
 in memory bounded by its distinct queries times its minutes (and its traced executions,
 which each name their own span).
-``SourceFrames.records_read`` counts the non-empty lines read, ``records_rejected`` the
-records rejected (with line numbers in the rejects file); ``SourceFrames.counts`` holds
-``nested_statements`` and ``nested_calls``: the pg_stat_statements rows the server ran inside
-functions and triggers (``toplevel`` false) and their calls, which the reader keeps out of
-every frame (:mod:`analysis.sources.sql.formats.pg_stat_statements`), also named in a note.
+Counts: ``SourceFrames.records_read`` counts the statements read — executed statements in a
+log (one multi-line statement is one record, however many lines it spans), rows of
+pg_stat_statements (each the aggregate of its ``calls``) — and ``records_rejected`` the
+records rejected, in the same unit where it can be told (with line numbers in the rejects
+file). ``records_read`` used to count the log's non-empty lines; they are now
+``counts["lines"]``. ``SourceFrames.counts`` holds ``lines`` (non-empty lines read),
+``statements`` (= ``records_read``), ``executions`` (the executions those statements stand
+for: equal to ``statements`` in a log, the sum of ``calls`` in pg_stat_statements),
+``failed_statements`` (ERROR + STATEMENT, not executions) and ``nested_statements`` /
+``nested_calls``: the pg_stat_statements rows the server ran inside functions and triggers
+(``toplevel`` false) and their calls, which the reader keeps out of every frame
+(:mod:`analysis.sources.sql.formats.pg_stat_statements`), also named in a note. The first
+note names statements and lines both.
 """
 
 from __future__ import annotations
@@ -166,6 +174,8 @@ class StatementColumns:
         self._by_mask: dict[str, int] = {}
         self._verbatim: dict[str, int] = {}  # short texts seen verbatim before (BEGIN, COMMIT, ...)
         self._by_text: OrderedDict[str, tuple[int, dict]] = OrderedDict()
+        self.records = 0  # statement records added (empty ones included)
+        self.executions = 0  # the executions they stand for
         self.empty = 0
         self.without_duration = 0
         self.normalizations = 0
@@ -182,9 +192,11 @@ class StatementColumns:
         groups, count, duration_of = self._groups, self.count, self.duration
         mask = sqltext.literal_mask if self.dialect == "postgres" else None
         max_cached = self.max_cached
-        empty = without_duration = 0
+        empty = without_duration = n_records = n_executions = 0
         try:
             for line, ts_us, _, user, database, duration, text, _, executions in records:
+                n_records += 1
+                n_executions += executions
                 tags: dict | None = None
                 fp = verbatim.get(text)
                 if fp is not None:
@@ -222,6 +234,8 @@ class StatementColumns:
                 else:
                     without_duration += 1
         finally:
+            self.records += n_records
+            self.executions += n_executions
             self.empty += empty
             self.without_duration += without_duration
 
@@ -367,18 +381,23 @@ class StatementColumns:
                 "table_access": _frame(access_rows, "table_access"),
                 "joins": _frame(join_rows, "joins"),
             },
-            records_read=tally.lines,
+            records_read=self.records,
             records_rejected=rejected,
             notes=self._notes(tally, queries, rejected, fmt),
-            counts={"nested_statements": tally.nested_statements, "nested_calls": tally.nested_calls},
+            counts={"lines": tally.lines, "statements": self.records, "executions": self.executions,
+                    "failed_statements": tally.errors,
+                    "nested_statements": tally.nested_statements, "nested_calls": tally.nested_calls},
         )
 
     def _notes(self, tally: ReadTally, queries: pd.DataFrame, rejected: int, fmt: str) -> list[str]:
         if tally.lines == 0:
             return [f"{self.source}: the log is empty"]
         n = len(self.line)
-        executions = int(queries["executions"].sum()) if len(queries) else 0
-        notes = [f"{self.source}: {executions} executed statements, {len(queries)} distinct queries from {tally.lines} log lines ({fmt})"]
+        if self.records == self.executions:
+            read = f"{self.records} executed statements"
+        else:  # pg_stat_statements: one row per query
+            read = f"{self.records} statements ({self.executions} executions)"
+        notes = [f"{self.source}: {read} read from {tally.lines} lines, {len(queries)} distinct queries ({fmt})"]
         if n == 0:
             notes.append(f"{self.source}: no statements found (is log_min_duration_statement = 0 or log_statement = 'all' set?)")
         if tally.errors:
