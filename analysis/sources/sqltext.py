@@ -66,6 +66,10 @@ escapes, ``#`` comments, backquoted identifiers unquoted.
     The text with its literals blanked: a cache key for ``normalize`` (texts sharing a mask
     normalize alike); None for texts with comments, dollar quotes, ``$n`` or backslashes.
 
+``mask_literals(text) -> str``
+    The text with its literals, parameters and comments replaced by ``?``, nothing else
+    changed: what may be shown of a log line in a message or a rejects file.
+
 ``fingerprint(normalized) -> str``
     16 hex characters: blake2b (digest size 8) of the normalized text, UTF-8.
 
@@ -397,6 +401,19 @@ _UNARY_CONTEXT = re.compile(
     r"|return|returning|by|limit|offset|set|case|any|all|array|distinct|having|on))\s?\Z"
 )
 _QIDENT_MARK = re.compile(r"\x00(\d+)\x00")
+
+
+def mask_literals(text: str, dialect: str = "postgres") -> str:
+    """``text`` with every literal, parameter and comment replaced by ``?`` and nothing else
+    changed: what a log line may show in a message or a rejects file.
+
+    The literals are those :func:`normalize` replaces (an unterminated one runs to the end,
+    so a line cut inside a string shows none of it); comments go too (a comment may hold
+    anything). Quoted identifiers stay in the PostgreSQL reading; in the MySQL reading
+    ``"..."`` is a string and goes.
+    """
+    mysql = dialect in MYSQL_DIALECTS
+    return (_MYSQL_LITERALS if mysql else _LITERALS).sub(lambda m: m.group() if m.group()[0] in '"`' and not (mysql and m.group()[0] == '"') else "?", text)
 
 
 def normalize(sql: str, max_chars: int = MAX_NORMALIZE_CHARS, dialect: str = "postgres") -> str:

@@ -88,7 +88,7 @@ from analysis.core.frames import SourceFrames
 from analysis.core.rejects import Rejects
 from analysis.sources import sqltext
 from analysis.sources.inputs import open_text, peek
-from analysis.sources.sql.formats import DETECT_LINES, NO_TIME, ReadTally, StatementRecord, detect_format, reader
+from analysis.sources.sql.formats import DETECT_LINES, NO_TIME, ReadTally, StatementRecord, detect_format, masked_line, reader
 from analysis.sources.sql.formats.postgres_stderr import PREFIX_SAMPLE_LINES, parse_postgres_stderr, prefix_pattern
 
 __all__ = [
@@ -114,31 +114,60 @@ _MYSQL_FORMATS = ("mysql-general", "mysql-slow")
 
 def mine_sql_log(source: SqlSource, rejects: Rejects, *, cache_dir: Path | None = None) -> SourceFrames:
     """Read one SQL log into ``statements``, ``queries``, ``table_access`` and ``joins``
-    (``cache_dir`` is unused: the registry caches the frames)."""
+    (``cache_dir`` is unused: the registry caches the frames).
+
+    The rejects reach ``rejects`` with the literals of their excerpts masked
+    (:func:`analysis.sources.sql.formats.masked_line`): the rejects file is written beside
+    the report.
+    """
     name = str(source.path)
     tally = ReadTally()
+    read_rejects = Rejects()
     mysql = source.format in _MYSQL_FORMATS
     columns = StatementColumns(name, dialect="mysql" if mysql else "postgres")
+    try:
+        fmt = _read(source, columns, read_rejects, tally)
+    finally:
+        _masked_into(read_rejects, rejects, columns.dialect)
+    dialect = ("mysql" if source.dialect == "postgres" else source.dialect) if fmt in _MYSQL_FORMATS else source.dialect
+    return columns.frames(dialect, source.unqualified_schemas(fmt), tally, rejects.count(name), fmt)
+
+
+def _read(source: SqlSource, columns: StatementColumns, rejects: Rejects, tally: ReadTally) -> str:
+    """Read the log into ``columns``; the format read."""
+    name = str(source.path)
     if source.format == "pg-stat-statements-live":
         from analysis.sources.sql.formats.pg_stat_statements import read_live
 
         columns.add_all(read_live(source, rejects, tally))
-        fmt = source.format
-    else:
-        try:
-            with open_text(source.path) as fh:
-                fmt = source.format
-                lines: Iterable[str] = fh
-                if fmt == "auto":
-                    head, lines = peek(fh, DETECT_LINES)
-                    fmt = detect_format(head, name)
-                    mysql = fmt in _MYSQL_FORMATS
-                    columns.dialect = "mysql" if mysql else "postgres"
-                columns.add_all(read_statements(lines, fmt, source, rejects, tally))
-        except (OSError, EOFError) as exc:
-            raise SourceError(name, f"cannot read the log: {exc}") from None
-    dialect = ("mysql" if source.dialect == "postgres" else source.dialect) if fmt in _MYSQL_FORMATS else source.dialect
-    return columns.frames(dialect, source.unqualified_schemas(fmt), tally, rejects.count(name), fmt)
+        return source.format
+    damage: list[BaseException] = []
+    try:
+        with open_text(source.path, damage=damage) as fh:
+            fmt = source.format
+            lines: Iterable[str] = fh
+            if fmt == "auto":
+                head, lines = peek(fh, DETECT_LINES)
+                fmt = detect_format(head, name)
+                columns.dialect = "mysql" if fmt in _MYSQL_FORMATS else "postgres"
+            columns.add_all(read_statements(lines, fmt, source, rejects, tally))
+    except OSError as exc:
+        raise SourceError(name, f"cannot read the log: {exc}") from None
+    if damage:  # what was read before the damage is kept; the rest is one reject
+        where = tally.lines + tally.blank + 1
+        rejects.add(name, where, f"truncated or corrupt compressed stream: {damage[0]}")
+        tally.count(f"compressed stream ends early at line {where}: the rest of the log is not read")
+    return fmt
+
+
+def _masked_into(read: Rejects, rejects: Rejects, dialect: str) -> None:
+    """Add the rejects of ``read`` to ``rejects``, each excerpt's literals masked."""
+    for r in read.records:
+        rejects.add(r.source, r.location, r.reason, masked_line(r.excerpt, dialect))
+    for source, n in read.counts.items():
+        kept = sum(1 for r in read.records if r.source == source)
+        if n > kept:
+            rejects.counts[source] += n - kept
 
 
 def read_statements(lines: Iterable[str], fmt: str, source: SqlSource, rejects: Rejects,
@@ -419,6 +448,8 @@ class StatementColumns:
         ddl = int((queries["operation"] == "DDL").sum()) if len(queries) else 0
         if ddl:
             notes.append(f"{self.source}: {ddl} DDL queries kept apart (no table access)")
+        if tally.unreadable_times:
+            notes.append(f"{self.source}: {tally.unreadable_times} records whose time cannot be read, kept without a time")
         if tally.unknown_timezones:
             notes.append(f"{self.source}: unknown time zone abbreviations read as UTC: {', '.join(sorted(tally.unknown_timezones))}")
         if rejected:

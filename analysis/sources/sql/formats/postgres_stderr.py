@@ -13,7 +13,11 @@ What the messages mean is in :mod:`.postgres_messages`. Here:
 - ``STATEMENT:`` lines after a non-error record (e.g. a temporary-file notice) are context;
 - empty lines are skipped; any other line that does not match the prefix is a reject
   (``line N``, "line does not match log_line_prefix ..."): garbage, a truncated line, a line
-  of another format mixed in. If none of the first ``sample_lines`` (200) non-empty lines
+  of another format mixed in. It ends the statement before it, and the continuation lines
+  after it are its own (they go with the rejected record, never glued to another);
+- a ``LOG`` line that starts a statement but cannot be read (a NUL byte, a byte that is
+  not UTF-8 in ``duration:`` or ``statement:``) is a reject too, with its continuation lines
+  (:func:`~.postgres_messages.unreadable_statement`). If none of the first ``sample_lines`` (200) non-empty lines
   match, the prefix is wrong for this file and a :class:`~analysis.core.errors.SourceError`
   quoting the first line is raised, without reading further.
 
@@ -41,8 +45,14 @@ from analysis.core.config import SqlSource
 from analysis.core.errors import SourceError
 from analysis.core.rejects import Rejects
 from analysis.sources.inputs import text_lines
-from analysis.sources.sql.formats import _SCALE, NO_TIME, Clock, ReadTally, StatementRecord, epoch_micros
-from analysis.sources.sql.formats.postgres_messages import LOG_MESSAGE, MAX_PENDING_STATEMENTS, SEVERITIES, Sessions
+from analysis.sources.sql.formats import _SCALE, NO_TIME, Clock, ReadTally, StatementRecord, epoch_micros, masked_line
+from analysis.sources.sql.formats.postgres_messages import (
+    LOG_MESSAGE,
+    MAX_PENDING_STATEMENTS,
+    SEVERITIES,
+    Sessions,
+    unreadable_statement,
+)
 
 #: Non-empty lines read before deciding that ``log_line_prefix`` does not fit the file.
 PREFIX_SAMPLE_LINES = 200
@@ -147,7 +157,7 @@ def parse_postgres_stderr(
     fast = re.compile(pattern.pattern.replace("(?P<severity>", "(?:" + _FAST_LOG + "|(?P<severity>", 1)
                       .replace(r":\s+(?P<message>.*)", r":\s+(?P<message>.*))"), re.S)
     sessions = Sessions(tally, max_pending)
-    clock = Clock(tally.unknown_timezones)
+    clock = Clock(tally)
     names = pattern.groupindex
     wanted = [g if g in names else None for g in ("pid", "ts", "tz", "epoch", "user", "database", "application")]
     index = fast.groupindex
@@ -203,16 +213,18 @@ def parse_postgres_stderr(
                         c_more.append(line)
                     elif error_text is not None:
                         error_text[1].append(line)
-                else:
-                    rejects.add(source, line_no, reason, line)
+                    continue
+                # a record of its own that cannot be read: it ends the statement before, and
+                # its continuation lines are its own (dropped with it, never glued to another)
+                rejects.add(source, line_no, reason, line)
+            else:
+                if first_line is None:
+                    first_line = line
+                held.append((line_no, line))
+                if len(held) >= sample_lines:
+                    break
                 continue
-            if first_line is None:
-                first_line = line
-            held.append((line_no, line))
-            if len(held) >= sample_lines:
-                break
-            continue
-        if not matched_any:
+        elif not matched_any:
             matched_any = True
             for held_no, held_line in held:
                 rejects.add(source, held_no, reason, held_line)
@@ -230,6 +242,8 @@ def parse_postgres_stderr(
         elif error_text is not None:
             sessions.failed_statement(error_text[0], "\n".join(error_text[1]))
             error_text = None
+        if m is None:
+            continue
 
         values = m.groups()
         pid = values[i_pid] if i_pid >= 0 else None
@@ -245,6 +259,8 @@ def parse_postgres_stderr(
                     yield from sessions.duration(pid, float(ms))
                 elif values[i_msg].startswith("disconnection:"):
                     yield from sessions.disconnection(pid)
+                elif (unreadable := unreadable_statement(ms, sql, values[i_msg])) is not None:
+                    rejects.add(source, line_no, unreadable, line)  # its continuation lines go with it
                 continue
             if kind == "parse" or kind == "bind":
                 if pid in error_pids:
@@ -263,12 +279,13 @@ def parse_postgres_stderr(
         if i_ts >= 0:
             second = values[i_ts]
             zone = values[i_tz] if i_tz >= 0 else None
-            if second[:19] == last_text and zone == last_zone and last_micros != NO_TIME:
-                fraction = second[20:26]
-                c_ts = last_micros + int(fraction) * scale[len(fraction)] if fraction else last_micros
+            if second[:19] != last_text or zone != last_zone or last_micros == NO_TIME:
+                last_text, last_zone, last_micros = second[:19], zone, micros(second[:19], zone)  # counts an unreadable time
+            fraction = second[20:26]
+            if last_micros == NO_TIME:
+                c_ts = NO_TIME
             else:
-                c_ts = micros(second, zone)
-                last_text, last_zone, last_micros = second[:19], zone, micros(second[:19], zone)
+                c_ts = last_micros + int(fraction) * scale[len(fraction)] if fraction else last_micros
         elif i_epoch >= 0:
             c_ts = epoch_micros(float(values[i_epoch]))
         else:
@@ -284,7 +301,7 @@ def parse_postgres_stderr(
     if not matched_any and first_line is not None:
         raise SourceError(
             source,
-            f"log_line_prefix '{log_line_prefix}' does not match; first line: '{first_line[:120]}'",
+            f"log_line_prefix '{log_line_prefix}' does not match; first line: '{masked_line(first_line[:120])}'",
         )
     if c_line:
         yield from sessions.statement(c_line, c_pid, c_ts, c_user, c_db, c_app, c_ms,
