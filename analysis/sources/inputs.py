@@ -148,7 +148,16 @@ _BLOCK_BYTES = 1 << 16
 
 
 def peek(lines: Iterable[str], n: int) -> tuple[list[str], PeekedLines]:
-    """The first ``n`` lines and an iterable over all lines (those included)."""
+    """The first ``n`` lines and an iterable over all lines (those included). Lines peeked
+    at before are peeked at again, the file under them kept (read in blocks)."""
+    if isinstance(lines, PeekedLines):
+        head = list(lines.head)
+        rest = lines.rest
+        if len(head) < n:
+            more, after = peek(rest, n - len(head))
+            head += more
+            rest = after.rest
+        return head[:n], PeekedLines(head, rest)
     it = iter(lines)
     head = []
     for line in it:

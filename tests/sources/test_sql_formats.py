@@ -344,9 +344,10 @@ def test_garbage_non_utf8_mixed_formats_and_truncated_last_line(tmp_path):
     assert (result.counts["lines"], result.counts["statements"]) == (6, 4)
 
 
-def test_wrong_prefix_fails_after_a_sample_quoting_the_first_line(tmp_path):
+def test_wrong_prefix_fails_after_a_sample_quoting_the_first_line_and_naming_the_fitting_one(tmp_path):
     text = "".join(LINE.format(ms=i % 1000, sql="SELECT 1") for i in range(300))
-    with pytest.raises(SourceError, match=r"does not match; first line: '2026-10-25 13:04:05.000 UTC \[7\] app@shop LOG:"):
+    with pytest.raises(SourceError, match=r"log_line_prefix '%t \[%p\]: \[%l-1\] ' reads 0 of the first 200 messages, "
+                                          r"'%m \[%p\] %q%u@%d ' reads 200: .* first line: '2026-10-25 13:04:05.000 UTC \[7\] app@shop LOG:"):
         mine(tmp_path, text, "postgres-stderr", log_line_prefix="%t [%p]: [%l-1] ")
 
 

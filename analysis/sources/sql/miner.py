@@ -448,6 +448,8 @@ class StatementColumns:
         ddl = int((queries["operation"] == "DDL").sum()) if len(queries) else 0
         if ddl:
             notes.append(f"{self.source}: {ddl} DDL queries kept apart (no table access)")
+        if tally.inferred_prefix is not None:
+            notes.append(f"{self.source}: log_line_prefix inferred from the first lines: '{tally.inferred_prefix}'")
         if tally.unreadable_times:
             notes.append(f"{self.source}: {tally.unreadable_times} records whose time cannot be read, kept without a time")
         if tally.unknown_timezones:

@@ -16,7 +16,10 @@ format (``SqlSource.format``)  what it reads                                    
 
 Compressed files are decompressed while read (:func:`analysis.sources.inputs.open_text`); bytes
 that are not UTF-8 become U+FFFD. ``auto`` picks the format from the first lines
-(:func:`detect_format`) and names what it saw when none fits.
+(:func:`detect_format`) and names what it saw when none fits (or what it is, for a shape
+Seams does not read: a Google Cloud Logging export). Without a configured
+``log_line_prefix``, the stderr and syslog readers infer it from the first lines
+(:mod:`.postgres_prefix`) and the notes name it.
 
 A reader is ``read(lines, source, rejects, tally) -> Iterator[StatementRecord]``: pure
 over an iterable of text lines (``source`` is the :class:`~analysis.core.config.SqlSource`
@@ -84,6 +87,8 @@ class ReadTally:
     unknown_timezones: set[str] = field(default_factory=set)
     #: records whose time the reader could not read (kept with no time: ``ts`` NaT)
     unreadable_times: int = 0
+    #: the ``log_line_prefix`` inferred from the first lines (none configured)
+    inferred_prefix: str | None = None
     other: dict[str, int] = field(default_factory=dict)
 
     def count(self, what: str, n: int = 1) -> None:
@@ -244,14 +249,20 @@ FORMATS = ("postgres-stderr", "postgres-syslog", "postgres-csvlog", "postgres-js
 #: Lines looked at by :func:`detect_format`.
 DETECT_LINES = 50
 
+#: Logs of a shape Seams does not read, told apart so the error can say what they are.
+_UNREAD_SHAPES: dict[str, str] = {
+    "cloud-logging": "a Google Cloud Logging export (Cloud SQL: JSON lines whose textPayload holds the stderr line), "
+                     "which Seams does not read: export the server's log as stderr text, csvlog or jsonlog",
+}
 _SIGNS: list[tuple[str, re.Pattern]] = [
+    ("cloud-logging", re.compile(r'^\{.*"textPayload"\s*:')),
     ("postgres-jsonlog", re.compile(r'\{.*"(?:error_severity|message)"\s*:', re.S)),
     ("postgres-csvlog", re.compile(r'^"?\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Za-z+\-0-9:]+"?,"?[^,]*"?,"?[^,]*"?,\d+,')),
     ("pg-stat-statements-csv", re.compile(r"^(?:[a-z_]+,)*(?:queryid|query),(?:[a-z_]+,)*(?:query|calls)\b")),
-    ("postgres-syslog", re.compile(r"^(?:\w{3} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) \S+ [\w\-/.]+\[\d+\]: \[\d+-\d+\]")),
+    ("postgres-syslog", re.compile(r"^(?:\w{3} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) (?:\S+ )?[\w\-/.]+\[(?:[\w-]+\.)?\d+\]:? (?:\[[A-Z_]+\] )?\[\d+-\d+\]")),
     ("mysql-slow", re.compile(r"^# (?:Time: |User@Host: |Query_time: )")),
     ("mysql-general", re.compile(r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)|\d{6} [ \d]\d:\d\d:\d\d)?\s+\d+ (?:Query|Connect|Init DB|Quit|Prepare|Execute)\b")),
-    ("postgres-stderr", re.compile(r"\b(?:LOG|ERROR|STATEMENT|DETAIL|FATAL|WARNING):  ")),
+    ("postgres-stderr", re.compile(r"\b(?:LOG|ERROR|STATEMENT|DETAIL|FATAL|WARNING): ")),
 ]
 
 
@@ -270,4 +281,7 @@ def detect_format(lines: list[str], source: str) -> str:
         raise SourceError(source, "cannot tell the SQL log format from its first lines (expected one of "
                           f"{', '.join(f for f in FORMATS if f != 'pg-stat-statements-live')}); "
                           f"first line: {masked_line(sample[0][:120])!r}; set sources.sql[].format")
-    return max(votes, key=lambda f: (votes[f], -[s[0] for s in _SIGNS].index(f)))
+    found = max(votes, key=lambda f: (votes[f], -[s[0] for s in _SIGNS].index(f)))
+    if found in _UNREAD_SHAPES:
+        raise SourceError(source, f"the first lines are {_UNREAD_SHAPES[found]}")
+    return found

@@ -21,6 +21,15 @@ What the messages mean is in :mod:`.postgres_messages`. Here:
   match, the prefix is wrong for this file and a :class:`~analysis.core.errors.SourceError`
   quoting the first line is raised, without reading further.
 
+The prefix is ``SqlSource.log_line_prefix``, or, when none is configured, the one inferred
+from the first lines (:func:`~.postgres_prefix.infer_prefix`, named in the notes); a
+configured prefix that reads fewer than half of the first messages while another reads
+more is refused with an error naming that one (:func:`~.postgres_prefix.refuse_unfit_prefix`).
+A line whose text before the severity the prefix does not name (`` app=web`` after
+``%u@%d``, a field folded into ``%a``) is a reject saying so, never read with that text in
+a field. One space after the severity (``LOG: duration: 0.054 ms statement: ...``, as in
+pgbadger's ``pg-timezones.log``) is read like two; ``format: auto`` recognises it too.
+
 Timestamps (``%m``, ``%t``, ``%n``) are converted to UTC: the zone printed after them is an
 abbreviation (UTC, GMT, CET, MSK, EST, ...: :data:`~analysis.sources.sql.formats.TIMEZONE_OFFSETS`)
 or a numeric offset (``+02``, ``-0330``); an unknown abbreviation is read as UTC and named
@@ -44,95 +53,38 @@ from collections.abc import Iterable, Iterator
 from analysis.core.config import SqlSource
 from analysis.core.errors import SourceError
 from analysis.core.rejects import Rejects
-from analysis.sources.inputs import text_lines
+from analysis.sources.inputs import peek, text_lines
 from analysis.sources.sql.formats import _SCALE, NO_TIME, Clock, ReadTally, StatementRecord, epoch_micros, masked_line
-from analysis.sources.sql.formats.postgres_messages import (
-    LOG_MESSAGE,
-    MAX_PENDING_STATEMENTS,
-    SEVERITIES,
-    Sessions,
-    unreadable_statement,
+from analysis.sources.sql.formats.postgres_messages import LOG_MESSAGE, MAX_PENDING_STATEMENTS, Sessions, unreadable_statement
+from analysis.sources.sql.formats.postgres_prefix import (
+    INFER_LINES,
+    SEVERITY_AT,
+    folds_fields,
+    infer_prefix,
+    prefix_pattern,
+    refuse_unfit_prefix,
 )
+
+__all__ = ["read", "parse_postgres_stderr", "prefix_pattern", "PREFIX_SAMPLE_LINES"]
 
 #: Non-empty lines read before deciding that ``log_line_prefix`` does not fit the file.
 PREFIX_SAMPLE_LINES = 200
 
-_TS = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
-_TZ = r"(?: (?P<tz>[A-Za-z][A-Za-z0-9_/]*|[+-]\d\d(?::?\d\d)?))?"
-# escape -> (regex, group name or None); text fields are lazy so the literal after them decides
-_ESCAPES: dict[str, tuple[str, str | None]] = {
-    "m": (rf"(?P<ts>{_TS}\.\d+){_TZ}", "ts"),
-    "t": (rf"(?P<ts>{_TS}){_TZ}", "ts"),
-    "n": (r"(?P<epoch>\d+(?:\.\d+)?)", "epoch"),
-    "s": (rf"{_TS}(?: [A-Za-z][A-Za-z0-9_/]*|[+-]\d\d(?::?\d\d)?)?", None),
-    "p": (r"(?P<pid>\d+)", "pid"),
-    "P": (r"\d*", None),
-    "u": (r"(?P<user>.*?)", "user"),
-    "d": (r"(?P<database>.*?)", "database"),
-    "a": (r"(?P<application>.*?)", "application"),
-    "h": (r"\S*?", None),
-    "r": (r"\S*?", None),
-    "b": (r".*?", None),
-    "i": (r".*?", None),
-    "l": (r"\d+", None),
-    "c": (r"[0-9a-fA-F]+\.[0-9a-fA-F]+", None),
-    "v": (r"(?:\d+/\d+)?", None),
-    "x": (r"\d+", None),
-    "e": (r"[0-9A-Z]{5}", None),
-    "Q": (r"-?\d+", None),
-}
 _FAST_LOG = r"LOG:\s+duration: (?P<fast_ms>\d+(?:\.\d+)?) ms\s*(?:statement|execute(?: [^:\n]*)?):\s?(?P<fast_sql>.*)"
-_MESSAGE = r"(?P<severity>" + "|".join(SEVERITIES) + r"):\s+(?P<message>.*)"
-
-
-def prefix_pattern(log_line_prefix: str, source: str = "<log_line_prefix>") -> re.Pattern:
-    """A regex for one log line: ``log_line_prefix``, then ``SEVERITY:  message``.
-
-    Escapes read: ``%m %t %n %s`` (timestamps), ``%p %P`` (process ids), ``%u`` (user),
-    ``%d`` (database), ``%a`` (application), ``%h %r %b %i`` (host, host(port), backend
-    type, command tag), ``%l %c %v %x %e %Q`` (line, session, transaction ids, SQLSTATE,
-    query id), ``%%``, and ``%q``: what follows it only appears for session processes, so
-    the rest of the prefix is optional. Padding (``%-10u``) is accepted. Unknown escapes
-    raise :class:`SourceError`.
-    """
-    parts: list[str] = []
-    optional_from: int | None = None
-    seen: set[str] = set()
-    i = 0
-    while i < len(log_line_prefix):
-        c = log_line_prefix[i]
-        if c != "%":
-            parts.append(re.escape(c))
-            i += 1
-            continue
-        m = re.match(r"%(-?\d+)?(.)", log_line_prefix[i:])
-        if m is None:
-            raise SourceError(source, f"log_line_prefix '{log_line_prefix}' ends with a lone '%'")
-        padding, esc = m.groups()
-        i += m.end()
-        if esc == "%":
-            parts.append("%")
-        elif esc == "q":
-            optional_from = len(parts) if optional_from is None else optional_from
-        elif esc in _ESCAPES:
-            regex, group = _ESCAPES[esc]
-            if group is not None:
-                if group in seen:  # a field printed twice: capture it once
-                    regex = re.sub(r"\(\?P<\w+>", "(?:", regex)
-                seen.add(group)
-                if esc in "mt":
-                    seen.add("tz")
-            parts.append(rf"\s*{regex}\s*" if padding else regex)
-        else:
-            raise SourceError(source, f"log_line_prefix '{log_line_prefix}' has the unknown escape %{esc}")
-    if optional_from is not None:
-        parts[optional_from:] = ["(?:" + "".join(parts[optional_from:]) + ")?"]
-    return re.compile("".join(parts) + _MESSAGE, re.S)
 
 
 def read(lines: Iterable[str], source: SqlSource, rejects: Rejects, tally: ReadTally) -> Iterator[StatementRecord]:
-    """The format reader (see :mod:`analysis.sources.sql.formats`)."""
-    return parse_postgres_stderr(lines, source.log_line_prefix, str(source.path), rejects, tally=tally)
+    """The format reader (see :mod:`analysis.sources.sql.formats`); without a configured
+    ``log_line_prefix``, the prefix is inferred from the first lines
+    (:func:`~.postgres_prefix.infer_prefix`) and named in ``tally.inferred_prefix``."""
+    name = str(source.path)
+    prefix = source.log_line_prefix
+    head, lines = peek(lines, INFER_LINES * 4)
+    if prefix is None:
+        prefix = tally.inferred_prefix = infer_prefix(head, name)
+    else:
+        refuse_unfit_prefix(head, prefix, name)
+    return parse_postgres_stderr(lines, prefix, name, rejects, tally=tally)
 
 
 def parse_postgres_stderr(
@@ -188,6 +140,9 @@ def parse_postgres_stderr(
     held: list[tuple[int, str]] = []  # lines held back until the prefix is known to fit
     first_line: str | None = None
     reason = f"line does not match log_line_prefix '{log_line_prefix}'"
+    unmatched_reason = f"text before the severity does not match log_line_prefix '{log_line_prefix}'"
+    folded_reason = f"text before the severity that log_line_prefix '{log_line_prefix}' does not name, after its %a"
+    has_severity = SEVERITY_AT.search
     n_lines = n_blank = 0
 
     for line_no, line in enumerate(text_lines(lines), 1):
@@ -216,7 +171,7 @@ def parse_postgres_stderr(
                     continue
                 # a record of its own that cannot be read: it ends the statement before, and
                 # its continuation lines are its own (dropped with it, never glued to another)
-                rejects.add(source, line_no, reason, line)
+                rejects.add(source, line_no, unmatched_reason if has_severity(line) else reason, line)
             else:
                 if first_line is None:
                     first_line = line
@@ -276,6 +231,10 @@ def parse_postgres_stderr(
             continue
         if pid in error_pids:
             error_pids.discard(pid)
+        c_app = (values[i_app] or "") if i_app >= 0 else ""
+        if "=" in c_app and folds_fields(c_app):  # fields the prefix does not name, read as the application
+            rejects.add(source, line_no, folded_reason, line)
+            continue
         if i_ts >= 0:
             second = values[i_ts]
             zone = values[i_tz] if i_tz >= 0 else None
@@ -293,15 +252,18 @@ def parse_postgres_stderr(
         c_line, c_pid, c_sql = line_no, pid, sql
         c_user = (values[i_user] or "") if i_user >= 0 else ""
         c_db = (values[i_db] or "") if i_db >= 0 else ""
-        c_app = (values[i_app] or "") if i_app >= 0 else ""
         c_ms = float(ms) if ms is not None else nan
 
     tally.lines += n_lines
     tally.blank += n_blank
     if not matched_any and first_line is not None:
+        try:
+            hint = f"; the first lines fit log_line_prefix '{infer_prefix([line for _, line in held], source)}'"
+        except SourceError:
+            hint = ""
         raise SourceError(
             source,
-            f"log_line_prefix '{log_line_prefix}' does not match; first line: '{masked_line(first_line[:120])}'",
+            f"log_line_prefix '{log_line_prefix}' does not match; first line: '{masked_line(first_line[:120])}'{hint}",
         )
     if c_line:
         yield from sessions.statement(c_line, c_pid, c_ts, c_user, c_db, c_app, c_ms,
