@@ -16,10 +16,16 @@ statement seen in a span get the same fingerprint. Pure functions, no I/O.
     ``... /*controller='dcim%3Adevice',route='...',traceparent='00-T-A-03'*/
     /*db_driver='psycopg%3A3.3.2',dbapi_threadsafety=2,traceparent='00-T-B-03'*/``. Both
     traceparents name the same trace T; A is the request's server span, B the statement's
-    own database client span. The statement is tied to B, the last comment's traceparent
-    (:data:`INNERMOST_TAGS`): it is the most precise span, and the request's span is its
-    ancestor, so a context found through the span tree is the same. The route and
-    controller come from the first comment that has them (the framework's). Values keep
+    own database client span. Every tag comes from the first comment that carries it: the
+    route and controller from the framework's, and the traceparent too, so the statement
+    is tied to A, the span that issued it. B is A's child, so the context found through the
+    span tree is the same either way; but A is the span every context rule reads
+    (``http.route``), it is exported whatever happens to database spans (dropped, sampled
+    apart), and the statements of one request share it, so a log's ``statements`` rows
+    group per request (B would make every execution a row of its own: on the NetBox log
+    161,022 rows and a peak of 334 MB instead of 74,862 rows and 229 MB). A statement
+    with the driver's comment only (a worker without Django's middleware) is tied to B,
+    its only span. Values keep
     a doubled ``%%`` when the driver skipped its ``%``-substitution (statements without
     parameters): ``%%3A`` is read as ``%3A``, i.e. ``:``.
 
@@ -148,12 +154,6 @@ OPERATIONS = ("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "DDL", "O
 # --------------------------------------------------------------------------------------
 # sqlcommenter
 
-#: Tags taken from the *last* comment that carries them: the comment written nearest the
-#: driver, whose span is the most specific (a framework's comment names the request's span,
-#: the database driver's the statement's own). Every other tag comes from the first comment
-#: that carries it (the framework's route and controller).
-INNERMOST_TAGS = frozenset({"traceparent", "tracestate"})
-
 # a value is quoted ('...', the spec) or bare: OpenTelemetry's DB-API commenter writes
 # numbers unquoted (dbapi_threadsafety=2,libpq_version=150018)
 _SQLCOMMENTER_PAIR = r"[^=,'\s]+=(?:'[^'\\]*(?:\\.[^'\\]*)*'|[^=,'\s]+)"
@@ -229,14 +229,15 @@ def comment_tags(bodies: Iterable[str]) -> dict[str, str]:
 
     Keys and values are URL-decoded; a doubled ``%%`` is read as ``%`` first (psycopg runs
     the ``%``-substitution only when a statement has parameters, so without any the comment
-    reaches the server as ``%%3A``). When several comments carry a tag, :data:`INNERMOST_TAGS`
-    come from the last one and the others from the first. Bodies that are neither
+    reaches the server as ``%%3A``). When several comments carry a tag, it comes from the
+    first (the framework's, before the driver's: the request's span, not the statement's
+    own; see the module docstring). Bodies that are neither
     sqlcommenter (``key='value'``, or ``key=value`` bare) nor marginalia (``key:value``) give nothing.
     """
     merged: dict[str, str] = {}
     for body in bodies:
         for key, value in (_tags_of(body) or {}).items():
-            if key in INNERMOST_TAGS or key not in merged:
+            if key not in merged:
                 merged[key] = value
     return dict(sorted(merged.items()))
 

@@ -591,7 +591,7 @@ def _traced_line(ms: str, pid: int, app: str, sql: str, trace: str, request: str
             f"{sql} {' '.join(comments)}\n")
 
 
-def test_web_and_worker_statements_are_tied_to_their_database_spans(tmp_path):
+def test_web_statements_are_tied_to_their_request_span_and_worker_ones_to_their_own(tmp_path):
     trace_a, trace_b = "5f0c1e2d3b4a59687766554433221100", "00112233445566778899aabbccddeeff"
     text = (
         _traced_line("707", 22983, "netbox-web", 'SELECT "dcim_site"."id" FROM "dcim_site" WHERE "dcim_site"."id" = 4 LIMIT 21',
@@ -604,7 +604,7 @@ def test_web_and_worker_statements_are_tied_to_their_database_spans(tmp_path):
     )
     st = mine(tmp_path, text, prefix=NETBOX_PREFIX).frames["statements"]
     assert st["trace_id"].tolist() == [trace_a, trace_a, trace_b]
-    assert st["parent_span_id"].tolist() == ["9f8e7d6c5b4a3921", "0123456789abcdef", "fedcba9876543210"]
+    assert st["parent_span_id"].tolist() == ["1a2b3c4d5e6f7081", "1a2b3c4d5e6f7081", "fedcba9876543210"]
     assert st["route"].tolist() == ["dcim/devices/<int:pk>/", "dcim/devices/<int:pk>/", pd.NA]
     assert st["controller"].tolist() == ["dcim:device", "dcim:device", pd.NA]
     assert st["database"].tolist() == ["netbox"] * 3
@@ -620,3 +620,11 @@ def test_a_span_statement_with_placeholders_gets_the_fingerprint_of_the_logged_o
                           "ab" * 16, "cd" * 8, "ef" * 8)
     st = mine(tmp_path, logged, prefix=NETBOX_PREFIX).frames["statements"]
     assert st["fingerprint"].tolist() == [statement_summary(span_statement, "postgresql")[0]]
+
+
+def test_the_executions_of_one_request_group_in_one_row(tmp_path):
+    trace = "5f0c1e2d3b4a59687766554433221100"
+    text = "".join(_traced_line(f"{700 + i}", 22983, "netbox-web", f'SELECT "t"."id" FROM "t" WHERE "t"."id" = {i}',
+                                trace, "1a2b3c4d5e6f7081", f"{i:016x}") for i in range(1, 6))
+    st = mine(tmp_path, text, prefix=NETBOX_PREFIX).frames["statements"]
+    assert (len(st), int(st["executions"].iloc[0]), st["parent_span_id"].iloc[0]) == (1, 5, "1a2b3c4d5e6f7081")

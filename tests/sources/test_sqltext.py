@@ -56,12 +56,12 @@ def test_otel_dbapi_comment_with_unquoted_numbers_keeps_its_traceparent():
     assert tags == {"traceparent": "00-5f0c1e2d3b4a59687766554433221100-9f8e7d6c5b4a3921-03"}
 
 
-def test_framework_and_driver_comments_tie_the_statement_to_the_database_span():
+def test_framework_and_driver_comments_tie_the_statement_to_the_request_span():
     stripped, tags = strip_sqlcommenter(f'SELECT "t"."id" FROM "t" WHERE "t"."id" = 3 LIMIT 21 {DJANGO_COMMENT} {PSYCOPG_COMMENT}')
     assert stripped == 'SELECT "t"."id" FROM "t" WHERE "t"."id" = 3 LIMIT 21'
-    assert tags == {
-        "controller": "dcim:device", "framework": "django:5.2.9", "route": "dcim/devices/<int:pk>/",  # Django's comment
-        "traceparent": "00-5f0c1e2d3b4a59687766554433221100-9f8e7d6c5b4a3921-03",  # psycopg's: the statement's own span
+    assert tags == {  # every tag from Django's comment, the first: the request's span issued the statement
+        "controller": "dcim:device", "framework": "django:5.2.9", "route": "dcim/devices/<int:pk>/",
+        "traceparent": "00-5f0c1e2d3b4a59687766554433221100-1a2b3c4d5e6f7081-03",
     }
 
 
@@ -79,7 +79,7 @@ def test_split_comments_takes_every_end_comment_and_lifts_traceparents():
     sql, bodies = split_comments(f"/* plain */ SELECT 1 {DJANGO_COMMENT} /* remark */ {PSYCOPG_COMMENT};")
     assert sql == "SELECT 1;"
     assert bodies[0] == " plain " and bodies[2] == " remark " and len(bodies) == 4
-    assert comment_tags(bodies)["traceparent"].endswith("9f8e7d6c5b4a3921-03")
+    assert comment_tags(bodies)["traceparent"].endswith("1a2b3c4d5e6f7081-03")
     shape, value = lift_traceparent(bodies[3])
     assert value == "00-5f0c1e2d3b4a59687766554433221100-9f8e7d6c5b4a3921-03" and value not in shape
     assert lift_traceparent("route='x'") == ("route='x'", None)

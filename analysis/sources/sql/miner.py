@@ -35,9 +35,10 @@ counted in the notes)
     statements the row stands for; trace_id/parent_span_id from a sqlcommenter
     ``traceparent`` (``00-<32 hex trace>-<16 hex span>-<2 hex flags>``), route/controller
     from the tags. A statement with two comments (a framework's, then the database
-    driver's: OpenTelemetry's Django and psycopg instrumentations) is tied to the last
-    comment's traceparent, the statement's own database span, and keeps the route and
-    controller of the first (:func:`analysis.sources.sqltext.comment_tags`).
+    driver's: OpenTelemetry's Django and psycopg instrumentations) takes every tag from
+    the first: it is tied to the request's span, which issued it, not to its own database
+    span, so the executions of a request group together
+    (:func:`analysis.sources.sqltext.comment_tags` says why).
     pg_stat_statements has no executions, only totals: one row per query
     with ``ts`` NaT, ``executions`` its ``calls`` and ``duration_ms`` their total time;
     its rows with ``toplevel`` false (run by the server inside functions and triggers) are
