@@ -34,6 +34,8 @@ statement seen in a span get the same fingerprint. Pure functions, no I/O.
     trailing comment off (the statement's shape, whatever the comments hold), then the tags
     of the bodies, which it decodes once per distinct comment shape
     (:func:`lift_traceparent` leaves the per-execution traceparent out of that shape).
+    ``end_comments(sql) -> (sql, comments)`` and ``lift_traceparents(comments)`` do the
+    same on the comments as one text, the unit the reader's caches are keyed on.
 
 ``normalize(sql) -> str``
     The text pg_stat_statements and pgbadger would show, so that executions differing only
@@ -71,6 +73,8 @@ escapes, ``#`` comments, backquoted identifiers unquoted.
 ``literal_mask(sql) -> str | None``
     The text with its literals blanked: a cache key for ``normalize`` (texts sharing a mask
     normalize alike); None for texts with comments, dollar quotes, ``$n`` or backslashes.
+    ``canonical_names(sql)`` makes a generated savepoint or cursor name canonical in the raw
+    text first, as ``normalize`` would, so executions differing only in it share a mask.
 
 ``mask_literals(text) -> str``
     The text with its literals, parameters and comments replaced by ``?``, nothing else
@@ -234,12 +238,22 @@ def comment_tags(bodies: Iterable[str]) -> dict[str, str]:
     own; see the module docstring). Bodies that are neither
     sqlcommenter (``key='value'``, or ``key=value`` bare) nor marginalia (``key:value``) give nothing.
     """
+    return tags_with_traceparent_at(tuple(bodies))[0]
+
+
+def tags_with_traceparent_at(bodies: tuple[str, ...]) -> tuple[dict[str, str], int]:
+    """(:func:`comment_tags` of ``bodies``, the index of the body its ``traceparent`` comes
+    from, -1 when none): a reader that lifted the traceparents out of the bodies
+    (:func:`lift_traceparent`) decodes the rest once and takes the traceparent from there."""
     merged: dict[str, str] = {}
-    for body in bodies:
+    at = -1
+    for i, body in enumerate(bodies):
         for key, value in (_tags_of(body) or {}).items():
             if key not in merged:
                 merged[key] = value
-    return dict(sorted(merged.items()))
+                if key == "traceparent":
+                    at = i
+    return dict(sorted(merged.items())), at
 
 
 def lift_traceparent(body: str) -> tuple[str, str | None]:
@@ -256,6 +270,52 @@ def lift_traceparent(body: str) -> tuple[str, str | None]:
     if end < 0:
         return body, None
     return body[:start] + body[end:], body[start:end]
+
+
+def end_comments(sql: str) -> tuple[str, str]:
+    """(``sql`` without its leading and trailing comments, those comments as one text; ""
+    when none): :func:`split_comments` for a reader that keys its caches on the comments'
+    text. The common case, comments only at the end, costs a few string operations."""
+    i = sql.find("/*")
+    if i < 0:
+        return sql, ""
+    if i > 0 and _END_COMMENTS.fullmatch(sql, i):
+        return sql[:i].rstrip(), sql[i:]
+    stripped, bodies = split_comments(sql)
+    return stripped, " ".join(f"/*{b}*/" for b in bodies)
+
+
+#: Comments and nothing else to the end (a semicolon may close the statement after them).
+_END_COMMENTS = re.compile(r"(?:/\*[^*]*(?:\*(?!/)[^*]*)*\*/\s*)+;?\s*")
+
+
+def lift_traceparents(comments: str) -> tuple[str, tuple[str, ...]]:
+    """(``comments`` with the value of every quoted ``traceparent`` left out, those values in
+    order): the shape its executions share, and what each has of its own."""
+    at = comments.find(_TRACEPARENT_KEY)
+    if at < 0:
+        return comments, ()
+    pieces, values = [], []
+    start = 0
+    while at >= 0:
+        begin = at + len(_TRACEPARENT_KEY)
+        end = comments.find("'", begin)
+        if end < 0:
+            break
+        pieces.append(comments[start:begin])
+        values.append(comments[begin:end])
+        start = end
+        at = comments.find(_TRACEPARENT_KEY, end)
+    pieces.append(comments[start:])
+    return "".join(pieces), tuple(values)
+
+
+def comment_bodies(comments: str) -> tuple[str, ...]:
+    """The bodies of the ``/* */`` comments in a text of comments (:func:`end_comments`)."""
+    return tuple(_COMMENT_BODY.findall(comments))
+
+
+_COMMENT_BODY = re.compile(r"/\*((?:[^*]|\*(?!/))*)\*/", re.S)
 
 
 def _is_tag_body(body: str) -> bool:
@@ -525,6 +585,33 @@ def generated_name(name: str) -> str:
     return "_".join(_counter_free(part) for part in name.split("_"))
 
 
+_RAW_NAME = r'"[^"\x00]*"|[^\W\d][\w$]*'
+_RAW_NAMED = re.compile(
+    rf"\s*(?:savepoint|release(?:\s+savepoint)?|rollback(?:\s+(?:work|transaction))?\s+to(?:\s+savepoint)?|declare|close"
+    rf"|prepare|execute|deallocate(?:\s+prepare)?)\s+(?P<name>{_RAW_NAME})(?=[\s;(]|\Z)"
+    rf"|\s*(?:fetch|move)\b[^;'\"]*?\s(?P<cursor>{_RAW_NAME})\s*;?\s*\Z",
+    re.I,
+)
+_RAW_NAMING_START = frozenset("sSrRdDfFmMcCpPeE")
+
+
+def canonical_names(sql: str) -> str:
+    """``sql`` with the generated name of a savepoint, cursor or prepared statement it starts
+    with made canonical (:func:`generated_name`), nothing else changed: :func:`normalize`
+    gives the same text for both, and executions differing only in such a name then share
+    a :func:`literal_mask`, so a reader normalizes them once."""
+    if not sql or sql.lstrip()[:1] not in _RAW_NAMING_START:
+        return sql
+    m = _RAW_NAMED.match(sql)
+    if m is None:
+        return sql
+    key = "name" if m.group("name") is not None else "cursor"
+    start, end = m.span(key)
+    name = sql[start:end]
+    canonical = name[0] + generated_name(name[1:-1]) + name[-1] if name[0] == '"' else generated_name(name)
+    return sql if canonical == name else sql[:start] + canonical + sql[end:]
+
+
 def _counter_free(part: str) -> str:
     if not any(c.isdigit() for c in part):
         return part
@@ -720,6 +807,19 @@ def _operation(node: exp.Expr) -> str:
     return "OTHER"
 
 
+class _NodeIndex:
+    """The nodes of a parse tree by type, from one breadth-first walk (as ``find_all`` walks)."""
+
+    def __init__(self, root: exp.Expr):
+        self._by_type: dict[type, list] = {}
+        for node in root.bfs():
+            self._by_type.setdefault(type(node), []).append(node)
+
+    def all(self, *types: type) -> list:
+        """The nodes that are instances of ``types``, in walk order within each type."""
+        return [n for t, found in self._by_type.items() if issubclass(t, types) for n in found]
+
+
 def _tree_access(root: exp.Expr, search_path: tuple[str, ...]) -> TableAccess:
     operation = _operation(root)
     if operation == "DDL":
@@ -727,7 +827,8 @@ def _tree_access(root: exp.Expr, search_path: tuple[str, ...]) -> TableAccess:
     if operation == "OTHER":
         return TableAccess("OTHER")
 
-    ctes = {cte.alias_or_name.lower(): cte.this for cte in root.find_all(exp.CTE)}
+    nodes = _NodeIndex(root)  # one walk of the tree, instead of one per node type looked for
+    ctes = {cte.alias_or_name.lower(): cte.this for cte in nodes.all(exp.CTE)}
     cte_names = set(ctes)
 
     def is_table(node: exp.Expression | None) -> TypeGuard[exp.Table]:
@@ -740,22 +841,22 @@ def _tree_access(root: exp.Expr, search_path: tuple[str, ...]) -> TableAccess:
     def name(table: exp.Table) -> str:
         return _table_name(table, search_path)
 
-    targets, references = _written_tables(root)
+    targets, references = _written_tables(nodes)
     joins: set[tuple[str, str]] = set()
-    for scope in _from_scopes(root):
+    for scope in _from_scopes(nodes):
         relations = [{name(t) for t in _base_tables(item, ctes) if is_table(t)} for item in scope if id(item) not in references]
         joins |= _pairs_across(relations)
 
     reads: set[str] = set()
     writes: set[str] = set()
-    for table in root.find_all(exp.Table):
+    for table in nodes.all(exp.Table):
         if not is_table(table) or id(table) in references:
             continue
         (writes if id(table) in targets else reads).add(name(table))
     return TableAccess(operation, frozenset(reads), frozenset(writes), frozenset(joins))
 
 
-def _written_tables(root: exp.Expr) -> tuple[set[int], set[int]]:
+def _written_tables(nodes: _NodeIndex) -> tuple[set[int], set[int]]:
     """(ids of the Table nodes written, ids of the Table nodes that only name another one).
 
     Written: the targets of INSERT / UPDATE / MERGE / TRUNCATE / ``SELECT ... INTO``, the
@@ -766,17 +867,17 @@ def _written_tables(root: exp.Expr) -> tuple[set[int], set[int]]:
     """
     targets: set[int] = set()
     references: set[int] = set()
-    for node in root.find_all(exp.Insert, exp.Update, exp.Merge):
+    for node in nodes.all(exp.Insert, exp.Update, exp.Merge):
         targets.add(id(node.this.this if isinstance(node.this, exp.Schema) else node.this))
-    for delete in root.find_all(exp.Delete):
+    for delete in nodes.all(exp.Delete):
         removed, named = _delete_targets(delete)
         targets.update(id(t) for t in removed)
         references.update(id(t) for t in named)
-    for node in root.find_all(exp.TruncateTable):
+    for node in nodes.all(exp.TruncateTable):
         targets.update(id(t) for t in node.expressions)
-    for node in root.find_all(exp.Into):
+    for node in nodes.all(exp.Into):
         targets.add(id(node.this))
-    for select in root.find_all(exp.Select):
+    for select in nodes.all(exp.Select):
         for lock in select.args.get("locks") or []:
             references.update(id(t) for t in lock.expressions)
             targets.update(id(t) for t in _locked_for_update(select, lock))
@@ -889,15 +990,15 @@ def _select_scope(select: exp.Select) -> list[exp.Expression]:
     return items
 
 
-def _from_scopes(root: exp.Expr) -> Iterator[list[exp.Expression]]:
-    for select in root.find_all(exp.Select):
+def _from_scopes(nodes: _NodeIndex) -> Iterator[list[exp.Expression]]:
+    for select in nodes.all(exp.Select):
         yield _select_scope(select)
-    for update in root.find_all(exp.Update):
+    for update in nodes.all(exp.Update):
         from_ = update.args.get("from_") or update.args.get("from")
         yield _from_items(update.this) + (_from_items(from_.this) if from_ is not None else [])
-    for delete in root.find_all(exp.Delete):
+    for delete in nodes.all(exp.Delete):
         yield _from_items(delete.this) + [t for u in delete.args.get("using") or [] for t in _from_items(u)]
-    for merge in root.find_all(exp.Merge):
+    for merge in nodes.all(exp.Merge):
         yield _from_items(merge.this) + _from_items(merge.args.get("using"))
 
 

@@ -628,3 +628,46 @@ def test_the_executions_of_one_request_group_in_one_row(tmp_path):
                                 trace, "1a2b3c4d5e6f7081", f"{i:016x}") for i in range(1, 6))
     st = mine(tmp_path, text, prefix=NETBOX_PREFIX).frames["statements"]
     assert (len(st), int(st["executions"].iloc[0]), st["parent_span_id"].iloc[0]) == (1, 5, "1a2b3c4d5e6f7081")
+
+
+def test_traced_executions_are_normalized_and_decoded_once_per_shape():
+    from analysis.sources.sql.formats import StatementRecord
+    from analysis.sources.sql.miner import StatementColumns
+
+    columns = StatementColumns("x.log")
+    records = []
+    for n in range(1, 301):
+        comments = " ".join([DJANGO_TAGS.format(trace=f"{n:032x}", request=f"{n:016x}"),
+                             PSYCOPG_TAGS.format(trace=f"{n:032x}", span=f"{n + 1000:016x}")])
+        records.append(StatementRecord(n, 0, 1, "netbox", "netbox", 1.0,
+                                       f'SELECT "t"."id" FROM "t" WHERE "t"."id" = {n} LIMIT 21 {comments}'))
+        # .iterator()'s cursors: a generated name in every DECLARE / FETCH
+        records.append(StatementRecord(n, 0, 1, "netbox", "netbox", 1.0,
+                                       f'DECLARE "_django_curs_{139900 + n % 7}_sync_{n}" NO SCROLL CURSOR WITH HOLD FOR '
+                                       f'SELECT "t"."id" FROM "t" WHERE "t"."id" = {n} LIMIT 21 {comments.split(" /*")[0]}'))
+        records.append(StatementRecord(n, 0, 1, "netbox", "netbox", 1.0, f'FETCH FORWARD 2000 FROM "_django_curs_{139900 + n % 7}_sync_{n}"'))
+    columns.add_all(records)
+    assert columns.normalizations == 3  # the SELECT, the DECLARE (normalized as the SELECT), the FETCH
+    assert columns.tag_decodings == 2  # Django's and psycopg's comments; Django's alone
+    st = columns.statements_frame()
+    traced = st[st["trace_id"].notna()]  # the SELECT and its DECLARE: one query, one request, one row
+    assert traced["trace_id"].tolist()[:3] == [f"{n:032x}" for n in (1, 2, 3)] and set(traced["executions"]) == {2}
+    assert set(st["route"].dropna()) == {"dcim/devices/<int:pk>/"}
+    assert len(set(st["fingerprint"])) == 2
+
+
+def test_queries_parsed_in_a_worker_while_reading_equal_those_parsed_after(tmp_path, monkeypatch):
+    from analysis.sources.sql import miner
+
+    text = "".join(_traced_line(f"{700 + i}", 22983, "netbox-web",
+                                      f'SELECT "a"."id" FROM "a" INNER JOIN "b{i % 3}" ON ("a"."b_id" = "b{i % 3}"."id") WHERE "a"."id" = {i}',
+                                      "ab" * 16, "cd" * 8, f"{i:016x}") for i in range(1, 9))
+    after = mine(tmp_path, text, prefix=NETBOX_PREFIX)
+    monkeypatch.setattr(miner, "BACKGROUND_PARSE_BYTES", 0)
+    monkeypatch.setattr(miner, "available_cores", lambda: 2)
+    started = []
+    monkeypatch.setattr(miner.BackgroundTableAccess, "close", lambda self: started.append(self) or self._pool.terminate())
+    during = mine(tmp_path, text, prefix=NETBOX_PREFIX)
+    assert len(started) == 1 and len(after.frames["joins"]) == 3  # the worker ran
+    for name in ("queries", "table_access", "joins", "statements"):
+        pd.testing.assert_frame_equal(during.frames[name], after.frames[name])

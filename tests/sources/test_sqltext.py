@@ -515,3 +515,36 @@ def test_a_declared_cursor_counts_as_its_query():
     access = table_access(normalize('DECLARE "_django_curs_1_sync_1" NO SCROLL CURSOR FOR ' + query))
     assert access.operation == "SELECT" and access.reads == {"dcim_site", "dcim_region"}
     assert access.joins == {("dcim_region", "dcim_site")}
+
+
+def test_end_comments_and_lifted_traceparents():
+    from analysis.sources.sqltext import comment_bodies, end_comments, lift_traceparents, tags_with_traceparent_at
+
+    sql = f'SELECT "t"."id" FROM "t" WHERE "t"."id" = 3 {DJANGO_COMMENT} {PSYCOPG_COMMENT};'
+    statement, comments = end_comments(sql)
+    assert statement == 'SELECT "t"."id" FROM "t" WHERE "t"."id" = 3'
+    assert comments == f"{DJANGO_COMMENT} {PSYCOPG_COMMENT};"
+    shape, values = lift_traceparents(comments)
+    assert values == ("00-5f0c1e2d3b4a59687766554433221100-1a2b3c4d5e6f7081-03",
+                      "00-5f0c1e2d3b4a59687766554433221100-9f8e7d6c5b4a3921-03")
+    assert "5f0c1e2d" not in shape and shape.count("traceparent=''") == 2
+    tags, at = tags_with_traceparent_at(comment_bodies(shape))
+    assert (tags["route"], at) == ("dcim/devices/<int:pk>/", 0)
+    assert end_comments("SELECT 1") == ("SELECT 1", "")
+    assert end_comments("/*controller:orders*/ SELECT 1") == ("SELECT 1", "/*controller:orders*/")
+    assert end_comments("SELECT /*+ hint */ 1 /*x='1'*/") == ("SELECT /*+ hint */ 1", "/*x='1'*/")
+    assert end_comments("SELECT '/*' || x") == ("SELECT '/*' || x", "")
+
+
+@pytest.mark.parametrize("sql", [
+    'DECLARE "_django_curs_140234_sync_3" NO SCROLL CURSOR WITH HOLD FOR SELECT "a"."id" FROM "a" WHERE "a"."x" = 5',
+    'FETCH FORWARD 2000 FROM "_django_curs_140234_sync_3"', 'close "_django_curs_1_sync_2"', 'SAVEPOINT "s140234_x1"',
+    "ROLLBACK TO SAVEPOINT s1_x2", "EXECUTE S_12(5)", "DEALLOCATE PREPARE lrupsc_1_0", "FETCH ALL FROM my_cursor", "SELECT 1",
+])
+def test_canonical_names_normalize_like_the_text_they_stand_for(sql):
+    from analysis.sources.sqltext import canonical_names
+
+    canonical = canonical_names(sql)
+    assert normalize(canonical) == normalize(sql)
+    if not sql.startswith("SELECT"):  # the name before FOR / ( holds no counter any more
+        assert not any(c.isdigit() for c in canonical.split(" FOR ")[0].split("(")[0].replace("2000", ""))
