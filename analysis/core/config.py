@@ -31,7 +31,7 @@ Shape (all keys but ``contexts`` optional)::
       sql:
         - path: logs/postgresql.log
           format: postgres-stderr
-          log_line_prefix: "%m [%p] %q%u@%d "
+          log_line_prefix: "%m [%p] %q%u@%d "  # default: inferred from the first lines (named in the notes)
           search_path: [public]          # schemas whose tables are named without schema
           # default_database: shop       # MySQL formats: the database whose tables are named without it
           # formats: auto, postgres-stderr, postgres-csvlog, postgres-jsonlog, postgres-syslog,
@@ -161,7 +161,7 @@ class ImportsSource:
 class SqlSource:
     path: Path
     format: str = "postgres-stderr"
-    log_line_prefix: str = "%m [%p] %q%u@%d "
+    log_line_prefix: str | None = None  # None: inferred from the first lines
     dialect: str = "postgres"
     search_path: tuple[str, ...] = ("public",)
     default_database: str | None = None
@@ -431,7 +431,7 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
             path=(Path(item.get("path") or f"sources.sql[{n}] (pg_stat_statements, live)") if item.get("format") == "pg-stat-statements-live"
                   else v.existing_file(f"sources.sql[{n}].path", item.get("path"))),
             format=v.choice(f"sources.sql[{n}].format", item.get("format", "postgres-stderr"), SQL_FORMATS),
-            log_line_prefix=v.string(f"sources.sql[{n}].log_line_prefix", item.get("log_line_prefix", "%m [%p] %q%u@%d ")),
+            log_line_prefix=v.optional_string(f"sources.sql[{n}].log_line_prefix", item.get("log_line_prefix")),
             dialect=v.string(f"sources.sql[{n}].dialect", item.get("dialect", "postgres")),
             search_path=v.strings(f"sources.sql[{n}].search_path", item.get("search_path", ["public"])),
             default_database=v.optional_string(f"sources.sql[{n}].default_database", item.get("default_database")),

@@ -252,12 +252,22 @@ _MESSAGE_PLAIN = re.compile(
 )
 
 
+class Masked(str):
+    """Text whose producer already masked what it quotes (a log line shown with its prefix
+    kept and its literals masked): :func:`safe_message` bounds it and escapes its control
+    characters, and masks nothing more — masking again would garble what was kept on purpose
+    (a ``log_line_prefix`` such as ``[%l-1]``)."""
+
+
 def safe_message(text: object, limit: int = MAX_MESSAGE_CHARS) -> str:
     """A message quoting input, as it may be printed or kept (rules: the module docstring)."""
+    premasked = isinstance(text, Masked)
     text = str(text)
     if len(text) > limit:
         text = text[:limit] + "…"
     text = escape_controls(text, keep="\n\t")
+    if premasked:
+        return text
     out: list[str] = []
     i = plain_from = 0
     n = len(text)

@@ -35,7 +35,9 @@ from analysis.sources.git.command import run_git
 #: 5: Django tables as Django names them today (app labels, many-to-many tables, migrations replayed, test apps apart);
 #: 6: entry points through DRF routers, function includes and root prefixes, test-only code apart, the inventory's counts;
 #: 7: reject excerpts masked, rejects counted in records (the rejects file has a records column)
-CACHE_FORMAT = 7
+#: 8: SQL records_read counts statements (lines in counts); fingerprints read client placeholders
+#: and generated savepoint / cursor names alike
+CACHE_FORMAT = 8
 
 
 def cache_key(kind: str, item, fingerprint: str) -> str:

@@ -6,8 +6,11 @@ its name.
   file is called; a zstd file (``28 b5 2f fd``) is refused with what to do (no dependency of
   Seams reads zstd streams). A missing or unreadable file is one
   :class:`~analysis.core.errors.SourceError`.
-- :func:`open_text` — the same as text: UTF-8, undecodable bytes as U+FFFD, newlines read
-  as ``\\n`` only (a ``\\r`` inside a statement stays in its text).
+- :func:`open_text` — the same as text: UTF-8, undecodable bytes as U+FFFD, a byte-order
+  mark at the start dropped, newlines read as ``\\n`` only (a ``\\r`` inside a statement
+  stays in its text). Given a ``damage`` list, a truncated or corrupt compressed stream
+  ends the text where the damage starts (everything decompressed before it is read) and
+  the exception is appended to the list, for the reader to file as a reject.
 - :func:`peek` and :func:`text_lines` — the first lines read ahead (to detect a format),
   then every line, read in blocks of :data:`BLOCK_CHARS` (cheaper per line than iterating a
   file) and split at ``\\n``.
@@ -83,18 +86,78 @@ def open_bytes(path: str | os.PathLike, source: str | None = None) -> Iterator[I
 
 
 @contextmanager
-def open_text(path: str | os.PathLike, source: str | None = None) -> Iterator[IO[str]]:
-    """The file as UTF-8 text (U+FFFD for undecodable bytes), newlines ``\\n`` only."""
+def open_text(path: str | os.PathLike, source: str | None = None, damage: list[BaseException] | None = None) -> Iterator[IO[str]]:
+    """The file as UTF-8 text (U+FFFD for undecodable bytes, no byte-order mark), newlines
+    ``\\n`` only; with ``damage``, a damaged compressed stream ends the text (see the module
+    docstring)."""
     with open_bytes(path, source) as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="\n")
+        stream: IO[bytes] = raw if damage is None else cast("IO[bytes]", _EndAtDamage(raw, damage))
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="\n")
         try:
             yield text
         finally:
             text.detach()
 
 
+class _EndAtDamage(io.BufferedIOBase):
+    """A binary stream that ends where reading ``raw`` raises :data:`DAMAGED_STREAM` (the
+    exception appended to ``damage``): every complete line before it is returned, the
+    partial line the damage cut is not (a record cut short would read as another one)."""
+
+    def __init__(self, raw: IO[bytes], damage: list[BaseException]):
+        super().__init__()
+        self._raw = raw
+        self._damage = damage
+        self._pending = b""  # the bytes after the last newline returned
+        self._ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and size >= 0:
+            return self.read1(size)
+        chunks = []
+        while chunk := self.read1(_BLOCK_BYTES):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def read1(self, size: int = -1) -> bytes:
+        read = getattr(self._raw, "read1", self._raw.read)
+        while not self._ended:
+            try:
+                data = read(size if size > 0 else _BLOCK_BYTES)
+            except DAMAGED_STREAM as exc:
+                self._damage.append(exc)
+                self._ended, self._pending = True, b""
+                return b""
+            if not data:
+                self._ended = True
+                break
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                self._pending += data
+                continue
+            out, self._pending = self._pending + data[: cut + 1], data[cut + 1 :]
+            return out
+        out, self._pending = self._pending, b""
+        return out
+
+
+_BLOCK_BYTES = 1 << 16
+
+
 def peek(lines: Iterable[str], n: int) -> tuple[list[str], PeekedLines]:
-    """The first ``n`` lines and an iterable over all lines (those included)."""
+    """The first ``n`` lines and an iterable over all lines (those included). Lines peeked
+    at before are peeked at again, the file under them kept (read in blocks)."""
+    if isinstance(lines, PeekedLines):
+        head = list(lines.head)
+        rest = lines.rest
+        if len(head) < n:
+            more, after = peek(rest, n - len(head))
+            head += more
+            rest = after.rest
+        return head[:n], PeekedLines(head, rest)
     it = iter(lines)
     head = []
     for line in it:

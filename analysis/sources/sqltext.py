@@ -4,11 +4,38 @@ Shared by the SQL-log and trace readers, so a statement logged by PostgreSQL and
 statement seen in a span get the same fingerprint. Pure functions, no I/O.
 
 ``strip_sqlcommenter(sql) -> (sql, tags)``
-    Removes a trailing sqlcommenter comment ``/*key='value',...*/`` (keys and values
-    URL-encoded, ``'`` escaped as ``\\'``; https://google.github.io/sqlcommenter/spec/) or a
-    Rails/marginalia comment ``/*key:value,...*/`` and returns its tags, keys sorted. Only
-    :data:`SQLCOMMENTER_TAGS` are kept. A trailing comment that is not in one of those forms
-    is left in place (``normalize`` drops it anyway).
+    Removes the trailing sqlcommenter comments ``/*key='value',...*/`` (keys and values
+    URL-encoded, ``'`` escaped as ``\\'``; https://google.github.io/sqlcommenter/spec/; bare
+    values too, as OpenTelemetry's DB-API commenter writes numbers: ``dbapi_threadsafety=2``)
+    or a Rails/marginalia comment ``/*key:value,...*/`` and returns their tags, keys sorted.
+    Only :data:`SQLCOMMENTER_TAGS` are kept. A trailing comment that is not in one of those
+    forms is left in place (``normalize`` drops it anyway).
+
+    A statement can carry two comments: with Django's and the database driver's commenters
+    both on (OpenTelemetry's Django and psycopg instrumentations),
+    ``... /*controller='dcim%3Adevice',route='...',traceparent='00-T-A-03'*/
+    /*db_driver='psycopg%3A3.3.2',dbapi_threadsafety=2,traceparent='00-T-B-03'*/``. Both
+    traceparents name the same trace T; A is the request's server span, B the statement's
+    own database client span. Every tag comes from the first comment that carries it: the
+    route and controller from the framework's, and the traceparent too, so the statement
+    is tied to A, the span that issued it. B is A's child, so the context found through the
+    span tree is the same either way; but A is the span every context rule reads
+    (``http.route``), it is exported whatever happens to database spans (dropped, sampled
+    apart), and the statements of one request share it, so a log's ``statements`` rows
+    group per request (B would make every execution a row of its own: on the NetBox log
+    161,022 rows and a peak of 334 MB instead of 74,862 rows and 229 MB). A statement
+    with the driver's comment only (a worker without Django's middleware) is tied to B,
+    its only span. Values keep
+    a doubled ``%%`` when the driver skipped its ``%``-substitution (statements without
+    parameters): ``%%3A`` is read as ``%3A``, i.e. ``:``.
+
+``split_comments(sql) -> (sql, bodies)`` and ``comment_tags(bodies) -> tags``
+    The same in two steps for the SQL-log reader: a cheap scan taking every leading and
+    trailing comment off (the statement's shape, whatever the comments hold), then the tags
+    of the bodies, which it decodes once per distinct comment shape
+    (:func:`lift_traceparent` leaves the per-execution traceparent out of that shape).
+    ``end_comments(sql) -> (sql, comments)`` and ``lift_traceparents(comments)`` do the
+    same on the comments as one text, the unit the reader's caches are keyed on.
 
 ``normalize(sql) -> str``
     The text pg_stat_statements and pgbadger would show, so that executions differing only
@@ -18,13 +45,22 @@ statement seen in a span get the same fingerprint. Pure functions, no I/O.
     - string literals (``'...'`` with ``''`` escapes, ``E'...'`` with backslash escapes,
       ``B''``/``X''``/``N''``/``U&''``, dollar quotes ``$$...$$`` and ``$tag$...$tag$``),
       numbers (integers, decimals, exponents, ``0x``/``0o``/``0b``), and parameters ``$n``
-      become ``?``; a unary minus before a literal goes with it (``+ -5`` -> ``+ ?``);
+      become ``?``; so do the placeholders of the client libraries (pyformat ``%s`` and
+      ``%(name)s``, named ``:name``; ``?`` stays), so a statement as a span records it
+      (``db.statement``: ``... WHERE id = %s``) and as the server logs it (``... WHERE id =
+      7``) normalize alike; a unary minus before a literal goes with it (``+ -5`` -> ``+ ?``);
       ``TRUE``/``FALSE``/``NULL`` are keywords and stay;
     - ``IN (?, ?, ?)`` -> ``IN (?)``, ``ARRAY[?, ?]`` -> ``ARRAY[?]``, and repeated identical
       ``VALUES`` tuples ``(?, ?), (?, ?)`` -> one tuple;
     - whitespace folded to one space, none inside parentheses, ``, `` after commas,
       trailing semicolons dropped;
-    - keywords and identifiers lower-cased, except quoted identifiers (``"Name"``).
+    - keywords and identifiers lower-cased, except quoted identifiers (``"Name"``);
+    - generated names of savepoints, cursors and prepared statements (after SAVEPOINT,
+      RELEASE, ROLLBACK TO, DECLARE, FETCH, MOVE, CLOSE, PREPARE, EXECUTE, DEALLOCATE) lose
+      their counters (:func:`generated_name`: Django's ``SAVEPOINT "s140234_x1"`` ->
+      ``savepoint "s?_x?"``), and ``DECLARE name ... CURSOR FOR query`` is read as its
+      query: a server-side cursor (Django's ``.iterator()``) runs the same query, with
+      the same fingerprint, tables and joins, as the statement run without one.
 
     Strings are read the way PostgreSQL reads them with ``standard_conforming_strings=on``
     (the default since 9.1): a backslash is an ordinary character outside ``E''``. An
@@ -37,6 +73,12 @@ escapes, ``#`` comments, backquoted identifiers unquoted.
 ``literal_mask(sql) -> str | None``
     The text with its literals blanked: a cache key for ``normalize`` (texts sharing a mask
     normalize alike); None for texts with comments, dollar quotes, ``$n`` or backslashes.
+    ``canonical_names(sql)`` makes a generated savepoint or cursor name canonical in the raw
+    text first, as ``normalize`` would, so executions differing only in it share a mask.
+
+``mask_literals(text) -> str``
+    The text with its literals, parameters and comments replaced by ``?``, nothing else
+    changed: what may be shown of a log line in a message or a rejects file.
 
 ``fingerprint(normalized) -> str``
     16 hex characters: blake2b (digest size 8) of the normalized text, UTF-8.
@@ -95,7 +137,7 @@ import functools
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeGuard
@@ -116,78 +158,206 @@ OPERATIONS = ("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "DDL", "O
 # --------------------------------------------------------------------------------------
 # sqlcommenter
 
-_SQLCOMMENTER_PAIR = r"[^=,'\s]+='[^'\\]*(?:\\.[^'\\]*)*'"
+# a value is quoted ('...', the spec) or bare: OpenTelemetry's DB-API commenter writes
+# numbers unquoted (dbapi_threadsafety=2,libpq_version=150018)
+_SQLCOMMENTER_PAIR = r"[^=,'\s]+=(?:'[^'\\]*(?:\\.[^'\\]*)*'|[^=,'\s]+)"
 _SQLCOMMENTER_BODY = re.compile(rf"\s*{_SQLCOMMENTER_PAIR}(?:\s*,\s*{_SQLCOMMENTER_PAIR})*\s*", re.S)
-_SQLCOMMENTER_PAIRS = re.compile(r"([^=,'\s]+)='([^'\\]*(?:\\.[^'\\]*)*)'", re.S)
+_SQLCOMMENTER_PAIRS = re.compile(r"([^=,'\s]+)=(?:'([^'\\]*(?:\\.[^'\\]*)*)'|([^=,'\s]+))", re.S)
 _MARGINALIA_PAIR = r"[A-Za-z_][\w.-]*:[^,]*"
 _MARGINALIA_BODY = re.compile(rf"\s*{_MARGINALIA_PAIR}(?:,{_MARGINALIA_PAIR})*\s*")
 _BACKSLASH_ESCAPE = re.compile(r"\\(.)", re.S)
+_TRACEPARENT_KEY = "traceparent='"
 
 
 def strip_sqlcommenter(sql: str) -> tuple[str, dict[str, str]]:
-    """Split ``sql`` into the statement without its sqlcommenter comment and the tags.
+    """Split ``sql`` into the statement without its sqlcommenter comments and their tags.
 
-    The comment is trailing (the sqlcommenter convention) or leading (Rails' query log
-    tags with ``prepend_comment``).
+    The comments are trailing (the sqlcommenter convention; several in a row when a
+    framework and the database driver both add one) or leading (Rails' query log tags with
+    ``prepend_comment``); their tags are merged (:func:`comment_tags`). A comment that is not
+    a tag comment, and every comment beyond it, stays in place.
 
     >>> strip_sqlcommenter("SELECT 1 /*route='%2Fusers%2F%3Aid',db_driver='psycopg'*/")
     ('SELECT 1', {'route': '/users/:id'})
     >>> strip_sqlcommenter("/*application:Shop,controller:orders*/ SELECT 1")
     ('SELECT 1', {'application': 'Shop', 'controller': 'orders'})
     """
-    if sql.startswith("/*"):
-        return _strip_leading(sql)
-    end = sql.rstrip()
+    stripped, bodies = _peel_comments(sql, _is_tag_body)
+    return (stripped, comment_tags(bodies)) if bodies else (sql, {})
+
+
+def split_comments(sql: str) -> tuple[str, tuple[str, ...]]:
+    """(``sql`` without its leading and trailing ``/* */`` comments, their bodies in text order).
+
+    One scan from each end with string methods, whatever the comments hold: the statement
+    without them normalizes as the statement with them (:func:`normalize` drops comments),
+    and :func:`comment_tags` reads the tags of the bodies that are tag comments. Texts without
+    such comments come back unchanged with no bodies.
+    """
+    return _peel_comments(sql, None)
+
+
+def _peel_comments(sql: str, accept: Callable[[str], bool] | None) -> tuple[str, tuple[str, ...]]:
+    """The statement and the bodies of the comments taken off its ends (only those ``accept``
+    allows, from the outside in; all when None)."""
+    leading: list[str] = []
+    text = sql
+    while text.startswith("/*"):
+        close = text.find("*/", 2)
+        if close < 0 or (accept is not None and not accept(text[2:close])):
+            break
+        leading.append(text[2:close])
+        text = text[close + 2 :].lstrip()
+    end = text.rstrip()
     tail = ""
     if end.endswith(";"):
         end, tail = end[:-1].rstrip(), ";"
-    if not end.endswith("*/"):
-        return sql, {}
-    start = end.rfind("/*", 0, len(end) - 2)
-    if start < 0:
-        return sql, {}
-    body = end[start + 2 : -2]
-    if "*/" in body:
-        return sql, {}
-    tags = _tags_of(body)
-    return (sql, {}) if tags is None else (end[:start].rstrip() + tail, tags)
+    trailing: list[str] = []
+    while end.endswith("*/"):
+        start = end.rfind("/*", 0, len(end) - 2)
+        if start < 0:
+            break
+        body = end[start + 2 : -2]
+        if "*/" in body or (accept is not None and not accept(body)):
+            break
+        trailing.append(body)
+        end = end[:start].rstrip()
+    if not trailing:
+        return (text, tuple(leading)) if leading else (sql, ())
+    trailing.reverse()
+    return end + tail, (*leading, *trailing)
 
 
-def _strip_leading(sql: str) -> tuple[str, dict[str, str]]:
-    close = sql.find("*/", 2)
-    if close < 0:
-        return sql, {}
-    tags = _tags_of(sql[2:close])
-    return (sql, {}) if tags is None else (sql[close + 2 :].lstrip(), tags)
+def comment_tags(bodies: Iterable[str]) -> dict[str, str]:
+    """The known tags (:data:`SQLCOMMENTER_TAGS`) of the tag comments among ``bodies``, keys sorted.
+
+    Keys and values are URL-decoded; a doubled ``%%`` is read as ``%`` first (psycopg runs
+    the ``%``-substitution only when a statement has parameters, so without any the comment
+    reaches the server as ``%%3A``). When several comments carry a tag, it comes from the
+    first (the framework's, before the driver's: the request's span, not the statement's
+    own; see the module docstring). Bodies that are neither
+    sqlcommenter (``key='value'``, or ``key=value`` bare) nor marginalia (``key:value``) give nothing.
+    """
+    return tags_with_traceparent_at(tuple(bodies))[0]
+
+
+def tags_with_traceparent_at(bodies: tuple[str, ...]) -> tuple[dict[str, str], int]:
+    """(:func:`comment_tags` of ``bodies``, the index of the body its ``traceparent`` comes
+    from, -1 when none): a reader that lifted the traceparents out of the bodies
+    (:func:`lift_traceparent`) decodes the rest once and takes the traceparent from there."""
+    merged: dict[str, str] = {}
+    at = -1
+    for i, body in enumerate(bodies):
+        for key, value in (_tags_of(body) or {}).items():
+            if key not in merged:
+                merged[key] = value
+                if key == "traceparent":
+                    at = i
+    return dict(sorted(merged.items())), at
+
+
+def lift_traceparent(body: str) -> tuple[str, str | None]:
+    """(``body`` with the value of its quoted ``traceparent`` left out, that value or None).
+
+    Every execution of a traced statement carries its own traceparent; what is left (the
+    route, the controller, the driver) repeats, so its tags can be decoded once.
+    """
+    at = body.find(_TRACEPARENT_KEY)
+    if at < 0:
+        return body, None
+    start = at + len(_TRACEPARENT_KEY)
+    end = body.find("'", start)
+    if end < 0:
+        return body, None
+    return body[:start] + body[end:], body[start:end]
+
+
+def end_comments(sql: str) -> tuple[str, str]:
+    """(``sql`` without its leading and trailing comments, those comments as one text; ""
+    when none): :func:`split_comments` for a reader that keys its caches on the comments'
+    text. The common case, comments only at the end, costs a few string operations."""
+    i = sql.find("/*")
+    if i < 0:
+        return sql, ""
+    if i > 0 and _END_COMMENTS.fullmatch(sql, i):
+        return sql[:i].rstrip(), sql[i:]
+    stripped, bodies = split_comments(sql)
+    return stripped, " ".join(f"/*{b}*/" for b in bodies)
+
+
+#: Comments and nothing else to the end (a semicolon may close the statement after them).
+_END_COMMENTS = re.compile(r"(?:/\*[^*]*(?:\*(?!/)[^*]*)*\*/\s*)+;?\s*")
+
+
+def lift_traceparents(comments: str) -> tuple[str, tuple[str, ...]]:
+    """(``comments`` with the value of every quoted ``traceparent`` left out, those values in
+    order): the shape its executions share, and what each has of its own."""
+    at = comments.find(_TRACEPARENT_KEY)
+    if at < 0:
+        return comments, ()
+    pieces, values = [], []
+    start = 0
+    while at >= 0:
+        begin = at + len(_TRACEPARENT_KEY)
+        end = comments.find("'", begin)
+        if end < 0:
+            break
+        pieces.append(comments[start:begin])
+        values.append(comments[begin:end])
+        start = end
+        at = comments.find(_TRACEPARENT_KEY, end)
+    pieces.append(comments[start:])
+    return "".join(pieces), tuple(values)
+
+
+def comment_bodies(comments: str) -> tuple[str, ...]:
+    """The bodies of the ``/* */`` comments in a text of comments (:func:`end_comments`)."""
+    return tuple(_COMMENT_BODY.findall(comments))
+
+
+_COMMENT_BODY = re.compile(r"/\*((?:[^*]|\*(?!/))*)\*/", re.S)
+
+
+def _is_tag_body(body: str) -> bool:
+    return _tags_of(body) is not None
 
 
 def _tags_of(body: str) -> dict[str, str] | None:
     """The known tags of a sqlcommenter or marginalia comment body; None when it is neither."""
     if _SQLCOMMENTER_BODY.fullmatch(body):
-        pairs = [(_unquote(k), _unquote(v)) for k, v in _SQLCOMMENTER_PAIRS.findall(body)]
+        pairs = [(_unquote(k), _unquote(q if b == "" else b)) for k, q, b in _SQLCOMMENTER_PAIRS.findall(body)]
     elif _MARGINALIA_BODY.fullmatch(body):
         pairs = [(k.strip(), v.strip()) for k, _, v in (item.partition(":") for item in body.split(","))]
     else:
         return None
-    return {k: v for k, v in sorted(pairs) if k in SQLCOMMENTER_TAGS}
+    return {k: v for k, v in pairs if k in SQLCOMMENTER_TAGS}
 
 
 def _unquote(value: str) -> str:
     if "\\" in value:
         value = _BACKSLASH_ESCAPE.sub(r"\1", value)
-    return unquote(value) if "%" in value else value
+    if "%" not in value:
+        return value
+    return unquote(value.replace("%%", "%"))
 
 
 # --------------------------------------------------------------------------------------
 # normalization
+
+#: Client-side placeholders, read as the ``?`` a literal becomes, so that a statement as a
+#: driver's span records it (``db.statement``) and as the server logs it share a fingerprint:
+#: pyformat ``%s`` / ``%(name)s`` (psycopg's ``%b`` / ``%t`` too), named ``:name`` / ``:1``
+#: (not a ``::`` cast, nor a slice bound after a word: ``a[1:n]``). ``?`` is one already.
+_PLACEHOLDERS = r"""(?<=%)(?:\([^()\s]*\))?[sbt](?!\w)
+    | (?<=:)(?<![\w:]:)(?:[^\W\d]\w*|\d+)(?![\w:])"""
 
 # One pass over the text. Every alternative starts with one of the characters in the
 # leading class, so the regex engine skips everything else quickly; lookbehinds then tell
 # which character was taken. A digit or ``$`` right after a word character belongs to an
 # identifier (``t1``, ``a$1``) and is left alone.
 _LITERALS = re.compile(
-    r"""
-    ['"$0-9./-]
+    rf"""
+    ['"$0-9./%:-]
     (?:
       (?<=-)-[^\n]*                                                   # -- comment
     | (?<=/)\*(?:[^*]|\*(?!/))*(?:\*/|\Z)                             # /* comment */
@@ -196,6 +366,7 @@ _LITERALS = re.compile(
     | (?<=')[^']*(?:''[^']*)*(?:'|\Z)                                 # '...' (also B'', X'', N'', U&'')
     | (?<=\$)(?<![\w$]\$)((?:[^\W\d]\w*)?)\$.*?(?:\$\1\$|\Z)          # $tag$...$tag$
     | (?<=\$)(?<![\w$]\$)\d+                                          # $1
+    | {_PLACEHOLDERS}
     | (?<=[0-9])(?<![\w$][0-9])(?:(?<=0)[xX][0-9a-fA-F_]+|(?<=0)[oO][0-7_]+|(?<=0)[bB][01_]+
                               |[0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9]+)?)  # 12, 1.5e3, 0xff
     | (?<=\.)(?<![\w$)"]\.)[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?           # .5
@@ -206,8 +377,8 @@ _LITERALS = re.compile(
 #: Dialects whose text is read the MySQL way (see :func:`normalize`).
 MYSQL_DIALECTS = frozenset({"mysql", "mariadb"})
 _MYSQL_LITERALS = re.compile(
-    r"""
-    ['"`$0-9./#-]
+    rf"""
+    ['"`$0-9./#%:-]
     (?:
       (?<=-)-(?=\s|\Z)[^\n]*                                          # -- comment (needs a space)
     | (?<=\#)[^\n]*                                                  # # comment
@@ -215,6 +386,8 @@ _MYSQL_LITERALS = re.compile(
     | (?<=`)[^`]*(?:``[^`]*)*(?:`|\Z)                                 # `identifier`
     | (?<=")[^"\\]*(?:(?:\\.|"")[^"\\]*)*(?:"|\Z)                   # "string"
     | (?<=')[^'\\]*(?:(?:\\.|'')[^'\\]*)*(?:'|\Z)                   # 'string'
+    | (?<=\$)(?<![\w$]\$)\d+                                          # $1
+    | {_PLACEHOLDERS}
     | (?<=[0-9])(?<![\w$][0-9])(?:(?<=0)[xX][0-9a-fA-F_]+|(?<=0)[bB][01_]+
                               |[0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9]+)?)  # 12, 1.5e3, 0xff
     | (?<=\.)(?<![\w$)`"]\.)[0-9][0-9_]*(?:[eE][+-]?[0-9]+)?           # .5
@@ -291,6 +464,19 @@ _UNARY_CONTEXT = re.compile(
 _QIDENT_MARK = re.compile(r"\x00(\d+)\x00")
 
 
+def mask_literals(text: str, dialect: str = "postgres") -> str:
+    """``text`` with every literal, parameter and comment replaced by ``?`` and nothing else
+    changed: what a log line may show in a message or a rejects file.
+
+    The literals are those :func:`normalize` replaces (an unterminated one runs to the end,
+    so a line cut inside a string shows none of it); comments go too (a comment may hold
+    anything). Quoted identifiers stay in the PostgreSQL reading; in the MySQL reading
+    ``"..."`` is a string and goes.
+    """
+    mysql = dialect in MYSQL_DIALECTS
+    return (_MYSQL_LITERALS if mysql else _LITERALS).sub(lambda m: m.group() if m.group()[0] in '"`' and not (mysql and m.group()[0] == '"') else "?", text)
+
+
 def normalize(sql: str, max_chars: int = MAX_NORMALIZE_CHARS, dialect: str = "postgres") -> str:
     """Replace literals by ``?`` and fold the text (see the module docstring for the rules).
 
@@ -344,11 +530,96 @@ def normalize(sql: str, max_chars: int = MAX_NORMALIZE_CHARS, dialect: str = "po
         text = _ARRAY_LIST.sub("[?]", text)
     if "values" in text:
         text = _VALUES_TUPLES.sub(r"values\1\2", text)
+    if text.startswith(_NAMING_WORDS) or "; " in text:
+        text = _canonical_names(text, quoted)
     if quoted:
         text = _QIDENT_MARK.sub(lambda m: quoted[int(m.group(1))], text)
     if truncated:
         text += " ..."
     return text
+
+
+#: First words of the statements that name a savepoint, a cursor or a prepared statement.
+_NAMING_WORDS = ("savepoint", "release", "rollback", "declare", "fetch", "move", "close", "prepare", "execute", "deallocate")
+_NAME = r"\x00\d+\x00|[^\W\d][\w$]*"
+_NAMED = re.compile(
+    rf"(?:^|(?<=; ))(?:(?:savepoint|release(?: savepoint)?|rollback(?: work| transaction)? to(?: savepoint)?|declare|close"
+    rf"|prepare|execute|deallocate(?: prepare)?) (?P<name>{_NAME})"
+    rf"|(?:fetch|move)\b[^;]*? (?P<cursor>{_NAME})(?= ?;|$))"
+)
+_DECLARED_QUERY = re.compile(r"declare \S+ (?:(?:binary|insensitive|asensitive|no scroll|scroll) )*cursor "
+                             r"(?:(?:with|without) hold )?for (.*)\Z", re.S)
+
+
+def _canonical_names(text: str, quoted: list[str]) -> str:
+    """Generated names of savepoints, cursors and prepared statements made alike, and a
+    cursor's declaration read as its query (rules in :func:`generated_name`)."""
+    def canonical(m: re.Match) -> str:
+        key = "name" if m.group("name") is not None else "cursor"
+        name = m.group(key)
+        if name[0] == "\x00":
+            i = int(name[1:-1])
+            inner = quoted[i][1:-1]
+            quoted[i] = quoted[i][0] + generated_name(inner) + quoted[i][-1]
+            return m.group()
+        return m.string[m.start():m.start(key)] + generated_name(name)
+
+    text = _NAMED.sub(canonical, text)
+    declared = _DECLARED_QUERY.match(text)
+    return declared.group(1) if declared else text
+
+
+def generated_name(name: str) -> str:
+    """``name`` with its counters replaced by ``?``: in each ``_``-separated part that holds a
+    digit, a part made of hexadecimal digits only becomes ``?``, any other its runs of digits.
+
+    Drivers and frameworks name savepoints, cursors and prepared statements with counters
+    and thread ids: Django's ``"s140234_x1"`` savepoints and ``"_django_curs_140234_sync_3"``
+    cursors (``.iterator()``), JDBC's ``S_1``, PHP's ``pdo_stmt_00000003``, SQLAlchemy's
+    ``sa_savepoint_2``, asyncpg's ``__asyncpg_stmt_2b__``. Each name would be a query of its
+    own; ``"s?_x?"`` and ``"_django_curs_?_sync_?"`` are one each. Names written by hand
+    without digits (``my_cursor``) stay apart.
+    """
+    if not any(c.isdigit() for c in name):
+        return name
+    return "_".join(_counter_free(part) for part in name.split("_"))
+
+
+_RAW_NAME = r'"[^"\x00]*"|[^\W\d][\w$]*'
+_RAW_NAMED = re.compile(
+    rf"\s*(?:savepoint|release(?:\s+savepoint)?|rollback(?:\s+(?:work|transaction))?\s+to(?:\s+savepoint)?|declare|close"
+    rf"|prepare|execute|deallocate(?:\s+prepare)?)\s+(?P<name>{_RAW_NAME})(?=[\s;(]|\Z)"
+    rf"|\s*(?:fetch|move)\b[^;'\"]*?\s(?P<cursor>{_RAW_NAME})\s*;?\s*\Z",
+    re.I,
+)
+_RAW_NAMING_START = frozenset("sSrRdDfFmMcCpPeE")
+
+
+def canonical_names(sql: str) -> str:
+    """``sql`` with the generated name of a savepoint, cursor or prepared statement it starts
+    with made canonical (:func:`generated_name`), nothing else changed: :func:`normalize`
+    gives the same text for both, and executions differing only in such a name then share
+    a :func:`literal_mask`, so a reader normalizes them once."""
+    if not sql or sql.lstrip()[:1] not in _RAW_NAMING_START:
+        return sql
+    m = _RAW_NAMED.match(sql)
+    if m is None:
+        return sql
+    key = "name" if m.group("name") is not None else "cursor"
+    start, end = m.span(key)
+    name = sql[start:end]
+    canonical = name[0] + generated_name(name[1:-1]) + name[-1] if name[0] == '"' else generated_name(name)
+    return sql if canonical == name else sql[:start] + canonical + sql[end:]
+
+
+def _counter_free(part: str) -> str:
+    if not any(c.isdigit() for c in part):
+        return part
+    return "?" if _HEX.fullmatch(part) else _DIGITS.sub("?", part)
+
+
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def _unary_minus(m: re.Match) -> str:
@@ -536,6 +807,19 @@ def _operation(node: exp.Expr) -> str:
     return "OTHER"
 
 
+class _NodeIndex:
+    """The nodes of a parse tree by type, from one breadth-first walk (as ``find_all`` walks)."""
+
+    def __init__(self, root: exp.Expr):
+        self._by_type: dict[type, list] = {}
+        for node in root.bfs():
+            self._by_type.setdefault(type(node), []).append(node)
+
+    def all(self, *types: type) -> list:
+        """The nodes that are instances of ``types``, in walk order within each type."""
+        return [n for t, found in self._by_type.items() if issubclass(t, types) for n in found]
+
+
 def _tree_access(root: exp.Expr, search_path: tuple[str, ...]) -> TableAccess:
     operation = _operation(root)
     if operation == "DDL":
@@ -543,7 +827,8 @@ def _tree_access(root: exp.Expr, search_path: tuple[str, ...]) -> TableAccess:
     if operation == "OTHER":
         return TableAccess("OTHER")
 
-    ctes = {cte.alias_or_name.lower(): cte.this for cte in root.find_all(exp.CTE)}
+    nodes = _NodeIndex(root)  # one walk of the tree, instead of one per node type looked for
+    ctes = {cte.alias_or_name.lower(): cte.this for cte in nodes.all(exp.CTE)}
     cte_names = set(ctes)
 
     def is_table(node: exp.Expression | None) -> TypeGuard[exp.Table]:
@@ -556,22 +841,22 @@ def _tree_access(root: exp.Expr, search_path: tuple[str, ...]) -> TableAccess:
     def name(table: exp.Table) -> str:
         return _table_name(table, search_path)
 
-    targets, references = _written_tables(root)
+    targets, references = _written_tables(nodes)
     joins: set[tuple[str, str]] = set()
-    for scope in _from_scopes(root):
+    for scope in _from_scopes(nodes):
         relations = [{name(t) for t in _base_tables(item, ctes) if is_table(t)} for item in scope if id(item) not in references]
         joins |= _pairs_across(relations)
 
     reads: set[str] = set()
     writes: set[str] = set()
-    for table in root.find_all(exp.Table):
+    for table in nodes.all(exp.Table):
         if not is_table(table) or id(table) in references:
             continue
         (writes if id(table) in targets else reads).add(name(table))
     return TableAccess(operation, frozenset(reads), frozenset(writes), frozenset(joins))
 
 
-def _written_tables(root: exp.Expr) -> tuple[set[int], set[int]]:
+def _written_tables(nodes: _NodeIndex) -> tuple[set[int], set[int]]:
     """(ids of the Table nodes written, ids of the Table nodes that only name another one).
 
     Written: the targets of INSERT / UPDATE / MERGE / TRUNCATE / ``SELECT ... INTO``, the
@@ -582,17 +867,17 @@ def _written_tables(root: exp.Expr) -> tuple[set[int], set[int]]:
     """
     targets: set[int] = set()
     references: set[int] = set()
-    for node in root.find_all(exp.Insert, exp.Update, exp.Merge):
+    for node in nodes.all(exp.Insert, exp.Update, exp.Merge):
         targets.add(id(node.this.this if isinstance(node.this, exp.Schema) else node.this))
-    for delete in root.find_all(exp.Delete):
+    for delete in nodes.all(exp.Delete):
         removed, named = _delete_targets(delete)
         targets.update(id(t) for t in removed)
         references.update(id(t) for t in named)
-    for node in root.find_all(exp.TruncateTable):
+    for node in nodes.all(exp.TruncateTable):
         targets.update(id(t) for t in node.expressions)
-    for node in root.find_all(exp.Into):
+    for node in nodes.all(exp.Into):
         targets.add(id(node.this))
-    for select in root.find_all(exp.Select):
+    for select in nodes.all(exp.Select):
         for lock in select.args.get("locks") or []:
             references.update(id(t) for t in lock.expressions)
             targets.update(id(t) for t in _locked_for_update(select, lock))
@@ -705,15 +990,15 @@ def _select_scope(select: exp.Select) -> list[exp.Expression]:
     return items
 
 
-def _from_scopes(root: exp.Expr) -> Iterator[list[exp.Expression]]:
-    for select in root.find_all(exp.Select):
+def _from_scopes(nodes: _NodeIndex) -> Iterator[list[exp.Expression]]:
+    for select in nodes.all(exp.Select):
         yield _select_scope(select)
-    for update in root.find_all(exp.Update):
+    for update in nodes.all(exp.Update):
         from_ = update.args.get("from_") or update.args.get("from")
         yield _from_items(update.this) + (_from_items(from_.this) if from_ is not None else [])
-    for delete in root.find_all(exp.Delete):
+    for delete in nodes.all(exp.Delete):
         yield _from_items(delete.this) + [t for u in delete.args.get("using") or [] for t in _from_items(u)]
-    for merge in root.find_all(exp.Merge):
+    for merge in nodes.all(exp.Merge):
         yield _from_items(merge.this) + _from_items(merge.args.get("using"))
 
 

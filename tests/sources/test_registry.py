@@ -74,7 +74,8 @@ def test_the_counts_of_statements_run_inside_the_server_survive_the_cache_and_ad
                            "contexts": {"a": {"tables": ["invoices"]}}}, tmp_path / "seams.yml")
     mined = registry.mine_source(config, "sql", Rejects())
     cached = registry.mine_source(config, "sql", Rejects())
-    assert mined.counts == cached.counts == {"nested_statements": 2, "nested_calls": 8}
+    assert mined.counts == cached.counts == {"lines": 6, "statements": 2, "executions": 8, "failed_statements": 0,
+                                             "nested_statements": 2, "nested_calls": 8}
     assert int(cached.frames["statements"]["executions"].sum()) == 8
 
 

@@ -160,7 +160,9 @@ def test_pg_stat_statements_keeps_statements_run_inside_the_server_apart(tmp_pat
     assert result.frames["statements"]["executions"].sum() == 8
     access = result.frames["table_access"]
     assert sorted(zip(access["table"], access["access"])) == [("invoices", "write")]
-    assert result.counts == {"nested_statements": 2, "nested_calls": 8}
+    assert result.counts == {"lines": 5, "statements": 2, "executions": 8, "failed_statements": 0,
+                             "nested_statements": 2, "nested_calls": 8}
+    assert result.records_read == 2  # rows: each one query's aggregate
     assert any("2 statements run by the server inside functions and triggers (toplevel = false; 8 calls)" in n
                for n in result.notes)
 
@@ -170,7 +172,7 @@ def test_pg_stat_statements_without_toplevel_counts_every_row(tmp_path):
     text = "\n".join(line.replace(",t,", ",").replace(",f,", ",") for line in PGSS_NESTED.splitlines()).replace(",toplevel", "")
     result = mine(tmp_path, text + "\n", "pg-stat-statements-csv")
     assert result.frames["statements"]["executions"].sum() == 16
-    assert result.counts == {"nested_statements": 0, "nested_calls": 0}
+    assert (result.counts["nested_statements"], result.counts["nested_calls"]) == (0, 0)
     assert not any("inside functions" in n for n in result.notes)
 
 
@@ -338,13 +340,14 @@ def test_garbage_non_utf8_mixed_formats_and_truncated_last_line(tmp_path):
     result = mine(tmp_path, data, "postgres-stderr", rejects=rejects, log_line_prefix=PREFIX)
     assert [r.location for r in rejects.records] == ["line 2", "line 3"]
     assert executions(result) == {"select ?": 3, "select ? from t where a =": 1}
-    assert result.records_read == 6 and result.records_rejected == 2
+    assert result.records_read == 4 and result.records_rejected == 2
+    assert (result.counts["lines"], result.counts["statements"]) == (6, 4)
 
 
-def test_wrong_prefix_fails_after_a_sample_quoting_the_first_line(tmp_path):
+def test_wrong_prefix_fails_after_a_sample_quoting_the_first_line_and_naming_the_fitting_one(tmp_path):
     text = "".join(LINE.format(ms=i % 1000, sql="SELECT 1") for i in range(300))
-    # the line is quoted with its literals masked (analysis.core.privacy.safe_message)
-    with pytest.raises(SourceError, match=r"does not match; first line: '\?-\?-\? \?:\?:\? UTC \[\?\] app@shop LOG:"):
+    with pytest.raises(SourceError, match=r"log_line_prefix '%t \[%p\]: \[%l-1\] ' reads 0 of the first 200 messages, "
+                                          r"'%m \[%p\] %q%u@%d ' reads 200: .* first line: '2026-10-25 13:04:05.000 UTC \[7\] app@shop LOG:"):
         mine(tmp_path, text, "postgres-stderr", log_line_prefix="%t [%p]: [%l-1] ")
 
 
@@ -463,3 +466,155 @@ def test_log_lines_in_blocks_equal_lines_one_by_one(tmp_path, block_chars):
         assert list(log_lines(lines, block_chars)) == expected
     assert list(log_lines(["a\r\n", "b\n", "c\r"])) == ["a", "b", "c\r"]
     assert list(log_lines([])) == []
+
+
+# --------------------------------------------------------------------------------------
+# loss the counts would hide: every record that cannot be read is a counted reject or note
+
+STDERR = "2026-10-25 13:04:05.{ms:03d} UTC [7] app@shop LOG:  {message}\n"
+
+
+def test_stderr_statement_lines_damaged_by_a_nul_or_a_latin1_byte_are_rejects(tmp_path):
+    data = (
+        STDERR.format(ms=1, message="duration: 1.000 ms  statement: SELECT 1").encode()
+        + STDERR.format(ms=2, message="duration: 1.0\x00 ms  statement: SELECT a FROM t").encode()  # NUL mid-line
+        + STDERR.format(ms=3, message="duration: 1.000 ms  stat\xe9ment: SELECT b").encode("latin-1")
+        + b"\tFROM u WHERE c = 'x'\n"  # the damaged statement's continuation: goes with it
+        + STDERR.format(ms=4, message="statem\xe9nt: UPDATE t SET a = 1").encode("latin-1")
+        + STDERR.format(ms=5, message="duration: 2.000 ms  plan:").encode()  # auto_explain: not a statement
+        + STDERR.format(ms=6, message="checkpoint starting: time").encode()
+        + STDERR.format(ms=7, message="duration: 1.000 ms  statement: SELECT 2").encode()
+    )
+    rejects = Rejects()
+    result = mine(tmp_path, data, "postgres-stderr", rejects=rejects, log_line_prefix=PREFIX)
+    assert [(r.location, r.reason.split(" (")[0]) for r in rejects.records] == [
+        ("line 2", "statement message that cannot be read"),
+        ("line 3", "duration message whose statement cannot be read"),
+        ("line 5", "statement message that cannot be read"),
+    ]
+    assert executions(result) == {"select ?": 2}
+    assert result.records_read == 2 and result.records_rejected == 3
+
+
+def test_stderr_line_that_does_not_match_keeps_its_continuations_apart(tmp_path):
+    text = (
+        STDERR.format(ms=1, message="duration: 1.000 ms  statement: SELECT a")
+        + "\tFROM t\n"
+        + "pg_ctl: could not start server\n"
+        + "\tWHERE secret = 'x'\n"  # not the SELECT's
+        + STDERR.format(ms=2, message="duration: 1.000 ms  statement: SELECT 2")
+    )
+    rejects = Rejects()
+    result = mine(tmp_path, text, "postgres-stderr", rejects=rejects, log_line_prefix=PREFIX)
+    assert executions(result) == {"select a from t": 1, "select ?": 1}
+    assert [r.location for r in rejects.records] == ["line 3"]
+
+
+def _csv(message: str) -> str:
+    return ('2026-10-25 13:04:05.123 UTC,"app","shop",41,"10.0.0.1:5000",6009c305.5ce,1,"SELECT",'
+            f'2026-10-25 13:00:00 UTC,3/1,0,LOG,00000,"{message}",,,,,,,,,"web","client backend",,0\n')
+
+
+def test_csvlog_and_jsonlog_statements_with_a_latin1_byte_are_rejects(tmp_path):
+    csv_data = (_csv("duration: 1.000 ms  statement: SELECT 1").encode()
+                + _csv("duration: 1.000 ms  stat\xe9ment: SELECT 2").encode("latin-1")
+                + _csv("dur\xe9e: 1.000 ms  statement: SELECT 3").encode("latin-1"))
+    rejects = Rejects()
+    result = mine(tmp_path, csv_data, "postgres-csvlog", rejects=rejects)
+    assert executions(result) == {"select ?": 1}
+    assert [r.location for r in rejects.records] == ["line 2", "line 3"]
+    json_data = (_json(message="duration: 1.000 ms  statement: SELECT 1").encode()
+                 + _json(message="duration: 1.000 ms  stat\\u00e9ment: SELECT 2").encode()  # a character the reader does not expect
+                 + _json(message="duration: 1.000 ms  stat").encode()[:-3] + b"\xe9ment: SELECT 3\"}\n")
+    rejects = Rejects()
+    result = mine(tmp_path, json_data, "postgres-jsonlog", name="db.json", rejects=rejects)
+    assert executions(result) == {"select ?": 1}
+    assert [r.location for r in rejects.records] == ["line 2", "line 3"]
+
+
+def test_jsonlog_times_are_read_in_every_shape_or_counted(tmp_path):
+    text = "".join(_json(timestamp=ts, message=f"duration: 1.000 ms  statement: SELECT {i}") for i, ts in enumerate([
+        "2026-10-25 13:04:05.123 UTC", "2026-10-25T13:04:05.123Z", "2026-10-25T15:04:05.123+02:00",
+        "2026-13-25 13:04:05.123 UTC", "2026-10-25 13:04:05.12x UTC", None,
+    ]))
+    result = mine(tmp_path, text, "postgres-jsonlog", name="db.json")
+    st = result.frames["statements"]
+    assert int(st["executions"].sum()) == 6
+    times = sorted(str(t) for t in st["ts"].dropna())
+    assert times == ["2026-10-25 13:04:05.123000+00:00"]  # the first three in one minute: one row
+    assert int(st.loc[st["ts"].notna(), "executions"].sum()) == 3
+    assert any("3 records whose time cannot be read, kept without a time" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("fmt, name, first", [
+    ("postgres-stderr", "db.log", STDERR.format(ms=1, message="duration: 1.000 ms  statement: SELECT 1")),
+    ("postgres-jsonlog", "db.json", _json(message="duration: 1.000 ms  statement: SELECT 1")),
+    ("postgres-csvlog", "db.csv", _csv("duration: 1.000 ms  statement: SELECT 1")),
+    ("mysql-general", "db.log", "2016-06-07T19:07:02.558713Z    3 Query\tSELECT 1\n"),
+    ("auto", "db.log", STDERR.format(ms=1, message="duration: 1.000 ms  statement: SELECT 1")),
+])
+def test_a_byte_order_mark_costs_no_record(tmp_path, fmt, name, first):
+    rejects = Rejects()
+    result = mine(tmp_path, b"\xef\xbb\xbf" + first.encode(), fmt, name=name, rejects=rejects, log_line_prefix=PREFIX)
+    assert executions(result) == {"select ?": 1} and rejects.count() == 0
+
+
+@pytest.mark.parametrize("fmt, line", [
+    ("postgres-stderr", lambda i: STDERR.format(ms=i % 1000, message=f"duration: 1.000 ms  statement: SELECT {i}")),
+    ("postgres-jsonlog", lambda i: _json(message=f"duration: 1.000 ms  statement: SELECT {i}")),
+])
+def test_a_truncated_gzip_log_keeps_what_was_read_and_rejects_the_rest(tmp_path, fmt, line):
+    whole = gzip.compress("".join(line(i) for i in range(20_000)).encode())
+    path = tmp_path / "db.log.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    rejects = Rejects()
+    result = mine_sql_log(SqlSource(path, format=fmt, log_line_prefix=PREFIX), rejects)
+    read = int(result.frames["statements"]["executions"].sum())
+    assert 5_000 < read < 20_000 and result.records_read == read
+    assert len(rejects.records) == 1 and rejects.records[0].reason.startswith("truncated or corrupt compressed stream")
+    assert rejects.records[0].location == f"line {result.counts['lines'] + 1}"
+    assert any("compressed stream ends early" in n for n in result.notes)
+
+
+def test_mysql_general_log_glues_no_garbage_to_a_statement(tmp_path):
+    data = (
+        b"2016-06-07T19:07:02.558338Z    3 Connect\tshop@localhost on shop using Socket\n"
+        b"\x00\x9c\xff binary garbage\n"  # after a Connect: no statement to continue
+        b"2016-06-07T19:07:02.558713Z    3 Query\tSELECT * FROM orders\n"
+        b"   WHERE id = 5\n"
+        b"\x01\x02\xfe more garbage\n"  # not glued to the SELECT
+        b"   AND state = 'new'\n"
+        b"2016-06-07T19:07:02.6    3 Qu\xe9ry\tSELECT secret FROM x\n"  # an entry that cannot be read...
+        b"   WHERE a = 1\n"  # ... with its own continuation
+        b"2016-06-07T19:07:03.000000Z    3 Query\tINSERT INTO blobs VALUES ('\x01\x02\n"
+        b"\x03\xff')\n"  # inside the literal the line before opened: part of it
+    )
+    rejects = Rejects()
+    result = mine(tmp_path, data, "mysql-general", rejects=rejects)
+    assert executions(result) == {"select * from orders where id = ? and state = ?": 1, "insert into blobs values (?)": 1}
+    assert [r.location for r in rejects.records] == ["line 2", "line 5", "line 7"]
+    assert result.records_read == 2 and result.records_rejected == 3
+
+
+def test_mysql_slow_log_framing_is_never_part_of_a_statement(tmp_path):
+    data = (
+        b"# Time: 2016-07-20T18:13:25.698433Z\n"
+        b"# User@Host: root[root] @ localhost [127.0.0.1]  Id:     3\n"
+        b"# Query_time: 0.003464  Lock_time: 0.000324 Rows_sent: 1000  Rows_examined: 2000\n"
+        b"\x00\xff garbage\n"
+        b"use shop;\n"
+        b"SET timestamp=1469038405;\n"
+        b"SELECT * FROM orders LIMIT 10;\n"
+        b"# User@Host: root[root] @ localhost [127.0.0.1]  Id:     3\n"
+        b"# Query_time: 0.1  Lock_time: 0 Rows_sent: 0  Rows_examined: 0\n"
+        b"SET timestamp=1469038406;\n"
+        b"# Query_time: 0.2  Lock_time: 0 Rows_sent: 0  Rows_examined: 0\n"
+        b"SELECT 1;\n"
+    )
+    rejects = Rejects()
+    result = mine(tmp_path, data, "mysql-slow", rejects=rejects)
+    assert executions(result) == {"select * from orders limit ?": 1, "select ?": 1}
+    st = result.frames["statements"]
+    assert st["database"].tolist() == ["shop", "shop"] and str(st["ts"].iloc[0]) == "2016-07-20 18:13:25+00:00"
+    assert [r.location for r in rejects.records] == ["line 4"]
+    assert any("1 slow log entries without a statement" in n for n in result.notes)

@@ -41,6 +41,51 @@ def test_marginalia_comment_is_read_too():
     assert tags == {"action": "show", "application": "Shop", "controller": "orders"}
 
 
+# the two comments of a statement run by Django under OpenTelemetry's Django and psycopg
+# instrumentations (made-up ids): the request's span, then the statement's database span
+DJANGO_COMMENT = ("/*app_name='dcim',controller='dcim%3Adevice',db_driver='django.db.backends.postgresql',"
+                  "framework='django%3A5.2.9',route='dcim/devices/%3Cint%3Apk%3E/',"
+                  "traceparent='00-5f0c1e2d3b4a59687766554433221100-1a2b3c4d5e6f7081-03'*/")
+PSYCOPG_COMMENT = ("/*db_driver='psycopg%3A3.3.2',dbapi_level='2.0',dbapi_threadsafety=2,driver_paramstyle='pyformat',"
+                   "libpq_version=150018,traceparent='00-5f0c1e2d3b4a59687766554433221100-9f8e7d6c5b4a3921-03'*/")
+
+
+def test_otel_dbapi_comment_with_unquoted_numbers_keeps_its_traceparent():
+    stripped, tags = strip_sqlcommenter(f"SELECT set_config('TimeZone', 'UTC', false) {PSYCOPG_COMMENT}")
+    assert stripped == "SELECT set_config('TimeZone', 'UTC', false)"
+    assert tags == {"traceparent": "00-5f0c1e2d3b4a59687766554433221100-9f8e7d6c5b4a3921-03"}
+
+
+def test_framework_and_driver_comments_tie_the_statement_to_the_request_span():
+    stripped, tags = strip_sqlcommenter(f'SELECT "t"."id" FROM "t" WHERE "t"."id" = 3 LIMIT 21 {DJANGO_COMMENT} {PSYCOPG_COMMENT}')
+    assert stripped == 'SELECT "t"."id" FROM "t" WHERE "t"."id" = 3 LIMIT 21'
+    assert tags == {  # every tag from Django's comment, the first: the request's span issued the statement
+        "controller": "dcim:device", "framework": "django:5.2.9", "route": "dcim/devices/<int:pk>/",
+        "traceparent": "00-5f0c1e2d3b4a59687766554433221100-1a2b3c4d5e6f7081-03",
+    }
+
+
+def test_doubled_percent_of_a_statement_without_parameters_is_decoded():
+    # psycopg skips its %-substitution when there are no parameters, so %% reaches the server
+    comment = DJANGO_COMMENT.replace("%", "%%").replace("route='dcim/devices/%%3Cint%%3Apk%%3E/'", "route='api/dcim/manufacturers/%%24'")
+    stripped, tags = strip_sqlcommenter(f"SELECT pg_advisory_lock(110100) {comment} {PSYCOPG_COMMENT.replace('%', '%%')}")
+    assert stripped == "SELECT pg_advisory_lock(110100)"
+    assert (tags["route"], tags["controller"], tags["framework"]) == ("api/dcim/manufacturers/$", "dcim:device", "django:5.2.9")
+
+
+def test_split_comments_takes_every_end_comment_and_lifts_traceparents():
+    from analysis.sources.sqltext import comment_tags, lift_traceparent, split_comments
+
+    sql, bodies = split_comments(f"/* plain */ SELECT 1 {DJANGO_COMMENT} /* remark */ {PSYCOPG_COMMENT};")
+    assert sql == "SELECT 1;"
+    assert bodies[0] == " plain " and bodies[2] == " remark " and len(bodies) == 4
+    assert comment_tags(bodies)["traceparent"].endswith("1a2b3c4d5e6f7081-03")
+    shape, value = lift_traceparent(bodies[3])
+    assert value == "00-5f0c1e2d3b4a59687766554433221100-9f8e7d6c5b4a3921-03" and value not in shape
+    assert lift_traceparent("route='x'") == ("route='x'", None)
+    assert split_comments("SELECT '/*x*/'") == ("SELECT '/*x*/'", ())
+
+
 @pytest.mark.parametrize(
     "sql",
     [
@@ -413,3 +458,93 @@ def test_logs_and_traces_get_the_same_fingerprint_with_or_without_the_tags():
     # the SQL log strips the sqlcommenter comment first; a span's statement may keep it
     sql = f"SELECT * FROM orders WHERE id = 5 /*route='%2Forders',traceparent='{TRACEPARENT}'*/;"
     assert normalize(sql) == normalize(strip_sqlcommenter(sql)[0]) == "select * from orders where id = ?"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        'SELECT * FROM "orders" WHERE "orders"."id" = %s AND "orders"."state" IN (%s, %s) LIMIT 21',  # pyformat (psycopg)
+        'SELECT * FROM "orders" WHERE "orders"."id" = %(pk)s AND "orders"."state" IN (%(a)s, %(b)s) LIMIT %(n)s',  # named pyformat
+        'SELECT * FROM "orders" WHERE "orders"."id" = ? AND "orders"."state" IN (?, ?) LIMIT ?',  # qmark (JDBC, sqlite)
+        'SELECT * FROM "orders" WHERE "orders"."id" = :pk AND "orders"."state" IN (:a, :b) LIMIT :n',  # named (SQLAlchemy)
+        'SELECT * FROM "orders" WHERE "orders"."id" = $1 AND "orders"."state" IN ($2, $3) LIMIT $4',  # numbered (server side)
+        "SELECT * FROM \"orders\" WHERE \"orders\".\"id\" = 7 AND \"orders\".\"state\" IN ('new', 'paid') LIMIT 21",  # as logged
+    ],
+)
+def test_placeholders_of_every_paramstyle_normalize_like_the_literals(statement):
+    expected = 'select * from "orders" where "orders"."id" = ? and "orders"."state" in (?) limit ?'
+    assert normalize(statement) == expected
+    assert normalize(statement.replace('"', "`"), dialect="mysql") == expected.replace('"', "")
+
+
+def test_colons_and_percent_that_are_not_placeholders_stay():
+    assert normalize("SELECT a::text, b[1:2], c % 2, d %% 3, e := 1 FROM t") == "select a::text, b[?:?], c % ?, d %% ?, e := ? from t"
+
+
+@pytest.mark.parametrize(
+    "statements, normalized",
+    [
+        (['SAVEPOINT "s140234_x1"', 'SAVEPOINT "s139920_x17"'], 'savepoint "s?_x?"'),
+        (['RELEASE SAVEPOINT "s140234_x1"', 'release savepoint "s7_x2"'], 'release savepoint "s?_x?"'),
+        (["ROLLBACK TO SAVEPOINT s140234_x1", "ROLLBACK TO SAVEPOINT s7_x2"], "rollback to savepoint s?_x?"),
+        (['FETCH FORWARD 2000 FROM "_django_curs_140234_sync_3"', 'FETCH FORWARD 2000 FROM "_django_curs_139920_sync_41"'],
+         'fetch forward ? from "_django_curs_?_sync_?"'),
+        (['CLOSE "_django_curs_140234_sync_3"', 'CLOSE "_django_curs_1_sync_1"'], 'close "_django_curs_?_sync_?"'),
+        (["MOVE 5 IN c_1", "move 9 in c_22"], "move ? in c_?"),
+        (["PREPARE pdo_stmt_00000003 (int) AS SELECT * FROM t WHERE id = $1", "PREPARE pdo_stmt_0000000a (int) AS SELECT * FROM t WHERE id = $1"],
+         "prepare pdo_stmt_? (int) as select * from t where id = ?"),
+        (["EXECUTE S_1(5)", "EXECUTE S_12(7)"], "execute s_?(?)"),
+        (["DEALLOCATE __asyncpg_stmt_2b__", "DEALLOCATE __asyncpg_stmt_3c__"], "deallocate __asyncpg_stmt_?__"),
+    ],
+)
+def test_generated_savepoint_cursor_and_statement_names_share_one_fingerprint(statements, normalized):
+    assert {normalize(s) for s in statements} == {normalized}
+
+
+def test_names_written_by_hand_and_keywords_stay():
+    assert normalize("FETCH ALL FROM my_cursor") == "fetch all from my_cursor"
+    assert normalize("CLOSE ALL") == "close all" and normalize("DEALLOCATE ALL") == "deallocate all"
+    assert normalize("SAVEPOINT before_import") == "savepoint before_import"
+
+
+def test_a_declared_cursor_counts_as_its_query():
+    query = 'SELECT "dcim_site"."id", "dcim_region"."name" FROM "dcim_site" INNER JOIN "dcim_region" ON ("dcim_site"."region_id" = "dcim_region"."id") WHERE "dcim_site"."id" IN (1, 2)'
+    for declare in ('DECLARE "_django_curs_140234_sync_3" NO SCROLL CURSOR FOR ', 'DECLARE "_django_curs_7_sync_1" NO SCROLL CURSOR WITH HOLD FOR ',
+                    "declare c binary insensitive scroll cursor without hold for "):
+        assert fingerprint(normalize(declare + query)) == fingerprint(normalize(query))
+    access = table_access(normalize('DECLARE "_django_curs_1_sync_1" NO SCROLL CURSOR FOR ' + query))
+    assert access.operation == "SELECT" and access.reads == {"dcim_site", "dcim_region"}
+    assert access.joins == {("dcim_region", "dcim_site")}
+
+
+def test_end_comments_and_lifted_traceparents():
+    from analysis.sources.sqltext import comment_bodies, end_comments, lift_traceparents, tags_with_traceparent_at
+
+    sql = f'SELECT "t"."id" FROM "t" WHERE "t"."id" = 3 {DJANGO_COMMENT} {PSYCOPG_COMMENT};'
+    statement, comments = end_comments(sql)
+    assert statement == 'SELECT "t"."id" FROM "t" WHERE "t"."id" = 3'
+    assert comments == f"{DJANGO_COMMENT} {PSYCOPG_COMMENT};"
+    shape, values = lift_traceparents(comments)
+    assert values == ("00-5f0c1e2d3b4a59687766554433221100-1a2b3c4d5e6f7081-03",
+                      "00-5f0c1e2d3b4a59687766554433221100-9f8e7d6c5b4a3921-03")
+    assert "5f0c1e2d" not in shape and shape.count("traceparent=''") == 2
+    tags, at = tags_with_traceparent_at(comment_bodies(shape))
+    assert (tags["route"], at) == ("dcim/devices/<int:pk>/", 0)
+    assert end_comments("SELECT 1") == ("SELECT 1", "")
+    assert end_comments("/*controller:orders*/ SELECT 1") == ("SELECT 1", "/*controller:orders*/")
+    assert end_comments("SELECT /*+ hint */ 1 /*x='1'*/") == ("SELECT /*+ hint */ 1", "/*x='1'*/")
+    assert end_comments("SELECT '/*' || x") == ("SELECT '/*' || x", "")
+
+
+@pytest.mark.parametrize("sql", [
+    'DECLARE "_django_curs_140234_sync_3" NO SCROLL CURSOR WITH HOLD FOR SELECT "a"."id" FROM "a" WHERE "a"."x" = 5',
+    'FETCH FORWARD 2000 FROM "_django_curs_140234_sync_3"', 'close "_django_curs_1_sync_2"', 'SAVEPOINT "s140234_x1"',
+    "ROLLBACK TO SAVEPOINT s1_x2", "EXECUTE S_12(5)", "DEALLOCATE PREPARE lrupsc_1_0", "FETCH ALL FROM my_cursor", "SELECT 1",
+])
+def test_canonical_names_normalize_like_the_text_they_stand_for(sql):
+    from analysis.sources.sqltext import canonical_names
+
+    canonical = canonical_names(sql)
+    assert normalize(canonical) == normalize(sql)
+    if not sql.startswith("SELECT"):  # the name before FOR / ( holds no counter any more
+        assert not any(c.isdigit() for c in canonical.split(" FOR ")[0].split("(")[0].replace("2000", ""))

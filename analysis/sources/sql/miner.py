@@ -9,14 +9,29 @@ and slow logs); ``auto`` detects it from the first lines and, when nothing fits,
 are decompressed while read. Every reader yields the same statement records; this module
 fingerprints them and builds the frames.
 
-Fingerprints: each logged text is stripped of its sqlcommenter comment and normalized
+Fingerprints: each logged text loses its end comments and is normalized
 (:func:`analysis.sources.sqltext.normalize`, in the MySQL flavour for ``mysql-*`` formats), then
-hashed (:func:`analysis.sources.sqltext.fingerprint`). Normalizing is the costly step, so it runs
-once per *literal mask* (:func:`analysis.sources.sqltext.literal_mask`: the text with its literals
-blanked, which executions differing only in their values share) and otherwise once per
-distinct raw text (LRU); both caches are bounded (``max_cached``).
+hashed (:func:`analysis.sources.sqltext.fingerprint`). The work is per statement *shape*, not per
+execution, because a traced application makes every logged text unique (each carries its
+own traceparent):
 
-Table access: each distinct fingerprint is parsed once with sqlglot in the dialect of its
+- one scan takes the comments off the text's ends (:func:`analysis.sources.sqltext.end_comments`);
+- the statement without them is looked up by its text; the first time, by its *literal mask*
+  (:func:`analysis.sources.sqltext.literal_mask`: the text with its literals blanked, which
+  executions differing only in their values share; generated savepoint and cursor names
+  made canonical first, :func:`analysis.sources.sqltext.canonical_names`), and only a new
+  mask is normalized;
+- the comments are looked up by their shape, the comments with the traceparent values
+  left out (:func:`analysis.sources.sqltext.lift_traceparents`): only a new shape is
+  decoded (URL-decoding, merging the tags of two comments); each execution's traceparent
+  is read from its place.
+
+The caches (texts, masks, shapes) are bounded (``max_cached``) and emptied when full.
+``StatementColumns.normalizations`` and ``tag_decodings`` count the work done.
+
+Table access: each distinct fingerprint is parsed once with sqlglot (in a worker process
+while the log is read, for logs of :data:`BACKGROUND_PARSE_BYTES` and more on a machine with
+more than one core: :class:`BackgroundTableAccess`) in the dialect of its
 source (``mysql`` for MySQL logs, else ``source.dialect``), with ``source.search_path``
 (PostgreSQL) or ``source.default_database`` (MySQL) naming the schemas whose tables are
 written without a schema (:meth:`analysis.core.config.SqlSource.unqualified_schemas`,
@@ -34,7 +49,12 @@ counted in the notes)
     counts as the executions would), ``duration_ms`` the total of the group's known durations, ``executions`` how many
     statements the row stands for; trace_id/parent_span_id from a sqlcommenter
     ``traceparent`` (``00-<32 hex trace>-<16 hex span>-<2 hex flags>``), route/controller
-    from the tags. pg_stat_statements has no executions, only totals: one row per query
+    from the tags. A statement with two comments (a framework's, then the database
+    driver's: OpenTelemetry's Django and psycopg instrumentations) takes every tag from
+    the first: it is tied to the request's span, which issued it, not to its own database
+    span, so the executions of a request group together
+    (:func:`analysis.sources.sqltext.comment_tags` says why).
+    pg_stat_statements has no executions, only totals: one row per query
     with ``ts`` NaT, ``executions`` its ``calls`` and ``duration_ms`` their total time;
     its rows with ``toplevel`` false (run by the server inside functions and triggers) are
     not statements of the application and are only counted.
@@ -50,18 +70,27 @@ line, minute, duration and count columns), the distinct fingerprints, users, dat
 and tag sets; nothing grows with the executions themselves, so a log of any size is read
 in memory bounded by its distinct queries times its minutes (and its traced executions,
 which each name their own span).
-``SourceFrames.records_read`` counts the non-empty lines read, ``records_rejected`` the
-records rejected (with line numbers in the rejects file); ``SourceFrames.counts`` holds
-``nested_statements`` and ``nested_calls``: the pg_stat_statements rows the server ran inside
-functions and triggers (``toplevel`` false) and their calls, which the reader keeps out of
-every frame (:mod:`analysis.sources.sql.formats.pg_stat_statements`), also named in a note.
+Counts: ``SourceFrames.records_read`` counts the statements read — executed statements in a
+log (one multi-line statement is one record, however many lines it spans), rows of
+pg_stat_statements (each the aggregate of its ``calls``) — and ``records_rejected`` the
+records rejected, in the same unit where it can be told (with line numbers in the rejects
+file). ``records_read`` used to count the log's non-empty lines; they are now
+``counts["lines"]``. ``SourceFrames.counts`` holds ``lines`` (non-empty lines read),
+``statements`` (= ``records_read``), ``executions`` (the executions those statements stand
+for: equal to ``statements`` in a log, the sum of ``calls`` in pg_stat_statements),
+``failed_statements`` (ERROR + STATEMENT, not executions) and ``nested_statements`` /
+``nested_calls``: the pg_stat_statements rows the server ran inside functions and triggers
+(``toplevel`` false) and their calls, which the reader keeps out of every frame
+(:mod:`analysis.sources.sql.formats.pg_stat_statements`), also named in a note. The first
+note names statements and lines both.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from array import array
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -76,7 +105,7 @@ from analysis.core.frames import SourceFrames
 from analysis.core.rejects import Rejects
 from analysis.sources import sqltext
 from analysis.sources.inputs import open_text, peek
-from analysis.sources.sql.formats import DETECT_LINES, NO_TIME, ReadTally, StatementRecord, detect_format, reader
+from analysis.sources.sql.formats import DETECT_LINES, NO_TIME, ReadTally, StatementRecord, detect_format, masked_line, reader
 from analysis.sources.sql.formats.postgres_stderr import PREFIX_SAMPLE_LINES, parse_postgres_stderr, prefix_pattern
 
 __all__ = [
@@ -86,47 +115,99 @@ __all__ = [
 
 #: Former name of :class:`~analysis.sources.sql.formats.ReadTally`.
 StderrTally = ReadTally
-#: Distinct literal masks / raw texts whose fingerprint is remembered.
+#: Distinct literal masks, statement texts and comment shapes remembered (each cache emptied when full).
 MAX_CACHED_TEXTS = 65_536
-#: Raw texts longer than this are not remembered by the raw-text cache.
+#: Statements longer than this are not remembered by their text (only by their literal mask).
 _CACHED_TEXT_CHARS = 2_000
-#: Texts shorter than this skip even the literal mask when repeated verbatim.
-_VERBATIM_CHARS = 64
+#: Logs from this size on have their queries parsed by a worker process while they are read
+#: (:class:`BackgroundTableAccess`); below, forking costs more than it saves.
+BACKGROUND_PARSE_BYTES = 32 * 1024 * 1024
 #: Executions in the same minute (and with the same fingerprint, user, database and tags)
 #: become one ``statements`` row.
 GROUP_MICROS = 60_000_000
 
-_TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
+_TRACEPARENT = re.compile(r"\s*[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}\s*", re.I)
+_NO_TRACE, _NO_SPAN = "0" * 32, "0" * 16
 _MYSQL_FORMATS = ("mysql-general", "mysql-slow")
 
 
 def mine_sql_log(source: SqlSource, rejects: Rejects, *, cache_dir: Path | None = None) -> SourceFrames:
     """Read one SQL log into ``statements``, ``queries``, ``table_access`` and ``joins``
-    (``cache_dir`` is unused: the registry caches the frames)."""
+    (``cache_dir`` is unused: the registry caches the frames).
+
+    The rejects reach ``rejects`` with the literals of their excerpts masked
+    (:func:`analysis.sources.sql.formats.masked_line`): the rejects file is written beside
+    the report.
+    """
     name = str(source.path)
     tally = ReadTally()
+    read_rejects = Rejects()
     mysql = source.format in _MYSQL_FORMATS
     columns = StatementColumns(name, dialect="mysql" if mysql else "postgres")
+    try:
+        fmt = _read(source, columns, read_rejects, tally)
+    finally:
+        _masked_into(read_rejects, rejects, columns.dialect)
+    return columns.frames(_dialect(source, fmt), source.unqualified_schemas(fmt), tally, rejects.count(name), fmt)
+
+
+def _dialect(source: SqlSource, fmt: str) -> str:
+    """The sqlglot dialect of the queries of a log read as ``fmt``."""
+    return ("mysql" if source.dialect == "postgres" else source.dialect) if fmt in _MYSQL_FORMATS else source.dialect
+
+
+def _file_bytes(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _read(source: SqlSource, columns: StatementColumns, rejects: Rejects, tally: ReadTally) -> str:
+    """Read the log into ``columns``; the format read."""
+    name = str(source.path)
     if source.format == "pg-stat-statements-live":
         from analysis.sources.sql.formats.pg_stat_statements import read_live
 
         columns.add_all(read_live(source, rejects, tally))
-        fmt = source.format
-    else:
-        try:
-            with open_text(source.path) as fh:
-                fmt = source.format
-                lines: Iterable[str] = fh
-                if fmt == "auto":
-                    head, lines = peek(fh, DETECT_LINES)
-                    fmt = detect_format(head, name)
-                    mysql = fmt in _MYSQL_FORMATS
-                    columns.dialect = "mysql" if mysql else "postgres"
-                columns.add_all(read_statements(lines, fmt, source, rejects, tally))
-        except (OSError, EOFError) as exc:
-            raise SourceError(name, f"cannot read the log: {exc}") from None
-    dialect = ("mysql" if source.dialect == "postgres" else source.dialect) if fmt in _MYSQL_FORMATS else source.dialect
-    return columns.frames(dialect, source.unqualified_schemas(fmt), tally, rejects.count(name), fmt)
+        return source.format
+    damage: list[BaseException] = []
+    try:
+        with open_text(source.path, damage=damage) as fh:
+            fmt = source.format
+            lines: Iterable[str] = fh
+            if fmt == "auto":
+                head, lines = peek(fh, DETECT_LINES)
+                fmt = detect_format(head, name)
+                columns.dialect = "mysql" if fmt in _MYSQL_FORMATS else "postgres"
+            if _file_bytes(source.path) >= BACKGROUND_PARSE_BYTES and available_cores() > 1:
+                columns.parse_in_background(_dialect(source, fmt), source.unqualified_schemas(fmt))
+            columns.add_all(read_statements(lines, fmt, source, rejects, tally))
+    except OSError as exc:
+        raise SourceError(name, f"cannot read the log: {exc}") from None
+    if damage:  # what was read before the damage is kept; the rest is one reject
+        where = tally.lines + tally.blank + 1
+        rejects.add(name, where, f"truncated or corrupt compressed stream: {damage[0]}")
+        tally.count(f"compressed stream ends early at line {where}: the rest of the log is not read")
+    return fmt
+
+
+def _masked_into(read: Rejects, rejects: Rejects, dialect: str) -> None:
+    """Add the rejects of ``read`` to ``rejects``, each excerpt's literals masked."""
+    for r in read.records:
+        rejects.add(r.source, r.location, r.reason, masked_line(r.excerpt, dialect))
+    for source, n in read.counts.items():
+        kept = sum(1 for r in read.records if r.source == source)
+        if n > kept:
+            rejects.counts[source] += n - kept
 
 
 def read_statements(lines: Iterable[str], fmt: str, source: SqlSource, rejects: Rejects,
@@ -159,12 +240,21 @@ class StatementColumns:
         self._fp_index: dict[str, int] = {}
         self._users: dict[str, int] = {}
         self._databases: dict[str, int] = {}
-        self._by_mask: dict[str, int] = {}
-        self._verbatim: dict[str, int] = {}  # short texts seen verbatim before (BEGIN, COMMIT, ...)
-        self._by_text: OrderedDict[str, tuple[int, dict]] = OrderedDict()
+        self._by_mask: dict[str, int] = {}  # literal mask -> fingerprint index
+        self._by_text: dict[str, tuple[int, str | None, str | None, int]] = {}  # text without traceparent values -> _shape_of
+        self._by_shape: dict[str, tuple[str | None, str | None, int]] = {}  # comments without traceparents -> tags
+        self.records = 0  # statement records added (empty ones included)
+        self.executions = 0  # the executions they stand for
         self.empty = 0
         self.without_duration = 0
         self.normalizations = 0
+        self.tag_decodings = 0
+        self._background: BackgroundTableAccess | None = None
+
+    def parse_in_background(self, dialect: str, search_path: tuple[str, ...]) -> None:
+        """Parse the table access of each new query in a worker process while the log is
+        still being read (:class:`BackgroundTableAccess`); :meth:`frames` takes the results."""
+        self._background = BackgroundTableAccess(dialect, search_path)
 
     # ----------------------------------------------------------------------------------
     # reading
@@ -173,116 +263,160 @@ class StatementColumns:
         self.add_all((record,))
 
     def add_all(self, records: Iterable[StatementRecord]) -> None:
-        """Add every record of ``records`` (the loop of :meth:`add`, with its lookups bound once)."""
-        verbatim, by_mask = self._verbatim, self._by_mask
+        """Add every record of ``records`` (the loop of :meth:`add`, with its lookups bound once).
+
+        Per record, the text with its traceparent values left out
+        (:func:`analysis.sources.sqltext.lift_traceparents`: what the executions of one
+        statement shape with the same literals share) is looked up in a cache of what it
+        stands for: its fingerprint, route, controller and which traceparent counts. Only a
+        text not met before is read in full (:meth:`_shape_of`); each execution then reads
+        its own traceparent from its place.
+        """
+        by_shape, tag_index = self._by_text, self._tag_index
         groups, count, duration_of = self._groups, self.count, self.duration
-        mask = sqltext.literal_mask if self.dialect == "postgres" else None
-        max_cached = self.max_cached
-        empty = without_duration = 0
+        users, databases = self._users, self._databases
+        add_line, add_ts, add_count, add_duration = self.line.append, self.ts.append, count.append, duration_of.append
+        add_fp, add_user, add_database, add_tags = self.fp.append, self.user.append, self.database.append, self.tags.append
+        lift, traceparent_of, shape_of, tag_row = sqltext.lift_traceparents, _TRACEPARENT.fullmatch, self._shape_of, self._tag_row
+        empty = without_duration = n_records = n_executions = 0
         try:
             for line, ts_us, _, user, database, duration, text, _, executions in records:
-                tags: dict | None = None
-                fp = verbatim.get(text)
-                if fp is not None:
-                    pass
-                elif mask is not None and (key := mask(text)) is not None:  # no comment, so no tags
-                    fp = by_mask.get(key)
-                    if fp is None:
-                        fp = self._remember_mask(key, text)
-                    if len(text) < _VERBATIM_CHARS:
-                        if len(verbatim) >= max_cached:
-                            verbatim.clear()
-                        verbatim[text] = fp
-                elif mask is not None and "/*" in text and (tagged := _tagged_mask(text)) is not None:
-                    # a sqlcommenter comment: the statement without it shares the mask of its
-                    # untagged executions (the same normalized text); the tags are its own
-                    key, tags = tagged
-                    fp = by_mask.get(key)
-                    if fp is None:
-                        fp = self._remember_mask(key, text)
-                else:
-                    fp, tags = self._cached_fingerprint(text)
+                n_records += 1
+                n_executions += executions
+                key, values = lift(text)
+                known = by_shape.get(key)
+                if known is None:
+                    known = shape_of(key, text, len(values))
+                fp, route, controller, at = known
                 if fp < 0:
                     empty += 1
                     continue
+                tags = 0
+                if at >= 0 and (t := traceparent_of(values[at])) is not None and \
+                        (trace_id := t.group(1).lower()) != _NO_TRACE and (span_id := t.group(2).lower()) != _NO_SPAN:
+                    row: tuple | None = (trace_id, span_id, route, controller)
+                elif route is not None or controller is not None:
+                    row = (None, None, route, controller)
+                else:
+                    row = None
+                if row is not None:
+                    tags = tag_index.get(row) or tag_row(row)
                 minute = ts_us if ts_us == NO_TIME else ts_us - ts_us % GROUP_MICROS
-                group_key = (fp, user, database, self._tag_row(tags) if tags else 0, minute)
+                group_key = (fp, user, database, tags, minute)
                 g = groups.get(group_key)
-                if g is None:
-                    g = groups[group_key] = len(count)
-                    self._new_group(line, ts_us, group_key)
+                if g is None:  # a new group, inlined
+                    groups[group_key] = len(count)
+                    add_line(line)
+                    add_ts(ts_us)
+                    add_count(executions)
+                    add_duration(duration)
+                    add_fp(fp)
+                    add_user(users[user] if user in users else users.setdefault(user, len(users)))
+                    add_database(databases[database] if database in databases else databases.setdefault(database, len(databases)))
+                    add_tags(tags)
+                    if duration != duration:
+                        without_duration += 1
+                    continue
                 count[g] += executions
                 if duration == duration:
-                    known = duration_of[g]
-                    duration_of[g] = duration if known != known else known + duration
+                    total = duration_of[g]
+                    duration_of[g] = duration if total != total else total + duration
                 else:
                     without_duration += 1
         finally:
+            self.records += n_records
+            self.executions += n_executions
             self.empty += empty
             self.without_duration += without_duration
 
-    def _new_group(self, line: int, ts_us: int, key: tuple[int, str, str, int, int]) -> None:
-        fp, user_name, database_name, tags, _ = key
-        user = self._users.setdefault(user_name, len(self._users))
-        database = self._databases.setdefault(database_name, len(self._databases))
-        self.line.append(line)
-        self.ts.append(ts_us)
-        self.duration.append(float("nan"))
-        self.count.append(0)
-        self.fp.append(fp)
-        self.user.append(user)
-        self.database.append(database)
-        self.tags.append(tags)
-
-    def _remember_mask(self, key: str, text: str) -> int:
-        """Fingerprint ``text`` and remember it under its literal mask ``key`` (bounded cache)."""
-        fp = self._fingerprint(text)[0]
-        if len(self._by_mask) >= self.max_cached:
-            self._by_mask.clear()
-        self._by_mask[key] = fp
+    def _fingerprint_of(self, sql: str) -> int:
+        """The fingerprint index of a statement (without its end comments) not met before
+        verbatim: by its literal mask when it has one (texts sharing a mask normalize alike),
+        else normalized; remembered under its text (bounded caches, emptied when full)."""
+        canonical = sqltext.canonical_names(sql)  # generated cursor names would make every mask new
+        key = sqltext.literal_mask(canonical) if self.dialect == "postgres" else None
+        if key is None:
+            fp = self._fingerprint(canonical)
+        else:
+            found = self._by_mask.get(key)
+            if found is not None:
+                fp = found
+            else:
+                fp = self._fingerprint(canonical)
+                if len(self._by_mask) >= self.max_cached:
+                    self._by_mask.clear()
+                self._by_mask[key] = fp
         return fp
 
-    def _cached_fingerprint(self, text: str) -> tuple[int, dict]:
-        if len(text) >= _CACHED_TEXT_CHARS:
-            return self._fingerprint(text)
-        cache = self._by_text
-        hit = cache.get(text)
-        if hit is not None:
-            cache.move_to_end(text)
-            return hit
-        hit = cache[text] = self._fingerprint(text)
-        if len(cache) > self.max_cached:
-            cache.popitem(last=False)
-        return hit
+    def _shape_of(self, key: str, text: str, traceparents: int) -> tuple[int, str | None, str | None, int]:
+        """(fingerprint index, route, controller, which of the text's traceparents counts: -1
+        none) of a text met for the first time under ``key`` (the text without its
+        traceparent values), remembered under it when it is not too long."""
+        sql, comments = sqltext.end_comments(text)
+        fp = self._fingerprint_of(sql)
+        route = controller = None
+        at = -1
+        if comments:
+            shape, values = sqltext.lift_traceparents(comments)
+            route, controller, at_comment = self._by_shape.get(shape) or self._decode(shape)
+            if at_comment >= 0:  # the statement itself may hold the word too (in a literal)
+                at = traceparents - len(values) + at_comment
+        known = (fp, route, controller, at)
+        if len(key) < _CACHED_TEXT_CHARS:
+            if len(self._by_text) >= self.max_cached:
+                self._by_text.clear()
+            self._by_text[key] = known
+        return known
 
-    def _fingerprint(self, text: str) -> tuple[int, dict]:
-        """(index of the fingerprint or -1 when the text normalizes to nothing, sqlcommenter tags)."""
+    def _fingerprint(self, sql: str) -> int:
+        """Index of the fingerprint of ``sql`` normalized, -1 when it normalizes to nothing."""
         self.normalizations += 1
-        sql, tags = sqltext.strip_sqlcommenter(text)
         normalized = sqltext.normalize(sql, dialect=self.dialect)
         if not normalized:
-            return -1, tags
+            return -1
         fp = sqltext.fingerprint(normalized)
         index = self._fp_index.get(fp)
         if index is None:
             index = self._fp_index[fp] = len(self.fingerprints)
             self.fingerprints.append(fp)
             self.normalized.append(normalized)
-        return index, tags
+            if self._background is not None:
+                self._background.add(normalized)
+        return index
 
-    def _tag_row(self, tags: dict) -> int:
-        trace_id = parent_span_id = None
-        traceparent = tags.get("traceparent")
-        if traceparent:
-            t = _TRACEPARENT.fullmatch(traceparent.strip().lower())
-            if t and t.group(1) != "0" * 32 and t.group(2) != "0" * 16:
-                trace_id, parent_span_id = t.group(1), t.group(2)
-        row = (trace_id, parent_span_id, tags.get("route"), tags.get("controller"))
+    def _tag_row_of(self, comments: str) -> int:
+        """The tag row of a statement's end comments (what :meth:`add_all` does inline). Each
+        execution of a traced statement has its own traceparent; the rest of its comments
+        (route, controller, driver) has few shapes, so it is decoded (URL-decoded, merged)
+        once per shape and the traceparent is read from its place
+        (:func:`analysis.sources.sqltext.lift_traceparents`)."""
+        shape, values = sqltext.lift_traceparents(comments)
+        route, controller, at = self._by_shape.get(shape) or self._decode(shape)
+        t = _TRACEPARENT.fullmatch(values[at]) if at >= 0 else None
+        if t is not None and t.group(1).lower() != _NO_TRACE and t.group(2).lower() != _NO_SPAN:
+            return self._tag_row((t.group(1).lower(), t.group(2).lower(), route, controller))
+        if route is None and controller is None:
+            return 0
+        return self._tag_row((None, None, route, controller))
+
+    def _tag_row(self, row: tuple) -> int:
         index = self._tag_index.get(row)
         if index is None:
             index = self._tag_index[row] = len(self.tag_rows)
             self.tag_rows.append(row)
         return index
+
+    def _decode(self, shape: str) -> tuple[str | None, str | None, int]:
+        """(route, controller, which traceparent value counts: -1 none) of a comments' shape."""
+        self.tag_decodings += 1
+        bodies = sqltext.comment_bodies(shape)
+        tags, body = sqltext.tags_with_traceparent_at(bodies)
+        at = sum(b.count("traceparent='") for b in bodies[:body]) if body >= 0 else -1
+        decoded = (tags.get("route"), tags.get("controller"), at)
+        if len(self._by_shape) >= self.max_cached:
+            self._by_shape.clear()
+        self._by_shape[shape] = decoded
+        return decoded
 
     # ----------------------------------------------------------------------------------
     # frames
@@ -344,6 +478,12 @@ class StatementColumns:
 
     def frames(self, dialect: str, search_path: tuple[str, ...], tally: ReadTally, rejected: int,
                fmt: str = "postgres-stderr") -> SourceFrames:
+        parsed: dict[str, sqltext.TableAccess] = {}
+        if self._background is not None:
+            if self._background.key == (dialect, search_path):
+                parsed = self._background.results()
+            self._background.close()
+            self._background = None
         statements = self.statements_frame()
         executions, total_ms = self.totals()
         query_rows, access_rows, join_rows = [], [], []
@@ -351,7 +491,7 @@ class StatementColumns:
             if not executions[i]:
                 continue
             normalized = self.normalized[i]
-            access = sqltext.table_access(normalized, dialect, search_path)
+            access = parsed.get(normalized) or sqltext.table_access(normalized, dialect, search_path)
             query_rows.append((fp, normalized, access.operation, access.approximate, int(executions[i]), float(total_ms[i])))
             access_rows += [(fp, t, "read") for t in sorted(access.reads)] + [(fp, t, "write") for t in sorted(access.writes)]
             join_rows += [(fp, a, b) for a, b in sorted(access.joins)]
@@ -363,18 +503,23 @@ class StatementColumns:
                 "table_access": _frame(access_rows, "table_access"),
                 "joins": _frame(join_rows, "joins"),
             },
-            records_read=tally.lines,
+            records_read=self.records,
             records_rejected=rejected,
             notes=self._notes(tally, queries, rejected, fmt),
-            counts={"nested_statements": tally.nested_statements, "nested_calls": tally.nested_calls},
+            counts={"lines": tally.lines, "statements": self.records, "executions": self.executions,
+                    "failed_statements": tally.errors,
+                    "nested_statements": tally.nested_statements, "nested_calls": tally.nested_calls},
         )
 
     def _notes(self, tally: ReadTally, queries: pd.DataFrame, rejected: int, fmt: str) -> list[str]:
         if tally.lines == 0:
             return [f"{self.source}: the log is empty"]
         n = len(self.line)
-        executions = int(queries["executions"].sum()) if len(queries) else 0
-        notes = [f"{self.source}: {executions} executed statements, {len(queries)} distinct queries from {tally.lines} log lines ({fmt})"]
+        if self.records == self.executions:
+            read = f"{self.records} executed statements"
+        else:  # pg_stat_statements: one row per query
+            read = f"{self.records} statements ({self.executions} executions)"
+        notes = [f"{self.source}: {read} read from {tally.lines} lines, {len(queries)} distinct queries ({fmt})"]
         if n == 0:
             notes.append(f"{self.source}: no statements found (is log_min_duration_statement = 0 or log_statement = 'all' set?)")
         if tally.errors:
@@ -396,6 +541,10 @@ class StatementColumns:
         ddl = int((queries["operation"] == "DDL").sum()) if len(queries) else 0
         if ddl:
             notes.append(f"{self.source}: {ddl} DDL queries kept apart (no table access)")
+        if tally.inferred_prefix is not None:
+            notes.append(f"{self.source}: log_line_prefix inferred from the first lines: '{tally.inferred_prefix}'")
+        if tally.unreadable_times:
+            notes.append(f"{self.source}: {tally.unreadable_times} records whose time cannot be read, kept without a time")
         if tally.unknown_timezones:
             notes.append(f"{self.source}: unknown time zone abbreviations read as UTC: {', '.join(sorted(tally.unknown_timezones))}")
         if rejected:
@@ -403,14 +552,49 @@ class StatementColumns:
         return notes
 
 
-def _tagged_mask(text: str) -> tuple[str, dict] | None:
-    """(literal mask of the text without its sqlcommenter comment, the tags), or None when
-    it has no such comment or no mask (:func:`analysis.sources.sqltext.literal_mask`)."""
-    sql, tags = sqltext.strip_sqlcommenter(text)
-    if sql is text:
-        return None
-    key = sqltext.literal_mask(sql)
-    return None if key is None else (key, tags)
+class BackgroundTableAccess:
+    """The table access of queries (:func:`analysis.sources.sqltext.table_access`), parsed by
+    one worker process while the log is still being read.
+
+    Parsing with sqlglot costs milliseconds per query; a log with a thousand distinct
+    queries spends about a second on it, which a second core does beside the reading. The
+    worker is forked (it shares the loaded modules); queries are sent in batches of
+    ``batch``. Used for logs of :data:`BACKGROUND_PARSE_BYTES` and more, when the process
+    may run on more than one core; the results equal those parsed in the process.
+    """
+
+    def __init__(self, dialect: str, search_path: tuple[str, ...], batch: int = 64):
+        self.key = (dialect, search_path)
+        self.batch = batch
+        self._waiting: list[str] = []
+        self._sent: list = []
+        self._pool = multiprocessing.get_context("fork").Pool(1)
+
+    def add(self, normalized: str) -> None:
+        self._waiting.append(normalized)
+        if len(self._waiting) >= self.batch:
+            self._send()
+
+    def _send(self) -> None:
+        texts, self._waiting = self._waiting, []
+        self._sent.append((texts, self._pool.apply_async(_table_accesses, (texts, *self.key))))
+
+    def results(self) -> dict[str, sqltext.TableAccess]:
+        """Every query's table access, by its normalized text."""
+        if self._waiting:
+            self._send()
+        found: dict[str, sqltext.TableAccess] = {}
+        for texts, pending in self._sent:
+            found.update(zip(texts, pending.get()))
+        return found
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
+
+
+def _table_accesses(texts: list[str], dialect: str, search_path: tuple[str, ...]) -> list[sqltext.TableAccess]:
+    return [sqltext.table_access(t, dialect, search_path) for t in texts]
 
 
 def _nullable_strings(codes: np.ndarray | None, labels: list[str], n: int) -> pd.api.extensions.ExtensionArray:

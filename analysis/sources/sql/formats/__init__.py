@@ -16,7 +16,10 @@ format (``SqlSource.format``)  what it reads                                    
 
 Compressed files are decompressed while read (:func:`analysis.sources.inputs.open_text`); bytes
 that are not UTF-8 become U+FFFD. ``auto`` picks the format from the first lines
-(:func:`detect_format`) and names what it saw when none fits.
+(:func:`detect_format`) and names what it saw when none fits (or what it is, for a shape
+Seams does not read: a Google Cloud Logging export). Without a configured
+``log_line_prefix``, the stderr and syslog readers infer it from the first lines
+(:mod:`.postgres_prefix`) and the notes name it.
 
 A reader is ``read(lines, source, rejects, tally) -> Iterator[StatementRecord]``: pure
 over an iterable of text lines (``source`` is the :class:`~analysis.core.config.SqlSource`
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from analysis.core.errors import SourceError
+from analysis.sources.sqltext import mask_literals
 
 #: ``StatementRecord.ts_us`` when the log gave no time (becomes NaT).
 NO_TIME = -(2**63)
@@ -81,6 +85,10 @@ class ReadTally:
     nested_statements: int = 0
     nested_calls: int = 0
     unknown_timezones: set[str] = field(default_factory=set)
+    #: records whose time the reader could not read (kept with no time: ``ts`` NaT)
+    unreadable_times: int = 0
+    #: the ``log_line_prefix`` inferred from the first lines (none configured)
+    inferred_prefix: str | None = None
     other: dict[str, int] = field(default_factory=dict)
 
     def count(self, what: str, n: int = 1) -> None:
@@ -105,15 +113,19 @@ TIMEZONE_OFFSETS: dict[str, float] = {
 
 
 class Clock:
-    """Turns ``YYYY-MM-DD HH:MM:SS[.ffffff] [zone]`` into microseconds since the epoch, UTC.
+    """Turns ``YYYY-MM-DD HH:MM:SS[.ffffff] [zone]`` (or ``T`` between date and time) into
+    microseconds since the epoch, UTC.
 
     The second and zone are converted once and cached (logs repeat them thousands of
     times); only the fraction is parsed per record. An unknown zone is read as UTC and
-    remembered in ``unknown``.
+    named in ``tally.unknown_timezones``; a time that cannot be read (no such date, not
+    digits) is :data:`NO_TIME` and counted in ``tally.unreadable_times``, never dropped
+    silently.
     """
 
-    def __init__(self, unknown: set[str], max_cached: int = 65_536):
-        self.unknown = unknown
+    def __init__(self, tally: ReadTally, max_cached: int = 65_536):
+        self.tally = tally
+        self.unknown = tally.unknown_timezones
         self.max_cached = max_cached
         self._seconds: dict[tuple[str, str], int] = {}
 
@@ -124,10 +136,31 @@ class Clock:
         base = self._seconds.get(key)
         if base is None:
             base = self._second(*key)
-        if len(ts) > 20 and ts[19] == "." and base != NO_TIME:
-            frac = ts[20:26]
+        if base == NO_TIME:
+            self.tally.unreadable_times += 1
+            return NO_TIME
+        if len(ts) > 19:
+            frac = ts[20:26] if ts[19] == "." else ""
+            if not frac.isdigit():
+                self.tally.unreadable_times += 1
+                return NO_TIME
             return base + int(frac) * _SCALE[len(frac)]
         return base
+
+    def stamp(self, stamp: str) -> int:
+        """The microseconds of a whole timestamp with its zone: ``2026-10-25 13:04:05.123 UTC``,
+        ``... +02``, or ISO 8601 ``2026-10-25T13:04:05.123Z`` / ``...+02:00``."""
+        if len(stamp) > 19 and stamp[10:11] == "T":
+            if stamp.endswith("Z"):
+                return self.micros(stamp[:-1], "UTC")
+            zone = _ISO_ZONE.search(stamp, 19)
+            if zone:
+                return self.micros(stamp[:zone.start()], zone.group())
+            return self.micros(stamp, None)
+        ts, _, tz = stamp.rpartition(" ")
+        if not ts:
+            return self.micros(stamp, None)
+        return self.micros(ts, tz)
 
     def _second(self, ts: str, tz: str) -> int:
         hours = offset_hours(tz)
@@ -135,6 +168,8 @@ class Clock:
             self.unknown.add(tz)
             hours = 0
         try:
+            if len(ts) < 19 or ts[4] != "-" or ts[10] not in " T" or not ts[17:19].isdigit():
+                raise ValueError(ts)
             local = dt.datetime(int(ts[0:4]), int(ts[5:7]), int(ts[8:10]), int(ts[11:13]), int(ts[14:16]), int(ts[17:19]))
         except ValueError:
             return NO_TIME
@@ -146,6 +181,7 @@ class Clock:
 
 
 _SCALE = {1: 100_000, 2: 10_000, 3: 1_000, 4: 100, 5: 10, 6: 1}
+_ISO_ZONE = re.compile(r"[+-]\d\d(?::?\d\d)?$")
 
 
 def offset_hours(tz: str) -> float | None:
@@ -164,6 +200,20 @@ def offset_hours(tz: str) -> float | None:
 def epoch_micros(seconds: float) -> int:
     """Microseconds of an epoch-seconds value (``%n``, ``SET timestamp=``)."""
     return NO_TIME if math.isnan(seconds) else int(round(seconds * 1_000_000))
+
+
+_SEVERITY_MARK = re.compile(r"\b(?:LOG|ERROR|STATEMENT|DETAIL|FATAL|WARNING|PANIC|NOTICE|INFO|HINT|CONTEXT|QUERY|DEBUG[1-5]):\s")
+
+
+def masked_line(line: str, dialect: str = "postgres") -> str:
+    """A log line as Seams may show it (messages, the rejects file): the literals of its
+    message masked (:func:`analysis.sources.sqltext.mask_literals`); the part before a
+    PostgreSQL severity (the ``log_line_prefix``: time, process, user, database) is kept,
+    so a wrong prefix can be seen. Without a severity the whole line is masked."""
+    m = _SEVERITY_MARK.search(line) if dialect not in ("mysql", "mariadb") else None
+    if m is None:
+        return mask_literals(line, dialect)
+    return line[: m.end()] + mask_literals(line[m.end():], dialect)
 
 
 # --------------------------------------------------------------------------------------
@@ -199,14 +249,20 @@ FORMATS = ("postgres-stderr", "postgres-syslog", "postgres-csvlog", "postgres-js
 #: Lines looked at by :func:`detect_format`.
 DETECT_LINES = 50
 
+#: Logs of a shape Seams does not read, told apart so the error can say what they are.
+_UNREAD_SHAPES: dict[str, str] = {
+    "cloud-logging": "a Google Cloud Logging export (Cloud SQL: JSON lines whose textPayload holds the stderr line), "
+                     "which Seams does not read: export the server's log as stderr text, csvlog or jsonlog",
+}
 _SIGNS: list[tuple[str, re.Pattern]] = [
+    ("cloud-logging", re.compile(r'^\{.*"textPayload"\s*:')),
     ("postgres-jsonlog", re.compile(r'\{.*"(?:error_severity|message)"\s*:', re.S)),
     ("postgres-csvlog", re.compile(r'^"?\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Za-z+\-0-9:]+"?,"?[^,]*"?,"?[^,]*"?,\d+,')),
     ("pg-stat-statements-csv", re.compile(r"^(?:[a-z_]+,)*(?:queryid|query),(?:[a-z_]+,)*(?:query|calls)\b")),
-    ("postgres-syslog", re.compile(r"^(?:\w{3} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) \S+ [\w\-/.]+\[\d+\]: \[\d+-\d+\]")),
+    ("postgres-syslog", re.compile(r"^(?:\w{3} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) (?:\S+ )?[\w\-/.]+\[(?:[\w-]+\.)?\d+\]:? (?:\[[A-Z_]+\] )?\[\d+-\d+\]")),
     ("mysql-slow", re.compile(r"^# (?:Time: |User@Host: |Query_time: )")),
     ("mysql-general", re.compile(r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)|\d{6} [ \d]\d:\d\d:\d\d)?\s+\d+ (?:Query|Connect|Init DB|Quit|Prepare|Execute)\b")),
-    ("postgres-stderr", re.compile(r"\b(?:LOG|ERROR|STATEMENT|DETAIL|FATAL|WARNING):  ")),
+    ("postgres-stderr", re.compile(r"\b(?:LOG|ERROR|STATEMENT|DETAIL|FATAL|WARNING): ")),
 ]
 
 
@@ -224,5 +280,8 @@ def detect_format(lines: list[str], source: str) -> str:
     if not votes:
         raise SourceError(source, "cannot tell the SQL log format from its first lines (expected one of "
                           f"{', '.join(f for f in FORMATS if f != 'pg-stat-statements-live')}); "
-                          f"first line: {sample[0][:120]!r}; set sources.sql[].format")
-    return max(votes, key=lambda f: (votes[f], -[s[0] for s in _SIGNS].index(f)))
+                          f"first line: {masked_line(sample[0][:120])!r}; set sources.sql[].format")
+    found = max(votes, key=lambda f: (votes[f], -[s[0] for s in _SIGNS].index(f)))
+    if found in _UNREAD_SHAPES:
+        raise SourceError(source, f"the first lines are {_UNREAD_SHAPES[found]}")
+    return found

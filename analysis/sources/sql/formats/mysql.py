@@ -8,9 +8,13 @@ General log (``general_log = ON``, ``log_output = FILE``)::
 
 ``Query`` and ``Execute`` entries are executions (no duration: the general log has none);
 ``Connect user@host on db`` and ``Init DB db`` set the thread's user and database; other
-commands (``Quit``, ``Prepare``, ``Close stmt``, ...) are not statements. Lines that do not
-start an entry continue the statement before (multi-line SQL); before the first entry,
-the server's banner lines are skipped and anything else is a reject.
+commands (``Quit``, ``Prepare``, ``Close stmt``, ...) are not statements. The server's
+banner lines are skipped. A line that does not start an entry continues the statement
+before (multi-line SQL) when it is a plausible continuation (:func:`continues`); otherwise
+it is a reject and is never glued to a statement: a line after an entry that is no
+statement, a line with control characters or bytes that are not UTF-8 (outside a string
+literal the statement left open), a line shaped like an entry that cannot be read (its own
+continuation lines go with it).
 
 Slow log (``slow_query_log = ON``)::
 
@@ -23,8 +27,11 @@ Slow log (``slow_query_log = ON``)::
 
 One execution per ``# Query_time`` block, lasting Query_time seconds; its time is the
 block's ``SET timestamp=`` (else the last ``# Time:``); ``use db;`` sets the database.
-Other ``#`` lines (Thread_id, QC_Hit, InnoDB statistics, ...) are details. Lines between
-blocks that belong to no block are rejects.
+That framing (``# Time``, ``use``, ``SET timestamp``) is never part of a statement,
+wherever it stands in the block. Other ``#`` lines (Thread_id, QC_Hit, InnoDB statistics,
+...) are details. Lines between blocks that belong to no block are rejects, and so are
+statement lines that are no plausible text (:func:`continues`); a block with no
+statement is counted.
 
 Times without a zone (the old format) are read as UTC. The statements are normalized
 the MySQL way (see :func:`analysis.sources.sqltext.normalize`) and parsed with the ``mysql``
@@ -58,6 +65,27 @@ _USER_HOST = re.compile(r"# User@Host: (?P<user>[^\[\s]*)(?:\[[^\]]*\])? @")
 _QUERY_TIME = re.compile(r"# Query_time: (?P<seconds>\d+(?:\.\d+)?)")
 
 
+#: Characters no SQL text holds outside a string literal: control characters but TAB and
+#: CR, and U+FFFD (a byte that is not UTF-8).
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
+#: The start of a general log entry or of another log's line: a line shaped so is no SQL text.
+_ENTRY_LIKE = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d|\d{6} [ \d]\d:\d\d|\s+\d+ [A-Z][a-z]+(?: [a-zA-Z]+)?(?:\t|$)|# (?:Time|User@Host|Query_time):")
+_CLOSED_LITERALS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`", re.S)
+
+
+def continues(parts: list[str], line: str) -> bool:
+    """Whether ``line`` can be the next line of the statement whose lines are ``parts``.
+
+    Inside a string literal the statement left open, any line is (binary values are logged
+    as they are); elsewhere a line with :data:`_NOT_TEXT` characters, or shaped like the
+    start of a log entry, is not.
+    """
+    if _NOT_TEXT.search(line) is None and _ENTRY_LIKE.match(line) is None:
+        return True
+    rest = _CLOSED_LITERALS.sub("", "\n".join(parts))
+    return "'" in rest or '"' in rest or "`" in rest
+
+
 def _micros(clock: Clock, iso: str | None, zone: str | None, old: str | None) -> int:
     if iso:
         return clock.micros(iso.replace("T", " "), _zone(zone))
@@ -82,7 +110,7 @@ def read_general(lines: Iterable[str], source: SqlSource, rejects: Rejects, tall
 def parse_mysql_general(lines: Iterable[str], source: str, rejects: Rejects, tally: ReadTally | None = None) -> Iterator[StatementRecord]:
     """Yield the executed statements of a MySQL / MariaDB general log."""
     tally = tally if tally is not None else ReadTally()
-    clock = Clock(tally.unknown_timezones)
+    clock = Clock(tally)
     threads: dict[str, tuple[str, str]] = {}  # thread id -> (user, database)
     ts = NO_TIME
     current: list | None = None  # [line, ts, thread, parts]
@@ -94,6 +122,7 @@ def parse_mysql_general(lines: Iterable[str], source: str, rejects: Rejects, tal
         tally.executions += 1
         return StatementRecord(line_no, when, int(thread), user, database, math.nan, "\n".join(parts).strip())
 
+    skipping = False  # reading the continuation lines of a rejected entry
     for line_no, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
         if not line.strip():
@@ -104,12 +133,27 @@ def parse_mysql_general(lines: Iterable[str], source: str, rejects: Rejects, tal
         if m is None:
             if _BANNER.match(line):
                 continue
-            if current is not None:
+            if current is not None and continues(current[3], line):
                 current[3].append(line)
-            elif not seen_entry:
-                rejects.add(source, line_no, "line is not a MySQL general log entry", line)
+                continue
+            if skipping and _NOT_TEXT.search(line) is None and _ENTRY_LIKE.match(line) is None:
+                continue  # part of the rejected entry
+            if _ENTRY_LIKE.match(line):
+                reason = "line shaped like a MySQL general log entry that cannot be read"
+                if current is not None:  # a new record: the statement before ends here
+                    yield finish(current)
+                    current = None
+                skipping = True
+            elif current is not None:
+                reason = "line with control characters or bytes that are not UTF-8: not part of the statement before"
+            elif seen_entry:
+                reason = "line after an entry that is not a statement (no Query or Execute before it)"
+            else:
+                reason = "line is not a MySQL general log entry"
+            rejects.add(source, line_no, reason, line)
             continue
         seen_entry = True
+        skipping = False
         if current is not None:
             yield finish(current)
             current = None
@@ -138,7 +182,7 @@ def read_slow(lines: Iterable[str], source: SqlSource, rejects: Rejects, tally: 
 def parse_mysql_slow(lines: Iterable[str], source: str, rejects: Rejects, tally: ReadTally | None = None) -> Iterator[StatementRecord]:
     """Yield the executed statements of a MySQL / MariaDB slow query log."""
     tally = tally if tally is not None else ReadTally()
-    clock = Clock(tally.unknown_timezones)
+    clock = Clock(tally)
     ts = NO_TIME
     user = ""
     database = ""
@@ -149,6 +193,8 @@ def parse_mysql_slow(lines: Iterable[str], source: str, rejects: Rejects, tally:
         if text:
             tally.executions += 1
             yield StatementRecord(b["line"], b["ts"], None, b["user"], b["database"], b["duration"], text)
+        else:
+            tally.count("slow log entries without a statement")
 
     for line_no, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
@@ -173,6 +219,8 @@ def parse_mysql_slow(lines: Iterable[str], source: str, rejects: Rejects, tally:
                 continue
             q = _QUERY_TIME.match(line)
             if q:
+                if block is not None:  # the block before had no statement
+                    tally.count("slow log entries without a statement")
                 block = {"line": line_no, "ts": ts, "duration": float(q.group("seconds")) * 1000.0, "user": user,
                          "database": database, "parts": []}
             continue
@@ -181,15 +229,17 @@ def parse_mysql_slow(lines: Iterable[str], source: str, rejects: Rejects, tally:
         if block is None:
             rejects.add(source, line_no, "line outside a slow log entry (no # Query_time before it)", line)
             continue
-        if not block["parts"]:
-            use = _USE.match(line)
-            if use:
-                database = block["database"] = use.group(1)
-                continue
-            stamp = _SET_TIMESTAMP.match(line)
-            if stamp:
-                block["ts"] = epoch_micros(float(stamp.group(1)))
-                continue
+        use = _USE.match(line)
+        if use:  # framing, never part of the statement
+            database = block["database"] = use.group(1)
+            continue
+        stamp = _SET_TIMESTAMP.match(line)
+        if stamp:
+            block["ts"] = epoch_micros(float(stamp.group(1)))
+            continue
+        if not continues(block["parts"], line):
+            rejects.add(source, line_no, "line with control characters or bytes that are not UTF-8: not part of a statement", line)
+            continue
         block["parts"].append(line)
     if block is not None:
         yield from finish(block)

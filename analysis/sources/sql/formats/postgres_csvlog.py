@@ -42,13 +42,12 @@ def read(lines: Iterable[str], source: SqlSource, rejects: Rejects, tally: ReadT
 def parse_csvlog(lines: Iterable[str], source: str, rejects: Rejects, tally: ReadTally | None = None) -> Iterator[StatementRecord]:
     """Yield the executed statements of a csvlog file."""
     tally = tally if tally is not None else ReadTally()
-    sessions = Sessions(tally)
-    clock = Clock(tally.unknown_timezones)
+    sessions = Sessions(tally, reject=lambda line, reason, excerpt: rejects.add(source, line, reason, excerpt))
+    clock = Clock(tally)
     if csv.field_size_limit() < MAX_FIELD_CHARS:
         csv.field_size_limit(MAX_FIELD_CHARS)
     counted = _Counted(lines, tally)
     rows = csv.reader(counted, strict=False)
-    tz: str | None  # None: the timestamp names no zone
     while True:
         start = counted.line_no + 1
         try:
@@ -63,11 +62,7 @@ def parse_csvlog(lines: Iterable[str], source: str, rejects: Rejects, tally: Rea
         if len(row) not in COLUMN_COUNTS:
             rejects.add(source, start, f"csvlog record has {len(row)} columns (expected {', '.join(map(str, COLUMN_COUNTS))})", ",".join(row))
             continue
-        stamp = row[LOG_TIME]
-        ts, _, tz = stamp.rpartition(" ")
-        if not ts:
-            ts, tz = stamp, None
-        yield from sessions.message(start, row[PID] or None, clock.micros(ts, tz), row[USER], row[DATABASE], row[APPLICATION],
+        yield from sessions.message(start, row[PID] or None, clock.stamp(row[LOG_TIME]), row[USER], row[DATABASE], row[APPLICATION],
                                     row[SEVERITY], row[MESSAGE], row[QUERY])
     yield from sessions.finish()
 

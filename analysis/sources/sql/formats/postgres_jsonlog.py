@@ -16,7 +16,7 @@ import orjson
 
 from analysis.core.config import SqlSource
 from analysis.core.rejects import Rejects
-from analysis.sources.sql.formats import Clock, ReadTally, StatementRecord
+from analysis.sources.sql.formats import NO_TIME, Clock, ReadTally, StatementRecord
 from analysis.sources.sql.formats.postgres_messages import Sessions
 
 #: jsonlog key -> (key in a CloudNativePG record)
@@ -33,9 +33,8 @@ def read(lines: Iterable[str], source: SqlSource, rejects: Rejects, tally: ReadT
 def parse_jsonlog(lines: Iterable[str], source: str, rejects: Rejects, tally: ReadTally | None = None) -> Iterator[StatementRecord]:
     """Yield the executed statements of a jsonlog file."""
     tally = tally if tally is not None else ReadTally()
-    sessions = Sessions(tally)
-    clock = Clock(tally.unknown_timezones)
-    tz: str | None  # None: the timestamp names no zone
+    sessions = Sessions(tally, reject=lambda line, reason, excerpt: rejects.add(source, line, reason, excerpt))
+    clock = Clock(tally)
     for line_no, line in enumerate(lines, 1):
         if not line.strip():
             tally.blank += 1
@@ -52,12 +51,14 @@ def parse_jsonlog(lines: Iterable[str], source: str, rejects: Rejects, tally: Re
         if not isinstance(obj, dict) or not isinstance(obj.get("error_severity"), str) or not isinstance(obj.get("message"), str):
             rejects.add(source, line_no, "JSON line without error_severity and message", line)
             continue
-        stamp = str(obj.get("timestamp") or "")
-        ts, _, tz = stamp.rpartition(" ")
-        if not ts:
-            ts, tz = stamp, None
+        stamp = obj.get("timestamp")
+        if stamp:
+            ts_us = clock.stamp(str(stamp))
+        else:  # every jsonlog record has one: its absence is counted like an unreadable one
+            ts_us = NO_TIME
+            tally.unreadable_times += 1
         pid = obj.get("pid")
-        yield from sessions.message(line_no, str(pid) if pid is not None else None, clock.micros(ts, tz),
+        yield from sessions.message(line_no, str(pid) if pid is not None else None, ts_us,
                                     str(obj.get("user") or ""), str(obj.get("dbname") or ""),
                                     str(obj.get("application_name") or ""), obj["error_severity"], obj["message"],
                                     str(obj.get("statement") or ""))

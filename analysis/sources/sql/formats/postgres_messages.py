@@ -16,6 +16,11 @@ mean (``lc_messages`` must be English):
 - ``DETAIL:  parameters: ...`` (bound values: literals), other ``DETAIL``/``HINT``/
   ``CONTEXT`` messages and every other ``LOG`` message (checkpoints, connections, ...): not
   statements and not rejects.
+- A ``LOG`` message that starts like a statement but cannot be read as one — a NUL byte or
+  a byte that is not UTF-8 (read as U+FFFD) in ``duration:`` or ``statement:``, a duration
+  followed by anything but a statement kind — is a reject (:func:`unreadable_statement`),
+  never one of the other messages above. auto_explain's ``duration: X ms  plan:`` is not a
+  statement.
 
 Memory: one statement per process may wait for its duration; beyond ``max_pending``
 processes the oldest is emitted without one.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 from analysis.sources.sql.formats import ReadTally, StatementRecord
 
@@ -41,12 +47,44 @@ ERRORS = frozenset({"ERROR", "FATAL", "PANIC"})
 LOG_MESSAGE = re.compile(r"(?:duration: (\d+(?:\.\d+)?) ms\s*)?(?:(statement|execute|parse|bind)(?: [^:\n]*)?:\s?)?(.*)", re.S)
 
 
-class Sessions:
-    """Turns one log's messages, in order, into executed statements (rules above)."""
+_STATEMENT_START = re.compile(r"(?:duration|statement|execute)\b")
+_DAMAGED = re.compile(r"[\x00\ufffd]")
+_STATEMENT_WORD = re.compile(r"\bms\b|statement|execute")
+#: The reasons :func:`unreadable_statement` gives.
+UNREADABLE_DURATION = "duration message whose statement cannot be read (damaged or unknown bytes)"
+UNREADABLE_STATEMENT = "statement message that cannot be read (damaged or unknown bytes)"
 
-    def __init__(self, tally: ReadTally, max_pending: int = MAX_PENDING_STATEMENTS):
+
+def unreadable_statement(ms: str | None, sql: str, message: str) -> str | None:
+    """Why a ``LOG`` message that :data:`LOG_MESSAGE` read as no statement (its kind None)
+    is a statement that cannot be read, or None when it is another message.
+
+    ``ms``, ``sql``: the duration and the rest :data:`LOG_MESSAGE` found; ``message``: all of it.
+    """
+    if ms is not None:
+        if not sql.strip() or sql.startswith("plan:"):  # log_duration's own line; auto_explain's plan
+            return None
+        return UNREADABLE_DURATION
+    if _STATEMENT_START.match(message) or (_DAMAGED.search(message, 0, 48) and _STATEMENT_WORD.search(message, 0, 80)):
+        return UNREADABLE_STATEMENT
+    colon = message.find(":", 0, 48)
+    if colon > 0 and _DAMAGED.search(message, 0, colon) and len(message[:colon].split()) <= 2:  # a damaged kind word
+        return UNREADABLE_STATEMENT
+    return None
+
+
+class Sessions:
+    """Turns one log's messages, in order, into executed statements (rules above).
+
+    ``reject(line, reason, excerpt)``: called for a message that starts a statement but
+    cannot be read (:func:`unreadable_statement`).
+    """
+
+    def __init__(self, tally: ReadTally, max_pending: int = MAX_PENDING_STATEMENTS,
+                 reject: Callable[[int, str, str], None] | None = None):
         self.tally = tally
         self.max_pending = max_pending
+        self.reject = reject
         self.pending: dict = {}  # pid -> a statement awaiting its duration
         self.error_pids: set = set()  # processes whose last message was an error
 
@@ -107,6 +145,9 @@ class Sessions:
                 return self.duration(pid, float(ms))
             if message.startswith("disconnection:"):
                 return self.disconnection(pid)
+            reason = unreadable_statement(ms, sql, message)
+            if reason is not None and self.reject is not None:
+                self.reject(line, reason, message)
             return []
         if kind in ("parse", "bind"):
             self.tally.parse_bind += 1

@@ -13,9 +13,22 @@ What the messages mean is in :mod:`.postgres_messages`. Here:
 - ``STATEMENT:`` lines after a non-error record (e.g. a temporary-file notice) are context;
 - empty lines are skipped; any other line that does not match the prefix is a reject
   (``line N``, "line does not match log_line_prefix ..."): garbage, a truncated line, a line
-  of another format mixed in. If none of the first ``sample_lines`` (200) non-empty lines
+  of another format mixed in. It ends the statement before it, and the continuation lines
+  after it are its own (they go with the rejected record, never glued to another);
+- a ``LOG`` line that starts a statement but cannot be read (a NUL byte, a byte that is
+  not UTF-8 in ``duration:`` or ``statement:``) is a reject too, with its continuation lines
+  (:func:`~.postgres_messages.unreadable_statement`). If none of the first ``sample_lines`` (200) non-empty lines
   match, the prefix is wrong for this file and a :class:`~analysis.core.errors.SourceError`
   quoting the first line is raised, without reading further.
+
+The prefix is ``SqlSource.log_line_prefix``, or, when none is configured, the one inferred
+from the first lines (:func:`~.postgres_prefix.infer_prefix`, named in the notes); a
+configured prefix that reads fewer than half of the first messages while another reads
+more is refused with an error naming that one (:func:`~.postgres_prefix.refuse_unfit_prefix`).
+A line whose text before the severity the prefix does not name (`` app=web`` after
+``%u@%d``, a field folded into ``%a``) is a reject saying so, never read with that text in
+a field. One space after the severity (``LOG: duration: 0.054 ms statement: ...``, as in
+pgbadger's ``pg-timezones.log``) is read like two; ``format: auto`` recognises it too.
 
 Timestamps (``%m``, ``%t``, ``%n``) are converted to UTC: the zone printed after them is an
 abbreviation (UTC, GMT, CET, MSK, EST, ...: :data:`~analysis.sources.sql.formats.TIMEZONE_OFFSETS`)
@@ -39,90 +52,40 @@ from collections.abc import Iterable, Iterator
 
 from analysis.core.config import SqlSource
 from analysis.core.errors import SourceError
+from analysis.core.privacy import Masked
 from analysis.core.rejects import Rejects
-from analysis.sources.inputs import text_lines
-from analysis.sources.sql.formats import _SCALE, NO_TIME, Clock, ReadTally, StatementRecord, epoch_micros
-from analysis.sources.sql.formats.postgres_messages import LOG_MESSAGE, MAX_PENDING_STATEMENTS, SEVERITIES, Sessions
+from analysis.sources.inputs import peek, text_lines
+from analysis.sources.sql.formats import _SCALE, NO_TIME, Clock, ReadTally, StatementRecord, epoch_micros, masked_line
+from analysis.sources.sql.formats.postgres_messages import LOG_MESSAGE, MAX_PENDING_STATEMENTS, Sessions, unreadable_statement
+from analysis.sources.sql.formats.postgres_prefix import (
+    INFER_LINES,
+    SEVERITY_AT,
+    folds_fields,
+    infer_prefix,
+    prefix_pattern,
+    refuse_unfit_prefix,
+)
+
+__all__ = ["read", "parse_postgres_stderr", "prefix_pattern", "PREFIX_SAMPLE_LINES"]
 
 #: Non-empty lines read before deciding that ``log_line_prefix`` does not fit the file.
 PREFIX_SAMPLE_LINES = 200
 
-_TS = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
-_TZ = r"(?: (?P<tz>[A-Za-z][A-Za-z0-9_/]*|[+-]\d\d(?::?\d\d)?))?"
-# escape -> (regex, group name or None); text fields are lazy so the literal after them decides
-_ESCAPES: dict[str, tuple[str, str | None]] = {
-    "m": (rf"(?P<ts>{_TS}\.\d+){_TZ}", "ts"),
-    "t": (rf"(?P<ts>{_TS}){_TZ}", "ts"),
-    "n": (r"(?P<epoch>\d+(?:\.\d+)?)", "epoch"),
-    "s": (rf"{_TS}(?: [A-Za-z][A-Za-z0-9_/]*|[+-]\d\d(?::?\d\d)?)?", None),
-    "p": (r"(?P<pid>\d+)", "pid"),
-    "P": (r"\d*", None),
-    "u": (r"(?P<user>.*?)", "user"),
-    "d": (r"(?P<database>.*?)", "database"),
-    "a": (r"(?P<application>.*?)", "application"),
-    "h": (r"\S*?", None),
-    "r": (r"\S*?", None),
-    "b": (r".*?", None),
-    "i": (r".*?", None),
-    "l": (r"\d+", None),
-    "c": (r"[0-9a-fA-F]+\.[0-9a-fA-F]+", None),
-    "v": (r"(?:\d+/\d+)?", None),
-    "x": (r"\d+", None),
-    "e": (r"[0-9A-Z]{5}", None),
-    "Q": (r"-?\d+", None),
-}
 _FAST_LOG = r"LOG:\s+duration: (?P<fast_ms>\d+(?:\.\d+)?) ms\s*(?:statement|execute(?: [^:\n]*)?):\s?(?P<fast_sql>.*)"
-_MESSAGE = r"(?P<severity>" + "|".join(SEVERITIES) + r"):\s+(?P<message>.*)"
-
-
-def prefix_pattern(log_line_prefix: str, source: str = "<log_line_prefix>") -> re.Pattern:
-    """A regex for one log line: ``log_line_prefix``, then ``SEVERITY:  message``.
-
-    Escapes read: ``%m %t %n %s`` (timestamps), ``%p %P`` (process ids), ``%u`` (user),
-    ``%d`` (database), ``%a`` (application), ``%h %r %b %i`` (host, host(port), backend
-    type, command tag), ``%l %c %v %x %e %Q`` (line, session, transaction ids, SQLSTATE,
-    query id), ``%%``, and ``%q``: what follows it only appears for session processes, so
-    the rest of the prefix is optional. Padding (``%-10u``) is accepted. Unknown escapes
-    raise :class:`SourceError`.
-    """
-    parts: list[str] = []
-    optional_from: int | None = None
-    seen: set[str] = set()
-    i = 0
-    while i < len(log_line_prefix):
-        c = log_line_prefix[i]
-        if c != "%":
-            parts.append(re.escape(c))
-            i += 1
-            continue
-        m = re.match(r"%(-?\d+)?(.)", log_line_prefix[i:])
-        if m is None:
-            raise SourceError(source, f"log_line_prefix '{log_line_prefix}' ends with a lone '%'")
-        padding, esc = m.groups()
-        i += m.end()
-        if esc == "%":
-            parts.append("%")
-        elif esc == "q":
-            optional_from = len(parts) if optional_from is None else optional_from
-        elif esc in _ESCAPES:
-            regex, group = _ESCAPES[esc]
-            if group is not None:
-                if group in seen:  # a field printed twice: capture it once
-                    regex = re.sub(r"\(\?P<\w+>", "(?:", regex)
-                seen.add(group)
-                if esc in "mt":
-                    seen.add("tz")
-            parts.append(rf"\s*{regex}\s*" if padding else regex)
-        else:
-            raise SourceError(source, f"log_line_prefix '{log_line_prefix}' has the unknown escape %{esc}")
-    if optional_from is not None:
-        parts[optional_from:] = ["(?:" + "".join(parts[optional_from:]) + ")?"]
-    return re.compile("".join(parts) + _MESSAGE, re.S)
 
 
 def read(lines: Iterable[str], source: SqlSource, rejects: Rejects, tally: ReadTally) -> Iterator[StatementRecord]:
-    """The format reader (see :mod:`analysis.sources.sql.formats`)."""
-    return parse_postgres_stderr(lines, source.log_line_prefix, str(source.path), rejects, tally=tally)
+    """The format reader (see :mod:`analysis.sources.sql.formats`); without a configured
+    ``log_line_prefix``, the prefix is inferred from the first lines
+    (:func:`~.postgres_prefix.infer_prefix`) and named in ``tally.inferred_prefix``."""
+    name = str(source.path)
+    prefix = source.log_line_prefix
+    head, lines = peek(lines, INFER_LINES * 4)
+    if prefix is None:
+        prefix = tally.inferred_prefix = infer_prefix(head, name)
+    else:
+        refuse_unfit_prefix(head, prefix, name)
+    return parse_postgres_stderr(lines, prefix, name, rejects, tally=tally)
 
 
 def parse_postgres_stderr(
@@ -147,7 +110,7 @@ def parse_postgres_stderr(
     fast = re.compile(pattern.pattern.replace("(?P<severity>", "(?:" + _FAST_LOG + "|(?P<severity>", 1)
                       .replace(r":\s+(?P<message>.*)", r":\s+(?P<message>.*))"), re.S)
     sessions = Sessions(tally, max_pending)
-    clock = Clock(tally.unknown_timezones)
+    clock = Clock(tally)
     names = pattern.groupindex
     wanted = [g if g in names else None for g in ("pid", "ts", "tz", "epoch", "user", "database", "application")]
     index = fast.groupindex
@@ -178,6 +141,9 @@ def parse_postgres_stderr(
     held: list[tuple[int, str]] = []  # lines held back until the prefix is known to fit
     first_line: str | None = None
     reason = f"line does not match log_line_prefix '{log_line_prefix}'"
+    unmatched_reason = f"text before the severity does not match log_line_prefix '{log_line_prefix}'"
+    folded_reason = f"text before the severity that log_line_prefix '{log_line_prefix}' does not name, after its %a"
+    has_severity = SEVERITY_AT.search
     n_lines = n_blank = 0
 
     for line_no, line in enumerate(text_lines(lines), 1):
@@ -203,16 +169,18 @@ def parse_postgres_stderr(
                         c_more.append(line)
                     elif error_text is not None:
                         error_text[1].append(line)
-                else:
-                    rejects.add(source, line_no, reason, line)
+                    continue
+                # a record of its own that cannot be read: it ends the statement before, and
+                # its continuation lines are its own (dropped with it, never glued to another)
+                rejects.add(source, line_no, unmatched_reason if has_severity(line) else reason, line)
+            else:
+                if first_line is None:
+                    first_line = line
+                held.append((line_no, line))
+                if len(held) >= sample_lines:
+                    break
                 continue
-            if first_line is None:
-                first_line = line
-            held.append((line_no, line))
-            if len(held) >= sample_lines:
-                break
-            continue
-        if not matched_any:
+        elif not matched_any:
             matched_any = True
             for held_no, held_line in held:
                 rejects.add(source, held_no, reason, held_line)
@@ -230,6 +198,8 @@ def parse_postgres_stderr(
         elif error_text is not None:
             sessions.failed_statement(error_text[0], "\n".join(error_text[1]))
             error_text = None
+        if m is None:
+            continue
 
         values = m.groups()
         pid = values[i_pid] if i_pid >= 0 else None
@@ -245,6 +215,8 @@ def parse_postgres_stderr(
                     yield from sessions.duration(pid, float(ms))
                 elif values[i_msg].startswith("disconnection:"):
                     yield from sessions.disconnection(pid)
+                elif (unreadable := unreadable_statement(ms, sql, values[i_msg])) is not None:
+                    rejects.add(source, line_no, unreadable, line)  # its continuation lines go with it
                 continue
             if kind == "parse" or kind == "bind":
                 if pid in error_pids:
@@ -260,15 +232,20 @@ def parse_postgres_stderr(
             continue
         if pid in error_pids:
             error_pids.discard(pid)
+        c_app = (values[i_app] or "") if i_app >= 0 else ""
+        if "=" in c_app and folds_fields(c_app):  # fields the prefix does not name, read as the application
+            rejects.add(source, line_no, folded_reason, line)
+            continue
         if i_ts >= 0:
             second = values[i_ts]
             zone = values[i_tz] if i_tz >= 0 else None
-            if second[:19] == last_text and zone == last_zone and last_micros != NO_TIME:
-                fraction = second[20:26]
-                c_ts = last_micros + int(fraction) * scale[len(fraction)] if fraction else last_micros
+            if second[:19] != last_text or zone != last_zone or last_micros == NO_TIME:
+                last_text, last_zone, last_micros = second[:19], zone, micros(second[:19], zone)  # counts an unreadable time
+            fraction = second[20:26]
+            if last_micros == NO_TIME:
+                c_ts = NO_TIME
             else:
-                c_ts = micros(second, zone)
-                last_text, last_zone, last_micros = second[:19], zone, micros(second[:19], zone)
+                c_ts = last_micros + int(fraction) * scale[len(fraction)] if fraction else last_micros
         elif i_epoch >= 0:
             c_ts = epoch_micros(float(values[i_epoch]))
         else:
@@ -276,15 +253,18 @@ def parse_postgres_stderr(
         c_line, c_pid, c_sql = line_no, pid, sql
         c_user = (values[i_user] or "") if i_user >= 0 else ""
         c_db = (values[i_db] or "") if i_db >= 0 else ""
-        c_app = (values[i_app] or "") if i_app >= 0 else ""
         c_ms = float(ms) if ms is not None else nan
 
     tally.lines += n_lines
     tally.blank += n_blank
     if not matched_any and first_line is not None:
+        try:
+            hint = f"; the first lines fit log_line_prefix '{infer_prefix([line for _, line in held], source)}'"
+        except SourceError:
+            hint = ""
         raise SourceError(
             source,
-            f"log_line_prefix '{log_line_prefix}' does not match; first line: '{first_line[:120]}'",
+            Masked(f"log_line_prefix '{log_line_prefix}' does not match; first line: '{masked_line(first_line[:120])}'{hint}"),
         )
     if c_line:
         yield from sessions.statement(c_line, c_pid, c_ts, c_user, c_db, c_app, c_ms,
