@@ -78,7 +78,7 @@ import os
 import re
 import reprlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +184,9 @@ class TraceSource:
     path: Path
     format: str = "otlp-json"
     sampling_ratio: float | None = None  # known head-sampling ratio, e.g. 0.1
+    #: span attributes the context map's rules name (``spans.attributes``), kept in the
+    #: spans' ``attributes`` column; filled from the contexts, never written by the user
+    attributes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,12 @@ class SpanRules:
     services: tuple[str, ...] = ()
     span_names: tuple[str, ...] = ()
     messaging_destinations: tuple[str, ...] = ()
+    #: rules on any span attribute: (attribute name, its value globs), e.g.
+    #: ``("rq.job.function", ("extras.*",))``; the most explicit rules, matched first
+    attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def any(self) -> bool:
+        return any(getattr(self, k) for k in (*SPAN_RULE_KEYS, "attributes"))
 
 
 @dataclass(frozen=True)
@@ -245,8 +254,6 @@ class Config:
         unknown = sorted(set(overrides) - set(THRESHOLDS))
         if unknown:
             raise ConfigError(str(self.path), [ConfigProblem(f"thresholds.{k}", f"one of {sorted(THRESHOLDS)}") for k in unknown])
-        from dataclasses import replace
-
         return replace(self, thresholds={**self.thresholds, **{k: float(v) for k, v in overrides.items()}})
 
     def with_weights(self, **overrides: float) -> Config:
@@ -254,8 +261,6 @@ class Config:
         unknown = sorted(set(overrides) - set(WEIGHTS))
         if unknown:
             raise ConfigError(str(self.path), [ConfigProblem(f"weights.{k}", f"one of {sorted(WEIGHTS)}") for k in unknown])
-        from dataclasses import replace
-
         return replace(self, weights={**self.weights, **{k: float(v) for k, v in overrides.items()}})
 
 
@@ -462,6 +467,8 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
 
     if v.problems:
         raise ConfigError(str(path), v.problems)
+    named = tuple(sorted({name for c in contexts for name, _ in c.spans.attributes}))
+    traces = tuple(replace(t, attributes=named) for t in traces)
     return Config(
         path=path,
         name=name,
@@ -629,6 +636,17 @@ class _Validator:
             out.append(item)
         return out
 
+    def attribute_rules(self, key: str, value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``{attribute name: [value globs]}`` as sorted (name, globs) pairs."""
+        rules = self.mapping(key, value)
+        out = []
+        for name, globs in rules.items():
+            if not isinstance(name, str) or not name.strip():
+                self.problem(key, "attribute names as non-empty texts", name)
+                continue
+            out.append((name, self.strings(f"{key}.{name}", globs)))
+        return tuple(sorted(out))
+
     def contexts(self, value: Any, search_path: tuple[str, ...] = DEFAULT_SEARCH_PATH) -> tuple[ContextSpec, ...]:
         """The declared contexts; a table (compared by :func:`table_key`) owned by two is a problem."""
         if not isinstance(value, dict) or not value:
@@ -643,11 +661,12 @@ class _Validator:
             body = self.mapping(key, body)
             self.unknown_keys(f"{key}.", body, ("paths", "tables", "spans", "role"))
             spans = self.mapping(f"{key}.spans", body.get("spans", {}))
-            self.unknown_keys(f"{key}.spans.", spans, SPAN_RULE_KEYS)
-            rules = SpanRules(**{k: self.strings(f"{key}.spans.{k}", spans.get(k, [])) for k in SPAN_RULE_KEYS})
+            self.unknown_keys(f"{key}.spans.", spans, (*SPAN_RULE_KEYS, "attributes"))
+            rules = SpanRules(**{k: self.strings(f"{key}.spans.{k}", spans.get(k, [])) for k in SPAN_RULE_KEYS},
+                              attributes=self.attribute_rules(f"{key}.spans.attributes", spans.get("attributes", {})))
             spec = ContextSpec(name, self.strings(f"{key}.paths", body.get("paths", [])), self.strings(f"{key}.tables", body.get("tables", [])), rules,
                                role=self.choice(f"{key}.role", body.get("role", "domain"), CONTEXT_ROLES))
-            if not (spec.paths or spec.tables or any(getattr(rules, k) for k in SPAN_RULE_KEYS)):
+            if not (spec.paths or spec.tables or rules.any()):
                 self.problems.append(ConfigProblem(key, "at least one of paths, tables or spans", "a context that owns nothing"))
             specs.append(spec)
         seen: dict[str, str] = {}

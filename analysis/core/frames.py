@@ -80,7 +80,9 @@ so executions tied to traces stay one row each)
     sampling_ratio: float (the head-sampling probability the span was kept with, from
     its ``tracestate`` (``ot=th:…`` / ``ot=p:…``), the sampler attributes
     (``sampling.probability``, ``sampler.param`` of a probabilistic sampler) or the
-    source's configured ``sampling_ratio``; NaN when unknown)
+    source's configured ``sampling_ratio``; NaN when unknown) ·
+    attributes: str|NA (a JSON object of the span attributes the context map's rules name,
+    ``spans.attributes``; NA when the rules name none or the span carries none of them)
 
 ``service_dependencies`` (Jaeger ``/api/dependencies``, one row per caller and callee service)
     parent: str (calling service) · child: str (called service) · call_count: int
@@ -169,7 +171,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "service": "str", "start": "datetime", "end": "datetime", "duration_ms": "float",
         "is_error": "bool", "code_namespace": "str?", "code_function": "str?", "http_route": "str?",
         "db_system": "str?", "db_fingerprint": "str?", "db_tables": "str?",
-        "messaging_destination": "str?", "link_count": "int", "sampling_ratio": "float",
+        "messaging_destination": "str?", "link_count": "int", "sampling_ratio": "float", "attributes": "str?",
     },
     "service_dependencies": {"parent": "str", "child": "str", "call_count": "int"},
     "complexity": {

@@ -19,13 +19,16 @@ Rules and precedence (the most specific rule wins):
   a ``shared_tables`` glob names (:meth:`ContextMap.shared_table_rule`) and no domain or layer
   context declares, or a table of the database's system catalogs. Globs are matched over
   :func:`~analysis.core.config.table_key` names.
-- spans: in order, code namespace prefix (declared, or derived from a path glob
-  ``pkg/sub/**`` as ``pkg.sub``), ``http.route`` glob, messaging destination glob, span
+- spans: in order, a rule on a named attribute (``spans.attributes``: ``rq.job.function:
+  ["extras.*"]``, any attribute the instrumentation writes), code namespace prefix
+  (declared, or derived from a path glob ``pkg/sub/**`` as ``pkg.sub``; the function a
+  background job runs counts as one), ``http.route`` glob, messaging destination glob, span
   name glob, service name glob; within a kind the longest pattern wins.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -115,11 +118,11 @@ class ContextMap:
     def assign_spans(self, spans: pd.DataFrame) -> pd.Series:
         """Context of each span by the span rules (most specific first); ``<NA>`` if none."""
         rules = _span_rules(self.contexts)
-        cols = ["code_namespace", "http_route", "messaging_destination", "name", "service"]
+        cols = ["code_namespace", "http_route", "messaging_destination", "name", "service", "attributes"]
         present = spans.reindex(columns=cols)
         if len(present) == 0:
             return pd.Series([], index=spans.index, dtype="string")
-        # each distinct combination of the five values is matched once, then mapped back
+        # each distinct combination of the six values is matched once, then mapped back
         combined = np.zeros(len(present), dtype=np.int64)
         for col in cols:
             codes, uniques = pd.factorize(present[col])
@@ -186,12 +189,20 @@ def _span_rules(contexts: tuple[ContextSpec, ...]):
         rs = [(normalize_pattern(p) if attr == "routes" else p, c.name) for c in contexts for p in getattr(c.spans, attr)]
         return sorted(rs, key=lambda r: -_specificity(r[0]))
 
-    return namespaces, globs("routes"), globs("messaging_destinations"), globs("span_names"), globs("services")
+    attributes = sorted(((attr, p, c.name) for c in contexts for attr, patterns in c.spans.attributes for p in patterns),
+                        key=lambda r: (-_specificity(r[1]), r[0]))
+    return namespaces, globs("routes"), globs("messaging_destinations"), globs("span_names"), globs("services"), attributes
 
 
 def _match_span(rules, row) -> str | None:
-    namespaces, routes, destinations, names, services = rules
-    code_ns, route, destination, name, service = row
+    namespaces, routes, destinations, names, services, attribute_rules = rules
+    code_ns, route, destination, name, service, attributes = row
+    if attributes and attribute_rules:  # rules on a named attribute are the most explicit: first
+        values = json.loads(attributes)
+        for attr, pattern, ctx in attribute_rules:
+            value = values.get(attr)
+            if value is not None and fnmatchcase(value, pattern):
+                return ctx
     if code_ns:
         for prefix, ctx in namespaces:
             if code_ns == prefix or code_ns.startswith(prefix + "."):

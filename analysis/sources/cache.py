@@ -37,7 +37,8 @@ from analysis.sources.git.command import run_git
 #: 7: reject excerpts masked, rejects counted in records (the rejects file has a records column)
 #: 8: SQL records_read counts statements (lines in counts); fingerprints read client placeholders
 #: and generated savepoint / cursor names alike
-CACHE_FORMAT = 8
+#: 9: spans keep the attributes the context map names (the attributes column)
+CACHE_FORMAT = 9
 
 
 def cache_key(kind: str, item, fingerprint: str) -> str:

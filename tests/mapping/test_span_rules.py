@@ -101,3 +101,33 @@ def test_unassigned_span_names_show_no_value_and_group_by_shape():
     spans = make_spans([{"name": "GET /reset/tok8f2c4a1b"}, {"name": "GET /reset/tok91ab3c2d"}, {"name": "render"}])
     out = unassigned_span_names(spans, pd.Series([None] * 3, dtype="string"))
     assert out[["name", "spans"]].values.tolist() == [["GET /reset/{…}", 2], ["render", 1]]
+
+
+def test_rules_on_a_named_attribute_come_first_and_read_the_kept_attributes():
+    from analysis.core.config import parse_config
+    from analysis.mapping.contexts import ContextMap
+
+    config = parse_config({"contexts": {
+        "extras": {"paths": ["netbox/extras/**"], "spans": {"attributes": {"rq.job.function": ["extras.*"]}}},
+        "tenancy": {"spans": {"attributes": {"tenant.tier": ["gold", "silver"]}}},
+        "dcim": {"paths": ["netbox/dcim/**"], "spans": {"code_namespaces": ["extras.webhooks"]}},
+    }}, "seams.yml")
+    cmap = ContextMap(config.contexts)
+    spans = pd.DataFrame({
+        "code_namespace": pd.Series(["extras.webhooks", "extras.webhooks", None, None], dtype="string"),
+        "attributes": pd.Series(['{"rq.job.function":"extras.webhooks.send"}', None, '{"tenant.tier":"gold"}',
+                                 '{"tenant.tier":"bronze"}'], dtype="string")})
+    # the attribute rule wins over a declared code namespace; without the attribute the namespace decides
+    assert list(cmap.assign_spans(spans).astype(object)) == ["extras", "dcim", "tenancy", pd.NA]
+    assert config.contexts[1].spans.attributes == (("tenant.tier", ("gold", "silver")),)  # a context of span rules only
+
+
+def test_trace_sources_keep_the_attributes_the_rules_name(tmp_path):
+    from analysis.core.config import parse_config
+
+    traces = tmp_path / "t.jsonl"
+    traces.write_text("{}\n")
+    config = parse_config({"sources": {"traces": [{"path": str(traces)}]}, "contexts": {
+        "a": {"spans": {"attributes": {"rq.job.function": ["a.*"], "tenant.tier": ["x"]}}},
+        "b": {"spans": {"attributes": {"rq.job.function": ["b.*"]}}}}}, tmp_path / "seams.yml")
+    assert config.traces[0].attributes == ("rq.job.function", "tenant.tier")

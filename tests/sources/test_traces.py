@@ -99,7 +99,7 @@ def test_a_server_span_becomes_one_row_with_every_column():
         "end": pd.Timestamp("2023-11-14T22:13:20.0025", tz="UTC"), "duration_ms": 2.5, "is_error": True,
         "code_namespace": "shopfront.orders.views", "code_function": "create", "http_route": "/orders/{id}",
         "db_system": NA, "db_fingerprint": NA, "db_tables": NA, "messaging_destination": NA, "link_count": 1,
-        "sampling_ratio": row["sampling_ratio"],
+        "sampling_ratio": row["sampling_ratio"], "attributes": NA,
     }
     assert np.isnan(row["sampling_ratio"])
 
@@ -650,3 +650,28 @@ def test_a_span_named_by_a_statement_keeps_no_literal():
     named = one_span(request(span(name="SELECT * FROM users WHERE password = 'S3CRET' AND id = 42")))
     assert named["name"] == "SELECT * FROM users WHERE password = ? AND id = ?"
     assert one_span(request(span(name="selection of products")))["name"] == "selection of products"
+
+
+def test_attributes_the_context_map_names_are_kept_from_every_format(tmp_path):
+    """``spans.attributes`` rules name attributes; each reader keeps exactly those (span
+    attributes over resource attributes), as a sorted JSON object, and nothing else."""
+    from analysis.core.config import TraceSource
+    from analysis.sources.traces.miner import mine_traces
+
+    named = frozenset({"rq.job.function", "tenant.tier"})
+    message = request(span(name="perform", kind=1, attributes=attrs(rq__job__function="extras.webhooks.send", other="x")))
+    message["resourceSpans"][0]["resource"]["attributes"] += attrs(tenant__tier="gold")
+    frame = frames.check(parse_otlp_json(message, named=named), "spans")
+    assert frame["attributes"].iloc[0] == '{"rq.job.function":"extras.webhooks.send","tenant.tier":"gold"}'
+    assert frames.check(parse_otlp_json(message), "spans")["attributes"].isna().all()  # nothing named, nothing kept
+    jaeger = {"data": [{"traceID": "4bf92f3577b34da6a3ce929d0e0e4736", "processes": {"p1": {"serviceName": "w"}},
+                        "spans": [{"traceID": "4bf92f3577b34da6a3ce929d0e0e4736", "spanID": "00f067aa0ba902b7",
+                                   "operationName": "perform", "startTime": 1, "duration": 2, "processID": "p1",
+                                   "tags": [{"key": "rq.job.function", "type": "string", "value": "extras.jobs.run"}]}]}]}
+    zipkin = [{"traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "id": "00f067aa0ba902b7", "name": "perform", "timestamp": 1,
+               "duration": 2, "localEndpoint": {"serviceName": "w"}, "tags": {"rq.job.function": "extras.jobs.zip"}}]
+    for fmt, doc, want in (("jaeger-json", jaeger, "extras.jobs.run"), ("zipkin-json", zipkin, "extras.jobs.zip")):
+        path = tmp_path / f"{fmt}.json"
+        path.write_bytes(orjson.dumps(doc))
+        spans = mine_traces(TraceSource(path=path, format=fmt, attributes=tuple(sorted(named))), Rejects()).frames["spans"]
+        assert orjson.loads(spans["attributes"].iloc[0]) == {"rq.job.function": want}, fmt

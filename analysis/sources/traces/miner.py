@@ -203,14 +203,15 @@ def iter_span_chunks(source: TraceSource, rejects: Rejects, stats: TraceReadStat
         from analysis.sources.traces.formats.otlp_json import parallel_otlp_chunks
 
         chunks = parallel_otlp_chunks(source.path, name, rejects, stats, workers=workers,
-                                      chunk_spans=chunk_spans, sampling_ratio=source.sampling_ratio)
+                                      chunk_spans=chunk_spans, sampling_ratio=source.sampling_ratio,
+                                      named=frozenset(source.attributes))
         if chunks is not None:
             yield from chunks
             return
     reader = _span_reader(fmt)
     try:
         with open_bytes(source.path) as stream:
-            for batch in reader(stream, name, rejects, stats, chunk_spans):
+            for batch in reader(stream, name, rejects, stats, chunk_spans, frozenset(source.attributes)):
                 chunk, links = batch.frame(name, rejects, stats, source.sampling_ratio)
                 yield drop_duplicate_spans(chunk, name, rejects), links
     except OSError as exc:

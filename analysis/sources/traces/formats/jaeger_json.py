@@ -41,6 +41,7 @@ from analysis.sources.traces.formats.spans import (
     attribute_text,
     db_columns,
     id_hex,
+    named_attributes,
     sampling_ratio_of_attributes,
     semantic_columns,
 )
@@ -54,13 +55,14 @@ _NAN = float("nan")
 
 
 def read_jaeger_json(stream: IO[bytes], source: str, rejects: Rejects, stats: TraceReadStats,
-                     chunk_spans: int) -> Iterator[SpanBatch]:
-    """Batches of spans from a Jaeger JSON file (see the module docstring)."""
+                     chunk_spans: int, named: frozenset[str] = frozenset()) -> Iterator[SpanBatch]:
+    """Batches of spans from a Jaeger JSON file (see the module docstring); ``named``: the
+    tags the context map's rules name, kept in the ``attributes`` column."""
     batch = SpanBatch()
     for line, value in json_values(stream, source, rejects, stats, JAEGER_SPAN_KEY):
         stats.messages += 1
         for where, spans, processes in _traces(value, line, source, rejects):
-            _spans(batch, spans, processes, where, line, source, rejects, stats)
+            _spans(batch, spans, processes, where, line, source, rejects, stats, named)
             if len(batch) >= chunk_spans:
                 yield batch
                 batch = SpanBatch()
@@ -100,13 +102,13 @@ def _processes(trace: dict) -> dict:
     return processes if processes.__class__ is dict else {}
 
 
-def _tags(tags: object) -> dict[str, str]:
+def _tags(tags: object, named: frozenset[str] = frozenset()) -> dict[str, str]:
     found: dict[str, str] = {}
     if tags.__class__ is list:
         for tag in tags:
             if tag.__class__ is dict:
                 key = tag.get("key")
-                if key in WANTED_ATTRIBUTES or key in ("span.kind", "error", "otel.status_code"):
+                if key in WANTED_ATTRIBUTES or key in ("span.kind", "error", "otel.status_code") or key in named:
                     text = attribute_text(tag.get("value"))
                     if text is not None:
                         found[key] = text
@@ -114,7 +116,7 @@ def _tags(tags: object) -> dict[str, str]:
 
 
 def _spans(batch: SpanBatch, spans: list, processes: dict, where: str, line: int, source: str,
-           rejects: Rejects, stats: TraceReadStats) -> None:
+           rejects: Rejects, stats: TraceReadStats, named: frozenset[str] = frozenset()) -> None:
     a = batch.append
     prefix = f"{where}." if where else ""
     stats.spans_read += len(spans)
@@ -129,8 +131,8 @@ def _spans(batch: SpanBatch, spans: list, processes: dict, where: str, line: int
             process = processes.get(span.get("processID"))
         process = process if process.__class__ is dict else {}
         service = process.get("serviceName") if process.get("serviceName").__class__ is str and process.get("serviceName") else UNKNOWN_SERVICE
-        found = _tags(process.get("tags"))
-        found.update(_tags(span.get("tags")))
+        found = _tags(process.get("tags"), named)
+        found.update(_tags(span.get("tags"), named))
         for key in [key for key, text in found.items() if len(text) > MAX_ATTRIBUTE_CHARS]:
             rejects.add(source, at(line, f"{prefix}spans[{k}]"), f"{REASON_OVERSIZED}: {key} ({len(found[key])} characters)")
             stats.oversized_attributes += 1
@@ -166,6 +168,7 @@ def _spans(batch: SpanBatch, spans: list, processes: dict, where: str, line: int
         a["db_fingerprint"](fingerprint)
         a["db_tables"](tables)
         a["messaging_destination"](destination)
+        a["attributes"](named_attributes(found, named))
         a["link_count"](len(links))
         a["sampling_ratio"](_NAN if ratio is None else ratio)
         a["where"](where)

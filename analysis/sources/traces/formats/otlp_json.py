@@ -55,6 +55,7 @@ from analysis.sources.traces.formats.spans import (
     attribute_text,
     db_columns,
     drop_duplicate_spans,
+    named_attributes,
     sampling_ratio_of_attributes,
     sampling_ratio_of_tracestate,
     semantic_columns,
@@ -88,10 +89,12 @@ def resource_spans_of(message: object) -> object | None:
 class OtlpJsonReader:
     """Decoded OTLP/JSON messages into a :class:`SpanBatch`, rejects filed as it goes."""
 
-    def __init__(self, source: str, rejects: Rejects, stats: TraceReadStats):
+    def __init__(self, source: str, rejects: Rejects, stats: TraceReadStats, named: frozenset[str] = frozenset()):
         self.source = source
         self.rejects = rejects
         self.stats = stats
+        #: attributes the context map's rules name: kept in the ``attributes`` column
+        self.named = named
         self.otlp_messages = 0
         self.json_values = 0
         self.batch = SpanBatch()
@@ -116,6 +119,7 @@ class OtlpJsonReader:
             resource = _attributes(rs.get("resource"), self, f"{at}resourceSpans[{i}].resource")
             service = resource.get("service.name") or UNKNOWN_SERVICE
             resource_ratio = sampling_ratio_of_attributes(resource)
+            resource_named = {k: v for k, v in resource.items() if k in self.named} if self.named else None
             key = "scopeSpans" if "scopeSpans" in rs else "instrumentationLibrarySpans"
             scopes = rs.get(key) or []
             if scopes.__class__ is not list:
@@ -131,17 +135,19 @@ class OtlpJsonReader:
                     if spans is not None:
                         self.rejects.add(self.source, f"{at}{where}", "spans is not a list")
                     continue
-                self._spans(batch, spans, service, resource_ratio, where, line)
+                self._spans(batch, spans, service, resource_ratio, where, line, resource_named)
 
-    def _spans(self, batch: SpanBatch, spans: list, service: str, resource_ratio: float | None, where: str, line: int) -> None:
+    def _spans(self, batch: SpanBatch, spans: list, service: str, resource_ratio: float | None, where: str, line: int,
+               resource_named: dict[str, str] | None = None) -> None:
         a = batch.append
         a_trace, a_span, a_parent, a_name, a_kind = a["trace_id"], a["span_id"], a["parent_span_id"], a["name"], a["kind"]
         a_service, a_start, a_end, a_error = a["service"], a["start"], a["end"], a["is_error"]
         a_ns, a_fn, a_route, a_dbs = a["code_namespace"], a["code_function"], a["http_route"], a["db_system"]
         a_fp, a_tables, a_dest, a_links, a_ratio = a["db_fingerprint"], a["db_tables"], a["messaging_destination"], a["link_count"], a["sampling_ratio"]
-        a_where, a_line, a_index = a["where"], a["line"], a["index"]
+        a_where, a_line, a_index, a_attributes = a["where"], a["line"], a["index"], a["attributes"]
         links_out = batch.links
-        wanted = WANTED_ATTRIBUTES
+        named = self.named
+        wanted = WANTED_ATTRIBUTES | named if named else WANTED_ATTRIBUTES
         errors = ERROR_CODES
         default_ratio = _NAN if resource_ratio is None else resource_ratio
         stats = self.stats
@@ -163,10 +169,10 @@ class OtlpJsonReader:
                     from_state = sampling_ratio_of_tracestate(state)
                     if from_state is not None:
                         ratio = from_state
-                namespace = function = route = db_system = destination = fingerprint = tables = None
+                namespace = function = route = db_system = destination = fingerprint = tables = kept = None
+                found = None
                 attributes = g("attributes")
                 if attributes:
-                    found = None
                     for attr in attributes:
                         key = attr.get("key")
                         if key in wanted:
@@ -198,6 +204,8 @@ class OtlpJsonReader:
                             span_ratio = sampling_ratio_of_attributes(found)
                             if span_ratio is not None:
                                 ratio = span_ratio
+                if named:
+                    kept = named_attributes({**(resource_named or {}), **(found or {})}, named)
                 links = g("links")
                 n_links = len(links) if links.__class__ is list else 0
                 if n_links:
@@ -228,6 +236,7 @@ class OtlpJsonReader:
             a_dest(destination)
             a_links(n_links)
             a_ratio(ratio)
+            a_attributes(kept)
             a_where(where)
             a_line(line)
             a_index(k)
@@ -246,7 +255,7 @@ def _attributes(holder: object, reader: OtlpJsonReader, where: str) -> dict[str,
         for attr in attributes:
             if attr.__class__ is dict:
                 key = attr.get("key")
-                if key == "service.name" or key in WANTED_ATTRIBUTES:
+                if key == "service.name" or key in WANTED_ATTRIBUTES or key in reader.named:
                     text = attribute_text(attr.get("value"))
                     if text and len(text) <= MAX_ATTRIBUTE_CHARS:
                         found[key] = text
@@ -270,14 +279,15 @@ def first_content_line(lines: Iterator[tuple[int, bytes]]) -> tuple[int, bytes]:
 
 
 def read_otlp_json(stream: IO[bytes], source: str, rejects: Rejects, stats: TraceReadStats,
-                   chunk_spans: int) -> Iterator[SpanBatch]:
+                   chunk_spans: int, named: frozenset[str] = frozenset()) -> Iterator[SpanBatch]:
     """Batches of spans from an OTLP/JSON file (lines or one document), each about
     ``chunk_spans`` spans; a file with no OTLP at all gives one reject saying so.
 
     A line or document with bytes that are not UTF-8 is read with U+FFFD (counted); a line
     that is not JSON is one reject counting the spans it held; a damaged document is read
-    element by element (:mod:`~analysis.sources.traces.formats.salvage`)."""
-    reader = OtlpJsonReader(source, rejects, stats)
+    element by element (:mod:`~analysis.sources.traces.formats.salvage`). ``named``: the span
+    attributes the context map's rules name, kept in the ``attributes`` column."""
+    reader = OtlpJsonReader(source, rejects, stats, named)
     lines = numbered_lines(stream, source, rejects, stats)
     number, first = first_content_line(lines)
     if not first:
@@ -443,7 +453,7 @@ def numbered_lines(stream: IO[bytes], source: str, rejects: Rejects, stats: Trac
 
 
 def parse_otlp_json(message: object, rejects: Rejects | None = None, source: str = "message",
-                    sampling_ratio: float | None = None) -> pd.DataFrame:
+                    sampling_ratio: float | None = None, named: frozenset[str] = frozenset()) -> pd.DataFrame:
     """The ``spans`` contract frame of one decoded OTLP/JSON message (pure: no file).
 
     Unreadable parts are filed in ``rejects`` under ``source`` (locations as in a whole
@@ -454,7 +464,7 @@ def parse_otlp_json(message: object, rejects: Rejects | None = None, source: str
 
     rejects = rejects if rejects is not None else Rejects()
     stats = TraceReadStats()
-    reader = OtlpJsonReader(source, rejects, stats)
+    reader = OtlpJsonReader(source, rejects, stats, named)
     reader.add_message(reader.batch, message, 0)
     chunk, _ = reader.batch.frame(source, rejects, stats, sampling_ratio)
     chunk = drop_duplicate_spans(chunk, source, rejects)
@@ -529,12 +539,12 @@ def segments(path, segment_bytes: int = SEGMENT_BYTES) -> Iterator[tuple[int, in
 
 def _read_segment(task: tuple) -> tuple:
     """Worker: one segment into chunks, with its rejects and read counts."""
-    path, source, offset, length, first_line, chunk_spans, sampling_ratio = task
+    path, source, offset, length, first_line, chunk_spans, sampling_ratio, named = task
     rejects, stats = Rejects(), TraceReadStats()
     with open(path, "rb") as fh:
         fh.seek(offset)
         data = fh.read(length)
-    reader = OtlpJsonReader(source, rejects, stats)
+    reader = OtlpJsonReader(source, rejects, stats, named)
     chunks = []
     numbered = enumerate(data.split(b"\n"), first_line)
     batches = list(_lines(reader, numbered, chunk_spans))
@@ -547,23 +557,23 @@ def _read_segment(task: tuple) -> tuple:
 
 
 def parallel_otlp_chunks(path, source: str, rejects: Rejects, stats: TraceReadStats, *, workers: int,
-                         chunk_spans: int, sampling_ratio: float | None,
-                         segment_bytes: int | None = None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]] | None:
+                         chunk_spans: int, sampling_ratio: float | None, segment_bytes: int | None = None,
+                         named: frozenset[str] = frozenset()) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]] | None:
     """Chunks of an OTLP/JSON lines file parsed by ``workers`` processes (see the module
     docstring); None when the file is not one this reads alike."""
     if workers < 2 or not lines_layout(path):
         return None
-    return _chunks(path, source, rejects, stats, workers, chunk_spans, sampling_ratio, segment_bytes or SEGMENT_BYTES)
+    return _chunks(path, source, rejects, stats, workers, chunk_spans, sampling_ratio, segment_bytes or SEGMENT_BYTES, named)
 
 
-def _chunks(path, source, rejects, stats, workers, chunk_spans, sampling_ratio, segment_bytes):
+def _chunks(path, source, rejects, stats, workers, chunk_spans, sampling_ratio, segment_bytes, named=frozenset()):
     messages = 0
     context = multiprocessing.get_context("fork")
     with context.Pool(workers) as pool:
         pending: deque = deque()
         plan = segments(path, segment_bytes)
         for segment in plan:
-            pending.append(pool.apply_async(_read_segment, ((str(path), source, *segment, chunk_spans, sampling_ratio),)))
+            pending.append(pool.apply_async(_read_segment, ((str(path), source, *segment, chunk_spans, sampling_ratio, named),)))
             if len(pending) > workers:
                 messages += yield from _take(pending.popleft().get(), rejects, stats)
         while pending:

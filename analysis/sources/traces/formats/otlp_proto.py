@@ -30,7 +30,7 @@ NOT_OTLP_PROTO = "not an OTLP protobuf message"
 
 
 def read_otlp_proto(stream: IO[bytes], source: str, rejects: Rejects, stats: TraceReadStats,
-                    chunk_spans: int) -> Iterator[SpanBatch]:
+                    chunk_spans: int, named: frozenset[str] = frozenset()) -> Iterator[SpanBatch]:
     """Batches of spans from an OTLP protobuf file (see the module docstring)."""
     from google.protobuf.json_format import MessageToDict
     from google.protobuf.message import DecodeError
@@ -39,7 +39,7 @@ def read_otlp_proto(stream: IO[bytes], source: str, rejects: Rejects, stats: Tra
     data = rest_of(stream, source, rejects, 0)
     if not data:
         return
-    reader = OtlpJsonReader(source, rejects, stats)
+    reader = OtlpJsonReader(source, rejects, stats, named)
     messages = _length_prefixed(data)
     if messages is None:
         messages = [data]

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -238,6 +239,15 @@ def sampling_ratio_of_attributes(found: dict[str, str]) -> float | None:
 # semantic conventions -> columns
 
 
+def named_attributes(found: dict[str, str] | None, named: frozenset[str]) -> str | None:
+    """The attributes the context map's rules name, as a sorted JSON object (``None`` when the
+    span carries none of them)."""
+    if not named or not found:
+        return None
+    kept = {k: found[k] for k in sorted(named) if k in found}
+    return json.dumps(kept, separators=(",", ":"), ensure_ascii=False) if kept else None
+
+
 def semantic_columns(found: dict[str, str]) -> tuple:
     """(code_namespace, code_function, http_route, db_system, statement, destination,
     db_collection) from the wanted attributes (old and new convention names), the
@@ -358,7 +368,7 @@ class SpanBatch:
         "trace_id", "span_id", "parent_span_id", "name", "kind", "service", "start", "end",
         "is_error", "code_namespace", "code_function", "http_route", "db_system",
         "db_fingerprint", "db_tables", "messaging_destination", "link_count", "sampling_ratio",
-        "where", "line", "index",
+        "attributes", "where", "line", "index",
     )
 
     def __init__(self) -> None:
@@ -413,6 +423,8 @@ class SpanBatch:
         for column in ("code_namespace", "code_function", "http_route", "db_system", "db_fingerprint",
                        "db_tables", "messaging_destination"):
             data[column] = _strings(lists[column])
+        data["attributes"] = _strings(lists["attributes"]) if any(v is not None for v in lists["attributes"]) else (
+            pa.nulls(n, pa.string()))
         data["link_count"] = np.asarray(lists["link_count"], dtype="int64")
         data["sampling_ratio"] = ratio
         data["line"] = np.asarray(lists["line"], dtype="int64")

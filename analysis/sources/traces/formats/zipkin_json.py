@@ -38,6 +38,7 @@ from analysis.sources.traces.formats.spans import (
     TraceReadStats,
     db_columns,
     id_hex,
+    named_attributes,
     sampling_ratio_of_attributes,
     semantic_columns,
 )
@@ -49,8 +50,9 @@ _NAN = float("nan")
 
 
 def read_zipkin_json(stream: IO[bytes], source: str, rejects: Rejects, stats: TraceReadStats,
-                     chunk_spans: int) -> Iterator[SpanBatch]:
-    """Batches of spans from a Zipkin v2 file (see the module docstring)."""
+                     chunk_spans: int, named: frozenset[str] = frozenset()) -> Iterator[SpanBatch]:
+    """Batches of spans from a Zipkin v2 file (see the module docstring); ``named``: the tags
+    the context map's rules name, kept in the ``attributes`` column."""
     batch = SpanBatch()
     for line, value in json_values(stream, source, rejects, stats, ZIPKIN_SPAN_KEY):
         stats.messages += 1
@@ -58,7 +60,7 @@ def read_zipkin_json(stream: IO[bytes], source: str, rejects: Rejects, stats: Tr
         if spans is None:
             rejects.add(source, at(line, "document"), NOT_ZIPKIN)
             continue
-        _spans(batch, spans, line, source, rejects, stats)
+        _spans(batch, spans, line, source, rejects, stats, named)
         if len(batch) >= chunk_spans:
             yield batch
             batch = SpanBatch()
@@ -83,7 +85,8 @@ def shared_server_id(trace_id: str, span_id: str) -> str:
     return hashlib.blake2b(f"{trace_id}:{span_id}:server".encode(), digest_size=8).hexdigest()
 
 
-def _spans(batch: SpanBatch, spans: list, line: int, source: str, rejects: Rejects, stats: TraceReadStats) -> None:
+def _spans(batch: SpanBatch, spans: list, line: int, source: str, rejects: Rejects, stats: TraceReadStats,
+           named: frozenset[str] = frozenset()) -> None:
     stats.spans_read += len(spans)
     full_ids = {}
     for span in spans:
@@ -124,7 +127,7 @@ def _spans(batch: SpanBatch, spans: list, line: int, source: str, rejects: Rejec
         found = {}
         if tags.__class__ is dict:
             for key, value in tags.items():
-                if key in WANTED_ATTRIBUTES or key in ("error", "otel.status_code"):
+                if key in WANTED_ATTRIBUTES or key in ("error", "otel.status_code") or key in named:
                     text = value if value.__class__ is str else str(value)
                     if len(text) > MAX_ATTRIBUTE_CHARS:
                         rejects.add(source, at(line, f"[{k}]"), f"{REASON_OVERSIZED}: {key} ({len(text)} characters)")
@@ -157,6 +160,7 @@ def _spans(batch: SpanBatch, spans: list, line: int, source: str, rejects: Rejec
         a["db_fingerprint"](fingerprint)
         a["db_tables"](tables)
         a["messaging_destination"](destination)
+        a["attributes"](named_attributes(found, named))
         a["link_count"](0)
         a["sampling_ratio"](_NAN if ratio is None else ratio)
         a["where"]("")
