@@ -249,6 +249,19 @@ class Config:
         with observed ones (:func:`table_key`): see :func:`table_search_path`."""
         return table_search_path(self.sql)
 
+    @property
+    def code_root(self) -> str:
+        """Where ``imports.repository`` lies inside ``git.repository`` (``netbox/``), so that code
+        paths can be matched by the repository's path globs; "" when they are the same folder,
+        when one is missing or when the imports are read from elsewhere."""
+        if self.git is None or self.imports is None:
+            return ""
+        try:
+            inside = Path(self.imports.repository).resolve().relative_to(Path(self.git.repository).resolve())
+        except ValueError:
+            return ""
+        return "" if str(inside) == "." else inside.as_posix() + "/"
+
     def with_thresholds(self, **overrides: float) -> Config:
         """A copy with some thresholds changed (for notebooks: change one, re-run a cell)."""
         unknown = sorted(set(overrides) - set(THRESHOLDS))

@@ -65,6 +65,10 @@ class ContextMap:
     shared_tables: tuple[str, ...] = ()
     #: whether ``shared_tables`` are Seams' defaults (the config has no ``shared_tables`` key)
     shared_tables_by_default: bool = False
+    #: where the code sources (imports, ORM models, entry points) are read from, relative to
+    #: the git repository the path globs are written for (``netbox/`` when ``imports`` points
+    #: at ``<checkout>/netbox``); "" when both are the same folder
+    code_root: str = ""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -80,6 +84,13 @@ class ContextMap:
         uniq = pd.unique(paths.dropna())
         mapping = {p: lookup(p) for p in uniq}
         return paths.map(mapping).astype("string")
+
+    def assign_code_paths(self, paths: pd.Series) -> pd.Series:
+        """Context of each path of the code sources (relative to ``imports.repository``): the
+        globs are the repository's, so a code source read from a sub-folder is prefixed with it."""
+        if not self.code_root:
+            return self.assign_paths(paths)
+        return self.assign_paths(self.code_root + paths.astype("string"))
 
     # ---- tables -------------------------------------------------------------------
     def table_key(self, table: str) -> str:

@@ -157,7 +157,7 @@ def ownership_evidence(
         ctx = context_values(application_context, len(statements), "application_context")
         parts.append(_statement_evidence(statements, ctx, writes, "application_name"))
     if orm_tables is not None and len(orm_tables):
-        where = context_map.assign_paths(orm_tables["path"].astype("string"))
+        where = context_map.assign_code_paths(orm_tables["path"].astype("string"))
         orm = pd.DataFrame({"table": orm_tables["table"].map(context_map.table_key).to_numpy(dtype=object),
                             "context": where.to_numpy(dtype=object),
                             "place": (orm_tables["path"] + ":" + orm_tables["line"].astype(str)).to_numpy(dtype=object)}).dropna()

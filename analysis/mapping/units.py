@@ -123,7 +123,7 @@ class Units:
         changes = mined["file_changes"]
         paths = pd.unique(changes["path"].dropna()) if len(changes) else []
         if not len(paths):
-            paths = pd.unique(mined["imports"]["importer_path"].dropna())
+            paths = pd.unique(self.context_map.code_root + mined["imports"]["importer_path"].dropna().astype(str))
         if not len(paths):
             return out
         owned = self.owned_units(mined).set_index("context")
@@ -159,7 +159,7 @@ class Units:
 def map_units(config: Config, mined: Mined) -> Units:
     """Assign every unit of ``mined`` to a context of ``config`` (see the module docstring)."""
     cmap = ContextMap(config.contexts, search_path=config.table_search_path, shared_tables=config.shared_table_globs,
-                      shared_tables_by_default=config.shared_tables is None)
+                      shared_tables_by_default=config.shared_tables is None, code_root=config.code_root)
     spans = mined["spans"]
     span_context = span_contexts(cmap, spans)
     attributed = attribute_statements(mined["statements"], spans, span_context, cmap)
@@ -169,10 +169,10 @@ def map_units(config: Config, mined: Mined) -> Units:
         context_map=cmap,
         file_context=cmap.assign_paths(mined["file_changes"]["path"]),
         head_file_context=cmap.assign_paths(mined["head_files"]["path"]),
-        importer_context=cmap.assign_paths(mined["imports"]["importer_path"]),
-        imported_context=cmap.assign_paths(mined["imports"]["imported_path"]),
+        importer_context=cmap.assign_code_paths(mined["imports"]["importer_path"]),
+        imported_context=cmap.assign_code_paths(mined["imports"]["imported_path"]),
         merge_context=cmap.assign_paths(mined["merge_files"]["path"]),
-        entry_point_context=cmap.assign_paths(mined["entry_points"]["path"]),
+        entry_point_context=cmap.assign_code_paths(mined["entry_points"]["path"]),
         span_context=span_context,
         statements=attributed,
         table_evidence=evidence,

@@ -146,7 +146,10 @@ def calls_status(mined: Mined, spans: pd.DataFrame, where: pd.Series, deps: pd.D
         if len(deps):
             return Status.measured(f"service dependencies only ({len(deps)} service pairs): calls between services")
         return Status.not_measured("the traces hold no span")
-    inside = (spans["kind"] == "INTERNAL").any() or spans["code_namespace"].notna().any()
+    # a span inside a process: an INTERNAL one, or one naming its code that is not where the
+    # process was entered (a job's function on its CONSUMER span names the job, not a call)
+    entered = spans["kind"].isin(("SERVER", "CONSUMER")).to_numpy()
+    inside = bool((spans["kind"] == "INTERNAL").any() or (spans["code_namespace"].notna().to_numpy() & ~entered).any())
     services = spans["service"].astype("string").nunique()
     if not inside and services < 2:
         return Status.not_measurable(

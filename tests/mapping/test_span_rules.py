@@ -131,3 +131,22 @@ def test_trace_sources_keep_the_attributes_the_rules_name(tmp_path):
         "a": {"spans": {"attributes": {"rq.job.function": ["a.*"], "tenant.tier": ["x"]}}},
         "b": {"spans": {"attributes": {"rq.job.function": ["b.*"]}}}}}, tmp_path / "seams.yml")
     assert config.traces[0].attributes == ("rq.job.function", "tenant.tier")
+
+
+def test_code_read_from_a_sub_folder_is_matched_by_the_repositorys_globs(tmp_path):
+    from analysis.core.config import parse_config
+    from analysis.mapping.contexts import ContextMap
+
+    checkout = tmp_path / "netbox-checkout"
+    (checkout / ".git").mkdir(parents=True)
+    (checkout / "netbox" / "dcim").mkdir(parents=True)
+    raw = {"sources": {"git": {"repository": str(checkout)}, "imports": {"repository": str(checkout / "netbox")}},
+           "contexts": {"dcim": {"paths": ["netbox/dcim/**"]}}}
+    config = parse_config(raw, tmp_path / "seams.yml")
+    assert config.code_root == "netbox/"
+    cmap = ContextMap(config.contexts, code_root=config.code_root)
+    paths = pd.Series(["dcim/models.py", "ipam/models.py"], dtype="string")
+    assert list(cmap.assign_code_paths(paths).astype(object)) == ["dcim", pd.NA]
+    same = parse_config({**raw, "sources": {"git": {"repository": str(checkout)}, "imports": {"repository": str(checkout)}}},
+                        tmp_path / "seams.yml")
+    assert same.code_root == ""

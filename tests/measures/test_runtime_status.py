@@ -29,5 +29,16 @@ def test_two_services_without_spans_inside_a_process_are_measured_between_proces
     assert "between processes only (2 services" in status.reason and "within one process cannot show" in status.reason
     one = spans.assign(service="web")
     assert calls_status(mined, one, where, frames.empty("service_dependencies")).state is State.NOT_MEASURABLE
-    inside = spans.assign(code_namespace=pd.Series([None, None, "shop.y"], dtype="string"))
+    inside = spans.assign(code_namespace=pd.Series([None, "shop.y", None], dtype="string"))  # the producer: inside
     assert "between processes" not in calls_status(mined, inside, where, frames.empty("service_dependencies")).reason
+
+
+def test_a_jobs_function_on_its_consumer_span_is_not_a_span_inside_the_process():
+    spans = _spans([
+        {"trace_id": "t1", "span_id": "a", "name": "GET api/x/", "kind": "SERVER", "service": "web"},
+        {"trace_id": "t1", "span_id": "c", "parent_span_id": "a", "name": "perform", "kind": "CONSUMER", "service": "worker",
+         "code_namespace": "extras.webhooks"},
+    ])
+    mined = Mined.of({"traces": SourceFrames({"spans": spans}, 2, 0, [])})
+    status = calls_status(mined, spans, pd.Series(["x", "y"], dtype="string"), frames.empty("service_dependencies"))
+    assert status.state is State.MEASURED and "between processes only" in status.reason
