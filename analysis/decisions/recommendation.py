@@ -31,6 +31,10 @@ import pandas as pd
 
 from analysis.decisions.verdicts import Verdict
 
+#: What a pressure that cannot be judged needs, in the headline's words.
+PRESSURE_EVIDENCE = {"coordination": "the git history", "team": "who works in which team (a team map)",
+                     "scaling": "a day or more of traces (load)"}
+
 #: Names listed in one step before "and N more".
 NAMED = 3
 
@@ -110,7 +114,9 @@ def recommend(verdicts: dict[str, Verdict], ranking: pd.DataFrame) -> dict:
         steps.append("Address the pressure that does exist in place (ownership, module boundaries, deploy pipeline).")
         first = None
     elif b.verdict == "INCONCLUSIVE":
-        verdict, headline = "INCONCLUSIVE", "Measure more before deciding: evidence is missing."
+        unknown = [PRESSURE_EVIDENCE.get(p, p) for p in b.evidence.get("pressures_unknown") or []]
+        verdict, headline = "INCONCLUSIVE", ("Measure more before deciding: " + (" and ".join(unknown) if unknown else "evidence")
+                                             + (" is" if len(unknown) <= 1 else " are") + " missing.")
         steps += [next_step(m_) for m_ in b.missing]
         first = None
     elif o.verdict == "NO":

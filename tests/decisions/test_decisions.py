@@ -403,3 +403,13 @@ def test_next_steps_name_what_to_instrument_and_what_to_untangle():
     assert any(s.startswith("Tie SQL to traces") and "10% of the executions" in s for s in steps)
     assert ("Give each of the 8 tables written by several contexts one writing owner (t0, t1, t2 and 5 more tables); "
             "the others read it or react to its events.") in steps
+
+
+def test_an_inconclusive_recommendation_names_what_to_measure():
+    b = rules.bottleneck(inputs(teams=NONE, load=THIN, active_teams=None, cross_team_change_share=None), T)
+    assert b.verdict == "INCONCLUSIVE" and set(b.evidence["pressures_unknown"]) == {"team", "scaling"}
+    v = verdicts()
+    v["bottleneck"] = b
+    headline = recommend(v, RANK)["headline"]
+    assert headline == ("Measure more before deciding: who works in which team (a team map) and a day or more of traces "
+                        "(load) are missing.")
