@@ -20,7 +20,7 @@ import pandas as pd
 
 from analysis.outputs import figures, glossary
 from analysis.outputs.display_paths import PathDisplay
-from analysis.outputs.render import STYLE, Html, _text, cycles_html, figure, no_evidence_html, verdict_badge
+from analysis.outputs.render import STYLE, Html, _text, figure, no_evidence_html, verdict_badge
 from analysis.outputs.summary import Answer, Summary, summarize
 
 #: Rows of long evidence shown before the rest is folded.
@@ -410,6 +410,27 @@ def signal_figures(analysis) -> list:
     return out
 
 
+def cycles_summary(cycles: Iterable[Iterable[str]] | None, cycle_edges: Iterable[Iterable[Mapping]] | None = None,
+                   *, top: int = 8) -> Html:
+    """Import cycles between contexts, each tangle (strongly connected component) as its
+    contexts and its heaviest import edges, the rest folded: a 13-context tangle has a
+    hundred edges, and the reader needs the few that weigh."""
+    components = [sorted(c) for c in (cycles or []) if c]
+    if not components:
+        return Html(f'{STYLE}<p class="seams-muted">no import cycle between contexts</p>')
+    edges = list(cycle_edges or [[] for _ in components])
+    blocks = []
+    for members, inside in zip(components, edges, strict=False):
+        ranked = sorted(inside, key=lambda e: (-int(e["edges"]), str(e["source"]), str(e["target"])))
+        lines = [f"<li>{_e(e['source'])} → {_e(e['target'])}: {int(e['edges'])} import lines</li>" for e in ranked]
+        shown = "".join(lines[:top])
+        folded = (f"<details><summary>{len(lines) - top} more edges of this tangle</summary><ul>{''.join(lines[top:])}</ul>"
+                  "</details>") if len(lines) > top else ""
+        blocks.append(f"<p><b>A tangle of {len(members)} contexts</b> importing each other: {_e(', '.join(members))}. "
+                      f"Its {len(lines)} import edges, heaviest first:</p><ul>{shown}</ul>{folded}")
+    return Html(STYLE + "".join(blocks))
+
+
 def candidates_html(analysis, *, link: str | None = None) -> Html:
     """The extraction ranking with human labels; folded, with why, when the recommendation
     names no context to extract (the ranking is then exploration, not advice)."""
@@ -438,6 +459,6 @@ def warnings_html(warnings: Sequence[str], *, show: PathDisplay | None = None) -
     return Html(show(text) if show else text)
 
 
-__all__ = ["candidates_html", "contexts_canvas", "coverage_html", "cycles_html", "evidence_table", "first_screen",
+__all__ = ["candidates_html", "contexts_canvas", "coverage_html", "cycles_summary", "evidence_table", "first_screen",
            "glossary_html", "inputs_html", "no_evidence_html", "question_html", "signal_figures", "states_html",
            "summary_html", "warnings_html"]

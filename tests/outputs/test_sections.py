@@ -70,3 +70,13 @@ def test_the_glossary_in_the_docs_is_the_glossary_of_the_report():
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "verdicts.md").read_text(encoding="utf-8")
     assert glossary.glossary_markdown() in doc, "docs/verdicts.md's glossary differs: paste glossary.glossary_markdown()"
+
+
+def test_a_large_tangle_shows_its_heaviest_edges_and_folds_the_rest():
+    members = [f"c{i}" for i in range(13)]
+    edges = [{"source": f"c{i}", "target": f"c{(i + 1) % 13}", "edges": i + 1} for i in range(13)]
+    out = sections.cycles_summary([members], [edges], top=3)
+    shown, folded = out.split("<details>")
+    assert "A tangle of 13 contexts" in shown and shown.count("<li>") == 3
+    assert "c12 → c0: 13 import lines" in shown and "10 more edges of this tangle" in folded
+    assert "no import cycle" in sections.cycles_summary([], [])
