@@ -50,3 +50,19 @@ def normalize_pattern(pattern: str) -> str:
     text = _CONVERTER.sub("{}", text)
     text = re.sub(r"/{2,}", "/", "/" + text.lstrip("/"))
     return text.rstrip("/") or "/"
+
+
+_NAMED = re.compile(r"\(\?P<([^>]+)>(?:[^()]|\([^()]*\))*\)|<(?:[^<>:]+:)?([^<>:]+)>|(?<=/):([A-Za-z_]\w*)")
+
+
+@lru_cache(maxsize=16384)
+def display_route(route: str) -> str:
+    """A route as a reader wants to see it: the shape of :func:`normalize_route` with the
+    parameters' names kept where the framework gave them (``api/dcim/devices/(?P<pk>[^/.]+)/$``
+    -> ``/api/dcim/devices/{pk}``, ``orders/<int:pk>/`` -> ``/orders/{pk}``, ``{id}`` kept)."""
+    text = _FORMAT_SUFFIX.sub("", str(route).strip()).removeprefix("^").removesuffix("$")
+    text = _NAMED.sub(lambda m: "{" + (m.group(1) or m.group(2) or m.group(3)) + "}", text)
+    text = _GROUP.sub("{}", text)
+    text = _ESCAPED.sub(r"\1", text).replace("?", "") if "\\" in text or "(" in text else text
+    text = re.sub(r"/{2,}", "/", "/" + text.lstrip("/"))
+    return text.rstrip("/") or "/"

@@ -43,6 +43,7 @@ from analysis.core.config import Config
 from analysis.core.evidence import Status
 from analysis.core.frames import Mined, typed_empty
 from analysis.core.privacy import mask_identifiers
+from analysis.core.routes import display_route
 from analysis.mapping.units import Units
 from analysis.measures.coupling import runtime
 from analysis.measures.metrics import load, observability
@@ -201,7 +202,8 @@ def orchestration_of(spans: pd.DataFrame, where: pd.Series) -> tuple[pd.DataFram
     weight = 1.0 / spans["sampling_ratio"].astype("float64").fillna(1.0).clip(lower=1e-9)
     frame = pd.DataFrame({"trace": spans["trace_id"].astype("string").to_numpy(), "context": where.astype("string").to_numpy(),
                           "root": spans["parent_span_id"].isna().to_numpy(),
-                          "entry": spans["http_route"].fillna(spans["messaging_destination"]).fillna(spans["name"])
+                          "entry": spans["http_route"].map(display_route, na_action="ignore").astype("string")
+                              .fillna(spans["messaging_destination"]).fillna(spans["name"])
                               .astype("string").map(mask_identifiers, na_action="ignore").astype("string").to_numpy(),
                           "weight": weight.to_numpy()})
     per_trace = frame.dropna(subset=["context"]).groupby("trace")["context"].agg(lambda c: tuple(sorted(set(c))))

@@ -31,3 +31,12 @@ def test_routes_of_every_framework_take_one_shape(route, normalized):
 def test_span_rule_patterns_keep_their_globs():
     assert normalize_pattern("/api/dcim/*") == normalize_pattern("api/dcim/*") == "/api/dcim/*"
     assert normalize_pattern("/orders/<int:id>/") == "/orders/{}"
+
+
+def test_routes_are_displayed_with_their_parameter_names():
+    from analysis.core.routes import display_route
+
+    assert display_route("api/dcim/devices/(?P<pk>[^/.]+)/$") == "/api/dcim/devices/{pk}"
+    assert display_route("^api/x/(?P<pk>[^/.]+)\\.(?P<format>[a-z0-9]+)/?$") == "/api/x/{pk}"
+    assert display_route("api/ipam/prefixes/<int:pk>/available-ips/") == "/api/ipam/prefixes/{pk}/available-ips"
+    assert display_route("/users/:id") == "/users/{id}" and display_route("/orders/{order_id}") == "/orders/{order_id}"
