@@ -107,49 +107,66 @@ def recommend(verdicts: dict[str, Verdict], ranking: pd.DataFrame) -> dict:
     first = next((c for c in ranked if c in asymmetric), None) or (ranked[0] if ranked else None)
     reasons: list[str] = [f"{v.question} {v.verdict}: {v.summary}" + (f" ({v.close_call})" if v.close_call else "")
                           for v in (b, m, o)]
-    steps: list[str] = []
-
-    if b.verdict == "NO":
-        verdict, headline = "NO-GO", "Don't migrate: the monolith is not the bottleneck."
-        steps.append("Address the pressure that does exist in place (ownership, module boundaries, deploy pipeline).")
-        first = None
-    elif b.verdict == "INCONCLUSIVE":
-        unknown = [PRESSURE_EVIDENCE.get(p, p) for p in b.evidence.get("pressures_unknown") or []]
-        verdict, headline = "INCONCLUSIVE", ("Measure more before deciding: " + (" and ".join(unknown) if unknown else "evidence")
-                                             + (" is" if len(unknown) <= 1 else " are") + " missing.")
-        steps += [next_step(m_) for m_ in b.missing]
-        first = None
-    elif o.verdict == "NO":
-        verdict, headline = "NOT YET", "Instrument first: without traces you cannot operate what you extract."
-    elif m.verdict == "INCONCLUSIVE" and not asymmetric:
-        verdict, headline = "INCONCLUSIVE", ("The monolith is in the way, but whether to modularize in place or extract "
-                                             "cannot be judged: measure the structure first.")
-        steps += [next_step(m_) for m_ in m.missing if m_.startswith("import graph")]
-        first = None
-    elif m.verdict == "YES" and not asymmetric:
-        verdict, headline = "NOT YET", "Modularize in place first: strict boundaries give most of the benefit without the operational cost."
-    else:
-        verdict = "GO"
-        if asymmetric and m.verdict == "YES":
-            headline = f"Extract {first} first; modularize the rest in place."
-        else:
-            headline = f"Extract {first} first."
+    verdict, headline, steps, names_first = outcome(b, m, o, asymmetric, first)
+    first = first if names_first else None
     if first is not None:
-        cut = [e for e in (m.evidence.get("context_edges_to_cut") or []) if first in (e.get("source"), e.get("target"))]
-        if cut:
-            steps.append(f"Cut or invert {sum(e.get('edges', 0) for e in cut)} import lines between {first} and its neighbours first.")
-        steps.append(f"Give {first} sole write ownership of its tables and publish domain events instead of shared writes.")
-    if m.verdict == "NO":
-        steps += entanglement_steps(m)
+        steps += extraction_steps(first, m)
+    steps += later_steps(m, o)
+    if o.verdict == "INCONCLUSIVE" and verdict in ("GO", "NOT YET"):
+        caveat, more = observability_caveat(o)
+        headline += caveat
+        steps += more
+    return {"verdict": verdict, "headline": headline, "extract_first": first, "reasons": reasons, "next_steps": steps}
+
+
+def outcome(b: Verdict, m: Verdict, o: Verdict, asymmetric: list[str], first: str | None) -> tuple[str, str, list[str], bool]:
+    """(verdict, headline, first steps, whether a context is named to extract) by the rule of
+    the module docstring."""
+    if b.verdict == "NO":
+        return ("NO-GO", "Don't migrate: the monolith is not the bottleneck.",
+                ["Address the pressure that does exist in place (ownership, module boundaries, deploy pipeline)."], False)
+    if b.verdict == "INCONCLUSIVE":
+        unknown = [PRESSURE_EVIDENCE.get(p, p) for p in b.evidence.get("pressures_unknown") or []]
+        headline = ("Measure more before deciding: " + (" and ".join(unknown) if unknown else "evidence")
+                    + (" is" if len(unknown) <= 1 else " are") + " missing.")
+        return "INCONCLUSIVE", headline, [next_step(x) for x in b.missing], False
+    if o.verdict == "NO":
+        return "NOT YET", "Instrument first: without traces you cannot operate what you extract.", [], True
+    if m.verdict == "INCONCLUSIVE" and not asymmetric:
+        return ("INCONCLUSIVE", "The monolith is in the way, but whether to modularize in place or extract cannot be judged: "
+                "measure the structure first.", [next_step(x) for x in m.missing if x.startswith("import graph")], False)
+    if m.verdict == "YES" and not asymmetric:
+        return ("NOT YET", "Modularize in place first: strict boundaries give most of the benefit without the operational cost.",
+                [], True)
+    if asymmetric and m.verdict == "YES":
+        return "GO", f"Extract {first} first; modularize the rest in place.", [], True
+    return "GO", f"Extract {first} first.", [], True
+
+
+def extraction_steps(first: str, m: Verdict) -> list[str]:
+    """What to do before extracting ``first``: its import lines to cut, its tables' ownership."""
+    steps = []
+    cut = [e for e in (m.evidence.get("context_edges_to_cut") or []) if first in (e.get("source"), e.get("target"))]
+    if cut:
+        steps.append(f"Cut or invert {sum(e.get('edges', 0) for e in cut)} import lines between {first} and its neighbours first.")
+    steps.append(f"Give {first} sole write ownership of its tables and publish domain events instead of shared writes.")
+    return steps
+
+
+def later_steps(m: Verdict, o: Verdict) -> list[str]:
+    """Steps that follow from the modularize and observability verdicts, whatever the outcome."""
+    steps = entanglement_steps(m) if m.verdict == "NO" else []
     if m.verdict == "YES":
         steps.append("Enforce the declared context boundaries with import contracts in CI.")
     if o.verdict in ("PARTIAL", "NO"):
         steps += observability_steps(o)
-    if o.verdict == "INCONCLUSIVE" and verdict in ("GO", "NOT YET"):
-        if o.missing and o.missing[0].startswith("traces: not measured"):
-            headline += " (Observability was not judged: no traces were given.)"
-            steps.append("Provide traces (sources.traces) to judge whether you can follow a request across the contexts.")
-        else:
-            headline += f" (Observability was not judged: {o.summary.removeprefix('observability cannot be judged: ')})"
-            steps += [next_step(m_) for m_ in o.missing]
-    return {"verdict": verdict, "headline": headline, "extract_first": first, "reasons": reasons, "next_steps": steps}
+    return steps
+
+
+def observability_caveat(o: Verdict) -> tuple[str, list[str]]:
+    """The caveat a GO or NOT YET carries when observability was not judged, and its steps."""
+    if o.missing and o.missing[0].startswith("traces: not measured"):
+        return (" (Observability was not judged: no traces were given.)",
+                ["Provide traces (sources.traces) to judge whether you can follow a request across the contexts."])
+    return (f" (Observability was not judged: {o.summary.removeprefix('observability cannot be judged: ')})",
+            [next_step(x) for x in o.missing])
