@@ -51,6 +51,7 @@ Shape (all keys but ``contexts`` optional)::
           span_names: []
           messaging_destinations: [billing.*]
         role: domain                     # domain (default), layer (an API layer) or shared (a shared kernel)
+        depends_on: [orders, accounts]   # optional: the contexts it may import (seams check); absent: as measured at the baseline
     teams:
       payments: [alice@example.com, "Bob Smith"]
     thresholds: {recent_days: 90}
@@ -180,13 +181,18 @@ class ContextSpec:
     """A declared bounded context: the units it owns, by kind. ``role``: ``domain`` (the
     default: an extraction candidate), ``layer`` (an API or web layer spanning the domains)
     or ``shared`` (a shared kernel every context uses); layers and shared kernels are
-    measured like any context but never ranked as extraction candidates."""
+    measured like any context but never ranked as extraction candidates.
+
+    ``depends_on``: the other contexts this one may import (``seams check``); ``None`` when
+    not declared — its dependencies are then the ones measured at the baseline. A shared
+    kernel may always be imported."""
 
     name: str
     paths: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
     spans: SpanRules = field(default_factory=SpanRules)
     role: str = "domain"
+    depends_on: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -369,6 +375,30 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
     )
 
 
+def _find_cycle(graph: Mapping[str, list[str]]) -> list[str]:
+    """One cycle of ``graph`` (node -> successors) as a list of nodes, or ``[]``; nodes in
+    name order, so the same graph names the same cycle."""
+    state: dict[str, int] = {}  # 1 on the path, 2 done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        state[node] = 2
+        path.pop()
+        return []
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start)):
+            return found
+    return []
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
@@ -511,12 +541,13 @@ class _Validator:
                 self.problem("contexts", "context names as non-empty texts", name)
                 continue
             body = self.mapping(key, body)
-            self.unknown_keys(f"{key}.", body, ("paths", "tables", "spans", "role"))
+            self.unknown_keys(f"{key}.", body, ("paths", "tables", "spans", "role", "depends_on"))
             spans = self.mapping(f"{key}.spans", body.get("spans", {}))
             self.unknown_keys(f"{key}.spans.", spans, SPAN_RULE_KEYS)
             rules = SpanRules(**{k: self.strings(f"{key}.spans.{k}", spans.get(k, [])) for k in SPAN_RULE_KEYS})
             spec = ContextSpec(name, self.strings(f"{key}.paths", body.get("paths", [])), self.strings(f"{key}.tables", body.get("tables", [])), rules,
-                               role=self.choice(f"{key}.role", body.get("role", "domain"), CONTEXT_ROLES))
+                               role=self.choice(f"{key}.role", body.get("role", "domain"), CONTEXT_ROLES),
+                               depends_on=self.strings(f"{key}.depends_on", body["depends_on"]) if body.get("depends_on") is not None else None)
             if not (spec.paths or spec.tables or any(getattr(rules, k) for k in SPAN_RULE_KEYS)):
                 self.problems.append(ConfigProblem(key, "at least one of paths, tables or spans", "a context that owns nothing"))
             specs.append(spec)
@@ -527,7 +558,28 @@ class _Validator:
                 if key in seen and seen[key] != spec.name:
                     self.problems.append(ConfigProblem(f"contexts.{spec.name}.tables", "each table owned by one context", f"{table!r} also owned by {seen[key]}"))
                 seen.setdefault(key, spec.name)
+        self.dependencies(specs)
         return tuple(specs)
+
+    def dependencies(self, specs: list[ContextSpec]) -> None:
+        """``depends_on`` names declared contexts other than its own, and the declared
+        dependencies form no cycle (a cycle is what ``seams check`` reports)."""
+        names = {s.name for s in specs}
+        graph: dict[str, list[str]] = {}
+        for spec in specs:
+            if spec.depends_on is None:
+                continue
+            key = f"contexts.{spec.name}.depends_on"
+            for target in spec.depends_on:
+                if target == spec.name:
+                    self.problems.append(ConfigProblem(key, "other contexts than its own", repr(target)))
+                elif target not in names:
+                    self.problems.append(ConfigProblem(key, f"names of declared contexts ({', '.join(sorted(names))})", repr(target)))
+            graph[spec.name] = [t for t in spec.depends_on if t in names and t != spec.name]
+        cycle = _find_cycle(graph)
+        if cycle:
+            self.problems.append(ConfigProblem(f"contexts.{cycle[0]}.depends_on", "declared dependencies without a cycle",
+                                               "the cycle " + " -> ".join([*cycle, cycle[0]])))
 
     def teams(self, value: Any, team_map: Path | None = None) -> dict[str, str]:
         """Author -> team, from ``teams:`` and code-maat's team map CSV (``author,team``)."""

@@ -137,3 +137,26 @@ def test_codemaat_team_map_joins_the_teams_and_grouping_is_refused(tmp_path):
     assert "sources.git.team_map line 2: expected each author in one team (found 'Cy' also in payments)" in text
     assert "sources.git.team_map line 3: expected an author and a team" in text
     assert "sources.git.grouping: expected no such key: declare contexts by their paths instead" in text
+
+
+def test_depends_on_names_declared_contexts_other_than_itself_without_a_cycle(tmp_path):
+    cfg = load_config(write(tmp_path, """
+        contexts:
+          a: {paths: ["a/**"], depends_on: [b]}
+          b: {paths: ["b/**"], depends_on: []}
+          c: {paths: ["c/**"]}
+    """))
+    assert [c.depends_on for c in cfg.contexts] == [("b",), (), None]
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, """
+            contexts:
+              a: {paths: ["a/**"], depends_on: [b, z, a]}
+              b: {paths: ["b/**"], depends_on: [c]}
+              c: {paths: ["c/**"], depends_on: [a]}
+              d: {paths: ["d/**"], depends_on: x/**}
+        """, name="bad.yml"))
+    msg = str(err.value)
+    assert "contexts.a.depends_on: expected names of declared contexts (a, b, c, d) (found 'z')" in msg
+    assert "contexts.a.depends_on: expected other contexts than its own (found 'a')" in msg
+    assert "expected declared dependencies without a cycle (found the cycle a -> b -> c -> a)" in msg
+    assert len(err.value.problems) == 4  # d's single text is read as a list naming an unknown context
