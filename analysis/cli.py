@@ -5,13 +5,16 @@
     seams sample [--out data/sample] [--seed 7] [--scale small|full] [--force]
     seams report --config PATH [--out reports] [--no-cache]
     seams mine {git,imports,sql,traces} --config PATH --out DIR [--no-cache]
+    seams check --config PATH [--baseline FILE] [--update-baseline [--force]] [--write-contracts DIR]
     seams --version
 
 Exit codes:
 
 - 0   success;
 - 1   a report run failed (``ReportError``): the executed notebook is kept in
-      ``<out>/<run-id>.failed/`` and the previous report is untouched;
+      ``<out>/<run-id>.failed/`` and the previous report is untouched; or ``seams check``
+      found a boundary violation the baseline does not hold (or refused to let the
+      baseline grow);
 - 2   the input is wrong (``ConfigError``, ``SourceError`` or any other Seams error:
       a bad config file, a repository that is not a git repository, an unconfigured
       source), or the command line itself is wrong (argparse's usage message);
@@ -67,6 +70,22 @@ def build_parser() -> argparse.ArgumentParser:
     mine.add_argument("--out", required=True, type=Path, help="folder for <frame>.parquet and rejects.csv")
     mine.add_argument("--no-cache", action="store_true", help="mine again, ignoring the cache")
     mine.set_defaults(handler=cmd_mine)
+
+    check = commands.add_parser(
+        "check", help="the boundary gate for CI: fail when a violation is not in the baseline (the baseline can only shrink)",
+        description="Measure the boundary violations (imports a context may not make, import cycles between contexts, "
+                    "tables written by several contexts, joins across contexts) and compare them with the baseline. "
+                    "Exit 0 when nothing is new, 1 when something is (each listed with its evidence).")
+    check.add_argument("--config", required=True, type=Path, help="the monolith's seams.yml")
+    check.add_argument("--baseline", type=Path, default=None,
+                       help="the baseline file (default: seams-baseline.json beside the config, when it exists)")
+    check.add_argument("--update-baseline", action="store_true",
+                       help="write today's violations to the baseline, only when they are within it (the ratchet)")
+    check.add_argument("--force", action="store_true", help="with --update-baseline: accept growth (recorded in the file)")
+    check.add_argument("--write-contracts", type=Path, default=None, metavar="DIR",
+                       help="write importlinter.ini and tach.toml with the same boundaries and baseline into DIR")
+    check.add_argument("--no-cache", action="store_true", help="mine again, ignoring the cache")
+    check.set_defaults(handler=cmd_check)
     return parser
 
 
@@ -130,6 +149,65 @@ def cmd_mine(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}")
     return EXIT_OK
+
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from analysis import pipeline
+    from analysis.core.config import load_config
+    from analysis.decisions import gate
+    from analysis.outputs import baseline as baselines
+    from analysis.outputs import contracts
+
+    if args.force and not args.update_baseline:
+        raise SeamsError("--force only goes with --update-baseline")
+    config = load_config(args.config)
+    path = args.baseline or config.path.parent / baselines.DEFAULT_BASELINE
+    if args.baseline is not None and not path.is_file() and not args.update_baseline:
+        raise SeamsError(f"{path}: no baseline file; write one with --update-baseline")
+    old = baselines.read_baseline(path) if path.is_file() else None
+    evidence = pipeline.check_boundaries(config, baseline_dependencies=old.dependencies if old else None, use_cache=not args.no_cache)
+    checked = [rule for rule, status in evidence.rules.items() if status.state.value != "not measured"]
+    if not checked:
+        raise SeamsError(f"{config.path}: nothing to check: give sources.imports (imports, cycles) or sources.sql (tables, joins)")
+    current = baselines.entries_of(evidence.violations)
+    result = gate.compare(current, old.entries if old else None, checked)
+    print(baselines.render_check(config.name, evidence, result, baseline=str(path) if old else None))
+    entries = list(old.entries) if old else current
+    exit_code = EXIT_OK if result.passed else EXIT_REPORT_FAILED
+    if args.update_baseline:
+        undeclared = [c for c in config.context_names if c not in evidence.declared]
+        dependencies, gained = gate.ratchet_dependencies(evidence.dependencies, old.dependencies if old else None, undeclared,
+                                                         force=args.force)
+        judged = evidence.with_baseline(dependencies) if old is not None else evidence
+        update = gate.ratchet(result, baselines.entries_of(judged.violations), force=args.force)
+        if update.refused:
+            print(f"baseline not updated: {len(result.new) + len(result.grown)} violation(s) beyond it; "
+                  "fix them, or accept them with --update-baseline --force (recorded in the file)")
+            return EXIT_REPORT_FAILED
+        accepted = list(old.accepted_growth) if old else []
+        if update.accepted_growth or gained:
+            accepted.append({"violations": list(update.accepted_growth), "dependencies": gained, "head": pipeline.repository_head(config)})
+        baselines.write_baseline(baselines.baseline_document(config.name, update.entries, evidence.rules, dependencies, accepted), path)
+        entries = list(update.entries)
+        print(f"baseline written: {path} ({len(update.entries)} violations"
+              + (f"; {len(result.stale)} fixed and {len(result.shrunk)} fewer since the last one" if old else "") + ")")
+        exit_code = EXIT_OK
+    if args.write_contracts is not None:
+        prefixes = contracts.context_module_prefixes(evidence.modules)
+        allowed = evidence.with_baseline(old.dependencies).allowed if old and not args.update_baseline else evidence.allowed
+        forbidden = contracts.gate_forbidden(prefixes, allowed, entries)
+        ignored = contracts.gate_ignore_imports(entries)
+        roots = sorted({m.split(".")[0] for mods in evidence.modules.values() for m in mods})
+        args.write_contracts.mkdir(parents=True, exist_ok=True)
+        (args.write_contracts / "importlinter.ini").write_text(
+            contracts.gate_import_linter_contract(prefixes, forbidden, ignored, roots, name=config.name), encoding="utf-8")
+        (args.write_contracts / "tach.toml").write_text(contracts.gate_tach_toml(prefixes, forbidden, ignored), encoding="utf-8")
+        print(f"contracts written: {args.write_contracts / 'importlinter.ini'}, {args.write_contracts / 'tach.toml'}")
+    if not args.update_baseline:
+        print("check passed: nothing beyond the baseline" if result.passed else
+              f"check failed: {len(result.new)} new and {len(result.grown)} grown violation(s)")
+    return exit_code
 
 
 if __name__ == "__main__":
