@@ -33,7 +33,7 @@ from analysis.measures.contexts import context_table, coupled_pairs, role_sugges
 from analysis.measures.data import DataEvidence, measure_data
 from analysis.measures.history import HistoryEvidence, measure_history
 from analysis.measures.runtime import RuntimeEvidence, measure_runtime
-from analysis.measures.structure import StructureEvidence, measure_structure
+from analysis.measures.structure import StructureEvidence, measure_structure, structure_figures, structure_status
 from analysis.sources.registry import KINDS, configured_kinds, mine_source
 
 
@@ -109,7 +109,7 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
         contexts=contexts, pairs=pairs, decision_inputs=inputs, verdicts=verdicts, ranking=ranking,
         recommendation=recommend(verdicts, ranking), inputs=source_inputs(config, mined, rejects, units, frames, history, runtime),
         warnings=[*units.warnings(frames, config.thresholds['max_unassigned_span_share']), *role_suggestions(config, structure)], rejects=rejects,
-        boundaries=measure_boundaries(config, frames, units, structure, data, joins_status=inputs.joins),
+        boundaries=measure_boundaries(config, frames, units, structure.status, data, joins_status=inputs.joins),
     )
 
 
@@ -129,7 +129,7 @@ def check_boundaries(config: Config, *, baseline_dependencies: Mapping[str, Iter
     mined = {kind: mine_source(config, kind, rejects, use_cache=use_cache) for kind in kinds}
     frames = Mined.of(mined)
     units = map_units(config, frames)
-    structure = measure_structure(config, frames, units)
+    structure = structure_status(config, frames, structure_figures(frames["imports"], frames["unresolved_imports"], units.importer_context))
     data = measure_data(config, frames, units)
     return measure_boundaries(config, frames, units, structure, data, baseline_dependencies=baseline_dependencies)
 

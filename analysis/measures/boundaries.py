@@ -1,14 +1,14 @@
 """Boundary violations: what ``seams check`` gates on, each with its evidence.
 
-``measure_boundaries(config, mined, units, structure, data, *, baseline_dependencies=None)
+``measure_boundaries(config, mined, units, structure_status, data, *, baseline_dependencies=None)
 -> BoundaryEvidence``. Four rules, each a row kind of ``violations``:
 
 - ``import`` — a cross-context import its context may not make: a context that declares
   ``depends_on`` may import those contexts (and any ``role: shared`` kernel); one that does
   not may import what it imported at the baseline (``baseline_dependencies``: context ->
   contexts; a context missing from it, or no baseline at all, may import what it imports
-  now). One row per importer module and imported module, ``count`` = import rows,
-  ``evidence`` = every ``path:line``.
+  now). One row per importer module and imported module, ``count`` = its distinct import
+  lines, ``evidence`` = every ``path:line``.
 - ``cycle`` — an import along a context edge that lies on a cycle of the *allowed* context
   graph (the cross-context edges present now that the ``import`` rule lets through; edges
   into a shared kernel never count, the kernel's edges out of it do). Same rows as
@@ -28,7 +28,7 @@ source, target, subject. The key of a violation is (rule, source, target, subjec
 numbers are evidence, never part of the key, so a line moving does not make a violation new.
 
 ``rules``: the state of each rule's evidence — ``import`` and ``cycle`` follow the import
-graph (:attr:`StructureEvidence.status`), ``write_shared_table`` the observed data coupling,
+graph (``structure_status``: :func:`analysis.measures.structure.structure_status`), ``write_shared_table`` the observed data coupling,
 ``cross_context_join`` the SQL log. A rule whose source was not given is *not measured*: it
 finds nothing, and that is not zero violations.
 """
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import groupby
 
 import networkx as nx
 import pandas as pd
@@ -47,7 +48,6 @@ from analysis.core.frames import Mined, typed_empty
 from analysis.mapping.contexts import namespace_of_glob
 from analysis.mapping.units import Units
 from analysis.measures.data import DataEvidence
-from analysis.measures.structure import StructureEvidence
 
 RULES = ("import", "cycle", "write_shared_table", "cross_context_join")
 VIOLATION_COLUMNS = {"rule": "string", "source": "string", "target": "string", "subject": "string", "count": "int64",
@@ -88,7 +88,7 @@ class BoundaryEvidence:
                       set(self.shared), baseline_dependencies, self.modules)
 
 
-def measure_boundaries(config: Config, mined: Mined, units: Units, structure: StructureEvidence, data: DataEvidence,
+def measure_boundaries(config: Config, mined: Mined, units: Units, structure_status: Status, data: DataEvidence,
                        *, joins_status: Status | None = None,
                        baseline_dependencies: Mapping[str, Iterable[str]] | None = None) -> BoundaryEvidence:
     """The boundary violations of one run (see the module docstring)."""
@@ -99,7 +99,7 @@ def measure_boundaries(config: Config, mined: Mined, units: Units, structure: St
     declared = {c.name: set(c.depends_on) for c in config.contexts if c.depends_on is not None}
     joins_status = joins_status or (data.status if data.origin == "sql log" else
                                     Status.not_measured("joins need a SQL log (sources.sql)"))
-    rules = {"import": structure.status, "cycle": structure.status, "write_shared_table": data.status,
+    rules = {"import": structure_status, "cycle": structure_status, "write_shared_table": data.status,
              "cross_context_join": joins_status}
     data_rows = []
     if rules["write_shared_table"].state.value != "not measured":
@@ -153,23 +153,20 @@ def python_modules(imports: pd.DataFrame, importer_context: pd.Series, imported_
 
 def module_imports(imports: pd.DataFrame, importer_context: pd.Series, imported_context: pd.Series) -> pd.DataFrame:
     """Import rows between two assigned, different contexts, per importer and imported module:
-    source, target, importer, imported, path (the importing file), count (rows), evidence
-    (``path:line``, sorted). Sorted by source, target, importer, imported."""
+    source, target, importer, imported, path (the importing file), count (distinct import
+    lines), evidence (``path:line``, sorted). Sorted by source, target, importer, imported."""
     src = pd.Series(importer_context.to_numpy(dtype=object), index=imports.index).astype("string")
     dst = pd.Series(imported_context.to_numpy(dtype=object), index=imports.index).astype("string")
     keep = (src.notna() & dst.notna() & (src != dst)).fillna(False).to_numpy(dtype=bool)
     if not keep.any():
         return typed_empty(MODULE_IMPORT_COLUMNS)
-    rows = pd.DataFrame({"source": src[keep].to_numpy(), "target": dst[keep].to_numpy(),
-                         "importer": imports.loc[keep, "importer"].astype(str).to_numpy(),
-                         "imported": imports.loc[keep, "imported"].astype(str).to_numpy(),
-                         "path": imports.loc[keep, "importer_path"].astype(str).to_numpy(),
-                         "line": imports.loc[keep, "line"].astype("int64").to_numpy()})
-    rows = rows.sort_values(["source", "target", "importer", "imported", "path", "line"], kind="stable")
+    rows = sorted(zip(src[keep].astype(str), dst[keep].astype(str), imports.loc[keep, "importer"].astype(str),
+                      imports.loc[keep, "imported"].astype(str), imports.loc[keep, "importer_path"].astype(str),
+                      imports.loc[keep, "line"].astype("int64").tolist()))
     out = []
-    for (source, target, importer, imported), group in rows.groupby(["source", "target", "importer", "imported"], sort=True):
-        located = sorted(set(zip(group["path"], group["line"])))
-        out.append((source, target, importer, imported, located[0][0], len(group), [f"{p}:{n}" for p, n in located]))
+    for key, group in groupby(rows, key=lambda r: r[:4]):
+        located = sorted({(r[4], r[5]) for r in group})
+        out.append((*key, located[0][0], len(located), [f"{p}:{n}" for p, n in located]))
     return pd.DataFrame(out, columns=list(MODULE_IMPORT_COLUMNS)).astype(
         {k: v for k, v in MODULE_IMPORT_COLUMNS.items() if v != "object"})
 
