@@ -6,6 +6,7 @@
     seams report --config PATH [--out reports] [--no-cache]
     seams mine {git,imports,sql,traces} --config PATH --out DIR [--no-cache]
     seams check --config PATH [--baseline FILE] [--update-baseline [--force]] [--write-contracts DIR]
+    seams codemaat (-l LOG [-c git2] | --repo DIR) -a ANALYSIS [code-maat's options]
     seams --version
 
 Exit codes:
@@ -86,6 +87,32 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write importlinter.ini and tach.toml with the same boundaries and baseline into DIR")
     check.add_argument("--no-cache", action="store_true", help="mine again, ignoring the cache")
     check.set_defaults(handler=cmd_check)
+
+    maat = commands.add_parser(
+        "codemaat", help="run a code-maat analysis and write code-maat's CSV (its column names and order)",
+        description="code-maat's analyses with its options, defaults and output: read a git2 log (-l) or the repository "
+                    "itself (--repo) and write the CSV the code-maat jar writes, so tools that read it can use Seams.")
+    source = maat.add_mutually_exclusive_group(required=True)
+    source.add_argument("-l", "--log", type=Path, help="log file with input data (code-maat's git2 format)")
+    source.add_argument("--repo", type=Path, help="read the git2 log from this repository instead of a file")
+    maat.add_argument("-c", "--version-control", dest="vcs", default="git2", help="input format: git2 (the only one Seams reads)")
+    maat.add_argument("-a", "--analysis", default="authors", help="the analysis to run (default: authors)")
+    maat.add_argument("--input-encoding", default="utf-8", help="the log file's encoding (default: UTF-8)")
+    maat.add_argument("-r", "--rows", type=int, default=None, help="max rows in output (to stdout only, as code-maat)")
+    maat.add_argument("-o", "--outfile", type=Path, default=None, help="write the result to this file")
+    maat.add_argument("-g", "--group", type=Path, default=None, help="architectural grouping file (path => Name)")
+    maat.add_argument("-p", "--team-map-file", type=Path, default=None, help="CSV author,team mapping individuals to teams")
+    maat.add_argument("-n", "--min-revs", type=int, default=5, help="minimum revisions to include an entity (default: 5)")
+    maat.add_argument("-m", "--min-shared-revs", type=int, default=5, help="minimum shared revisions (default: 5)")
+    maat.add_argument("-i", "--min-coupling", type=int, default=30, help="minimum degree of coupling, percent (default: 30)")
+    maat.add_argument("-x", "--max-coupling", type=int, default=100, help="maximum degree of coupling, percent (default: 100)")
+    maat.add_argument("-s", "--max-changeset-size", type=int, default=30,
+                      help="maximum modules in a change set for coupling (default: 30)")
+    maat.add_argument("-e", "--expression-to-match", default=None, help="accepted for code-maat's messages analysis, which Seams lacks")
+    maat.add_argument("-t", "--temporal-period", type=int, default=None, help="days of commits taken as one change set (coupling)")
+    maat.add_argument("-d", "--age-time-now", default=None, help="the day (YYYY-MM-DD) counted as now by age")
+    maat.add_argument("--verbose-results", action="store_true", help="coupling: add the revisions behind each degree")
+    maat.set_defaults(handler=cmd_codemaat)
     return parser
 
 
@@ -208,6 +235,57 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("check passed: nothing beyond the baseline" if result.passed else
               f"check failed: {len(result.new)} new and {len(result.grown)} grown violation(s)")
     return exit_code
+
+
+
+def cmd_codemaat(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from analysis.core.rejects import Rejects
+    from analysis.measures import codemaat
+    from analysis.measures.codemaat.log import SOURCE as LOG_SOURCE
+    from analysis.outputs.codemaat_csv import codemaat_csv
+    from analysis.sources.git.codemaat_log import git2_log
+
+    analysis = codemaat.analysis(args.analysis)  # an unknown name lists the valid ones
+    if args.vcs != "git2":
+        raise SeamsError(f"invalid --version-control {args.vcs!r}: Seams reads code-maat's git2 format only; make the log with "
+                         "git log --all --numstat --date=short --pretty=format:'--%h--%ad--%aN' --no-renames (or pass --repo)")
+    try:
+        now = dt.date.fromisoformat(args.age_time_now) if args.age_time_now else None
+    except ValueError:
+        raise SeamsError(f"--age-time-now: expected a date as YYYY-MM-DD (found {args.age_time_now!r})") from None
+    options = codemaat.Options(min_revs=args.min_revs, min_shared_revs=args.min_shared_revs, min_coupling=args.min_coupling,
+                               max_coupling=args.max_coupling, max_changeset_size=args.max_changeset_size,
+                               age_time_now=now, verbose_results=args.verbose_results)
+    rejects = Rejects()
+    if args.repo is not None:
+        modifications = codemaat.parse_git2_log(git2_log(args.repo), rejects)
+    else:
+        try:
+            with open(args.log, encoding=args.input_encoding, errors="replace", newline="") as log:
+                modifications = codemaat.parse_git2_log(log, rejects)
+        except (OSError, LookupError) as exc:
+            raise SeamsError(f"{args.log}: cannot read the log ({exc})") from None
+    groups = codemaat.parse_grouping(_read_text(args.group)) if args.group else None
+    teams = codemaat.parse_team_map(_read_text(args.team_map_file)) if args.team_map_file else None
+    modifications = codemaat.prepare(modifications, groups=groups, temporal_period=args.temporal_period, teams=teams)
+    if rejects.count(LOG_SOURCE):
+        print(f"seams: warning: {rejects.count(LOG_SOURCE)} log entries could not be read and were left out "
+              "(code-maat would stop at the first)", file=sys.stderr)
+    text = codemaat_csv(analysis(modifications, options), rows=None if args.outfile else args.rows)
+    if args.outfile is not None:
+        args.outfile.write_text(text, encoding="utf-8", newline="")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SeamsError(f"{path}: cannot read it ({exc.strerror or exc})") from None
 
 
 if __name__ == "__main__":
