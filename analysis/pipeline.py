@@ -33,6 +33,7 @@ from analysis.measures.contexts import context_table, coupled_pairs, role_sugges
 from analysis.measures.data import DataEvidence, measure_data
 from analysis.measures.history import HistoryEvidence, measure_history
 from analysis.measures.runtime import RuntimeEvidence, measure_runtime
+from analysis.measures.scorecard import ScorecardEvidence, measure_scorecard
 from analysis.measures.structure import StructureEvidence, measure_structure, structure_figures, structure_status
 from analysis.sources.registry import KINDS, configured_kinds, mine_source
 
@@ -58,6 +59,7 @@ class Analysis:
     warnings: list[str] = field(default_factory=list)
     rejects: Rejects = field(default_factory=Rejects)
     boundaries: BoundaryEvidence | None = None  # the violations seams check gates on (dependencies as measured)
+    scorecard: ScorecardEvidence | None = None  # the migration scorecard (deploys, incidents, costs, changes, traces)
 
     @property
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -110,6 +112,7 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
         recommendation=recommend(verdicts, ranking), inputs=source_inputs(config, mined, rejects, units, frames, history, runtime),
         warnings=[*units.warnings(frames, config.thresholds['max_unassigned_span_share']), *role_suggestions(config, structure)], rejects=rejects,
         boundaries=measure_boundaries(config, frames, units, structure.status, data, joins_status=inputs.joins),
+        scorecard=measure_scorecard(config, frames, units),
     )
 
 
@@ -214,7 +217,8 @@ def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejec
         "sql": unassigned_share(units.statement_context, frames["statements"]["executions"].to_numpy(dtype=float)),
         "traces": unassigned_share(units.span_context),
     }
-    reject_sources = {"git": ["git"], "sql": [str(s.path) for s in config.sql], "traces": [str(s.path) for s in config.traces]}
+    reject_sources = {"git": ["git"], "sql": [str(s.path) for s in config.sql], "traces": [str(s.path) for s in config.traces],
+                      **{kind: [str(log.path)] for kind in ("incidents", "costs", "delivered") if (log := getattr(config, kind))}}
     statements = frames["statements"]
     windows = {
         "git": {"first": history.window["first_commit"], "last": history.window["last_commit"]},

@@ -40,6 +40,9 @@ Shape (all keys but ``contexts`` optional)::
         - path: traces/otlp.jsonl
           format: otlp-json              # auto, otlp-json, otlp-proto, jaeger-json, zipkin-json, jaeger-dependencies
           sampling_ratio: 0.1            # optional: known head-sampling ratio
+      incidents: ops/incidents.csv       # optional: opened_at,resolved_at,severity,contexts
+      costs: ops/costs.csv               # optional: month,amount,currency,contexts
+      delivered: ops/features.csv        # optional: delivered_at,contexts,kind (default: merged pull requests from git)
     contexts:
       billing:
         paths: ["shopfront/billing/**"]  # repository path globs (files, modules)
@@ -54,6 +57,10 @@ Shape (all keys but ``contexts`` optional)::
         depends_on: [orders, accounts]   # optional: the contexts it may import (seams check); absent: as measured at the baseline
     teams:
       payments: [alice@example.com, "Bob Smith"]
+    scorecard:                           # the migration scorecard
+      period: month                      # week or month
+      events:                            # before/after views around these days
+        - {date: 2025-06-01, label: billing extracted, context: billing}
     thresholds: {recent_days: 90}
     weights: {boundary_clarity: 0.3}
     cache_dir: ../cache                  # default: .seams-cache beside this file (SEAMS_CACHE_DIR wins over both)
@@ -85,6 +92,8 @@ DEFAULT_BOT_AUTHORS = ("*[bot]*", "dependabot*", "renovate*", "github-actions*")
 #: The cache's folder beside the config file, unless ``cache_dir`` or ``SEAMS_CACHE_DIR`` says otherwise.
 DEFAULT_CACHE_FOLDER = ".seams-cache"
 CONTEXT_ROLES = ("domain", "layer", "shared")
+#: CSV logs kept by people, each under ``sources.<kind>``
+OPERATIONS_LOGS = ("incidents", "costs", "delivered")
 SPAN_RULE_KEYS = ("code_namespaces", "routes", "services", "span_names", "messaging_destinations")
 
 
@@ -168,6 +177,33 @@ class TraceSource:
 
 
 @dataclass(frozen=True)
+class OperationsLog:
+    """A CSV log kept by people: incidents, infrastructure costs or delivered changes
+    (formats in :mod:`analysis.sources.operations`)."""
+
+    path: Path
+    kind: str  # incidents | costs | delivered
+
+
+SCORECARD_PERIODS = ("week", "month")
+
+
+@dataclass(frozen=True)
+class ScorecardEvent:
+    """A day to compare before and after (a context extracted, a team split)."""
+
+    date: dt.date
+    label: str
+    context: str | None = None
+
+
+@dataclass(frozen=True)
+class ScorecardSpec:
+    period: str = "month"
+    events: tuple[ScorecardEvent, ...] = ()
+
+
+@dataclass(frozen=True)
 class SpanRules:
     code_namespaces: tuple[str, ...] = ()
     routes: tuple[str, ...] = ()
@@ -204,6 +240,10 @@ class Config:
     imports: ImportsSource | None = None
     sql: tuple[SqlSource, ...] = ()
     traces: tuple[TraceSource, ...] = ()
+    incidents: OperationsLog | None = None
+    costs: OperationsLog | None = None
+    delivered: OperationsLog | None = None
+    scorecard: ScorecardSpec = field(default_factory=ScorecardSpec)
     teams: Mapping[str, str] = field(default_factory=dict)  # author name or email -> team
     thresholds: Mapping[str, float] = field(default_factory=lambda: defaults(THRESHOLDS))
     weights: Mapping[str, float] = field(default_factory=lambda: defaults(WEIGHTS))
@@ -281,11 +321,11 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
     v = _Validator(base)
     if not isinstance(raw, dict):
         raise ConfigError(str(path), [ConfigProblem("(top level)", "a mapping of keys", _kind(raw))])
-    v.unknown_keys("", raw, ("name", "sources", "contexts", "teams", "thresholds", "weights", "cache_dir", "version"))
+    v.unknown_keys("", raw, ("name", "sources", "contexts", "teams", "thresholds", "weights", "cache_dir", "version", "scorecard"))
 
     name = v.string("name", raw.get("name", path.stem or "monolith"))
     sources = v.mapping("sources", raw.get("sources", {}))
-    v.unknown_keys("sources.", sources, ("git", "imports", "sql", "traces"))
+    v.unknown_keys("sources.", sources, ("git", "imports", "sql", "traces", *OPERATIONS_LOGS))
 
     git = None
     if sources.get("git") is not None:
@@ -352,7 +392,10 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
         for n, item in enumerate(v.list_of_mappings("sources.traces", sources.get("traces", []), ("path", "format", "sampling_ratio")))
     )
 
+    operations = {kind: OperationsLog(v.existing_file(f"sources.{kind}", sources[kind]), kind)
+                  for kind in OPERATIONS_LOGS if sources.get(kind) is not None}
     contexts = v.contexts(raw.get("contexts"), table_search_path(sql))
+    scorecard = v.scorecard(raw.get("scorecard"), {c.name for c in contexts})
     teams = v.teams(raw.get("teams", {}), team_map=git.team_map if git is not None else None)
     thresholds = v.settings("thresholds", raw.get("thresholds", {}), THRESHOLDS)
     weights = v.settings("weights", raw.get("weights", {}), WEIGHTS)
@@ -368,6 +411,10 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
         imports=imports,
         sql=sql,
         traces=traces,
+        incidents=operations.get("incidents"),
+        costs=operations.get("costs"),
+        delivered=operations.get("delivered"),
+        scorecard=scorecard,
         teams=teams,
         thresholds=thresholds,
         weights=weights,
@@ -580,6 +627,25 @@ class _Validator:
         if cycle:
             self.problems.append(ConfigProblem(f"contexts.{cycle[0]}.depends_on", "declared dependencies without a cycle",
                                                "the cycle " + " -> ".join([*cycle, cycle[0]])))
+
+    def scorecard(self, value: Any, contexts: set[str]) -> ScorecardSpec:
+        """``scorecard: {period: week|month, events: [{date, label, context}]}``."""
+        body = self.mapping("scorecard", value)
+        self.unknown_keys("scorecard.", body, ("period", "events"))
+        period = self.choice("scorecard.period", body.get("period", "month"), SCORECARD_PERIODS)
+        events = []
+        for n, item in enumerate(self.list_of_mappings("scorecard.events", body.get("events", []), ("date", "label", "context"))):
+            key = f"scorecard.events[{n}]"
+            when = self.date(f"{key}.date", item.get("date"))
+            if when is None:
+                if item.get("date") is None:
+                    self.problem(f"{key}.date", "an ISO date (YYYY-MM-DD)", None)
+                continue
+            context = self.optional_string(f"{key}.context", item.get("context"))
+            if context is not None and context not in contexts:
+                self.problems.append(ConfigProblem(f"{key}.context", f"a declared context ({', '.join(sorted(contexts))})", repr(context)))
+            events.append(ScorecardEvent(when, self.string(f"{key}.label", item.get("label", when.isoformat())), context))
+        return ScorecardSpec(period=period, events=tuple(sorted(events, key=lambda e: (e.date, e.label))))
 
     def teams(self, value: Any, team_map: Path | None = None) -> dict[str, str]:
         """Author -> team, from ``teams:`` and code-maat's team map CSV (``author,team``)."""
