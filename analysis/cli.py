@@ -7,6 +7,7 @@
     seams mine {git,imports,sql,traces} --config PATH --out DIR [--no-cache]
     seams check --config PATH [--baseline FILE] [--update-baseline [--force]] [--write-contracts DIR]
     seams codemaat (-l LOG [-c git2] | --repo DIR) -a ANALYSIS [code-maat's options]
+    seams trend [--out reports | --history DIR] [--csv FILE] [--last N]
     seams --version
 
 Exit codes:
@@ -63,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--config", required=True, type=Path, help="the monolith's seams.yml")
     report.add_argument("--out", default="reports", type=Path, help="reports folder (default: reports/)")
     report.add_argument("--no-cache", action="store_true", help="mine every source again, ignoring the cache")
+    report.add_argument("--history", type=Path, default=None,
+                        help="earlier runs for the trend section (default: the runs in --out)")
     report.set_defaults(handler=cmd_report)
 
     mine = commands.add_parser("mine", help="mine one source into Parquet frames (and rejects.csv)")
@@ -113,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     maat.add_argument("-d", "--age-time-now", default=None, help="the day (YYYY-MM-DD) counted as now by age")
     maat.add_argument("--verbose-results", action="store_true", help="coupling: add the revisions behind each degree")
     maat.set_defaults(handler=cmd_codemaat)
+
+    trend = commands.add_parser("trend", help="the trend across report runs as a table (and a CSV), for dashboards")
+    trend.add_argument("--out", default="reports", type=Path, help="the reports folder of seams report (default: reports/)")
+    trend.add_argument("--history", type=Path, default=None, help="read the runs from this folder instead of --out")
+    trend.add_argument("--csv", type=Path, default=None, help="also write every figure of every run to this CSV file")
+    trend.add_argument("--last", type=int, default=5, help="runs shown after the first one (default: 5; the CSV has all)")
+    trend.set_defaults(handler=cmd_trend)
     return parser
 
 
@@ -144,7 +154,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from analysis.outputs.report import run_report
 
-    result = run_report(args.config, args.out, use_cache=not args.no_cache)
+    history = {"history": args.history} if args.history is not None else {}
+    result = run_report(args.config, args.out, use_cache=not args.no_cache, **history)
     for warning in result.findings.get("warnings") or []:
         print(f"seams: warning: {warning}", file=sys.stderr)
     for verdict in result.verdicts.values():
@@ -278,6 +289,29 @@ def cmd_codemaat(args: argparse.Namespace) -> int:
         args.outfile.write_text(text, encoding="utf-8", newline="")
     else:
         sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_trend(args: argparse.Namespace) -> int:
+    from analysis.outputs import trend
+    from analysis.outputs.runs import read_runs
+
+    folder = args.history or args.out
+    runs, notes = read_runs(folder)
+    for note in notes:
+        print(f"seams: warning: {note}", file=sys.stderr)
+    if not runs:
+        raise SeamsError(f"{folder}: no run with a findings.json (seams report writes <out>/<run-id>/findings.json)")
+    frame = trend.trend_frame(runs)
+    changes = trend.config_changes(runs)
+    print(f"{len(runs)} runs in {folder}, {runs[0].run_id} to {runs[-1].run_id}")
+    for run in runs:
+        for note in run.notes:
+            print(f"note: {run.run_id}: {note}")
+    print(trend.render_table(trend.trend_table(frame, runs), changes, last=max(args.last, 1)))
+    if args.csv is not None:
+        args.csv.write_text(trend.trend_csv(frame, changes), encoding="utf-8")
+        print(f"csv: {args.csv}")
     return EXIT_OK
 
 
