@@ -191,62 +191,12 @@ def cmd_mine(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from analysis import pipeline
-    from analysis.core.config import load_config
-    from analysis.decisions import gate
-    from analysis.outputs import baseline as baselines
-    from analysis.outputs import contracts
+    from analysis.outputs.check import run_check
 
-    if args.force and not args.update_baseline:
-        raise SeamsError("--force only goes with --update-baseline")
-    config = load_config(args.config)
-    path = args.baseline or config.path.parent / baselines.DEFAULT_BASELINE
-    if args.baseline is not None and not path.is_file() and not args.update_baseline:
-        raise SeamsError(f"{path}: no baseline file; write one with --update-baseline")
-    old = baselines.read_baseline(path) if path.is_file() else None
-    evidence = pipeline.check_boundaries(config, baseline_dependencies=old.dependencies if old else None, use_cache=not args.no_cache)
-    checked = [rule for rule, status in evidence.rules.items() if status.state.value != "not measured"]
-    if not checked:
-        raise SeamsError(f"{config.path}: nothing to check: give sources.imports (imports, cycles) or sources.sql (tables, joins)")
-    current = baselines.entries_of(evidence.violations)
-    result = gate.compare(current, old.entries if old else None, checked)
-    print(baselines.render_check(config.name, evidence, result, baseline=str(path) if old else None))
-    entries = list(old.entries) if old else current
-    exit_code = EXIT_OK if result.passed else EXIT_REPORT_FAILED
-    if args.update_baseline:
-        undeclared = [c for c in config.context_names if c not in evidence.declared]
-        dependencies, gained = gate.ratchet_dependencies(evidence.dependencies, old.dependencies if old else None, undeclared,
-                                                         force=args.force)
-        judged = evidence.with_baseline(dependencies) if old is not None else evidence
-        update = gate.ratchet(result, baselines.entries_of(judged.violations), force=args.force)
-        if update.refused:
-            print(f"baseline not updated: {len(result.new) + len(result.grown)} violation(s) beyond it; "
-                  "fix them, or accept them with --update-baseline --force (recorded in the file)")
-            return EXIT_REPORT_FAILED
-        accepted = list(old.accepted_growth) if old else []
-        if update.accepted_growth or gained:
-            accepted.append({"violations": list(update.accepted_growth), "dependencies": gained, "head": pipeline.repository_head(config)})
-        baselines.write_baseline(baselines.baseline_document(config.name, update.entries, evidence.rules, dependencies, accepted), path)
-        entries = list(update.entries)
-        print(f"baseline written: {path} ({len(update.entries)} violations"
-              + (f"; {len(result.stale)} fixed and {len(result.shrunk)} fewer since the last one" if old else "") + ")")
-        exit_code = EXIT_OK
-    if args.write_contracts is not None:
-        prefixes = contracts.context_module_prefixes(evidence.modules)
-        allowed = evidence.with_baseline(old.dependencies).allowed if old and not args.update_baseline else evidence.allowed
-        forbidden = contracts.gate_forbidden(prefixes, allowed, entries)
-        ignored = contracts.gate_ignore_imports(entries)
-        roots = sorted({m.split(".")[0] for mods in evidence.modules.values() for m in mods})
-        args.write_contracts.mkdir(parents=True, exist_ok=True)
-        (args.write_contracts / "importlinter.ini").write_text(
-            contracts.gate_import_linter_contract(prefixes, forbidden, ignored, roots, name=config.name), encoding="utf-8")
-        (args.write_contracts / "tach.toml").write_text(contracts.gate_tach_toml(prefixes, forbidden, ignored), encoding="utf-8")
-        print(f"contracts written: {args.write_contracts / 'importlinter.ini'}, {args.write_contracts / 'tach.toml'}")
-    if not args.update_baseline:
-        print("check passed: nothing beyond the baseline" if result.passed else
-              f"check failed: {len(result.new)} new and {len(result.grown)} grown violation(s)")
-    return exit_code
-
+    outcome = run_check(args.config, baseline=args.baseline, update=args.update_baseline, force=args.force,
+                        contracts_dir=args.write_contracts, use_cache=not args.no_cache)
+    print(outcome.text)
+    return EXIT_REPORT_FAILED if outcome.failed else EXIT_OK
 
 
 def cmd_codemaat(args: argparse.Namespace) -> int:
