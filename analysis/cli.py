@@ -5,13 +5,18 @@
     seams sample [--out data/sample] [--seed 7] [--scale small|full] [--profile shop|wide] [--contexts 30] [--force]
     seams report --config PATH [--out reports] [--no-cache]
     seams mine {git,imports,sql,traces} --config PATH --out DIR [--no-cache]
+    seams check --config PATH [--baseline FILE] [--update-baseline [--force]] [--write-contracts DIR]
+    seams codemaat (-l LOG [-c git2] | --repo DIR) -a ANALYSIS [code-maat's options]
+    seams trend [--out reports | --history DIR] [--csv FILE] [--last N]
     seams --version
 
 Exit codes:
 
 - 0   success;
 - 1   a report run failed (``ReportError``): the executed notebook is kept in
-      ``<out>/<run-id>.failed/`` and the previous report is untouched;
+      ``<out>/<run-id>.failed/`` and the previous report is untouched; or ``seams check``
+      found a boundary violation the baseline does not hold (or refused to let the
+      baseline grow);
 - 2   the input is wrong (``ConfigError``, ``SourceError``, ``OutputError`` or any other
       Seams error: a bad config file, an ``--out`` that is a file or cannot be written, for
       ``seams mine`` a repository that is not a git repository or a log that cannot be read,
@@ -76,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--config", required=True, type=Path, help="the monolith's seams.yml")
     report.add_argument("--out", default="reports", type=Path, help="reports folder (default: reports/)")
     report.add_argument("--no-cache", action="store_true", help="mine every source again, ignoring the cache")
+    report.add_argument("--history", type=Path, default=None,
+                        help="earlier runs for the trend section (default: the runs in --out)")
     report.set_defaults(handler=cmd_report)
 
     mine = commands.add_parser("mine", help="mine one source into Parquet frames (and rejects.csv)")
@@ -84,6 +91,55 @@ def build_parser() -> argparse.ArgumentParser:
     mine.add_argument("--out", required=True, type=Path, help="folder for <frame>.parquet and rejects.csv")
     mine.add_argument("--no-cache", action="store_true", help="mine again, ignoring the cache")
     mine.set_defaults(handler=cmd_mine)
+
+    check = commands.add_parser(
+        "check", help="the boundary gate for CI: fail when a violation is not in the baseline (the baseline can only shrink)",
+        description="Measure the boundary violations (imports a context may not make, import cycles between contexts, "
+                    "tables written by several contexts, joins across contexts) and compare them with the baseline. "
+                    "Exit 0 when nothing is new, 1 when something is (each listed with its evidence).")
+    check.add_argument("--config", required=True, type=Path, help="the monolith's seams.yml")
+    check.add_argument("--baseline", type=Path, default=None,
+                       help="the baseline file (default: seams-baseline.json beside the config, when it exists)")
+    check.add_argument("--update-baseline", action="store_true",
+                       help="write today's violations to the baseline, only when they are within it (the ratchet)")
+    check.add_argument("--force", action="store_true", help="with --update-baseline: accept growth (recorded in the file)")
+    check.add_argument("--write-contracts", type=Path, default=None, metavar="DIR",
+                       help="write importlinter.ini and tach.toml with the same boundaries and baseline into DIR")
+    check.add_argument("--no-cache", action="store_true", help="mine again, ignoring the cache")
+    check.set_defaults(handler=cmd_check)
+
+    maat = commands.add_parser(
+        "codemaat", help="run a code-maat analysis and write code-maat's CSV (its column names and order)",
+        description="code-maat's analyses with its options, defaults and output: read a git2 log (-l) or the repository "
+                    "itself (--repo) and write the CSV the code-maat jar writes, so tools that read it can use Seams.")
+    source = maat.add_mutually_exclusive_group(required=True)
+    source.add_argument("-l", "--log", type=Path, help="log file with input data (code-maat's git2 format)")
+    source.add_argument("--repo", type=Path, help="read the git2 log from this repository instead of a file")
+    maat.add_argument("-c", "--version-control", dest="vcs", default="git2", help="input format: git2 (the only one Seams reads)")
+    maat.add_argument("-a", "--analysis", default="authors", help="the analysis to run (default: authors)")
+    maat.add_argument("--input-encoding", default="utf-8", help="the log file's encoding (default: UTF-8)")
+    maat.add_argument("-r", "--rows", type=int, default=None, help="max rows in output (to stdout only, as code-maat)")
+    maat.add_argument("-o", "--outfile", type=Path, default=None, help="write the result to this file")
+    maat.add_argument("-g", "--group", type=Path, default=None, help="architectural grouping file (path => Name)")
+    maat.add_argument("-p", "--team-map-file", type=Path, default=None, help="CSV author,team mapping individuals to teams")
+    maat.add_argument("-n", "--min-revs", type=int, default=5, help="minimum revisions to include an entity (default: 5)")
+    maat.add_argument("-m", "--min-shared-revs", type=int, default=5, help="minimum shared revisions (default: 5)")
+    maat.add_argument("-i", "--min-coupling", type=int, default=30, help="minimum degree of coupling, percent (default: 30)")
+    maat.add_argument("-x", "--max-coupling", type=int, default=100, help="maximum degree of coupling, percent (default: 100)")
+    maat.add_argument("-s", "--max-changeset-size", type=int, default=30,
+                      help="maximum modules in a change set for coupling (default: 30)")
+    maat.add_argument("-e", "--expression-to-match", default=None, help="accepted for code-maat's messages analysis, which Seams lacks")
+    maat.add_argument("-t", "--temporal-period", type=int, default=None, help="days of commits taken as one change set (coupling)")
+    maat.add_argument("-d", "--age-time-now", default=None, help="the day (YYYY-MM-DD) counted as now by age")
+    maat.add_argument("--verbose-results", action="store_true", help="coupling: add the revisions behind each degree")
+    maat.set_defaults(handler=cmd_codemaat)
+
+    trend = commands.add_parser("trend", help="the trend across report runs as a table (and a CSV), for dashboards")
+    trend.add_argument("--out", default="reports", type=Path, help="the reports folder of seams report (default: reports/)")
+    trend.add_argument("--history", type=Path, default=None, help="read the runs from this folder instead of --out")
+    trend.add_argument("--csv", type=Path, default=None, help="also write every figure of every run to this CSV file")
+    trend.add_argument("--last", type=int, default=5, help="runs shown after the first one (default: 5; the CSV has all)")
+    trend.set_defaults(handler=cmd_trend)
     return parser
 
 
@@ -127,7 +183,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from analysis.outputs.report import run_report
 
-    result = run_report(args.config, args.out, use_cache=not args.no_cache)
+    history = {"history": args.history} if args.history is not None else {}
+    result = run_report(args.config, args.out, use_cache=not args.no_cache, **history)
     for warning in result.findings.get("warnings") or []:
         say(f"seams: warning: {warning}")
     for verdict in result.verdicts.values():
@@ -165,6 +222,89 @@ def cmd_mine(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}")
     return EXIT_OK
+
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from analysis.outputs.check import run_check
+
+    outcome = run_check(args.config, baseline=args.baseline, update=args.update_baseline, force=args.force,
+                        contracts_dir=args.write_contracts, use_cache=not args.no_cache)
+    print(outcome.text)
+    return EXIT_REPORT_FAILED if outcome.failed else EXIT_OK
+
+
+def cmd_codemaat(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from analysis.core.rejects import Rejects
+    from analysis.measures import codemaat
+    from analysis.measures.codemaat.log import SOURCE as LOG_SOURCE
+    from analysis.outputs.codemaat_csv import codemaat_csv
+    from analysis.sources.git.codemaat_log import git2_log
+
+    analysis = codemaat.analysis(args.analysis)  # an unknown name lists the valid ones
+    if args.vcs != "git2":
+        raise SeamsError(f"invalid --version-control {args.vcs!r}: Seams reads code-maat's git2 format only; make the log with "
+                         "git log --all --numstat --date=short --pretty=format:'--%h--%ad--%aN' --no-renames (or pass --repo)")
+    try:
+        now = dt.date.fromisoformat(args.age_time_now) if args.age_time_now else None
+    except ValueError:
+        raise SeamsError(f"--age-time-now: expected a date as YYYY-MM-DD (found {args.age_time_now!r})") from None
+    options = codemaat.Options(min_revs=args.min_revs, min_shared_revs=args.min_shared_revs, min_coupling=args.min_coupling,
+                               max_coupling=args.max_coupling, max_changeset_size=args.max_changeset_size,
+                               age_time_now=now, verbose_results=args.verbose_results)
+    rejects = Rejects()
+    if args.repo is not None:
+        modifications = codemaat.parse_git2_log(git2_log(args.repo), rejects)
+    else:
+        try:
+            with open(args.log, encoding=args.input_encoding, errors="replace", newline="") as log:
+                modifications = codemaat.parse_git2_log(log, rejects)
+        except (OSError, LookupError) as exc:
+            raise SeamsError(f"{args.log}: cannot read the log ({exc})") from None
+    groups = codemaat.parse_grouping(_read_text(args.group)) if args.group else None
+    teams = codemaat.parse_team_map(_read_text(args.team_map_file)) if args.team_map_file else None
+    modifications = codemaat.prepare(modifications, groups=groups, temporal_period=args.temporal_period, teams=teams)
+    if rejects.count(LOG_SOURCE):
+        print(f"seams: warning: {rejects.count(LOG_SOURCE)} log entries could not be read and were left out "
+              "(code-maat would stop at the first)", file=sys.stderr)
+    text = codemaat_csv(analysis(modifications, options), rows=None if args.outfile else args.rows)
+    if args.outfile is not None:
+        args.outfile.write_text(text, encoding="utf-8", newline="")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_trend(args: argparse.Namespace) -> int:
+    from analysis.outputs import trend
+    from analysis.outputs.runs import read_runs
+
+    folder = args.history or args.out
+    runs, notes = read_runs(folder)
+    for note in notes:
+        print(f"seams: warning: {note}", file=sys.stderr)
+    if not runs:
+        raise SeamsError(f"{folder}: no run with a findings.json (seams report writes <out>/<run-id>/findings.json)")
+    frame = trend.trend_frame(runs)
+    changes = trend.config_changes(runs)
+    print(f"{len(runs)} runs in {folder}, {runs[0].run_id} to {runs[-1].run_id}")
+    for run in runs:
+        for note in run.notes:
+            print(f"note: {run.run_id}: {note}")
+    print(trend.render_table(trend.trend_table(frame, runs), changes, last=max(args.last, 1)))
+    if args.csv is not None:
+        args.csv.write_text(trend.trend_csv(frame, changes), encoding="utf-8")
+        print(f"csv: {args.csv}")
+    return EXIT_OK
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SeamsError(f"{path}: cannot read it ({exc.strerror or exc})") from None
 
 
 if __name__ == "__main__":

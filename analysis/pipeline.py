@@ -32,11 +32,13 @@ from analysis.decisions.recommendation import recommend
 from analysis.decisions.verdicts import DecisionInputs
 from analysis.mapping.contexts import unassigned_share
 from analysis.mapping.units import Units, map_units
+from analysis.measures.boundaries import BoundaryEvidence, measure_boundaries
 from analysis.measures.contexts import context_table, coupled_pairs, role_suggestions, signals_known
 from analysis.measures.data import DataEvidence, measure_data
 from analysis.measures.history import HistoryEvidence, measure_history
 from analysis.measures.runtime import RuntimeEvidence, measure_runtime
-from analysis.measures.structure import StructureEvidence, measure_structure
+from analysis.measures.scorecard import ScorecardEvidence, measure_scorecard
+from analysis.measures.structure import StructureEvidence, measure_structure, structure_figures, structure_status
 from analysis.sources.registry import KINDS, configured_kinds, mine_source
 
 
@@ -60,6 +62,8 @@ class Analysis:
     inputs: dict[str, dict]
     warnings: list[str] = field(default_factory=list)
     rejects: Rejects = field(default_factory=Rejects)
+    boundaries: BoundaryEvidence | None = None  # the violations seams check gates on (dependencies as measured)
+    scorecard: ScorecardEvidence | None = None  # the migration scorecard (deploys, incidents, costs, changes, traces)
 
     @property
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -113,12 +117,44 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
         recommendation=recommend(verdicts, ranking), inputs=source_inputs(config, mined, rejects, units, frames, history, runtime),
         warnings=[*units.warnings(frames, config.thresholds['max_unassigned_span_share']), *role_suggestions(config, structure),
                   *source_warnings(mined)], rejects=rejects,
+        boundaries=measure_boundaries(config, frames, units, structure.status, data, joins_status=inputs.joins),
+        scorecard=measure_scorecard(config, frames, units),
     )
 
 
 def source_warnings(mined: Mapping[str, SourceFrames]) -> list[str]:
     """What the miners asked the user to act on (a cache that could not be used), each once."""
     return list(dict.fromkeys(w for result in mined.values() for w in result.warnings))
+
+
+#: What ``seams check`` mines: the import graphs and, when given, the SQL logs with the traces
+#: that tie their statements to contexts (never the git history).
+CHECK_KINDS = ("imports", "code_imports", "sql", "traces")
+
+
+def check_boundaries(config: Config, *, baseline_dependencies: Mapping[str, Iterable[str]] | None = None,
+                     use_cache: bool = True, rejects: Rejects | None = None) -> BoundaryEvidence:
+    """The boundary violations ``seams check`` gates on, from the import graph and the SQL
+    logs (git history is not read): mine :data:`CHECK_KINDS` through the cache (traces only
+    with a SQL log, to tie its statements to contexts), map, measure structure and data, apply
+    the declared and baseline dependencies."""
+    rejects = rejects if rejects is not None else Rejects()
+    kinds = [k for k in configured_kinds(config) if k in CHECK_KINDS and (k != "traces" or config.sql)]
+    mined = {kind: mine_source(config, kind, rejects, use_cache=use_cache) for kind in kinds}
+    frames = Mined.of(mined)
+    units = map_units(config, frames)
+    structure = structure_status(config, frames, structure_figures(frames["imports"], frames["unresolved_imports"], units.importer_context))
+    data = measure_data(config, frames, units)
+    return measure_boundaries(config, frames, units, structure, data, baseline_dependencies=baseline_dependencies)
+
+
+def repository_head(config: Config) -> str | None:
+    """The analysed repository's HEAD commit (git history's, else the import graph's); None
+    without a repository."""
+    from analysis.sources.git.command import head_commit
+
+    source = config.git or config.imports
+    return head_commit(source.repository) if source is not None else None
 
 
 def redecide(result: Analysis, *, thresholds: Mapping[str, float] | None = None,
@@ -190,7 +226,8 @@ def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejec
         "sql": unassigned_share(units.statement_context, frames["statements"]["executions"].to_numpy(dtype=float)),
         "traces": unassigned_share(units.span_context),
     }
-    reject_sources = {"git": ["git"], "sql": [str(s.path) for s in config.sql], "traces": [str(s.path) for s in config.traces]}
+    reject_sources = {"git": ["git"], "sql": [str(s.path) for s in config.sql], "traces": [str(s.path) for s in config.traces],
+                      **{kind: [str(log.path)] for kind in ("incidents", "costs", "delivered") if (log := getattr(config, kind))}}
     statements = frames["statements"]
     windows = {
         "git": {"first": history.window["first_commit"], "last": history.window["last_commit"]},

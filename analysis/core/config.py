@@ -40,6 +40,9 @@ Shape (all keys but ``contexts`` optional)::
         - path: traces/otlp.jsonl
           format: otlp-json              # auto, otlp-json, otlp-proto, jaeger-json, zipkin-json, jaeger-dependencies
           sampling_ratio: 0.1            # optional: known head-sampling ratio
+      incidents: ops/incidents.csv       # optional: opened_at,resolved_at,severity,contexts
+      costs: ops/costs.csv               # optional: month,amount,currency,contexts
+      delivered: ops/features.csv        # optional: delivered_at,contexts,kind (default: merged pull requests from git)
     contexts:
       billing:
         paths: ["shopfront/billing/**"]  # repository path globs (files, modules)
@@ -51,9 +54,14 @@ Shape (all keys but ``contexts`` optional)::
           span_names: []
           messaging_destinations: [billing.*]
         role: domain                     # domain (default), layer (an API layer) or shared (a shared kernel)
+        depends_on: [orders, accounts]   # optional: the contexts it may import (seams check); absent: as measured at the baseline
     shared_tables: ["django_*", "auth_*"]  # infrastructure tables no context owns (globs over table names)
     teams:
       payments: [alice@example.com, "Bob Smith"]
+    scorecard:                           # the migration scorecard
+      period: month                      # week or month
+      events:                            # before/after views around these days
+        - {date: 2025-06-01, label: billing extracted, context: billing}
     thresholds: {recent_days: 90}
     weights: {boundary_clarity: 0.3}
     cache_dir: ../cache                  # default: .seams-cache beside this file (SEAMS_CACHE_DIR wins over both)
@@ -104,6 +112,8 @@ DEFAULT_SHARED_TABLES = ("django_*", "auth_*")
 #: The database's own catalogs (PostgreSQL's ``pg_catalog``, the SQL standard's
 #: ``information_schema``, MySQL's system schemas): always shared, whatever the config says.
 SYSTEM_CATALOG_TABLES = ("pg_catalog.*", "pg_*", "information_schema.*", "mysql.*", "performance_schema.*", "sys.*")
+#: CSV logs kept by people, each under ``sources.<kind>``
+OPERATIONS_LOGS = ("incidents", "costs", "delivered")
 SPAN_RULE_KEYS = ("code_namespaces", "routes", "services", "span_names", "messaging_destinations")
 
 
@@ -190,6 +200,33 @@ class TraceSource:
 
 
 @dataclass(frozen=True)
+class OperationsLog:
+    """A CSV log kept by people: incidents, infrastructure costs or delivered changes
+    (formats in :mod:`analysis.sources.operations`)."""
+
+    path: Path
+    kind: str  # incidents | costs | delivered
+
+
+SCORECARD_PERIODS = ("week", "month")
+
+
+@dataclass(frozen=True)
+class ScorecardEvent:
+    """A day to compare before and after (a context extracted, a team split)."""
+
+    date: dt.date
+    label: str
+    context: str | None = None
+
+
+@dataclass(frozen=True)
+class ScorecardSpec:
+    period: str = "month"
+    events: tuple[ScorecardEvent, ...] = ()
+
+
+@dataclass(frozen=True)
 class SpanRules:
     code_namespaces: tuple[str, ...] = ()
     routes: tuple[str, ...] = ()
@@ -209,13 +246,18 @@ class ContextSpec:
     """A declared bounded context: the units it owns, by kind. ``role``: ``domain`` (the
     default: an extraction candidate), ``layer`` (an API or web layer spanning the domains)
     or ``shared`` (a shared kernel every context uses); layers and shared kernels are
-    measured like any context but never ranked as extraction candidates."""
+    measured like any context but never ranked as extraction candidates.
+
+    ``depends_on``: the other contexts this one may import (``seams check``); ``None`` when
+    not declared — its dependencies are then the ones measured at the baseline. A shared
+    kernel may always be imported."""
 
     name: str
     paths: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
     spans: SpanRules = field(default_factory=SpanRules)
     role: str = "domain"
+    depends_on: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +269,10 @@ class Config:
     imports: ImportsSource | None = None
     sql: tuple[SqlSource, ...] = ()
     traces: tuple[TraceSource, ...] = ()
+    incidents: OperationsLog | None = None
+    costs: OperationsLog | None = None
+    delivered: OperationsLog | None = None
+    scorecard: ScorecardSpec = field(default_factory=ScorecardSpec)
     teams: Mapping[str, str] = field(default_factory=dict)  # author name or email -> team
     thresholds: Mapping[str, float] = field(default_factory=lambda: defaults(THRESHOLDS))
     weights: Mapping[str, float] = field(default_factory=lambda: defaults(WEIGHTS))
@@ -400,11 +446,11 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
     if not isinstance(raw, dict):
         raise ConfigError(str(path), [ConfigProblem("(top level)", "a mapping of keys", _kind(raw))])
     v.unknown_keys("", raw, ("name", "sources", "contexts", "shared_tables", "teams", "thresholds", "weights", "cache_dir",
-                             "version"))
+                             "version", "scorecard"))
 
     name = v.string("name", raw.get("name", path.stem or "monolith"))
     sources = v.mapping("sources", raw.get("sources", {}))
-    v.unknown_keys("sources.", sources, ("git", "imports", "sql", "traces"))
+    v.unknown_keys("sources.", sources, ("git", "imports", "sql", "traces", *OPERATIONS_LOGS))
 
     git = None
     if sources.get("git") is not None:
@@ -471,8 +517,11 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
         for n, item in enumerate(v.list_of_mappings("sources.traces", sources.get("traces", []), ("path", "format", "sampling_ratio")))
     )
 
+    operations = {kind: OperationsLog(v.existing_file(f"sources.{kind}", sources[kind]), kind)
+                  for kind in OPERATIONS_LOGS if sources.get(kind) is not None}
     contexts = v.contexts(raw.get("contexts"), table_search_path(sql))
     shared_tables = v.shared_tables(raw["shared_tables"], contexts, table_search_path(sql)) if "shared_tables" in raw else None
+    scorecard = v.scorecard(raw.get("scorecard"), {c.name for c in contexts})
     teams = v.teams(raw.get("teams", {}), team_map=git.team_map if git is not None else None)
     thresholds = v.settings("thresholds", raw.get("thresholds", {}), THRESHOLDS)
     weights = v.settings("weights", raw.get("weights", {}), WEIGHTS)
@@ -490,6 +539,10 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
         imports=imports,
         sql=sql,
         traces=traces,
+        incidents=operations.get("incidents"),
+        costs=operations.get("costs"),
+        delivered=operations.get("delivered"),
+        scorecard=scorecard,
         teams=teams,
         thresholds=thresholds,
         weights=weights,
@@ -500,6 +553,30 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
 
 _REPR = reprlib.Repr()
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 2, 80, 40, 4, 4
+
+
+def _find_cycle(graph: Mapping[str, list[str]]) -> list[str]:
+    """One cycle of ``graph`` (node -> successors) as a list of nodes, or ``[]``; nodes in
+    name order, so the same graph names the same cycle."""
+    state: dict[str, int] = {}  # 1 on the path, 2 done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        state[node] = 2
+        path.pop()
+        return []
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start)):
+            return found
+    return []
 
 
 def _kind(value: Any) -> str:
@@ -672,13 +749,14 @@ class _Validator:
                 self.problem("contexts", "context names as non-empty texts", name)
                 continue
             body = self.mapping(key, body)
-            self.unknown_keys(f"{key}.", body, ("paths", "tables", "spans", "role"))
+            self.unknown_keys(f"{key}.", body, ("paths", "tables", "spans", "role", "depends_on"))
             spans = self.mapping(f"{key}.spans", body.get("spans", {}))
             self.unknown_keys(f"{key}.spans.", spans, (*SPAN_RULE_KEYS, "attributes"))
             rules = SpanRules(**{k: self.strings(f"{key}.spans.{k}", spans.get(k, [])) for k in SPAN_RULE_KEYS},
                               attributes=self.attribute_rules(f"{key}.spans.attributes", spans.get("attributes", {})))
             spec = ContextSpec(name, self.strings(f"{key}.paths", body.get("paths", [])), self.strings(f"{key}.tables", body.get("tables", [])), rules,
-                               role=self.choice(f"{key}.role", body.get("role", "domain"), CONTEXT_ROLES))
+                               role=self.choice(f"{key}.role", body.get("role", "domain"), CONTEXT_ROLES),
+                               depends_on=self.strings(f"{key}.depends_on", body["depends_on"]) if body.get("depends_on") is not None else None)
             if not (spec.paths or spec.tables or rules.any()):
                 self.problems.append(ConfigProblem(key, "at least one of paths, tables or spans", "a context that owns nothing"))
             specs.append(spec)
@@ -689,6 +767,7 @@ class _Validator:
                 if key in seen and seen[key] != spec.name:
                     self.problems.append(ConfigProblem(f"contexts.{spec.name}.tables", "each table owned by one context", f"{table!r} also owned by {seen[key]}"))
                 seen.setdefault(key, spec.name)
+        self.dependencies(specs)
         return tuple(specs)
 
     def shared_tables(self, value: Any, contexts: tuple[ContextSpec, ...], search_path: tuple[str, ...]) -> tuple[str, ...]:
@@ -704,6 +783,45 @@ class _Validator:
                 self.problems.append(ConfigProblem(f"shared_tables[{n}]", "a table no domain or layer context declares",
                                                    f"{glob!r} declared by {owner}"))
         return tuple(g.lower() for g in globs)
+
+    def dependencies(self, specs: list[ContextSpec]) -> None:
+        """``depends_on`` names declared contexts other than its own, and the declared
+        dependencies form no cycle (a cycle is what ``seams check`` reports)."""
+        names = {s.name for s in specs}
+        graph: dict[str, list[str]] = {}
+        for spec in specs:
+            if spec.depends_on is None:
+                continue
+            key = f"contexts.{spec.name}.depends_on"
+            for target in spec.depends_on:
+                if target == spec.name:
+                    self.problems.append(ConfigProblem(key, "other contexts than its own", repr(target)))
+                elif target not in names:
+                    self.problems.append(ConfigProblem(key, f"names of declared contexts ({', '.join(sorted(names))})", repr(target)))
+            graph[spec.name] = [t for t in spec.depends_on if t in names and t != spec.name]
+        cycle = _find_cycle(graph)
+        if cycle:
+            self.problems.append(ConfigProblem(f"contexts.{cycle[0]}.depends_on", "declared dependencies without a cycle",
+                                               "the cycle " + " -> ".join([*cycle, cycle[0]])))
+
+    def scorecard(self, value: Any, contexts: set[str]) -> ScorecardSpec:
+        """``scorecard: {period: week|month, events: [{date, label, context}]}``."""
+        body = self.mapping("scorecard", value)
+        self.unknown_keys("scorecard.", body, ("period", "events"))
+        period = self.choice("scorecard.period", body.get("period", "month"), SCORECARD_PERIODS)
+        events = []
+        for n, item in enumerate(self.list_of_mappings("scorecard.events", body.get("events", []), ("date", "label", "context"))):
+            key = f"scorecard.events[{n}]"
+            when = self.date(f"{key}.date", item.get("date"))
+            if when is None:
+                if item.get("date") is None:
+                    self.problem(f"{key}.date", "an ISO date (YYYY-MM-DD)", None)
+                continue
+            context = self.optional_string(f"{key}.context", item.get("context"))
+            if context is not None and context not in contexts:
+                self.problems.append(ConfigProblem(f"{key}.context", f"a declared context ({', '.join(sorted(contexts))})", repr(context)))
+            events.append(ScorecardEvent(when, self.string(f"{key}.label", item.get("label", when.isoformat())), context))
+        return ScorecardSpec(period=period, events=tuple(sorted(events, key=lambda e: (e.date, e.label))))
 
     def teams(self, value: Any, team_map: Path | None = None) -> dict[str, str]:
         """Author -> team, from ``teams:`` and code-maat's team map CSV (``author,team``)."""

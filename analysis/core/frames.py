@@ -103,6 +103,18 @@ so executions tied to traces stay one row each)
     contexts: str|NA (comma-separated context names, as given) ·
     origin: str (deploy-log, release-tag) · label: str|NA (tag name for a release tag)
 
+``incidents`` (an incident log, one row per incident; :mod:`analysis.sources.operations`)
+    opened_at: datetime64[UTC] · resolved_at: datetime64[UTC] (NaT while open) ·
+    severity: str|NA (as given) · contexts: str|NA (comma-separated context names)
+
+``costs`` (an infrastructure cost log, one row per month, amount and currency)
+    month: datetime64[UTC] (the first day of the month) · amount: float ·
+    currency: str|NA · contexts: str|NA (comma-separated; NA = the whole monolith)
+
+``delivered`` (delivered changes: features or tickets done, one row each)
+    delivered_at: datetime64[UTC] · contexts: str|NA · kind: str|NA (feature, bug, ... as
+    given)
+
 ``merge_files`` (git history, one row per file a merge commit brought into its first
 parent, i.e. the files of the merged pull request)
     commit: str (the merge commit) · path: str
@@ -184,6 +196,9 @@ SCHEMAS: dict[str, dict[str, str]] = {
     },
     "merge_files": {"commit": "str", "path": "str"},
     "head_files": {"path": "str"},
+    "incidents": {"opened_at": "datetime", "resolved_at": "datetime", "severity": "str?", "contexts": "str?"},
+    "costs": {"month": "datetime", "amount": "float", "currency": "str?", "contexts": "str?"},
+    "delivered": {"delivered_at": "datetime", "contexts": "str?", "kind": "str?"},
     "entry_points": {"kind": "str", "name": "str", "path": "str", "line": "int", "framework": "str"},
 }
 

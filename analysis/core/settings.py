@@ -84,6 +84,8 @@ THRESHOLDS = _registry(
     Setting("no_observability_span_coverage", 0.5, "Below this share of contexts with spans there is no observability to speak of.", 0, 1),
     # --- load shape ------------------------------------------------------------------
     Setting("load_bucket_minutes", 5, "Resolution of load curves: fine enough to see a burst, coarse enough to have several spans per bucket.", 1, stage="measure"),
+    Setting("scorecard_window_days", 90, "Days compared on each side of a scorecard event (an extraction, a team split): one quarter holds enough deploys, incidents and months of cost to compare, and is short enough that other changes do not dominate.", 1, stage="measure"),
+    Setting("scorecard_confidence", 0.95, "Confidence of the scorecard's intervals (medians, p90/p95, rates, shares): the usual 95%; below it small samples look surer than they are.", 0.5, 0.999, stage="measure"),
     Setting("load_correlation_minutes", 60, "Resolution at which load curves are correlated: hourly buckets follow the daily cycle without the noise of sparse 5-minute buckets.", 1, stage="measure"),
 )
 

@@ -137,3 +137,86 @@ def _slug(text: str) -> str:
 
 def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# --------------------------------------------------------------------------------------
+# the same boundaries as seams check, with its baseline
+
+
+def gate_forbidden(context_modules: Mapping[str, Sequence[str]], allowed: Mapping[str, Sequence[str]],
+                   entries: Iterable) -> dict[str, list[str]]:
+    """What each context may not import, as ``seams check`` sees it: every context with
+    modules that its allowed dependencies (declared, or as measured at the baseline) leave
+    out, and the allowed ones whose edge the baseline lists as part of a cycle. ``entries``
+    are the baseline's (:class:`analysis.decisions.gate.Entry`)."""
+    with_modules = sorted(c for c, mods in context_modules.items() if mods)
+    cyclic: dict[str, set[str]] = {}
+    for e in entries:
+        if e.rule == "cycle" and e.target:
+            cyclic.setdefault(e.source, set()).add(e.target)
+    out = {}
+    for c in with_modules:
+        may = set(allowed.get(c, ())) - cyclic.get(c, set())
+        out[c] = [d for d in with_modules if d != c and d not in may]
+    return out
+
+
+def gate_ignore_imports(entries: Iterable) -> dict[str, list[str]]:
+    """The baseline's import and cycle entries as import-linter ``ignore_imports`` lines
+    (``importer -> imported``), per importing context, sorted."""
+    out: dict[str, set[str]] = {}
+    for e in entries:
+        if e.rule in ("import", "cycle"):
+            out.setdefault(e.source, set()).add(e.subject)
+    return {c: sorted(lines) for c, lines in sorted(out.items())}
+
+
+def gate_import_linter_contract(context_modules: Mapping[str, Sequence[str]], forbidden: Mapping[str, Sequence[str]],
+                                ignore_imports: Mapping[str, Sequence[str]], root_packages: Sequence[str], *,
+                                name: str = "Seams") -> str:
+    """An import-linter configuration that holds today exactly when ``seams check`` passes
+    against its baseline: one ``forbidden`` contract per context (direct imports only, as the
+    gate checks), the baseline's imports as ``ignore_imports`` (an entry fixed since only
+    warns, as a stale baseline entry does)."""
+    lines = ["[importlinter]", "root_packages =", *[f"    {p}" for p in sorted(root_packages)], ""]
+    for c in sorted(forbidden):
+        targets = [m for d in forbidden[c] for m in context_modules.get(d, ())]
+        if not targets or not context_modules.get(c):
+            continue
+        lines += [f"[importlinter:contract:{_slug(name)}-boundary-{_slug(c)}]",
+                  f"name = {name}: {c} imports only the contexts it may (seams check)", "type = forbidden",
+                  "source_modules =", *[f"    {m}" for m in context_modules[c]],
+                  "forbidden_modules =", *[f"    {m}" for m in targets]]
+        ignored = ignore_imports.get(c, ())
+        if ignored:
+            lines += ["ignore_imports =", *[f"    {i}" for i in ignored]]
+        lines += ["allow_indirect_imports = true", "unmatched_ignore_imports_alerting = warn", ""]
+    return "\n".join(lines)
+
+
+def gate_tach_toml(context_modules: Mapping[str, Sequence[str]], forbidden: Mapping[str, Sequence[str]],
+                   ignore_imports: Mapping[str, Sequence[str]], source_roots: Sequence[str] = (".",)) -> str:
+    """A ``tach.toml`` with the same boundaries: each context's modules depend on the
+    contexts it may import; a forbidden context that the baseline still lets it import is a
+    *deprecated* dependency (tach shows its uses without failing). tach sees dependencies,
+    not single imports: a new import along a deprecated dependency passes tach and fails
+    ``seams check``."""
+    contexts = sorted(c for c, mods in context_modules.items() if mods)
+    baselined: dict[str, set[str]] = {}
+    for c, lines in ignore_imports.items():
+        for line in lines:
+            imported = line.split(" -> ", 1)[1]
+            owner = next((d for d in contexts if any(imported == m or imported.startswith(m + ".") for m in context_modules[d])), None)
+            if owner is not None:
+                baselined.setdefault(c, set()).add(owner)
+    out = [f"source_roots = [{', '.join(_q(r) for r in source_roots)}]", "exact = false", ""]
+    for c in contexts:
+        may = [d for d in contexts if d != c and d not in set(forbidden.get(c, ()))]
+        deprecated = sorted(baselined.get(c, set()) & set(forbidden.get(c, ())))
+        siblings = list(context_modules[c])
+        for prefix in siblings:
+            plain = [m for m in siblings if m != prefix] + [m for d in may for m in context_modules[d]]
+            old = [m for d in deprecated for m in context_modules[d]]
+            items = [_q(m) for m in plain] + [f"{{ path = {_q(m)}, deprecated = true }}" for m in old]
+            out += ["[[modules]]", f"path = {_q(prefix)}", f"depends_on = [{', '.join(items)}]", ""]
+    return "\n".join(out)

@@ -11,6 +11,7 @@ number when keys are added.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -22,7 +23,9 @@ import pandas as pd
 
 from analysis.core.version import __version__
 
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "2.2"
+#: scorecard periods kept in findings.json (the latest ones; the notebook shows them all)
+SCORECARD_PERIODS = 24
 
 
 def to_json_value(value: Any) -> Any:
@@ -113,6 +116,62 @@ def _unresolved(frame) -> dict:
     return {lang: {cls: int(n) for (l2, cls), n in counts.items() if l2 == lang} for lang in sorted(set(frame["language"]))}
 
 
+def config_snapshot(config) -> dict:
+    """What the run was configured with, for comparing runs (docs/findings.md, ``config``):
+    the contexts as declared, each source kind with the names of its items (file or folder
+    names, never their folders), the scorecard, thresholds and weights; ``fingerprint`` hashes
+    the rest, so two runs with the same configuration have the same fingerprint."""
+    sources: dict[str, list[str]] = {}
+    if config.git is not None:
+        sources["git"] = [Path(config.git.repository).name]
+        if config.git.deploys is not None:
+            sources["deploys"] = [Path(config.git.deploys).name]
+    if config.imports is not None:
+        sources["imports"] = [Path(config.imports.repository).name]
+    for kind in ("sql", "traces"):
+        if getattr(config, kind):
+            sources[kind] = [Path(item.path).name for item in getattr(config, kind)]
+    for kind in ("incidents", "costs", "delivered"):
+        if getattr(config, kind) is not None:
+            sources[kind] = [Path(getattr(config, kind).path).name]
+    contexts = {c.name: {"paths": list(c.paths), "tables": list(c.tables), "role": c.role,
+                         "depends_on": None if c.depends_on is None else list(c.depends_on),
+                         "spans": {k: list(v) for k, v in vars(c.spans).items() if v}} for c in config.contexts}
+    snapshot = {"contexts": contexts, "sources": sources, "teams": len(set(config.teams.values())),
+                "scorecard": {"period": config.scorecard.period,
+                              "events": [{"date": e.date.isoformat(), "label": e.label, "context": e.context} for e in config.scorecard.events]},
+                "thresholds": dict(config.thresholds), "weights": dict(config.weights)}
+    text = json.dumps(to_json_value(snapshot), sort_keys=True, ensure_ascii=False)
+    return {"fingerprint": hashlib.sha256(text.encode("utf-8")).hexdigest()[:16], **snapshot}
+
+
+def boundaries_section(boundaries) -> dict | None:
+    """The violations ``seams check`` gates on, with dependencies as measured (no baseline)."""
+    if boundaries is None:
+        return None
+    from analysis.decisions.gate import pair_counts
+    from analysis.outputs.baseline import entries_of
+
+    entries = entries_of(boundaries.violations)
+    return {"rules": {rule: status.to_json() for rule, status in boundaries.rules.items()}, "counts": boundaries.counts(),
+            "pairs": pair_counts(entries),
+            "violations": [{"rule": e.rule, "source": e.source, "target": e.target, "subject": e.subject, "count": e.count}
+                           for e in entries]}
+
+
+def scorecard_section(scorecard) -> dict | None:
+    """The migration scorecard: its inputs' states, the latest periods, DORA, before/after."""
+    if scorecard is None:
+        return None
+    table = scorecard.table
+    if len(table):
+        latest = sorted(table["period"].unique())[-SCORECARD_PERIODS:]
+        table = table[table["period"].isin(latest)]
+    return {"period": scorecard.period, "inputs": {k: v.to_json() for k, v in scorecard.statuses.items()},
+            "changes_origin": scorecard.changes_origin, "table": table, "dora": scorecard.dora,
+            "comparisons": scorecard.comparisons}
+
+
 def build_findings(analysis) -> dict:
     a = analysis
     states = evidence_states(a)
@@ -177,6 +236,9 @@ def build_findings(analysis) -> dict:
         "coverage": a.runtime.coverage,
         "inputs": a.inputs,
         "settings": {"thresholds": dict(a.config.thresholds), "weights": dict(a.config.weights)},
+        "config": config_snapshot(a.config),
+        "boundaries": boundaries_section(a.boundaries),
+        "scorecard": scorecard_section(a.scorecard),
     }
     return to_json_value(doc)
 

@@ -311,3 +311,70 @@ class FigureOutput:
 def figure(fig) -> FigureOutput:
     """Wrap a figure for display in the notebook (see :class:`FigureOutput`)."""
     return FigureOutput(fig)
+
+
+# --------------------------------------------------------------------------------------
+# the migration scorecard and the trend
+
+
+def figure_cell(metric: str, value, unit: str, n=None, low=None, high=None) -> str:
+    """One scorecard figure as read: ``44.2 min [42.2–47.4] (n 9)``; shares as percents, counts
+    and costs bare; ``—`` when unknown. The interval is shown where one exists."""
+    from analysis.measures.metrics.delivery import METRICS
+
+    if value is None or pd.isna(value):
+        return "—"
+    statistic = METRICS[metric][3] if metric in METRICS else "quantile"
+
+    def number(x) -> str:
+        x = float(x)
+        if statistic == "share":
+            return f"{x:.0%}"
+        return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+    known = low is not None and high is not None and not (pd.isna(low) or pd.isna(high))
+    interval = f" [{number(low)}–{number(high)}]" if known else ""
+    if statistic in ("count", "sum"):
+        return f"{number(value)} {unit}".strip() if statistic == "sum" else number(value)
+    shown_unit = {"share": "", "rate": f"{unit}"}.get(statistic, unit)
+    count = f" (n {int(n)})" if statistic in ("quantile", "share") and n is not None and not pd.isna(n) else ""
+    return f"{number(value)}{' ' + shown_unit if shown_unit else ''}{interval}{count}"
+
+
+def scorecard_view(table: pd.DataFrame, context: str = "(all)") -> pd.DataFrame:
+    """One context's scorecard as stakeholders read it: a row per period (oldest first), a
+    column per metric (its label; costs per currency), each cell from :func:`figure_cell`; a
+    metric with no figure in any period has no column."""
+    from analysis.measures.metrics.delivery import METRICS
+
+    rows = table[table["context"] == context]
+    if rows.empty:
+        return pd.DataFrame()
+    labels = [METRICS[m][0] + (f" ({u})" if m == "cost" else "") for m, u in zip(rows["metric"], rows["unit"])]
+    cells = [figure_cell(m, v, "" if m == "cost" else u, n, lo, hi)
+             for m, v, u, n, lo, hi in zip(rows["metric"], rows["value"], rows["unit"], rows["n"], rows["low"], rows["high"])]
+    frame = pd.DataFrame({"period": rows["period"].dt.strftime("%Y-%m-%d").to_numpy(), "label": labels, "cell": cells})
+    order = list(dict.fromkeys(labels))
+    wide = frame.pivot_table(index="period", columns="label", values="cell", aggfunc="first")
+    return wide[[c for c in order if c in wide.columns]].sort_index().fillna("—").reset_index().rename(columns={"period": f"{context}: period"})
+
+
+def comparison_view(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """Before/after rows as stakeholders read them: event, context, metric (its label),
+    before, after (each with interval and n), change, and what to make of it."""
+    from analysis.measures.metrics.delivery import METRICS
+
+    if comparisons.empty:
+        return comparisons
+    c = comparisons
+    return pd.DataFrame({
+        "event": c["event"] + " (" + c["date"] + ")", "context": c["context"],
+        "metric": [METRICS[m][0] for m in c["metric"]],
+        "before": [figure_cell(m, v, u, n, lo, hi) for m, v, u, n, lo, hi in
+                   zip(c["metric"], c["before"], c["unit"], c["n_before"], c["before_low"], c["before_high"])],
+        "after": [figure_cell(m, v, u, n, lo, hi) for m, v, u, n, lo, hi in
+                  zip(c["metric"], c["after"], c["unit"], c["n_after"], c["after_low"], c["after_high"])],
+        "change": ["—" if pd.isna(d) else f"{d:+.0%}".replace("%", " points") if m == "change_failure_rate" else f"{d:+,.3g}"
+                   for m, d in zip(c["metric"], c["change"])],
+        "note": c["note"],
+    })

@@ -7,7 +7,8 @@
 2. :func:`claim_run_dir` picks the run id, UTC ``YYYYmmddTHHMMSSZ`` (``-2``, ``-3``… when
    taken), and creates the working folder ``<out>/.<run_id>.partial/``.
 3. :func:`execute_notebook` runs the notebook with papermill into ``report.ipynb``, with
-   the parameters ``config_path``, ``run_dir`` (both absolute) and ``use_cache``; the
+   the parameters ``config_path``, ``run_dir`` (both absolute), ``use_cache`` and
+   ``history_dir`` (the earlier runs the trend section reads: ``history``, else ``out_dir``); the
    kernel's working directory is the config file's folder.
 4. :func:`export_html` writes ``report.html``: code hidden, plotly.js inlined once by the
    notebook, no script or style loaded from anywhere (no MathJax, require.js or mermaid
@@ -136,7 +137,8 @@ def default_notebook() -> Path:
 
 
 def run_report(config_path: str | os.PathLike, out_dir: str | os.PathLike = "reports", *,
-               notebook: str | os.PathLike | None = None, use_cache: bool = True) -> RunResult:
+               notebook: str | os.PathLike | None = None, use_cache: bool = True,
+               history: str | os.PathLike | None = None) -> RunResult:
     """Run the report notebook on one config and publish ``<out_dir>/<run_id>/`` (see module doc)."""
     config = load_config(config_path)
     source = Path(notebook) if notebook is not None else default_notebook()
@@ -151,6 +153,7 @@ def run_report(config_path: str | os.PathLike, out_dir: str | os.PathLike = "rep
                 "config_path": str(Path(config_path).resolve()),
                 "run_dir": str(work),
                 "use_cache": bool(use_cache),
+                "history_dir": str(Path(history).resolve() if history is not None else out),
             }, cwd=Path(config_path).resolve().parent, kernel_log=work / KERNEL_LOG)
             page = export_html(executed, work / HTML_FILE, title=f"Seams report: {config.name}")
             findings = read_findings(work / FINDINGS_FILE)

@@ -94,6 +94,12 @@ KINDS: dict[str, SourceKind] = {k.name: k for k in (
                "analysis.sources.sql.miner:mine_sql_log", cache.file_fingerprint),
     SourceKind("traces", ("spans", "span_links", "service_dependencies"), lambda c: tuple(c.traces),
                "analysis.sources.traces.miner:mine_traces", cache.file_fingerprint),
+    SourceKind("incidents", ("incidents",), lambda c: (c.incidents,) if c.incidents else (),
+               "analysis.sources.operations.incidents:mine_incidents", cache.file_fingerprint),
+    SourceKind("costs", ("costs",), lambda c: (c.costs,) if c.costs else (),
+               "analysis.sources.operations.costs:mine_costs", cache.file_fingerprint),
+    SourceKind("delivered", ("delivered",), lambda c: (c.delivered,) if c.delivered else (),
+               "analysis.sources.operations.delivered:mine_delivered", cache.file_fingerprint),
 )}
 
 #: The source kinds a user configures (the others come with them).

@@ -265,3 +265,60 @@ def test_a_bad_value_is_named_without_its_secret(tmp_path):
     message = str(err.value)
     assert "contexts.a.role" in message and "sources.sql[0].format" in message
     assert "sk_live_shopfront_9Qx7Lm2Pz8Kd4Rt6" not in message and "margaret.hale@example.test" not in message
+
+
+def test_depends_on_names_declared_contexts_other_than_itself_without_a_cycle(tmp_path):
+    cfg = load_config(write(tmp_path, """
+        contexts:
+          a: {paths: ["a/**"], depends_on: [b]}
+          b: {paths: ["b/**"], depends_on: []}
+          c: {paths: ["c/**"]}
+    """))
+    assert [c.depends_on for c in cfg.contexts] == [("b",), (), None]
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, """
+            contexts:
+              a: {paths: ["a/**"], depends_on: [b, z, a]}
+              b: {paths: ["b/**"], depends_on: [c]}
+              c: {paths: ["c/**"], depends_on: [a]}
+              d: {paths: ["d/**"], depends_on: x/**}
+        """, name="bad.yml"))
+    msg = str(err.value)
+    assert "contexts.a.depends_on: expected names of declared contexts (a, b, c, d) (found 'z')" in msg
+    assert "contexts.a.depends_on: expected other contexts than its own (found 'a')" in msg
+    assert "expected declared dependencies without a cycle (found the cycle a -> b -> c -> a)" in msg
+    assert len(err.value.problems) == 4  # d's single text is read as a list naming an unknown context
+
+
+def test_operations_logs_and_the_scorecard_block(tmp_path):
+    for name in ("incidents.csv", "costs.csv"):
+        (tmp_path / name).write_text("x\n", encoding="utf-8")
+    cfg = load_config(write(tmp_path, """
+        sources:
+          incidents: incidents.csv
+          costs: costs.csv
+        contexts:
+          billing: {paths: ["billing/**"]}
+        scorecard:
+          period: week
+          events: [{date: 2025-06-01, label: billing extracted, context: billing}, {date: 2025-01-01}]
+    """))
+    assert cfg.incidents.path == (tmp_path / "incidents.csv").resolve() and cfg.incidents.kind == "incidents"
+    assert cfg.delivered is None and cfg.scorecard.period == "week"
+    assert [(e.date.isoformat(), e.label, e.context) for e in cfg.scorecard.events] == [
+        ("2025-01-01", "2025-01-01", None), ("2025-06-01", "billing extracted", "billing")]
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, """
+            sources:
+              delivered: missing.csv
+            contexts:
+              billing: {paths: ["billing/**"]}
+            scorecard:
+              period: sprint
+              events: [{date: someday}, {label: no date}, {date: 2025-01-01, context: shipping}]
+              colour: red
+        """, name="bad.yml"))
+    msg = str(err.value)
+    for key in ("sources.delivered", "scorecard.period", "scorecard.events[0].date", "scorecard.events[1].date",
+                "scorecard.events[2].context", "scorecard.colour"):
+        assert key in msg, key

@@ -29,7 +29,8 @@ def test_run_layout(sample_run):
     latest = run_dir.parent / "latest"
     assert latest.resolve() == run_dir.resolve()
     f = json.loads((run_dir / "findings.json").read_text())
-    assert f["schema_version"] == "2.1"
+    assert f["schema_version"] == "2.2"
+    assert {"config", "boundaries", "scorecard"} <= set(f)
     assert set(f["verdicts"]) == {"bottleneck", "modularize_in_place", "observability"}
     for v in f["verdicts"].values():
         assert {"verdict", "rule", "thresholds", "evidence", "missing"} <= set(v)

@@ -329,7 +329,7 @@ def test_report_notebook_is_thin_and_committed_without_outputs():
     code = [c for c in nb.cells if c.cell_type == "code"]
     parameters = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(parameters) == 1
-    assert {n.targets[0].id for n in ast.parse(parameters[0].source).body} == {"config_path", "run_dir", "use_cache", "what_if"}
+    assert {n.targets[0].id for n in ast.parse(parameters[0].source).body} == {"config_path", "run_dir", "use_cache", "what_if", "history_dir"}
     for cell in code:
         assert cell.get("outputs") == [] and cell.get("execution_count") is None
         tree = ast.parse(cell.source)

@@ -13,8 +13,8 @@ from analysis.sources import cache, registry
 
 def test_every_kind_has_one_row_and_an_unknown_kind_lists_the_valid_ones():
     assert list(registry.KINDS) == ["git", "merges", "head", "deploys", "complexity", "imports", "code_imports", "orm",
-                                    "entry_points", "sql", "traces"]
-    assert registry.BASE_KINDS == ("git", "imports", "sql", "traces")
+                                    "entry_points", "sql", "traces", "incidents", "costs", "delivered"]
+    assert registry.BASE_KINDS == ("git", "imports", "sql", "traces", "incidents", "costs", "delivered")
     with pytest.raises(SeamsError, match="unknown source kind 'svn'; valid kinds: git, merges, head, deploys"):
         registry.source_kind("svn")
 

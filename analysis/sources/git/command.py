@@ -236,3 +236,10 @@ def repository_state(repository: Path) -> RepositoryState:
     return RepositoryState(head=sha, shallow=lines[0] == "true")
 
 
+
+
+def head_commit(repository: str | os.PathLike) -> str | None:
+    """The commit ``HEAD`` names in ``repository``; None when it is no git repository or
+    has no commit yet."""
+    out = run_git(repository, "rev-parse", "--verify", "-q", "HEAD", timeout=60)
+    return out.stdout.strip() or None if out.returncode == 0 else None

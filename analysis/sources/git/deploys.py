@@ -56,6 +56,7 @@ from analysis.core.errors import SourceError
 from analysis.core.frames import SourceFrames
 from analysis.core.rejects import Rejects
 from analysis.sources.git.command import run_git
+from analysis.sources.records import parse_timestamp
 
 DEPLOY_LOG = "deploy-log"
 RELEASE_TAG = "release-tag"
@@ -69,7 +70,6 @@ STATUS_WORDS = {
 }
 _STATUS = {word: status for status, words in STATUS_WORDS.items() for word in words}
 _CONTEXT_SEPARATORS = re.compile(r"[;|,\s]+")
-_EPOCH = re.compile(r"\d+(\.\d+)?")
 
 
 # --------------------------------------------------------------------------------------
@@ -129,23 +129,6 @@ def _deploy_row(cell: dict[str, str]) -> tuple[str | None, dict]:
     contexts = sorted({c for c in _CONTEXT_SEPARATORS.split(cell.get("contexts", "")) if c})
     return None, {"deployed_at": when, "duration_s": duration, "status": status,
                   "contexts": ",".join(contexts) if contexts else pd.NA, "origin": DEPLOY_LOG, "label": pd.NA}
-
-
-def parse_timestamp(text: str) -> pd.Timestamp | None:
-    """An ISO 8601 timestamp (UTC when it has no offset) or epoch seconds, as UTC; None
-    when unreadable."""
-    text = text.strip()
-    if not text or not text[0].isdigit():  # also keeps out words pandas would accept ("now", "today")
-        return None
-    if _EPOCH.fullmatch(text):
-        return pd.Timestamp(float(text), unit="s", tz="UTC")
-    try:
-        ts = pd.Timestamp(text)
-    except (ValueError, TypeError, OverflowError):
-        return None
-    if ts is pd.NaT:
-        return None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def parse_tag_refs(lines: Iterable[str], tag_pattern: str = DEFAULT_TAG_PATTERN) -> tuple[pd.DataFrame, int]:
