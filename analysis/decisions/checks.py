@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analysis.core.evidence import Status
+from analysis.core.evidence import State, Status
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ class Check:
 
     def to_json(self) -> dict:
         return {
-            "name": self.name, "label": self.label, "value": self.value, "threshold": self.threshold,
+            "name": self.name, "label": self.label, "threshold": self.threshold,
+            "value": None if self.status.state is State.NOT_MEASURED else self.value,  # no source, no figure
             "setting": self.setting, "direction": self.direction, "unit": self.unit, "detail": self.detail,
             "state": self.status.state.value, "reason": self.status.reason, "holds": self.holds,
             "margin": self.margin, "relative_margin": self.relative_margin,

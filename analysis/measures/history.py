@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.core.config import Config
-from analysis.core.evidence import Status
+from analysis.core.evidence import State, Status
 from analysis.core.frames import Mined
 from analysis.mapping.units import Units
 from analysis.measures.coupling import evolutionary
@@ -74,7 +74,7 @@ def measure_history(config: Config, mined: Mined, units: Units) -> HistoryEviden
     sufficiency = history_sufficiency(commits, changes, where, basis, spans, units.head_contexts(mined))
     status = history_status(config, mined, sufficiency)
     team_summary = teams.team_summary(commits, changes, where, config.teams, **window)
-    team_status = team_map_status(config, team_summary, th["min_team_map_coverage"])
+    team_status = team_map_status(config, team_summary, th["min_team_map_coverage"], status)
     by_team = teams.team_by_context(commits, changes, where, config.teams, **window)
     if not team_status.known:  # one team of everyone is not a finding: unknown, never 1 and 0
         by_team = by_team.assign(main_team=pd.NA, main_team_share=float("nan"), cross_team_share=float("nan"), teams=pd.NA)
@@ -194,9 +194,14 @@ def history_status(config: Config, mined: Mined, figures: dict) -> Status:
                            f"{th['recent_days']:g} days, {figures['history_days']:.0f} days of history")
 
 
-def team_map_status(config: Config, summary: dict, min_coverage: float) -> Status:
+def team_map_status(config: Config, summary: dict, min_coverage: float, history: Status) -> Status:
+    """Teams are judged from the authors of the history: without a measured history they are not either."""
     if not config.teams:
         return Status.not_measured("no team map (teams: or sources.git.team_map)")
+    if history.state is State.NOT_MEASURED:
+        return Status.not_measured(f"teams are read from the history: {history.reason}")
+    if not summary.get("active_authors"):
+        return Status.not_measurable("no active author in the recent window")
     active = summary.get("active_authors") or 0
     unknown = summary.get("unknown_authors") or 0
     if active and (active - unknown) / active < min_coverage:

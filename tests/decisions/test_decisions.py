@@ -229,6 +229,13 @@ def test_check_margins_and_relative_distance():
     assert Check("y", "y", None, 0.2, "s", "at least", NONE).holds is None
 
 
+def test_a_check_without_a_source_has_no_figure_even_when_a_default_zero_reached_it():
+    zero = Check("active_teams", "active teams", 0.0, 2, "min_teams", "at least", NONE, unit="count")
+    assert zero.holds is None and zero.margin is None
+    assert zero.to_json()["value"] is None and zero.to_json()["state"] == "not measured"
+    assert Check("x", "x", 0.0, 2, "s", "at least", OK).to_json()["value"] == 0.0  # a measured zero stays a zero
+
+
 # --------------------------------------------------------------------------------------
 # pairs and ranking
 

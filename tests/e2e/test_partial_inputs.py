@@ -60,6 +60,11 @@ def test_every_piece_of_evidence_says_what_it_is(shapes, shape):
         assert found[evidence] == WORD[state], (shape, evidence, findings["evidence_states"][evidence])
     if shape == "traces":
         assert findings["evidence_states"]["data"]["origin"] == "traces"  # database spans, no SQL log
+    if EXPECTED[shape]["history"] == "n":  # teams are read from the history: no git, no team figure (never 0 of 0)
+        assert found["teams"] == "not measured", findings["evidence_states"]["teams"]
+        checks = {c["name"]: c for c in findings["verdicts"]["bottleneck"]["checks"]}
+        for name in ("active_authors", "active_teams", "cross_team_share"):
+            assert checks[name]["state"] == "not measured" and checks[name]["value"] is None, (shape, checks[name])
 
 
 @pytest.mark.parametrize("shape", list(EXPECTED))
