@@ -241,3 +241,48 @@ def test_ranking_breakdown_empty_says_no_data():
     assert annotation_texts(figures.ranking_breakdown(pd.DataFrame(columns=["rank", "context", "score"]))) == ["no data"]
     no_components = pd.DataFrame({"rank": [1], "context": ["a"], "score": [1.0]})
     assert annotation_texts(figures.ranking_breakdown(no_components)) == ["no score components in the ranking"]
+
+
+def test_load_over_time_with_a_single_period_says_so_instead_of_an_axis():
+    ts = pd.to_datetime(["2024-01-01 10:05", "2024-01-01 10:40"], utc=True)
+    curves = pd.DataFrame({"context": ["a", "b"], "bucket": ts, "self_time_ms": [1500.0, 500.0]})
+    fig = figures.load_over_time(curves, "1h")
+    assert len(fig.data) == 0
+    (text,) = annotation_texts(fig)
+    assert "one 1h period only" in text and "2024-01-01 10:00" in text and "2.0 s" in text
+    assert len(figures.load_over_time(curves, "5min").data) == 2   # two 5-minute periods make a curve (10:05 and 10:40, gaps 0)
+
+
+def test_load_over_time_without_self_time_says_so():
+    ts = pd.to_datetime(["2024-01-01 10:05", "2024-01-01 12:40"], utc=True)
+    curves = pd.DataFrame({"context": ["a", "a"], "bucket": ts, "self_time_ms": [0.0, 0.0]})
+    fig = figures.load_over_time(curves, "1h")
+    assert len(fig.data) == 0 and "no self time" in annotation_texts(fig)[0]
+
+
+# --- label geometry --------------------------------------------------------------------
+
+def test_matrix_ticks_turn_upright_only_when_the_labels_do_not_fit_side_by_side(pairs):
+    assert figures.coupling_matrix(pairs, "data").layout.xaxis.tickangle == 0
+    many = make_pairs([(f"context-{i:02d}", f"context-{i + 1:02d}", 1, 0.0, 0, 0, True, False, False, False, 1, False)
+                       for i in range(30)])
+    fig = figures.coupling_matrix(many, "structural")
+    assert fig.layout.xaxis.tickangle == -90 and fig.layout.xaxis.automargin
+    assert fig.data[0].colorbar.title.side == "right"   # beside the ticks, never across them
+
+
+def test_change_coupling_quadrant_says_what_its_lines_are_and_labels_each_point_once(pairs, contexts):
+    fig = figures.change_coupling_quadrant(contexts, pairs)
+    texts = annotation_texts(fig)
+    assert "median coupling: 4" in texts and "median recent<br>commits: 2" in texts
+    assert sorted(t for t in texts if t in {"billing", "catalog", "orders", "search"}) == ["billing", "catalog", "orders", "search"]
+
+
+def test_change_coupling_quadrant_crowded_points_get_leader_lines_or_hover():
+    names = [f"context-{i:02d}" for i in range(24)]
+    contexts = pd.DataFrame({"context": names, "commits": 1, "commits_recent": [5] * 24})   # all on one spot
+    fig = figures.change_coupling_quadrant(contexts, empty_pairs())
+    labelled = [a for a in fig.layout.annotations if a.text in names]
+    assert any(a.showarrow for a in labelled)                      # leader lines
+    hidden = len(names) - len(labelled)
+    assert (f"{hidden} crowded labels on hover only" in fig.layout.title.text) == (hidden > 0)

@@ -23,6 +23,10 @@ from analysis.outputs.figures.common import (
     no_data,
     number,
 )
+from analysis.outputs.figures.labels import text_size
+
+#: The width (px) of a matrix's plot area at the narrowest the report shows it.
+MATRIX_WIDTH = 900
 
 # --------------------------------------------------------------------------------------
 # context dependency graph
@@ -196,14 +200,24 @@ def coupling_matrix(pairs: pd.DataFrame, signal: str, *, contexts: Iterable[str]
     fig = go.Figure(go.Heatmap(
         z=values, x=shown, y=shown, text=text, texttemplate="%{text}", hovertext=hover, hoverinfo="text",
         colorscale="Blues", zmin=0, zmax=max([v for row in values for v in row if v is not None] + [1.0]),
-        colorbar={"title": {"text": SIGNAL_UNITS[signal]}}, xgap=1, ygap=1,
+        colorbar={"title": {"text": SIGNAL_UNITS[signal], "side": "right"}}, xgap=1, ygap=1,
     ))
     fig.update_layout(
         title=title, height=max(FIGURE_HEIGHT, 40 * size + 160), plot_bgcolor="white",
-        xaxis={"title": {"text": "context"}, "type": "category", "showgrid": False},
-        yaxis={"title": {"text": "context"}, "type": "category", "autorange": "reversed", "showgrid": False},
+        xaxis={"title": {"text": "context"}, "type": "category", "showgrid": False, "automargin": True,
+               "tickangle": category_tick_angle(shown, MATRIX_WIDTH)},
+        yaxis={"title": {"text": "context"}, "type": "category", "autorange": "reversed", "showgrid": False, "automargin": True},
     )
     return fig
+
+
+def category_tick_angle(labels: Sequence[str], width: float) -> int:
+    """0 when every category label fits its column of a ``width``-px axis side by side, else
+    -90 (upright, one label per column: never a slant that runs into the next label)."""
+    if not labels:
+        return 0
+    longest = max(text_size(t)[0] for t in labels)
+    return 0 if longest + 4 <= width / len(labels) else -90
 
 
 # --------------------------------------------------------------------------------------
