@@ -111,20 +111,24 @@ def test_context_graph_empty_says_no_data():
 
 def test_coupling_matrix_is_symmetric_with_blank_diagonal(pairs):
     fig = figures.coupling_matrix(pairs, "runtime")
-    assert len(fig.data) == 1
     heat = fig.data[0]
-    assert list(heat.x) == list(heat.y) == ["billing", "catalog", "orders"]
+    # clustered: billing-orders (40 calls) first, catalog joins at orders (5), not at billing (0)
+    assert list(heat.x) == list(heat.y) == ["billing", "orders", "catalog"]
     z = [list(row) for row in heat.z]
-    assert z == [[None, 0.0, 40.0], [0.0, None, 5.0], [40.0, 5.0, None]]
-    assert "below threshold" in heat.hovertext[1][2] and "coupled" in heat.hovertext[0][2]
-    assert fig.layout.xaxis.title.text == "context" and fig.layout.yaxis.title.text == "context"
+    assert z == [[None, 40.0, 0.0], [40.0, None, 5.0], [0.0, 5.0, None]]
+    assert "below threshold" in heat.hovertext[0][2] and "coupled" in heat.hovertext[0][1]
+    assert fig.layout.xaxis.title.text == "context (ordered by clustering)" and fig.layout.yaxis.title.text == "context"
     assert "calls" in fig.layout.title.text
 
 
 def test_coupling_matrix_includes_declared_contexts_without_pairs(pairs):
-    fig = figures.coupling_matrix(pairs, "data", contexts=["billing", "catalog", "orders", "search"])
+    fig = figures.coupling_matrix(pairs, "data", contexts=["billing", "catalog", "orders", "search"],
+                                  order=["billing", "catalog", "orders", "search"])
     assert list(fig.data[0].x) == ["billing", "catalog", "orders", "search"]
     assert list(fig.data[0].z[3]) == [0.0, 0.0, 0.0, None]
+    clustered = figures.coupling_matrix(pairs, "data", contexts=["billing", "catalog", "orders", "search"])
+    # billing-orders (2 tables) first; catalog (1 table with billing) joins billing's end; search last
+    assert list(clustered.data[0].x) == ["orders", "billing", "catalog", "search"]
 
 
 def test_coupling_matrix_rejects_unknown_signal(pairs):
@@ -286,3 +290,113 @@ def test_change_coupling_quadrant_crowded_points_get_leader_lines_or_hover():
     assert any(a.showarrow for a in labelled)                      # leader lines
     hidden = len(names) - len(labelled)
     assert (f"{hidden} crowded labels on hover only" in fig.layout.title.text) == (hidden > 0)
+
+
+# --- no evidence against 0, and the dependency structure matrix ------------------------
+
+def test_coupling_matrix_draws_a_pair_without_evidence_unlike_a_zero(pairs):
+    unknown_pair = pairs.copy()
+    unknown_pair.loc[1, "runtime"] = float("nan")          # billing-orders: not measured
+    fig = figures.coupling_matrix(unknown_pair, "runtime", order=["billing", "catalog", "orders"])
+    values, missing = fig.data
+    assert missing.name == "no evidence" and missing.showscale is False
+    assert values.z[0][2] is None and missing.z[0][2] == 1 and missing.text[0][2] == "–"
+    assert "not measured" in missing.hovertext[0][2]
+    assert values.z[0][1] == 0.0 and values.text[0][1] == "0" and missing.z[0][1] is None   # a measured 0 stays a 0
+    assert missing.colorscale[0][1] == "#BDBDBD"                 # grey, not the scale's 0 (white)
+    assert "not measured" in fig.layout.title.text
+
+
+def test_coupling_matrix_marks_every_pair_of_a_context_the_signal_cannot_see(pairs, contexts):
+    fig = figures.coupling_matrix(pairs, "runtime", contexts=contexts["context"], order=["billing", "catalog", "orders", "search"],
+                                  unmeasured={"search": "emits no spans"})
+    values, missing = fig.data
+    assert [missing.z[3][j] for j in range(3)] == [1, 1, 1] and missing.z[3][3] is None   # the diagonal stays blank
+    assert [values.z[j][3] for j in range(3)] == [None, None, None]
+    assert "emits no spans" in missing.hovertext[0][3]
+    plain = figures.coupling_matrix(pairs, "runtime")
+    assert all(m is None for row in plain.data[1].z for m in row) and "not measured" not in plain.layout.title.text
+
+
+def structure_edges():
+    # api -> (orders <-> billing) -> core; 2 rows api->orders with evidence
+    return pd.DataFrame({
+        "source": ["api", "orders", "billing", "orders"], "target": ["orders", "billing", "orders", "core"],
+        "edges": [2, 1, 3, 1], "files": [1, 1, 2, 1],
+        "evidence": [["api/v.py:3", "api/v.py:9"], ["orders/m.py:1"], ["billing/a.py:1", "billing/b.py:2", "billing/b.py:5", "billing/c.py:7"],
+                     ["orders/m.py:2"]],
+    })
+
+
+def test_dependency_structure_matrix_is_levelized_with_cycles_outlined():
+    fig = figures.dependency_structure_matrix(structure_edges(), ["api", "billing", "core", "orders", "lonely"])
+    heat = fig.data[0]
+    assert list(heat.y) == ["core", "lonely", "billing", "orders", "api"]   # level 0, the cycle together, the top
+    order = list(heat.y)
+    z = {(order[i], order[j]): heat.z[i][j] for i in range(5) for j in range(5) if heat.z[i][j] is not None}
+    assert z == {("api", "orders"): 2, ("orders", "billing"): 1, ("billing", "orders"): 3, ("orders", "core"): 1}
+    above = [(a, b) for (a, b) in z if order.index(b) > order.index(a)]
+    assert above == [("billing", "orders")]                                  # above the diagonal: only inside the cycle
+    red = [s for s in fig.layout.shapes if s.line.color == "#E45756"]
+    assert len(red) == 1 and (red[0].x0, red[0].x1) == (1.5, 3.5)           # the billing-orders block
+    assert "1 import cycle" in fig.layout.title.text
+    i, j = order.index("billing"), order.index("orders")
+    assert "billing/a.py:1" in heat.hovertext[i][j] and "… and 1 more" in heat.hovertext[i][j]
+    assert "part of an import cycle" in heat.hovertext[i][j]
+
+
+def test_dependency_structure_matrix_unknown_and_acyclic():
+    assert "no evidence — no import graph" in annotation_texts(figures.dependency_structure_matrix(None, ["a", "b"], unknown="no import graph"))[0]
+    edges = pd.DataFrame({"source": ["a<b>"], "target": ["c"], "edges": [1]})
+    fig = figures.dependency_structure_matrix(edges, [])
+    assert list(fig.data[0].x) == ["c", "a&lt;b&gt;"] and "no import cycle" in fig.layout.title.text
+
+
+def test_a_wide_coupling_matrix_leaves_zeros_blank_but_keeps_no_evidence_marked():
+    names = [f"c{i:02d}" for i in range(16)]
+    rows = [(a, b, 0, 0.0, 0, 3 if (a, b) == ("c00", "c01") else 0, False, False, False, False, 0, False)
+            for i, a in enumerate(names) for b in names[i + 1:]]
+    fig = figures.coupling_matrix(make_pairs(rows), "runtime", order=names, unmeasured={"c15": "emits no spans"})
+    values, missing = fig.data
+    assert values.z[0][2] == 0.0 and values.text[0][2] == ""            # a 0: pale and blank
+    assert values.text[0][1] == "3"
+    assert missing.text[0][15] == "–" and values.z[0][15] is None         # no evidence: grey and marked
+    assert "a blank cell is 0" in fig.layout.xaxis.title.text
+
+
+# --- the dependency graph at scale ----------------------------------------------------
+
+def many_pairs(n):
+    """A chain c00-c01-...; the structural value of pair i is i + 1; every pair coupled in structure only."""
+    names = [f"c{i:02d}" for i in range(n)]
+    return make_pairs([(names[i], names[i + 1], i + 1, 0.0, 0, 0, True, False, False, False, 1, False) for i in range(n - 1)])
+
+
+def test_the_graph_draws_only_the_strongest_pairs_per_signal_past_twelve_contexts():
+    pairs = many_pairs(30)
+    contexts = pd.DataFrame({"context": sorted(set(pairs["context_a"]) | set(pairs["context_b"])), "commits": 1})
+    fig = figures.context_graph(pairs, contexts)
+    structural = next(t for t in fig.data if t.name.startswith("structural"))
+    assert structural.name == "structural: strongest 15 of 29 pairs"
+    assert len(structural.x) == 3 * 15
+    details = next(t for t in fig.data if t.name == "pair details")
+    shown = sorted(int(h.split("structural: ")[1].split(" ")[0]) for h in details.hovertext)
+    assert shown == list(range(15, 30))                                  # the 15 strongest: values 15..29
+    assert all("c" in h and "↔" in h for h in details.hovertext)        # each pair's evidence on hover
+    assert len(figures.context_graph(many_pairs(8), contexts.head(8)).data[1].x) == 3 * 7   # small: every pair
+
+
+def test_the_graph_labels_every_context_once_and_seats_coupled_contexts_side_by_side():
+    import math
+
+    pairs = many_pairs(30)
+    contexts = pd.DataFrame({"context": sorted(set(pairs["context_a"]) | set(pairs["context_b"])), "commits": range(30)})
+    fig = figures.context_graph(pairs, contexts)
+    labels = [a for a in fig.layout.annotations if a.text.startswith("c")]
+    assert sorted(a.text for a in labels) == list(contexts["context"])   # none left to the hover here
+    node = fig.data[-1]
+    at = {t: (x, y) for t, x, y in zip(node.text, node.x, node.y)}
+    neighbour = 2 * math.sin(math.pi / 30)                                # chord between neighbours on the circle
+    for i in range(29):                                                   # a chain: every link between neighbours
+        a, b = at[f"c{i:02d}"], at[f"c{i + 1:02d}"]
+        assert math.dist(a, b) == pytest.approx(neighbour)

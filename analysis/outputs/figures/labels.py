@@ -10,8 +10,8 @@ first, ties by input order: deterministic) over candidate offsets, nearest first
 
 A candidate is taken when its box stays inside the plot area and meets no label placed
 before, no marker and no obstacle (a caption). All geometry is in pixels of an assumed plot
-area, screen coordinates (x to the right, y down); text boxes are estimated from the number
-of characters (:data:`CHAR_WIDTH`, :data:`LINE_HEIGHT` for plotly's default 12 px font). The
+area, screen coordinates (x to the right, y down); text boxes are estimated from their
+characters (:func:`char_width`, :data:`LINE_HEIGHT` for plotly's default 12 px font). The
 assumed width should be the narrowest the figure is shown at: wider, the points move apart
 and the labels, whose size is fixed in pixels, only gain room.
 """
@@ -23,8 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 #: Pixels per character of plotly's default 12 px font as Chromium draws it (measured on
-#: DejaVu Sans, the widest of the usual fallbacks, with a margin).
-CHAR_WIDTH = 7.4
+#: DejaVu Sans, the widest of the usual fallbacks, rounded up): most characters, then the
+#: narrow, the middling and the wide ones.
+CHAR_WIDTH = 7.7
+NARROW, NARROW_CHARS = 3.6, set("ijlI.,:;|!' ")
+MIDDLING, MIDDLING_CHARS = 4.8, set("frt-/()[]")
+WIDE, WIDE_CHARS = 11.8, set("mwMW%&<>↔→…—")
+CAPITAL = 9.5
 #: Pixels per line of the same font.
 LINE_HEIGHT = 16.0
 #: Free pixels between a marker and its label.
@@ -69,7 +74,18 @@ def text_size(text: str) -> tuple[float, float]:
     import html
 
     lines = html.unescape(text).split("<br>")
-    return max(len(line) for line in lines) * CHAR_WIDTH + 4.0, LINE_HEIGHT * len(lines)
+    return max(sum(char_width(c) for c in line) for line in lines) + 4.0, LINE_HEIGHT * len(lines)
+
+
+def char_width(char: str) -> float:
+    """Estimated width (px) of one character (see :data:`CHAR_WIDTH`)."""
+    if char in NARROW_CHARS:
+        return NARROW
+    if char in MIDDLING_CHARS:
+        return MIDDLING
+    if char in WIDE_CHARS:
+        return WIDE
+    return CAPITAL if char.isupper() else CHAR_WIDTH
 
 
 def box_at(cx: float, cy: float, width: float, height: float) -> Box:
@@ -95,17 +111,36 @@ def _candidates(width: float, height: float, marker: float) -> list[tuple[float,
     return out
 
 
+def _towards(candidates: list[tuple[float, float, bool]], direction: tuple[float, float]) -> list[tuple[float, float, bool]]:
+    """The candidates, those beside the point first, by closeness to ``direction``; then
+    the leader lines by length × (2 - cos(angle to ``direction``)): a leader pointing the
+    preferred way may be up to three times longer than one pointing back (stable)."""
+    dx, dy = direction
+    norm = math.hypot(dx, dy) or 1.0
+
+    def key(c: tuple[float, float, bool]) -> tuple[bool, float]:
+        length = math.hypot(c[0], c[1]) or 1.0
+        cos = (c[0] * dx + c[1] * dy) / (length * norm)
+        return c[2], round(length * (2 - cos) if c[2] else -cos, 6)
+
+    return sorted(candidates, key=key)
+
+
 def place_labels(points: Sequence[tuple[float, float]], texts: Sequence[str], *, width: float, height: float,
-                 marker: float = 6.0, obstacles: Sequence[Box] = ()) -> list[Placement | None]:
+                 marker: float | Sequence[float] = 6.0, obstacles: Sequence[Box] = (),
+                 prefer: Sequence[tuple[float, float]] | None = None) -> list[Placement | None]:
     """A placement per label (``None``: no room, the label is left to the hover).
 
     ``points`` are pixel positions in a ``width`` × ``height`` plot area (y down),
-    ``marker`` the markers' radius, ``obstacles`` boxes no label may cover (captions).
-    Returned boxes never meet each other, a marker or an obstacle, and stay in the area.
+    ``marker`` the markers' radius (one for all, or one per point), ``obstacles`` boxes no
+    label may cover (captions), ``prefer`` a direction per point to try first (outward
+    from a circle's centre, say). Returned boxes never meet each other, a marker or an
+    obstacle, and stay in the area.
     """
     if len(points) != len(texts):
         raise ValueError(f"{len(points)} points but {len(texts)} labels")
-    markers = [Box(x - marker, y - marker, x + marker, y + marker) for x, y in points]
+    radii = [float(marker)] * len(points) if isinstance(marker, (int, float)) else [float(r) for r in marker]
+    markers = [Box(x - r, y - r, x + r, y + r) for (x, y), r in zip(points, radii)]
 
     def crowd(i: int) -> int:
         x, y = points[i]
@@ -119,7 +154,8 @@ def place_labels(points: Sequence[tuple[float, float]], texts: Sequence[str], *,
             continue
         w, h = text_size(texts[i])
         x, y = points[i]
-        for dx, dy, leader in _candidates(w, h, marker):
+        candidates = _candidates(w, h, radii[i])
+        for dx, dy, leader in (_towards(candidates, prefer[i]) if prefer is not None else candidates):
             box = box_at(x + dx, y + dy, w, h)
             if not box.inside(width, height):
                 continue

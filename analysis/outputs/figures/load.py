@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from analysis.outputs.figures.common import (
     FIGURE_HEIGHT,
+    TICKS_CLEAR,
     is_empty,
     label,
     no_data,
@@ -59,7 +60,7 @@ def load_over_time(curves: pd.DataFrame, freq: str = "1h", *, normalized: bool =
         ))
     fig.update_layout(
         title=f"{title} (per {freq})", height=FIGURE_HEIGHT, hovermode="x unified",
-        xaxis={"title": {"text": "time (UTC)"}, "ticks": "outside", "ticklen": 8},  # the first date clears the y axis's 0
+        xaxis={"title": {"text": "time (UTC)"}, **TICKS_CLEAR},
         yaxis={"title": {"text": "share of self time (%)" if normalized else f"self time per {freq} (s)"}},
     )
     return fig
