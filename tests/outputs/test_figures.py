@@ -400,3 +400,34 @@ def test_the_graph_labels_every_context_once_and_seats_coupled_contexts_side_by_
     for i in range(29):                                                   # a chain: every link between neighbours
         a, b = at[f"c{i:02d}"], at[f"c{i + 1:02d}"]
         assert math.dist(a, b) == pytest.approx(neighbour)
+
+
+def placed_boxes(fig, names):
+    """The figure's label annotations for ``names``."""
+    return [a for a in fig.layout.annotations if a.text in names]
+
+
+def test_runtime_graph_labels_each_context_once_as_annotations():
+    names = [f"ctx-{i:02d}" for i in range(20)]
+    calls = pd.DataFrame({"caller": names, "callee": names[1:] + names[:1], "mode": "sync", "calls": 5,
+                          "mean_ms": 1.0, "error_share": 0.0})
+    fig = figures.runtime_graph(calls)
+    labels = placed_boxes(fig, names)
+    assert sorted(a.text for a in labels) == names
+    contexts = next(t for t in fig.data if t.name == "contexts")
+    assert contexts.mode == "markers"                      # no plotly text labels left to collide
+    assert fig.layout.height > 600                         # taller past twelve contexts
+    assert "the strongest 12 of 20 arrows" in fig.layout.title.text
+    strongest = calls.assign(calls=range(1, 21))           # ctx-19 -> ctx-00 the strongest, ctx-00 -> ctx-01 the weakest
+    details = next(t for t in figures.runtime_graph(strongest).data if t.name == "call details")
+    assert len(details.hovertext) == 12 and "ctx-19 → ctx-00" in details.hovertext[0]
+    assert not any(h.startswith("ctx-00 → ctx-01") for h in details.hovertext)
+
+
+def test_cochange_network_labels_contexts_but_not_files():
+    edges = pd.DataFrame({"a": ["a<x>", "b", "c"], "b": ["b", "c", "a<x>"], "degree": [30.0, 20.0, 10.0]})
+    fig = figures.cochange_network(edges)
+    assert sorted(a.text for a in fig.layout.annotations) == ["a&lt;x&gt;", "b", "c"]
+    files = figures.cochange_network(edges, group_of={"a<x>": "one", "b": "one", "c": "two"})
+    assert len(files.layout.annotations) == 0               # files are many: named on hover only
+    assert figures.cochange_network(edges).to_json() == fig.to_json()   # seeded layout: the same figure twice

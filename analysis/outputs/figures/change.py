@@ -16,8 +16,8 @@ from analysis.outputs.figures.common import (
     no_data,
     number,
 )
-from analysis.outputs.figures.coupling import coupling_per_context
-from analysis.outputs.figures.labels import Box, place_labels, text_size
+from analysis.outputs.figures.coupling import GRAPH_WIDTH, coupling_per_context
+from analysis.outputs.figures.labels import Box, label_points, text_size
 
 #: The width (px) the quadrant's labels are placed for: the narrowest the report shows it.
 QUADRANT_WIDTH = 1100
@@ -81,24 +81,8 @@ def change_coupling_quadrant(contexts: pd.DataFrame, pairs: pd.DataFrame) -> go.
         top = cy * area_h - (h if yanchor == "bottom" else 0)
         obstacles.append(Box(left, top, left + w, top + h))
 
-    def to_px(xx: float, yy: float) -> tuple[float, float]:
-        return ((xx - x_range[0]) / (x_range[1] - x_range[0]) * area_w,
-                (y_range[1] - yy) / (y_range[1] - y_range[0]) * area_h)
-
-    shown = [label(n) for n in names]
-    placements = place_labels([to_px(a, b) for a, b in zip(x, y)], shown, width=area_w, height=area_h,
-                              marker=QUADRANT_MARKER, obstacles=obstacles)
-    for xx, yy, text, where in zip(x, y, shown, placements):
-        if where is None:
-            continue
-        if where.leader:
-            fig.add_annotation(x=xx, y=yy, text=text, showarrow=True, ax=where.dx, ay=where.dy, axref="pixel", ayref="pixel",
-                               arrowhead=0, arrowwidth=1, arrowcolor="#999", standoff=QUADRANT_MARKER,
-                               xanchor="center", yanchor="middle")
-        else:
-            fig.add_annotation(x=xx, y=yy, text=text, showarrow=False, xshift=where.dx, yshift=-where.dy,
-                               xanchor="center", yanchor="middle")
-    hidden = sum(1 for t, p in zip(shown, placements) if t and p is None)
+    hidden = label_points(fig, x, y, [label(n) for n in names], x_range=x_range, y_range=y_range, area=(area_w, area_h),
+                          marker=QUADRANT_MARKER, obstacles=obstacles)
     fig.update_layout(
         title=title + (f" — {hidden} crowded labels on hover only" if hidden else ""),
         height=height, showlegend=False, margin=margin,
@@ -109,7 +93,7 @@ def change_coupling_quadrant(contexts: pd.DataFrame, pairs: pd.DataFrame) -> go.
 
 
 # --------------------------------------------------------------------------------------
-# load over time
+# co-change network
 
 
 def cochange_network(edges: pd.DataFrame, *, group_of: Mapping[str, str] | None = None, title: str = "Change coupling",
@@ -117,7 +101,8 @@ def cochange_network(edges: pd.DataFrame, *, group_of: Mapping[str, str] | None 
     """Change coupling as a network: ``edges`` has ``a, b, degree`` (a file or context pair and
     its co-change degree, %); a line per pair, wider for a higher degree. With ``group_of``
     (node -> context) nodes are coloured by group and named on hover only (files are many);
-    without it, nodes are labelled. The layout is networkx's spring layout, seeded."""
+    without it, nodes are labelled (placed so that no two labels meet). The layout is
+    networkx's spring layout, seeded."""
     import networkx as nx
 
     if is_empty(edges):
@@ -132,10 +117,20 @@ def cochange_network(edges: pd.DataFrame, *, group_of: Mapping[str, str] | None 
                                  hoverinfo="skip", showlegend=False))
     nodes = list(graph.nodes)
     groups = [group_of.get(n, UNASSIGNED) if group_of else n for n in nodes]
+    xs, ys = [float(layout[n][0]) for n in nodes], [float(layout[n][1]) for n in nodes]
     fig.add_trace(go.Scatter(
-        x=[layout[n][0] for n in nodes], y=[layout[n][1] for n in nodes], mode="markers+text" if group_of is None else "markers",
-        text=[label(n) for n in nodes], hovertext=[f"{label(n)} ({label(g)})" for n, g in zip(nodes, groups, strict=True)],
+        x=xs, y=ys, mode="markers", text=[label(n) for n in nodes],
+        hovertext=[f"{label(n)} ({label(g)})" for n, g in zip(nodes, groups, strict=True)],
         hoverinfo="text", marker={"size": 12, "color": pd.Series(groups).astype("category").cat.codes, "colorscale": "Turbo"},
         showlegend=False))
-    fig.update_layout(title=title, xaxis={"visible": False}, yaxis={"visible": False}, height=FIGURE_HEIGHT)
+    x_pad, y_pad = max(max(xs) - min(xs), 0.5) * 0.12, max(max(ys) - min(ys), 0.5) * 0.12
+    x_range, y_range = (min(xs) - x_pad, max(xs) + x_pad), (min(ys) - y_pad, max(ys) + y_pad)
+    margin = {"l": 20, "r": 20, "t": 80, "b": 20}
+    unlabelled = 0
+    if group_of is None:  # contexts: labelled, placed so that no two labels meet
+        unlabelled = label_points(fig, xs, ys, [label(n) for n in nodes], x_range=x_range, y_range=y_range,
+                                  area=(GRAPH_WIDTH - 40, FIGURE_HEIGHT - 100), marker=6.0)
+    fig.update_layout(title=title + (f" — {unlabelled} crowded labels on hover only" if unlabelled else ""), margin=margin,
+                      xaxis={"visible": False, "range": list(x_range)}, yaxis={"visible": False, "range": list(y_range)},
+                      height=FIGURE_HEIGHT)
     return fig

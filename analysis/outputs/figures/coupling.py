@@ -23,7 +23,7 @@ from analysis.outputs.figures.common import (
     no_data,
     number,
 )
-from analysis.outputs.figures.labels import place_labels
+from analysis.outputs.figures.labels import label_points
 from analysis.outputs.figures.order import cluster_order
 
 #: The graph draws every coupled pair up to this many contexts, the strongest beyond.
@@ -186,29 +186,16 @@ def context_graph(pairs: pd.DataFrame, contexts: pd.DataFrame, *, top: int | Non
     x_range, y_range = (-1.35, 1.35), (-1.25, 1.25)
     area_w, area_h = GRAPH_WIDTH - margin["l"] - margin["r"], height - margin["t"] - margin["b"]
 
-    def to_px(x: float, y: float) -> tuple[float, float]:
-        return ((x - x_range[0]) / (x_range[1] - x_range[0]) * area_w, (y_range[1] - y) / (y_range[1] - y_range[0]) * area_h)
-
     shown = [label(n) for n in names]
-    where = place_labels([to_px(*positions[n]) for n in names], shown, width=area_w, height=area_h,
-                         marker=[s / 2 for s in sizes], prefer=[(positions[n][0], -positions[n][1]) for n in names])
-    for n, text, spot in zip(names, shown, where):
-        if spot is None:
-            continue
-        x, y = positions[n]
-        if spot.leader:
-            fig.add_annotation(x=x, y=y, text=text, showarrow=True, ax=spot.dx, ay=spot.dy, axref="pixel", ayref="pixel",
-                               arrowhead=0, arrowwidth=1, arrowcolor="#999", xanchor="center", yanchor="middle")
-        else:
-            fig.add_annotation(x=x, y=y, text=text, showarrow=False, xshift=spot.dx, yshift=-spot.dy,
-                               xanchor="center", yanchor="middle")
+    unlabelled = label_points(fig, [positions[n][0] for n in names], [positions[n][1] for n in names], shown,
+                              x_range=x_range, y_range=y_range, area=(area_w, area_h), marker=[s / 2 for s in sizes],
+                              prefer=[positions[n] for n in names])
     fig.add_trace(go.Scatter(
         x=[positions[n][0] for n in names], y=[positions[n][1] for n in names],
         mode="markers", name="contexts", showlegend=False, text=shown,
         marker={"size": sizes, "color": NODE_COLOUR, "line": {"color": "white", "width": 1}},
         hovertext=[_context_hover(n, facts.get(n, {})) for n in names], hoverinfo="text",
     ))
-    unlabelled = sum(1 for s in where if s is None)
     fig.update_layout(
         title=f"{title} — node size: commits; lanes: coupled signals"
               + (f"; {unlabelled} crowded labels on hover only" if unlabelled else ""),

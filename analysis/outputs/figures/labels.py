@@ -167,3 +167,31 @@ def place_labels(points: Sequence[tuple[float, float]], texts: Sequence[str], *,
             out[i] = Placement(dx, dy, leader, box)
             break
     return out
+
+
+def label_points(fig, xs: Sequence[float], ys: Sequence[float], texts: Sequence[str], *, x_range: tuple[float, float],
+                 y_range: tuple[float, float], area: tuple[float, float], marker: float | Sequence[float] = 6.0,
+                 obstacles: Sequence[Box] = (), prefer: Sequence[tuple[float, float]] | None = None) -> int:
+    """Label the points (data coordinates) of a plotly figure whose axes span ``x_range`` and
+    ``y_range`` over a plot area of ``area`` (width, height) pixels: one annotation per
+    placed label (with a grey leader line when it sits away from its point). ``prefer``
+    directions are in data coordinates (y up). Returns how many labels found no room."""
+    width, height = area
+
+    def to_px(x: float, y: float) -> tuple[float, float]:
+        return ((x - x_range[0]) / (x_range[1] - x_range[0]) * width, (y_range[1] - y) / (y_range[1] - y_range[0]) * height)
+
+    where = place_labels([to_px(x, y) for x, y in zip(xs, ys)], texts, width=width, height=height, marker=marker,
+                         obstacles=obstacles, prefer=None if prefer is None else [(dx, -dy) for dx, dy in prefer])
+    radii = [float(marker)] * len(texts) if isinstance(marker, (int, float)) else list(marker)
+    for x, y, text, spot, radius in zip(xs, ys, texts, where, radii):
+        if spot is None:
+            continue
+        if spot.leader:
+            fig.add_annotation(x=x, y=y, text=text, showarrow=True, ax=spot.dx, ay=spot.dy, axref="pixel", ayref="pixel",
+                               arrowhead=0, arrowwidth=1, arrowcolor="#999", standoff=radius,
+                               xanchor="center", yanchor="middle")
+        else:
+            fig.add_annotation(x=x, y=y, text=text, showarrow=False, xshift=spot.dx, yshift=-spot.dy,
+                               xanchor="center", yanchor="middle")
+    return sum(1 for text, spot in zip(texts, where) if text and spot is None)
