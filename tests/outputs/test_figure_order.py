@@ -36,3 +36,16 @@ def test_levelized_order_keeps_a_cycle_together_and_levels_bottom_up():
     x, z = order.index("x"), order.index("z")
     assert abs(x - z) == 1                                     # the cycle's members are adjacent, "n" not between
     assert levelized_order(levels.iloc[0:0]) == []
+
+
+def test_grid_order_brings_alike_rows_and_columns_together():
+    from analysis.outputs.figures.order import grid_order
+
+    # teams t1 and t3 work in a and c; t2 in b; by the alphabet they interleave
+    grid = pd.DataFrame({"a": [5, 0, 4], "b": [0, 7, 0], "c": [3, 0, 6]}, index=["t1", "t2", "t3"])
+    rows, columns = grid_order(grid)
+    assert abs(rows.index("t1") - rows.index("t3")) == 1 and rows[1] != "t2"
+    assert abs(columns.index("a") - columns.index("c")) == 1 and columns[1] != "b"
+    assert grid_order(grid) == (rows, columns)
+    empty_rows, _ = grid_order(pd.DataFrame({"a": [0, 0, 0]}, index=["z", "y", "x"]))
+    assert empty_rows == ["z", "y", "x"]                                     # nothing alike: the grid's order

@@ -431,3 +431,15 @@ def test_cochange_network_labels_contexts_but_not_files():
     files = figures.cochange_network(edges, group_of={"a<x>": "one", "b": "one", "c": "two"})
     assert len(files.layout.annotations) == 0               # files are many: named on hover only
     assert figures.cochange_network(edges).to_json() == fig.to_json()   # seeded layout: the same figure twice
+
+
+def test_team_context_heatmap_is_ordered_by_clustering_not_alphabetically():
+    from analysis.outputs.figures import explore
+
+    matrix = pd.DataFrame({"team": ["t1", "t1", "t2", "t3", "t3"], "context": ["a", "c", "b", "a", "c"],
+                           "commits": [5, 3, 7, 4, 6]})
+    fig = explore.team_context_heatmap(matrix, 90)
+    heat = fig.data[0]
+    columns, rows = list(heat.x), list(heat.y)
+    assert abs(rows.index("t1") - rows.index("t3")) == 1 and rows[1] != "t2"
+    assert abs(columns.index("a") - columns.index("c")) == 1 and columns[1] != "b"

@@ -40,6 +40,7 @@ MATRIX_WIDTH = 900
 NO_EVIDENCE_COLOUR = "#BDBDBD"
 NO_EVIDENCE_MARK = "–"
 CYCLE_COLOUR = "#E45756"
+DIAGONAL_COLOUR = "#EEEEEE"
 #: Up to this many contexts a 0 is written in its cell; beyond, it is a blank (pale) cell.
 ZEROS_SHOWN_UP_TO = 15
 #: Import locations listed in a DSM cell's hover (the rest are counted).
@@ -53,6 +54,14 @@ def category_tick_angle(labels: Sequence[str], width: float) -> int:
         return 0
     longest = max(text_size(t)[0] for t in labels)
     return 0 if longest + 4 <= width / len(labels) else -90
+
+
+def _shade_diagonal(fig: go.Figure, size: int) -> None:
+    """A pale square under each diagonal cell (a context with itself), unlike a 0 and unlike
+    a cell without evidence."""
+    for i in range(size):
+        fig.add_shape(type="rect", x0=i - 0.5, x1=i + 0.5, y0=i - 0.5, y1=i + 0.5, xref="x", yref="y",
+                      fillcolor=DIAGONAL_COLOUR, line={"width": 0}, layer="below")
 
 
 def _matrix_layout(fig: go.Figure, title: str, shown: Sequence[str], *, x_title: str, y_title: str) -> None:
@@ -161,6 +170,7 @@ def coupling_matrix(pairs: pd.DataFrame, signal: str, *, contexts: Iterable[str]
         texttemplate="%{text}", hovertext=missing_hover, hoverinfo="text", name="no evidence",
         colorscale=[[0, NO_EVIDENCE_COLOUR], [1, NO_EVIDENCE_COLOUR]], zmin=0, zmax=1, showscale=False, xgap=1, ygap=1,
     ))
+    _shade_diagonal(fig, len(names))
     suffix = f" — grey {NO_EVIDENCE_MARK}: not measured" if has_missing else ""
     x_title = "context (ordered by clustering" + ("; a blank cell is 0)" if quiet_zeros else ")")
     _matrix_layout(fig, title + suffix, shown, x_title=x_title, y_title="context")
@@ -217,9 +227,7 @@ def dependency_structure_matrix(edges: pd.DataFrame | None, contexts: Iterable[s
         hovertext=hover, hoverinfo="text", colorscale="Blues", zmin=0, zmax=top, name="import rows",
         colorbar={"title": {"text": "import rows", "side": "right"}}, xgap=1, ygap=1,
     ))
-    for i in range(size):  # the diagonal, a context to itself
-        fig.add_shape(type="rect", x0=i - 0.5, x1=i + 0.5, y0=i - 0.5, y1=i + 0.5, xref="x", yref="y",
-                      fillcolor="#EEEEEE", line={"width": 0}, layer="below")
+    _shade_diagonal(fig, size)
     cyclic = levels[levels["cyclic"]]
     cycles = 0
     for _, members in cyclic.groupby("component"):
