@@ -443,3 +443,19 @@ def test_team_context_heatmap_is_ordered_by_clustering_not_alphabetically():
     columns, rows = list(heat.x), list(heat.y)
     assert abs(rows.index("t1") - rows.index("t3")) == 1 and rows[1] != "t2"
     assert abs(columns.index("a") - columns.index("c")) == 1 and columns[1] != "b"
+
+
+def test_pair_evidence_lists_what_each_signal_rests_on():
+    import numpy as np
+
+    edges = structure_edges()
+    lines = figures.pair_evidence("structural", edges, shown=2)
+    assert lines[("billing", "orders")] == ["orders → billing: 1 import rows (orders/m.py:1)",
+                                            "billing → orders: 3 import rows (billing/a.py:1, billing/b.py:2 … and 2 more)"]
+    tables = pd.DataFrame({"context_a": ["b"], "context_b": ["a"], "tables": [np.array(["t<1>", "s", "u", "v"])]})
+    assert figures.pair_evidence("data", tables, shown=3)[("a", "b")] == ["tables: s, t&lt;1&gt;, u … and 1 more"]
+    calls = pd.DataFrame({"caller": ["x", "y"], "callee": ["y", "x"], "mode": ["sync", "async"], "calls": [1200, 3]})
+    assert figures.pair_evidence("runtime", calls)[("x", "y")] == ["x → y (sync): 1,200 calls", "y → x (async): 3 calls"]
+    assert figures.pair_evidence("evolutionary", None) == {}
+    with pytest.raises(ValueError, match="valid signals"):
+        figures.pair_evidence("vibes", calls)

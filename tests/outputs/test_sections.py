@@ -94,7 +94,11 @@ def test_signal_figures_open_with_the_dsm_and_grey_out_the_runtime_pairs_of_a_si
     analysis = SimpleNamespace(
         pairs=pairs,
         contexts=pd.DataFrame({"context": ["a", "b", "c"], "has_spans": pd.array([True, True, False], dtype="boolean")}),
-        structure=SimpleNamespace(edges=pd.DataFrame({"source": ["a", "b", "c"], "target": ["b", "a", "b"], "edges": [1, 1, 1]})),
+        structure=SimpleNamespace(edges=pd.DataFrame({"source": ["a", "b", "c"], "target": ["b", "a", "b"], "edges": [1, 1, 1],
+                                                      "evidence": [["a/x.py:3"], ["b/y.py:1"], ["c/z.py:9"]]})),
+        history=SimpleNamespace(cochange=pd.DataFrame({"context_a": ["a"], "context_b": ["b"], "shared_commits": [7], "degree": [10]})),
+        data=SimpleNamespace(pairs=pd.DataFrame({"context_a": ["a"], "context_b": ["b"], "shared_tables": [1], "tables": [["orders"]]})),
+        runtime=SimpleNamespace(calls=pd.DataFrame({"caller": ["b"], "callee": ["a"], "mode": ["sync"], "calls": [12]})),
         signal_states={"structural": OK, "evolutionary": OK, "data": NONE, "runtime": OK},
     )
     shown = sections.signal_figures(analysis)
@@ -109,3 +113,9 @@ def test_signal_figures_open_with_the_dsm_and_grey_out_the_runtime_pairs_of_a_si
     assert "emits no span" in runtime.data[1].hovertext[c][names.index("a")]
     structural = shown[1].fig
     assert all(m is None for row in structural.data[1].z for m in row)                    # imports see every context
+    s_names = list(structural.data[0].x)
+    hover = structural.data[0].hovertext[s_names.index("b")][s_names.index("a")]         # the pair's evidence, both ways
+    assert "a → b: 1 import rows (a/x.py:3)" in hover and "b → a: 1 import rows (b/y.py:1)" in hover
+    e_names = list(shown[2].fig.data[0].x)
+    assert "7 commits changed both" in shown[2].fig.data[0].hovertext[e_names.index("a")][e_names.index("b")]
+    assert "b → a (sync): 12 calls" in runtime.data[0].hovertext[names.index("a")][names.index("b")]

@@ -77,8 +77,61 @@ def _matrix_layout(fig: go.Figure, title: str, shown: Sequence[str], *, x_title:
     )
 
 
+def _key(a, b) -> tuple[str, str]:
+    a, b = str(a), str(b)
+    return (a, b) if a <= b else (b, a)
+
+
+def _items(value) -> list:
+    """A list cell as a list (a list, tuple or array; missing: empty)."""
+    if value is None or isinstance(value, (str, float)):
+        return [] if value is None or isinstance(value, float) else [value]
+    return list(value)
+
+
+def _first(items: Sequence[str], shown: int) -> str:
+    listed = ", ".join(label(i) for i in items[:shown])
+    return listed + (f" … and {len(items) - shown} more" if len(items) > shown else "")
+
+
+def pair_evidence(signal: str, frame: pd.DataFrame | None, *, shown: int = EVIDENCE_SHOWN) -> dict[tuple[str, str], list[str]]:
+    """Hover lines (escaped) with the evidence behind each pair's value in ``signal``, keyed
+    by the pair in name order, from the frame that signal is measured from:
+
+    - structural — context edges (source, target, edges, evidence): per direction the
+      import rows and the first ``shown`` ``path:line`` locations;
+    - evolutionary — context co-change (context_a, context_b, shared_commits): the commits
+      that changed both;
+    - data — data pairs (context_a, context_b, tables): the first ``shown`` tables;
+    - runtime — calls (caller, callee, mode, calls): per direction and mode, the calls.
+    """
+    out: dict[tuple[str, str], list[str]] = {}
+    if frame is None or frame.empty:
+        return out
+    if signal == "structural":
+        for row in frame.itertuples(index=False):
+            evidence = _items(getattr(row, "evidence", None))
+            line = f"{label(row.source)} → {label(row.target)}: {int(row.edges)} import rows"
+            out.setdefault(_key(row.source, row.target), []).append(line + (f" ({_first(evidence, shown)})" if evidence else ""))
+    elif signal == "evolutionary":
+        for row in frame.itertuples(index=False):
+            out.setdefault(_key(row.context_a, row.context_b), []).append(f"{int(row.shared_commits)} commits changed both")
+    elif signal == "data":
+        for row in frame.itertuples(index=False):
+            tables = sorted(str(t) for t in _items(row.tables))
+            out.setdefault(_key(row.context_a, row.context_b), []).append(f"tables: {_first(tables, shown)}")
+    elif signal == "runtime":
+        for row in frame.sort_values(["caller", "callee", "mode"]).itertuples(index=False):
+            out.setdefault(_key(row.caller, row.callee), []).append(
+                f"{label(row.caller)} → {label(row.callee)} ({label(row.mode)}): {int(row.calls):,} calls")
+    else:
+        raise ValueError(f"unknown signal {signal!r}; valid signals: {', '.join(SIGNALS)}")
+    return out
+
+
 def coupling_matrix(pairs: pd.DataFrame, signal: str, *, contexts: Iterable[str] | None = None, unknown: str | None = None,
-                    unmeasured: Mapping[str, str] | None = None, order: Sequence[str] | None = None) -> go.Figure:
+                    unmeasured: Mapping[str, str] | None = None, order: Sequence[str] | None = None,
+                    evidence: Mapping[tuple[str, str], Sequence[str]] | None = None) -> go.Figure:
     """A symmetric heatmap of one signal's value per pair of contexts.
 
     Axes list the contexts in ``pairs`` (plus ``contexts``, when given, so that declared
@@ -87,7 +140,9 @@ def coupling_matrix(pairs: pd.DataFrame, signal: str, *, contexts: Iterable[str]
     a measured signal is 0; the diagonal is blank. A pair whose value is NaN, or that
     involves a context of ``unmeasured`` (context -> why the signal cannot see it), has no
     evidence: a grey cell marked "–", hover "not measured" and the reason. Cell text is the
-    value; hover says whether the pair is coupled by the threshold. ``unknown``: why the
+    value; hover says whether the pair is coupled by the threshold, then the pair's
+    ``evidence`` lines when given (keyed by the pair in name order, see
+    :func:`pair_evidence`). ``unknown``: why the
     signal is not measured at all — the figure then says "no evidence" and why, never a grid
     of zeros. Traces: the values, then the cells without evidence.
     """
@@ -149,8 +204,8 @@ def coupling_matrix(pairs: pd.DataFrame, signal: str, *, contexts: Iterable[str]
                 v_row.append(value)
                 m_row.append(None)
                 t_row.append(number(value) if value or not quiet_zeros else "")
-                h_row.append(f"{sa} ↔ {sb}<br>{signal}: {number(value)} ({SIGNAL_UNITS[signal]})<br>"
-                             + ("coupled" if coupled else "below threshold"))
+                h_row.append("<br>".join([f"{sa} ↔ {sb}", f"{signal}: {number(value)} ({SIGNAL_UNITS[signal]})",
+                                          "coupled" if coupled else "below threshold", *(evidence or {}).get(_key(a, b), [])]))
                 mh_row.append("")
         values.append(v_row)
         missing.append(m_row)
