@@ -459,3 +459,9 @@ def test_pair_evidence_lists_what_each_signal_rests_on():
     assert figures.pair_evidence("evolutionary", None) == {}
     with pytest.raises(ValueError, match="valid signals"):
         figures.pair_evidence("vibes", calls)
+
+
+def test_the_no_evidence_layer_never_hides_the_hover_of_the_values_beneath(pairs):
+    fig = figures.coupling_matrix(pairs, "runtime", unmeasured={"catalog": "emits no spans"})
+    values, missing = fig.data
+    assert missing.hoverongaps is False and values.hoverongaps is False

@@ -217,13 +217,14 @@ def coupling_matrix(pairs: pd.DataFrame, signal: str, *, contexts: Iterable[str]
     fig = go.Figure(go.Heatmap(
         z=values, x=shown, y=shown, text=text, texttemplate="%{text}", hovertext=hover, hoverinfo="text",
         colorscale="Blues", zmin=0, zmax=top, name=SIGNAL_UNITS[signal],
-        colorbar={"title": {"text": SIGNAL_UNITS[signal], "side": "right"}}, xgap=1, ygap=1,
+        colorbar={"title": {"text": SIGNAL_UNITS[signal], "side": "right"}}, xgap=1, ygap=1, hoverongaps=False,
     ))
     has_missing = any(m is not None for row in missing for m in row)
     fig.add_trace(go.Heatmap(
         z=missing, x=shown, y=shown, text=[[NO_EVIDENCE_MARK if m is not None else "" for m in row] for row in missing],
         texttemplate="%{text}", hovertext=missing_hover, hoverinfo="text", name="no evidence",
         colorscale=[[0, NO_EVIDENCE_COLOUR], [1, NO_EVIDENCE_COLOUR]], zmin=0, zmax=1, showscale=False, xgap=1, ygap=1,
+        hoverongaps=False,  # a cell it leaves empty hovers the values beneath
     ))
     _shade_diagonal(fig, len(names))
     suffix = f" — grey {NO_EVIDENCE_MARK}: not measured" if has_missing else ""
@@ -280,7 +281,7 @@ def dependency_structure_matrix(edges: pd.DataFrame | None, contexts: Iterable[s
     fig = go.Figure(go.Heatmap(
         z=values, x=shown, y=shown, text=[["" if v is None else str(v) for v in r] for r in values], texttemplate="%{text}",
         hovertext=hover, hoverinfo="text", colorscale="Blues", zmin=0, zmax=top, name="import rows",
-        colorbar={"title": {"text": "import rows", "side": "right"}}, xgap=1, ygap=1,
+        colorbar={"title": {"text": "import rows", "side": "right"}}, xgap=1, ygap=1, hoverongaps=False,
     ))
     _shade_diagonal(fig, size)
     cyclic = levels[levels["cyclic"]]
