@@ -340,6 +340,10 @@ def test_dependency_structure_matrix_is_levelized_with_cycles_outlined():
     red = [s for s in fig.layout.shapes if s.line.color == "#E45756"]
     assert len(red) == 1 and (red[0].x0, red[0].x1) == (1.5, 3.5)           # the billing-orders block
     assert "1 import cycle" in fig.layout.title.text
+    # levels: core, lonely (0) | billing, orders (1) | api (2): lines after rows 2 and 4, across and down
+    parts = sorted({s.y0 for s in fig.layout.shapes if s.type == "line" and s.y0 == s.y1})
+    assert parts == [1.5, 3.5]
+    assert sorted({s.x0 for s in fig.layout.shapes if s.type == "line" and s.x0 == s.x1}) == [1.5, 3.5]
     i, j = order.index("billing"), order.index("orders")
     assert "billing/a.py:1" in heat.hovertext[i][j] and "… and 1 more" in heat.hovertext[i][j]
     assert "part of an import cycle" in heat.hovertext[i][j]

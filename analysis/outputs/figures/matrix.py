@@ -41,6 +41,7 @@ NO_EVIDENCE_COLOUR = "#BDBDBD"
 NO_EVIDENCE_MARK = "–"
 CYCLE_COLOUR = "#E45756"
 DIAGONAL_COLOUR = "#EEEEEE"
+LEVEL_LINE_COLOUR = "#AAAAAA"
 #: Up to this many contexts a 0 is written in its cell; beyond, it is a blank (pale) cell.
 ZEROS_SHOWN_UP_TO = 15
 #: Import locations listed in a DSM cell's hover (the rest are counted).
@@ -241,8 +242,8 @@ def dependency_structure_matrix(edges: pd.DataFrame | None, contexts: Iterable[s
     target, edges, and when present files, evidence). Row = importing context, column =
     imported context, cell = import rows; blank = none. Order: :func:`levelized_order`
     over ``contexts`` and the edges, so every import of a lower level lies below the
-    diagonal; a red square outlines each import cycle (its contexts import each other), the
-    only place marks sit above the diagonal. ``unknown``: why imports were not read.
+    diagonal; grey lines part the levels; a red square outlines each import cycle (its
+    contexts import each other), the only place marks sit above the diagonal. ``unknown``: why imports were not read.
     """
     from analysis.measures.coupling.structural import levelize
 
@@ -284,6 +285,12 @@ def dependency_structure_matrix(edges: pd.DataFrame | None, contexts: Iterable[s
         colorbar={"title": {"text": "import rows", "side": "right"}}, xgap=1, ygap=1, hoverongaps=False,
     ))
     _shade_diagonal(fig, size)
+    for k in range(1, size):  # a grey line wherever the level changes, across and down
+        if level_of[names[k]] != level_of[names[k - 1]]:
+            fig.add_shape(type="line", x0=-0.5, x1=size - 0.5, y0=k - 0.5, y1=k - 0.5, xref="x", yref="y",
+                          line={"color": LEVEL_LINE_COLOUR, "width": 1})
+            fig.add_shape(type="line", x0=k - 0.5, x1=k - 0.5, y0=-0.5, y1=size - 0.5, xref="x", yref="y",
+                          line={"color": LEVEL_LINE_COLOUR, "width": 1})
     cyclic = levels[levels["cyclic"]]
     cycles = 0
     for _, members in cyclic.groupby("component"):
@@ -293,5 +300,5 @@ def dependency_structure_matrix(edges: pd.DataFrame | None, contexts: Iterable[s
                       line={"color": CYCLE_COLOUR, "width": 2})
         cycles += 1
     suffix = f" — red squares: {cycles} import cycle{'s' if cycles != 1 else ''}" if cycles else " — no import cycle"
-    _matrix_layout(fig, title + suffix, shown, x_title="imported context", y_title="importing context (lowest level first)")
+    _matrix_layout(fig, title + suffix, shown, x_title="imported context", y_title="importing context (by level, lowest first)")
     return fig
