@@ -469,3 +469,17 @@ def test_the_no_evidence_layer_never_hides_the_hover_of_the_values_beneath(pairs
     fig = figures.coupling_matrix(pairs, "runtime", unmeasured={"catalog": "emits no spans"})
     values, missing = fig.data
     assert missing.hoverongaps is False and values.hoverongaps is False
+
+
+def test_change_coupling_quadrant_labels_keep_off_the_median_lines():
+    # coupling: a, b 4 signals; c, d 2 (the median); e 0. "a" sits just under the horizontal
+    # median of recent commits (5): its label above would cross the line
+    pairs = make_pairs([("a", "b", 1, 20.0, 1, 20, True, True, True, True, 4, False),
+                        ("c", "d", 1, 20.0, 0, 0, True, True, False, False, 2, False)])
+    contexts = pd.DataFrame({"context": ["a", "b", "c", "d", "e"], "commits": 1, "commits_recent": [4.5, 9, 5, 1, 5]})
+    fig = figures.change_coupling_quadrant(contexts, pairs)
+    assert list(fig.data[0].x) == [4, 4, 2, 2, 0]
+    (label_a,) = [a for a in fig.layout.annotations if a.text == "a"]
+    assert (label_a.yshift is not None and label_a.yshift < 0) or (label_a.showarrow and label_a.ay > 0)   # below it
+    (label_b,) = [a for a in fig.layout.annotations if a.text == "b"]
+    assert label_b.yshift > 0 and label_b.xshift == 0                           # far from the lines: just above

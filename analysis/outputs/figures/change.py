@@ -34,7 +34,8 @@ def change_coupling_quadrant(contexts: pd.DataFrame, pairs: pd.DataFrame) -> go.
     (top left) is where extraction pays soonest; changed often and tangled (top right)
     hurts most and costs most. Point labels are annotations placed by
     :func:`analysis.outputs.figures.labels.place_labels` (beside the point, else on a leader
-    line); a label with no room is left to the hover, and the title says how many.
+    line), never across a median line or a quadrant's caption; a label with no room is left
+    to the hover, and the title says how many.
     """
     title = "Change frequency × coupling"
     if is_empty(contexts):
@@ -81,6 +82,9 @@ def change_coupling_quadrant(contexts: pd.DataFrame, pairs: pd.DataFrame) -> go.
         top = cy * area_h - (h if yanchor == "bottom" else 0)
         obstacles.append(Box(left, top, left + w, top + h))
 
+    line_x = (mx - x_range[0]) / (x_range[1] - x_range[0]) * area_w  # the median lines: no label across them
+    line_y = (y_range[1] - my) / (y_range[1] - y_range[0]) * area_h
+    obstacles += [Box(line_x - 1.5, 0, line_x + 1.5, area_h), Box(0, line_y - 1.5, area_w, line_y + 1.5)]
     hidden = label_points(fig, x, y, [label(n) for n in names], x_range=x_range, y_range=y_range, area=(area_w, area_h),
                           marker=QUADRANT_MARKER, obstacles=obstacles)
     fig.update_layout(
