@@ -400,13 +400,29 @@ def glossary_html() -> Html:
                 f"<th>formula</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
+#: Why the runtime signal cannot see a context that emits no span.
+NO_SPANS = "this context emits no span in the traces: its calls cannot be seen"
+
+
 def signal_figures(analysis) -> list:
-    """One coupling matrix per signal, an unknown signal drawn as no evidence."""
-    out = []
+    """The import dependency structure matrix (levelized, cycles outlined), then one coupling
+    matrix per signal (clustered, each pair's evidence on hover); an unknown signal is drawn
+    as no evidence, and so is every runtime pair of a context that emits no span."""
+    structure = analysis.signal_states["structural"]
+    out = [figure(figures.dependency_structure_matrix(analysis.structure.edges, analysis.contexts["context"],
+                                                      unknown=None if structure.known else structure.describe()))]
+    silent: dict[str, str] = {}
+    if "has_spans" in analysis.contexts:
+        silent = {str(c): NO_SPANS for c, has in zip(analysis.contexts["context"], analysis.contexts["has_spans"])
+                  if has is not pd.NA and not bool(has)}
+    sources = {"structural": analysis.structure.edges, "evolutionary": getattr(analysis.history, "cochange", None),
+               "data": getattr(analysis.data, "pairs", None), "runtime": getattr(analysis.runtime, "calls", None)}
     for signal in figures.SIGNALS:
         state = analysis.signal_states[signal]
         out.append(figure(figures.coupling_matrix(analysis.pairs, signal, contexts=analysis.contexts["context"],
-                                                  unknown=None if state.known else state.describe())))
+                                                  unknown=None if state.known else state.describe(),
+                                                  unmeasured=silent if signal == "runtime" else None,
+                                                  evidence=figures.pair_evidence(signal, sources[signal]) if state.known else None)))
     return out
 
 

@@ -189,3 +189,48 @@ def test_no_absolute_path_of_the_machine_is_in_the_page(read):
 def test_a_30_context_report_stays_self_contained_and_small(wide_run):
     size = wide_run.html.stat().st_size
     assert size < MAX_HTML_BYTES, size
+
+
+#: For the first matrix with cells of no evidence: the (row, column) of one such cell and of
+#: one measured off-diagonal cell, and the size of the grid.
+MATRIX_CELLS_JS = r"""() => {
+  const divs = [...document.querySelectorAll('.plotly-graph-div')];
+  const n = divs.findIndex(d => d.data.length > 1 && d.data[1].name === 'no evidence' && d.data[1].z.some(r => r.some(v => v !== null)));
+  if (n < 0) return null;
+  const z = divs[n].data[0].z, gaps = divs[n].data[1].z, size = z.length;
+  let measured = null, missing = null;
+  for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) {
+    if (!measured && i !== j && z[i][j] !== null) measured = [i, j];
+    if (!missing && gaps[i][j] !== null) missing = [i, j];
+  }
+  return {index: n, size, measured, missing};
+}"""
+
+
+def test_a_matrix_cell_shows_its_evidence_on_hover_and_a_grey_one_says_not_measured(sample_run, chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(offline=True, viewport=VIEWPORT).new_page()
+            page.goto(sample_run.html.resolve().as_uri(), wait_until="load")
+            page.wait_for_function("() => document.querySelectorAll('.plotly-graph-div svg.main-svg').length > 0",
+                                   timeout=RENDER_TIMEOUT_MS)
+            cells = page.evaluate(MATRIX_CELLS_JS)
+            assert cells is not None, "the sample leaves some runtime pairs unmeasured: the check must bite"
+            div = page.locator(".plotly-graph-div").nth(cells["index"])
+            div.scroll_into_view_if_needed()
+            seen = {}
+            for kind in ("measured", "missing"):
+                i, j = cells[kind]
+                box = div.locator(".nsewdrag").first.bounding_box()
+                for nudge in (0, 2):  # plotly hovers on mouse movement: move twice
+                    page.mouse.move(box["x"] + (j + 0.5) * box["width"] / cells["size"] + nudge,
+                                    box["y"] + (i + 0.5) * box["height"] / cells["size"] + nudge)
+                    page.wait_for_timeout(150)
+                seen[kind] = " ".join(div.evaluate("d => [...d.querySelectorAll('.hoverlayer text')].map(t => t.textContent)"))
+        finally:
+            browser.close()
+    assert "↔" in seen["measured"] and "not measured" not in seen["measured"], seen
+    assert "not measured" in seen["missing"], seen

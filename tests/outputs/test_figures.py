@@ -111,20 +111,24 @@ def test_context_graph_empty_says_no_data():
 
 def test_coupling_matrix_is_symmetric_with_blank_diagonal(pairs):
     fig = figures.coupling_matrix(pairs, "runtime")
-    assert len(fig.data) == 1
     heat = fig.data[0]
-    assert list(heat.x) == list(heat.y) == ["billing", "catalog", "orders"]
+    # clustered: billing-orders (40 calls) first, catalog joins at orders (5), not at billing (0)
+    assert list(heat.x) == list(heat.y) == ["billing", "orders", "catalog"]
     z = [list(row) for row in heat.z]
-    assert z == [[None, 0.0, 40.0], [0.0, None, 5.0], [40.0, 5.0, None]]
-    assert "below threshold" in heat.hovertext[1][2] and "coupled" in heat.hovertext[0][2]
-    assert fig.layout.xaxis.title.text == "context" and fig.layout.yaxis.title.text == "context"
+    assert z == [[None, 40.0, 0.0], [40.0, None, 5.0], [0.0, 5.0, None]]
+    assert "below threshold" in heat.hovertext[0][2] and "coupled" in heat.hovertext[0][1]
+    assert fig.layout.xaxis.title.text == "context (ordered by clustering)" and fig.layout.yaxis.title.text == "context"
     assert "calls" in fig.layout.title.text
 
 
 def test_coupling_matrix_includes_declared_contexts_without_pairs(pairs):
-    fig = figures.coupling_matrix(pairs, "data", contexts=["billing", "catalog", "orders", "search"])
+    fig = figures.coupling_matrix(pairs, "data", contexts=["billing", "catalog", "orders", "search"],
+                                  order=["billing", "catalog", "orders", "search"])
     assert list(fig.data[0].x) == ["billing", "catalog", "orders", "search"]
     assert list(fig.data[0].z[3]) == [0.0, 0.0, 0.0, None]
+    clustered = figures.coupling_matrix(pairs, "data", contexts=["billing", "catalog", "orders", "search"])
+    # billing-orders (2 tables) first; catalog (1 table with billing) joins billing's end; search last
+    assert list(clustered.data[0].x) == ["orders", "billing", "catalog", "search"]
 
 
 def test_coupling_matrix_rejects_unknown_signal(pairs):
@@ -241,3 +245,241 @@ def test_ranking_breakdown_empty_says_no_data():
     assert annotation_texts(figures.ranking_breakdown(pd.DataFrame(columns=["rank", "context", "score"]))) == ["no data"]
     no_components = pd.DataFrame({"rank": [1], "context": ["a"], "score": [1.0]})
     assert annotation_texts(figures.ranking_breakdown(no_components)) == ["no score components in the ranking"]
+
+
+def test_load_over_time_with_a_single_period_says_so_instead_of_an_axis():
+    ts = pd.to_datetime(["2024-01-01 10:05", "2024-01-01 10:40"], utc=True)
+    curves = pd.DataFrame({"context": ["a", "b"], "bucket": ts, "self_time_ms": [1500.0, 500.0]})
+    fig = figures.load_over_time(curves, "1h")
+    assert len(fig.data) == 0
+    (text,) = annotation_texts(fig)
+    assert "one 1h period only" in text and "2024-01-01 10:00" in text and "2.0 s" in text
+    assert len(figures.load_over_time(curves, "5min").data) == 2   # two 5-minute periods make a curve (10:05 and 10:40, gaps 0)
+
+
+def test_load_over_time_without_self_time_says_so():
+    ts = pd.to_datetime(["2024-01-01 10:05", "2024-01-01 12:40"], utc=True)
+    curves = pd.DataFrame({"context": ["a", "a"], "bucket": ts, "self_time_ms": [0.0, 0.0]})
+    fig = figures.load_over_time(curves, "1h")
+    assert len(fig.data) == 0 and "no self time" in annotation_texts(fig)[0]
+
+
+# --- label geometry --------------------------------------------------------------------
+
+def test_matrix_ticks_turn_upright_only_when_the_labels_do_not_fit_side_by_side(pairs):
+    assert figures.coupling_matrix(pairs, "data").layout.xaxis.tickangle == 0
+    many = make_pairs([(f"context-{i:02d}", f"context-{i + 1:02d}", 1, 0.0, 0, 0, True, False, False, False, 1, False)
+                       for i in range(30)])
+    fig = figures.coupling_matrix(many, "structural")
+    assert fig.layout.xaxis.tickangle == -90 and fig.layout.xaxis.automargin
+    assert fig.data[0].colorbar.title.side == "right"   # beside the ticks, never across them
+
+
+def test_change_coupling_quadrant_says_what_its_lines_are_and_labels_each_point_once(pairs, contexts):
+    fig = figures.change_coupling_quadrant(contexts, pairs)
+    texts = annotation_texts(fig)
+    assert "median coupling: 4" in texts and "median recent<br>commits: 2" in texts
+    assert sorted(t for t in texts if t in {"billing", "catalog", "orders", "search"}) == ["billing", "catalog", "orders", "search"]
+
+
+def test_change_coupling_quadrant_crowded_points_get_leader_lines_or_hover():
+    names = [f"context-{i:02d}" for i in range(24)]
+    contexts = pd.DataFrame({"context": names, "commits": 1, "commits_recent": [5] * 24})   # all on one spot
+    fig = figures.change_coupling_quadrant(contexts, empty_pairs())
+    labelled = [a for a in fig.layout.annotations if a.text in names]
+    assert any(a.showarrow for a in labelled)                      # leader lines
+    hidden = len(names) - len(labelled)
+    assert (f"{hidden} crowded labels on hover only" in fig.layout.title.text) == (hidden > 0)
+
+
+# --- no evidence against 0, and the dependency structure matrix ------------------------
+
+def test_coupling_matrix_draws_a_pair_without_evidence_unlike_a_zero(pairs):
+    unknown_pair = pairs.copy()
+    unknown_pair.loc[1, "runtime"] = float("nan")          # billing-orders: not measured
+    fig = figures.coupling_matrix(unknown_pair, "runtime", order=["billing", "catalog", "orders"])
+    values, missing = fig.data
+    assert missing.name == "no evidence" and missing.showscale is False
+    assert values.z[0][2] is None and missing.z[0][2] == 1 and missing.text[0][2] == "–"
+    assert "not measured" in missing.hovertext[0][2]
+    assert values.z[0][1] == 0.0 and values.text[0][1] == "0" and missing.z[0][1] is None   # a measured 0 stays a 0
+    assert missing.colorscale[0][1] == "#BDBDBD"                 # grey, not the scale's 0 (white)
+    assert "not measured" in fig.layout.title.text
+
+
+def test_coupling_matrix_marks_every_pair_of_a_context_the_signal_cannot_see(pairs, contexts):
+    fig = figures.coupling_matrix(pairs, "runtime", contexts=contexts["context"], order=["billing", "catalog", "orders", "search"],
+                                  unmeasured={"search": "emits no spans"})
+    values, missing = fig.data
+    assert [missing.z[3][j] for j in range(3)] == [1, 1, 1] and missing.z[3][3] is None   # the diagonal stays blank
+    assert [values.z[j][3] for j in range(3)] == [None, None, None]
+    assert "emits no spans" in missing.hovertext[0][3]
+    plain = figures.coupling_matrix(pairs, "runtime")
+    assert all(m is None for row in plain.data[1].z for m in row) and "not measured" not in plain.layout.title.text
+
+
+def structure_edges():
+    # api -> (orders <-> billing) -> core; 2 rows api->orders with evidence
+    return pd.DataFrame({
+        "source": ["api", "orders", "billing", "orders"], "target": ["orders", "billing", "orders", "core"],
+        "edges": [2, 1, 3, 1], "files": [1, 1, 2, 1],
+        "evidence": [["api/v.py:3", "api/v.py:9"], ["orders/m.py:1"], ["billing/a.py:1", "billing/b.py:2", "billing/b.py:5", "billing/c.py:7"],
+                     ["orders/m.py:2"]],
+    })
+
+
+def test_dependency_structure_matrix_is_levelized_with_cycles_outlined():
+    fig = figures.dependency_structure_matrix(structure_edges(), ["api", "billing", "core", "orders", "lonely"])
+    heat = fig.data[0]
+    assert list(heat.y) == ["core", "lonely", "billing", "orders", "api"]   # level 0, the cycle together, the top
+    order = list(heat.y)
+    z = {(order[i], order[j]): heat.z[i][j] for i in range(5) for j in range(5) if heat.z[i][j] is not None}
+    assert z == {("api", "orders"): 2, ("orders", "billing"): 1, ("billing", "orders"): 3, ("orders", "core"): 1}
+    above = [(a, b) for (a, b) in z if order.index(b) > order.index(a)]
+    assert above == [("billing", "orders")]                                  # above the diagonal: only inside the cycle
+    red = [s for s in fig.layout.shapes if s.line.color == "#E45756"]
+    assert len(red) == 1 and (red[0].x0, red[0].x1) == (1.5, 3.5)           # the billing-orders block
+    assert "1 import cycle" in fig.layout.title.text
+    # levels: core, lonely (0) | billing, orders (1) | api (2): lines after rows 2 and 4, across and down
+    parts = sorted({s.y0 for s in fig.layout.shapes if s.type == "line" and s.y0 == s.y1})
+    assert parts == [1.5, 3.5]
+    assert sorted({s.x0 for s in fig.layout.shapes if s.type == "line" and s.x0 == s.x1}) == [1.5, 3.5]
+    i, j = order.index("billing"), order.index("orders")
+    assert "billing/a.py:1" in heat.hovertext[i][j] and "… and 1 more" in heat.hovertext[i][j]
+    assert "part of an import cycle" in heat.hovertext[i][j]
+
+
+def test_dependency_structure_matrix_unknown_and_acyclic():
+    assert "no evidence — no import graph" in annotation_texts(figures.dependency_structure_matrix(None, ["a", "b"], unknown="no import graph"))[0]
+    edges = pd.DataFrame({"source": ["a<b>"], "target": ["c"], "edges": [1]})
+    fig = figures.dependency_structure_matrix(edges, [])
+    assert list(fig.data[0].x) == ["c", "a&lt;b&gt;"] and "no import cycle" in fig.layout.title.text
+
+
+def test_a_wide_coupling_matrix_leaves_zeros_blank_but_keeps_no_evidence_marked():
+    names = [f"c{i:02d}" for i in range(16)]
+    rows = [(a, b, 0, 0.0, 0, 3 if (a, b) == ("c00", "c01") else 0, False, False, False, False, 0, False)
+            for i, a in enumerate(names) for b in names[i + 1:]]
+    fig = figures.coupling_matrix(make_pairs(rows), "runtime", order=names, unmeasured={"c15": "emits no spans"})
+    values, missing = fig.data
+    assert values.z[0][2] == 0.0 and values.text[0][2] == ""            # a 0: pale and blank
+    assert values.text[0][1] == "3"
+    assert missing.text[0][15] == "–" and values.z[0][15] is None         # no evidence: grey and marked
+    assert "a blank cell is 0" in fig.layout.xaxis.title.text
+
+
+# --- the dependency graph at scale ----------------------------------------------------
+
+def many_pairs(n):
+    """A chain c00-c01-...; the structural value of pair i is i + 1; every pair coupled in structure only."""
+    names = [f"c{i:02d}" for i in range(n)]
+    return make_pairs([(names[i], names[i + 1], i + 1, 0.0, 0, 0, True, False, False, False, 1, False) for i in range(n - 1)])
+
+
+def test_the_graph_draws_only_the_strongest_pairs_per_signal_past_twelve_contexts():
+    pairs = many_pairs(30)
+    contexts = pd.DataFrame({"context": sorted(set(pairs["context_a"]) | set(pairs["context_b"])), "commits": 1})
+    fig = figures.context_graph(pairs, contexts)
+    structural = next(t for t in fig.data if t.name.startswith("structural"))
+    assert structural.name == "structural: strongest 15 of 29 pairs"
+    assert len(structural.x) == 3 * 15
+    details = next(t for t in fig.data if t.name == "pair details")
+    shown = sorted(int(h.split("structural: ")[1].split(" ")[0]) for h in details.hovertext)
+    assert shown == list(range(15, 30))                                  # the 15 strongest: values 15..29
+    assert all("c" in h and "↔" in h for h in details.hovertext)        # each pair's evidence on hover
+    assert len(figures.context_graph(many_pairs(8), contexts.head(8)).data[1].x) == 3 * 7   # small: every pair
+
+
+def test_the_graph_labels_every_context_once_and_seats_coupled_contexts_side_by_side():
+    import math
+
+    pairs = many_pairs(30)
+    contexts = pd.DataFrame({"context": sorted(set(pairs["context_a"]) | set(pairs["context_b"])), "commits": range(30)})
+    fig = figures.context_graph(pairs, contexts)
+    labels = [a for a in fig.layout.annotations if a.text.startswith("c")]
+    assert sorted(a.text for a in labels) == list(contexts["context"])   # none left to the hover here
+    node = fig.data[-1]
+    at = {t: (x, y) for t, x, y in zip(node.text, node.x, node.y)}
+    neighbour = 2 * math.sin(math.pi / 30)                                # chord between neighbours on the circle
+    for i in range(29):                                                   # a chain: every link between neighbours
+        a, b = at[f"c{i:02d}"], at[f"c{i + 1:02d}"]
+        assert math.dist(a, b) == pytest.approx(neighbour)
+
+
+def placed_boxes(fig, names):
+    """The figure's label annotations for ``names``."""
+    return [a for a in fig.layout.annotations if a.text in names]
+
+
+def test_runtime_graph_labels_each_context_once_as_annotations():
+    names = [f"ctx-{i:02d}" for i in range(20)]
+    calls = pd.DataFrame({"caller": names, "callee": names[1:] + names[:1], "mode": "sync", "calls": 5,
+                          "mean_ms": 1.0, "error_share": 0.0})
+    fig = figures.runtime_graph(calls)
+    labels = placed_boxes(fig, names)
+    assert sorted(a.text for a in labels) == names
+    contexts = next(t for t in fig.data if t.name == "contexts")
+    assert contexts.mode == "markers"                      # no plotly text labels left to collide
+    assert fig.layout.height > 600                         # taller past twelve contexts
+    assert "the strongest 12 of 20 arrows" in fig.layout.title.text
+    strongest = calls.assign(calls=range(1, 21))           # ctx-19 -> ctx-00 the strongest, ctx-00 -> ctx-01 the weakest
+    details = next(t for t in figures.runtime_graph(strongest).data if t.name == "call details")
+    assert len(details.hovertext) == 12 and "ctx-19 → ctx-00" in details.hovertext[0]
+    assert not any(h.startswith("ctx-00 → ctx-01") for h in details.hovertext)
+
+
+def test_cochange_network_labels_contexts_but_not_files():
+    edges = pd.DataFrame({"a": ["a<x>", "b", "c"], "b": ["b", "c", "a<x>"], "degree": [30.0, 20.0, 10.0]})
+    fig = figures.cochange_network(edges)
+    assert sorted(a.text for a in fig.layout.annotations) == ["a&lt;x&gt;", "b", "c"]
+    files = figures.cochange_network(edges, group_of={"a<x>": "one", "b": "one", "c": "two"})
+    assert len(files.layout.annotations) == 0               # files are many: named on hover only
+    assert figures.cochange_network(edges).to_json() == fig.to_json()   # seeded layout: the same figure twice
+
+
+def test_team_context_heatmap_is_ordered_by_clustering_not_alphabetically():
+    from analysis.outputs.figures import explore
+
+    matrix = pd.DataFrame({"team": ["t1", "t1", "t2", "t3", "t3"], "context": ["a", "c", "b", "a", "c"],
+                           "commits": [5, 3, 7, 4, 6]})
+    fig = explore.team_context_heatmap(matrix, 90)
+    heat = fig.data[0]
+    columns, rows = list(heat.x), list(heat.y)
+    assert abs(rows.index("t1") - rows.index("t3")) == 1 and rows[1] != "t2"
+    assert abs(columns.index("a") - columns.index("c")) == 1 and columns[1] != "b"
+
+
+def test_pair_evidence_lists_what_each_signal_rests_on():
+    import numpy as np
+
+    edges = structure_edges()
+    lines = figures.pair_evidence("structural", edges, shown=2)
+    assert lines[("billing", "orders")] == ["orders → billing: 1 import rows (orders/m.py:1)",
+                                            "billing → orders: 3 import rows (billing/a.py:1, billing/b.py:2 … and 2 more)"]
+    tables = pd.DataFrame({"context_a": ["b"], "context_b": ["a"], "tables": [np.array(["t<1>", "s", "u", "v"])]})
+    assert figures.pair_evidence("data", tables, shown=3)[("a", "b")] == ["tables: s, t&lt;1&gt;, u … and 1 more"]
+    calls = pd.DataFrame({"caller": ["x", "y"], "callee": ["y", "x"], "mode": ["sync", "async"], "calls": [1200, 3]})
+    assert figures.pair_evidence("runtime", calls)[("x", "y")] == ["x → y (sync): 1,200 calls", "y → x (async): 3 calls"]
+    assert figures.pair_evidence("evolutionary", None) == {}
+    with pytest.raises(ValueError, match="valid signals"):
+        figures.pair_evidence("vibes", calls)
+
+
+def test_the_no_evidence_layer_never_hides_the_hover_of_the_values_beneath(pairs):
+    fig = figures.coupling_matrix(pairs, "runtime", unmeasured={"catalog": "emits no spans"})
+    values, missing = fig.data
+    assert missing.hoverongaps is False and values.hoverongaps is False
+
+
+def test_change_coupling_quadrant_labels_keep_off_the_median_lines():
+    # coupling: a, b 4 signals; c, d 2 (the median); e 0. "a" sits just under the horizontal
+    # median of recent commits (5): its label above would cross the line
+    pairs = make_pairs([("a", "b", 1, 20.0, 1, 20, True, True, True, True, 4, False),
+                        ("c", "d", 1, 20.0, 0, 0, True, True, False, False, 2, False)])
+    contexts = pd.DataFrame({"context": ["a", "b", "c", "d", "e"], "commits": 1, "commits_recent": [4.5, 9, 5, 1, 5]})
+    fig = figures.change_coupling_quadrant(contexts, pairs)
+    assert list(fig.data[0].x) == [4, 4, 2, 2, 0]
+    (label_a,) = [a for a in fig.layout.annotations if a.text == "a"]
+    assert (label_a.yshift is not None and label_a.yshift < 0) or (label_a.showarrow and label_a.ay > 0)   # below it
+    (label_b,) = [a for a in fig.layout.annotations if a.text == "b"]
+    assert label_b.yshift > 0 and label_b.xshift == 0                           # far from the lines: just above

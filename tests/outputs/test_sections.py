@@ -80,3 +80,42 @@ def test_a_large_tangle_shows_its_heaviest_edges_and_folds_the_rest():
     assert "A tangle of 13 contexts" in shown and shown.count("<li>") == 3
     assert "c12 → c0: 13 import lines" in shown and "10 more edges of this tangle" in folded
     assert "no import cycle" in sections.cycles_summary([], [])
+
+
+def test_signal_figures_open_with_the_dsm_and_grey_out_the_runtime_pairs_of_a_silent_context():
+    from types import SimpleNamespace
+
+    pairs = pd.DataFrame({
+        "context_a": ["a", "a", "b"], "context_b": ["b", "c", "c"],
+        "structural": [2.0, 0.0, 1.0], "evolutionary": [10.0, 0.0, 0.0], "data": [1.0, 0.0, 0.0], "runtime": [12.0, 0.0, 0.0],
+        "structural_coupled": [True, False, True], "evolutionary_coupled": [True, False, False],
+        "data_coupled": [True, False, False], "runtime_coupled": [True, False, False], "signals": [4, 0, 1], "hidden": [False] * 3,
+    })
+    analysis = SimpleNamespace(
+        pairs=pairs,
+        contexts=pd.DataFrame({"context": ["a", "b", "c"], "has_spans": pd.array([True, True, False], dtype="boolean")}),
+        structure=SimpleNamespace(edges=pd.DataFrame({"source": ["a", "b", "c"], "target": ["b", "a", "b"], "edges": [1, 1, 1],
+                                                      "evidence": [["a/x.py:3"], ["b/y.py:1"], ["c/z.py:9"]]})),
+        history=SimpleNamespace(cochange=pd.DataFrame({"context_a": ["a"], "context_b": ["b"], "shared_commits": [7], "degree": [10]})),
+        data=SimpleNamespace(pairs=pd.DataFrame({"context_a": ["a"], "context_b": ["b"], "shared_tables": [1], "tables": [["orders"]]})),
+        runtime=SimpleNamespace(calls=pd.DataFrame({"caller": ["b"], "callee": ["a"], "mode": ["sync"], "calls": [12]})),
+        signal_states={"structural": OK, "evolutionary": OK, "data": NONE, "runtime": OK},
+    )
+    shown = sections.signal_figures(analysis)
+    titles = [f.fig.layout.title.text for f in shown]
+    assert titles[0].startswith("Dependency structure matrix") and "1 import cycle" in titles[0]
+    assert [t.split(" ")[0] for t in titles[1:]] == ["Structural", "Evolutionary", "Data", "Runtime"]
+    assert "no evidence — not measured: no traces given" in shown[3].fig.layout.annotations[0].text     # data: not measured at all
+    runtime = shown[4].fig
+    names = list(runtime.data[0].x)
+    c = names.index("c")
+    assert all(runtime.data[1].z[c][j] == 1 for j in range(3) if j != c)                 # c emits no span: grey
+    assert "emits no span" in runtime.data[1].hovertext[c][names.index("a")]
+    structural = shown[1].fig
+    assert all(m is None for row in structural.data[1].z for m in row)                    # imports see every context
+    s_names = list(structural.data[0].x)
+    hover = structural.data[0].hovertext[s_names.index("b")][s_names.index("a")]         # the pair's evidence, both ways
+    assert "a → b: 1 import rows (a/x.py:3)" in hover and "b → a: 1 import rows (b/y.py:1)" in hover
+    e_names = list(shown[2].fig.data[0].x)
+    assert "7 commits changed both" in shown[2].fig.data[0].hovertext[e_names.index("a")][e_names.index("b")]
+    assert "b → a (sync): 12 calls" in runtime.data[0].hovertext[names.index("a")][names.index("b")]

@@ -55,6 +55,10 @@ EDGE_LANE = 0.018
 
 FIGURE_HEIGHT = 520
 
+#: An x axis whose first tick label sits at the corner (a date, a run): outside ticks push
+#: the labels down, clear of the y axis's lowest label.
+TICKS_CLEAR = {"ticks": "outside", "ticklen": 8}
+
 
 def label(value) -> str:
     """An input-derived value as plotly text: HTML-escaped, so it shows as typed.

@@ -23,19 +23,26 @@ from analysis.outputs.figures.common import (
     no_data,
     number,
 )
+from analysis.outputs.figures.labels import label_points
+from analysis.outputs.figures.order import cluster_order
+
+#: The graph draws every coupled pair up to this many contexts, the strongest beyond.
+GRAPH_ALL_UP_TO = 12
+#: The width (px) the graph's labels are placed for: the narrowest the report shows it.
+GRAPH_WIDTH = 1100
 
 # --------------------------------------------------------------------------------------
 # context dependency graph
 
 
-def graph_layout(nodes: Sequence[str]) -> dict[str, tuple[float, float]]:
-    """Node positions on a circle, in sorted order, starting at the top, clockwise.
+def graph_layout(nodes: Sequence[str], *, keep_order: bool = False) -> dict[str, tuple[float, float]]:
+    """Node positions on a circle, in sorted order (``keep_order``: in the order given),
+    starting at the top, clockwise.
 
-    Deterministic by construction (no random start, unlike a spring layout) and readable
-    for the handful of contexts a monolith declares: every label has room, and the same
-    context sits in the same place in every run and every report.
+    Deterministic by construction (no random start, unlike a spring layout): the same
+    contexts with the same coupling sit in the same places in every run and every report.
     """
-    ordered = sorted(nodes)
+    ordered = list(dict.fromkeys(nodes)) if keep_order else sorted(nodes)
     if not ordered:
         return {}
     if len(ordered) == 1:
@@ -82,37 +89,84 @@ def _context_hover(name: str, facts: Mapping) -> str:
     return "<br>".join(lines)
 
 
-def context_graph(pairs: pd.DataFrame, contexts: pd.DataFrame) -> go.Figure:
+def strongest_pairs(pairs: pd.DataFrame, signal: str, top: int | None) -> pd.DataFrame:
+    """The pairs coupled in ``signal``, strongest first (by value, then by the number of
+    coupled signals, then by names), at most ``top``."""
+    if signal not in pairs or pairs.empty:
+        return pairs.iloc[0:0]
+    coupled = pairs[is_coupled(pairs, signal)]
+    signals = coupled["signals"].astype(float).fillna(0.0) if "signals" in coupled else 0.0
+    ranked = coupled.assign(_v=coupled[signal].astype(float).fillna(0.0), _s=signals, _a=coupled["context_a"].astype(str),
+                            _b=coupled["context_b"].astype(str))
+    ranked = ranked.sort_values(["_v", "_s", "_a", "_b"], ascending=[False, False, True, True], kind="stable")
+    ranked = ranked.drop(columns=["_v", "_s", "_a", "_b"])
+    return ranked if top is None else ranked.head(top)
+
+
+def graph_top(contexts: int) -> int | None:
+    """How many pairs per signal the graph draws: all up to :data:`GRAPH_ALL_UP_TO` contexts,
+    else the strongest ``max(12, contexts // 2)`` (every pair is in the matrices)."""
+    return None if contexts <= GRAPH_ALL_UP_TO else max(12, contexts // 2)
+
+
+def _closeness(pairs: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """How close two contexts sit on the graph's circle: coupled signals, plus each signal's
+    value as a share of its largest (so a tie in signals goes to the stronger pair)."""
+    out: dict[tuple[str, str], float] = {}
+    if pairs.empty:
+        return out
+    score = pd.Series(0.0, index=pairs.index)
+    for signal in SIGNALS:
+        if signal not in pairs:
+            continue
+        coupled = is_coupled(pairs, signal)
+        values = pairs[signal].astype(float).fillna(0.0).clip(lower=0)
+        top = float(values.max()) or 1.0
+        score = score + coupled.astype(float) + 0.25 * values / top
+    for a, b, v in zip(pairs["context_a"].astype(str), pairs["context_b"].astype(str), score):
+        out[(a, b)] = float(v)
+    return out
+
+
+def context_graph(pairs: pd.DataFrame, contexts: pd.DataFrame, *, top: int | None | bool = True) -> go.Figure:
     """The context dependency graph.
 
-    Nodes are contexts on a circle (:func:`graph_layout`), sized by ``commits`` (area ∝
-    commits). Each signal draws its own
-    lane on an edge, only where the pair is coupled in that signal; pairs with *hidden
-    coupling* (coupled, but not through imports) are underlaid in red. Hovering an edge's
-    midpoint shows every signal's value. Traces, in order: hidden coupling, the four
-    signals, edge midpoints, contexts.
+    Nodes are contexts on a circle in :func:`~analysis.outputs.figures.order.cluster_order`
+    of their coupling (coupled contexts side by side, so their edges are short chords),
+    sized by ``commits`` (area ∝ commits). Each signal draws its own lane on an edge, only
+    where the pair is coupled in that signal, and only its ``top`` strongest pairs
+    (``True``: :func:`graph_top` of the number of contexts; ``None``: all); the legend says
+    how many of how many. Pairs with *hidden coupling* (coupled, but not through imports)
+    among those drawn are underlaid in red. Hovering an edge's midpoint shows every
+    signal's value for the pair. Context labels are placed by
+    :func:`~analysis.outputs.figures.labels.place_labels`, outward first, never over each
+    other. Traces, in order: hidden coupling, the four signals, edge midpoints, contexts.
     """
     title = "Context dependency graph"
     names = context_names(contexts, pairs)
     if not names:
         return no_data(title)
     pairs = pairs if not is_empty(pairs) else pd.DataFrame(columns=["context_a", "context_b", *SIGNALS, "signals", "hidden"])
-    positions = graph_layout(names)
-    xs_all = [p[0] for p in positions.values()]
-    ys_all = [p[1] for p in positions.values()]
-    extent = max(max(xs_all) - min(xs_all), max(ys_all) - min(ys_all), 1.0)
-    drawn = pairs[pairs["context_a"].isin(positions) & pairs["context_b"].isin(positions)]
+    limit = graph_top(len(names)) if top is True else (None if top is False else top)
+    pairs = pairs[pairs["context_a"].astype(str).isin(names) & pairs["context_b"].astype(str).isin(names)]
+    positions = graph_layout(cluster_order(names, _closeness(pairs)), keep_order=True)
+    extent = 2.0 if len(names) > 1 else 1.0
 
     fig = go.Figure()
+    lanes = {signal: strongest_pairs(pairs, signal, limit) for signal in SIGNALS}
+    counts = {signal: int(is_coupled(pairs, signal).sum()) if signal in pairs and len(pairs) else 0 for signal in SIGNALS}
+    drawn_index = sorted(set().union(*(set(lane.index) for lane in lanes.values())))
+    drawn = pairs.loc[drawn_index] if limit is not None else pairs
     hidden = drawn[drawn["hidden"].fillna(False).astype(bool)] if "hidden" in drawn else drawn.iloc[0:0]
     hx, hy = _segments(hidden, positions, 0.0)
     fig.add_trace(go.Scatter(x=hx, y=hy, mode="lines", name="hidden coupling (not in imports)",
                              line={"color": HIDDEN_COLOUR, "width": 14}, hoverinfo="skip"))
     for lane, signal in enumerate(SIGNALS):
-        coupled = drawn[is_coupled(drawn, signal)] if signal in drawn else drawn.iloc[0:0]
         offset = (lane - (len(SIGNALS) - 1) / 2) * EDGE_LANE * extent
-        sx, sy = _segments(coupled, positions, offset)
-        fig.add_trace(go.Scatter(x=sx, y=sy, mode="lines", name=signal,
+        sx, sy = _segments(lanes[signal], positions, offset)
+        shown_count = len(lanes[signal])
+        name = signal if shown_count == counts[signal] else f"{signal}: strongest {shown_count} of {counts[signal]} pairs"
+        fig.add_trace(go.Scatter(x=sx, y=sy, mode="lines", name=name,
                                  line={"color": SIGNAL_COLOURS[signal], "width": 2.5}, hoverinfo="skip"))
 
     mid_x = [(positions[a][0] + positions[b][0]) / 2 for a, b in zip(drawn["context_a"], drawn["context_b"])]
@@ -125,83 +179,30 @@ def context_graph(pairs: pd.DataFrame, contexts: pd.DataFrame) -> go.Figure:
     if not is_empty(contexts):
         facts = {str(r["context"]): r for _, r in contexts.iterrows()}
     commits = [float(facts[n]["commits"]) if n in facts and "commits" in facts[n] and pd.notna(facts[n]["commits"]) else 0.0 for n in names]
-    top = max(commits) or 1.0
-    sizes = [14 + 36 * math.sqrt(c / top) for c in commits]
+    most = max(commits) or 1.0
+    sizes = [14 + 36 * math.sqrt(c / most) for c in commits]
+    height = FIGURE_HEIGHT + 80 if len(names) <= GRAPH_ALL_UP_TO else FIGURE_HEIGHT + 240
+    margin = {"l": 20, "r": 20, "t": 80, "b": 70}
+    x_range, y_range = (-1.35, 1.35), (-1.25, 1.25)
+    area_w, area_h = GRAPH_WIDTH - margin["l"] - margin["r"], height - margin["t"] - margin["b"]
+
+    shown = [label(n) for n in names]
+    unlabelled = label_points(fig, [positions[n][0] for n in names], [positions[n][1] for n in names], shown,
+                              x_range=x_range, y_range=y_range, area=(area_w, area_h), marker=[s / 2 for s in sizes],
+                              prefer=[positions[n] for n in names])
     fig.add_trace(go.Scatter(
         x=[positions[n][0] for n in names], y=[positions[n][1] for n in names],
-        mode="markers+text", name="contexts", showlegend=False,
-        text=[label(n) for n in names],
-        textposition=["bottom center" if positions[n][1] < -0.01 else "top center" for n in names],  # outward
+        mode="markers", name="contexts", showlegend=False, text=shown,
         marker={"size": sizes, "color": NODE_COLOUR, "line": {"color": "white", "width": 1}},
         hovertext=[_context_hover(n, facts.get(n, {})) for n in names], hoverinfo="text",
     ))
     fig.update_layout(
-        title=f"{title} — node size: commits; lanes: coupled signals",
-        height=FIGURE_HEIGHT + 80,
-        xaxis={"visible": False, "range": [-1.35, 1.35]}, yaxis={"visible": False, "range": [-1.2, 1.25]},
-        legend={"orientation": "h", "y": -0.05},
+        title=f"{title} — node size: commits; lanes: coupled signals"
+              + (f"; {unlabelled} crowded labels on hover only" if unlabelled else ""),
+        height=height, margin=margin,
+        xaxis={"visible": False, "range": list(x_range)}, yaxis={"visible": False, "range": list(y_range)},
+        legend={"orientation": "h", "y": -0.02, "yanchor": "top"},
         plot_bgcolor="white",
-    )
-    return fig
-
-
-# --------------------------------------------------------------------------------------
-# coupling matrix
-
-
-def coupling_matrix(pairs: pd.DataFrame, signal: str, *, contexts: Iterable[str] | None = None,
-                    unknown: str | None = None) -> go.Figure:
-    """A symmetric heatmap of one signal's value per pair of contexts.
-
-    Axes list the contexts in ``pairs`` (plus ``contexts``, when given, so that declared
-    contexts without any pair still show), sorted. A missing pair of a measured signal is 0;
-    the diagonal is blank. Cell text is the value; hover says whether the pair is coupled by
-    the threshold. ``unknown``: why the signal is not measured — the figure then says
-    "no evidence" and why, never a grid of zeros.
-    """
-    if signal not in SIGNALS:
-        raise ValueError(f"unknown signal {signal!r}; valid signals: {', '.join(SIGNALS)}")
-    title = f"{signal.capitalize()} coupling ({SIGNAL_UNITS[signal]})"
-    if unknown is not None:
-        return no_data(title, f"no evidence — {unknown}")
-    found = set(context_names(None, pairs))
-    if contexts is not None:
-        found.update(str(c) for c in contexts if c is not None and c is not pd.NA)
-    names = sorted(found)
-    if is_empty(pairs) or len(names) < 2:
-        return no_data(title)
-
-    index = {n: i for i, n in enumerate(names)}
-    size = len(names)
-    values: list[list] = [[0.0] * size for _ in range(size)]
-    coupled: list[list] = [[False] * size for _ in range(size)]
-    for i in range(size):
-        values[i][i] = None
-    flags = is_coupled(pairs, signal)
-    for (a, b, value), flag in zip(pairs[["context_a", "context_b", signal]].itertuples(index=False), flags):
-        if a == b or a not in index or b not in index:
-            continue
-        v = 0.0 if pd.isna(value) else float(value)
-        i, j = index[a], index[b]
-        values[i][j] = values[j][i] = v
-        coupled[i][j] = coupled[j][i] = bool(flag)
-
-    shown = [label(n) for n in names]
-    text = [["" if v is None else number(v) for v in row] for row in values]
-    hover = [[
-        "" if values[i][j] is None else
-        f"{shown[i]} ↔ {shown[j]}<br>{signal}: {number(values[i][j])} ({SIGNAL_UNITS[signal]})<br>"
-        + ("coupled" if coupled[i][j] else "below threshold")
-        for j in range(size)] for i in range(size)]
-    fig = go.Figure(go.Heatmap(
-        z=values, x=shown, y=shown, text=text, texttemplate="%{text}", hovertext=hover, hoverinfo="text",
-        colorscale="Blues", zmin=0, zmax=max([v for row in values for v in row if v is not None] + [1.0]),
-        colorbar={"title": {"text": SIGNAL_UNITS[signal]}}, xgap=1, ygap=1,
-    ))
-    fig.update_layout(
-        title=title, height=max(FIGURE_HEIGHT, 40 * size + 160), plot_bgcolor="white",
-        xaxis={"title": {"text": "context"}, "type": "category", "showgrid": False},
-        yaxis={"title": {"text": "context"}, "type": "category", "autorange": "reversed", "showgrid": False},
     )
     return fig
 

@@ -9,6 +9,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from analysis.outputs.figures.common import label, no_data
+from analysis.outputs.figures.order import grid_order
 
 UNATTRIBUTED = "(unattributed)"
 
@@ -34,10 +35,13 @@ def hotspot_trend(trend: pd.DataFrame, top: int) -> go.Figure:
 
 
 def team_context_heatmap(team_matrix: pd.DataFrame, recent_days: int) -> go.Figure:
-    """Commits per team (rows) and context (columns) in the recent window."""
+    """Commits per team (rows) and context (columns) in the recent window, teams and contexts
+    ordered by clustering (:func:`~analysis.outputs.figures.order.grid_order`)."""
     if team_matrix.empty:
         return no_data("Team × context", "no commit in the recent window")
     grid = team_matrix.pivot(index="team", columns="context", values="commits").fillna(0)
+    rows, columns = grid_order(grid)
+    grid = grid.loc[rows, columns]
     grid.index = [label(t) for t in grid.index]
     grid.columns = [label(c) for c in grid.columns]
     return px.imshow(grid, text_auto=True, color_continuous_scale="Blues", aspect="auto",
@@ -76,12 +80,15 @@ def dependency_matrix(dsm: pd.DataFrame, *, title: str, row: str = "importing", 
 
 
 def table_access_heatmap(table_contexts: pd.DataFrame) -> go.Figure:
-    """Executions per table (rows) and issuing context (columns)."""
+    """Executions per table (rows) and issuing context (columns), both ordered by clustering
+    (:func:`~analysis.outputs.figures.order.grid_order`): tables used by the same contexts together."""
     if table_contexts.empty:
         return no_data("Executions per table and issuing context", "no statement touched a table")
     access = table_contexts.assign(context=table_contexts["context"].fillna(UNATTRIBUTED),
                                    executions=table_contexts["reads"] + table_contexts["writes"])
     matrix = access.pivot_table(index="table", columns="context", values="executions", aggfunc="sum", fill_value=0)
+    rows, columns = grid_order(matrix)
+    matrix = matrix.loc[rows, columns]
     return px.imshow(matrix, aspect="auto", color_continuous_scale="Blues", height=max(400, 18 * len(matrix)),
                      labels={"x": "issuing context", "y": "table", "color": "executions"},
                      title="Executions per table and issuing context")

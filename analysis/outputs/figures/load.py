@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from analysis.outputs.figures.common import (
     FIGURE_HEIGHT,
+    TICKS_CLEAR,
     is_empty,
     label,
     no_data,
@@ -33,6 +34,8 @@ def load_over_time(curves: pd.DataFrame, freq: str = "1h", *, normalized: bool =
     Absolute: seconds of self time per period. ``normalized=True``: each period's share of
     self time per context (percent; stacks to 100), which shows a context whose load curve
     has a shape of its own. Contexts are stacked by total self time, the largest first.
+    Traces within a single period, or without any self time, give a figure that says so
+    rather than an empty axis.
     """
     title = "Share of self time per context" if normalized else "Self time per context"
     if is_empty(curves):
@@ -40,6 +43,13 @@ def load_over_time(curves: pd.DataFrame, freq: str = "1h", *, normalized: bool =
     wide = load_by_period(curves, freq)
     if wide.empty:
         return no_data(title)
+    if len(wide) < 2:
+        start = pd.Timestamp(wide.index[0]).strftime("%Y-%m-%d %H:%M")
+        total = float(wide.to_numpy().sum()) / 1000.0
+        return no_data(f"{title} (per {freq})", f"the traces span one {freq} period only (from {start} UTC, {total:,.1f} s of self "
+                                               "time): a curve over time needs two periods or more")
+    if not wide.to_numpy().any():
+        return no_data(f"{title} (per {freq})", "no self time in the traces: every span took 0 ms")
     fig = go.Figure()
     for context in wide.columns:
         seconds = wide[context] / 1000.0
@@ -50,7 +60,7 @@ def load_over_time(curves: pd.DataFrame, freq: str = "1h", *, normalized: bool =
         ))
     fig.update_layout(
         title=f"{title} (per {freq})", height=FIGURE_HEIGHT, hovermode="x unified",
-        xaxis={"title": {"text": "time (UTC)"}},
+        xaxis={"title": {"text": "time (UTC)"}, **TICKS_CLEAR},
         yaxis={"title": {"text": "share of self time (%)" if normalized else f"self time per {freq} (s)"}},
     )
     return fig

@@ -22,7 +22,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analysis.outputs.figures.common import FIGURE_HEIGHT, NODE_COLOUR, label, no_data
-from analysis.outputs.figures.coupling import graph_layout
+from analysis.outputs.figures.coupling import GRAPH_WIDTH, graph_layout, graph_top
+from analysis.outputs.figures.labels import label_points
 
 MODE_COLOURS = {"sync": "#B279A2", "async": "#72B7B2"}
 COMPONENT_COLOURS = {"score_peak": "#F58518", "score_decorrelation": "#4C78A8", "score_compute": "#E45756"}
@@ -56,7 +57,10 @@ def runtime_graph(calls: pd.DataFrame, latency: pd.DataFrame | None = None, load
     """Calls between contexts as a directed graph.
 
     Nodes on a circle (:func:`analysis.outputs.figures.graph_layout`), sized by their share of self
-    time when ``load`` is given. One arrow per caller, callee and mode, its width growing
+    time when ``load`` is given, labelled by :func:`~analysis.outputs.figures.labels.label_points`
+    (outward first, never over each other). Past twelve contexts only the
+    :func:`~analysis.outputs.figures.coupling.graph_top` strongest arrows are drawn (the title
+    says how many of how many). One arrow per caller, callee and mode, its width growing
     with log(calls), purple for sync and teal (dashed) for async. Hovering an arrow's
     midpoint shows calls, mean and p95 latency, the caller's wait share and the error share.
     """
@@ -71,6 +75,11 @@ def runtime_graph(calls: pd.DataFrame, latency: pd.DataFrame | None = None, load
     if latency is not None and not latency.empty:
         extra = {(str(r.caller), str(r.callee), str(r.mode)): r for r in latency.itertuples()}
     top = float(calls["calls"].max()) or 1.0
+    total = len(calls)
+    limit = graph_top(len(names))
+    if limit is not None:  # the strongest arrows; every call is in the matrix and the table
+        calls = calls.assign(_c=calls["caller"].astype(str), _d=calls["callee"].astype(str)).sort_values(
+            ["calls", "_c", "_d"], ascending=[False, True, True], kind="stable").head(limit).drop(columns=["_c", "_d"])
     fig = go.Figure()
     mid_x, mid_y, hover = [], [], []
     for row in calls.itertuples():
@@ -101,17 +110,24 @@ def runtime_graph(calls: pd.DataFrame, latency: pd.DataFrame | None = None, load
         shares = {str(r.context): float(r.self_time_share) for r in load.itertuples() if pd.notna(r.self_time_share)}
     sizes = [16 + 40 * math.sqrt(shares.get(n, 0.0)) for n in names]
     fig.add_trace(go.Scatter(
-        x=[positions[n][0] for n in names], y=[positions[n][1] for n in names], mode="markers+text",
+        x=[positions[n][0] for n in names], y=[positions[n][1] for n in names], mode="markers",
         name="contexts", showlegend=False, text=[label(n) for n in names],
-        textposition=["bottom center" if positions[n][1] < -0.01 else "top center" for n in names],
         marker={"size": sizes, "color": NODE_COLOUR, "line": {"color": "white", "width": 1}},
         hovertext=[f"{label(n)}<br>self time share: {_number(100 * shares[n], ' %') if n in shares else '–'}" for n in names],
         hoverinfo="text",
     ))
+    height = FIGURE_HEIGHT + 80 if len(names) <= 12 else FIGURE_HEIGHT + 240
+    margin = {"l": 20, "r": 20, "t": 80, "b": 70}
+    x_range, y_range = (-1.35, 1.35), (-1.25, 1.25)
+    unlabelled = label_points(fig, [positions[n][0] for n in names], [positions[n][1] for n in names], [label(n) for n in names],
+                              x_range=x_range, y_range=y_range, area=(GRAPH_WIDTH - 40, height - 150),
+                              marker=[s / 2 for s in sizes], prefer=[positions[n] for n in names])
     fig.update_layout(
-        title=f"{title} — arrow width: calls; node size: share of self time",
-        height=FIGURE_HEIGHT + 80, plot_bgcolor="white", legend={"orientation": "h", "y": -0.05},
-        xaxis={"visible": False, "range": [-1.35, 1.35]}, yaxis={"visible": False, "range": [-1.25, 1.25]},
+        title=f"{title} — arrow width: calls; node size: share of self time"
+              + (f"; the strongest {len(calls)} of {total} arrows" if len(calls) < total else "")
+              + (f"; {unlabelled} crowded labels on hover only" if unlabelled else ""),
+        height=height, margin=margin, plot_bgcolor="white", legend={"orientation": "h", "y": -0.02, "yanchor": "top"},
+        xaxis={"visible": False, "range": list(x_range)}, yaxis={"visible": False, "range": list(y_range)},
     )
     return fig
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.outputs.figures.common import FIGURE_HEIGHT, is_empty, label, no_data
+from analysis.outputs.figures.common import FIGURE_HEIGHT, TICKS_CLEAR, is_empty, label, no_data
 
 
 def _mark_days(fig: go.Figure, days: Iterable[tuple[object, str]]) -> None:
@@ -45,7 +45,7 @@ def trend_lines(frame: pd.DataFrame, changes: pd.DataFrame, metric: str, *, titl
                                  hovertext=[f"{label(subject)}: {y if y is not None else 'not measured'}" for y in ys], hoverinfo="text+x"))
     changed = changes.loc[changes["changed"], "run_id"].tolist() if len(changes) else []
     _mark_days(fig, [(r, "configuration changed") for r in changed if r in order])
-    fig.update_layout(title=title, height=FIGURE_HEIGHT, xaxis={"title": {"text": "run"}, "type": "category"},
+    fig.update_layout(title=title, height=FIGURE_HEIGHT, xaxis={"title": {"text": "run"}, "type": "category", **TICKS_CLEAR},
                       yaxis={"title": {"text": label(title)}}, hovermode="x unified")
     return fig
 
@@ -70,6 +70,6 @@ def scorecard_lines(table: pd.DataFrame, metric: str, *, events: Iterable[tuple[
                                  hovertext=[f"{label(context)}: {v:.3g} {label(unit)} (n = {n})" for v, n in zip(group["value"], group["n"])],
                                  hoverinfo="text+x"))
     _mark_days(fig, [(pd.Timestamp(day), text) for day, text in events])
-    fig.update_layout(title=title, height=FIGURE_HEIGHT, xaxis={"title": {"text": "period (UTC)"}},
+    fig.update_layout(title=title, height=FIGURE_HEIGHT, xaxis={"title": {"text": "period (UTC)"}, **TICKS_CLEAR},
                       yaxis={"title": {"text": label(str(rows["unit"].iloc[0]) if metric != "cost" else "amount")}}, hovermode="x unified")
     return fig
