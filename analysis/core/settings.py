@@ -100,7 +100,7 @@ THRESHOLDS = _registry(
     Setting("decomposition_pull_margin", 0.5, "A unit is pulled to another context when its edges to it outweigh those to its own by half again: smaller margins list units that sit on a boundary, not across it.", 0, stage="measure"),
     Setting("decomposition_min_gain", 0.01, "Modularity a merge or a split must add to the whole graph (one hundredth) for a pair to look like one context, or a context like two.", 0, stage="measure"),
     Setting("decomposition_min_split_share", 0.2, "Each half of a context that looks like two holds at least this share of its units: a split that peels off one file is a pulled unit, not two contexts.", 0, 0.5, stage="measure"),
-    Setting("better_partition_min_gain", 0.05, "An inferred partition is 'better' than the declared map when its modularity is higher by at least this much (and its ICP not worse): smaller gains are within what another seed or window gives.", 0, 1),
+    Setting("better_partition_min_gain", 0.05, "An inferred partition is 'better' than the declared map when its modularity is higher by at least this much (and its ICP not worse): smaller gains are within what another seed or window gives.", 0, 1, stage="measure"),
     Setting("ned_min_units", 5, "Mono2Micro's lower bound of a non-extreme part (units): smaller parts are too small to be services.", 1, stage="measure"),
     Setting("ned_max_units", 20, "Mono2Micro's upper bound of a non-extreme part (units): larger parts are monoliths of their own.", 1, stage="measure"),
 )
