@@ -518,3 +518,27 @@ def warnings_html(warnings: Sequence[str], *, show: PathDisplay | None = None) -
 __all__ = ["candidates_html", "contexts_canvas", "coverage_html", "cycles_summary", "evidence_table", "first_screen",
            "glossary_html", "inputs_html", "no_evidence_html", "question_html", "signal_figures", "states_html",
            "summary_html", "warnings_html"]
+
+
+def what_if_html(before, after, *, label: str = "what if") -> Html:
+    """Two analyses of the same evidence under two context maps side by side: each verdict,
+    the coupled pairs per signal, the import lines to cut and the declared map's modularity."""
+    def figures_of(a) -> dict[str, Any]:
+        pairs = a.pairs
+        d = getattr(a, "decomposition", None)
+        declared = d.metrics[d.metrics["partition"] == "declared"] if d is not None and len(d.metrics) else pd.DataFrame()
+        return {
+            **{f"verdict: {k}": v.verdict for k, v in a.verdicts.items()},
+            "contexts": len(a.config.contexts),
+            **{f"pairs coupled ({s})": int(pairs[f"{s}_coupled"].fillna(False).astype(bool).sum()) if len(pairs) else 0
+               for s in ("structural", "evolutionary", "data", "runtime")},
+            "import lines to cut": a.decision_inputs.import_edges_to_cut,
+            "write-shared tables": len(a.decision_inputs.write_shared_tables),
+            "modularity of the map": float(declared["modularity"].iloc[0]) if len(declared) and declared["modularity"].notna().iloc[0] else None,
+            "ICP of the map": float(declared["icp"].iloc[0]) if len(declared) and declared["icp"].notna().iloc[0] else None,
+        }
+    one, two = figures_of(before), figures_of(after)
+    rows = "".join(f"<tr><td>{_e(k)}</td><td class='seams-num'>{_e(_text(one[k]))}</td><td class='seams-num'>{_e(_text(two.get(k)))}</td>"
+                   f"<td>{'changed' if one[k] != two.get(k) else ''}</td></tr>" for k in one)
+    return Html(f'{STYLE}<table class="seams-table"><thead><tr><th>figure</th><th>declared map</th><th>{_e(label)}</th><th></th>'
+                f"</tr></thead><tbody>{rows}</tbody></table>")

@@ -143,3 +143,13 @@ def measure_decomposition(config: Config, mined: Mined, units: Units) -> Decompo
     else:
         status = Status.measured(f"{len(graph.units)} units, {len(graph.edges)} weighted edges from {', '.join(sorted(graph.signals))}")
     return decompose(graph, declared, settings, status)
+
+
+def candidate_paths(decomposition: DecompositionEvidence, name: str) -> dict[str, str]:
+    """``{file path: part}`` of a candidate (or ``declared``), for units with a path: what
+    :func:`analysis.mapping.what_if.from_partition` takes to judge a candidate as the map."""
+    parts = decomposition.declared if name == DECLARED else decomposition.candidates.get(name)
+    if parts is None:
+        raise KeyError(f"no partition named {name}; the partitions are: {', '.join([DECLARED, *decomposition.candidates])}")
+    path_of = dict(zip(decomposition.graph.units["unit"], decomposition.graph.units["path"]))
+    return {path_of[u]: p for u, p in parts.items() if isinstance(path_of.get(u), str)}
