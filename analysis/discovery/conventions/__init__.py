@@ -28,8 +28,10 @@ class Candidate:
 
     @property
     def paths(self) -> list[str]:
-        own = f"{self.folder}/**" if self.folder else "*"
-        return [own, *[g for g in self.globs if g != own]]
+        if not self.folder:
+            return list(dict.fromkeys(self.globs))
+        own = f"{self.folder}/**"
+        return [own, *[g for g in dict.fromkeys(self.globs) if g != own]]
 
 
 def name_of(folder: str) -> str:

@@ -105,10 +105,10 @@ def span_units(spans: pd.DataFrame, unit_of_namespace: Callable[[str], str | Non
         return pd.DataFrame(columns=["trace_id", "span_id", "unit", "caller", "crossed", "db_tables"])
     ns = spans["code_namespace"].astype("string")
     names = {n: unit_of_namespace(n) for n in pd.unique(ns.dropna())}
-    own = ns.map(names).astype(object).where(ns.notna(), None)
+    own = np.array([names.get(n) if isinstance(n, str) else None for n in ns.tolist()], dtype=object)
     frame = pd.DataFrame({"trace_id": spans["trace_id"].astype(str).to_numpy(), "span_id": spans["span_id"].astype(str).to_numpy(),
                           "parent": spans["parent_span_id"].astype("string").fillna("").to_numpy(),
-                          "kind": spans["kind"].astype("string").fillna("").to_numpy(), "unit": own.to_numpy(dtype=object),
+                          "kind": spans["kind"].astype("string").fillna("").to_numpy(), "unit": own,
                           "db_tables": spans["db_tables"].astype("string").to_numpy(dtype=object)})
     key = frame["trace_id"] + "/" + frame["span_id"]
     index = pd.Series(np.arange(len(frame)), index=key.to_numpy())
@@ -125,7 +125,7 @@ def span_units(spans: pd.DataFrame, unit_of_namespace: Callable[[str], str | Non
         if not open_.any():
             break
         at = pos[open_].astype(int)
-        found = np.array([u is not None for u in units[at]], dtype=bool)
+        found = np.array([isinstance(u, str) for u in units[at]], dtype=bool)
         idx = np.flatnonzero(open_)
         caller[idx[found]] = units[at[found]]
         still = idx[~found]
