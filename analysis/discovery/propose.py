@@ -135,7 +135,7 @@ def propose(repository: str | os.PathLike, *, sql: tuple[Path, ...] = (), traces
         clock[name] = now - start
         start = now
 
-    tree = RepositoryTree.read(repository)
+    tree = RepositoryTree.read(Path(repository))
     # the entry point inventory (pure Python, the slowest step) runs in a process of its own,
     # forked before the history thread starts; git's log runs meanwhile as its own process
     pool = _route_reader() if read_routes else None

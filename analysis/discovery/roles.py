@@ -75,7 +75,7 @@ def shared_contexts(edges: dict[str, set[str]], names: list[str]) -> list[str]:
     if len(names) < 3:
         return []
     imported_by: dict[str, int] = defaultdict(int)
-    for source, targets in edges.items():
+    for targets in edges.values():
         for t in targets:
             imported_by[t] += 1
     others = len(names) - 1

@@ -30,7 +30,7 @@ _MARK = "\x01"
 def parse_name_status(raw: str) -> pd.DataFrame:
     """``git log --name-status -M -z --format=%x01%H %as`` output as rows: commit, date,
     status (A, M, D, R, C, T), path, old_path (renames and copies only)."""
-    rows = []
+    rows: list[tuple[str, str, str, str, str | None]] = []
     for block in raw.split(_MARK)[1:]:
         header, _, body = block.partition("\n")
         commit, _, date = header.strip("\0\n").partition(" ")

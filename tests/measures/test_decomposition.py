@@ -10,7 +10,15 @@ from analysis.core.settings import THRESHOLDS
 from analysis.measures.decomposition import DECLARED, decompose
 from analysis.measures.decomposition.difference import looks_like_one, looks_like_two, majority_names, pulled_units
 from analysis.measures.decomposition.graph import (
-    UnitGraph, call_pairs, cochange_pairs, combine, import_pairs, route_label, span_units, table_pairs, table_users,
+    UnitGraph,
+    call_pairs,
+    cochange_pairs,
+    combine,
+    import_pairs,
+    route_label,
+    span_units,
+    table_pairs,
+    table_users,
 )
 from analysis.measures.decomposition.partition import leiden, sweep
 

@@ -45,7 +45,7 @@ def _installed_folders(tree: RepositoryTree, project: DjangoProject) -> dict[str
 def _roots(tree: RepositoryTree) -> list[str]:
     """Folders the code may be imported from besides the repository root (``src/``, a folder
     holding ``manage.py``)."""
-    roots = ["src/"] if any(f.startswith("src/") for f in tree.files[:1000]) else []
+    roots: list[str] = ["src/"] if any(f.startswith("src/") for f in tree.files[:1000]) else []
     roots += [str(PurePosixPath(f).parent) + "/" for f in tree.files if f.endswith("/manage.py")]
     return roots
 
@@ -63,9 +63,9 @@ def detect(tree: RepositoryTree) -> list[Candidate]:
             if "AppConfig" in text:
                 folders.setdefault(folder, f"AppConfig in {path}")
         elif path.endswith("/models.py") or "/models/" in path:
-            folder = app_folder(path)
-            if folder and f"{folder}/__init__.py" in tree.file_set:
-                folders.setdefault(folder, f"models in {folder}")
+            models_of = app_folder(path)
+            if models_of and f"{models_of}/__init__.py" in tree.file_set:
+                folders.setdefault(models_of, f"models in {models_of}")
     installed = _installed_folders(tree, project)
     if not installed and not any(e.startswith("AppConfig") for e in folders.values()):
         return []  # models folders alone are not a Django project (SQLAlchemy, plain Python)

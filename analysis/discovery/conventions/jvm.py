@@ -40,7 +40,7 @@ def root_package(tree: RepositoryTree, packages: Counter) -> tuple[str | None, s
     total = sum(packages.values())
     prefix: list[str] = []
     while True:
-        nxt = Counter()
+        nxt: Counter = Counter()
         for pkg, n in packages.items():
             parts = pkg.split(".")
             if parts[:len(prefix)] == prefix and len(parts) > len(prefix):

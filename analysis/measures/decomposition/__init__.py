@@ -108,13 +108,14 @@ def decompose(graph: UnitGraph, declared: dict[str, str], settings: Mapping[str,
     sweep = partition.sweep(graph.edges, seed=seed)
     candidates: dict[str, dict[str, str]] = {}
     resolutions: dict[str, float] = {}
-    for resolution, parts in sweep:
-        names = difference.majority_names(parts, declared)
+    for resolution, found in sweep:
+        names = difference.majority_names(found, declared)
         name = f"inferred-k{len(names)}"
-        candidates[name] = {u: names[p] for u, p in parts.items()}
+        candidates[name] = {u: names[p] for u, p in found.items()}
         resolutions[name] = resolution
     rows = []
-    for name, parts in {DECLARED: declared, **candidates}.items():
+    every: dict[str, dict[str, str]] = {DECLARED: declared, **candidates}
+    for name, parts in every.items():
         row = {"partition": name, "resolution": resolutions.get(name), "units": len(parts), **score(graph, parts, settings)}
         row["mojofm_vs_declared"] = mojo.mojofm(parts, declared) if name != DECLARED and declared else None
         rows.append(row)
@@ -122,7 +123,7 @@ def decompose(graph: UnitGraph, declared: dict[str, str], settings: Mapping[str,
     margin, gain = settings["decomposition_pull_margin"], settings["decomposition_min_gain"]
     return DecompositionEvidence(
         status=status, graph=graph, declared=declared, candidates=candidates, resolutions=resolutions, metrics=table,
-        partitions=partitions_frame(graph, {DECLARED: declared, **candidates}, resolutions),
+        partitions=partitions_frame(graph, every, resolutions),
         pulled=difference.pulled_units(graph.edges, declared, margin=margin),
         looks_like_two=difference.looks_like_two(graph.edges, declared, min_share=settings["decomposition_min_split_share"],
                                                  min_gain=gain, seed=seed),

@@ -51,12 +51,13 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 
-def _placed(edges: pd.DataFrame, parts: Mapping[Hashable, Hashable]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _placed(edges: pd.DataFrame, parts: Mapping[Any, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Part of each edge's ends and its weight, edges with an unplaced end left out."""
     if not len(edges):
         return np.array([], dtype=object), np.array([], dtype=object), np.array([], dtype=float)
@@ -71,11 +72,11 @@ def _known(part: object) -> bool:
     return part is not None and not (isinstance(part, float) and math.isnan(part)) and part is not pd.NA
 
 
-def _sizes(parts: Mapping[Hashable, Hashable]) -> Counter:
+def _sizes(parts: Mapping[Any, Any]) -> Counter:
     return Counter(p for p in parts.values() if _known(p))
 
 
-def modularity(edges: pd.DataFrame, parts: Mapping[Hashable, Hashable], resolution: float = 1.0) -> float | None:
+def modularity(edges: pd.DataFrame, parts: Mapping[Any, Any], resolution: float = 1.0) -> float | None:
     """Newman's weighted modularity (higher is better); None without edge weight."""
     pa, pb, w = _placed(edges, parts)
     total = float(w.sum())
@@ -91,7 +92,7 @@ def modularity(edges: pd.DataFrame, parts: Mapping[Hashable, Hashable], resoluti
     return float(sum(inside[c] / total - resolution * (degree[c] / (2 * total)) ** 2 for c in degree))
 
 
-def structural_modularity(edges: pd.DataFrame, parts: Mapping[Hashable, Hashable]) -> float | None:
+def structural_modularity(edges: pd.DataFrame, parts: Mapping[Any, Any]) -> float | None:
     """SM (higher is better) on the unweighted graph; None without parts."""
     sizes = _sizes(parts)
     k = len(sizes)
@@ -113,7 +114,7 @@ def structural_modularity(edges: pd.DataFrame, parts: Mapping[Hashable, Hashable
     return float(cohesion - coupling / (k * (k - 1) / 2))
 
 
-def icp(edges: pd.DataFrame, parts: Mapping[Hashable, Hashable]) -> float | None:
+def icp(edges: pd.DataFrame, parts: Mapping[Any, Any]) -> float | None:
     """Share of the edge weight crossing parts (lower is better); None without edge weight."""
     pa, pb, w = _placed(edges, parts)
     total = float(w.sum())
@@ -122,7 +123,7 @@ def icp(edges: pd.DataFrame, parts: Mapping[Hashable, Hashable]) -> float | None
     return float(w[pa != pb].sum() / total)
 
 
-def ifn(edges: pd.DataFrame, parts: Mapping[Hashable, Hashable]) -> float | None:
+def ifn(edges: pd.DataFrame, parts: Mapping[Any, Any]) -> float | None:
     """Mean number of interface units per part (lower is better); None without parts."""
     sizes = _sizes(parts)
     if not sizes:
@@ -137,7 +138,7 @@ def ifn(edges: pd.DataFrame, parts: Mapping[Hashable, Hashable]) -> float | None
     return float(sum(len(v) for v in interface.values()) / len(sizes))
 
 
-def ned(parts: Mapping[Hashable, Hashable], min_size: int = 5, max_size: int = 20) -> float | None:
+def ned(parts: Mapping[Any, Any], min_size: int = 5, max_size: int = 20) -> float | None:
     """1 - share of units in parts of ``min_size``..``max_size`` units (lower is better)."""
     sizes = _sizes(parts)
     total = sum(sizes.values())
@@ -147,7 +148,7 @@ def ned(parts: Mapping[Hashable, Hashable], min_size: int = 5, max_size: int = 2
     return float(1 - fine / total)
 
 
-def mq(edges: pd.DataFrame, parts: Mapping[Hashable, Hashable]) -> float | None:
+def mq(edges: pd.DataFrame, parts: Mapping[Any, Any]) -> float | None:
     """TurboMQ: the sum of the parts' cluster factors (higher is better)."""
     sizes = _sizes(parts)
     if not sizes:
@@ -168,7 +169,7 @@ def mq(edges: pd.DataFrame, parts: Mapping[Hashable, Hashable]) -> float | None:
     return float(total)
 
 
-def bcp(labels: Mapping[Hashable, Iterable[str]], parts: Mapping[Hashable, Hashable]) -> float | None:
+def bcp(labels: Mapping[Any, Iterable[str]], parts: Mapping[Any, Any]) -> float | None:
     """Mean label entropy (bits) of the parts holding a labelled unit (lower is better)."""
     per_part: dict[Hashable, Counter] = defaultdict(Counter)
     for unit, names in labels.items():
@@ -185,7 +186,7 @@ def bcp(labels: Mapping[Hashable, Iterable[str]], parts: Mapping[Hashable, Hasha
     return float(np.mean(entropies)) if entropies else None
 
 
-def spanning_share(groups: Iterable[Iterable[Hashable]], parts: Mapping[Hashable, Hashable]) -> tuple[float | None, int]:
+def spanning_share(groups: Iterable[Iterable[Hashable]], parts: Mapping[Any, Any]) -> tuple[float | None, int]:
     """(share of groups whose placed units fall in two or more parts, groups judged); a group
     with no placed unit is not judged. Lower is better."""
     judged = spanning = 0
@@ -213,8 +214,8 @@ METRICS = {
 }
 
 
-def partition_metrics(edges: pd.DataFrame, parts: Mapping[Hashable, Hashable], *,
-                      labels: Mapping[Hashable, Iterable[str]] | None = None,
+def partition_metrics(edges: pd.DataFrame, parts: Mapping[Any, Any], *,
+                      labels: Mapping[Any, Iterable[str]] | None = None,
                       transactions: list[set] | None = None, traces: list[set] | None = None,
                       ned_min_size: int = 5, ned_max_size: int = 20) -> dict[str, float | int | None]:
     """Every metric of this module for one partition (None: not measurable from what was given)."""

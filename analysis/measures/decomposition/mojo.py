@@ -25,15 +25,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Mapping
+from typing import Any
 
 import networkx as nx
 
 
-def _common(a: Mapping[Hashable, Hashable], b: Mapping[Hashable, Hashable]) -> list[Hashable]:
+def _common(a: Mapping[Any, Any], b: Mapping[Any, Any]) -> list[Hashable]:
     return [u for u in a if u in b and a[u] is not None and b[u] is not None]
 
 
-def mno(a: Mapping[Hashable, Hashable], b: Mapping[Hashable, Hashable]) -> int:
+def mno(a: Mapping[Any, Any], b: Mapping[Any, Any]) -> int:
     """Moves and joins turning partition ``a`` (unit -> cluster) into ``b``."""
     units = _common(a, b)
     overlap: dict[Hashable, Counter] = defaultdict(Counter)
@@ -54,7 +55,7 @@ def mno(a: Mapping[Hashable, Hashable], b: Mapping[Hashable, Hashable]) -> int:
     return moves + len(overlap) - groups
 
 
-def max_mno(b: Mapping[Hashable, Hashable], units: list[Hashable] | None = None) -> int:
+def max_mno(b: Mapping[Any, Any], units: list[Hashable] | None = None) -> int:
     """The farthest any partition of the same units can be from ``b``: ``n - g(B)``."""
     placed = [u for u in (units if units is not None else b) if b.get(u) is not None]
     sizes = sorted(Counter(b[u] for u in placed).values())
@@ -65,7 +66,7 @@ def max_mno(b: Mapping[Hashable, Hashable], units: list[Hashable] | None = None)
     return len(placed) - g
 
 
-def mojofm(a: Mapping[Hashable, Hashable], b: Mapping[Hashable, Hashable]) -> float | None:
+def mojofm(a: Mapping[Any, Any], b: Mapping[Any, Any]) -> float | None:
     """MoJoFM(A, B) in percent (B the reference); None when the two share no unit."""
     units = _common(a, b)
     if not units:
@@ -77,6 +78,6 @@ def mojofm(a: Mapping[Hashable, Hashable], b: Mapping[Hashable, Hashable]) -> fl
     return (1 - distance / farthest) * 100
 
 
-def mojo(a: Mapping[Hashable, Hashable], b: Mapping[Hashable, Hashable]) -> int:
+def mojo(a: Mapping[Any, Any], b: Mapping[Any, Any]) -> int:
     """The MoJo distance: ``min(mno(A, B), mno(B, A))``."""
     return min(mno(a, b), mno(b, a))
