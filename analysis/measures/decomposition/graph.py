@@ -50,8 +50,9 @@ class UnitGraph:
     units: pd.DataFrame  # unit, kind, path
     edges: pd.DataFrame  # EDGE_COLUMNS
     labels: dict[str, set[str]] = field(default_factory=dict)
-    transactions: list[set] = field(default_factory=list)
-    traces: list[set] = field(default_factory=list)
+    #: distinct groups of units -> how many database transactions (one trace's statements) or traces had them
+    transactions: dict[frozenset, int] = field(default_factory=dict)
+    traces: dict[frozenset, int] = field(default_factory=dict)
     #: per signal: the pairs it gave (0 = given but empty; absent = not given)
     signals: dict[str, int] = field(default_factory=dict)
 
@@ -158,17 +159,16 @@ def table_users(orm_tables: pd.DataFrame, unit_of_path: Mapping[str, str], place
             unit = unit_of_path.get(str(path))
             if unit is not None:
                 rows.append((str(table).lower(), unit, True, 1.0))
+    frame = pd.DataFrame(rows, columns=["table", "unit", "writes", "executions"])
     if len(placed):
         db = placed[placed["db_tables"].notna()]
-        by = db["unit"].where(db["unit"].notna(), db["caller"])
-        for tables, unit in zip(db["db_tables"], by):
-            if unit is None or pd.isna(unit):
-                continue
-            for item in str(tables).split(","):
-                name, _, access = item.partition(":")
-                if name:
-                    rows.append((name.lower(), unit, access == "w", 1.0))
-    frame = pd.DataFrame(rows, columns=["table", "unit", "writes", "executions"])
+        by = np.where([isinstance(u, str) for u in db["unit"]], db["unit"].to_numpy(dtype=object), db["caller"].to_numpy(dtype=object))
+        items = pd.DataFrame({"item": db["db_tables"].astype(str).str.split(",").to_numpy(), "unit": by})
+        items = items[[isinstance(u, str) for u in items["unit"]]].explode("item")
+        split = items["item"].astype(str).str.partition(":")
+        seen = pd.DataFrame({"table": split[0].str.lower().to_numpy(), "unit": items["unit"].to_numpy(),
+                             "writes": (split[2] == "w").to_numpy(), "executions": 1.0})
+        frame = pd.concat([frame, seen[seen["table"] != ""]], ignore_index=True) if len(frame) else seen[seen["table"] != ""]
     if not len(frame):
         return frame
     return frame.groupby(["table", "unit"], as_index=False).agg(writes=("writes", "max"), executions=("executions", "sum"))
@@ -279,8 +279,23 @@ def build_unit_graph(mined, settings: Mapping[str, float], *, code_root: str = "
     return UnitGraph(units=units, edges=edges, labels=labels, transactions=transactions, traces=traces, signals=signals)
 
 
+def _sets(keys, values) -> dict:
+    """key -> the set of its values (a plain loop: pandas' per-group aggregation is far slower)."""
+    out: dict = defaultdict(set)
+    for k, v in zip(list(keys), list(values)):
+        out[k].add(v)
+    return out
+
+
+def _distinct(groups) -> dict[frozenset, int]:
+    out: dict[frozenset, int] = defaultdict(int)
+    for g in groups:
+        out[frozenset(g)] += 1
+    return dict(out)
+
+
 def _trace_groups(mined, placed: pd.DataFrame, users: pd.DataFrame, lookup, unit_of_path: Mapping[str, str],
-                  code_root: str) -> tuple[dict[str, set[str]], list[set], list[set]]:
+                  code_root: str) -> tuple[dict[str, set[str]], dict[frozenset, int], dict[frozenset, int]]:
     """Labels per unit (routes and queues that reach it), units per trace, owning units of the
     tables per database transaction (one trace's statements)."""
     labels: dict[str, set[str]] = defaultdict(set)
@@ -291,8 +306,8 @@ def _trace_groups(mined, placed: pd.DataFrame, users: pd.DataFrame, lookup, unit
             label = route_label(str(name)) if kind not in ("job", "consumer") else None
             if unit is not None and label:
                 labels[unit].add(label)
-    traces: list[set] = []
-    transactions: list[set] = []
+    traces: dict[frozenset, int] = {}
+    transactions: dict[frozenset, int] = {}
     spans = mined["spans"]
     home: dict[str, str] = {}
     if len(users):
@@ -303,24 +318,25 @@ def _trace_groups(mined, placed: pd.DataFrame, users: pd.DataFrame, lookup, unit
         route = roots.dropna(subset=["http_route"]).drop_duplicates("trace_id").set_index("trace_id")["http_route"]
         queue = roots.dropna(subset=["messaging_destination"]).drop_duplicates("trace_id").set_index("trace_id")["messaging_destination"]
         pairs = placed.dropna(subset=["unit"])[["trace_id", "unit"]].drop_duplicates()
-        traces = pairs.groupby("trace_id")["unit"].agg(set).tolist()
+        traces = _distinct(_sets(pairs["trace_id"], pairs["unit"]).values())
         trace_ids = pd.Series(pd.unique(pairs["trace_id"]))
         by_route = trace_ids.map(route).map(lambda r: route_label(str(r)) if isinstance(r, str) else None)
         by_queue = trace_ids.map(queue).map(lambda q: str(q).split(".")[0] if isinstance(q, str) else None)
         trace_label = dict(zip(trace_ids, by_route.where(by_route.notna(), by_queue)))
         labelled = pairs.assign(label=pairs["trace_id"].map(trace_label)).dropna(subset=["label"])
-        for unit, names in labelled.groupby("unit")["label"].agg(set).items():
+        for unit, names in _sets(labelled["unit"], labelled["label"]).items():
             labels[unit] |= names
         db = placed.dropna(subset=["db_tables"])[["trace_id", "db_tables"]]
         if len(db) and home:
             rows = db.assign(table=db["db_tables"].astype(str).str.split(",")).explode("table")
             rows = rows.assign(owner=rows["table"].str.partition(":")[0].str.lower().map(home)).dropna(subset=["owner"])
-            transactions = rows.groupby("trace_id")["owner"].agg(set).tolist()
+            transactions = _distinct(_sets(rows["trace_id"], rows["owner"]).values())
     statements, access = mined["statements"], mined["table_access"]
     if not len(placed) and len(statements) and len(access) and statements["trace_id"].notna().any():
-        tables = access.groupby("fingerprint")["table"].agg(list)
-        for _, group in statements.dropna(subset=["trace_id"]).groupby("trace_id"):
-            owners = {home[str(t).lower()] for f in group["fingerprint"] if f in tables.index for t in tables[f] if str(t).lower() in home}
-            if owners:
-                transactions.append(owners)
+        tables = _sets(access["fingerprint"], access["table"])
+        traced = statements.dropna(subset=["trace_id"])
+        owners: dict = defaultdict(set)
+        for trace, fingerprint in zip(traced["trace_id"].tolist(), traced["fingerprint"].tolist()):
+            owners[trace] |= {home[str(t).lower()] for t in tables.get(fingerprint, ()) if str(t).lower() in home}
+        transactions = _distinct(o for o in owners.values() if o)
     return dict(labels), traces, transactions

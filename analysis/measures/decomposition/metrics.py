@@ -186,16 +186,18 @@ def bcp(labels: Mapping[Any, Iterable[str]], parts: Mapping[Any, Any]) -> float 
     return float(np.mean(entropies)) if entropies else None
 
 
-def spanning_share(groups: Iterable[Iterable[Hashable]], parts: Mapping[Any, Any]) -> tuple[float | None, int]:
+def spanning_share(groups: Iterable[Iterable[Hashable]] | Mapping[frozenset, int], parts: Mapping[Any, Any]) -> tuple[float | None, int]:
     """(share of groups whose placed units fall in two or more parts, groups judged); a group
-    with no placed unit is not judged. Lower is better."""
+    with no placed unit is not judged. ``groups`` may be a mapping of distinct groups to how
+    many times each was seen. Lower is better."""
+    counted = groups.items() if isinstance(groups, Mapping) else ((g, 1) for g in groups)
     judged = spanning = 0
-    for group in groups:
+    for group, n in counted:
         placed = {p for u in group if _known(p := parts.get(u))}
         if not placed:
             continue
-        judged += 1
-        spanning += len(placed) > 1
+        judged += n
+        spanning += n if len(placed) > 1 else 0
     return (spanning / judged if judged else None), judged
 
 
@@ -216,7 +218,8 @@ METRICS = {
 
 def partition_metrics(edges: pd.DataFrame, parts: Mapping[Any, Any], *,
                       labels: Mapping[Any, Iterable[str]] | None = None,
-                      transactions: list[set] | None = None, traces: list[set] | None = None,
+                      transactions: Iterable[Iterable[Hashable]] | Mapping[frozenset, int] | None = None,
+                      traces: Iterable[Iterable[Hashable]] | Mapping[frozenset, int] | None = None,
                       ned_min_size: int = 5, ned_max_size: int = 20) -> dict[str, float | int | None]:
     """Every metric of this module for one partition (None: not measurable from what was given)."""
     return {
