@@ -15,6 +15,7 @@ from analysis.measures.decomposition.graph import (
     cochange_pairs,
     combine,
     import_pairs,
+    relation_pairs,
     route_label,
     span_units,
     table_pairs,
@@ -148,3 +149,25 @@ def test_decompose_scores_the_declared_map_and_finds_a_better_one():
     assert table.loc[out.better["candidate"], "mojofm_vs_declared"] == pytest.approx(100 * (1 - 2 / 6))
     assert set(out.pulled["unit"]) == {"d", "w"}
     assert set(out.partitions["partition"]) == {DECLARED, *out.candidates}
+
+
+def test_a_module_others_import_is_not_pulled_to_its_importers():
+    # u (declared in "kit") is imported 3 times from "app"'s a and imports one module of its own context
+    # (weights as combine makes them: log2(1 + lines))
+    edges = edges_of([("a", "u", 2.0), ("k", "u", 1.0), ("a", "b", 3.0)]).assign(imports=[3.0, 1.0, 7.0])
+    imports = pd.DataFrame({"source": ["a", "u", "a"], "target": ["u", "k", "b"], "lines": [3.0, 1.0, 7.0]})
+    declared = {"a": "app", "b": "app", "u": "kit", "k": "kit"}
+    assert set(pulled_units(edges, declared)["unit"]) == {"u"}  # undirected, the fan-in pulls it
+    assert pulled_units(edges, declared, imports=imports).empty  # outward only, it stays
+
+
+def test_orm_relations_tie_the_units_defining_the_two_tables():
+    relations = pd.DataFrame({"table": ["order_line", "order_line", "x"], "related_table": ["product", "order", "y"]})
+    out = relation_pairs(relations, {"order_line": "m.orders", "order": "m.orders", "product": "m.catalog"})
+    assert out.values.tolist() == [["m.catalog", "m.orders", 1.0]]
+
+
+def test_shared_kernels_are_never_proposed_for_a_merge():
+    halves = {"a": "p", "b": "p", "c": "q", "d": "q", "w": "r", "x": "r", "y": "s", "z": "s"}
+    one = looks_like_one(TWO_CLIQUES, halves, apart=frozenset({"q"}))
+    assert one[["context_a", "context_b"]].values.tolist() == [["r", "s"]]

@@ -102,8 +102,10 @@ def score(graph: UnitGraph, parts: Mapping[str, str], settings: Mapping[str, flo
                                      ned_min_size=int(settings["ned_min_units"]), ned_max_size=int(settings["ned_max_units"]))
 
 
-def decompose(graph: UnitGraph, declared: dict[str, str], settings: Mapping[str, float], status: Status) -> DecompositionEvidence:
-    """Candidates, metrics and differences of one unit graph against a declared map (pure)."""
+def decompose(graph: UnitGraph, declared: dict[str, str], settings: Mapping[str, float], status: Status,
+              apart: frozenset[str] = frozenset()) -> DecompositionEvidence:
+    """Candidates, metrics and differences of one unit graph against a declared map (pure);
+    ``apart``: the shared kernels and layers, never proposed for a merge."""
     seed = int(settings["decomposition_seed"])
     sweep = partition.sweep(graph.edges, seed=seed)
     candidates: dict[str, dict[str, str]] = {}
@@ -124,10 +126,10 @@ def decompose(graph: UnitGraph, declared: dict[str, str], settings: Mapping[str,
     return DecompositionEvidence(
         status=status, graph=graph, declared=declared, candidates=candidates, resolutions=resolutions, metrics=table,
         partitions=partitions_frame(graph, every, resolutions),
-        pulled=difference.pulled_units(graph.edges, declared, margin=margin),
+        pulled=difference.pulled_units(graph.edges, declared, margin=margin, imports=graph.imports, import_weight=graph.import_weight),
         looks_like_two=difference.looks_like_two(graph.edges, declared, min_share=settings["decomposition_min_split_share"],
                                                  min_gain=gain, seed=seed),
-        looks_like_one=difference.looks_like_one(graph.edges, declared, min_gain=gain),
+        looks_like_one=difference.looks_like_one(graph.edges, declared, min_gain=gain, apart=apart),
         better=better_partition(table, settings["better_partition_min_gain"]),
     )
 
@@ -143,7 +145,8 @@ def measure_decomposition(config: Config, mined: Mined, units: Units) -> Decompo
             Status.not_measurable(f"the signals given ({', '.join(sorted(graph.signals))}) tie no two units together")
     else:
         status = Status.measured(f"{len(graph.units)} units, {len(graph.edges)} weighted edges from {', '.join(sorted(graph.signals))}")
-    return decompose(graph, declared, settings, status)
+    apart = frozenset(c.name for c in config.contexts if c.role != "domain")
+    return decompose(graph, declared, settings, status, apart)
 
 
 def candidate_paths(decomposition: DecompositionEvidence, name: str) -> dict[str, str]:

@@ -1,9 +1,11 @@
 """Where the evidence disagrees with the declared map, said unit by unit and context by context.
 
 - ``pulled_units``: units whose edges pull them to another context than the declared one. A
-  unit's *affinity* to a context is the weight of its edges to that context's units; a unit is
-  pulled when its strongest affinity is to another context and exceeds its affinity to its own
-  by ``decomposition_pull_margin`` (relative). Each row carries the evidence per signal (import
+  unit's *affinity* to a context is the weight of its edges to that context's units, its imports
+  counted only outwards (a module importing another context's code is tied to it; a module many
+  others import — a utility, a model — is not tied to its importers); a unit is pulled when its
+  strongest affinity is to another context and exceeds its affinity to its own by
+  ``decomposition_pull_margin`` (relative). Each row carries the evidence per signal (import
   lines, co-change degree, table strength, calls) towards both contexts.
 - ``looks_like_two``: a context whose units split (Leiden on its own edges, resolution 1,
   seeded) into two groups of at least ``decomposition_min_split_share`` of its units each, where
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from analysis.measures.decomposition.graph import SIGNALS
@@ -33,11 +36,26 @@ def _directed(edges: pd.DataFrame) -> pd.DataFrame:
     return both.rename(columns={"unit_a": "unit", "unit_b": "other"})
 
 
-def pulled_units(edges: pd.DataFrame, declared: Mapping[str, str], *, margin: float = 0.5, top: int | None = None) -> pd.DataFrame:
-    """Units pulled to another context (module docstring), strongest pull first."""
+def outward(edges: pd.DataFrame, imports: pd.DataFrame | None, import_weight: float) -> pd.DataFrame:
+    """Both directions of every edge, the import part of the weight counted from the importer only."""
+    d = _directed(edges)
+    if imports is None or not len(imports):
+        return d
+    lines = imports.rename(columns={"source": "unit", "target": "other", "lines": "out_lines"})
+    d = d.merge(lines, on=["unit", "other"], how="left")
+    out_lines = d["out_lines"].fillna(0.0).to_numpy(dtype=float)
+    d["weight"] = d["weight"] - import_weight * np.log2(1 + d["imports"].to_numpy(dtype=float)) + import_weight * np.log2(1 + out_lines)
+    d["imports"] = out_lines
+    return d.drop(columns="out_lines")
+
+
+def pulled_units(edges: pd.DataFrame, declared: Mapping[str, str], *, margin: float = 0.5, top: int | None = None,
+                 imports: pd.DataFrame | None = None, import_weight: float = 1.0) -> pd.DataFrame:
+    """Units pulled to another context (module docstring), strongest pull first; ``imports``
+    (source, target, lines) counts imports outwards only."""
     if not len(edges):
         return pd.DataFrame(columns=PULLED_COLUMNS)
-    d = _directed(edges)
+    d = outward(edges, imports, import_weight)
     d = d.assign(own=d["unit"].map(declared), context=d["other"].map(declared)).dropna(subset=["own", "context"])
     per = d.groupby(["unit", "own", "context"], as_index=False)[["weight", *SIGNALS]].sum()
     own = per[per["own"] == per["context"]].set_index("unit")
@@ -57,9 +75,11 @@ def pulled_units(edges: pd.DataFrame, declared: Mapping[str, str], *, margin: fl
     return out.head(top) if top else out
 
 
-def looks_like_one(edges: pd.DataFrame, declared: Mapping[str, str], *, min_gain: float = 0.01) -> pd.DataFrame:
+def looks_like_one(edges: pd.DataFrame, declared: Mapping[str, str], *, min_gain: float = 0.01,
+                   apart: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Pairs of contexts whose merge raises modularity by ``min_gain`` or more: context_a,
-    context_b, weight_between, modularity_gain."""
+    context_b, weight_between, modularity_gain. Contexts in ``apart`` (shared kernels and
+    layers, tied to every domain by design) are never proposed for a merge."""
     columns = ["context_a", "context_b", "weight_between", "modularity_gain"]
     if not len(edges):
         return pd.DataFrame(columns=columns)
@@ -79,6 +99,8 @@ def looks_like_one(edges: pd.DataFrame, declared: Mapping[str, str], *, min_gain
             between[tuple(sorted((x, y)))] += weight
     rows = []
     for (a, b), wab in between.items():
+        if a in apart or b in apart:
+            continue
         gain = wab / total - degree[a] * degree[b] / (2 * total ** 2)
         if gain >= min_gain:
             rows.append((a, b, wab, gain))

@@ -55,6 +55,10 @@ class UnitGraph:
     traces: dict[frozenset, int] = field(default_factory=dict)
     #: per signal: the pairs it gave (0 = given but empty; absent = not given)
     signals: dict[str, int] = field(default_factory=dict)
+    #: import lines per (importer, imported) unit: a unit's *outgoing* imports tie it to a context, its fan-in does not
+    imports: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["source", "target", "lines"]))
+    #: the weight of the imports signal (to take it apart from the other signals)
+    import_weight: float = 1.0
 
 
 def _pair_frame(a, b, values, name: str) -> pd.DataFrame:
@@ -174,6 +178,18 @@ def table_users(orm_tables: pd.DataFrame, unit_of_path: Mapping[str, str], place
     return frame.groupby(["table", "unit"], as_index=False).agg(writes=("writes", "max"), executions=("executions", "sum"))
 
 
+def relation_pairs(relations: pd.DataFrame, home: Mapping[str, str]) -> pd.DataFrame:
+    """unit_a, unit_b, tables: one per ORM relation (foreign key, many-to-many, one-to-one)
+    between two tables whose models two different units define (schema evidence, when no
+    traffic says who uses which table)."""
+    if not len(relations) or not home:
+        return pd.DataFrame(columns=["unit_a", "unit_b", "tables"])
+    a = relations["table"].astype(str).str.lower().map(home)
+    b = relations["related_table"].astype(str).str.lower().map(home)
+    keep = (a.notna() & b.notna()).to_numpy()
+    return _pair_frame(a[keep].to_numpy(dtype=object), b[keep].to_numpy(dtype=object), np.ones(int(keep.sum())), "tables")
+
+
 def table_pairs(users: pd.DataFrame, *, write_factor: float, max_users: int, shared: set[str]) -> pd.DataFrame:
     """unit_a, unit_b, tables: the shared-table strength of each pair (module docstring)."""
     out: dict[tuple[str, str], float] = defaultdict(float)
@@ -211,7 +227,8 @@ def combine(pairs: Mapping[str, pd.DataFrame], weights: Mapping[str, float]) -> 
                      + weights["tables"] * out["tables"] + weights["calls_sync"] * np.log2(1 + out["calls_sync"])
                      + weights["calls_async"] * np.log2(1 + out["calls_async"]))
     out = out[out["weight"] > 0]
-    return out.sort_values(["unit_a", "unit_b"]).reset_index(drop=True)[EDGE_COLUMNS]
+    # plain Python strings: every metric reads the unit columns again and again
+    return out.sort_values(["unit_a", "unit_b"]).reset_index(drop=True)[EDGE_COLUMNS].astype({"unit_a": object, "unit_b": object})
 
 
 def _namespace_lookup(modules: set[str]) -> Callable[[str], str | None]:
@@ -264,8 +281,13 @@ def build_unit_graph(mined, settings: Mapping[str, float], *, code_root: str = "
     users = table_users(code_tables, unit_of_path, placed)
     if len(users):
         shared = shared_tables(sorted(set(users["table"]))) if shared_tables else set()
-        pairs["tables"] = table_pairs(users, write_factor=settings["decomposition_write_factor"],
-                                      max_users=int(settings["decomposition_max_table_users"]), shared=shared)
+        used = table_pairs(users, write_factor=settings["decomposition_write_factor"],
+                           max_users=int(settings["decomposition_max_table_users"]), shared=shared)
+        models = users[users["writes"]].sort_values(["table", "executions", "unit"], ascending=[True, False, True]).drop_duplicates("table")
+        home = {t: u for t, u in zip(models["table"], models["unit"]) if t not in shared}
+        related = relation_pairs(mined["orm_relations"], home)
+        pairs["tables"] = pd.concat([used, related], ignore_index=True).groupby(["unit_a", "unit_b"], as_index=False)["tables"].sum() \
+            if len(related) else used
         signals["tables"] = len(pairs["tables"])
     if len(placed):
         pairs["calls"] = call_pairs(placed)
@@ -276,7 +298,11 @@ def build_unit_graph(mined, settings: Mapping[str, float], *, code_root: str = "
     edges = combine(pairs, weights)
     units = pd.DataFrame([(u, kind, path) for u, (kind, path) in sorted(unit_rows.items())], columns=["unit", "kind", "path"])
     labels, traces, transactions = _trace_groups(mined, placed, users, lookup, unit_of_path, code_root)
-    return UnitGraph(units=units, edges=edges, labels=labels, transactions=transactions, traces=traces, signals=signals)
+    directed = (imports.groupby(["importer", "imported"]).size().rename("lines").reset_index()
+                .rename(columns={"importer": "source", "imported": "target"}) if len(imports)
+                else pd.DataFrame(columns=["source", "target", "lines"]))
+    return UnitGraph(units=units, edges=edges, labels=labels, transactions=transactions, traces=traces, signals=signals,
+                     imports=directed.astype({"source": object, "target": object}), import_weight=float(weights["imports"]))
 
 
 def _sets(keys, values) -> dict:

@@ -51,21 +51,11 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-
-
-def _placed(edges: pd.DataFrame, parts: Mapping[Any, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Part of each edge's ends and its weight, edges with an unplaced end left out."""
-    if not len(edges):
-        return np.array([], dtype=object), np.array([], dtype=object), np.array([], dtype=float)
-    pa = np.array([parts.get(u) for u in edges["unit_a"]], dtype=object)
-    pb = np.array([parts.get(u) for u in edges["unit_b"]], dtype=object)
-    keep = np.array([_known(x) and _known(y) for x, y in zip(pa, pb)], dtype=bool)
-    w = edges["weight"].to_numpy(dtype=float)
-    return pa[keep], pb[keep], w[keep]
 
 
 def _known(part: object) -> bool:
@@ -73,23 +63,51 @@ def _known(part: object) -> bool:
 
 
 def _sizes(parts: Mapping[Any, Any]) -> Counter:
-    return Counter(p for p in parts.values() if _known(p))
+    return Counter(str(p) for p in parts.values() if _known(p))
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """The edges with both ends placed, as integer part codes (vectorized metrics)."""
+
+    unit_a: np.ndarray
+    unit_b: np.ndarray
+    a: np.ndarray  # part code of each edge's ends
+    b: np.ndarray
+    w: np.ndarray
+    names: list[str]  # part name of each code
+
+    @property
+    def k(self) -> int:
+        return len(self.names)
+
+
+def _placed(edges: pd.DataFrame, parts: Mapping[Any, Any]) -> _Placed:
+    """Part codes of each edge's ends and its weight, edges with an unplaced end left out."""
+    if not len(edges):
+        empty = np.array([], dtype=np.int64)
+        return _Placed(np.array([], dtype=object), np.array([], dtype=object), empty, empty, np.array([], dtype=float), [])
+    clean = {u: str(p) for u, p in parts.items() if _known(p)}
+    ua = edges["unit_a"].to_numpy(dtype=object)
+    ub = edges["unit_b"].to_numpy(dtype=object)
+    pa = pd.Series(ua, dtype=object).map(clean)
+    pb = pd.Series(ub, dtype=object).map(clean)
+    keep = (pa.notna() & pb.notna()).to_numpy()
+    codes, names = pd.factorize(np.concatenate([pa[keep].to_numpy(dtype=object), pb[keep].to_numpy(dtype=object)]))
+    n = int(keep.sum())
+    return _Placed(ua[keep], ub[keep], codes[:n], codes[n:], edges["weight"].to_numpy(dtype=float)[keep], [str(x) for x in names])
 
 
 def modularity(edges: pd.DataFrame, parts: Mapping[Any, Any], resolution: float = 1.0) -> float | None:
     """Newman's weighted modularity (higher is better); None without edge weight."""
-    pa, pb, w = _placed(edges, parts)
-    total = float(w.sum())
+    e = _placed(edges, parts)
+    total = float(e.w.sum())
     if total <= 0:
         return None
-    inside: dict[Hashable, float] = defaultdict(float)
-    degree: dict[Hashable, float] = defaultdict(float)
-    for x, y, weight in zip(pa, pb, w):
-        degree[x] += weight
-        degree[y] += weight
-        if x == y:
-            inside[x] += weight
-    return float(sum(inside[c] / total - resolution * (degree[c] / (2 * total)) ** 2 for c in degree))
+    same = e.a == e.b
+    inside = np.bincount(e.a[same], weights=e.w[same], minlength=e.k)
+    degree = np.bincount(e.a, weights=e.w, minlength=e.k) + np.bincount(e.b, weights=e.w, minlength=e.k)
+    return float(np.sum(inside / total - resolution * (degree / (2 * total)) ** 2))
 
 
 def structural_modularity(edges: pd.DataFrame, parts: Mapping[Any, Any]) -> float | None:
@@ -98,29 +116,25 @@ def structural_modularity(edges: pd.DataFrame, parts: Mapping[Any, Any]) -> floa
     k = len(sizes)
     if not k:
         return None
-    pa, pb, _ = _placed(edges, parts)
-    mu: Counter = Counter()
-    sigma: Counter = Counter()
-    for x, y in zip(pa, pb):
-        if x == y:
-            mu[x] += 1
-        else:
-            sigma[tuple(sorted((str(x), str(y))))] += 1
-    cohesion = sum(mu[c] / sizes[c] ** 2 for c in sizes) / k
+    e = _placed(edges, parts)
+    same = e.a == e.b
+    mu = np.bincount(e.a[same], minlength=e.k)
+    cohesion = sum(mu[i] / sizes[name] ** 2 for i, name in enumerate(e.names)) / k
     if k == 1:
         return float(cohesion)
-    names = {str(c): c for c in sizes}
-    coupling = sum(n / (2 * sizes[names[i]] * sizes[names[j]]) for (i, j), n in sigma.items())
+    lo, hi = np.minimum(e.a[~same], e.b[~same]), np.maximum(e.a[~same], e.b[~same])
+    pairs = Counter(zip(lo.tolist(), hi.tolist()))
+    coupling = sum(n / (2 * sizes[e.names[i]] * sizes[e.names[j]]) for (i, j), n in pairs.items())
     return float(cohesion - coupling / (k * (k - 1) / 2))
 
 
 def icp(edges: pd.DataFrame, parts: Mapping[Any, Any]) -> float | None:
     """Share of the edge weight crossing parts (lower is better); None without edge weight."""
-    pa, pb, w = _placed(edges, parts)
-    total = float(w.sum())
+    e = _placed(edges, parts)
+    total = float(e.w.sum())
     if total <= 0:
         return None
-    return float(w[pa != pb].sum() / total)
+    return float(e.w[e.a != e.b].sum() / total)
 
 
 def ifn(edges: pd.DataFrame, parts: Mapping[Any, Any]) -> float | None:
@@ -128,14 +142,10 @@ def ifn(edges: pd.DataFrame, parts: Mapping[Any, Any]) -> float | None:
     sizes = _sizes(parts)
     if not sizes:
         return None
-    interface: dict[Hashable, set] = defaultdict(set)
-    if len(edges):
-        for a, b in zip(edges["unit_a"], edges["unit_b"]):
-            x, y = parts.get(a), parts.get(b)
-            if _known(x) and _known(y) and x != y:
-                interface[x].add(a)
-                interface[y].add(b)
-    return float(sum(len(v) for v in interface.values()) / len(sizes))
+    e = _placed(edges, parts)
+    cross = e.a != e.b
+    interface = set(zip(e.unit_a[cross].tolist(), e.a[cross].tolist())) | set(zip(e.unit_b[cross].tolist(), e.b[cross].tolist()))
+    return float(len(interface) / len(sizes))
 
 
 def ned(parts: Mapping[Any, Any], min_size: int = 5, max_size: int = 20) -> float | None:
@@ -150,23 +160,15 @@ def ned(parts: Mapping[Any, Any], min_size: int = 5, max_size: int = 20) -> floa
 
 def mq(edges: pd.DataFrame, parts: Mapping[Any, Any]) -> float | None:
     """TurboMQ: the sum of the parts' cluster factors (higher is better)."""
-    sizes = _sizes(parts)
-    if not sizes:
+    if not _sizes(parts):
         return None
-    pa, pb, w = _placed(edges, parts)
-    inside: dict[Hashable, float] = defaultdict(float)
-    leaving: dict[Hashable, float] = defaultdict(float)
-    for x, y, weight in zip(pa, pb, w):
-        if x == y:
-            inside[x] += weight
-        else:
-            leaving[x] += weight
-            leaving[y] += weight
-    total = 0.0
-    for c in sizes:
-        denominator = 2 * inside[c] + leaving[c]
-        total += 2 * inside[c] / denominator if denominator > 0 else 0.0
-    return float(total)
+    e = _placed(edges, parts)
+    same = e.a == e.b
+    inside = np.bincount(e.a[same], weights=e.w[same], minlength=e.k)
+    leaving = np.bincount(e.a[~same], weights=e.w[~same], minlength=e.k) + np.bincount(e.b[~same], weights=e.w[~same], minlength=e.k)
+    inside, denominator = inside.astype(float), (2 * inside + leaving).astype(float)
+    factors = np.divide(2 * inside, denominator, out=np.zeros(e.k, dtype=float), where=denominator > 0)
+    return float(factors.sum())
 
 
 def bcp(labels: Mapping[Any, Iterable[str]], parts: Mapping[Any, Any]) -> float | None:

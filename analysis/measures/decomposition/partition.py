@@ -22,6 +22,8 @@ import pandas as pd
 
 #: resolutions tried, coarse to fine
 RESOLUTIONS = (0.25, 0.5, 1.0, 2.0, 4.0)
+#: Leiden iterations (leidenalg's default): further iterations rarely move a node and cost as much again
+N_ITERATIONS = 2
 
 
 def leiden(edges: pd.DataFrame, *, resolution: float = 1.0, seed: int = 7) -> dict[str, int]:
@@ -36,7 +38,7 @@ def leiden(edges: pd.DataFrame, *, resolution: float = 1.0, seed: int = 7) -> di
     graph = ig.Graph(n=len(names), edges=list(zip(edges["unit_a"].map(index), edges["unit_b"].map(index))), directed=False)
     graph.es["weight"] = edges["weight"].astype(float).tolist()
     found = leidenalg.find_partition(graph, leidenalg.RBConfigurationVertexPartition, weights="weight",
-                                     resolution_parameter=resolution, seed=seed, n_iterations=-1)
+                                     resolution_parameter=resolution, seed=seed, n_iterations=N_ITERATIONS)
     groups = [sorted(names[i] for i in members) for members in found]
     groups.sort(key=lambda g: (-len(g), g[0]))
     return {unit: part for part, group in enumerate(groups) for unit in group}
