@@ -11,10 +11,12 @@ rounds follow chains (``a`` -> ``b`` -> ``c``).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+import re
 from dataclasses import dataclass
 
 import pandas as pd
 
+from analysis.core.globs import glob_regex
 from analysis.discovery.conventions import Candidate
 
 MIN_RENAMED_FILES = 2
@@ -42,12 +44,23 @@ def old_names(changes: pd.DataFrame, candidates: list[Candidate], alive: frozens
         return []
     found: list[OldName] = []
     targets = {f: c.name for c in candidates for f in _folders(c)}
+    # globs with wildcards (``**/src/main/*/com/shop/billing/**``): the folder a path matches them in
+    patterns = [(re.compile(glob_regex(g[:-3]).pattern.removesuffix(r"\Z") + "(?=/)"), c.name)
+                for c in candidates for g in c.globs if g.endswith("/**") and "*" in g[:-3]]
     pairs = list(zip(renames["old_path"].astype(str), renames["path"].astype(str), renames["commit"], renames["date"]))
     for _ in range(2):
         counts: Counter = Counter()
         commits: dict[tuple[str, str], Counter] = defaultdict(Counter)
         for old, new, commit, date in pairs:
-            for folder in _prefixes(new, targets):
+            hits = _prefixes(new, targets)
+            if not hits:
+                for rx, name in patterns:
+                    m = rx.match(new)
+                    if m:
+                        targets.setdefault(m.group(0), name)
+                        hits = [m.group(0)]
+                        break
+            for folder in hits:
                 rel = new[len(folder) + 1:]
                 if old.endswith("/" + rel):
                     before = old[: -len(rel) - 1]

@@ -179,3 +179,19 @@ def test_unassigned_prefixes_count_the_folders_in_no_context():
     assigned = pd.Series([None, None, None, None, "ctx"], dtype="string")
     out = unassigned_prefixes(paths, assigned)
     assert out.values.tolist() == [["a/b/", 2, 0.4], ["(root)", 1, 0.2], ["a/", 1, 0.2]]
+
+
+def test_old_names_of_a_java_package_moved_across_modules(tmp_path):
+    old = "legacy/src/main/java/org/old/billing"
+    repo = make_repo(tmp_path / "j", {
+        "src/main/java/com/shop/ShopApplication.java": "package com.shop;\n@SpringBootApplication\nclass ShopApplication {}\n",
+        "src/main/java/com/shop/orders/Order.java": "package com.shop.orders;\nclass Order {}\n",
+        f"{old}/Invoice.java": "package org.old.billing;\nclass Invoice {}\n", f"{old}/Refund.java": "package org.old.billing;\nclass Refund {}\n",
+    })
+    (repo / "src/main/java/com/shop/billing").mkdir(parents=True)
+    git(repo, "mv", f"{old}/Invoice.java", f"{old}/Refund.java", "src/main/java/com/shop/billing/")
+    git(repo, "commit", "-q", "-m", "billing joins the shop", date="2024-03-01T00:00:00Z")
+    p = propose(repo)
+    assert contexts(p)["billing"] == ["**/src/main/*/com/shop/billing/**", f"{old}/**"]
+    # every change but the application class's (in the root package, no context's) is assigned, the old folder's too
+    assert (p.coverage.changes, p.coverage.changes_assigned) == (6, 5)
