@@ -10,8 +10,8 @@ rounds follow chains (``a`` -> ``b`` -> ``c``).
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import pandas as pd
