@@ -94,10 +94,10 @@ def config_truth(config_path: Path, files: list[str]) -> dict[str, str]:
     return {f: c for f in files if (c := cmap.context_of_path(f)) is not None}
 
 
-def module_truth(files: list[str]) -> dict[str, str]:
+def module_truth(files: list[str], every_file: list[str]) -> dict[str, str]:
     """path -> build module (a folder with build.gradle/pom.xml whose files lie under src/main)."""
-    roots = sorted({str(PurePosixPath(f).parent) for f in files if PurePosixPath(f).name in ("build.gradle", "build.gradle.kts", "pom.xml")
-                    and "/" in f}, key=len, reverse=True)
+    roots = sorted({str(PurePosixPath(f).parent) for f in every_file
+                    if PurePosixPath(f).name in ("build.gradle", "build.gradle.kts", "pom.xml") and "/" in f}, key=len, reverse=True)
     out = {}
     for path in files:
         if "/src/main/" not in path:
@@ -113,7 +113,7 @@ def truths(kind: str, target: Path, repo: Path, files: list[str]) -> dict[str, d
     if kind == "sample":
         return {"planted": config_truth(target / "seams.yml", files)}
     if kind == "modules":
-        return {"build modules": module_truth(files)}
+        return {"build modules": module_truth(files, _head(repo))}
     return {"apps, layers folded": django_truth(repo, files, fold=True), "apps as installed": django_truth(repo, files, fold=False)}
 
 

@@ -112,12 +112,19 @@ def test_route_labels_skip_layers_and_versions():
 
 
 def test_a_unit_tied_to_another_context_is_pulled_there_with_its_evidence():
-    edges = edges_of([("a", "b", 1.0), ("a", "x", 3.0), ("x", "y", 2.0)]).assign(imports=[1.0, 3.0, 2.0])
+    # W = 10; a: degree 6, tie 1 to "one" (degree 7 with a), 5 to "two" (degree 13):
+    # staying scores 1 - 6 * 1 / 20, moving 5 - 6 * 13 / 20: moving wins, and 5 > 1 * 1.5
+    edges = edges_of([("a", "b", 1.0), ("a", "x", 5.0), ("x", "y", 4.0)]).assign(imports=[1.0, 5.0, 4.0])
     declared = {"a": "one", "b": "one", "x": "two", "y": "two"}
     out = pulled_units(edges, declared)
     assert out[["unit", "declared", "pulled_to"]].values.tolist() == [["a", "one", "two"]]
-    assert out["imports_to_pulled"].iloc[0] == 3.0 and out["imports_to_declared"].iloc[0] == 1.0
-    assert pulled_units(edges, declared, margin=3.0).empty
+    assert out["imports_to_pulled"].iloc[0] == 5.0 and out["imports_to_declared"].iloc[0] == 1.0
+    assert pulled_units(edges, declared, margin=5.0).empty
+    assert pulled_units(edges, declared, apart=frozenset({"two"})).empty  # never into a shared kernel
+    # a big context does not pull by its size: x's tie to "one" (4) beats its own (2) by half again,
+    # but less chance's share of "one" (6 * 22 / 30) it scores -0.4 against staying's 2 - 6 * 2 / 30
+    hub = edges_of([("a", "b", 9.0), ("a", "x", 4.0), ("x", "y", 2.0)])
+    assert "x" not in set(pulled_units(hub, declared)["unit"])
 
 
 def test_contexts_that_look_like_one_and_like_two():
@@ -154,8 +161,8 @@ def test_decompose_scores_the_declared_map_and_finds_a_better_one():
 def test_a_module_others_import_is_not_pulled_to_its_importers():
     # u (declared in "kit") is imported 3 times from "app"'s a and imports one module of its own context
     # (weights as combine makes them: log2(1 + lines))
-    edges = edges_of([("a", "u", 2.0), ("k", "u", 1.0), ("a", "b", 3.0)]).assign(imports=[3.0, 1.0, 7.0])
-    imports = pd.DataFrame({"source": ["a", "u", "a"], "target": ["u", "k", "b"], "lines": [3.0, 1.0, 7.0]})
+    edges = edges_of([("a", "u", 4.0), ("k", "u", 1.0), ("a", "b", 3.0)]).assign(imports=[15.0, 1.0, 7.0])
+    imports = pd.DataFrame({"source": ["a", "u", "a"], "target": ["u", "k", "b"], "lines": [15.0, 1.0, 7.0]})
     declared = {"a": "app", "b": "app", "u": "kit", "k": "kit"}
     assert set(pulled_units(edges, declared)["unit"]) == {"u"}  # undirected, the fan-in pulls it
     assert pulled_units(edges, declared, imports=imports).empty  # outward only, it stays

@@ -126,7 +126,8 @@ def decompose(graph: UnitGraph, declared: dict[str, str], settings: Mapping[str,
     return DecompositionEvidence(
         status=status, graph=graph, declared=declared, candidates=candidates, resolutions=resolutions, metrics=table,
         partitions=partitions_frame(graph, every, resolutions),
-        pulled=difference.pulled_units(graph.edges, declared, margin=margin, imports=graph.imports, import_weight=graph.import_weight),
+        pulled=difference.pulled_units(graph.edges, declared, margin=margin, imports=graph.imports, import_weight=graph.import_weight,
+                                       apart=apart),
         looks_like_two=difference.looks_like_two(graph.edges, declared, min_share=settings["decomposition_min_split_share"],
                                                  min_gain=gain, seed=seed),
         looks_like_one=difference.looks_like_one(graph.edges, declared, min_gain=gain, apart=apart),
@@ -138,7 +139,8 @@ def measure_decomposition(config: Config, mined: Mined, units: Units) -> Decompo
     """The unit graph of ``mined``, decomposed against ``config``'s context map."""
     settings = config.thresholds
     graph = build_unit_graph(mined, settings, code_root=units.context_map.code_root,
-                             shared_tables=lambda names: set(units.shared_tables(names)))
+                             shared_tables=lambda names: set(units.shared_tables(names)),
+                             ignore_paths=config.git.ignore_paths if config.git is not None else ())
     declared = {**namespace_parts(graph, mined["spans"], units.span_context), **declared_parts(graph, units)}
     if not len(graph.edges):
         status = Status.not_measured("no import graph, history or traces gave an edge between two units") if not graph.signals else \

@@ -3,8 +3,11 @@
 - ``pulled_units``: units whose edges pull them to another context than the declared one. A
   unit's *affinity* to a context is the weight of its edges to that context's units, its imports
   counted only outwards (a module importing another context's code is tied to it; a module many
-  others import — a utility, a model — is not tied to its importers); a unit is pulled when its
-  strongest affinity is to another context and exceeds its affinity to its own by
+  others import — a utility, a model — is not tied to its importers). A unit is pulled to the
+  context where moving it would raise modularity most — its affinity less what chance predicts,
+  ``w(u, c) - k_u D_c / 2W`` (``k_u`` its weighted degree, ``D_c`` the context's, ``W`` all
+  weight), so a big kernel every module touches does not attract them all — when that beats
+  staying, and its affinity there exceeds its affinity to its own by
   ``decomposition_pull_margin`` (relative). Each row carries the evidence per signal (import
   lines, co-change degree, table strength, calls) towards both contexts.
 - ``looks_like_two``: a context whose units split (Leiden on its own edges, resolution 1,
@@ -50,21 +53,31 @@ def outward(edges: pd.DataFrame, imports: pd.DataFrame | None, import_weight: fl
 
 
 def pulled_units(edges: pd.DataFrame, declared: Mapping[str, str], *, margin: float = 0.5, top: int | None = None,
-                 imports: pd.DataFrame | None = None, import_weight: float = 1.0) -> pd.DataFrame:
+                 imports: pd.DataFrame | None = None, import_weight: float = 1.0, apart: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Units pulled to another context (module docstring), strongest pull first; ``imports``
-    (source, target, lines) counts imports outwards only."""
+    (source, target, lines) counts imports outwards only; no unit is pulled into a context of
+    ``apart`` (a shared kernel or a layer: depending on it is what it is for)."""
     if not len(edges):
         return pd.DataFrame(columns=PULLED_COLUMNS)
+    both = _directed(edges)
+    degree = both.groupby("unit")["weight"].sum()
+    total = float(edges["weight"].sum())
+    context_degree = degree.groupby(degree.index.map(lambda u: declared.get(u))).sum()
     d = outward(edges, imports, import_weight)
     d = d.assign(own=d["unit"].map(declared), context=d["other"].map(declared)).dropna(subset=["own", "context"])
     per = d.groupby(["unit", "own", "context"], as_index=False)[["weight", *SIGNALS]].sum()
+    k = per["unit"].map(degree).to_numpy(dtype=float)
+    dc = per["context"].map(context_degree).fillna(0.0).to_numpy(dtype=float) - np.where(per["own"] == per["context"], k, 0.0)
+    per["score"] = per["weight"].to_numpy(dtype=float) - k * dc / (2 * total) if total > 0 else 0.0
     own = per[per["own"] == per["context"]].set_index("unit")
-    other = per[per["own"] != per["context"]].sort_values(["unit", "weight", "context"], ascending=[True, False, True]).drop_duplicates("unit")
+    other = per[(per["own"] != per["context"]) & ~per["context"].isin(apart)]
+    other = other.sort_values(["unit", "score", "context"], ascending=[True, False, True]).drop_duplicates("unit")
     rows = []
     for r in other.itertuples(index=False):
         mine = own.loc[r.unit] if r.unit in own.index else None
         affinity_own = float(mine["weight"]) if mine is not None else 0.0
-        if r.weight <= affinity_own * (1 + margin):
+        stay = float(mine["score"]) if mine is not None else 0.0
+        if r.weight <= affinity_own * (1 + margin) or r.score <= stay:
             continue
         rows.append({"unit": r.unit, "declared": r.own, "pulled_to": r.context, "affinity_declared": affinity_own,
                      "affinity_pulled": float(r.weight), **{f"{s}_to_pulled": float(getattr(r, s)) for s in SIGNALS},

@@ -29,6 +29,7 @@ weight, imports, cochange, tables, calls_sync, calls_async (unit_a < unit_b).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.core.globs import glob_regex
 from analysis.core.routes import normalize_route
 from analysis.measures.coupling.evolutionary import change_sets
 
@@ -245,10 +247,17 @@ def _namespace_lookup(modules: set[str]) -> Callable[[str], str | None]:
 
 
 def build_unit_graph(mined, settings: Mapping[str, float], *, code_root: str = "",
-                     shared_tables: Callable[[list[str]], set[str]] | None = None) -> UnitGraph:
+                     shared_tables: Callable[[list[str]], set[str]] | None = None, ignore_paths: tuple[str, ...] = ()) -> UnitGraph:
     """The unit graph of one run's frames (``mined``: :class:`analysis.core.frames.Mined`); see
-    the module docstring. ``shared_tables(names)`` says which tables are infrastructure."""
+    the module docstring. ``shared_tables(names)`` says which tables are infrastructure; modules
+    on ``ignore_paths`` (the history's: migrations, generated code) are no units."""
     imports, changes, spans = mined["imports"], mined["file_changes"], mined["spans"]
+    if ignore_paths and len(imports):
+        rx = re.compile("|".join(f"(?:{glob_regex(g).pattern})" for g in ignore_paths))
+        paths = pd.unique(pd.concat([imports["importer_path"], imports["imported_path"]]).dropna().astype(str))
+        ignored = {p for p in paths if rx.match(code_root + p)}
+        if ignored:
+            imports = imports[~imports["importer_path"].isin(ignored) & ~imports["imported_path"].isin(ignored)]
     unit_rows: dict[str, tuple[str, str | None]] = {}
     unit_of_path: dict[str, str] = {}
     if len(imports):
@@ -269,7 +278,7 @@ def build_unit_graph(mined, settings: Mapping[str, float], *, code_root: str = "
         unit_rows.setdefault(str(u), ("namespace", None))
     pairs: dict[str, pd.DataFrame] = {}
     signals: dict[str, int] = {}
-    if mined.given("imports"):
+    if len(imports) or mined.given("imports") or mined.given("code_imports"):
         pairs["imports"] = import_pairs(imports)
         signals["imports"] = len(pairs["imports"])
     if mined.given("git"):
