@@ -178,3 +178,42 @@ def test_shared_kernels_are_never_proposed_for_a_merge():
     halves = {"a": "p", "b": "p", "c": "q", "d": "q", "w": "r", "x": "r", "y": "s", "z": "s"}
     one = looks_like_one(TWO_CLIQUES, halves, apart=frozenset({"q"}))
     assert one[["context_a", "context_b"]].values.tolist() == [["r", "s"]]
+
+
+def _mined(**frames):
+    from analysis.core import frames as contracts
+    from analysis.core.frames import Mined, SourceFrames
+
+    kinds = {"spans": "traces", "commits": "git", "file_changes": "git", "head_files": "head", "imports": "imports"}
+    by_kind: dict = {}
+    for name, frame in frames.items():
+        by_kind.setdefault(kinds[name], {})[name] = contracts.conform(frame, name)
+    return Mined.of({kind: SourceFrames(f, 1, 0, []) for kind, f in by_kind.items()})
+
+
+def test_traces_alone_give_namespaces_and_their_calls():
+    from analysis.measures.decomposition.graph import build_unit_graph
+
+    spans = pd.DataFrame({"trace_id": ["t"] * 3, "span_id": ["1", "2", "3"], "parent_span_id": [None, "1", "2"],
+                          "kind": ["SERVER", "INTERNAL", "INTERNAL"], "http_route": ["/orders/{id}", None, None],
+                          "code_namespace": ["shop.orders.OrderView", "shop.orders.OrderService", "shop.billing.Invoices"],
+                          "name": "s", "service": "shop", "start": pd.Timestamp("2024-01-01", tz="UTC"),
+                          "end": pd.Timestamp("2024-01-01", tz="UTC"), "duration_ms": 1.0, "is_error": False, "link_count": 0})
+    graph = build_unit_graph(_mined(spans=spans), SETTINGS)
+    assert set(graph.signals) == {"calls"} and set(graph.units["kind"]) == {"namespace"}
+    assert graph.edges[["unit_a", "unit_b"]].values.tolist() == [["shop.billing.Invoices", "shop.orders.OrderService"],
+                                                                  ["shop.orders.OrderService", "shop.orders.OrderView"]]
+    assert graph.labels["shop.billing.Invoices"] == {"orders"} and graph.traces == {frozenset(graph.units["unit"]): 1}
+
+
+def test_history_alone_gives_the_files_at_head_and_their_co_change():
+    from analysis.measures.decomposition.graph import build_unit_graph
+
+    when = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True)
+    commits = pd.DataFrame({"commit": ["c1", "c2", "c3"], "committed_at": when, "authored_at": when, "parents": 1, "is_merge": False,
+                            "author_name": "Ann", "author_email": "ann@example.com", "subject": "s"})
+    changes = pd.DataFrame({"commit": ["c1", "c1", "c2", "c2", "c3"], "path": ["a.py", "b.py", "a.py", "b.py", "gone.py"],
+                            "change_type": ["A", "A", "M", "M", "A"]})
+    graph = build_unit_graph(_mined(commits=commits, file_changes=changes, head_files=pd.DataFrame({"path": ["a.py", "b.py"]})), SETTINGS)
+    assert set(graph.signals) == {"cochange"} and graph.units["unit"].tolist() == ["a.py", "b.py"]
+    assert graph.edges["cochange"].tolist() == [1.0]

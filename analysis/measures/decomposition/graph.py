@@ -166,11 +166,11 @@ def table_users(orm_tables: pd.DataFrame, unit_of_path: Mapping[str, str], place
             if unit is not None:
                 rows.append((str(table).lower(), unit, True, 1.0))
     frame = pd.DataFrame(rows, columns=["table", "unit", "writes", "executions"])
-    if len(placed):
-        db = placed[placed["db_tables"].notna()]
+    db = placed[placed["db_tables"].notna()] if len(placed) else placed
+    if len(db):
         by = np.where([isinstance(u, str) for u in db["unit"]], db["unit"].to_numpy(dtype=object), db["caller"].to_numpy(dtype=object))
         items = pd.DataFrame({"item": db["db_tables"].astype(str).str.split(",").to_numpy(), "unit": by})
-        items = items[[isinstance(u, str) for u in items["unit"]]].explode("item")
+        items = items[np.array([isinstance(u, str) for u in items["unit"]], dtype=bool)].explode("item")
         split = items["item"].astype(str).str.partition(":")
         seen = pd.DataFrame({"table": split[0].str.lower().to_numpy(), "unit": items["unit"].to_numpy(),
                              "writes": (split[2] == "w").to_numpy(), "executions": 1.0})
