@@ -89,6 +89,9 @@ def test_calls_go_to_the_nearest_ancestor_with_a_unit_sync_and_async_apart():
     assert calls.loc[("shop.mail.tasks", "shop.orders.views"), "calls_async"] == 1
     users = table_users(pd.DataFrame(columns=["table", "kind", "path"]), {}, placed)
     assert users[["table", "unit", "writes"]].values.tolist() == [["billing_invoice", "shop.billing.api", True]]
+    # a database span under no code unit says nothing of who uses its table
+    orphan = span_units(spans_frame([("u", "9", None, "CLIENT", None, "audit_log:w")]), lambda ns: ns)
+    assert table_users(pd.DataFrame(columns=["table", "kind", "path"]), {}, orphan).empty
 
 
 def test_shared_tables_weigh_writes_more_and_skip_infrastructure():

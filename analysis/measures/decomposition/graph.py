@@ -171,10 +171,11 @@ def table_users(orm_tables: pd.DataFrame, unit_of_path: Mapping[str, str], place
         by = np.where([isinstance(u, str) for u in db["unit"]], db["unit"].to_numpy(dtype=object), db["caller"].to_numpy(dtype=object))
         items = pd.DataFrame({"item": db["db_tables"].astype(str).str.split(",").to_numpy(), "unit": by})
         items = items[np.array([isinstance(u, str) for u in items["unit"]], dtype=bool)].explode("item")
-        split = items["item"].astype(str).str.partition(":")
-        seen = pd.DataFrame({"table": split[0].str.lower().to_numpy(), "unit": items["unit"].to_numpy(),
-                             "writes": (split[2] == "w").to_numpy(), "executions": 1.0})
-        frame = pd.concat([frame, seen[seen["table"] != ""]], ignore_index=True) if len(frame) else seen[seen["table"] != ""]
+        if len(items):  # database spans under no code unit say nothing of who uses a table
+            split = items["item"].astype(str).str.partition(":")
+            seen = pd.DataFrame({"table": split[0].str.lower().to_numpy(), "unit": items["unit"].to_numpy(),
+                                 "writes": (split[2] == "w").to_numpy(), "executions": 1.0})
+            frame = pd.concat([frame, seen[seen["table"] != ""]], ignore_index=True) if len(frame) else seen[seen["table"] != ""]
     if not len(frame):
         return frame
     return frame.groupby(["table", "unit"], as_index=False).agg(writes=("writes", "max"), executions=("executions", "sum"))
