@@ -4,7 +4,7 @@ commonest unassigned folders (:func:`analysis.mapping.contexts.unassigned_prefix
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -21,6 +21,8 @@ class Coverage:
     changes_assigned: int
     unassigned_head: pd.DataFrame  # prefix, paths, share
     unassigned_history: pd.DataFrame
+    #: per context: files at HEAD and historical changes it holds
+    per_context: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["context", "files", "changes"]))
 
     @property
     def head_share(self) -> float | None:
@@ -39,5 +41,9 @@ def coverage(specs: tuple[ContextSpec, ...], files: list[str], changed: pd.Serie
     history = history[~history.isin(dropped)]
     head_ctx = cmap.assign_paths(head)
     hist_ctx = cmap.assign_paths(history.reset_index(drop=True)) if len(history) else pd.Series([], dtype="string")
+    files, changes = head_ctx.value_counts(), hist_ctx.value_counts()
+    per_context = pd.DataFrame({"context": [s.name for s in specs], "files": [int(files.get(s.name, 0)) for s in specs],
+                                "changes": [int(changes.get(s.name, 0)) for s in specs]})
     return Coverage(len(head), int(head_ctx.notna().sum()), len(history), int(hist_ctx.notna().sum()),
-                    unassigned_prefixes(head, head_ctx, top=top), unassigned_prefixes(history.reset_index(drop=True), hist_ctx, top=top))
+                    unassigned_prefixes(head, head_ctx, top=top), unassigned_prefixes(history.reset_index(drop=True), hist_ctx, top=top),
+                    per_context)

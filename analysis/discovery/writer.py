@@ -124,6 +124,9 @@ def summary(p: Proposal) -> str:
         head = "–" if c.head_share is None else f"{c.head_share:.0%}"
         hist = "–" if c.history_share is None else f"{c.history_share:.0%}"
         lines.append(f"coverage: {head} of {c.files} files at HEAD, {hist} of {c.changes} historical file changes (ignored paths left out)")
+        if len(c.per_context):
+            lines.append("per context (files at HEAD, historical changes):")
+            lines += [f"  {r.context:<30} {r.files:>7} {r.changes:>9}" for r in c.per_context.itertuples()]
         for title, frame in (("files at HEAD", c.unassigned_head), ("historical changes", c.unassigned_history)):
             if len(frame):
                 lines.append(f"top unassigned prefixes, {title}:")

@@ -75,6 +75,10 @@ def test_django_apps_layers_renames_shared_kernel_tables_and_routes(tmp_path):
     assert {"**/migrations/**", "**/*.svg", "**/*.lock", "**/static/**"} <= ignored
     # manage.py alone lies outside every context (migrations, the svg and the lock file are ignored)
     assert (p.coverage.files, p.coverage.files_assigned) == (31, 30)
+    per = p.coverage.per_context.set_index("context")
+    # orders: its 6 files (its migrations ignored) and its graphql folder's 2; in the history the 6 added
+    # as shop/cart/, their 6 renames and the 2 graphql files
+    assert per.loc["orders"].tolist() == [8, 14] and per.loc["graphql"].tolist() == [2, 2]
     assert p.coverage.unassigned_head.values.tolist() == [["(root)", 1, pytest.approx(1 / 31)]]
 
 
