@@ -41,9 +41,9 @@ def coverage(specs: tuple[ContextSpec, ...], files: list[str], changed: pd.Serie
     history = history[~history.isin(dropped)]
     head_ctx = cmap.assign_paths(head)
     hist_ctx = cmap.assign_paths(history.reset_index(drop=True)) if len(history) else pd.Series([], dtype="string")
-    files, changes = head_ctx.value_counts(), hist_ctx.value_counts()
-    per_context = pd.DataFrame({"context": [s.name for s in specs], "files": [int(files.get(s.name, 0)) for s in specs],
-                                "changes": [int(changes.get(s.name, 0)) for s in specs]})
+    at_head, changed_in = head_ctx.value_counts(), hist_ctx.value_counts()
+    per_context = pd.DataFrame({"context": [s.name for s in specs], "files": [int(at_head.get(s.name, 0)) for s in specs],
+                                "changes": [int(changed_in.get(s.name, 0)) for s in specs]})
     return Coverage(len(head), int(head_ctx.notna().sum()), len(history), int(hist_ctx.notna().sum()),
                     unassigned_prefixes(head, head_ctx, top=top), unassigned_prefixes(history.reset_index(drop=True), hist_ctx, top=top),
                     per_context)
