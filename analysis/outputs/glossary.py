@@ -105,13 +105,13 @@ TERMS: dict[str, Term] = {t_key: t for t_key, t in {
                                   "whose tables' owning units fall in several parts; lower is better.", "analysis/measures/decomposition/metrics.py"),
     "traces_spanning": Term("Traces spanning parts", "%", "Share of traces whose code units fall in several parts; lower is better.",
                             "analysis/measures/decomposition/metrics.py"),
-    "mojofm_vs_declared": Term("MoJoFM vs declared", "%", "How close a partition is to the declared map (100 = the same).",
+    "mojofm_vs_declared": Term("MoJoFM vs declared", "0–100", "How close a partition is to the declared map (100 = the same).",
                                "analysis/measures/decomposition/mojo.py"),
     "parts": Term("Parts", "parts"), "units": Term("Units", "units"), "resolution": Term("Resolution", ""),
     "unit": Term("Unit", "", "A module, file or code namespace of the unit graph."),
     "declared": Term("Declared context", ""), "pulled_to": Term("Pulled to", ""),
     "affinity_declared": Term("Tie to declared", ""), "affinity_pulled": Term("Tie to pulled", ""),
-    "prefix": Term("Folder", ""), "paths": Term("Paths", "paths"),
+    "prefix": Term("Folder", ""), "paths": Term("Paths", "paths"), "path_share": Term("Share of the paths", "%"),
 }.items()}
 
 

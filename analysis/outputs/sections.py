@@ -386,7 +386,7 @@ def unassigned_html(git: Mapping[str, Any]) -> str:
     for key, what in (("unassigned_prefixes", "files at HEAD"), ("unassigned_change_prefixes", "historical file changes")):
         rows = git.get(key) or []
         if rows:
-            frame = pd.DataFrame(rows)[["prefix", "paths", "share"]]
+            frame = pd.DataFrame(rows)[["prefix", "paths", "share"]].rename(columns={"share": "path_share"})
             out += f"<p>Top folders of the {what} in no context:</p>" + _rows_html(frame)
     return out
 
@@ -403,7 +403,7 @@ def decomposition_html(analysis, *, links: Mapping[str, str] | None = None, show
     if better.get("exists"):
         verdict = (f"<p><b>A better partition exists</b>: {_e(better['candidate'])} ({better['parts']} parts) reaches modularity "
                    f"{better['modularity_candidate']:.2f} against the declared map's {better['modularity_declared']:.2f}"
-                   f" (MoJoFM {number_text(better['mojofm_vs_declared'] or 0)}% of the declared map kept).</p>")
+                   f" (MoJoFM {number_text(better['mojofm_vs_declared'] or 0)} against the declared map, 100 being the same).</p>")
     elif better.get("exists") is False:
         verdict = (f"<p>No inferred partition beats the declared map by {better['min_gain']:g} modularity or more "
                    f"(best: {_e(better.get('candidate'))}, {better.get('modularity_candidate', 0):.2f} against "
