@@ -14,7 +14,9 @@
 5. old folder names from renames (:mod:`analysis.discovery.renames`);
 6. default ignores (:mod:`analysis.discovery.ignores`);
 7. shared kernels from the imports (:mod:`analysis.discovery.roles`);
-8. tables, route prefixes, CODEOWNERS and the formats of the logs given (:mod:`analysis.discovery.enrich`);
+8. tables, route prefixes, CODEOWNERS and the formats of the logs given (:mod:`analysis.discovery.enrich`):
+   the entry point inventory and the ORM models are read in a forked process while the main one
+   detects, and git's log runs meanwhile in a thread;
 9. coverage of files at ``HEAD`` and of historical changes, and the top unassigned prefixes
    (:mod:`analysis.discovery.coverage`).
 
@@ -125,7 +127,7 @@ def _route_reader() -> ProcessPoolExecutor:
 def propose(repository: str | os.PathLike, *, sql: tuple[Path, ...] = (), traces: tuple[Path, ...] = (),
             read_routes: bool = True) -> Proposal:
     """Every step of the module docstring; ``read_routes=False`` skips the entry point
-    inventory (the slowest step on large repositories)."""
+    inventory (the slowest step on large repositories) and reads the ORM models in this process."""
     clock: dict[str, float] = {}
     start = time.perf_counter()
 
@@ -140,6 +142,9 @@ def propose(repository: str | os.PathLike, *, sql: tuple[Path, ...] = (), traces
     # forked before the history thread starts; git's log runs meanwhile as its own process
     pool = _route_reader() if read_routes else None
     routes_read = pool.submit(enrich.entry_points, tree.root) if pool is not None else None
+    # the ORM models are read there too, after the routes (the code that is not the team's left out, as at HEAD)
+    head_excludes = [p for p, _, code, _ in ignores.proposed_ignores(tree.files) if code]
+    tables_read = pool.submit(enrich.orm_tables, tree.root, head_excludes) if pool is not None else None
     tree.start_history()
     lap("files")
     candidates, used = detect_contexts(tree)
@@ -173,8 +178,8 @@ def propose(repository: str | os.PathLike, *, sql: tuple[Path, ...] = (), traces
                 c.role = "shared"
                 c.notes.append("imported by most other contexts and importing almost none of them: a shared kernel")
     lap("roles")
-    code_excludes = [p for p, _, code, _ in ignored if code]
-    tables = enrich.tables_per_context(enrich.orm_tables(tree.root, code_excludes), cmap.context_of_path)
+    models = tables_read.result() if tables_read is not None else enrich.orm_tables(tree.root, [p for p, _, code, _ in ignored if code])
+    tables = enrich.tables_per_context(models, cmap.context_of_path)
     lap("tables")
     routes = {}
     if routes_read is not None and pool is not None:
