@@ -81,7 +81,7 @@ def fold_layers(tree: RepositoryTree, candidates: list[Candidate]) -> tuple[list
             name = name_of(layer.folder)
             if name in by_name:
                 name = f"{name}-layer"
-            layer_candidate = Candidate(name=name, folder=layer.folder, convention="layer", evidence=note, role="layer", notes=[note])
+            layer_candidate = Candidate(name=name, folder=layer.folder, convention="layer", evidence=note, role="layer")
             out.append(layer_candidate)
             by_name[name] = layer_candidate
     return out, layers
