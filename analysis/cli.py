@@ -3,6 +3,7 @@
 ::
 
     seams sample [--out data/sample] [--seed 7] [--scale small|full] [--profile shop|wide] [--contexts 30] [--force]
+    seams init PATH [--sql LOG ...] [--traces FILE ...] [--out seams.yml] [--force]
     seams report --config PATH [--out reports] [--no-cache]
     seams mine {git,imports,sql,traces} --config PATH --out DIR [--no-cache]
     seams check --config PATH [--baseline FILE] [--update-baseline [--force]] [--write-contracts DIR]
@@ -76,6 +77,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="shop: the shopfront story (default); wide: a generated monolith of many contexts")
     sample.add_argument("--contexts", default=30, type=int, help="contexts of the wide profile (default: 30)")
     sample.set_defaults(handler=cmd_sample)
+
+    init = commands.add_parser(
+        "init", help="propose a seams.yml from the repository's conventions (apps, packages, packs, layers, renames, ORM models, routes)",
+        description="Read a repository (never run, never written) and write a commented seams.yml that runs as it is: contexts "
+                    "from its conventions, layers folded, old folder names from renames, default ignores with reasons, tables, "
+                    "span routes, CODEOWNERS; then print how much of the files at HEAD and of the history it covers.")
+    init.add_argument("repository", type=Path, help="the repository (a git working tree)")
+    init.add_argument("--sql", type=Path, action="append", default=[], metavar="LOG", help="a SQL log to add (format detected)")
+    init.add_argument("--traces", type=Path, action="append", default=[], metavar="FILE", help="a trace file to add (format detected)")
+    init.add_argument("--out", type=Path, default=Path("seams.yml"), help="the file to write (default: seams.yml)")
+    init.add_argument("--force", action="store_true", help="replace an existing --out file")
+    init.set_defaults(handler=cmd_init)
 
     report = commands.add_parser("report", help="run the report notebook and export report.html and findings.json")
     report.add_argument("--config", required=True, type=Path, help="the monolith's seams.yml")
@@ -177,6 +190,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
                           contexts=args.contexts)
     print(f"sample written: {config}")
     print(f"next: seams report --config {config}")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from analysis.discovery.writer import write_proposal
+
+    text = write_proposal(args.repository, args.out, sql=tuple(args.sql), traces=tuple(args.traces), force=args.force)
+    print(text)
+    print(f"wrote {args.out}")
+    print(f"next: seams report --config {args.out}")
     return EXIT_OK
 
 

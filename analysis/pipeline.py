@@ -30,11 +30,12 @@ from analysis.decisions import verdicts as rules
 from analysis.decisions.ranking import rank_candidates
 from analysis.decisions.recommendation import recommend
 from analysis.decisions.verdicts import DecisionInputs
-from analysis.mapping.contexts import unassigned_share
+from analysis.mapping.contexts import unassigned_prefixes, unassigned_share
 from analysis.mapping.units import Units, map_units
 from analysis.measures.boundaries import BoundaryEvidence, measure_boundaries
 from analysis.measures.contexts import context_table, coupled_pairs, role_suggestions, signals_known
 from analysis.measures.data import DataEvidence, measure_data
+from analysis.measures.decomposition import DecompositionEvidence, measure_decomposition
 from analysis.measures.history import HistoryEvidence, measure_history
 from analysis.measures.runtime import RuntimeEvidence, measure_runtime
 from analysis.measures.scorecard import ScorecardEvidence, measure_scorecard
@@ -64,6 +65,7 @@ class Analysis:
     rejects: Rejects = field(default_factory=Rejects)
     boundaries: BoundaryEvidence | None = None  # the violations seams check gates on (dependencies as measured)
     scorecard: ScorecardEvidence | None = None  # the migration scorecard (deploys, incidents, costs, changes, traces)
+    decomposition: DecompositionEvidence | None = None  # the inferred partitions against the declared map
 
     @property
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -108,7 +110,8 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
     runtime = measure_runtime(config, frames, units)
     pairs = coupled_pairs(config, history, structure, data, runtime)
     contexts = context_table(config, history, structure, runtime, units.owned_units(frames))
-    inputs = decision_inputs(config, frames, history, structure, data, runtime)
+    decomposition = measure_decomposition(config, frames, units)
+    inputs = replace(decision_inputs(config, frames, history, structure, data, runtime), better_partition=decomposition_input(decomposition))
     verdicts = rules.decide(inputs, config.thresholds)
     ranking = rank_candidates(contexts, pairs, data.table_contexts, config.weights, known=known_evidence(history, structure, data, runtime))
     return Analysis(
@@ -118,8 +121,18 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
         warnings=[*units.warnings(frames, config.thresholds['max_unassigned_span_share']), *role_suggestions(config, structure),
                   *source_warnings(mined)], rejects=rejects,
         boundaries=measure_boundaries(config, frames, units, structure.status, data, joins_status=inputs.joins),
-        scorecard=measure_scorecard(config, frames, units),
+        scorecard=measure_scorecard(config, frames, units), decomposition=decomposition,
     )
+
+
+def decomposition_input(decomposition: DecompositionEvidence) -> dict | None:
+    """Whether a better partition than the declared map exists, as the verdict reads it (None
+    when the decomposition could not be measured)."""
+    if not decomposition.status.known or decomposition.better.get("exists") is None:
+        return None
+    return {**decomposition.better, "signals": decomposition.signals, "pulled_units": len(decomposition.pulled),
+            "looks_like_two": list(decomposition.looks_like_two["context"]),
+            "looks_like_one": [[a, b] for a, b in zip(decomposition.looks_like_one["context_a"], decomposition.looks_like_one["context_b"])]}
 
 
 def source_warnings(mined: Mapping[str, SourceFrames]) -> list[str]:
@@ -220,6 +233,10 @@ def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejec
                   history: HistoryEvidence, runtime: RuntimeEvidence) -> dict[str, dict]:
     """Per source kind: whether configured, records read and rejected, unassigned share, the
     time window it covers (first and last commit, statement, span), notes."""
+    head = units.head_contexts(frames)
+    changes = frames["file_changes"]["path"]
+    prefixes = {"unassigned_prefixes": unassigned_prefixes(pd.Series(head.index, dtype="string"), head).to_dict("records"),
+                "unassigned_change_prefixes": unassigned_prefixes(changes, units.file_context).to_dict("records")}
     unassigned = {
         "git": unassigned_share(units.file_context),
         "imports": unassigned_share(units.importer_context),
@@ -252,5 +269,6 @@ def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejec
             "notes": list(m.notes),
             "error": "; ".join(m.errors) if m.errors else None,
             "read": not m.unread,
+            **(prefixes if kind == "git" else {}),
         }
     return out

@@ -87,6 +87,22 @@ THRESHOLDS = _registry(
     Setting("scorecard_window_days", 90, "Days compared on each side of a scorecard event (an extraction, a team split): one quarter holds enough deploys, incidents and months of cost to compare, and is short enough that other changes do not dominate.", 1, stage="measure"),
     Setting("scorecard_confidence", 0.95, "Confidence of the scorecard's intervals (medians, p90/p95, rates, shares): the usual 95%; below it small samples look surer than they are.", 0.5, 0.999, stage="measure"),
     Setting("load_correlation_minutes", 60, "Resolution at which load curves are correlated: hourly buckets follow the daily cycle without the noise of sparse 5-minute buckets.", 1, stage="measure"),
+    # --- inferred decomposition (analysis/measures/decomposition) ------------------------
+    Setting("decomposition_import_weight", 1.0, "Weight of log2(1 + import lines) between two units: imports are the dependency the code states, the baseline the other signals are scaled to.", 0, stage="measure"),
+    Setting("decomposition_cochange_weight", 2.0, "Weight of the co-change degree (0..1) between two units: a pair changed together in most of its commits is as tied as one with three import lines, since changes that travel together are what a boundary must contain.", 0, stage="measure"),
+    Setting("decomposition_table_weight", 0.5, "Weight of the shared-table strength between two units: sharing a table ties units less than calling each other, unless both write it (write_factor).", 0, stage="measure"),
+    Setting("decomposition_write_factor", 2.0, "A unit writing a table counts this many times one reading it: write-path coupling is what blocks a split.", 1, stage="measure"),
+    Setting("decomposition_max_table_users", 30, "Tables used by more units than this are infrastructure (users, sessions, settings) and say nothing of where a unit belongs.", 2, stage="measure"),
+    Setting("decomposition_sync_call_weight", 1.0, "Weight of log2(1 + synchronous calls) between two units seen in traces: as strong as an import.", 0, stage="measure"),
+    Setting("decomposition_async_call_weight", 0.5, "Weight of log2(1 + calls across a queue): asynchronous calls already tolerate a boundary, so they tie units half as much.", 0, stage="measure"),
+    Setting("decomposition_min_shared_commits", 2, "Unit pairs changed together in fewer commits than this are not co-change edges: one shared commit is coincidence at file level.", 1, stage="measure"),
+    Setting("decomposition_seed", 7, "Seed of the community algorithm: same evidence, same seed, same partition.", 0, stage="measure"),
+    Setting("decomposition_pull_margin", 0.5, "A unit is pulled to another context when its edges to it outweigh those to its own by half again: smaller margins list units that sit on a boundary, not across it.", 0, stage="measure"),
+    Setting("decomposition_min_gain", 0.005, "Modularity a merge or a split must add to the whole graph (half a hundredth: on saleor's 28 apps the strongest merges add about 0.01, chance pairs below 0.003) for a pair to look like one context, or a context like two.", 0, stage="measure"),
+    Setting("decomposition_min_split_share", 0.2, "Each half of a context that looks like two holds at least this share of its units: a split that peels off one file is a pulled unit, not two contexts.", 0, 0.5, stage="measure"),
+    Setting("better_partition_min_gain", 0.05, "An inferred partition is 'better' than the declared map when its modularity is higher by at least this much (and its ICP not worse): smaller gains are within what another seed or window gives.", 0, 1, stage="measure"),
+    Setting("ned_min_units", 5, "Mono2Micro's lower bound of a non-extreme part (units): smaller parts are too small to be services.", 1, stage="measure"),
+    Setting("ned_max_units", 20, "Mono2Micro's upper bound of a non-extreme part (units): larger parts are monoliths of their own.", 1, stage="measure"),
 )
 
 WEIGHTS = _registry(

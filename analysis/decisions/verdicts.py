@@ -98,6 +98,9 @@ class DecisionInputs:
     coverage: dict
     sql_given: bool
     entry_points_status: Status
+    #: whether a better partition than the declared map exists (analysis.measures.decomposition): evidence
+    #: for the reader, never a check (None: not measured)
+    better_partition: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -315,6 +318,7 @@ def modularize_in_place(inputs: DecisionInputs, thresholds: Mapping[str, float])
         "import_edges_to_cut": inputs.import_edges_to_cut, "context_edges_to_cut": inputs.context_edges_to_cut,
         "write_shared_tables": inputs.write_shared_tables if inputs.data.known else None,
         "cross_context_joins": inputs.cross_context_joins, "sync_chains_3plus": inputs.sync_chains,
+        "better_partition": inputs.better_partition,
     }
     rests = f" (on what was measured: {', '.join(unknown)} not known)" if unknown else ""
     summary = {
@@ -323,12 +327,24 @@ def modularize_in_place(inputs: DecisionInputs, thresholds: Mapping[str, float])
                 + f": strict module boundaries in place are within reach{rests}."),
         "NO": f"too entangled to fix in place cheaply: {', '.join(c.label for c in failed)} over threshold.",
         "INCONCLUSIVE": f"the structure cannot be judged: {inputs.structure.describe()}.",
-    }[verdict]
+    }[verdict] + _better_partition(inputs.better_partition)
     rule = (f"INCONCLUSIVE without a measured import graph; NO when a known check fails — import lines to cut for an acyclic "
             f"context graph <= {t['max_edges_to_cut']:g}, write-shared tables <= {t['max_write_shared_tables']:g}, "
             f"cross-context join fingerprints <= {t['max_cross_context_joins']:g}; YES when every known check holds.")
     return Verdict("modularize_in_place", verdict, rule, t, evidence, missing, summary, checks,
                    _close_call(deciding, t["close_call_margin"]))
+
+
+def _better_partition(better: dict | None) -> str:
+    """A sentence on whether a better partition than the declared map exists (evidence only: it
+    never changes the outcome; the decomposition section shows the candidate)."""
+    if not better or better.get("exists") is None:
+        return ""
+    if better["exists"]:
+        return (f" A better partition exists: {better['candidate']} ({better['parts']} parts) has modularity "
+                f"{better['modularity_candidate']:.2f} against the declared map's {better['modularity_declared']:.2f}; "
+                "moving the pulled modules may cut coupling before any extraction.")
+    return f" No partition found beats the declared map by {better['min_gain']:g} modularity or more: its boundaries fit the evidence."
 
 
 # --------------------------------------------------------------------------------------

@@ -237,3 +237,25 @@ def unassigned_share(assigned: pd.Series, weights: Iterable[float] | None = None
     w = pd.Series(list(weights), index=assigned.index, dtype="float64")
     total = w.sum()
     return float(w[missing].sum() / total) if total else 0.0
+
+
+#: folders of an unassigned path counted as its prefix (``saleor/dashboard/...`` -> ``saleor/dashboard/``)
+UNASSIGNED_PREFIX_DEPTH = 2
+
+
+def unassigned_prefixes(paths: pd.Series, assigned: pd.Series, *, depth: int = UNASSIGNED_PREFIX_DEPTH, top: int = 10) -> pd.DataFrame:
+    """The commonest folders (their first ``depth`` parts) of the paths with no context: prefix,
+    paths, share (of all ``paths``). ``paths`` and ``assigned`` are aligned row by row; a file at
+    the root is its own prefix's ``(root)``."""
+    columns = ["prefix", "paths", "share"]
+    if not len(paths):
+        return pd.DataFrame(columns=columns)
+    missing = paths[assigned.isna().to_numpy()].astype(str)
+    if not len(missing):
+        return pd.DataFrame(columns=columns)
+    parts = missing.str.split("/")
+    prefix = parts.map(lambda p: "(root)" if len(p) == 1 else "/".join(p[:min(depth, len(p) - 1)]) + "/")
+    counts = prefix.value_counts()
+    frame = pd.DataFrame({"prefix": counts.index.astype(str), "paths": counts.to_numpy(dtype="int64")})
+    frame = frame.sort_values(["paths", "prefix"], ascending=[False, True]).head(top)
+    return frame.assign(share=frame["paths"] / len(paths)).reset_index(drop=True)[columns]

@@ -36,6 +36,9 @@ def _tables(a) -> dict[str, tuple[Status, Callable[[], pd.DataFrame]]]:
         "extraction-ranking": (_measured(), lambda: a.ranking),
         "runtime-calls": (a.runtime.calls_status, lambda: a.runtime.calls),
         "orchestration": (a.runtime.coverage_status, lambda: a.runtime.orchestration),
+        **({"decomposition-metrics": (a.decomposition.status, lambda: a.decomposition.metrics),
+            "pulled-units": (a.decomposition.status, lambda: masked_units(a.decomposition.pulled, a.decomposition))}
+           if getattr(a, "decomposition", None) is not None else {}),
     }
 
 
@@ -61,11 +64,41 @@ def csv_text(frame: pd.DataFrame, show: PathDisplay | None = None) -> str:
     return show(text) if show is not None else text
 
 
+def masked_units(frame: pd.DataFrame, decomposition, column: str = "unit") -> pd.DataFrame:
+    """``column`` with code namespaces seen only in traces masked (value-like parts), as every
+    name from the traces is before it leaves Seams; modules and files are the repository's own."""
+    from analysis.core.privacy import mask_identifiers
+
+    if frame is None or not len(frame):
+        return frame
+    kinds = dict(zip(decomposition.graph.units["unit"], decomposition.graph.units["kind"]))
+    return frame.assign(**{column: [mask_identifiers(str(u)) if kinds.get(u) == "namespace" else u for u in frame[column]]})
+
+
+#: every partition unit by unit, beside the report (docs/decomposition.md)
+PARTITIONS_FILE = "partitions.csv"
+
+
+def write_partitions(analysis, run_dir: str | Path) -> str | None:
+    """``run_dir/partitions.csv``: the declared map and every candidate, one row per unit
+    (partition, resolution, unit_kind, unit, part); None when nothing was decomposed."""
+    d = getattr(analysis, "decomposition", None)
+    if d is None or not d.status.known or not len(d.partitions):
+        return None
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    (Path(run_dir) / PARTITIONS_FILE).write_text(csv_text(masked_units(d.partitions, d), PathDisplay.of(analysis.config)), encoding="utf-8")
+    return PARTITIONS_FILE
+
+
 def write_evidence(analysis, run_dir: str | Path) -> dict[str, str]:
-    """Write the evidence CSVs into ``run_dir/evidence/``; ``{name: "evidence/<name>.csv"}``."""
+    """Write the evidence CSVs into ``run_dir/evidence/`` (and ``partitions.csv`` beside the
+    report); ``{name: "evidence/<name>.csv"}``."""
     folder = Path(run_dir) / FOLDER
     show = PathDisplay.of(analysis.config)
     links: dict[str, str] = {}
+    partitions = write_partitions(analysis, run_dir)
+    if partitions:
+        links["partitions"] = partitions
     for name, (status, frame_of) in _tables(analysis).items():
         if not status.known:
             continue

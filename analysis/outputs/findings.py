@@ -23,7 +23,7 @@ import pandas as pd
 
 from analysis.core.version import __version__
 
-SCHEMA_VERSION = "2.2"
+SCHEMA_VERSION = "2.3"
 #: scorecard periods kept in findings.json (the latest ones; the notebook shows them all)
 SCORECARD_PERIODS = 24
 
@@ -172,6 +172,33 @@ def scorecard_section(scorecard) -> dict | None:
             "comparisons": scorecard.comparisons}
 
 
+#: pulled units kept in findings.json (strongest first; the whole list is evidence/pulled-units.csv)
+PULLED_UNITS = 50
+
+
+def decomposition_section(decomposition) -> dict | None:
+    """(2.3) The inferred decomposition: its state, the signals it used, every partition's
+    metrics (the declared map first), whether a better partition exists, the difference in
+    words, and each partition's parts with their unit counts (``partitions.csv`` has them unit
+    by unit)."""
+    if decomposition is None:
+        return None
+    from analysis.outputs.evidence_files import masked_units
+
+    d = decomposition
+    sizes = d.partitions.groupby(["partition", "part"]).size() if len(d.partitions) else pd.Series(dtype="int64")
+    parts = {name: {str(part): int(n) for (pname, part), n in sizes.items() if pname == name} for name in d.metrics["partition"]} \
+        if len(d.metrics) else {}
+    return {
+        "status": d.status.to_json(), "signals": d.graph.signals, "units": len(d.graph.units), "edges": len(d.graph.edges),
+        "metrics": d.metrics, "better_partition": d.better, "parts": parts,
+        "pulled_units": masked_units(d.pulled.head(PULLED_UNITS), d),
+        "looks_like_two": d.looks_like_two.drop(columns=["part_a_units", "part_b_units"]) if len(d.looks_like_two) else [],
+        "looks_like_one": d.looks_like_one,
+        "partitions_file": "partitions.csv" if d.status.known and len(d.partitions) else None,
+    }
+
+
 def build_findings(analysis) -> dict:
     a = analysis
     states = evidence_states(a)
@@ -239,6 +266,7 @@ def build_findings(analysis) -> dict:
         "config": config_snapshot(a.config),
         "boundaries": boundaries_section(a.boundaries),
         "scorecard": scorecard_section(a.scorecard),
+        "decomposition": decomposition_section(getattr(a, "decomposition", None)),
     }
     return to_json_value(doc)
 

@@ -85,6 +85,33 @@ TERMS: dict[str, Term] = {t_key: t for t_key, t in {
     "calls": Term("Calls", "calls"), "mean_ms": Term("Mean time", "ms"), "error_share": Term("Errors", "%"),
     "entry_point": Term("Entry point", "", "A route or consumed queue (a span name, its values masked, when neither)."),
     "entry_context": Term("Served by", ""), "traces": Term("Traces", "traces"),
+    # the inferred decomposition (docs/decomposition.md)
+    "partition": Term("Partition", "", "The declared map, or a partition inferred from the unit graph (inferred-k<N>: N parts)."),
+    "modularity": Term("Modularity", "", "Newman's weighted modularity of a partition of the unit graph; higher is better.",
+                       "analysis/measures/decomposition/metrics.py"),
+    "sm": Term("SM", "", "Structural modularity: mean cohesion of the parts minus mean coupling between them; higher is better.",
+               "analysis/measures/decomposition/metrics.py"),
+    "icp": Term("ICP", "%", "Inter-partition weight: share of the unit graph's edge weight crossing parts; lower is better.",
+                "analysis/measures/decomposition/metrics.py"),
+    "ifn": Term("IFN", "units", "Interface number: units per part with an edge to another part; lower is better.",
+                "analysis/measures/decomposition/metrics.py"),
+    "ned": Term("NED", "%", "Share of units in parts of extreme size (Mono2Micro's form); lower is better.",
+                "analysis/measures/decomposition/metrics.py"),
+    "mq": Term("MQ", "", "Modularization quality (TurboMQ): the sum of the parts' cluster factors; higher is better.",
+               "analysis/measures/decomposition/metrics.py"),
+    "bcp": Term("BCP", "bits", "Business context purity: mean entropy of the routes and queues reaching each part's units; lower is better.",
+                "analysis/measures/decomposition/metrics.py"),
+    "transactions_spanning": Term("Transactions spanning parts", "%", "Share of database transactions (one trace's statements) "
+                                  "whose tables' owning units fall in several parts; lower is better.", "analysis/measures/decomposition/metrics.py"),
+    "traces_spanning": Term("Traces spanning parts", "%", "Share of traces whose code units fall in several parts; lower is better.",
+                            "analysis/measures/decomposition/metrics.py"),
+    "mojofm_vs_declared": Term("MoJoFM vs declared", "0–100", "How close a partition is to the declared map (100 = the same).",
+                               "analysis/measures/decomposition/mojo.py"),
+    "parts": Term("Parts", "parts"), "units": Term("Units", "units"), "resolution": Term("Resolution", ""),
+    "unit": Term("Unit", "", "A module, file or code namespace of the unit graph."),
+    "declared": Term("Declared context", ""), "pulled_to": Term("Pulled to", ""),
+    "affinity_declared": Term("Tie to declared", ""), "affinity_pulled": Term("Tie to pulled", ""),
+    "prefix": Term("Folder", ""), "paths": Term("Paths", "paths"), "path_share": Term("Share of the paths", "%"),
 }.items()}
 
 

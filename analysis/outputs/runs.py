@@ -84,7 +84,7 @@ def migrate(doc: dict) -> tuple[dict, list[str]]:
                         for p in doc.get("pairs") or []]
     elif major > CURRENT_MAJOR:
         notes.append(f"schema {version} is newer than this Seams reads ({CURRENT_MAJOR}.x): only the keys that kept their meaning are compared")
-    for key in ("config", "boundaries", "scorecard"):
+    for key in ("config", "boundaries", "scorecard", "decomposition"):
         out.setdefault(key, None)
     return out, notes
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.core.evidence import Status
 from analysis.outputs import figures, glossary
 from analysis.outputs.display_paths import PathDisplay
 from analysis.outputs.render import STYLE, Html, _text, figure, no_evidence_html, verdict_badge
@@ -375,7 +376,62 @@ def inputs_html(analysis, *, top_notes: int = 3) -> Html:
                     f"<td><ul>{shown}</ul>{folded}</td></tr>")
     text = (f'{STYLE}<div class="seams-scroll"><table class="seams-table"><thead><tr><th>source</th><th>records read</th>'
             f"<th>rejected</th><th>in no context</th><th>notes</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
-    return Html(show(text))
+    return Html(show(text + unassigned_html(analysis.inputs.get("git") or {})))
+
+
+def unassigned_html(git: Mapping[str, Any]) -> str:
+    """The commonest folders of the files in no context, at HEAD and in the history (``seams init``
+    prints the same), so a missing glob or an old folder name is seen at once."""
+    out = ""
+    for key, what in (("unassigned_prefixes", "files at HEAD"), ("unassigned_change_prefixes", "historical file changes")):
+        rows = git.get(key) or []
+        if rows:
+            frame = pd.DataFrame(rows)[["prefix", "paths", "share"]].rename(columns={"share": "path_share"})
+            out += f"<p>Top folders of the {what} in no context:</p>" + _rows_html(frame)
+    return out
+
+
+def decomposition_html(analysis, *, links: Mapping[str, str] | None = None, show: PathDisplay | None = None) -> Html:
+    """The inferred decomposition: the signals used, whether a better partition exists, each
+    partition's metrics (direction in the glossary), the pulled units, contexts that look like
+    two and pairs that look like one; ``partitions.csv`` linked."""
+    d = getattr(analysis, "decomposition", None)
+    links = links or {}
+    if d is None or not d.status.known:
+        return no_evidence_html(d.status if d is not None else Status.not_measured("no decomposition in this run"))
+    better = d.better
+    if better.get("exists"):
+        verdict = (f"<p><b>A better partition exists</b>: {_e(better['candidate'])} ({better['parts']} parts) reaches modularity "
+                   f"{better['modularity_candidate']:.2f} against the declared map's {better['modularity_declared']:.2f}"
+                   f" (MoJoFM {number_text(better['mojofm_vs_declared'] or 0)} against the declared map, 100 being the same).</p>")
+    elif better.get("exists") is False:
+        verdict = (f"<p>No inferred partition beats the declared map by {better['min_gain']:g} modularity or more "
+                   f"(best: {_e(better.get('candidate'))}, {better.get('modularity_candidate', 0):.2f} against "
+                   f"{better.get('modularity_declared', 0):.2f}).</p>")
+    else:
+        verdict = f"<p class='seams-muted'>{_e(better.get('reason', ''))}</p>"
+    head = f"{STYLE}<p>Unit graph: {_e(d.status.reason)}.</p>{verdict}"
+    table = d.metrics.copy()
+    for col in ("icp", "ned", "transactions_spanning", "traces_spanning"):
+        if col in table:
+            table[col] = table[col].astype(float)
+    text = head + _rows_html(table.drop(columns=["resolution"], errors="ignore"))
+    text += ('<p class="seams-muted">Higher is better: modularity, SM, MQ, MoJoFM. Lower is better: ICP, IFN, NED, BCP and the '
+             "spanning shares (formulas in the glossary and docs/decomposition.md).</p>")
+    if links.get("partitions"):
+        text += f'<p><a class="seams-download" href="{_e(links["partitions"])}" download>every partition, unit by unit, as CSV</a></p>'
+    from analysis.outputs.evidence_files import masked_units
+
+    text += "<p>Units the evidence pulls to another context than the declared one:</p>"
+    text += str(evidence_table(masked_units(d.pulled, d), empty="no unit is pulled to another context",
+                               columns=["unit", "declared", "pulled_to", "affinity_declared", "affinity_pulled", "imports_to_pulled",
+                                        "cochange_to_pulled", "tables_to_pulled", "calls_sync_to_pulled"],
+                               link=links.get("pulled-units"), what="units"))
+    text += "<p>Contexts that look like two:</p>" + str(evidence_table(
+        d.looks_like_two, empty="no context splits in two with a gain in modularity", what="contexts"))
+    text += "<p>Pairs of contexts that look like one:</p>" + str(evidence_table(
+        d.looks_like_one, empty="no pair of contexts is tied more than chance predicts", what="pairs"))
+    return Html(show(text) if show else text)
 
 
 def states_html(states: Mapping[str, Any], *, show: PathDisplay | None = None) -> Html:
@@ -478,3 +534,27 @@ def warnings_html(warnings: Sequence[str], *, show: PathDisplay | None = None) -
 __all__ = ["candidates_html", "contexts_canvas", "coverage_html", "cycles_summary", "evidence_table", "first_screen",
            "glossary_html", "inputs_html", "no_evidence_html", "question_html", "signal_figures", "states_html",
            "summary_html", "warnings_html"]
+
+
+def what_if_html(before, after, *, label: str = "what if") -> Html:
+    """Two analyses of the same evidence under two context maps side by side: each verdict,
+    the coupled pairs per signal, the import lines to cut and the declared map's modularity."""
+    def figures_of(a) -> dict[str, Any]:
+        pairs = a.pairs
+        d = getattr(a, "decomposition", None)
+        declared = d.metrics[d.metrics["partition"] == "declared"] if d is not None and len(d.metrics) else pd.DataFrame()
+        return {
+            **{f"verdict: {k}": v.verdict for k, v in a.verdicts.items()},
+            "contexts": len(a.config.contexts),
+            **{f"pairs coupled ({s})": int(pairs[f"{s}_coupled"].fillna(False).astype(bool).sum()) if len(pairs) else 0
+               for s in ("structural", "evolutionary", "data", "runtime")},
+            "import lines to cut": a.decision_inputs.import_edges_to_cut,
+            "write-shared tables": len(a.decision_inputs.write_shared_tables),
+            "modularity of the map": float(declared["modularity"].iloc[0]) if len(declared) and declared["modularity"].notna().iloc[0] else None,
+            "ICP of the map": float(declared["icp"].iloc[0]) if len(declared) and declared["icp"].notna().iloc[0] else None,
+        }
+    one, two = figures_of(before), figures_of(after)
+    rows = "".join(f"<tr><td>{_e(k)}</td><td class='seams-num'>{_e(_text(one[k]))}</td><td class='seams-num'>{_e(_text(two.get(k)))}</td>"
+                   f"<td>{'changed' if one[k] != two.get(k) else ''}</td></tr>" for k in one)
+    return Html(f'{STYLE}<table class="seams-table"><thead><tr><th>figure</th><th>declared map</th><th>{_e(label)}</th><th></th>'
+                f"</tr></thead><tbody>{rows}</tbody></table>")

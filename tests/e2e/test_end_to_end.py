@@ -29,7 +29,7 @@ def test_run_layout(sample_run):
     latest = run_dir.parent / "latest"
     assert latest.resolve() == run_dir.resolve()
     f = json.loads((run_dir / "findings.json").read_text())
-    assert f["schema_version"] == "2.2"
+    assert f["schema_version"] == "2.3"
     assert {"config", "boundaries", "scorecard"} <= set(f)
     assert set(f["verdicts"]) == {"bottleneck", "modularize_in_place", "observability"}
     for v in f["verdicts"].values():

@@ -70,7 +70,7 @@ def test_the_report_reads_the_runs_before_it(three_runs, tmp_path, monkeypatch):
     page = result.html.read_text(encoding="utf-8")
     assert "Trend across runs" in page and "configuration changed" in page
     assert "threshold recent_days: 90 → 60" in page
-    assert result.findings["schema_version"] == "2.2" and result.findings["config"]["thresholds"]["recent_days"] == 60
+    assert result.findings["schema_version"] == "2.3" and result.findings["config"]["thresholds"]["recent_days"] == 60
     assert result.findings["boundaries"]["counts"]["cycle"] > 0
     assert result.findings["scorecard"]["inputs"]["deploys"]["state"] == "not measured"
 
