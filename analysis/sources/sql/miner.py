@@ -316,8 +316,9 @@ class StatementColumns:
         users, databases = self._users, self._databases
         add_line, add_ts, add_count, add_duration = self.line.append, self.ts.append, count.append, duration_of.append
         add_fp, add_user, add_database, add_tags = self.fp.append, self.user.append, self.database.append, self.tags.append
-        lift, traceparent_of, shape_of, tag_row = sqltext.lift_traceparents, _TRACEPARENT.fullmatch, self._shape_of, self._tag_row
+        lift, traceparent_of, shape_of = sqltext.lift_traceparents, _TRACEPARENT.fullmatch, self._shape_of
         mark, mark_length = _TRACEPARENT_MARK, len(_TRACEPARENT_MARK)
+        tag_rows, add_tag_row, set_tag, set_group = self.tag_rows, self.tag_rows.append, tag_index.setdefault, groups.setdefault
         empty = without_duration = n_records = n_executions = 0
         try:
             for line, ts_us, _, user, database, duration, text, _, executions in records:
@@ -351,13 +352,14 @@ class StatementColumns:
                     row = (None, None, route, controller)
                 else:
                     row = None
-                if row is not None:
-                    tags = tag_index.get(row) or tag_row(row)
+                if row is not None:  # one lookup: a traced row is new most of the time
+                    tags = set_tag(row, len(tag_rows))
+                    if tags == len(tag_rows):
+                        add_tag_row(row)
                 minute = ts_us if ts_us == NO_TIME else ts_us - ts_us % GROUP_MICROS
-                group_key = (fp, user, database, tags, minute)
-                g = groups.get(group_key)
-                if g is None:  # a new group, inlined
-                    groups[group_key] = len(count)
+                new = len(count)
+                g = set_group((fp, user, database, tags, minute), new)
+                if g == new:  # a new group, inlined
                     add_line(line)
                     add_ts(ts_us)
                     add_count(executions)
