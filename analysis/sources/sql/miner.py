@@ -140,6 +140,7 @@ MAX_PARTS = 8
 GROUP_MICROS = 60_000_000
 
 _TRACEPARENT_MARK = "traceparent='"
+_END_COMMENTS = sqltext._END_COMMENTS
 _TRACEPARENT = re.compile(r"\s*[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}\s*", re.I)
 _NO_TRACE, _NO_SPAN = "0" * 32, "0" * 16
 _MYSQL_FORMATS = ("mysql-general", "mysql-slow")
@@ -453,7 +454,15 @@ class StatementColumns:
         """(fingerprint index, route, controller, which of the text's traceparents counts: -1
         none) of a text met for the first time under ``key`` (the text without its
         traceparent values), remembered under it when it is not too long."""
-        sql, comments = sqltext.end_comments(text)
+        start = text.find("/*")
+        if start > 0 and text.find(_TRACEPARENT_MARK, 0, start) < 0 and _END_COMMENTS.fullmatch(text, start):
+            # sqltext.end_comments' common case, every traceparent in the comments at the end:
+            # the key's end is their shape, and their values are the text's
+            sql, comments = text[:start].rstrip(), text[start:]
+            shape: str | None = key[start:]
+        else:
+            sql, comments = sqltext.end_comments(text)
+            shape = None
         fp = self._by_sql.get(sql)  # the statement met before with other comments (another route)
         if fp is None:
             fp = self._fingerprint_of(sql)
@@ -464,10 +473,13 @@ class StatementColumns:
         route = controller = None
         at = -1
         if comments:
-            shape, values = sqltext.lift_traceparents(comments)
+            before = 0  # traceparent values before the comments (the statement may hold the word, in a literal)
+            if shape is None:
+                shape, values = sqltext.lift_traceparents(comments)
+                before = traceparents - len(values)
             route, controller, at_comment = self._by_shape.get(shape) or self._decode(shape)
-            if at_comment >= 0:  # the statement itself may hold the word too (in a literal)
-                at = traceparents - len(values) + at_comment
+            if at_comment >= 0:
+                at = before + at_comment
         known = (fp, route, controller, at)
         if len(key) < _CACHED_TEXT_CHARS:
             if len(self._by_text) >= self.max_cached:
