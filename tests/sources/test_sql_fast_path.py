@@ -199,7 +199,7 @@ def test_cut_points_start_records_at_a_change_of_minute(tmp_path):
     assert len(cuts) == 4 and cuts[0] == 0 and cuts[-1] == len(data)
     for cut in cuts[1:-1]:
         before, after = data[:cut].decode().splitlines()[-1], data[cut:].decode().splitlines()[0]
-        assert data[cut - 1:cut] == b"\n" and after.startswith("2026-12-06 04:")
+        assert data[cut - 1:cut] == b"\n" and after.startswith("2026-12-06 04:") and " LOG:  " in after
         last_timed = [ln for ln in data[:cut].decode().splitlines() if ln.startswith("2026")][-1]
         assert last_timed[:16] != after[:16], (before, after)
 

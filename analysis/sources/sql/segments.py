@@ -3,8 +3,8 @@
 :func:`read_in_parts` cuts an uncompressed ``postgres-stderr`` log into parts of about equal
 size, reads the first part in this process and the others in forked worker processes
 (each its own :func:`~analysis.sources.sql.formats.postgres_stderr.parse_postgres_stderr`
-and :class:`~analysis.sources.sql.miner.StatementColumns`; a worker also parses the table
-access of its queries), then joins them. The result equals the one of reading the log
+and :class:`~analysis.sources.sql.miner.StatementColumns`; each process also parses the
+table access of a share of its queries), then joins them. The result equals the one of reading the log
 from its first line to its last, row for row: it is used only when that can be shown, and
 otherwise the caller reads the log in one piece (``None``).
 
@@ -95,10 +95,11 @@ def read_in_parts(source: SqlSource, parts: int, max_cached: int) -> tuple[State
         return None
     parse_key = (source.dialect, source.unqualified_schemas(fmt))
     context = multiprocessing.get_context("fork")
-    with context.Pool(len(cuts) - 2) as pool:
-        pending = [pool.apply_async(_read_part, (path, name, cuts[i], cuts[i + 1], prefix, max_cached, parse_key))
-                   for i in range(1, len(cuts) - 1)]
-        first = _read_part(path, name, 0, cuts[1], prefix, max_cached, None, tally)
+    shares = len(cuts) - 1
+    with context.Pool(shares - 1) as pool:
+        pending = [pool.apply_async(_read_part, (path, name, cuts[i], cuts[i + 1], prefix, max_cached, parse_key, (i, shares)))
+                   for i in range(1, shares)]
+        first = _read_part(path, name, 0, cuts[1], prefix, max_cached, parse_key, (0, shares), tally)
         others = [p.get() for p in pending]
     return _joined([first, *others], name)
 
@@ -117,8 +118,8 @@ def _cuts(path: Path, parts: int, pattern: re.Pattern) -> list[int]:
 
 
 def _minute_start(fh: IO[bytes], offset: int, pattern: re.Pattern) -> int | None:
-    """The offset of the first line after ``offset`` that starts a record whose minute
-    differs from the record before it (both read after ``offset``)."""
+    """The offset of the first line after ``offset`` that starts a ``LOG`` record whose
+    minute differs from the record before it (both read after ``offset``)."""
     fh.seek(offset)
     if offset:
         fh.readline()  # the rest of a line cut in the middle
@@ -135,8 +136,8 @@ def _minute_start(fh: IO[bytes], offset: int, pattern: re.Pattern) -> int | None
             m = pattern.match(line)
             if m is not None and m.group("ts"):
                 minute = (m.group("ts")[:16], m.group(zone) if zone else None)
-                if last is not None and minute != last:
-                    return at
+                if last is not None and minute != last and m.group("severity") == "LOG":
+                    return at  # not the STATEMENT or DETAIL line of a message before
                 last = minute
         at += len(raw)
     return None
@@ -171,9 +172,11 @@ def _text(fh: IO[bytes], start: int, end: int) -> IO[str]:
 
 
 def _read_part(path: Path, name: str, start: int, end: int, prefix: str, max_cached: int,
-               parse_key: tuple[str, tuple[str, ...]] | None, tally: ReadTally | None = None) -> Part:
-    """Bytes ``start`` to ``end`` of the log read; with ``parse_key`` (dialect, search path),
-    the table access of its queries parsed too (a worker: while the first part is still read)."""
+               parse_key: tuple[str, tuple[str, ...]], share: tuple[int, int], tally: ReadTally | None = None) -> Part:
+    """Bytes ``start`` to ``end`` of the log read, and the table access (in ``parse_key``'s
+    dialect and search path) of its queries whose fingerprint falls to it: ``share`` (i, n),
+    the fingerprint modulo n is i. Each query is then parsed about once, by one of the
+    processes; the few no part was given are parsed after the join."""
     from analysis.sources.sql.miner import GROUP_MICROS, StatementColumns
 
     tally = tally if tally is not None else ReadTally()
@@ -187,15 +190,16 @@ def _read_part(path: Path, name: str, start: int, end: int, prefix: str, max_cac
     if len(columns.ts):
         import numpy as np
 
-        ts = np.frombuffer(columns.ts, dtype=np.int64)
+        ts = np.frombuffer(columns.ts, dtype=np.int64).copy()  # a view would keep the array from growing in join()
         part.untimed = bool((ts == NO_TIME).any())
         timed = ts[ts != NO_TIME]
         if len(timed):
             minutes = timed - timed % GROUP_MICROS
             part.min_minute, part.max_minute = int(minutes.min()), int(minutes.max())
-    if parse_key is not None:
-        part.parsed = {n: sqltext.table_access(n, *parse_key) for n in columns.normalized}
-        part.parse_key = parse_key
+    index, shares = share
+    part.parsed = {n: sqltext.table_access(n, *parse_key)
+                   for fp, n in zip(columns.fingerprints, columns.normalized) if int(fp, 16) % shares == index}
+    part.parse_key = parse_key
     return part
 
 
@@ -217,12 +221,11 @@ def _joined(parts: list[Part], name: str) -> tuple[StatementColumns, ReadTally, 
         errors_before |= part.segment.error_pids_at_end
     first = parts[0]
     columns, tally, rejects = first.columns, first.tally, first.rejects
+    columns.parsed, columns.parsed_key = first.parsed, first.parse_key
     lines_before = tally.lines + tally.blank
     for part in parts[1:]:
         columns.join(part.columns, lines_before)
-        if part.parsed:
-            columns.parsed.update(part.parsed)
-            columns.parsed_key = part.parse_key
+        columns.parsed.update(part.parsed)
         _add_tally(tally, part.tally)
         _add_rejects(rejects, part.rejects, name, lines_before)
         lines_before += part.tally.lines + part.tally.blank
