@@ -148,10 +148,10 @@ def _log(minutes: int = 6, per_minute: int = 40) -> str:
     return "".join(out)
 
 
-def _both(tmp_path, monkeypatch, text: str, parts: int = 3):
+def _both(tmp_path, monkeypatch, text: str, parts: int = 3, prefix: str | None = PREFIX, fmt: str = "postgres-stderr"):
     path = tmp_path / "postgresql.log"
     path.write_text(text, encoding="utf-8")
-    source = SqlSource(path, log_line_prefix=PREFIX)
+    source = SqlSource(path, log_line_prefix=prefix, format=fmt)
     seen = []
     real = segments.read_in_parts
 
@@ -189,6 +189,13 @@ def test_a_log_read_in_parts_equals_the_log_read_whole(tmp_path, monkeypatch):
     assert int(mined.frames["statements"]["executions"].sum()) == 6 * 40 - comment_only == 225
     garbage = [i for i, line in enumerate(_log().split("\n"), 1) if line.startswith("garbage")]
     assert [r.location for r in rejects.records] == [f"line {i}" for i in garbage]  # line numbers of the whole file
+
+
+def test_a_log_read_in_parts_with_its_format_detected_and_its_prefix_inferred_equals_it_read_whole(tmp_path, monkeypatch):
+    parts, whole, seen = _both(tmp_path, monkeypatch, _log(), parts=2, prefix=None, fmt="auto")
+    assert seen == [True]
+    _assert_same(parts, whole)
+    assert any("log_line_prefix inferred" in note for note in whole[0].notes)
 
 
 def test_cut_points_start_records_at_a_change_of_minute(tmp_path):
