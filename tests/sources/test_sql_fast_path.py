@@ -162,6 +162,7 @@ def _both(tmp_path, monkeypatch, text: str, parts: int = 3, prefix: str | None =
 
     monkeypatch.setattr(segments, "read_in_parts", spy)
     monkeypatch.setattr(miner, "available_cores", lambda: parts)
+    monkeypatch.setattr(miner, "idle_cores", lambda: parts)
     out = {}
     for parallel in (True, False):
         monkeypatch.setattr(miner, "PARALLEL_BYTES", 1 if parallel else 1 << 60)
@@ -196,6 +197,17 @@ def test_a_log_read_in_parts_with_its_format_detected_and_its_prefix_inferred_eq
     assert seen == [True]
     _assert_same(parts, whole)
     assert any("log_line_prefix inferred" in note for note in whole[0].notes)
+
+
+def test_a_busy_machine_reads_the_log_whole(tmp_path, monkeypatch):
+    path = tmp_path / "postgresql.log"
+    path.write_text(_log(), encoding="utf-8")
+    monkeypatch.setattr(miner, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(miner, "available_cores", lambda: 2)
+    monkeypatch.setattr(miner.os, "getloadavg", lambda: (1.5, 1.0, 1.0))  # one of the two cores is taken
+    assert miner.idle_cores() == 0 and miner._read_in_parts(SqlSource(path, log_line_prefix=PREFIX)) is None
+    monkeypatch.setattr(miner.os, "getloadavg", lambda: (0.2, 1.0, 1.0))
+    assert miner.idle_cores() == 1 and miner._read_in_parts(SqlSource(path, log_line_prefix=PREFIX)) is not None
 
 
 def test_cut_points_start_records_at_a_change_of_minute(tmp_path):

@@ -34,7 +34,8 @@ The caches (texts, statements, masks, shapes) are bounded (``max_cached``) and e
 full. ``StatementColumns.normalizations`` and ``tag_decodings`` count the work done.
 
 Parts: an uncompressed PostgreSQL stderr log of :data:`PARALLEL_BYTES` or more, on a machine
-with more than one core, is read in parts, one process per core
+with a core to spare (:func:`idle_cores`: on a busy machine the workers' results and their
+own caches cost more than the parts save), is read in parts, one process per idle core
 (:mod:`analysis.sources.sql.segments`), when they can be shown to give the result of one
 read (cut at records that start a new minute, nothing pending across a cut); otherwise whole.
 
@@ -132,7 +133,7 @@ _CACHED_TEXT_CHARS = 2_000
 #: (:class:`BackgroundTableAccess`); below, forking costs more than it saves.
 BACKGROUND_PARSE_BYTES = 32 * 1024 * 1024
 #: Uncompressed PostgreSQL stderr logs from this size on are read in parts, one process per
-#: core (:mod:`analysis.sources.sql.segments`), up to :data:`MAX_PARTS`.
+#: idle core (:mod:`analysis.sources.sql.segments`), up to :data:`MAX_PARTS`.
 PARALLEL_BYTES = 64 * 1024 * 1024
 MAX_PARTS = 8
 #: Executions in the same minute (and with the same fingerprint, user, database and tags)
@@ -196,8 +197,8 @@ def _read_in_parts(source: SqlSource) -> tuple[StatementColumns, ReadTally, Reje
     (:mod:`analysis.sources.sql.segments`, the same result as one read); None: read it whole."""
     if source.format not in ("postgres-stderr", "auto") or _file_bytes(source.path) < PARALLEL_BYTES:
         return None
-    cores = min(available_cores(), MAX_PARTS)
-    if cores < 2:
+    cores = min(available_cores(), MAX_PARTS, 1 + idle_cores())
+    if cores < 2:  # no core to spare: parts cost more than they save (the worker's results, its own caches)
         return None
     from analysis.sources.sql.segments import read_in_parts
 
@@ -205,6 +206,15 @@ def _read_in_parts(source: SqlSource) -> tuple[StatementColumns, ReadTally, Reje
         return read_in_parts(source, cores, MAX_CACHED_TEXTS)
     except OSError as exc:
         raise SourceError(str(source.path), f"cannot read the log: {exc}") from None
+
+
+def idle_cores() -> int:
+    """Cores no process is waiting for: those this process may run on less the one-minute
+    load average (rounded down); 0 when it cannot be told."""
+    try:
+        return max(0, int(available_cores() - os.getloadavg()[0]))
+    except OSError:
+        return 0
 
 
 def _read(source: SqlSource, columns: StatementColumns, rejects: Rejects, tally: ReadTally) -> str:
