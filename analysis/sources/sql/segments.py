@@ -1,4 +1,4 @@
-"""A large PostgreSQL stderr log read in parts, one process per core, with the result of one read.
+"""A large PostgreSQL stderr log read in parts, one process per idle core, with the result of one read.
 
 :func:`read_in_parts` cuts an uncompressed ``postgres-stderr`` log into parts of about equal
 size, reads the first part in this process and the others in forked worker processes
