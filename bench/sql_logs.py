@@ -8,11 +8,16 @@ measures on the same file:
 - Seams: ``mine_sql_log`` (statements, queries, table access, joins), lines/s, peak RSS,
   also on a log of ``--small-mb`` from the same generator, so that the two peaks show
   whether memory grows with the log (goal: under 1 GiB whatever the size);
-- pgbadger ``-x json`` with the matching ``--prefix`` (single process, ``-j 1``),
-  lines/s, peak RSS; skipped when pgbadger is not installed.
+- pgbadger ``-x json`` with the matching ``--prefix``, with its default ``-j 1`` (one
+  process) and with ``-j 2`` (one parser per core of a two-core machine), lines/s, peak RSS;
+  skipped when pgbadger is not installed. The ratios are given against both.
+- with ``--equal-to DIR``, whether the Seams code of another checkout (the code before a
+  change) reads the log into exactly the same frames, notes, counts and rejects.
 
 Peak memory is the child process's maximum resident set size (``getrusage``), each tool
-running in its own process.
+running in its own process; for a tool that forks workers (Seams on a large log, pgbadger
+``-j 2``) it is the largest of its processes. Seams also reports its reading process's own
+peak and its largest worker's.
 
 Generated shapes (``--shape``):
 
@@ -28,11 +33,20 @@ Generated shapes (``--shape``):
   statements with psycopg's comment only, checkpoints. Literal values come from small pools
   (object ids, session keys), so that about a quarter of the statement texts are distinct, as
   in that run (47,583 distinct texts without their comments among 179,438 statements).
+- ``django`` (prefix as ``traced``): a Django application with several hundred statement
+  shapes over 57 tables of 7 apps (selects by id and by ``IN`` lists, counts, updates,
+  inserts, multi-line hand-written reports holding a ``--`` comment and a ``/* */`` inside a
+  literal), routes each issuing a fixed set of them after the session and user look-ups,
+  and 95% of the statements carrying Django's sqlcommenter tags (action, app_name,
+  controller, db_driver, framework, route, URL-encoded) with the statement's own span's
+  traceparent. Object ids come from small pools: 26% of the statement texts are distinct
+  on a 96 MiB log (45,179 of 170,779), as in the NetBox run.
 
 Usage::
 
     .venv/bin/python bench/sql_logs.py --dir /tmp/seams-bench --size-mb 1024
     .venv/bin/python bench/sql_logs.py --shape traced --size-mb 512 --small-mb 64
+    .venv/bin/python bench/sql_logs.py --shape django --size-mb 450 --small-mb 64 --equal-to /path/to/older/checkout
     .venv/bin/python bench/sql_logs.py --log postgresql.log --prefix '%m [%p] %q%u@%d app=%a '
 
 Prints a table and, as the last line, one JSON object with the figures.
@@ -239,13 +253,138 @@ def generate_traced_log(path: Path, size_mb: int, seed: int = 7) -> int:
     return lines
 
 
+#: Apps of the ``django`` shape, each with its models (tables ``<app>_<model>``).
+_DJANGO_APPS = {
+    "dcim": ["device", "site", "rack", "interface", "cable", "location", "region", "platform", "devicetype", "manufacturer",
+             "consoleport", "powerport", "frontport", "rearport", "module", "devicerole"],
+    "ipam": ["prefix", "ipaddress", "vlan", "vrf", "aggregate", "asn", "iprange", "role", "service"],
+    "tenancy": ["tenant", "tenantgroup", "contact", "contactassignment"],
+    "extras": ["tag", "journalentry", "customfield", "objectchange", "savedfilter", "webhook", "taggeditem"],
+    "circuits": ["circuit", "provider", "circuittype", "circuittermination"],
+    "virtualization": ["virtualmachine", "cluster", "vminterface", "clustertype"],
+    "users": ["token", "objectpermission", "userconfig"],
+}
+_DJANGO_COLUMNS = ["name", "slug", "description", "status", "created", "last_updated", "comments", "custom_field_data",
+                   "tenant_id", "site_id", "role_id", "serial", "asset_tag", "label", "priority", "enabled", "mtu", "mode"]
+_DJANGO_ACTIONS = ("list", "retrieve", "create", "partial_update", "destroy", "bulk_update")
+
+
+def _django_id(rng: random.Random) -> int:
+    """An object id of the ``django`` shape: the requests of a few minutes touch a few dozen
+    objects per table again and again."""
+    return int(rng.paretovariate(1.3)) % 40 + 1
+
+
+def _django_catalogue(rng: random.Random) -> tuple[list, list]:
+    """(query templates, routes) of the ``django`` shape: several hundred statement shapes
+    (single-line ORM statements and multi-line hand-written ones, each a function of the
+    random source giving its text), and routes each issuing a fixed set of them."""
+    tables = [(app, f"{app}_{model}") for app, models in _DJANGO_APPS.items() for model in models]
+    templates = []
+
+    def select_by_id(t: str, cols: list[str]):
+        sel = ", ".join(f'"{t}"."{c}"' for c in ["id", *cols])
+        return lambda r: f'SELECT {sel} FROM "{t}" WHERE "{t}"."id" = {_django_id(r)} LIMIT 21'
+
+    def select_in(t: str, o: str, cols: list[str]):
+        sel = ", ".join(f'"{t}"."{c}"' for c in ["id", *cols])
+        return lambda r: (f'SELECT {sel}, "{o}"."name" FROM "{t}" LEFT OUTER JOIN "{o}" ON ("{t}"."{o.split("_", 1)[1]}_id" = "{o}"."id") '
+                          f'WHERE "{t}"."id" IN ({", ".join(str(_django_id(r)) for _ in range(r.randrange(1, 6)))}) ORDER BY "{t}"."name" ASC')
+
+    def count_filtered(t: str, col: str):
+        return lambda r: f'SELECT COUNT(*) AS "__count" FROM "{t}" WHERE "{t}"."{col}" = \'{col}-{r.randrange(40)}\''
+
+    def update(t: str, col: str):
+        return lambda r: (f'UPDATE "{t}" SET "{col}" = \'v{r.randrange(10**5)}\', "last_updated" = '
+                          f'\'2026-12-06T04:{r.randrange(60):02d}:{r.randrange(60):02d}.{r.randrange(10**6):06d}+00:00\'::timestamptz '
+                          f'WHERE "{t}"."id" = {_django_id(r)}')
+
+    def insert(t: str, cols: list[str]):
+        names = ", ".join(f'"{c}"' for c in cols)
+        return lambda r: (f'INSERT INTO "{t}" ({names}) VALUES ({", ".join(repr(f"x{r.randrange(10**6)}") for _ in cols)}) '
+                          f'RETURNING "{t}"."id"')
+
+    def report(t: str, o: str, col: str):  # hand-written SQL, several lines (tab continuations in the log)
+        return lambda r: (f"SELECT t.id, t.{col}, count(o.id) AS n\n\tFROM {t} t\n\tJOIN {o} o ON o.id = t.{o.split('_', 1)[1]}_id\n"
+                          f"\tWHERE t.created > '2026-{1 + r.randrange(12):02d}-01' -- this month's objects\n"
+                          f"\t  AND t.{col} <> 'it''s /* not a comment */'\n\tGROUP BY t.id, t.{col}\n\tORDER BY n DESC LIMIT {r.randrange(10, 50)}")
+
+    reads, counts, writes = [], [], []  # template indices by kind
+    for app, t in tables:
+        same_app = [o for a, o in tables if a == app and o != t]
+        for k in range(3):
+            reads.append(len(templates))
+            templates.append(select_by_id(t, rng.sample(_DJANGO_COLUMNS, 2 + k * 3)))
+        for o in rng.sample(same_app, min(2, len(same_app))):
+            reads.append(len(templates))
+            templates.append(select_in(t, o, rng.sample(_DJANGO_COLUMNS, 3)))
+        counts.append(len(templates))
+        templates.append(count_filtered(t, rng.choice(_DJANGO_COLUMNS)))
+        if same_app and rng.random() < 0.5:
+            counts.append(len(templates))
+            templates.append(report(t, rng.choice(same_app), rng.choice(_DJANGO_COLUMNS)))
+        writes += [len(templates), len(templates) + 1]
+        templates += [update(t, rng.choice(_DJANGO_COLUMNS)), insert(t, rng.sample(_DJANGO_COLUMNS, 4))]
+    routes = []
+    for app, models in _DJANGO_APPS.items():
+        for model in models:
+            for api in (False, True):
+                route = f"api/{app}/{model}s/(?P<pk>[^/.]+)/$" if api else f"{app}/{model}s/<int:pk>/"
+                controller = f"{app}-api:{model}-detail" if api else f"{app}:{model}"
+                # mostly reads, as in the NetBox run (a quarter of the statement texts distinct)
+                uses = [rng.choice(reads if k < 0.8 else counts if k < 0.95 else writes)
+                        for k in (rng.random() for _ in range(rng.randrange(4, 20)))]
+                routes.append((app, controller, route, rng.choice(_DJANGO_ACTIONS), uses))
+    return templates, routes
+
+
+def generate_django_log(path: Path, size_mb: int, seed: int = 7) -> int:
+    """Write a log of at least ``size_mb`` MB in the ``django`` shape (see the module
+    docstring; prefix :data:`TRACED_PREFIX`); return its line count."""
+    rng = random.Random(seed)
+    templates, routes = _django_catalogue(rng)
+    target = size_mb * 1024 * 1024
+    lines = written = 0
+    tick = 0
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        while written < target:
+            chunk: list[str] = []
+            for _ in range(200):
+                app, controller, route, action, uses = routes[rng.randrange(len(routes))]
+                trace = f"{rng.getrandbits(128):032x}"
+                pid = 23100 + rng.randrange(16)
+                tags = (f"action='{action}',app_name='{app}',controller='{_quote(controller)}',"
+                        f"db_driver='django.db.backends.postgresql',framework='django%3A5.2.9',route='{_quote(route)}'")
+                for i in [-2, -1, *uses]:  # every request reads its session and its user first
+                    tick += 1
+                    ts = 1_767_225_600.0 + tick / 500
+                    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d} UTC"
+                    if i == -2 and tick % 2:
+                        sql = ('SELECT "django_session"."session_key", "django_session"."session_data" FROM "django_session" '
+                               f'WHERE ("django_session"."expire_date" > \'2026-12-06 04:44:{rng.randrange(60):02d}.{rng.randrange(10**6):06d}+00:00\'::timestamptz '
+                               f'AND "django_session"."session_key" = \'{_SESSIONS[rng.randrange(len(_SESSIONS))]}\') LIMIT 21')
+                    elif i < 0:
+                        sql = f'SELECT "users_user"."id", "users_user"."username" FROM "users_user" WHERE "users_user"."id" = {1 + rng.randrange(30)} LIMIT 21'
+                    else:
+                        sql = templates[i](rng)
+                    if rng.random() < 0.95:  # the per-statement span's traceparent
+                        sql += f" /*{tags},traceparent='00-{trace}-{rng.getrandbits(64):016x}-01'*/"
+                    chunk.append(f"{stamp} [{pid}] netbox@netbox app=netbox-web LOG:  duration: {rng.random() * 3:.3f} ms  "
+                                 f"statement: {sql}")
+            text = "\n".join(chunk) + "\n"
+            fh.write(text)
+            written += len(text)
+            lines += text.count("\n")
+    return lines
+
+
 def _generated(folder: Path, size_mb: int, shape: str = "pgbench") -> Path:
     """The generated log of ``size_mb`` in ``folder`` (made when missing or too small)."""
     folder.mkdir(parents=True, exist_ok=True)
-    log = folder / (f"pgbench-{size_mb}mb-tagged.log" if shape == "pgbench" else f"traced-{size_mb}mb.log")
+    log = folder / (f"pgbench-{size_mb}mb-tagged.log" if shape == "pgbench" else f"{shape}-{size_mb}mb.log")
     if not log.exists() or log.stat().st_size < size_mb * 1024 * 1024:
         t = time.perf_counter()
-        (generate_log if shape == "pgbench" else generate_traced_log)(log, size_mb)
+        {"pgbench": generate_log, "traced": generate_traced_log, "django": generate_django_log}[shape](log, size_mb)
         print(f"generated {log} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     return log
 
@@ -277,10 +416,50 @@ from analysis.sources.sql.miner import mine_sql_log
 r = Rejects()
 out = mine_sql_log(SqlSource(path=Path(sys.argv[1]), format="postgres-stderr", log_line_prefix=sys.argv[2]), r)
 st = out.frames["statements"]
+import resource
+own, children = (resource.getrusage(w).ru_maxrss / 1024 for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
 json.dump({"statements": len(st), "executions": int(st["executions"].sum()),
            "traced_executions": int(st.loc[st["trace_id"].notna(), "executions"].sum()),
-           "queries": len(out.frames["queries"]), "rejected": out.records_rejected}, sys.stderr)
+           "queries": len(out.frames["queries"]), "rejected": out.records_rejected,
+           "own_peak_rss_mb": own, "worker_peak_rss_mb": children}, sys.stderr)
 """
+
+#: Writes what mine_sql_log returns (frames, notes, counts, rejects) to a pickle: --equal-to.
+_DUMP_CHILD = """
+import sys, pickle
+from pathlib import Path
+from analysis.core.config import SqlSource
+from analysis.core.rejects import Rejects
+from analysis.sources.sql.miner import mine_sql_log
+r = Rejects()
+out = mine_sql_log(SqlSource(path=Path(sys.argv[1]), format="postgres-stderr", log_line_prefix=sys.argv[2]), r)
+with open(sys.argv[3], "wb") as fh:
+    pickle.dump((out.frames, out.notes, out.counts, out.records_read, out.records_rejected, r.records, dict(r.counts)), fh)
+"""
+
+
+def equal_results(log: Path, prefix: str, roots: list[Path], folder: Path) -> bool:
+    """Whether the Seams code of each of ``roots`` reads ``log`` into exactly the same frames,
+    notes, counts and rejects."""
+    import pickle
+
+    import pandas as pd
+
+    results = []
+    for i, root in enumerate(roots):
+        out = folder / f"mined-{i}.pickle"
+        subprocess.run([sys.executable, "-c", _DUMP_CHILD, str(log), prefix, str(out)], check=True, cwd=root,
+                       env={**os.environ, "PYTHONPATH": str(root)})
+        with out.open("rb") as fh:
+            results.append(pickle.load(fh))
+        out.unlink()
+    first = results[0]
+    for other in results[1:]:
+        for name, frame in first[0].items():
+            pd.testing.assert_frame_equal(frame, other[0][name], check_exact=True)
+        if first[1:] != other[1:]:
+            return False
+    return True
 
 _READ_CHILD = """
 import sys
@@ -297,12 +476,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size-mb", type=int, default=1024, help="size of the generated log")
     parser.add_argument("--log", type=Path, help="measure this log instead of generating one (its prefix: --prefix)")
     parser.add_argument("--prefix", help=f"the log's log_line_prefix (default: {PREFIX!r}, or {TRACED_PREFIX!r} for --shape traced)")
-    parser.add_argument("--shape", choices=("pgbench", "traced"), default="pgbench", help="shape of the generated log")
+    parser.add_argument("--shape", choices=("pgbench", "traced", "django"), default="pgbench", help="shape of the generated log")
     parser.add_argument("--small-mb", type=int, default=128, help="size of the second, smaller log (0: none)")
     parser.add_argument("--skip-pgbadger", action="store_true")
+    parser.add_argument("--seams-root", type=Path, default=ROOT, help="measure the Seams code of this checkout (default: this one)")
+    parser.add_argument("--equal-to", type=Path, help="also check that the Seams code of this checkout reads the log into "
+                                                      "exactly the same frames, notes, counts and rejects")
     args = parser.parse_args(argv)
     if args.prefix is None:
-        args.prefix = TRACED_PREFIX if args.shape == "traced" and not args.log else PREFIX
+        args.prefix = TRACED_PREFIX if args.shape in ("traced", "django") and not args.log else PREFIX
 
     args.dir.mkdir(parents=True, exist_ok=True)  # pgbadger's output goes there
     log = args.log if args.log else _generated(args.dir, args.size_mb, args.shape)
@@ -310,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     size = log.stat().st_size
     lines = count_lines(log)
     python = sys.executable
-    env_path = str(ROOT)
+    env_path = str(args.seams_root.resolve())
 
     results: dict[str, dict] = {}
     t = time.perf_counter()
@@ -336,9 +518,11 @@ def main(argv: list[str] | None = None) -> int:
     pgbadger = shutil.which("pgbadger")
     if pgbadger and not args.skip_pgbadger:
         out = args.dir / "pgbadger.json"
-        sec, cpu, rss, code, _ = _child([pgbadger, "-x", "json", "-j", "1", "--prefix", args.prefix, "-o", str(out), "-q", str(log)])
-        if code == 0:
-            results["pgbadger"] = {"seconds": sec, "cpu_seconds": cpu, "peak_rss_mb": rss / 2**20}
+        for jobs in (1, 2):  # its default, and one job per core of a two-core machine
+            sec, cpu, rss, code, _ = _child([pgbadger, "-x", "json", "-j", str(jobs), "--prefix", args.prefix, "-o", str(out), "-q",
+                                             str(log)])
+            if code == 0:
+                results["pgbadger" if jobs == 1 else "pgbadger_j2"] = {"seconds": sec, "cpu_seconds": cpu, "peak_rss_mb": rss / 2**20}
 
     print(f"log: {log}  {size / 2**20:.0f} MiB  {lines:,} lines")
     print("(lines/s on wall time; CPU lines/s on the process's own CPU time, fairer on a busy machine)")
@@ -354,19 +538,31 @@ def main(argv: list[str] | None = None) -> int:
     speedup = results["seams"]["lines_per_s"] / results["pgbadger"]["lines_per_s"] if "pgbadger" in results else None
     cpu_speedup = results["seams"]["cpu_lines_per_s"] / results["pgbadger"]["cpu_lines_per_s"] if "pgbadger" in results else None
     if speedup:
-        print(f"Seams / pgbadger throughput: {speedup:.1f}x wall, {cpu_speedup:.1f}x CPU")
+        print(f"Seams / pgbadger -j 1 (its default) throughput: {speedup:.1f}x wall, {cpu_speedup:.1f}x CPU")
+    speedup_j2 = results["pgbadger_j2"]["seconds"] / results["seams"]["seconds"] if "pgbadger_j2" in results else None
+    if speedup_j2:
+        print(f"Seams / pgbadger -j 2 throughput: {speedup_j2:.1f}x wall, "
+              f"{results['pgbadger_j2']['cpu_seconds'] / results['seams']['cpu_seconds']:.1f}x CPU")
     seams = results["seams"]
     print(f"Seams statements frame: {seams['statements']:,} rows for {seams['executions']:,} executions "
           f"({seams['traced_executions']:,} tied to a traceparent), {seams['queries']:,} distinct queries; "
-          f"peak {seams['peak_rss_mb']:.0f} MiB (goal < 1024 MiB: {'met' if seams['peak_rss_mb'] < 1024 else 'NOT met'})")
+          f"peak {seams['peak_rss_mb']:.0f} MiB, the largest of its processes (goal < 1024 MiB: "
+          f"{'met' if seams['peak_rss_mb'] < 1024 else 'NOT met'}): the reading process {seams['own_peak_rss_mb']:.0f} MiB, "
+          f"its largest worker {seams['worker_peak_rss_mb']:.0f} MiB")
+    same = None
+    if args.equal_to:
+        same = equal_results(log, args.prefix, [args.seams_root.resolve(), args.equal_to.resolve()], args.dir)
+        print(f"Results of {args.seams_root} and {args.equal_to} on this log: {'exactly equal' if same else 'DIFFERENT'}")
     if small_figures:
         print(f"Seams on a {small_figures['log_bytes'] / 2**20:.0f} MiB log: peak {small_figures['peak_rss_mb']:.0f} MiB, "
               f"{small_figures['statements']:,} rows for {small_figures['executions']:,} executions; "
               f"log {size / small_figures['log_bytes']:.1f}x larger -> peak {seams['peak_rss_mb'] / small_figures['peak_rss_mb']:.2f}x")
     print(json.dumps({"log_bytes": size, "lines": lines, "speedup_vs_pgbadger": speedup, "cpu_speedup_vs_pgbadger": cpu_speedup,
+                      "speedup_vs_pgbadger_j2": speedup_j2,
                       **{f"{k}_{m}": v for k, r in results.items() for m, v in r.items()
                          if m in ("seconds", "cpu_seconds", "lines_per_s", "cpu_lines_per_s", "peak_rss_mb")},
-                      "seams_statements": seams.get("statements"), "seams_executions": seams.get("executions"),
+                      "seams_own_peak_rss_mb": seams.get("own_peak_rss_mb"), "seams_worker_peak_rss_mb": seams.get("worker_peak_rss_mb"),
+                      "equal_results": same, "seams_statements": seams.get("statements"), "seams_executions": seams.get("executions"),
                       "seams_queries": seams.get("queries"), "seams_traced_executions": seams.get("traced_executions"),
                       "shape": None if args.log else args.shape, "prefix": args.prefix,
                       "small_log_bytes": small_figures and small_figures["log_bytes"],

@@ -439,12 +439,18 @@ def literal_mask(sql: str) -> str | None:
     ``\\x00``/``\\x01`` get None (normalize them in full): there the literals cannot be
     found this simply.
     """
-    # _MASK_UNSAFE, unrolled (this runs once per logged statement)
+    # _MASK_UNSAFE, unrolled (this runs once per distinct statement text)
     if "\\" in sql or "$" in sql or "--" in sql or "/*" in sql or "\x00" in sql or "\x01" in sql:
         return None
-    if '"' in sql:
+    masked = _MASK_PLAIN.sub("\x01", sql)
+    # _MASK_PLAIN does not know quoted identifiers, but it finds the same literals as _MASK
+    # as long as none of its matches starts inside one: then every '"' left is an identifier's
+    # (strings are masked) and no identifier holds a \x01. The first match that starts
+    # inside an identifier leaves its \x01 between an opening quote and the next quote, so
+    # checking the identifiers of the result catches it; such texts take _MASK's scan.
+    if '"' in masked and "\x01" in "".join(masked.split('"')[1::2]):
         return _MASK.sub(_mask_literal, sql)
-    return _MASK_PLAIN.sub("\x01", sql)
+    return masked
 
 
 def _mask_literal(m: re.Match) -> str:

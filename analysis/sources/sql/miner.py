@@ -15,8 +15,12 @@ hashed (:func:`analysis.sources.sqltext.fingerprint`). The work is per statement
 execution, because a traced application makes every logged text unique (each carries its
 own traceparent):
 
-- one scan takes the comments off the text's ends (:func:`analysis.sources.sqltext.end_comments`);
-- the statement without them is looked up by its text; the first time, by its *literal mask*
+- the text with its traceparent values left out is the key of a first cache (one ``find``
+  for the common text with one traceparent; :func:`analysis.sources.sqltext.lift_traceparents`
+  for more): a text met before costs that scan and one lookup;
+- a new one: one scan takes the comments off the text's ends (:func:`analysis.sources.sqltext.end_comments`);
+- the statement without them is looked up by its text (the same statement under another
+  route's comment is no new work); the first time, by its *literal mask*
   (:func:`analysis.sources.sqltext.literal_mask`: the text with its literals blanked, which
   executions differing only in their values share; generated savepoint and cursor names
   made canonical first, :func:`analysis.sources.sqltext.canonical_names`), and only a new
@@ -26,8 +30,14 @@ own traceparent):
   decoded (URL-decoding, merging the tags of two comments); each execution's traceparent
   is read from its place.
 
-The caches (texts, masks, shapes) are bounded (``max_cached``) and emptied when full.
-``StatementColumns.normalizations`` and ``tag_decodings`` count the work done.
+The caches (texts, statements, masks, shapes) are bounded (``max_cached``) and emptied when
+full. ``StatementColumns.normalizations`` and ``tag_decodings`` count the work done.
+
+Parts: an uncompressed PostgreSQL stderr log of :data:`PARALLEL_BYTES` or more, on a machine
+with a core to spare (:func:`idle_cores`: on a busy machine the workers' results and their
+own caches cost more than the parts save), is read in parts, one process per idle core
+(:mod:`analysis.sources.sql.segments`), when they can be shown to give the result of one
+read (cut at records that start a new minute, nothing pending across a cut); otherwise whole.
 
 Table access: each distinct fingerprint is parsed once with sqlglot (in a worker process
 while the log is read, for logs of :data:`BACKGROUND_PARSE_BYTES` and more on a machine with
@@ -122,10 +132,16 @@ _CACHED_TEXT_CHARS = 2_000
 #: Logs from this size on have their queries parsed by a worker process while they are read
 #: (:class:`BackgroundTableAccess`); below, forking costs more than it saves.
 BACKGROUND_PARSE_BYTES = 32 * 1024 * 1024
+#: Uncompressed PostgreSQL stderr logs from this size on are read in parts, one process per
+#: idle core (:mod:`analysis.sources.sql.segments`), up to :data:`MAX_PARTS`.
+PARALLEL_BYTES = 64 * 1024 * 1024
+MAX_PARTS = 8
 #: Executions in the same minute (and with the same fingerprint, user, database and tags)
 #: become one ``statements`` row.
 GROUP_MICROS = 60_000_000
 
+_TRACEPARENT_MARK = "traceparent='"
+_END_COMMENTS = sqltext._END_COMMENTS
 _TRACEPARENT = re.compile(r"\s*[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}\s*", re.I)
 _NO_TRACE, _NO_SPAN = "0" * 32, "0" * 16
 _MYSQL_FORMATS = ("mysql-general", "mysql-slow")
@@ -145,7 +161,12 @@ def mine_sql_log(source: SqlSource, rejects: Rejects, *, cache_dir: Path | None 
     mysql = source.format in _MYSQL_FORMATS
     columns = StatementColumns(name, dialect="mysql" if mysql else "postgres")
     try:
-        fmt = _read(source, columns, read_rejects, tally)
+        parts = _read_in_parts(source)
+        if parts is not None:
+            columns, tally, read_rejects = parts
+            fmt = "postgres-stderr"
+        else:
+            fmt = _read(source, columns, read_rejects, tally)
     finally:
         _masked_into(read_rejects, rejects, columns.dialect)
     return columns.frames(_dialect(source, fmt), source.unqualified_schemas(fmt), tally, rejects.count(name), fmt)
@@ -169,6 +190,31 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def _read_in_parts(source: SqlSource) -> tuple[StatementColumns, ReadTally, Rejects] | None:
+    """A large uncompressed PostgreSQL stderr log read in parts, one process per core
+    (:mod:`analysis.sources.sql.segments`, the same result as one read); None: read it whole."""
+    if source.format not in ("postgres-stderr", "auto") or _file_bytes(source.path) < PARALLEL_BYTES:
+        return None
+    cores = min(available_cores(), MAX_PARTS, 1 + idle_cores())
+    if cores < 2:  # no core to spare: parts cost more than they save (the worker's results, its own caches)
+        return None
+    from analysis.sources.sql.segments import read_in_parts
+
+    try:
+        return read_in_parts(source, cores, MAX_CACHED_TEXTS)
+    except OSError as exc:
+        raise SourceError(str(source.path), f"cannot read the log: {exc}") from None
+
+
+def idle_cores() -> int:
+    """Cores no process is waiting for: those this process may run on less the one-minute
+    load average (rounded down); 0 when it cannot be told."""
+    try:
+        return max(0, int(available_cores() - os.getloadavg()[0]))
+    except OSError:
+        return 0
 
 
 def _read(source: SqlSource, columns: StatementColumns, rejects: Rejects, tally: ReadTally) -> str:
@@ -243,6 +289,7 @@ class StatementColumns:
         self._by_mask: dict[str, int] = {}  # literal mask -> fingerprint index
         self._by_text: dict[str, tuple[int, str | None, str | None, int]] = {}  # text without traceparent values -> _shape_of
         self._by_shape: dict[str, tuple[str | None, str | None, int]] = {}  # comments without traceparents -> tags
+        self._by_sql: dict[str, int] = {}  # statement without its end comments -> fingerprint index
         self.records = 0  # statement records added (empty ones included)
         self.executions = 0  # the executions they stand for
         self.empty = 0
@@ -250,6 +297,9 @@ class StatementColumns:
         self.normalizations = 0
         self.tag_decodings = 0
         self._background: BackgroundTableAccess | None = None
+        #: table access already parsed, by normalized text (a part read by a worker process)
+        self.parsed: dict[str, sqltext.TableAccess] = {}
+        self.parsed_key: tuple[str, tuple[str, ...]] | None = None  # (dialect, search path) they were parsed in
 
     def parse_in_background(self, dialect: str, search_path: tuple[str, ...]) -> None:
         """Parse the table access of each new query in a worker process while the log is
@@ -277,13 +327,27 @@ class StatementColumns:
         users, databases = self._users, self._databases
         add_line, add_ts, add_count, add_duration = self.line.append, self.ts.append, count.append, duration_of.append
         add_fp, add_user, add_database, add_tags = self.fp.append, self.user.append, self.database.append, self.tags.append
-        lift, traceparent_of, shape_of, tag_row = sqltext.lift_traceparents, _TRACEPARENT.fullmatch, self._shape_of, self._tag_row
+        lift, traceparent_of, shape_of = sqltext.lift_traceparents, _TRACEPARENT.fullmatch, self._shape_of
+        mark, mark_length = _TRACEPARENT_MARK, len(_TRACEPARENT_MARK)
+        tag_rows, add_tag_row, set_tag, set_group = self.tag_rows, self.tag_rows.append, tag_index.setdefault, groups.setdefault
         empty = without_duration = n_records = n_executions = 0
         try:
             for line, ts_us, _, user, database, duration, text, _, executions in records:
                 n_records += 1
                 n_executions += executions
-                key, values = lift(text)
+                # sqltext.lift_traceparents, inlined for the common text: one traceparent
+                values: tuple[str, ...] = ()
+                key = text
+                begin = text.find(mark)
+                if begin >= 0:
+                    begin += mark_length
+                    end = text.find("'", begin)
+                    if end >= 0:
+                        if text.find(mark, end) < 0:
+                            key = text[:begin] + text[end:]
+                            values = (text[begin:end],)
+                        else:
+                            key, values = lift(text)
                 known = by_shape.get(key)
                 if known is None:
                     known = shape_of(key, text, len(values))
@@ -299,13 +363,14 @@ class StatementColumns:
                     row = (None, None, route, controller)
                 else:
                     row = None
-                if row is not None:
-                    tags = tag_index.get(row) or tag_row(row)
+                if row is not None:  # one lookup: a traced row is new most of the time
+                    tags = set_tag(row, len(tag_rows))
+                    if tags == len(tag_rows):
+                        add_tag_row(row)
                 minute = ts_us if ts_us == NO_TIME else ts_us - ts_us % GROUP_MICROS
-                group_key = (fp, user, database, tags, minute)
-                g = groups.get(group_key)
-                if g is None:  # a new group, inlined
-                    groups[group_key] = len(count)
+                new = len(count)
+                g = set_group((fp, user, database, tags, minute), new)
+                if g == new:  # a new group, inlined
                     add_line(line)
                     add_ts(ts_us)
                     add_count(executions)
@@ -328,6 +393,53 @@ class StatementColumns:
             self.executions += n_executions
             self.empty += empty
             self.without_duration += without_duration
+
+    def forget_groups(self) -> None:
+        """Drop what only reading needs (the groups' keys, the caches); no record may be
+        added afterwards. What a part read by a worker sends back is then its rows."""
+        self._groups = {}
+        self._tag_index = {}
+        self._by_mask, self._by_text, self._by_shape, self._by_sql = {}, {}, {}, {}
+
+    def join(self, other: StatementColumns, lines_before: int) -> None:
+        """Append the rows of ``other``, the part of the log that follows the one read here
+        and starts ``lines_before`` lines into it (:mod:`analysis.sources.sql.segments`):
+        its lines offset, its fingerprints, users, databases and tags renumbered (new ones
+        after those met here, in its order). No group of ``other`` may share a minute with
+        one read here (the caller checks it); no record may be added afterwards."""
+        def renumbered(codes: array, mapping: list[int]) -> bytes:
+            if not len(codes):
+                return b""
+            return np.asarray(mapping, dtype=np.int32)[np.frombuffer(codes, dtype=np.int32)].tobytes()
+
+        fp_map = []
+        for fp, normalized in zip(other.fingerprints, other.normalized):
+            index = self._fp_index.get(fp)
+            if index is None:
+                index = self._fp_index[fp] = len(self.fingerprints)
+                self.fingerprints.append(fp)
+                self.normalized.append(normalized)
+            fp_map.append(index)
+        user_map = [self._users.setdefault(u, len(self._users)) for u in other._users]
+        database_map = [self._databases.setdefault(d, len(self._databases)) for d in other._databases]
+        tag_offset = len(self.tag_rows) - 1
+        tag_map = [0, *range(tag_offset + 1, tag_offset + len(other.tag_rows))]
+        self.tag_rows.extend(other.tag_rows[1:])
+        if len(other.line):
+            self.line.frombytes((np.frombuffer(other.line, dtype=np.int64) + lines_before).tobytes())
+        self.ts.extend(other.ts)
+        self.duration.extend(other.duration)
+        self.count.extend(other.count)
+        self.fp.frombytes(renumbered(other.fp, fp_map))
+        self.user.frombytes(renumbered(other.user, user_map))
+        self.database.frombytes(renumbered(other.database, database_map))
+        self.tags.frombytes(renumbered(other.tags, tag_map))
+        self.records += other.records
+        self.executions += other.executions
+        self.empty += other.empty
+        self.without_duration += other.without_duration
+        self.normalizations += other.normalizations
+        self.tag_decodings += other.tag_decodings
 
     def _fingerprint_of(self, sql: str) -> int:
         """The fingerprint index of a statement (without its end comments) not met before
@@ -352,15 +464,32 @@ class StatementColumns:
         """(fingerprint index, route, controller, which of the text's traceparents counts: -1
         none) of a text met for the first time under ``key`` (the text without its
         traceparent values), remembered under it when it is not too long."""
-        sql, comments = sqltext.end_comments(text)
-        fp = self._fingerprint_of(sql)
+        start = text.find("/*")
+        if start > 0 and text.find(_TRACEPARENT_MARK, 0, start) < 0 and _END_COMMENTS.fullmatch(text, start):
+            # sqltext.end_comments' common case, every traceparent in the comments at the end:
+            # the key's end is their shape, and their values are the text's
+            sql, comments = text[:start].rstrip(), text[start:]
+            shape: str | None = key[start:]
+        else:
+            sql, comments = sqltext.end_comments(text)
+            shape = None
+        fp = self._by_sql.get(sql)  # the statement met before with other comments (another route)
+        if fp is None:
+            fp = self._fingerprint_of(sql)
+            if len(sql) < _CACHED_TEXT_CHARS:
+                if len(self._by_sql) >= self.max_cached:
+                    self._by_sql.clear()
+                self._by_sql[sql] = fp
         route = controller = None
         at = -1
         if comments:
-            shape, values = sqltext.lift_traceparents(comments)
+            before = 0  # traceparent values before the comments (the statement may hold the word, in a literal)
+            if shape is None:
+                shape, values = sqltext.lift_traceparents(comments)
+                before = traceparents - len(values)
             route, controller, at_comment = self._by_shape.get(shape) or self._decode(shape)
-            if at_comment >= 0:  # the statement itself may hold the word too (in a literal)
-                at = traceparents - len(values) + at_comment
+            if at_comment >= 0:
+                at = before + at_comment
         known = (fp, route, controller, at)
         if len(key) < _CACHED_TEXT_CHARS:
             if len(self._by_text) >= self.max_cached:
@@ -479,9 +608,11 @@ class StatementColumns:
     def frames(self, dialect: str, search_path: tuple[str, ...], tally: ReadTally, rejected: int,
                fmt: str = "postgres-stderr") -> SourceFrames:
         parsed: dict[str, sqltext.TableAccess] = {}
+        if self.parsed and self.parsed_key == (dialect, search_path):
+            parsed.update(self.parsed)
         if self._background is not None:
             if self._background.key == (dialect, search_path):
-                parsed = self._background.results()
+                parsed.update(self._background.results())
             self._background.close()
             self._background = None
         statements = self.statements_frame()

@@ -49,6 +49,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from analysis.core.config import SqlSource
 from analysis.core.errors import SourceError
@@ -66,7 +67,7 @@ from analysis.sources.sql.formats.postgres_prefix import (
     refuse_unfit_prefix,
 )
 
-__all__ = ["read", "parse_postgres_stderr", "prefix_pattern", "PREFIX_SAMPLE_LINES"]
+__all__ = ["read", "parse_postgres_stderr", "prefix_pattern", "PREFIX_SAMPLE_LINES", "Segment"]
 
 #: Non-empty lines read before deciding that ``log_line_prefix`` does not fit the file.
 PREFIX_SAMPLE_LINES = 200
@@ -97,11 +98,17 @@ def parse_postgres_stderr(
     tally: ReadTally | None = None,
     sample_lines: int = PREFIX_SAMPLE_LINES,
     max_pending: int = MAX_PENDING_STATEMENTS,
+    segment: Segment | None = None,
 ) -> Iterator[StatementRecord]:
     """Yield the executed statements of a PostgreSQL stderr log (rules in the module docstring).
 
     A record comes out once its continuation lines are read; a ``statement:`` waiting for
     its ``duration:`` line comes out later, so the order is not strictly by line.
+
+    ``segment``: ``lines`` are a part of a log that starts at a record of the log, not its
+    beginning (:mod:`analysis.sources.sql.segments`), and what would tie the part to the
+    parts around it is noted in ``segment``; unless it is the first part, the prefix is
+    known to fit (no line is held back to decide it).
     """
     pattern = prefix_pattern(log_line_prefix, source)
     tally = tally if tally is not None else ReadTally()
@@ -137,7 +144,8 @@ def parse_postgres_stderr(
     c_ms = nan
     c_more: list | None = None
     error_text: list | None = None  # [pid, parts] of a STATEMENT: after an error
-    matched_any = False
+    matched_any = segment is not None and not segment.first
+    orphan_statements = segment.orphan_statement_pids if segment is not None and not segment.first else None
     held: list[tuple[int, str]] = []  # lines held back until the prefix is known to fit
     first_line: str | None = None
     reason = f"line does not match log_line_prefix '{log_line_prefix}'"
@@ -227,8 +235,11 @@ def parse_postgres_stderr(
             severity = values[i_sev]
             if severity in ("ERROR", "FATAL", "PANIC"):
                 sessions.error(pid)
-            elif severity == "STATEMENT" and pid in error_pids:
-                error_text = [pid, [values[i_msg]]]
+            elif severity == "STATEMENT":
+                if pid in error_pids:
+                    error_text = [pid, [values[i_msg]]]
+                elif orphan_statements is not None:  # an error of the part before may own it
+                    orphan_statements.add(pid)
             continue
         if pid in error_pids:
             error_pids.discard(pid)
@@ -271,4 +282,20 @@ def parse_postgres_stderr(
                                       c_sql if c_more is None else "\n".join(c_more))
     elif error_text is not None:
         sessions.failed_statement(error_text[0], "\n".join(error_text[1]))
+    if segment is not None:
+        segment.pending_at_end = len(sessions.pending)
+        segment.error_pids_at_end = set(error_pids)
     yield from sessions.finish()
+
+
+@dataclass
+class Segment:
+    """What ties a part of a log read on its own (``parse_postgres_stderr(segment=)``) to the
+    parts around it: statements still waiting for their duration line at its end, processes
+    whose last message was an error, and processes with a ``STATEMENT:`` line no error of
+    the part itself explains (an error at the end of the part before may)."""
+
+    first: bool = False  # the log's first part: its first lines decide whether the prefix fits
+    pending_at_end: int = 0
+    error_pids_at_end: set = field(default_factory=set)
+    orphan_statement_pids: set = field(default_factory=set)

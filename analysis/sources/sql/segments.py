@@ -1,0 +1,260 @@
+"""A large PostgreSQL stderr log read in parts, one process per idle core, with the result of one read.
+
+:func:`read_in_parts` cuts an uncompressed ``postgres-stderr`` log into parts of about equal
+size, reads the first part in this process and the others in forked worker processes
+(each its own :func:`~analysis.sources.sql.formats.postgres_stderr.parse_postgres_stderr`
+and :class:`~analysis.sources.sql.miner.StatementColumns`; each process also parses the
+table access of a share of its queries), then joins them. The result equals the one of reading the log
+from its first line to its last, row for row: it is used only when that can be shown, and
+otherwise the caller reads the log in one piece (``None``).
+
+What makes the parts independent:
+
+- a part starts at a line that starts a record (it matches the ``log_line_prefix``), never
+  inside a multi-line statement, and at a change of minute: the ``statements`` groups
+  (fingerprint, user, database, tags, minute: :data:`~analysis.sources.sql.miner.GROUP_MICROS`)
+  never span two parts, so their counts and duration totals are added in the order of a
+  single read. Checked on what the parts read: the latest minute of the parts before a part
+  is earlier than its first, and no record lacks a time;
+- no statement waits for its ``duration:`` line at the end of a part
+  (``log_statement`` with ``log_duration``), and no ``STATEMENT:`` line of a part belongs to
+  an error at the end of a part before it
+  (:class:`~analysis.sources.sql.formats.postgres_stderr.Segment`);
+- line numbers (rows, rejects) are offset by the lines of the parts before; fingerprints,
+  users and databases keep the order in which a single read meets them; rejects beyond
+  :data:`~analysis.core.rejects.MAX_KEPT_PER_SOURCE` are counted as a single read counts them.
+
+The prefix is checked (or inferred) on the first lines before the log is cut, as the
+reader does (:func:`~analysis.sources.sql.formats.postgres_stderr.read`).
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from analysis.core.config import SqlSource
+from analysis.core.rejects import MAX_KEPT_PER_SOURCE, Rejects
+from analysis.sources import sqltext
+from analysis.sources.inputs import file_compression, open_text, peek
+from analysis.sources.sql.formats import DETECT_LINES, NO_TIME, ReadTally, detect_format
+from analysis.sources.sql.formats.postgres_prefix import INFER_LINES, infer_prefix, prefix_pattern, refuse_unfit_prefix
+from analysis.sources.sql.formats.postgres_stderr import Segment, parse_postgres_stderr
+
+if TYPE_CHECKING:
+    from analysis.sources.sql.miner import StatementColumns
+
+#: Bytes scanned after a part's nominal start for a line that starts a new minute.
+MAX_CUT_SCAN_BYTES = 64 * 1024 * 1024
+_READ_BYTES = 1 << 20
+
+
+@dataclass
+class Part:
+    """One part as read: its rows, tally, rejects, and what ties it to its neighbours."""
+
+    columns: StatementColumns
+    tally: ReadTally
+    rejects: Rejects
+    segment: Segment
+    parsed: dict[str, sqltext.TableAccess] = field(default_factory=dict)
+    parse_key: tuple[str, tuple[str, ...]] | None = None
+    min_minute: int | None = None  # None: no rows
+    max_minute: int | None = None
+    untimed: bool = False
+
+
+def read_in_parts(source: SqlSource, parts: int, max_cached: int) -> tuple[StatementColumns, ReadTally, Rejects] | None:
+    """The columns, tally and rejects of reading ``source`` (an uncompressed file whose format
+    is, or is detected as, ``postgres-stderr``) in ``parts`` parts; None when the log cannot
+    be cut or the parts are not independent (see the module docstring): read it whole."""
+    path = Path(source.path)
+    name = str(source.path)
+    if parts < 2 or file_compression(path) is not None:
+        return None
+    with open_text(path) as fh:
+        head, _ = peek(fh, max(DETECT_LINES, INFER_LINES * 4))
+    fmt = source.format if source.format != "auto" else detect_format(head[:DETECT_LINES], name)
+    if fmt != "postgres-stderr":
+        return None
+    prefix = source.log_line_prefix
+    tally = ReadTally()
+    if prefix is None:
+        prefix = tally.inferred_prefix = infer_prefix(head, name)
+    else:
+        refuse_unfit_prefix(head, prefix, name)
+    pattern = prefix_pattern(prefix, name)
+    if "ts" not in pattern.groupindex:
+        return None  # no time in the prefix: every row shares the minute "unknown"
+    cuts = _cuts(path, parts, pattern)
+    if len(cuts) < 3:
+        return None
+    parse_key = (source.dialect, source.unqualified_schemas(fmt))
+    context = multiprocessing.get_context("fork")
+    shares = len(cuts) - 1
+    with context.Pool(shares - 1) as pool:
+        pending = [pool.apply_async(_read_part, (path, name, cuts[i], cuts[i + 1], prefix, max_cached, parse_key, (i, shares)))
+                   for i in range(1, shares)]
+        first = _read_part(path, name, 0, cuts[1], prefix, max_cached, parse_key, (0, shares), tally)
+        others = [p.get() for p in pending]
+    return _joined([first, *others], name)
+
+
+def _cuts(path: Path, parts: int, pattern: re.Pattern) -> list[int]:
+    """Byte offsets 0 < ... < size: where each part starts (a record's line, at a change of
+    minute), then the file's size; parts without such a line are joined to the one before."""
+    size = path.stat().st_size
+    cuts = [0]
+    with path.open("rb") as fh:
+        for k in range(1, parts):
+            at = _minute_start(fh, max(size * k // parts, cuts[-1]), pattern)
+            if at is not None and cuts[-1] < at < size:
+                cuts.append(at)
+    return [*cuts, size]
+
+
+def _minute_start(fh: IO[bytes], offset: int, pattern: re.Pattern) -> int | None:
+    """The offset of the first line after ``offset`` that starts a ``LOG`` record whose
+    minute differs from the record before it (both read after ``offset``)."""
+    fh.seek(offset)
+    if offset:
+        fh.readline()  # the rest of a line cut in the middle
+    at = fh.tell()
+    last = None
+    index = pattern.groupindex
+    zone = index.get("tz")
+    while at - offset < MAX_CUT_SCAN_BYTES:
+        raw = fh.readline()
+        if not raw:
+            return None
+        line = raw.decode("utf-8", "replace").rstrip("\n").removesuffix("\r")
+        if line and not line[0].isspace():
+            m = pattern.match(line)
+            if m is not None and m.group("ts"):
+                minute = (m.group("ts")[:16], m.group(zone) if zone else None)
+                if last is not None and minute != last and m.group("severity") == "LOG":
+                    return at  # not the STATEMENT or DETAIL line of a message before
+                last = minute
+        at += len(raw)
+    return None
+
+
+class _ByteRange(io.RawIOBase):
+    """Bytes ``start`` to ``end`` of an open binary file."""
+
+    def __init__(self, fh: IO[bytes], start: int, end: int):
+        super().__init__()
+        fh.seek(start)
+        self._fh = fh
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self._left)
+        if n <= 0:
+            return 0
+        data = self._fh.read(n)
+        buffer[: len(data)] = data
+        self._left -= len(data)
+        return len(data)
+
+
+def _text(fh: IO[bytes], start: int, end: int) -> IO[str]:
+    raw = io.BufferedReader(_ByteRange(fh, start, end), _READ_BYTES)
+    # a part starts at a line: only the file's own start may hold a byte-order mark
+    return io.TextIOWrapper(raw, encoding="utf-8-sig" if start == 0 else "utf-8", errors="replace", newline="\n")
+
+
+def _read_part(path: Path, name: str, start: int, end: int, prefix: str, max_cached: int,
+               parse_key: tuple[str, tuple[str, ...]], share: tuple[int, int], tally: ReadTally | None = None) -> Part:
+    """Bytes ``start`` to ``end`` of the log read, and the table access (in ``parse_key``'s
+    dialect and search path) of its queries whose fingerprint falls to it: ``share`` (i, n),
+    the fingerprint modulo n is i. Each query is then parsed about once, by one of the
+    processes; the few no part was given are parsed after the join."""
+    from analysis.sources.sql.miner import GROUP_MICROS, StatementColumns
+
+    tally = tally if tally is not None else ReadTally()
+    rejects = Rejects()
+    segment = Segment(first=start == 0)
+    columns = StatementColumns(name, dialect="postgres", max_cached=max_cached)
+    with path.open("rb") as fh:
+        columns.add_all(parse_postgres_stderr(_text(fh, start, end), prefix, name, rejects, tally=tally, segment=segment))
+    columns.forget_groups()
+    part = Part(columns, tally, rejects, segment)
+    if len(columns.ts):
+        import numpy as np
+
+        ts = np.frombuffer(columns.ts, dtype=np.int64).copy()  # a view would keep the array from growing in join()
+        part.untimed = bool((ts == NO_TIME).any())
+        timed = ts[ts != NO_TIME]
+        if len(timed):
+            minutes = timed - timed % GROUP_MICROS
+            part.min_minute, part.max_minute = int(minutes.min()), int(minutes.max())
+    index, shares = share
+    part.parsed = {n: sqltext.table_access(n, *parse_key)
+                   for fp, n in zip(columns.fingerprints, columns.normalized) if int(fp, 16) % shares == index}
+    part.parse_key = parse_key
+    return part
+
+
+def _joined(parts: list[Part], name: str) -> tuple[StatementColumns, ReadTally, Rejects] | None:
+    """The parts as one read, or None when they are not independent."""
+    latest: int | None = None
+    errors_before: set = set()
+    for i, part in enumerate(parts):
+        if part.untimed:
+            return None
+        if i and (part.segment.orphan_statement_pids & errors_before):
+            return None
+        if i < len(parts) - 1 and part.segment.pending_at_end:
+            return None
+        if part.min_minute is not None:
+            if latest is not None and part.min_minute <= latest:
+                return None
+            latest = part.max_minute
+        errors_before |= part.segment.error_pids_at_end
+    first = parts[0]
+    columns, tally, rejects = first.columns, first.tally, first.rejects
+    columns.parsed, columns.parsed_key = first.parsed, first.parse_key
+    lines_before = tally.lines + tally.blank
+    for part in parts[1:]:
+        columns.join(part.columns, lines_before)
+        columns.parsed.update(part.parsed)
+        _add_tally(tally, part.tally)
+        _add_rejects(rejects, part.rejects, name, lines_before)
+        lines_before += part.tally.lines + part.tally.blank
+    return columns, tally, rejects
+
+
+def _add_tally(into: ReadTally, other: ReadTally) -> None:
+    for key in ("lines", "blank", "executions", "errors", "parse_bind", "orphan_durations", "nested_statements",
+                "nested_calls", "unreadable_times"):
+        setattr(into, key, getattr(into, key) + getattr(other, key))
+    into.unknown_timezones |= other.unknown_timezones
+    for what, n in other.other.items():
+        into.count(what, n)
+
+
+_LINE = re.compile(r"line (\d+)\Z")
+
+
+def _add_rejects(into: Rejects, other: Rejects, name: str, lines_before: int) -> None:
+    """``other``'s rejects after ``into``'s, their line numbers offset; kept in detail up to
+    the limit a single read keeps, counted beyond it."""
+    for r in other.records:
+        m = _LINE.match(r.location)
+        location = f"line {int(m.group(1)) + lines_before}" if m else r.location
+        into.counts[r.source] += r.records
+        if into.kept(r.source) < MAX_KEPT_PER_SOURCE:
+            into._kept[r.source] = into.kept(r.source) + 1
+            into.records.append(type(r)(r.source, location, r.reason, r.excerpt, r.records))
+    for source, n in other.counts.items():
+        kept = sum(r.records for r in other.records if r.source == source)
+        if n > kept:
+            into.counts[source] += n - kept

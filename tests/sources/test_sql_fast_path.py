@@ -1,0 +1,246 @@
+"""The fast paths of the SQL log reader give the results of the plain per-execution reading.
+
+- :class:`~analysis.sources.sql.miner.StatementColumns` (one scan per execution, caches per
+  statement text, per literal mask and per comment shape) against a reference that strips,
+  decodes and normalizes every execution on its own;
+- :func:`~analysis.sources.sqltext.literal_mask` (one substitution, then a check of the
+  quoted identifiers) against the scan that knows quoted identifiers;
+- a log read in parts by several processes (:mod:`analysis.sources.sql.segments`) against
+  the same log read whole, and the cases where the parts are not independent.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pandas as pd
+import pytest
+
+from analysis.core.config import SqlSource
+from analysis.core.rejects import Rejects
+from analysis.sources import sqltext
+from analysis.sources.sql import miner, segments
+from analysis.sources.sql.formats import StatementRecord
+from analysis.sources.sql.miner import StatementColumns, mine_sql_log
+
+PREFIX = "%m [%p] %q%u@%d app=%a "
+_TRACEPARENT = re.compile(r"\s*[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}\s*", re.I)
+
+
+def _tp(n: int) -> str:
+    return f"00-{n:032x}-{n + 7:016x}-01"
+
+
+#: Statement texts as logged, each a function of a number giving its literal and traceparent.
+TRICKY = [
+    # a comment inside a string literal, then the real one
+    lambda n: f"SELECT '/* not a comment */' FROM t WHERE id = {n} /*route='%2Fa',traceparent='{_tp(n)}'*/",
+    # a -- comment inside the statement, on its own line
+    lambda n: f"SELECT * FROM t -- note: it's /* here */\nWHERE id = {n} /*controller='c%3Ad',traceparent='{_tp(n)}'*/",
+    # nested /* */ inside the statement
+    lambda n: f"SELECT /* outer /* inner */ still */ {n} /*route='x'*/",
+    # multi-line with a quoted identifier holding a quote and digits
+    lambda n: f'SELECT a,\n\t"it\'s 2",\n  "3d"\nFROM "t"\nWHERE x = \'it\'\'s {n}\'\n'
+              f"/*route='%2Fm%2F%3Cint%3Apk%3E',traceparent='{_tp(n)}'*/",
+    # URL-encoded tags with psycopg's doubled %
+    lambda n: f"SELECT {n} /*framework='django%%3A5.2',route='api%%2Fx%%2F',traceparent='{_tp(n)}'*/",
+    # no comment at all
+    lambda n: f"SELECT {n} FROM plain",
+    # a truncated comment, and a truncated traceparent
+    lambda n: f"SELECT * FROM t WHERE id = {n} /*route='%2Ft',tracepa",
+    lambda n: f"SELECT * FROM u WHERE id = {n} /*route='%2Fu',traceparent='00-{n:032x}",
+    # the word traceparent in a literal before the comment's
+    lambda n: f"SELECT 'traceparent=''{n}''' AS x /*route='r',traceparent='{_tp(n)}'*/",
+    # Django's then psycopg's comment, bare numbers
+    lambda n: (f"SELECT \"t\".\"id\" FROM \"t\" WHERE \"t\".\"id\" = {n} /*controller='dcim%3Adevice',route='dcim%2F',"
+               f"traceparent='{_tp(n)}'*/ /*db_driver='psycopg%3A3.3.2',dbapi_threadsafety=2,traceparent='{_tp(n + 1)}'*/"),
+    # a leading marginalia comment
+    lambda n: f"/*controller:orders,action:show*/ SELECT * FROM orders WHERE id = {n}",
+    # dollar quotes and parameters
+    lambda n: f"SELECT $$a /* b */ {n}$$, $1 /*route='d',traceparent='{_tp(n)}'*/",
+    # a semicolon after the comment; upper-case hex; an all-zero trace
+    lambda n: f"SELECT {n} /*route='s',traceparent='{_tp(n).upper()}'*/;",
+    lambda n: f"SELECT {n} /*route='z',traceparent='00-{'0' * 32}-{n:016x}-01'*/",
+    # a generated cursor name, and a backslash in a tag value
+    lambda n: f'DECLARE "_django_curs_1399_sync_{n}" NO SCROLL CURSOR WITH HOLD FOR SELECT 1 /*route=\'a\\\'b\',traceparent=\'{_tp(n)}\'*/',
+    # only a comment: nothing to count
+    lambda n: f"/*route='empty',traceparent='{_tp(n)}'*/",
+]
+
+
+def _reference(text: str) -> tuple[str | None, str | None, str | None, str | None, str | None]:
+    """(fingerprint, trace id, span id, route, controller) of one execution, read on its own."""
+    stripped, bodies = sqltext.split_comments(text)
+    normalized = sqltext.normalize(stripped)
+    if not normalized:
+        return (None,) * 5
+    tags = sqltext.comment_tags(bodies)
+    trace = span = None
+    m = _TRACEPARENT.fullmatch(tags.get("traceparent", ""))
+    if m and m.group(1).lower() != "0" * 32 and m.group(2).lower() != "0" * 16:
+        trace, span = m.group(1).lower(), m.group(2).lower()
+    return sqltext.fingerprint(normalized), trace, span, tags.get("route"), tags.get("controller")
+
+
+def _none(value):
+    return None if value is pd.NA or value is None or (isinstance(value, float) and value != value) else value
+
+
+@pytest.mark.parametrize("max_cached", [65_536, 2])
+def test_fast_path_rows_equal_the_per_execution_reading(max_cached):
+    texts = [make(n) for n in range(1, 4) for make in TRICKY] + [make(1) for make in TRICKY]  # met again: from the caches
+    records = [StatementRecord(i + 1, i * 60_000_000, 1, "app", "db", 1.0, text) for i, text in enumerate(texts)]
+    columns = StatementColumns("x.log", max_cached=max_cached)
+    columns.add_all(records)
+    st = columns.statements_frame()
+    expected = [(i + 1, *ref) for i, text in enumerate(texts) if (ref := _reference(text))[0] is not None]
+    got = [(int(line), fp, *(_none(v) for v in rest))
+           for line, fp, *rest in st[["line", "fingerprint", "trace_id", "parent_span_id", "route", "controller"]].itertuples(index=False)]
+    assert got == expected
+    assert columns.empty == sum(1 for t in texts if _reference(t)[0] is None) == 4
+    # the sample holds what it claims: comments in literals, several lines, decoded tags, no comment
+    assert {"/a", "/m/<int:pk>", "api/x/", "a'b"} <= {r[4] for r in expected}
+    assert any(r[3] is None and r[4] is None for r in expected)
+
+
+def _scan_mask(sql: str) -> str | None:
+    """literal_mask as one scan that knows quoted identifiers (the definition)."""
+    if any(c in sql for c in sqltext._MASK_UNSAFE):
+        return None
+    return sqltext._MASK.sub(sqltext._mask_literal, sql)
+
+
+def test_literal_mask_equals_the_scan_that_knows_quoted_identifiers():
+    tricky = ['SELECT "a1", "1a", "it\'s", \'say "hi"\' FROM "t 2" WHERE x = 1.5', 'SELECT "a', "SELECT 'a\"b' || \"c\"",
+              'SELECT "x.5", ".5", "-1", 3e10 FROM "" WHERE "a""b" = 2', "SELECT 1"]
+    rng = random.Random(11)
+    pieces = ['"', "'", "''", '""', "1", "2.5", ".5", "a", "b1", " ", ".", "0x1f", "e", "(", ",", "1e3", '"t"', "'s'", "-"]
+    texts = tricky + ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 12))) for _ in range(20_000)]
+    assert [sqltext.literal_mask(t) for t in texts] == [_scan_mask(t) for t in texts]
+    assert sqltext.literal_mask(tricky[0]) == 'SELECT "a1", "1a", "it\'s", \x01 FROM "t 2" WHERE x = \x01'
+
+
+# --------------------------------------------------------------------------------------
+# a log read in parts
+
+
+def _line(minute: int, second: int, pid: int, message: str) -> str:
+    return f"2026-12-06 04:{minute:02d}:{second:02d}.{pid % 1000:03d} UTC [{pid}] app@shop app=web {message}\n"
+
+
+def _log(minutes: int = 6, per_minute: int = 40) -> str:
+    out = []
+    for minute in range(minutes):
+        for i in range(per_minute):
+            n = minute * per_minute + i
+            second, pid = i * 60 // per_minute, 100 + n % 5
+            sql = TRICKY[n % len(TRICKY)](n % 7).replace("\n", "\n\t")  # PostgreSQL's continuation lines
+            out.append(_line(minute, second, pid, f"LOG:  duration: {n % 9}.{n % 7}25 ms  statement: {sql}"))
+            if i == 5:
+                out.append(_line(minute, second, pid, "ERROR:  relation \"missing\" does not exist"))
+                out.append(_line(minute, second, pid, "STATEMENT:  SELECT * FROM missing"))
+            if i == 9:
+                out.append("\n")
+                out.append("garbage that is no log line\n")
+            if i == 11:
+                out.append(_line(minute, second, pid, "LOG:  checkpoint starting: time"))
+    return "".join(out)
+
+
+def _both(tmp_path, monkeypatch, text: str, parts: int = 3, prefix: str | None = PREFIX, fmt: str = "postgres-stderr"):
+    path = tmp_path / "postgresql.log"
+    path.write_text(text, encoding="utf-8")
+    source = SqlSource(path, log_line_prefix=prefix, format=fmt)
+    seen = []
+    real = segments.read_in_parts
+
+    def spy(*args):
+        result = real(*args)
+        seen.append(result is not None)
+        return result
+
+    monkeypatch.setattr(segments, "read_in_parts", spy)
+    monkeypatch.setattr(miner, "available_cores", lambda: parts)
+    monkeypatch.setattr(miner, "idle_cores", lambda: parts)
+    out = {}
+    for parallel in (True, False):
+        monkeypatch.setattr(miner, "PARALLEL_BYTES", 1 if parallel else 1 << 60)
+        rejects = Rejects()
+        out[parallel] = (mine_sql_log(source, rejects), rejects)
+    return out[True], out[False], seen
+
+
+def _assert_same(a, b):
+    (mined_a, rejects_a), (mined_b, rejects_b) = a, b
+    for name, frame in mined_b.frames.items():
+        pd.testing.assert_frame_equal(mined_a.frames[name], frame, check_exact=True)
+    assert mined_a.notes == mined_b.notes
+    assert (mined_a.records_read, mined_a.records_rejected, mined_a.counts) == (mined_b.records_read, mined_b.records_rejected, mined_b.counts)
+    assert rejects_a.records == rejects_b.records and rejects_a.counts == rejects_b.counts
+
+
+def test_a_log_read_in_parts_equals_the_log_read_whole(tmp_path, monkeypatch):
+    parts, whole, seen = _both(tmp_path, monkeypatch, _log())
+    assert seen == [True]  # it was read in parts
+    _assert_same(parts, whole)
+    mined, rejects = whole
+    assert mined.counts["failed_statements"] == 6 and len(rejects.records) == 6  # one error, one garbage line a minute
+    comment_only = sum(1 for n in range(6 * 40) if n % len(TRICKY) == len(TRICKY) - 1)  # skipped: nothing to count
+    assert int(mined.frames["statements"]["executions"].sum()) == 6 * 40 - comment_only == 225
+    garbage = [i for i, line in enumerate(_log().split("\n"), 1) if line.startswith("garbage")]
+    assert [r.location for r in rejects.records] == [f"line {i}" for i in garbage]  # line numbers of the whole file
+
+
+def test_a_log_read_in_parts_with_its_format_detected_and_its_prefix_inferred_equals_it_read_whole(tmp_path, monkeypatch):
+    parts, whole, seen = _both(tmp_path, monkeypatch, _log(), parts=2, prefix=None, fmt="auto")
+    assert seen == [True]
+    _assert_same(parts, whole)
+    assert any("log_line_prefix inferred" in note for note in whole[0].notes)
+
+
+def test_a_busy_machine_reads_the_log_whole(tmp_path, monkeypatch):
+    path = tmp_path / "postgresql.log"
+    path.write_text(_log(), encoding="utf-8")
+    monkeypatch.setattr(miner, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(miner, "available_cores", lambda: 2)
+    monkeypatch.setattr(miner.os, "getloadavg", lambda: (1.5, 1.0, 1.0))  # one of the two cores is taken
+    assert miner.idle_cores() == 0 and miner._read_in_parts(SqlSource(path, log_line_prefix=PREFIX)) is None
+    monkeypatch.setattr(miner.os, "getloadavg", lambda: (0.2, 1.0, 1.0))
+    assert miner.idle_cores() == 1 and miner._read_in_parts(SqlSource(path, log_line_prefix=PREFIX)) is not None
+
+
+def test_cut_points_start_records_at_a_change_of_minute(tmp_path):
+    path = tmp_path / "postgresql.log"
+    path.write_text(_log(), encoding="utf-8")
+    cuts = segments._cuts(path, 3, miner.prefix_pattern(PREFIX))
+    data = path.read_bytes()
+    assert len(cuts) == 4 and cuts[0] == 0 and cuts[-1] == len(data)
+    for cut in cuts[1:-1]:
+        before, after = data[:cut].decode().splitlines()[-1], data[cut:].decode().splitlines()[0]
+        assert data[cut - 1:cut] == b"\n" and after.startswith("2026-12-06 04:") and " LOG:  " in after
+        last_timed = [ln for ln in data[:cut].decode().splitlines() if ln.startswith("2026")][-1]
+        assert last_timed[:16] != after[:16], (before, after)
+
+
+@pytest.mark.parametrize("case", ["pending", "error", "disorder"])
+def test_parts_that_are_not_independent_are_read_whole(tmp_path, monkeypatch, case):
+    first = _log(minutes=1, per_minute=60).replace("04:00:", "04:00:")
+    second = _log(minutes=2, per_minute=20).split("04:01:", 1)[0]  # a shorter minute 0 ...
+    second = "".join(ln.replace("04:00:", "04:01:", 1) + "\n" for ln in second.splitlines())  # ... moved to minute 1
+    if case == "pending":  # log_statement, then log_duration after the cut
+        first += _line(0, 59, 777, "LOG:  statement: SELECT 42")
+        second = _line(1, 0, 777, "LOG:  duration: 1.5 ms") + second
+    elif case == "error":  # the error's STATEMENT after the cut
+        first += _line(0, 59, 778, "ERROR:  division by zero")
+        second = _line(1, 0, 778, "STATEMENT:  SELECT 1/0") + second
+    else:  # a line of the first minute after the first of the second
+        second = second.replace("\n", "\n" + _line(0, 59, 779, "LOG:  duration: 1.0 ms  statement: SELECT 'late'"), 1)
+    parts, whole, seen = _both(tmp_path, monkeypatch, first + second, parts=2)
+    assert seen == [False]
+    _assert_same(parts, whole)
+    counts = whole[0].counts
+    if case == "pending":
+        assert counts["executions"] == counts["statements"] and whole[0].frames["statements"]["duration_ms"].notna().all()
+    elif case == "error":
+        assert counts["failed_statements"] == 1 + 2  # this one and the sample's own (one in each part)
