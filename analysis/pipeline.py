@@ -36,7 +36,7 @@ from analysis.measures.boundaries import BoundaryEvidence, measure_boundaries
 from analysis.measures.contexts import context_table, coupled_pairs, role_suggestions, signals_known
 from analysis.measures.data import DataEvidence, measure_data
 from analysis.measures.decomposition import DecompositionEvidence, measure_decomposition
-from analysis.measures.history import HistoryEvidence, measure_history
+from analysis.measures.history import HistoryEvidence, measure_history, source_code, source_files_at_head
 from analysis.measures.runtime import RuntimeEvidence, measure_runtime
 from analysis.measures.scorecard import ScorecardEvidence, measure_scorecard
 from analysis.measures.structure import StructureEvidence, measure_structure, structure_figures, structure_status
@@ -233,10 +233,12 @@ def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejec
                   history: HistoryEvidence, runtime: RuntimeEvidence) -> dict[str, dict]:
     """Per source kind: whether configured, records read and rejected, unassigned share, the
     time window it covers (first and last commit, statement, span), notes."""
-    head = units.head_contexts(frames)
+    head = source_files_at_head(units.head_contexts(frames))  # the map is judged on source files
     changes = frames["file_changes"]["path"]
+    code = source_code(changes).to_numpy()
     prefixes = {"unassigned_prefixes": unassigned_prefixes(pd.Series(head.index, dtype="string"), head).to_dict("records"),
-                "unassigned_change_prefixes": unassigned_prefixes(changes, units.file_context).to_dict("records")}
+                "unassigned_change_prefixes": unassigned_prefixes(changes[code].reset_index(drop=True),
+                                                                  units.file_context[code].reset_index(drop=True)).to_dict("records")}
     unassigned = {
         "git": unassigned_share(units.file_context),
         "imports": unassigned_share(units.importer_context),

@@ -1,6 +1,9 @@
-"""How much of the repository a proposed map covers: the share of files at ``HEAD`` and of
-historical file changes that fall in some context (ignored paths left out of both), and the
-commonest unassigned folders (:func:`analysis.mapping.contexts.unassigned_prefixes`)."""
+"""How much of the repository a proposed map covers: the share of source files at ``HEAD`` and
+of historical changes to source files that fall in some context (ignored paths left out of
+both), and the commonest unassigned folders (:func:`analysis.mapping.contexts.unassigned_prefixes`).
+
+Source files are judged as the report judges the map (:func:`analysis.measures.history.source_code`):
+documentation, assets and data belong to no context, so they count in neither share."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import pandas as pd
 from analysis.core.config import ContextSpec
 from analysis.discovery.ignores import is_ignored
 from analysis.mapping.contexts import ContextMap, unassigned_prefixes
+from analysis.measures.history import source_code
 
 
 @dataclass(frozen=True)
@@ -36,9 +40,11 @@ class Coverage:
 def coverage(specs: tuple[ContextSpec, ...], files: list[str], changed: pd.Series, ignored: list[str], *, top: int = 10) -> Coverage:
     cmap = ContextMap(specs)
     head = pd.Series([f for f in files if not is_ignored(f, ignored)], dtype="string")
+    head = head[source_code(head).to_numpy()].reset_index(drop=True)
     history = changed.dropna().astype("string").reset_index(drop=True)
     dropped = {p for p in pd.unique(history) if is_ignored(str(p), ignored)}
     history = history[~history.isin(dropped)]
+    history = history[source_code(history).to_numpy()]
     head_ctx = cmap.assign_paths(head)
     hist_ctx = cmap.assign_paths(history.reset_index(drop=True)) if len(history) else pd.Series([], dtype="string")
     at_head, changed_in = head_ctx.value_counts(), hist_ctx.value_counts()

@@ -123,7 +123,8 @@ def summary(p: Proposal) -> str:
     if c is not None:
         head = "–" if c.head_share is None else f"{c.head_share:.0%}"
         hist = "–" if c.history_share is None else f"{c.history_share:.0%}"
-        lines.append(f"coverage: {head} of {c.files} files at HEAD, {hist} of {c.changes} historical file changes (ignored paths left out)")
+        lines.append(f"coverage: {head} of {c.files} source files at HEAD, {hist} of {c.changes} historical changes to source files "
+                     "(ignored paths, documentation and assets left out)")
         if len(c.per_context):
             lines.append("per context (files at HEAD, historical changes):")
             lines += [f"  {r.context:<30} {r.files:>7} {r.changes:>9}" for r in c.per_context.itertuples()]

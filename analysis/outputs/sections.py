@@ -383,7 +383,7 @@ def unassigned_html(git: Mapping[str, Any]) -> str:
     """The commonest folders of the files in no context, at HEAD and in the history (``seams init``
     prints the same), so a missing glob or an old folder name is seen at once."""
     out = ""
-    for key, what in (("unassigned_prefixes", "files at HEAD"), ("unassigned_change_prefixes", "historical file changes")):
+    for key, what in (("unassigned_prefixes", "source files at HEAD"), ("unassigned_change_prefixes", "historical changes to source files")):
         rows = git.get(key) or []
         if rows:
             frame = pd.DataFrame(rows)[["prefix", "paths", "share"]].rename(columns={"share": "path_share"})

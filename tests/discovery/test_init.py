@@ -35,6 +35,7 @@ def django_repo(path: Path) -> Path:
         "shop/static/logo.svg": "<svg/>",
         "shop/orders/migrations/__init__.py": "",
         "poetry.lock": "",
+        "README.md": "# Shop\n", "docs/guide.md": "# Guide\n",  # documentation: in no context, and not counted against the map
     }
     for name, cls in (("orders", "Order"), ("billing", "Invoice"), ("catalog", "Product")):
         files |= {f"shop/{name}/__init__.py": "", f"shop/{name}/apps.py": APPS.format(cls=cls, name=name),
@@ -73,7 +74,8 @@ def test_django_apps_layers_renames_shared_kernel_tables_and_routes(tmp_path):
     assert [(o.old, o.context) for o in p.old_names] == [("shop/cart", "orders")]
     ignored = {pattern for pattern, *_ in p.ignores}
     assert {"**/migrations/**", "**/*.svg", "**/*.lock", "**/static/**"} <= ignored
-    # manage.py alone lies outside every context (migrations, the svg and the lock file are ignored)
+    # manage.py alone lies outside every context (migrations, the svg and the lock file are ignored;
+    # README.md and docs/ are not source files)
     assert (p.coverage.files, p.coverage.files_assigned) == (31, 30)
     per = p.coverage.per_context.set_index("context")
     # orders: its 6 files (its migrations ignored) and its graphql folder's 2; in the history the 6 added
@@ -86,7 +88,7 @@ def test_the_written_file_loads_and_runs_as_it_is(tmp_path):
     repo = django_repo(tmp_path / "shop")
     out = tmp_path / "conf" / "seams.yml"
     printed = write_proposal(repo, out)
-    assert "coverage: 97% of 31 files at HEAD" in printed
+    assert "coverage: 97% of 31 source files at HEAD" in printed
     config = load_config(out)
     assert set(config.context_names) == {"orders", "billing", "catalog", "common", "graphql", "project"}
     assert config.git is not None and "**/migrations/**" in config.git.ignore_paths
