@@ -418,6 +418,13 @@ def decomposition_html(analysis, *, links: Mapping[str, str] | None = None, show
     text = head + _rows_html(table.drop(columns=["resolution"], errors="ignore"))
     text += ('<p class="seams-muted">Higher is better: modularity, SM, MQ, MoJoFM. Lower is better: ICP, IFN, NED, BCP and the '
              "spanning shares (formulas in the glossary and docs/decomposition.md).</p>")
+    unknown = {"transactions_spanning": "no database transaction (one trace's statements) reaches tables of two known units",
+               "traces_spanning": "no trace reaches two known units (spans need a code namespace or a job function to name their unit)",
+               "bcp": "no unit is reached by a route or queue"}
+    for col, why in unknown.items():
+        if col in table and table[col].isna().all():
+            text += f'<p class="seams-muted">{_e(glossary.label(col))}: <em>not measurable</em> — {_e(why)}.</p>'
+
     if links.get("partitions"):
         text += f'<p><a class="seams-download" href="{_e(links["partitions"])}" download>every partition, unit by unit, as CSV</a></p>'
     from analysis.outputs.evidence_files import masked_units

@@ -56,6 +56,16 @@ def test_spanning_share_judges_groups_with_a_placed_unit():
     assert (share, judged) == (pytest.approx(1 / 3), 3)
 
 
+def test_a_spanning_share_is_not_measurable_when_no_group_reaches_two_units():
+    # every trace reaches one known unit only (seen on NetBox: job spans carry a code namespace,
+    # requests none): no partition can be seen to split a trace, so the share is not 0 but unknown
+    one_each = {frozenset({"a"}): 5, frozenset({"d"}): 2}
+    assert metrics.partition_metrics(EDGES, TWO, traces=one_each, transactions=one_each)["traces_spanning"] is None
+    assert metrics.partition_metrics(EDGES, TWO, transactions=one_each)["transactions_spanning"] is None
+    both = {frozenset({"a", "c"}): 1, frozenset({"d"}): 3}
+    assert metrics.partition_metrics(EDGES, TWO, traces=both)["traces_spanning"] == pytest.approx(1 / 4)
+
+
 def test_unplaced_units_and_missing_parts_are_left_out():
     assert metrics.modularity(EDGES.iloc[:0], TWO) is None
     assert metrics.icp(EDGES, {"a": 0, "b": 0, "c": None}) == 0.0  # only a-b is placed at both ends

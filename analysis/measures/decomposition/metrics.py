@@ -218,6 +218,15 @@ METRICS = {
 }
 
 
+def spans_units(groups: Iterable[Iterable[Hashable]] | Mapping[frozenset, int] | None) -> bool:
+    """Whether any group holds two or more units: when every trace (or transaction) reaches one
+    known unit only, no partition can be seen to split it, so its spanning share says nothing
+    (not measurable) rather than 0."""
+    if not groups:
+        return False
+    return any(len(set(g)) > 1 for g in (groups.keys() if isinstance(groups, Mapping) else groups))
+
+
 def partition_metrics(edges: pd.DataFrame, parts: Mapping[Any, Any], *,
                       labels: Mapping[Any, Iterable[str]] | None = None,
                       transactions: Iterable[Iterable[Hashable]] | Mapping[frozenset, int] | None = None,
@@ -233,6 +242,6 @@ def partition_metrics(edges: pd.DataFrame, parts: Mapping[Any, Any], *,
         "ned": ned(parts, ned_min_size, ned_max_size),
         "mq": mq(edges, parts),
         "bcp": bcp(labels, parts) if labels else None,
-        "transactions_spanning": spanning_share(transactions, parts)[0] if transactions else None,
-        "traces_spanning": spanning_share(traces, parts)[0] if traces else None,
+        "transactions_spanning": spanning_share(transactions, parts)[0] if spans_units(transactions) else None,
+        "traces_spanning": spanning_share(traces, parts)[0] if spans_units(traces) else None,
     }
