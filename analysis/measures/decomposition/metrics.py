@@ -227,6 +227,11 @@ def spans_units(groups: Iterable[Iterable[Hashable]] | Mapping[frozenset, int] |
     return any(len(set(g)) > 1 for g in (groups.keys() if isinstance(groups, Mapping) else groups))
 
 
+def _spanning(groups: Iterable[Iterable[Hashable]] | Mapping[frozenset, int] | None, parts: Mapping[Any, Any]) -> float | None:
+    held = groups if isinstance(groups, Mapping) or groups is None else [list(g) for g in groups]
+    return spanning_share(held, parts)[0] if held is not None and spans_units(held) else None
+
+
 def partition_metrics(edges: pd.DataFrame, parts: Mapping[Any, Any], *,
                       labels: Mapping[Any, Iterable[str]] | None = None,
                       transactions: Iterable[Iterable[Hashable]] | Mapping[frozenset, int] | None = None,
@@ -242,6 +247,6 @@ def partition_metrics(edges: pd.DataFrame, parts: Mapping[Any, Any], *,
         "ned": ned(parts, ned_min_size, ned_max_size),
         "mq": mq(edges, parts),
         "bcp": bcp(labels, parts) if labels else None,
-        "transactions_spanning": spanning_share(transactions, parts)[0] if spans_units(transactions) else None,
-        "traces_spanning": spanning_share(traces, parts)[0] if spans_units(traces) else None,
+        "transactions_spanning": _spanning(transactions, parts),
+        "traces_spanning": _spanning(traces, parts),
     }
