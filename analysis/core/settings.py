@@ -87,6 +87,8 @@ THRESHOLDS = _registry(
     Setting("scorecard_window_days", 90, "Days compared on each side of a scorecard event (an extraction, a team split): one quarter holds enough deploys, incidents and months of cost to compare, and is short enough that other changes do not dominate.", 1, stage="measure"),
     Setting("scorecard_confidence", 0.95, "Confidence of the scorecard's intervals (medians, p90/p95, rates, shares): the usual 95%; below it small samples look surer than they are.", 0.5, 0.999, stage="measure"),
     Setting("load_correlation_minutes", 60, "Resolution at which load curves are correlated: hourly buckets follow the daily cycle without the noise of sparse 5-minute buckets.", 1, stage="measure"),
+    Setting("max_ancestor_depth", 64, "Levels the trace engines (DuckDB, ClickHouse) walk up a span's parents for the nearest span with a context, one join per level: real traces are a few dozen levels deep at most; spans still walking at this depth (a deeper chain, or a parent cycle) are counted and inherit nothing.", 1, stage="measure"),
+    Setting("trace_store_min_mib", 512, "A local trace file above this size (MiB) is streamed into a DuckDB database in the cache and aggregated there, in bounded memory, instead of held as one frame: at about 1 KiB of OTLP/JSON per span that is half a million spans, a frame of a few hundred MiB.", 1, stage="measure"),
 )
 
 WEIGHTS = _registry(
