@@ -444,3 +444,88 @@ def _statements(db: _Session, store: SpanStore) -> pd.DataFrame:
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+# --------------------------------------------------------------------------------------
+# the aggregates as frames (contracts store_calls, store_load, store_statements, store_coverage)
+
+
+def store_frames(parts: list[StoreAggregates]) -> dict[str, pd.DataFrame]:
+    """The aggregates of one or more stores as the ``store_*`` frames of
+    :mod:`analysis.core.frames` (several stores: counts, sums and loads added)."""
+    from analysis.core import frames
+
+    calls = [p.calls.assign(errors=np.rint(p.calls["error_share"] * p.calls["calls"]).astype("int64")) for p in parts if len(p.calls)]
+    curves = [p.curves for p in parts if len(p.curves)]
+    statements = [p.statements for p in parts if len(p.statements)]
+    out = {
+        "store_calls": (frames.conform(pd.concat(calls).groupby(["caller", "callee", "mode"], as_index=False)
+                                       [["calls", "total_ms", "errors"]].sum(), "store_calls") if calls else frames.empty("store_calls")),
+        "store_load": (frames.conform(pd.concat(curves).groupby(["context", "bucket"], as_index=False)
+                                      .agg(requests=("requests", "sum"), spans=("spans", "sum"), self_time_ms=("self_time_ms", "sum"),
+                                           scaled=("scaled", "any")), "store_load") if curves else frames.empty("store_load")),
+        "store_statements": (frames.conform(pd.concat(statements).groupby(["fingerprint", "context"], as_index=False)["calls"].sum(),
+                                            "store_statements") if statements else frames.empty("store_statements")),
+    }
+    figures: dict[str, float] = {}
+    for part in parts:
+        for key, value in _flat(part.coverage):
+            figures[key] = figures.get(key, 0.0) + value
+        for key in ("first_span", "last_span"):
+            when = part.window.get(key)
+            if when is not None:
+                ns = float(pd.Timestamp(when).value)
+                pick = min if key == "first_span" else max
+                figures[f"{key}_ns"] = pick(figures.get(f"{key}_ns", ns), ns)
+    out["store_coverage"] = frames.conform(pd.DataFrame({"figure": list(figures), "value": list(figures.values())}), "store_coverage")
+    return out
+
+
+_COUNTED = ("spans", "orphan_spans", "root_spans", "traces", "traces_with_missing_parent", "consumer_spans", "broken_async",
+            "unassigned_spans", "entry_points_traced", "beyond_depth")
+
+
+def _flat(coverage: dict):
+    for key in _COUNTED:
+        if key in coverage:
+            yield key, float(coverage[key])
+    for name, part in coverage.get("attribute_completeness", {}).items():
+        yield f"attribute_completeness.{name}.with_attribute", float(part["with_attribute"])
+        yield f"attribute_completeness.{name}.spans", float(part["spans"])
+    for context, part in coverage.get("broken_async_by_context", {}).items():
+        yield f"broken_async_by_context.{context}.consumers", float(part["consumers"])
+        yield f"broken_async_by_context.{context}.broken", float(part["broken"])
+    for context in coverage.get("contexts_with_spans", []):
+        yield f"context_spans.{context}", 1.0
+
+
+def coverage_of(rows: pd.DataFrame, declared: list[str]) -> dict:
+    """The trace coverage figures (as :func:`analysis.measures.metrics.observability.coverage`
+    gives them) from a ``store_coverage`` frame."""
+    got = dict(zip(rows["figure"].astype(str), rows["value"].astype(float), strict=True))
+    count = {k: int(got.get(k, 0)) for k in _COUNTED}
+    seen = {k.split(".", 1)[1] for k in got if k.startswith("context_spans.")}
+    with_spans = sorted(seen & set(declared))
+    completeness: dict[str, dict] = {}
+    by_context: dict[str, dict] = {}
+    for key, value in got.items():
+        if key.startswith("attribute_completeness."):
+            name, what = key.split(".")[1:]
+            completeness.setdefault(name, {})[what] = int(value)
+        elif key.startswith("broken_async_by_context."):
+            context, what = key[len("broken_async_by_context."):].rsplit(".", 1)
+            by_context.setdefault(context, {})[what] = int(value)
+    return {
+        "contexts_declared": len(declared),
+        "contexts_with_spans": with_spans,
+        "contexts_without_spans": sorted(set(declared) - set(with_spans)),
+        "context_span_coverage": _share(len(with_spans), len(declared)),
+        **count,
+        "orphan_span_share": _share(count["orphan_spans"], count["spans"]),
+        "broken_trace_share": _share(count["traces_with_missing_parent"], count["traces"]),
+        "broken_async_share": _share(count["broken_async"], count["consumer_spans"]),
+        "broken_async_by_context": dict(sorted(by_context.items())),
+        "unassigned_span_share": _share(count["unassigned_spans"], count["spans"]),
+        "attribute_completeness": {k: {**v, "share": _share(v.get("with_attribute", 0), v.get("spans", 0))}
+                                   for k, v in completeness.items()},
+    }

@@ -30,13 +30,16 @@ environment variable holding it.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
 
+from analysis.core.config import TraceSource
 from analysis.core.errors import SourceError
+from analysis.core.rejects import Rejects
 
 #: the OpenTelemetry Collector ClickHouse exporter's trace table (its ``traces_table.sql``,
 #: with the exporter's defaults: MergeTree, no TTL, no cluster)
@@ -92,6 +95,11 @@ CLICKHOUSE_SETTINGS = {
     "max_bytes_before_external_group_by": 200_000_000,
     "max_bytes_before_external_sort": 200_000_000,
     "max_threads": 2,
+    # a grace hash join spills buckets to disk once its table exceeds this
+    "max_bytes_in_join": 200_000_000,
+    # inserts (CREATE TABLE ... AS SELECT) written in blocks, not squashed to a million rows
+    "min_insert_block_size_rows": 65_536,
+    "min_insert_block_size_bytes": 32_000_000,
 }
 
 
@@ -163,10 +171,16 @@ class ClickHouseStore:
         if until is not None:
             window.append(f"Timestamp < toDateTime64('{pd.Timestamp(until).tz_convert('UTC').strftime('%Y-%m-%d %H:%M:%S.%f')}', 9, 'UTC')")
         flat = otel_flat_select(table, named=named, where=" AND ".join(window), sample=sample)
-        # one span per (trace, span id): the exporter may write a span twice on a retry
-        self.create_table("seams_f", flat)
-        self.create_table("seams_t", """
-            SELECT *, toInt64(rowNumberInAllBlocks()) AS rid FROM (SELECT * FROM seams_f LIMIT 1 BY trace_id, span_id)""")
+        self.create_table("seams_t", f"SELECT *, toInt64(rowNumberInAllBlocks()) AS rid FROM ({flat})")
+        # one span per (trace, span id): the exporter may write a span twice on a retry; counted
+        # (grouping spills to disk), and only when there are some, dropped (the first kept)
+        found = self.frame("""SELECT COUNT(*) AS groups, SUM(n - 1) AS extra
+            FROM (SELECT COUNT(*) AS n FROM seams_t GROUP BY trace_id, span_id HAVING COUNT(*) > 1)""")
+        self.duplicates = int(found["extra"].iloc[0]) if len(found) and not pd.isna(found["extra"].iloc[0]) else 0
+        if self.duplicates:
+            self.create_table("seams_u", "SELECT * FROM seams_t ORDER BY rid LIMIT 1 BY trace_id, span_id")
+            self.create_table("seams_t", "SELECT * FROM seams_u")
+            self._raw(f"DROP TABLE IF EXISTS {self.prefix}seams_u")
         self.create_table("seams_links", """
             SELECT toInt64(rowNumberInAllBlocks()) AS ord, trace_id, span_id, linked_trace_id, linked_span_id FROM (
                 SELECT TraceId AS trace_id, SpanId AS span_id, l.1 AS linked_trace_id, l.2 AS linked_span_id
@@ -433,3 +447,82 @@ def otel_rows(lines: Iterable[bytes]) -> Iterable[dict]:
                         "Links.TraceState": [k.get("traceState") or "" for k in links],
                         "Links.Attributes": [{} for _ in links],
                     }
+
+
+# --------------------------------------------------------------------------------------
+# opening the store of a configured trace source
+
+
+#: engine errors (a server gone, a query refused, a disk full) become a SourceError: the
+#: traces are then missing evidence in the report, not a crash
+def _engine_errors() -> tuple[type[BaseException], ...]:
+    found: list[type[BaseException]] = [OSError]
+    try:
+        import duckdb
+
+        found.append(duckdb.Error)
+    except ImportError:
+        pass
+    try:
+        from chdb import ChdbError
+
+        found.append(ChdbError)
+    except ImportError:
+        pass
+    try:
+        from clickhouse_connect.driver.exceptions import ClickHouseError
+
+        found.append(ClickHouseError)
+    except ImportError:
+        pass
+    return tuple(found)
+
+
+@contextlib.contextmanager
+def open_store(source: TraceSource, rejects: Rejects, *, cache_dir: Path | None = None) -> Iterator:
+    """The store holding ``source``'s spans: its ClickHouse table (``format: clickhouse``), or
+    a DuckDB database in the cache, loaded once per version of the file (a file larger than
+    ``trace_store_min_mib``). Any engine failure is raised as a :class:`SourceError`."""
+    name = str(source.path)
+    errors = _engine_errors()
+    try:
+        if source.store is not None:
+            spec = source.store
+            if spec.chdb is not None:
+                from chdb import session
+
+                handle = session.Session(str(spec.chdb))
+                client = None
+            else:
+                handle = None
+                client = clickhouse_client(spec.host or "", port=spec.port, username=spec.username,
+                                           password_env=spec.password_env, database=spec.database, secure=spec.secure)
+            yield ClickHouseStore(client=client, session=handle, table=spec.table, named=source.attributes,
+                                  since=pd.Timestamp(spec.since) if spec.since else None,
+                                  until=pd.Timestamp(spec.until) if spec.until else None, sample=spec.sample)
+            return
+        yield _duckdb_of_file(source, rejects, cache_dir)
+    except SourceError:
+        raise
+    except errors as exc:
+        raise SourceError(name, f"the trace engine failed ({type(exc).__name__}: {exc})") from None
+
+
+def _duckdb_of_file(source: TraceSource, rejects: Rejects, cache_dir: Path | None) -> DuckDBStore:
+    import hashlib
+    import tempfile
+
+    from analysis.sources.traces.miner import iter_span_chunks, parse_workers
+
+    st = os.stat(source.path)
+    key = hashlib.blake2b(f"{Path(source.path).resolve()}|{st.st_size}|{st.st_mtime_ns}|{source.format}|"
+                          f"{source.sampling_ratio}|{source.attributes}".encode(), digest_size=12).hexdigest()
+    folder = (cache_dir / "traces-duckdb" / key) if cache_dir is not None else Path(tempfile.mkdtemp(prefix="seams-duckdb-"))
+    loaded = folder / "loaded"
+    store = DuckDBStore(folder / "spans.duckdb")
+    if loaded.exists():
+        store.has_links = bool(store.frame("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name = 'seams_links'")["n"].iloc[0])
+        return store
+    store.load_chunks(iter_span_chunks(source, rejects, workers=parse_workers(source.path)))
+    loaded.write_text("spans loaded\n")
+    return store
