@@ -156,10 +156,11 @@ def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes
     db.table("seams_c", """
         SELECT n.rid AS rid, COALESCE(n.own_ctx, CASE WHEN NOT a.crossed THEN a.anc_ctx END) AS ctx
         FROM seams_n AS n LEFT JOIN seams_a1 AS a ON a.rid = n.rid""")
-    _tree(db, store.has_links)
+    links = store.has_links and db.count("seams_links") > 0
+    _tree(db, links)
     beyond = max(beyond, _walk(db, "seams_a2", ctx="ctx", parent="tree_parent", crossing="cross2", max_depth=max_depth,
                                nodes="seams_tree"))
-    calls = _calls(db, store.has_links)
+    calls = _calls(db, links)
     curves, window = _curves(db, bucket_minutes, sampling_ratio)
     coverage = _coverage(db, context_map)
     statements = _statements(db, store)
@@ -216,13 +217,15 @@ def _tree(db: _Session, has_links: bool) -> None:
             SELECT n.rid AS rid, c.ctx AS ctx, n.parent_rid AS tree_parent, n.cross1 AS cross2
             FROM seams_n AS n JOIN seams_c AS c ON c.rid = n.rid""")
         return
+    # the links (few) on the right of each join: the side an engine builds its hash table from
+    db.table("seams_lo", """
+        SELECT l.ord AS ord, o.rid AS span_rid, l.linked_trace_id AS linked_trace_id, l.linked_span_id AS linked_span_id
+        FROM seams_t AS o JOIN seams_links AS l ON o.trace_id = l.trace_id AND o.span_id = l.span_id""")
     db.table("seams_lk", """
-        SELECT o.rid AS span_rid, k.rid AS linked_rid, MIN(l.ord) AS ord
-        FROM seams_links AS l
-        JOIN seams_t AS o ON o.trace_id = l.trace_id AND o.span_id = l.span_id
-        JOIN seams_t AS k ON k.trace_id = l.linked_trace_id AND k.span_id = l.linked_span_id
-        WHERE o.rid <> k.rid
-        GROUP BY o.rid, k.rid""")
+        SELECT lo.span_rid AS span_rid, k.rid AS linked_rid, MIN(lo.ord) AS ord
+        FROM seams_t AS k JOIN seams_lo AS lo ON k.trace_id = lo.linked_trace_id AND k.span_id = lo.linked_span_id
+        WHERE lo.span_rid <> k.rid
+        GROUP BY lo.span_rid, k.rid""")
     db.table("seams_adopt", """
         SELECT lk.span_rid AS span_rid, MIN(lk.ord) AS ord
         FROM seams_lk AS lk JOIN seams_n AS n ON n.rid = lk.span_rid
@@ -259,7 +262,7 @@ def _walk(db: _Session, out: str, *, ctx: str, parent: str, crossing: str, max_d
         step = f"seams_s{depth % 2}"
         db.table(step, f"""
             SELECT w.rid AS rid, w.ptr AS ptr, w.acc AS acc, n.{ctx} AS hit_ctx, n.{parent} AS up, n.{crossing} AS up_cross
-            FROM {current} AS w JOIN {nodes} AS n ON n.rid = w.ptr""")
+            FROM {nodes} AS n JOIN {current} AS w ON n.rid = w.ptr""")
         db.table(f"{step}_hit", f"SELECT rid, ptr AS anc_rid, hit_ctx AS anc_ctx, acc AS crossed FROM {step} WHERE hit_ctx IS NOT NULL")
         db.store.execute(render(f"INSERT INTO {out} SELECT rid, anc_rid, anc_ctx, crossed FROM {step}_hit", db.store.dialect))
         current = f"seams_w{(depth + 1) % 2 + 1}"

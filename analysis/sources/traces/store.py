@@ -91,12 +91,12 @@ OTEL_COLUMNS = ("Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", 
 CLICKHOUSE_SETTINGS = {
     "join_use_nulls": 1,
     "allow_suspicious_low_cardinality_types": 1,
-    "join_algorithm": "grace_hash,partial_merge,hash",
-    "max_bytes_before_external_group_by": 200_000_000,
-    "max_bytes_before_external_sort": 200_000_000,
+    "join_algorithm": "full_sorting_merge,grace_hash,hash",
+    "max_bytes_before_external_group_by": 50_000_000,
+    "max_bytes_before_external_sort": 50_000_000,
     "max_threads": 2,
     # a grace hash join spills buckets to disk once its table exceeds this
-    "max_bytes_in_join": 200_000_000,
+    "max_bytes_in_join": 50_000_000,
     # inserts (CREATE TABLE ... AS SELECT) written in blocks, not squashed to a million rows
     "min_insert_block_size_rows": 65_536,
     "min_insert_block_size_bytes": 32_000_000,
@@ -270,7 +270,7 @@ class DuckDBStore:
 
     dialect = "duckdb"
 
-    def __init__(self, path: Path | str, *, memory_limit: str = "512MB", threads: int = 2):
+    def __init__(self, path: Path | str, *, memory_limit: str = "384MB", threads: int = 2):
         import duckdb
 
         self.path = Path(path)
