@@ -271,7 +271,9 @@ def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejec
         "git": unassigned_share(units.file_context),
         "imports": unassigned_share(units.importer_context),
         "sql": unassigned_share(units.statement_context, frames["statements"]["executions"].to_numpy(dtype=float)),
-        "traces": unassigned_share(units.span_context),
+        "traces": ((runtime.coverage["unassigned_span_share"] if runtime.coverage.get("spans") else 0.0)
+                   if len(frames["store_coverage"]) and not len(frames["spans"])
+                   else unassigned_share(units.span_context)),  # aggregated in a trace engine: its count
     }
     reject_sources = {"git": ["git"], "sql": [str(s.path) for s in config.sql], "traces": [str(s.path) for s in config.traces],
                       **{kind: [str(log.path)] for kind in ("incidents", "costs", "delivered") if (log := getattr(config, kind))}}

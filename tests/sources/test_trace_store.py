@@ -169,3 +169,28 @@ def test_a_large_file_is_aggregated_in_duckdb_with_the_same_figures(sample_confi
     pd.testing.assert_frame_equal(got.curves, expected.curves, check_exact=False, rtol=1e-9)
     assert list((tmp_path / "file" / "cache" / "traces-duckdb").glob("*/spans.duckdb"))  # in the cache
     shutil.rmtree(tmp_path / "file" / "cache")
+
+
+def test_a_whole_run_on_the_exporters_table_builds_its_findings(sample_config, tmp_path):
+    from analysis.outputs.findings import build_findings, to_json_value
+
+    session = chdb_session.Session(str(tmp_path / "chdb"))
+    session.query(OTEL_TRACES_DDL.format(table="default.otel_traces"))
+    data = tmp_path / "rows.jsonl"
+    with open(sample_config.parent / "traces" / "otlp.jsonl", "rb") as fh:
+        data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in otel_rows(fh)))
+    session.query(f"INSERT INTO default.otel_traces FROM INFILE '{data}' FORMAT JSONEachRow")
+    session.close()
+    raw = yaml.safe_load(sample_config.read_text())
+    raw["sources"]["traces"] = [{"format": "clickhouse", "chdb": str(tmp_path / "chdb"), "table": "default.otel_traces"}]
+    raw["cache_dir"] = str(tmp_path / "cache")
+    path = sample_config.parent / "seams-whole.yml"
+    path.write_text(yaml.safe_dump(raw))
+    config = load_config(path)
+    mined, rejects = mine(config)
+    result = analyse(config, mined, rejects)
+    findings = to_json_value(build_findings(result))
+    assert findings["inputs"]["traces"]["read"] and findings["inputs"]["traces"]["records_read"] > 1000
+    assert result.runtime.calls_status.known and len(result.runtime.calls)
+    # statements tie to contexts through the db spans' fingerprints aggregated in the engine
+    assert (result.units.statements["method"] == "fingerprint").any()

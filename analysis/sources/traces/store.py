@@ -374,13 +374,14 @@ def clickhouse_client(host: str, *, port: int | None = None, username: str = "de
     """A clickhouse-connect client; the password from the environment variable ``password_env``
     (never from the config). An unreachable server raises :class:`SourceError`."""
     import clickhouse_connect
+    from clickhouse_connect.driver.exceptions import ClickHouseError
 
     password = os.environ.get(password_env, "") if password_env else ""
     try:
         return clickhouse_connect.get_client(host=host, port=port or (8443 if secure else 8123), username=username,
                                              password=password, database=database or "default", secure=secure,
                                              autogenerate_session_id=True, connect_timeout=10)
-    except Exception as exc:  # every connection failure of the driver: the server cannot be read
+    except (OSError, ClickHouseError) as exc:  # refused, timed out, unknown host, bad credentials
         raise SourceError(f"clickhouse://{host}", f"cannot connect ({type(exc).__name__})") from None
 
 
