@@ -194,3 +194,16 @@ def test_a_whole_run_on_the_exporters_table_builds_its_findings(sample_config, t
     assert result.runtime.calls_status.known and len(result.runtime.calls)
     # statements tie to contexts through the db spans' fingerprints aggregated in the engine
     assert (result.units.statements["method"] == "fingerprint").any()
+
+
+def test_store_keys_are_checked_once_with_every_problem(tmp_path):
+    config = tmp_path / "seams.yml"
+    config.write_text(yaml.safe_dump({"sources": {"traces": [
+        {"format": "clickhouse", "password_env": "not a name", "since": "2026-10-02", "until": "2026-10-01", "sample": 2},
+        {"path": "traces.jsonl", "host": "ch"}]}, "contexts": {"orders": {"paths": ["orders/**"]}}}))
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    text = str(caught.value)
+    for key in ("sources.traces[0].host", "sources.traces[0].password_env", "sources.traces[0].until",
+                "sources.traces[0].sample", "sources.traces[1].host"):
+        assert key in text, key
