@@ -1,6 +1,6 @@
 """Trace analysis where the spans live: today's file path against DuckDB and chDB (ClickHouse in-process).
 
-    python bench/trace_store.py [--sizes 1000000 10000000] [--dir /tmp] [--workers 2]
+    python bench/trace_store.py [--sizes 1000000 10000000] [--dir /tmp] [--workers 2] [--modes file duckdb chdb]
 
 For each size, writes (once, seeded) OTLP/JSON lines as bench/traces.py does (requests of
 200 spans; traces of a SERVER span and four children: code spans in three contexts, a db
@@ -16,7 +16,9 @@ largest parsing worker's):
 - ``chdb``: :func:`~analysis.measures.runtime_sql.aggregate_spans` over the exporter's table in chDB
   (the queries a ClickHouse server would run; chDB's memory is this process's).
 
-Each step writes its runtime evidence; the three must be equal (calls, load per context,
+Peak memory is the step's process plus its largest parsing worker (as bench/traces.py counts
+it). Each step writes its runtime evidence (kept in --dir, so ``--modes`` can run one path
+again against the others' earlier run); the three must be equal (calls, load per context,
 coverage counts, statements per context). Goals: at 10 million spans, peak memory under
 1 GiB on both engines, and the engine paths at least as fast as the file path.
 Prints a table, then one JSON object with the figures as the last line.
@@ -170,6 +172,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--dir", default="/tmp")
     ap.add_argument("--workers", type=int, default=2, help="processes parsing the OTLP lines (file and duckdb steps)")
+    ap.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES,
+                    help="paths to run (the others' evidence is read back from an earlier run in --dir)")
     ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -182,8 +186,15 @@ def main(argv=None) -> int:
         path, chdb_dir = prepare(size, folder)
         figures: dict = {}
         for mode in MODES:
-            figures[mode] = measure(mode, path, chdb_dir, folder / f"seams-bench-duckdb-{size}", args.workers)
-            figures[mode]["spans_per_s"] = size / figures[mode]["seconds"]
+            kept = folder / f"seams-bench-evidence-{size}-{mode}.json"
+            if mode in args.modes:
+                figures[mode] = measure(mode, path, chdb_dir, folder / f"seams-bench-duckdb-{size}", args.workers)
+                figures[mode]["spans_per_s"] = size / figures[mode]["seconds"]
+                kept.write_text(json.dumps(figures[mode]))
+            elif kept.exists():
+                figures[mode] = {**json.loads(kept.read_text()), "earlier_run": True}
+            else:
+                raise SystemExit(f"no earlier {mode} run for {size:,} spans in {folder}: run it with --modes")
         reference = figures["file"]["evidence"]
         for mode in MODES:
             figures[mode]["equal_to_file"] = same(figures[mode]["evidence"], reference)
@@ -194,7 +205,8 @@ def main(argv=None) -> int:
         results[str(size)] = figures
     print(f"{'spans':>12}  {'path':<7} {'seconds':>8} {'spans/s':>10} {'peak MiB':>9}  equal to file")
     for size, mode, f in rows:
-        print(f"{size:>12,}  {mode:<7} {f['seconds']:8.1f} {f['spans_per_s']:10,.0f} {f['peak_mib']:9.0f}  {f['equal_to_file']}")
+        earlier = "  (earlier run)" if f.get("earlier_run") else ""
+        print(f"{size:>12,}  {mode:<7} {f['seconds']:8.1f} {f['spans_per_s']:10,.0f} {f['peak_mib']:9.0f}  {f['equal_to_file']}{earlier}")
     print(f"file and duckdb parse with {args.workers} processes; chdb: the exporter's table already loaded (untimed)")
     print(f"goals: peak under {GOAL_PEAK_MIB} MiB for duckdb and chdb at 10 million spans; engine paths at least as fast as the file path")
     print(json.dumps({"goal_peak_mib": GOAL_PEAK_MIB, "workers": args.workers, "results": results}))
