@@ -91,7 +91,7 @@ OTEL_COLUMNS = ("Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", 
 CLICKHOUSE_SETTINGS = {
     "join_use_nulls": 1,
     "allow_suspicious_low_cardinality_types": 1,
-    "join_algorithm": "full_sorting_merge,grace_hash,hash",
+    "join_algorithm": "grace_hash,partial_merge,hash",
     "max_bytes_before_external_group_by": 50_000_000,
     "max_bytes_before_external_sort": 50_000_000,
     "max_threads": 2,
