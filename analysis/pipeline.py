@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import pandas as pd
 
@@ -91,7 +92,53 @@ def mine(config: Config, *, use_cache: bool = True, rejects: Rejects | None = No
     if only is not None:
         wanted = set(only)
         kinds = tuple(k for k in kinds if k in wanted or KINDS[k].companion_of in wanted)
-    return {kind: mine_source(config, kind, rejects, use_cache=use_cache, strict=strict) for kind in kinds}, rejects
+    mined = {kind: mine_source(config, kind, rejects, use_cache=use_cache, strict=strict) for kind in kinds}
+    if only is None or "traces" in set(only):
+        mined = mine_trace_stores(config, mined, rejects, use_cache=use_cache, strict=strict)
+    return mined, rejects
+
+
+def mine_trace_stores(config: Config, mined: dict[str, SourceFrames], rejects: Rejects, *, use_cache: bool = True,
+                      strict: bool = False) -> dict[str, SourceFrames]:
+    """The traces aggregated where they live (``format: clickhouse``) or in DuckDB (a file
+    above ``trace_store_min_mib``): the ``store_*`` frames joined to the ``traces`` kind
+    (:func:`analysis.measures.runtime_sql.aggregate_spans`; spans are never read back). A store
+    that cannot be read (an unreachable server, a table without the exporter's columns) is
+    the kind's error, so the traces are missing evidence, unless ``strict``."""
+    items = [t for t in config.traces if t.uses_engine()]
+    if not items:
+        return mined
+    from analysis.core import frames as contracts
+    from analysis.mapping.contexts import ContextMap
+    from analysis.measures.runtime_sql import aggregate_spans, store_frames
+    from analysis.sources.cache import usable_cache_dir
+    from analysis.sources.traces.store import open_store
+
+    cmap = ContextMap(config.contexts, search_path=config.table_search_path, shared_tables=config.shared_table_globs,
+                      shared_tables_by_default=config.shared_tables is None, code_root=config.code_root)
+    cache_dir = usable_cache_dir(Path(config.cache_dir))[0] if use_cache else None
+    th = config.thresholds
+    parts, notes, errors = [], [], []
+    for item in items:
+        try:
+            with open_store(item, rejects, cache_dir=cache_dir) as store:
+                found = aggregate_spans(store, cmap, bucket_minutes=th["load_bucket_minutes"],
+                                        max_depth=int(th["max_ancestor_depth"]), sampling_ratio=item.sampling_ratio)
+            parts.append(found)
+            notes += [f"{item.path}: {n}" for n in found.notes]
+            notes.append(f"{item.path}: {found.coverage.get('spans', 0)} spans aggregated in "
+                         f"{'ClickHouse' if item.store is not None else 'DuckDB'}")
+        except SeamsError as exc:
+            if strict:
+                raise
+            errors.append(str(exc))
+    base = mined.get("traces") or SourceFrames({name: contracts.empty(name) for name in KINDS["traces"].frames}, 0, 0, [],
+                                               unread=True)
+    read = sum(int(p.coverage.get("spans", 0)) for p in parts)
+    mined["traces"] = replace(base, frames={**base.frames, **store_frames(parts)}, records_read=base.records_read + read,
+                              notes=[*base.notes, *notes], errors=[*base.errors, *errors],
+                              unread=base.unread and not parts)
+    return mined
 
 
 def run(config: Config, *, use_cache: bool = True) -> Analysis:
@@ -243,7 +290,9 @@ def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejec
         "git": unassigned_share(units.file_context),
         "imports": unassigned_share(units.importer_context),
         "sql": unassigned_share(units.statement_context, frames["statements"]["executions"].to_numpy(dtype=float)),
-        "traces": unassigned_share(units.span_context),
+        "traces": ((runtime.coverage["unassigned_span_share"] if runtime.coverage.get("spans") else 0.0)
+                   if len(frames["store_coverage"]) and not len(frames["spans"])
+                   else unassigned_share(units.span_context)),  # aggregated in a trace engine: its count
     }
     reject_sources = {"git": ["git"], "sql": [str(s.path) for s in config.sql], "traces": [str(s.path) for s in config.traces],
                       **{kind: [str(log.path)] for kind in ("incidents", "costs", "delivered") if (log := getattr(config, kind))}}

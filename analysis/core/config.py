@@ -99,7 +99,9 @@ SQL_FORMATS = (
     "auto", "postgres-stderr", "postgres-csvlog", "postgres-jsonlog", "postgres-syslog",
     "pg-stat-statements-csv", "pg-stat-statements-live", "mysql-general", "mysql-slow",
 )
-TRACE_FORMATS = ("auto", "otlp-json", "otlp-proto", "jaeger-json", "zipkin-json", "jaeger-dependencies")
+TRACE_FORMATS = ("auto", "otlp-json", "otlp-proto", "jaeger-json", "zipkin-json", "jaeger-dependencies", "clickhouse")
+#: the keys of a ``format: clickhouse`` trace source (:class:`TraceStore`)
+TRACE_STORE_KEYS = ("host", "port", "secure", "username", "password_env", "database", "table", "since", "until", "sample", "chdb")
 CHURN_MODES = ("recent", "full", "none")
 DEFAULT_BOT_AUTHORS = ("*[bot]*", "dependabot*", "renovate*", "github-actions*")
 #: The cache's folder beside the config file, unless ``cache_dir`` or ``SEAMS_CACHE_DIR`` says otherwise.
@@ -197,6 +199,46 @@ class TraceSource:
     #: span attributes the context map's rules name (``spans.attributes``), kept in the
     #: spans' ``attributes`` column; filled from the contexts, never written by the user
     attributes: tuple[str, ...] = ()
+    #: ``format: clickhouse``: where the spans live (the file ``path`` is then only a label)
+    store: TraceStore | None = None
+    #: a file larger than this is aggregated in DuckDB (setting ``trace_store_min_mib``); filled
+    #: from the thresholds, never written by the user
+    engine_min_bytes: int | None = None
+
+    def uses_engine(self) -> bool:
+        """Whether the spans are aggregated in an engine (ClickHouse, or DuckDB for a large file)."""
+        if self.store is not None:
+            return True
+        try:
+            return self.engine_min_bytes is not None and os.stat(self.path).st_size > self.engine_min_bytes
+        except OSError:
+            return False
+
+
+@dataclass(frozen=True)
+class TraceStore:
+    """A ClickHouse table of the OpenTelemetry Collector exporter's shape
+    (:mod:`analysis.sources.traces.store`): a server at ``host``, or a chDB session folder
+    (``chdb``). The password is read from the environment variable ``password_env``, never
+    written in the config. ``since`` / ``until``: the time window (UTC); ``sample``: the share
+    of traces read (by trace id), counts scaled back."""
+
+    host: str | None = None
+    port: int | None = None
+    secure: bool = False
+    username: str = "default"
+    password_env: str | None = None
+    database: str | None = None
+    table: str = "otel_traces"
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    sample: float | None = None
+    chdb: Path | None = None
+
+    @property
+    def label(self) -> str:
+        where = f"chdb:{self.chdb.name}" if self.chdb is not None else f"clickhouse:{self.host}"
+        return f"{where}/{self.table}"
 
 
 @dataclass(frozen=True)
@@ -507,14 +549,20 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
     for n, source in enumerate(sql):
         if source.format == "pg-stat-statements-live" and not source.dsn:
             v.problem(f"sources.sql[{n}].dsn", "a PostgreSQL connection string (format pg-stat-statements-live reads the view live)", None)
+    for n, item in enumerate(sources.get("traces") or []) if isinstance(sources.get("traces"), list) else ():
+        if isinstance(item, dict) and item.get("format") != "clickhouse":
+            for key in sorted(set(item) & set(TRACE_STORE_KEYS)):
+                v.problem(f"sources.traces[{n}].{key}", "a key of format clickhouse only", item[key])
     traces = tuple(
+        v.trace_store(f"sources.traces[{n}]", item) if item.get("format") == "clickhouse" else
         TraceSource(
             path=v.existing_file(f"sources.traces[{n}].path", item.get("path")),
             format=v.choice(f"sources.traces[{n}].format", item.get("format", "otlp-json"), TRACE_FORMATS),
             sampling_ratio=(None if item.get("sampling_ratio") is None
                             else v.number(f"sources.traces[{n}].sampling_ratio", item.get("sampling_ratio"), minimum=1e-9, maximum=1.0)),
         )
-        for n, item in enumerate(v.list_of_mappings("sources.traces", sources.get("traces", []), ("path", "format", "sampling_ratio")))
+        for n, item in enumerate(v.list_of_mappings("sources.traces", sources.get("traces", []),
+                                                    ("path", "format", "sampling_ratio", *TRACE_STORE_KEYS)))
     )
 
     operations = {kind: OperationsLog(v.existing_file(f"sources.{kind}", sources[kind]), kind)
@@ -530,7 +578,8 @@ def parse_config(raw: Any, path: str | os.PathLike = "<config>") -> Config:
     if v.problems:
         raise ConfigError(str(path), v.problems)
     named = tuple(sorted({name for c in contexts for name, _ in c.spans.attributes}))
-    traces = tuple(replace(t, attributes=named) for t in traces)
+    engine_min = int(thresholds.get("trace_store_min_mib", THRESHOLDS["trace_store_min_mib"].default) * 2**20)
+    traces = tuple(replace(t, attributes=named, engine_min_bytes=engine_min) for t in traces)
     return Config(
         path=path,
         name=name,
@@ -689,6 +738,56 @@ class _Validator:
             except ValueError:
                 pass
         self.problem(key, "an ISO date (YYYY-MM-DD)", value)
+        return None
+
+    def trace_store(self, key: str, item: dict) -> TraceSource:
+        """A ``format: clickhouse`` trace source (:class:`TraceStore`)."""
+        for other in ("path", "sampling_ratio"):
+            if other in item:
+                self.problem(f"{key}.{other}", f"no {other} with format clickhouse (sample: reads a share of the traces)", item[other])
+        host, chdb = self.optional_string(f"{key}.host", item.get("host")), item.get("chdb")
+        if (host is None) == (chdb is None):
+            self.problem(f"{key}.host", "a ClickHouse server's host name, or chdb: a chDB session folder (one of the two)", None)
+        password_env = self.optional_string(f"{key}.password_env", item.get("password_env"))
+        if password_env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", password_env):
+            self.problem(f"{key}.password_env", "the name of an environment variable holding the password (never the password)", "a value that is not a name")
+        if "password" in item:
+            self.problem(f"{key}.password", "no password in the config file: password_env names the environment variable holding it", "a password")
+        table = self.string(f"{key}.table", item.get("table", "otel_traces"))
+        if table and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", table):
+            self.problem(f"{key}.table", "a table name (otel_traces, or database.table)", table)
+        store = TraceStore(
+            host=host,
+            port=int(self.number(f"{key}.port", item["port"], minimum=1, maximum=65535)) if item.get("port") is not None else None,
+            secure=self.boolean(f"{key}.secure", item.get("secure", False)),
+            username=self.string(f"{key}.username", item.get("username", "default")),
+            password_env=password_env,
+            database=self.optional_string(f"{key}.database", item.get("database")),
+            table=table,
+            since=self.instant(f"{key}.since", item.get("since")),
+            until=self.instant(f"{key}.until", item.get("until")),
+            sample=(self.number(f"{key}.sample", item["sample"], minimum=1e-6, maximum=1.0) if item.get("sample") is not None else None),
+            chdb=self.existing_dir(f"{key}.chdb", chdb) if chdb is not None else None,
+        )
+        if store.since and store.until and store.since >= store.until:
+            self.problem(f"{key}.until", "a time after since", str(store.until))
+        return TraceSource(path=Path(store.label), format="clickhouse", store=store)
+
+    def instant(self, key: str, value: Any) -> dt.datetime | None:
+        """An ISO date or time, UTC unless it says otherwise."""
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        if isinstance(value, dt.date):
+            return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+        if isinstance(value, str):
+            try:
+                found = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+                return found if found.tzinfo else found.replace(tzinfo=dt.UTC)
+            except ValueError:
+                pass
+        self.problem(key, "an ISO date or time (2026-10-01 or 2026-10-01T06:00:00Z)", value)
         return None
 
     def _path(self, key: str, value: Any) -> Path | None:

@@ -186,6 +186,17 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "messaging_destination": "str?", "link_count": "int", "sampling_ratio": "float", "attributes": "str?",
     },
     "service_dependencies": {"parent": "str", "child": "str", "call_count": "int"},
+    # the runtime aggregates an engine read back for spans it holds (ClickHouse, DuckDB):
+    # analysis.measures.runtime_sql; the coverage figures flattened as "key.sub" -> value
+    "store_calls": {
+        "caller": "str", "callee": "str", "mode": "str", "calls": "int", "total_ms": "float", "errors": "int",
+    },
+    "store_load": {
+        "context": "str", "bucket": "datetime", "requests": "float", "spans": "float", "self_time_ms": "float",
+        "scaled": "bool",
+    },
+    "store_statements": {"fingerprint": "str", "context": "str", "calls": "int"},
+    "store_coverage": {"figure": "str", "value": "float"},
     "complexity": {
         "path": "str", "language": "str", "nloc": "int", "ccn_total": "Int64?", "ccn_max": "Int64?",
         "functions": "int", "indentation_complexity": "float",

@@ -103,6 +103,8 @@ THRESHOLDS = _registry(
     Setting("better_partition_min_gain", 0.05, "An inferred partition is 'better' than the declared map when its modularity is higher by at least this much (and its ICP not worse): smaller gains are within what another seed or window gives.", 0, 1, stage="measure"),
     Setting("ned_min_units", 5, "Mono2Micro's lower bound of a non-extreme part (units): smaller parts are too small to be services.", 1, stage="measure"),
     Setting("ned_max_units", 20, "Mono2Micro's upper bound of a non-extreme part (units): larger parts are monoliths of their own.", 1, stage="measure"),
+    Setting("max_ancestor_depth", 64, "Levels the trace engines (DuckDB, ClickHouse) walk up a span's parents for the nearest span with a context, one join per level: real traces are a few dozen levels deep at most; spans still walking at this depth (a deeper chain, or a parent cycle) are counted and inherit nothing.", 1, stage="measure"),
+    Setting("trace_store_min_mib", 512, "A local trace file above this size (MiB) is streamed into a DuckDB database in the cache and aggregated there, in bounded memory, instead of held as one frame: at about 1 KiB of OTLP/JSON per span that is half a million spans, a frame of a few hundred MiB.", 1, stage="measure"),
 )
 
 WEIGHTS = _registry(

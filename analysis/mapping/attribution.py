@@ -196,11 +196,14 @@ def attribute_statements(
     spans: pd.DataFrame,
     span_context: pd.Series,
     context_map: ContextMap,
+    db_spans: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The context that issued each statement and the rule that decided it.
 
     Columns (aligned with ``statements``): ``context`` (string, ``<NA>`` when unattributed),
     ``method`` (one of :data:`METHODS`). Rules and their order: see the module docstring.
+    ``db_spans`` (``fingerprint, context``): db spans' fingerprints by context seen outside
+    ``spans`` (aggregated in a trace engine, frame ``store_statements``), evidence for rule 4.
     """
     n = len(statements)
     context = pd.Series(pd.NA, index=range(n), dtype="string")
@@ -232,6 +235,7 @@ def attribute_statements(
         [
             pd.DataFrame({"fingerprint": fingerprints[context.notna()], "context": context[context.notna()]}),
             _db_span_contexts(spans, ancestors)[["fingerprint", "context"]],
+            *([db_spans[["fingerprint", "context"]].astype("string")] if db_spans is not None and len(db_spans) else []),
         ]
     )
     contexts_seen = evidence.drop_duplicates().groupby("fingerprint")["context"].agg(["nunique", "first"])

@@ -162,7 +162,8 @@ def map_units(config: Config, mined: Mined) -> Units:
                       shared_tables_by_default=config.shared_tables is None, code_root=config.code_root)
     spans = mined["spans"]
     span_context = span_contexts(cmap, spans)
-    attributed = attribute_statements(mined["statements"], spans, span_context, cmap)
+    attributed = attribute_statements(mined["statements"], spans, span_context, cmap,
+                                      db_spans=mined["store_statements"])  # db spans aggregated in a trace engine
     evidence = ownership_evidence(mined["table_access"], cmap, statements=mined["statements"], statement_attribution=attributed,
                                   spans=spans, span_context=span_context, orm_tables=mined["orm_tables"])
     return Units(

@@ -74,6 +74,10 @@ class RuntimeEvidence:
 
 
 def measure_runtime(config: Config, mined: Mined, units: Units) -> RuntimeEvidence:
+    from analysis.measures.runtime_store import from_store, measure_runtime_in_store
+
+    if from_store(mined):  # aggregated in ClickHouse or DuckDB: no spans frame
+        return measure_runtime_in_store(config, mined, units)
     th, spans, where, cmap = config.thresholds, mined["spans"], units.span_context, units.context_map
     rows = runtime.call_rows(spans, where, mined["span_links"])  # the ancestor walk, once
     calls = runtime.calls_of_rows(rows)

@@ -92,7 +92,9 @@ KINDS: dict[str, SourceKind] = {k.name: k for k in (
                cache.tree_fingerprint, companion_of="imports"),
     SourceKind("sql", ("statements", "queries", "table_access", "joins"), lambda c: tuple(c.sql),
                "analysis.sources.sql.miner:mine_sql_log", cache.file_fingerprint),
-    SourceKind("traces", ("spans", "span_links", "service_dependencies"), lambda c: tuple(c.traces),
+    # spans aggregated in an engine (ClickHouse, DuckDB for a large file) are not read here:
+    # the pipeline aggregates them (analysis.pipeline.mine_trace_stores)
+    SourceKind("traces", ("spans", "span_links", "service_dependencies"), lambda c: tuple(t for t in c.traces if not t.uses_engine()),
                "analysis.sources.traces.miner:mine_traces", cache.file_fingerprint),
     SourceKind("incidents", ("incidents",), lambda c: (c.incidents,) if c.incidents else (),
                "analysis.sources.operations.incidents:mine_incidents", cache.file_fingerprint),

@@ -1,0 +1,534 @@
+"""The runtime aggregation as SQL: calls between contexts, load per context per bucket,
+coverage figures and database statements per context, computed inside an engine that holds
+the spans (ClickHouse, chDB, DuckDB) and read back as aggregates, never as spans.
+
+:func:`aggregate_spans` ``(store, context_map, *, bucket_minutes, max_depth, sampling_ratio)
+-> StoreAggregates``. ``store`` is a :class:`SpanStore`: an engine session holding a flat span
+table ``seams_t`` (one row per span) and optionally a links table ``seams_links``:
+
+========================  =====================================================================
+``seams_t`` column        meaning (as the ``spans`` frame of :mod:`analysis.core.frames`)
+========================  =====================================================================
+``rid``                   a row number, unique (joins walk the tree by it)
+``trace_id, span_id``     ids (text); ``parent_span_id`` NULL when the span names none
+``kind``                  ``SERVER``, ``CLIENT``, ``INTERNAL``, ``PRODUCER``, ``CONSUMER``, ...
+``name, service``         span and service name
+``start_ns, end_ns``      start and end, integer nanoseconds since the epoch (UTC)
+``duration_ms``           (end - start) / 1e6
+``is_error``              boolean
+``code_namespace`` ...    ``code_function``, ``http_route``, ``db_system``,
+                          ``messaging_destination``, ``attributes`` (JSON of the named
+                          attributes): NULL when absent
+``db_key``                the statement's key: its fingerprint when the reader made one, else
+                          the engine's normalized statement (fingerprinted by the store)
+``db_tables``             the statement's tables (``table:access`` list) when known
+``link_count``            span links the span holds
+``sampling_ratio``        the span's known head-sampling ratio, NULL when unknown
+========================  =====================================================================
+
+``seams_links``: ``ord`` (row order), ``trace_id, span_id, linked_trace_id, linked_span_id``.
+
+One definition serves every engine: each statement below is written once and generated for
+the store's dialect by sqlglot (:func:`render`). The steps, each a table in the engine:
+
+1. *rules*: the distinct combinations of the values the span rules read (code namespace,
+   route, destination, name, service, named attributes) are read back and matched by the
+   context map itself (:meth:`analysis.mapping.contexts.ContextMap.assign_spans`: most specific
+   rule first) — the rules are the mapping's, never re-written in SQL; the matches go back to
+   the engine as a small table and are joined to the spans;
+2. *parents*: each span's parent (same trace, ``span_id`` = its ``parent_span_id``; a span
+   naming itself has none), and with span links the first linked span for a span without a
+   parent in the data (:func:`analysis.measures.coupling.runtime.link_parents`);
+3. *ancestors*: the nearest proper ancestor with a context, walked one level per statement
+   over the spans still unresolved, at most ``max_depth`` levels (setting
+   ``max_ancestor_depth``); spans still unresolved then (a deeper chain, or a parent cycle) are
+   counted in ``beyond_depth`` and stay without an ancestor. Walked twice, as the file path
+   does: over the rules' contexts for inheritance (never across a queue), then over the
+   final contexts for calls (:func:`analysis.mapping.units.inherit_span_context`,
+   :func:`analysis.measures.coupling.runtime.call_rows`);
+4. *figures*: calls (caller, callee, mode: volume, latency added, errors; span links as async
+   calls), load curves (requests, spans, self time per context and bucket, weighted for
+   sampling), coverage counts (orphans, broken async, attribute completeness, entry points),
+   database statements per context (the context of the db span's nearest ancestor).
+
+The results equal the file path's (:mod:`analysis.measures.metrics.load`,
+:mod:`analysis.measures.coupling.runtime`, :mod:`analysis.measures.metrics.observability`) on
+the same spans; ``tests/measures/test_runtime_sql.py`` compares every figure on the sample.
+Sums of milliseconds may differ in the last bits (float addition in another order).
+
+Not computed here: latency percentiles, call chains and orchestration (they need the spans
+of each call, not aggregates); duplicate spans are the store's to drop (the loaders do).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+import sqlglot
+
+from analysis.core.frames import typed_empty
+from analysis.mapping.contexts import ContextMap
+from analysis.measures.metrics.observability import CONNECTION_SPAN, FRAMEWORK_SPAN
+
+#: the dialect every statement is written in (then generated for the store's)
+SOURCE_DIALECT = "duckdb"
+RULE_COLUMNS = ("code_namespace", "http_route", "messaging_destination", "name", "service", "attributes")
+CALL_COLUMNS = {"caller": "string", "callee": "string", "mode": "string", "calls": "int64",
+                "total_ms": "float64", "mean_ms": "float64", "error_share": "float64"}
+CURVE_COLUMNS = {"context": "string", "bucket": "datetime64[ns, UTC]", "requests": "int64", "spans": "int64",
+                 "self_time_ms": "float64", "scaled": "bool"}
+STATEMENT_COLUMNS = {"fingerprint": "string", "context": "string", "calls": "int64"}
+
+
+class SpanStore(Protocol):
+    """An engine session holding ``seams_t`` (and ``seams_links`` when ``has_links``)."""
+
+    dialect: str
+    has_links: bool
+
+    def execute(self, sql: str) -> None: ...
+
+    def frame(self, sql: str) -> pd.DataFrame: ...
+
+    def create_table(self, name: str, select_sql: str) -> None:
+        """``name`` (replaced if it exists) holding the rows of ``select_sql``."""
+
+    def load_frame(self, name: str, frame: pd.DataFrame) -> None:
+        """A small table ``name`` from ``frame`` (text columns), replaced if it exists."""
+
+    def fingerprints(self, keys: pd.DataFrame) -> pd.DataFrame:
+        """``db_system, db_key, example`` -> adds ``fingerprint`` (the key itself when the
+        store's keys are fingerprints already)."""
+
+
+@dataclass
+class StoreAggregates:
+    """What :func:`aggregate_spans` measured (columns as the file path's frames)."""
+
+    calls: pd.DataFrame  # caller, callee, mode, calls, total_ms, mean_ms, error_share
+    curves: pd.DataFrame  # context, bucket, requests, spans, self_time_ms, scaled
+    coverage: dict
+    statements: pd.DataFrame  # fingerprint, context, calls (db spans per fingerprint and context)
+    window: dict  # first_span, last_span (UTC timestamps) or None
+    beyond_depth: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def render(sql: str, dialect: str) -> str:
+    """``sql`` (written in :data:`SOURCE_DIALECT`) generated for ``dialect`` by sqlglot."""
+    if dialect == SOURCE_DIALECT:
+        return sql
+    return ";\n".join(sqlglot.transpile(sql, read=SOURCE_DIALECT, write=dialect))
+
+
+class _Session:
+    """The store, with every statement rendered for its dialect."""
+
+    def __init__(self, store: SpanStore):
+        self.store = store
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        return self.store.frame(render(sql, self.store.dialect))
+
+    def table(self, name: str, sql: str) -> None:
+        self.store.create_table(name, render(sql, self.store.dialect))
+
+    def count(self, table: str) -> int:
+        return int(self.frame(f"SELECT COUNT(*) AS n FROM {table}")["n"].iloc[0])
+
+
+def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes: float = 5, max_depth: int = 64,
+                    sampling_ratio: float | None = None) -> StoreAggregates:
+    """Calls, load curves, coverage and statements per context of the spans in ``store``
+    (see the module docstring)."""
+    if max_depth < 1:
+        raise ValueError(f"max_depth must be at least 1, not {max_depth}")
+    db = _Session(store)
+    spans = db.count("seams_t")
+    if not spans:
+        return _empty_aggregates()
+    _rules(db, context_map)
+    _nodes(db)
+    beyond = _walk(db, "seams_a1", ctx="own_ctx", parent="parent_rid", crossing="cross1", max_depth=max_depth)
+    db.table("seams_c", """
+        SELECT n.rid AS rid, COALESCE(n.own_ctx, CASE WHEN NOT a.crossed THEN a.anc_ctx END) AS ctx
+        FROM seams_n AS n LEFT JOIN seams_a1 AS a ON a.rid = n.rid""")
+    links = store.has_links and db.count("seams_links") > 0
+    _tree(db, links)
+    beyond = max(beyond, _walk(db, "seams_a2", ctx="ctx", parent="tree_parent", crossing="cross2", max_depth=max_depth,
+                               nodes="seams_tree"))
+    calls = _calls(db, links)
+    curves, window = _curves(db, bucket_minutes, sampling_ratio)
+    coverage = _coverage(db, context_map)
+    statements = _statements(db, store)
+    notes = []
+    if beyond:
+        notes.append(f"{beyond} spans have no context ancestor within {max_depth} levels (a deeper chain or a "
+                     "parent cycle; max_ancestor_depth): they inherit no context and make no call")
+    coverage["beyond_depth"] = beyond
+    return StoreAggregates(calls=calls, curves=curves, coverage=coverage, statements=statements, window=window,
+                           beyond_depth=beyond, notes=notes)
+
+
+def _empty_aggregates() -> StoreAggregates:
+    return StoreAggregates(calls=typed_empty(CALL_COLUMNS), curves=typed_empty(CURVE_COLUMNS),
+                           coverage={"spans": 0, "traces": 0}, statements=typed_empty(STATEMENT_COLUMNS),
+                           window={"first_span": None, "last_span": None},
+                           notes=["no span in the store (or in its time window)"])
+
+
+# --------------------------------------------------------------------------------------
+# 1. rules, 2. parents
+
+
+def _key(column: str, alias: str = "") -> str:
+    return f"COALESCE({alias}{column}, '')"
+
+
+def _rules(db: _Session, context_map: ContextMap) -> None:
+    keys = db.frame("SELECT DISTINCT " + ", ".join(f"{_key(c)} AS {c}" for c in RULE_COLUMNS) + " FROM seams_t")
+    values = keys.astype(object).where(keys.astype("string").fillna("") != "", None)
+    found = context_map.assign_spans(values.reset_index(drop=True))
+    matched = keys.assign(context=found.to_numpy(dtype=object))
+    matched = matched[matched["context"].notna()].astype(str).reset_index(drop=True)
+    if matched.empty:  # an empty table still needs its columns
+        matched = pd.DataFrame({c: ["\x00"] for c in (*RULE_COLUMNS, "context")})
+    db.store.load_frame("seams_rules", matched)
+
+
+def _nodes(db: _Session) -> None:
+    on_rules = " AND ".join(f"r.{c} = {_key(c, 't.')}" for c in RULE_COLUMNS)
+    db.table("seams_n", f"""
+        SELECT t.rid AS rid, t.kind AS kind, r.context AS own_ctx, p.rid AS parent_rid, p.kind AS parent_kind,
+               (t.kind = 'CONSUMER' OR COALESCE(p.kind = 'PRODUCER', FALSE)) AS cross1
+        FROM seams_t AS t
+        LEFT JOIN seams_rules AS r ON {on_rules}
+        LEFT JOIN seams_t AS p ON p.trace_id = t.trace_id AND p.span_id = t.parent_span_id AND t.parent_span_id <> t.span_id""")
+
+
+def _tree(db: _Session, has_links: bool) -> None:
+    """``seams_tree``: parents completed by span links (``tree_parent``, ``cross2``) and the
+    links left over (``seams_extra``: ``span_rid, linked_rid``)."""
+    if not has_links:
+        db.table("seams_tree", """
+            SELECT n.rid AS rid, c.ctx AS ctx, n.parent_rid AS tree_parent, n.cross1 AS cross2
+            FROM seams_n AS n JOIN seams_c AS c ON c.rid = n.rid""")
+        return
+    # the links (few) on the right of each join: the side an engine builds its hash table from
+    db.table("seams_lo", """
+        SELECT l.ord AS ord, o.rid AS span_rid, l.linked_trace_id AS linked_trace_id, l.linked_span_id AS linked_span_id
+        FROM seams_t AS o JOIN seams_links AS l ON o.trace_id = l.trace_id AND o.span_id = l.span_id""")
+    db.table("seams_lk", """
+        SELECT lo.span_rid AS span_rid, k.rid AS linked_rid, MIN(lo.ord) AS ord
+        FROM seams_t AS k JOIN seams_lo AS lo ON k.trace_id = lo.linked_trace_id AND k.span_id = lo.linked_span_id
+        WHERE lo.span_rid <> k.rid
+        GROUP BY lo.span_rid, k.rid""")
+    db.table("seams_adopt", """
+        SELECT lk.span_rid AS span_rid, MIN(lk.ord) AS ord
+        FROM seams_lk AS lk JOIN seams_n AS n ON n.rid = lk.span_rid
+        WHERE n.parent_rid IS NULL
+        GROUP BY lk.span_rid""")
+    db.table("seams_tree", """
+        SELECT n.rid AS rid, c.ctx AS ctx, COALESCE(n.parent_rid, ad.linked_rid) AS tree_parent,
+               (n.kind = 'CONSUMER' OR COALESCE(p.kind = 'PRODUCER', FALSE) OR ad.linked_rid IS NOT NULL) AS cross2
+        FROM seams_n AS n
+        JOIN seams_c AS c ON c.rid = n.rid
+        LEFT JOIN (SELECT lk.span_rid AS span_rid, lk.linked_rid AS linked_rid FROM seams_lk AS lk
+                   JOIN seams_adopt AS a ON a.span_rid = lk.span_rid AND a.ord = lk.ord) AS ad ON ad.span_rid = n.rid
+        LEFT JOIN seams_n AS p ON p.rid = COALESCE(n.parent_rid, ad.linked_rid)""")
+    db.table("seams_extra", """
+        SELECT lk.span_rid AS span_rid, lk.linked_rid AS linked_rid
+        FROM seams_lk AS lk JOIN seams_tree AS t ON t.rid = lk.span_rid
+        WHERE t.tree_parent IS NULL OR t.tree_parent <> lk.linked_rid""")
+
+
+# --------------------------------------------------------------------------------------
+# 3. the ancestor walk
+
+
+def _walk(db: _Session, out: str, *, ctx: str, parent: str, crossing: str, max_depth: int, nodes: str = "seams_n") -> int:
+    """``out``: ``rid, anc_rid, anc_ctx, crossed`` of every span whose nearest proper ancestor
+    with a context was found within ``max_depth`` levels; returns the spans still walking
+    then (deeper, or on a parent cycle)."""
+    db.table("seams_w0", f"SELECT rid, {parent} AS ptr, {crossing} AS acc FROM {nodes} WHERE {parent} IS NOT NULL")
+    db.table(out, "SELECT rid, ptr AS anc_rid, CAST(NULL AS VARCHAR) AS anc_ctx, acc AS crossed FROM seams_w0 WHERE FALSE")
+    current = "seams_w0"
+    for depth in range(max_depth):
+        if not db.count(current):
+            break
+        step = f"seams_s{depth % 2}"
+        db.table(step, f"""
+            SELECT w.rid AS rid, w.ptr AS ptr, w.acc AS acc, n.{ctx} AS hit_ctx, n.{parent} AS up, n.{crossing} AS up_cross
+            FROM {nodes} AS n JOIN {current} AS w ON n.rid = w.ptr""")
+        db.table(f"{step}_hit", f"SELECT rid, ptr AS anc_rid, hit_ctx AS anc_ctx, acc AS crossed FROM {step} WHERE hit_ctx IS NOT NULL")
+        db.store.execute(render(f"INSERT INTO {out} SELECT rid, anc_rid, anc_ctx, crossed FROM {step}_hit", db.store.dialect))
+        current = f"seams_w{(depth + 1) % 2 + 1}"
+        db.table(current, f"SELECT rid, up AS ptr, (acc OR up_cross) AS acc FROM {step} WHERE hit_ctx IS NULL AND up IS NOT NULL")
+    return db.count(current)
+
+
+# --------------------------------------------------------------------------------------
+# 4. figures
+
+
+def _calls(db: _Session, has_links: bool) -> pd.DataFrame:
+    along_tree = """
+        SELECT a.anc_ctx AS caller, t.ctx AS callee, CASE WHEN a.crossed THEN 'async' ELSE 'sync' END AS mode,
+               s.duration_ms AS duration_ms, s.is_error AS is_error
+        FROM seams_tree AS t JOIN seams_a2 AS a ON a.rid = t.rid JOIN seams_t AS s ON s.rid = t.rid
+        WHERE t.ctx IS NOT NULL AND a.anc_ctx <> t.ctx"""
+    by_links = """
+        SELECT h.ctx AS caller, t.ctx AS callee, 'async' AS mode, s.duration_ms AS duration_ms, s.is_error AS is_error
+        FROM seams_extra AS e
+        JOIN seams_tree AS t ON t.rid = e.span_rid
+        JOIN seams_t AS s ON s.rid = e.span_rid
+        JOIN seams_tree AS k ON k.rid = e.linked_rid
+        LEFT JOIN seams_a2 AS ka ON ka.rid = e.linked_rid
+        JOIN seams_tree AS h ON h.rid = CASE WHEN k.ctx IS NOT NULL THEN k.rid ELSE ka.anc_rid END
+        WHERE t.ctx IS NOT NULL AND h.ctx <> t.ctx"""
+    rows = f"{along_tree} UNION ALL {by_links}" if has_links else along_tree
+    out = db.frame(f"""
+        SELECT caller, callee, mode, COUNT(*) AS calls, SUM(duration_ms) AS total_ms,
+               SUM(CASE WHEN is_error THEN 1 ELSE 0 END) AS errors
+        FROM ({rows}) AS c GROUP BY caller, callee, mode""")
+    if out.empty:
+        return typed_empty(CALL_COLUMNS)
+    out["calls"] = out["calls"].astype("int64")
+    out["total_ms"] = out["total_ms"].astype(float)
+    out["mean_ms"] = out["total_ms"] / out["calls"]
+    out["error_share"] = out["errors"].astype(float) / out["calls"]
+    out = out.sort_values(["calls", "caller", "callee", "mode"], ascending=[False, True, True, True])
+    return out[list(CALL_COLUMNS)].astype(CALL_COLUMNS).reset_index(drop=True)
+
+
+def _weight(sampling_ratio: float | None) -> str:
+    fallback = 1.0 if sampling_ratio is None else float(sampling_ratio)
+    return (f"(1.0 / CASE WHEN s.sampling_ratio > 0 AND s.sampling_ratio <= 1 THEN s.sampling_ratio "
+            f"ELSE {fallback!r} END)")
+
+
+def _curves(db: _Session, bucket_minutes: float, sampling_ratio: float | None) -> tuple[pd.DataFrame, dict]:
+    """Self time as :func:`analysis.measures.metrics.load.self_time` (children clipped to the
+    parent, their union counted once), then summed per context and bucket with the weights
+    of :func:`analysis.measures.metrics.load.sampling_weights`."""
+    if bucket_minutes <= 0:
+        raise ValueError(f"bucket_minutes must be positive, not {bucket_minutes}")
+    width = int(round(bucket_minutes * 60e9))
+    db.table("seams_iv", """
+        SELECT n.parent_rid AS owner, GREATEST(c.start_ns, p.start_ns) AS lo, LEAST(c.end_ns, p.end_ns) AS hi
+        FROM seams_n AS n JOIN seams_t AS c ON c.rid = n.rid JOIN seams_t AS p ON p.rid = n.parent_rid
+        WHERE n.parent_rid IS NOT NULL AND LEAST(c.end_ns, p.end_ns) > GREATEST(c.start_ns, p.start_ns)""")
+    db.table("seams_cov", """
+        SELECT owner, SUM(GREATEST(hi - GREATEST(lo, COALESCE(reach, lo)), 0)) AS covered_ns
+        FROM (SELECT owner, lo, hi, MAX(hi) OVER (PARTITION BY owner ORDER BY lo, hi
+                                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+              FROM seams_iv) AS x
+        GROUP BY owner""")
+    weight = _weight(sampling_ratio)
+    sums = db.frame(f"""
+        SELECT c.ctx AS context, s.start_ns - (s.start_ns % {width}) AS bucket_ns,
+               SUM(CASE WHEN s.kind IN ('SERVER', 'CONSUMER') THEN {weight} ELSE 0.0 END) AS requests,
+               SUM({weight}) AS spans,
+               SUM(GREATEST(s.duration_ms - COALESCE(v.covered_ns, 0) / 1e6, 0.0) * {weight}) AS self_time_ms,
+               MAX(CASE WHEN {weight} <> 1.0 THEN 1 ELSE 0 END) AS scaled
+        FROM seams_t AS s JOIN seams_c AS c ON c.rid = s.rid LEFT JOIN seams_cov AS v ON v.owner = s.rid
+        WHERE c.ctx IS NOT NULL
+        GROUP BY c.ctx, s.start_ns - (s.start_ns % {width})""")
+    span = db.frame(f"""
+        SELECT MIN(start_ns) AS first_ns, MAX(end_ns) AS last_ns,
+               MIN(start_ns - (start_ns % {width})) AS lo, MAX(start_ns - (start_ns % {width})) AS hi,
+               MAX(CASE WHEN {weight} <> 1.0 THEN 1 ELSE 0 END) AS scaled
+        FROM seams_t AS s""").iloc[0]
+    window = {"first_span": pd.Timestamp(int(span["first_ns"]), tz="UTC"), "last_span": pd.Timestamp(int(span["last_ns"]), tz="UTC")}
+    if sums.empty:
+        return typed_empty(CURVE_COLUMNS), window
+    buckets = pd.to_datetime(np.arange(int(span["lo"]), int(span["hi"]) + 1, width), utc=True)
+    sums["bucket"] = pd.to_datetime(sums["bucket_ns"].astype("int64"), utc=True)
+    contexts = sorted(sums["context"].astype(str).unique())
+    full = pd.MultiIndex.from_product([contexts, buckets], names=["context", "bucket"])
+    out = (sums.astype({"context": str}).set_index(["context", "bucket"])[["requests", "spans", "self_time_ms"]]
+           .astype(float).reindex(full, fill_value=0.0).reset_index())
+    out["requests"] = np.rint(out["requests"].to_numpy(dtype=float))
+    out["spans"] = np.rint(out["spans"].to_numpy(dtype=float))
+    out["scaled"] = bool(int(span["scaled"] or 0))
+    return out[list(CURVE_COLUMNS)].astype(CURVE_COLUMNS), window
+
+
+def _share(numerator: int, denominator: int) -> float:
+    return numerator / denominator if denominator else float("nan")
+
+
+def _set(column: str) -> str:
+    return f"(s.{column} IS NOT NULL AND s.{column} <> '')"
+
+
+def _coverage(db: _Session, context_map: ContextMap) -> dict:
+    """The trace figures of :func:`analysis.measures.metrics.observability.coverage`."""
+    framework = f"REGEXP_MATCHES(COALESCE(s.name, ''), {_quote(FRAMEWORK_SPAN)})"
+    connecting = f"(REGEXP_MATCHES(COALESCE(s.name, ''), {_quote(CONNECTION_SPAN)}) AND NOT {_set('db_key')})"
+    db_client = f"(s.kind = 'CLIENT' AND ({_set('db_system')} OR {_set('db_key')}))"
+    orphan = f"({_set('parent_span_id')} AND n.parent_rid IS NULL)"
+    counts = {
+        "spans": "COUNT(*)",
+        "orphan_spans": f"SUM(CASE WHEN {orphan} THEN 1 ELSE 0 END)",
+        "root_spans": f"SUM(CASE WHEN NOT {_set('parent_span_id')} THEN 1 ELSE 0 END)",
+        "traces": "COUNT(DISTINCT s.trace_id)",
+        "traces_with_missing_parent": f"COUNT(DISTINCT CASE WHEN {orphan} THEN s.trace_id END)",
+        "consumer_spans": "SUM(CASE WHEN s.kind = 'CONSUMER' THEN 1 ELSE 0 END)",
+        "broken_async": "SUM(CASE WHEN s.kind = 'CONSUMER' AND n.parent_rid IS NULL AND s.link_count = 0 THEN 1 ELSE 0 END)",
+        "unassigned_spans": "SUM(CASE WHEN c.ctx IS NULL THEN 1 ELSE 0 END)",
+    }
+    completeness = {
+        "http_route": ("s.kind = 'SERVER'", _set("http_route")),
+        "code_namespace": (f"s.kind = 'INTERNAL' AND NOT {framework}", _set("code_namespace")),
+        "db_fingerprint": (f"{db_client} AND NOT {connecting}", _set("db_key")),
+        "messaging_destination": ("s.kind IN ('PRODUCER', 'CONSUMER')", _set("messaging_destination")),
+        "code_function": (_set("code_namespace"), _set("code_function")),
+        "service": ("TRUE", "NOT STARTS_WITH(COALESCE(s.service, ''), 'unknown_service')"),
+    }
+    for key, (relevant, present) in completeness.items():
+        counts[f"{key}__spans"] = f"SUM(CASE WHEN {relevant} THEN 1 ELSE 0 END)"
+        counts[f"{key}__with"] = f"SUM(CASE WHEN ({relevant}) AND {present} THEN 1 ELSE 0 END)"
+    joined = "FROM seams_t AS s JOIN seams_n AS n ON n.rid = s.rid JOIN seams_c AS c ON c.rid = s.rid"
+    row = db.frame("SELECT " + ", ".join(f"{v} AS {k}" for k, v in counts.items()) + f" {joined}").iloc[0]
+    got = {k: int(0 if pd.isna(row[k]) else row[k]) for k in counts}
+    seen = db.frame("""
+        SELECT DISTINCT c.ctx AS context FROM seams_c AS c WHERE c.ctx IS NOT NULL""")["context"].astype(str)
+    entry = db.frame(f"""
+        SELECT DISTINCT CASE WHEN s.kind = 'SERVER' THEN 'route' ELSE 'destination' END AS what,
+               CASE WHEN s.kind = 'SERVER' THEN s.http_route ELSE s.messaging_destination END AS value
+        FROM seams_t AS s
+        WHERE (s.kind = 'SERVER' AND {_set('http_route')}) OR (s.kind = 'CONSUMER' AND {_set('messaging_destination')})""")
+    by_context = db.frame(f"""
+        SELECT COALESCE(c.ctx, '(unassigned)') AS context, COUNT(*) AS consumers,
+               SUM(CASE WHEN n.parent_rid IS NULL AND s.link_count = 0 THEN 1 ELSE 0 END) AS broken
+        {joined} WHERE s.kind = 'CONSUMER' GROUP BY COALESCE(c.ctx, '(unassigned)')""")
+    declared = sorted(set(context_map.names))
+    with_spans = sorted(set(seen) & set(declared))
+    return {
+        "contexts_declared": len(declared),
+        "contexts_with_spans": with_spans,
+        "contexts_without_spans": sorted(set(declared) - set(with_spans)),
+        "context_span_coverage": _share(len(with_spans), len(declared)),
+        **{k: got[k] for k in ("spans", "orphan_spans", "root_spans", "traces", "traces_with_missing_parent",
+                               "consumer_spans", "broken_async", "unassigned_spans")},
+        "orphan_span_share": _share(got["orphan_spans"], got["spans"]),
+        "broken_trace_share": _share(got["traces_with_missing_parent"], got["traces"]),
+        "broken_async_share": _share(got["broken_async"], got["consumer_spans"]),
+        "broken_async_by_context": {str(r.context): {"consumers": int(r.consumers), "broken": int(r.broken)}
+                                    for r in by_context.sort_values("context").itertuples()},
+        "entry_points_traced": len(entry),
+        "unassigned_span_share": _share(got["unassigned_spans"], got["spans"]),
+        "attribute_completeness": {
+            key: {"with_attribute": got[f"{key}__with"], "spans": got[f"{key}__spans"],
+                  "share": _share(got[f"{key}__with"], got[f"{key}__spans"])}
+            for key in completeness
+        },
+    }
+
+
+def _statements(db: _Session, store: SpanStore) -> pd.DataFrame:
+    """Database spans per statement fingerprint and the context of their nearest ancestor
+    (:func:`analysis.mapping.attribution.db_span_contexts`)."""
+    keys = db.frame(f"""
+        SELECT s.db_system AS db_system, s.db_key AS db_key, a.anc_ctx AS context, COUNT(*) AS calls, MIN(s.db_example) AS example
+        FROM seams_t AS s JOIN seams_a2 AS a ON a.rid = s.rid
+        WHERE s.kind = 'CLIENT' AND {_set('db_key')}
+        GROUP BY db_system, db_key, context""")
+    if keys.empty:
+        return typed_empty(STATEMENT_COLUMNS)
+    named = store.fingerprints(keys)
+    out = named.groupby(["fingerprint", "context"], as_index=False, sort=True)["calls"].sum()
+    return out[list(STATEMENT_COLUMNS)].astype(STATEMENT_COLUMNS).reset_index(drop=True)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# --------------------------------------------------------------------------------------
+# the aggregates as frames (contracts store_calls, store_load, store_statements, store_coverage)
+
+
+def store_frames(parts: list[StoreAggregates]) -> dict[str, pd.DataFrame]:
+    """The aggregates of one or more stores as the ``store_*`` frames of
+    :mod:`analysis.core.frames` (several stores: counts, sums and loads added)."""
+    from analysis.core import frames
+
+    calls = [p.calls.assign(errors=np.rint(p.calls["error_share"] * p.calls["calls"]).astype("int64")) for p in parts if len(p.calls)]
+    curves = [p.curves for p in parts if len(p.curves)]
+    statements = [p.statements for p in parts if len(p.statements)]
+    out = {
+        "store_calls": (frames.conform(pd.concat(calls).groupby(["caller", "callee", "mode"], as_index=False)
+                                       [["calls", "total_ms", "errors"]].sum(), "store_calls") if calls else frames.empty("store_calls")),
+        "store_load": (frames.conform(pd.concat(curves).groupby(["context", "bucket"], as_index=False)
+                                      .agg(requests=("requests", "sum"), spans=("spans", "sum"), self_time_ms=("self_time_ms", "sum"),
+                                           scaled=("scaled", "any")), "store_load") if curves else frames.empty("store_load")),
+        "store_statements": (frames.conform(pd.concat(statements).groupby(["fingerprint", "context"], as_index=False)["calls"].sum(),
+                                            "store_statements") if statements else frames.empty("store_statements")),
+    }
+    figures: dict[str, float] = {}
+    for part in parts:
+        for key, value in _flat(part.coverage):
+            figures[key] = figures.get(key, 0.0) + value
+        for key in ("first_span", "last_span"):
+            when = part.window.get(key)
+            if when is not None:
+                ns = float(pd.Timestamp(when).value)
+                pick = min if key == "first_span" else max
+                figures[f"{key}_ns"] = pick(figures.get(f"{key}_ns", ns), ns)
+    out["store_coverage"] = frames.conform(pd.DataFrame({"figure": list(figures), "value": list(figures.values())}), "store_coverage")
+    return out
+
+
+_COUNTED = ("spans", "orphan_spans", "root_spans", "traces", "traces_with_missing_parent", "consumer_spans", "broken_async",
+            "unassigned_spans", "entry_points_traced", "beyond_depth")
+
+
+def _flat(coverage: dict):
+    for key in _COUNTED:
+        if key in coverage:
+            yield key, float(coverage[key])
+    for name, part in coverage.get("attribute_completeness", {}).items():
+        yield f"attribute_completeness.{name}.with_attribute", float(part["with_attribute"])
+        yield f"attribute_completeness.{name}.spans", float(part["spans"])
+    for context, part in coverage.get("broken_async_by_context", {}).items():
+        yield f"broken_async_by_context.{context}.consumers", float(part["consumers"])
+        yield f"broken_async_by_context.{context}.broken", float(part["broken"])
+    for context in coverage.get("contexts_with_spans", []):
+        yield f"context_spans.{context}", 1.0
+
+
+def coverage_of(rows: pd.DataFrame, declared: list[str]) -> dict:
+    """The trace coverage figures (as :func:`analysis.measures.metrics.observability.coverage`
+    gives them) from a ``store_coverage`` frame."""
+    got = dict(zip(rows["figure"].astype(str), rows["value"].astype(float), strict=True))
+    count = {k: int(got.get(k, 0)) for k in _COUNTED}
+    seen = {k.split(".", 1)[1] for k in got if k.startswith("context_spans.")}
+    with_spans = sorted(seen & set(declared))
+    completeness: dict[str, dict] = {}
+    by_context: dict[str, dict] = {}
+    for key, value in got.items():
+        if key.startswith("attribute_completeness."):
+            name, what = key.split(".")[1:]
+            completeness.setdefault(name, {})[what] = int(value)
+        elif key.startswith("broken_async_by_context."):
+            context, what = key[len("broken_async_by_context."):].rsplit(".", 1)
+            by_context.setdefault(context, {})[what] = int(value)
+    return {
+        "contexts_declared": len(declared),
+        "contexts_with_spans": with_spans,
+        "contexts_without_spans": sorted(set(declared) - set(with_spans)),
+        "context_span_coverage": _share(len(with_spans), len(declared)),
+        **count,
+        "orphan_span_share": _share(count["orphan_spans"], count["spans"]),
+        "broken_trace_share": _share(count["traces_with_missing_parent"], count["traces"]),
+        "broken_async_share": _share(count["broken_async"], count["consumer_spans"]),
+        "broken_async_by_context": dict(sorted(by_context.items())),
+        "unassigned_span_share": _share(count["unassigned_spans"], count["spans"]),
+        "attribute_completeness": {k: {**v, "share": _share(v.get("with_attribute", 0), v.get("spans", 0))}
+                                   for k, v in completeness.items()},
+    }

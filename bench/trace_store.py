@@ -1,0 +1,217 @@
+"""Trace analysis where the spans live: today's file path against DuckDB and chDB (ClickHouse in-process).
+
+    python bench/trace_store.py [--sizes 1000000 10000000] [--dir /tmp] [--workers 2] [--modes file duckdb chdb]
+
+For each size, writes (once, seeded) OTLP/JSON lines as bench/traces.py does (requests of
+200 spans; traces of a SERVER span and four children: code spans in three contexts, a db
+CLIENT span) and the same spans as the OpenTelemetry Collector ClickHouse exporter's rows,
+loaded (untimed: that is the exporter's work) into ``otel_traces`` in a chDB session on disk.
+Then times, each in a fresh process whose peak resident memory is read with wait4 (plus its
+largest parsing worker's):
+
+- ``file``: today's path: ``mine_traces`` into one spans frame, the span contexts, then calls,
+  load curves, coverage and statements per context with the pandas metrics;
+- ``duckdb``: the same file streamed by the same reader into a DuckDB database on disk
+  (memory limit 512 MB, spilling), then :func:`analysis.measures.runtime_sql.aggregate_spans`;
+- ``chdb``: :func:`~analysis.measures.runtime_sql.aggregate_spans` over the exporter's table in chDB
+  (the queries a ClickHouse server would run; chDB's memory is this process's).
+
+Peak memory is the step's process plus its largest parsing worker (as bench/traces.py counts
+it). Each step writes its runtime evidence (kept in --dir, so ``--modes`` can run one path
+again against the others' earlier run); the three must be equal (calls, load per context,
+coverage counts, statements per context). Goals: at 10 million spans, peak memory under
+1 GiB on both engines, and the engine paths at least as fast as the file path.
+Prints a table, then one JSON object with the figures as the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+GOAL_PEAK_MIB = 1024
+MODES = ("file", "duckdb", "chdb")
+
+
+def context_map():
+    from analysis.core.config import ContextSpec, SpanRules
+    from analysis.mapping.contexts import ContextMap
+
+    return ContextMap(tuple(
+        ContextSpec(name, spans=SpanRules(code_namespaces=(f"shopfront.{name}",), routes=(f"/{name}*",)))
+        for name in ("orders", "billing", "catalog", "cart")))
+
+
+def prepare(size: int, folder: Path) -> tuple[Path, Path]:
+    """The OTLP file and the chDB session folder holding the exporter's table, made once."""
+    import orjson
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from traces import write_spans
+
+    from analysis.sources.traces.store import OTEL_TRACES_DDL, otel_rows
+
+    path = folder / f"seams-bench-traces-{size}.jsonl"
+    if not path.exists():
+        write_spans(path, size)
+    chdb_dir = folder / f"seams-bench-chdb-{size}"
+    if not (chdb_dir / "loaded").exists():
+        from chdb import session
+
+        shutil.rmtree(chdb_dir, ignore_errors=True)
+        rows = folder / f"seams-bench-rows-{size}.jsonl"
+        with path.open("rb") as fh, rows.open("wb") as out:
+            for row in otel_rows(fh):
+                out.write(orjson.dumps(row) + b"\n")
+        s = session.Session(str(chdb_dir))
+        s.query(OTEL_TRACES_DDL.format(table="default.otel_traces"))
+        s.query(f"INSERT INTO default.otel_traces FROM INFILE '{rows}' FORMAT JSONEachRow")
+        s.close()
+        rows.unlink()
+        (chdb_dir / "loaded").write_text("ok")
+    return path, chdb_dir
+
+
+def evidence(calls, curves, coverage: dict, statements) -> dict:
+    """The figures compared across the three paths (plain values)."""
+    keys = ("spans", "orphan_spans", "root_spans", "traces", "traces_with_missing_parent", "consumer_spans",
+            "broken_async", "unassigned_spans")
+    totals = curves.groupby("context")[["requests", "spans", "self_time_ms"]].sum() if len(curves) else None
+    return {
+        "calls": sorted([r.caller, r.callee, r.mode, int(r.calls), float(r.total_ms), float(r.error_share)]
+                        for r in calls.itertuples()),
+        "curve_rows": len(curves),
+        "load": {} if totals is None else {c: [float(v) for v in row] for c, row in totals.iterrows()},
+        "coverage": {k: int(coverage[k]) for k in keys},
+        "statements": sorted([str(r.fingerprint), str(r.context), int(r.calls)] for r in statements.itertuples()),
+    }
+
+
+def child(mode: str, path: str, chdb_dir: str, scratch: str, workers: int) -> None:
+    from analysis.core import frames
+    from analysis.core.config import TraceSource
+    from analysis.core.rejects import Rejects
+    from analysis.measures.runtime_sql import aggregate_spans
+
+    cmap = context_map()
+    started = time.perf_counter()
+    if mode == "file":
+        import pandas as pd
+
+        from analysis.mapping.attribution import db_span_contexts
+        from analysis.mapping.units import span_contexts
+        from analysis.measures.coupling import runtime
+        from analysis.measures.metrics import load, observability
+        from analysis.sources.traces.miner import mine_traces
+
+        mined = mine_traces(TraceSource(Path(path)), Rejects(), workers=workers).frames
+        spans, links = mined["spans"], mined["span_links"]
+        where = span_contexts(cmap, spans)
+        figures = evidence(runtime.context_calls(spans, where, links if len(links) else None),
+                           load.load_curves(spans, where, bucket_minutes=5),
+                           observability.coverage(cmap.names, spans, where, frames.empty("statements"),
+                                                  pd.Series([], dtype="string")),
+                           db_span_contexts(spans, where))
+    elif mode == "duckdb":
+        from analysis.sources.traces import iter_span_chunks
+        from analysis.sources.traces.store import DuckDBStore
+
+        shutil.rmtree(scratch, ignore_errors=True)
+        store = DuckDBStore(Path(scratch) / "spans.duckdb")
+        store.load_chunks(iter_span_chunks(TraceSource(Path(path)), Rejects(), workers=workers))
+        got = aggregate_spans(store, cmap)
+        figures = evidence(got.calls, got.curves, got.coverage, got.statements)
+        store.close()
+    else:
+        from chdb import session
+
+        from analysis.sources.traces.store import ClickHouseStore
+
+        got = aggregate_spans(ClickHouseStore(session=session.Session(chdb_dir), table="default.otel_traces"), cmap)
+        figures = evidence(got.calls, got.curves, got.coverage, got.statements)
+    seconds = time.perf_counter() - started
+    worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"seconds": seconds, "worker_peak_kib": worker_peak, "evidence": figures}))
+
+
+def measure(mode: str, path: Path, chdb_dir: Path, scratch: Path, workers: int) -> dict:
+    proc = subprocess.Popen([sys.executable, __file__, "--child", mode, str(path), str(chdb_dir), str(scratch), str(workers)],
+                            stdout=subprocess.PIPE, cwd=ROOT)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{mode} on {path} failed with exit code {os.waitstatus_to_exitcode(status)}")
+    figures = json.loads(out.decode().strip().splitlines()[-1])
+    figures["peak_mib"] = (usage.ru_maxrss + figures.pop("worker_peak_kib")) / 1024
+    return figures
+
+
+def same(a, b, rel: float = 1e-6) -> bool:
+    """Equal, floats within ``rel`` (sums of milliseconds added in another order)."""
+    if isinstance(a, float) or isinstance(b, float):
+        return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=1e-6)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k], rel) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y, rel) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--dir", default="/tmp")
+    ap.add_argument("--workers", type=int, default=2, help="processes parsing the OTLP lines (file and duckdb steps)")
+    ap.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES,
+                    help="paths to run (the others' evidence is read back from an earlier run in --dir)")
+    ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        mode, path, chdb_dir, scratch, workers = args.child
+        child(mode, path, chdb_dir, scratch, int(workers))
+        return 0
+    folder = Path(args.dir)
+    results, rows = {}, []
+    for size in args.sizes:
+        path, chdb_dir = prepare(size, folder)
+        figures: dict = {}
+        for mode in MODES:
+            kept = folder / f"seams-bench-evidence-{size}-{mode}.json"
+            if mode in args.modes:
+                figures[mode] = measure(mode, path, chdb_dir, folder / f"seams-bench-duckdb-{size}", args.workers)
+                figures[mode]["spans_per_s"] = size / figures[mode]["seconds"]
+                kept.write_text(json.dumps(figures[mode]))
+            elif kept.exists():
+                figures[mode] = {**json.loads(kept.read_text()), "earlier_run": True}
+        if "file" not in figures:
+            raise SystemExit(f"no file path run for {size:,} spans in {folder}: add file to --modes")
+        reference = figures["file"]["evidence"]
+        for mode in [m for m in MODES if m in figures]:
+            figures[mode]["equal_to_file"] = same(figures[mode]["evidence"], reference)
+            rows.append((size, mode, figures[mode]))
+        figures["calls"] = len(reference["calls"])
+        for mode in [m for m in MODES if m in figures]:
+            figures[mode].pop("evidence")
+        results[str(size)] = figures
+    print(f"{'spans':>12}  {'path':<7} {'seconds':>8} {'spans/s':>10} {'peak MiB':>9}  equal to file")
+    for size, mode, f in rows:
+        earlier = "  (earlier run)" if f.get("earlier_run") else ""
+        print(f"{size:>12,}  {mode:<7} {f['seconds']:8.1f} {f['spans_per_s']:10,.0f} {f['peak_mib']:9.0f}  {f['equal_to_file']}{earlier}")
+    print(f"file and duckdb parse with {args.workers} processes; chdb: the exporter's table already loaded (untimed)")
+    print(f"goals: peak under {GOAL_PEAK_MIB} MiB for duckdb and chdb at 10 million spans; engine paths at least as fast as the file path")
+    print(json.dumps({"goal_peak_mib": GOAL_PEAK_MIB, "workers": args.workers, "results": results}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

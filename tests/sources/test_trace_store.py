@@ -1,0 +1,209 @@
+"""Trace sources held by an engine: ``format: clickhouse`` (chDB here, a server the same way),
+DuckDB for large files; bad input becomes an error naming the problem or missing evidence."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import orjson
+import pandas as pd
+import pytest
+import yaml
+from chdb import session as chdb_session
+
+from analysis.core.config import ContextSpec, SpanRules, load_config
+from analysis.core.errors import ConfigError, SourceError
+from analysis.core.frames import Mined
+from analysis.mapping.contexts import ContextMap
+from analysis.measures.runtime_sql import aggregate_spans
+from analysis.pipeline import analyse, mine
+from analysis.sources.traces.store import OTEL_TRACES_DDL, ClickHouseStore, clickhouse_client, otel_rows
+
+T0 = 1_700_000_000  # seconds
+
+
+def row(trace: str, sid: str, parent: str, kind: str, start_s: float, ms: float, **attrs) -> dict:
+    ns = int(round((T0 + start_s) * 1e9))
+    return {"Timestamp": f"{ns // 10**9}.{ns % 10**9:09d}", "TraceId": trace, "SpanId": sid, "ParentSpanId": parent,
+            "TraceState": "", "SpanName": "op", "SpanKind": kind, "ServiceName": "shop", "ResourceAttributes": {},
+            "ScopeName": "", "ScopeVersion": "", "SpanAttributes": attrs, "Duration": int(ms * 1e6), "StatusCode": "Unset",
+            "StatusMessage": "", "Links.TraceId": [], "Links.SpanId": [], "Links.TraceState": [], "Links.Attributes": []}
+
+
+def session_with(folder: Path, rows: list[dict], ddl: str = OTEL_TRACES_DDL):
+    s = chdb_session.Session(str(folder))
+    s.query(ddl.format(table="default.otel_traces"))
+    if rows:
+        data = folder.parent / f"{folder.name}.jsonl"
+        data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+        s.query(f"INSERT INTO default.otel_traces FROM INFILE '{data}' FORMAT JSONEachRow")
+    return s
+
+
+CMAP = ContextMap((ContextSpec(name="orders", spans=SpanRules(routes=("/orders*",))),
+                   ContextSpec(name="billing", spans=SpanRules(code_namespaces=("shop.billing",)))))
+ROWS = [row("t1", "a", "", "Server", 0, 10, **{"http.route": "/orders"}),
+        row("t1", "b", "a", "Internal", 0.001, 4, **{"code.namespace": "shop.billing"}),
+        row("t2", "c", "", "SPAN_KIND_SERVER", 3600, 10, **{"http.route": "/orders"}),
+        row("t2", "d", "c", "SPAN_KIND_INTERNAL", 3600.001, 4, **{"code.namespace": "shop.billing"})]
+
+
+def test_a_time_window_keeps_the_spans_within_it(tmp_path):
+    store = ClickHouseStore(session=session_with(tmp_path / "s", ROWS), table="default.otel_traces",
+                            since=pd.Timestamp(T0 + 1800, unit="s", tz="UTC"))
+    got = aggregate_spans(store, CMAP)
+    assert got.coverage["spans"] == 2 and got.coverage["traces"] == 1  # only t2, an hour later
+    assert got.calls[["caller", "callee", "mode", "calls"]].values.tolist() == [["orders", "billing", "sync", 1]]
+
+
+def test_a_window_with_no_span_is_said_so(tmp_path):
+    store = ClickHouseStore(session=session_with(tmp_path / "s", ROWS), table="default.otel_traces",
+                            since=pd.Timestamp("2030-01-01", tz="UTC"))
+    got = aggregate_spans(store, CMAP)
+    assert got.coverage["spans"] == 0 and got.calls.empty and got.curves.empty
+    assert got.notes == ["no span in the store (or in its time window)"]
+
+
+def test_sampling_keeps_whole_traces_and_scales_the_counts(tmp_path):
+    rows = [row(f"t{n:03d}", "a", "", "Server", n, 10, **{"http.route": "/orders"}) for n in range(400)]
+    store = ClickHouseStore(session=session_with(tmp_path / "s", rows), table="default.otel_traces", sample=0.25)
+    got = aggregate_spans(store, CMAP)
+    kept = got.coverage["spans"]
+    assert 40 < kept < 160  # about a quarter of 400 traces, chosen by trace id (deterministic)
+    assert got.curves["requests"].sum() == pytest.approx(kept * 4, abs=len(got.curves))  # each weighs 1 / 0.25
+    assert bool(got.curves["scaled"].all())
+
+
+def test_a_table_without_the_exporters_columns_is_one_error_naming_them(tmp_path):
+    ddl = "CREATE TABLE {table} (Timestamp DateTime64(9), TraceId String, SpanName String) ENGINE = MergeTree ORDER BY tuple()"
+    with pytest.raises(SourceError) as caught:
+        ClickHouseStore(session=session_with(tmp_path / "s", [], ddl=ddl), table="default.otel_traces")
+    message = str(caught.value)
+    for column in ("SpanId", "ParentSpanId", "SpanKind", "ServiceName", "SpanAttributes", "Duration", "StatusCode", "Links.TraceId"):
+        assert column in message
+    named = message.split("columns", 1)[1].strip().split(", ")
+    assert "TraceId" not in named and "Timestamp" not in named and "SpanName" not in named  # the table has these
+
+
+def test_an_unreachable_server_is_a_source_error(monkeypatch):
+    monkeypatch.setenv("SEAMS_TEST_CH_PASSWORD", "s3cret-pw")
+    with pytest.raises(SourceError) as caught:
+        clickhouse_client("127.0.0.1", port=9, password_env="SEAMS_TEST_CH_PASSWORD")
+    assert "cannot connect" in str(caught.value) and "s3cret-pw" not in str(caught.value)
+
+
+def test_the_config_never_holds_a_password(tmp_path):
+    config = tmp_path / "seams.yml"
+    config.write_text(yaml.safe_dump({"sources": {"traces": [{"format": "clickhouse", "host": "ch", "password": "hunter2"}]},
+                                      "contexts": {"orders": {"paths": ["orders/**"]}}}))
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    assert "password_env" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+# --------------------------------------------------------------------------------------
+# through the pipeline: the sample's traces in the exporter's table, and a server that is not there
+
+
+@pytest.fixture(scope="module")
+def sample_config(tmp_path_factory):
+    from seams_sample import build_sample
+
+    root = tmp_path_factory.mktemp("store-pipeline")
+    config = Path(build_sample(root / "sample", seed=7, scale="small"))
+    return config
+
+
+def with_traces(config: Path, traces: list[dict], folder: Path) -> Path:
+    raw = yaml.safe_load(config.read_text())
+    raw["sources"] = {"traces": traces}
+    raw["cache_dir"] = str(folder / "cache")
+    out = config.parent / f"seams-{folder.name}.yml"
+    out.write_text(yaml.safe_dump(raw))
+    return out
+
+
+def test_the_pipeline_reads_the_exporters_table_as_it_reads_the_file(sample_config, tmp_path):
+    session = chdb_session.Session(str(tmp_path / "chdb"))
+    session.query(OTEL_TRACES_DDL.format(table="default.otel_traces"))
+    data = tmp_path / "rows.jsonl"
+    with open(sample_config.parent / "traces" / "otlp.jsonl", "rb") as fh:
+        data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in otel_rows(fh)))
+    session.query(f"INSERT INTO default.otel_traces FROM INFILE '{data}' FORMAT JSONEachRow")
+    session.close()
+    from_file = load_config(with_traces(sample_config, [{"path": "traces/otlp.jsonl"}], tmp_path / "file"))
+    from_store = load_config(with_traces(sample_config, [{"format": "clickhouse", "chdb": str(tmp_path / "chdb"),
+                                                          "table": "default.otel_traces"}], tmp_path / "store"))
+    expected = analyse(from_file, mine(from_file)[0]).runtime
+    mined, _ = mine(from_store)
+    assert not len(Mined.of(mined)["spans"])  # no span came back
+    got = analyse(from_store, mined).runtime
+    pd.testing.assert_frame_equal(got.calls, expected.calls, check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(got.curves, expected.curves, check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(got.asymmetry, expected.asymmetry, check_exact=False, rtol=1e-6)
+    for key in ("spans", "orphan_spans", "broken_async", "traces", "unassigned_spans", "contexts_with_spans",
+                "attribute_completeness"):
+        assert got.coverage[key] == expected.coverage[key], key
+    assert got.calls_status.known and got.load_status.state == expected.load_status.state
+
+
+def test_an_unreachable_server_is_missing_evidence_not_a_crash(sample_config, tmp_path):
+    config = load_config(with_traces(sample_config, [{"format": "clickhouse", "host": "127.0.0.1", "port": 9}], tmp_path))
+    mined, _ = mine(config)
+    assert "cannot connect" in mined["traces"].errors[0] and mined["traces"].unread
+    runtime = analyse(config, mined).runtime
+    assert not runtime.calls_status.known and "cannot connect" in runtime.calls_status.reason
+
+
+def test_a_large_file_is_aggregated_in_duckdb_with_the_same_figures(sample_config, tmp_path):
+    small = load_config(with_traces(sample_config, [{"path": "traces/otlp.jsonl"}], tmp_path / "file"))
+    # as trace_store_min_mib = 1 makes it: the sample's file is larger than 1 MiB
+    large = replace(small, traces=tuple(replace(t, engine_min_bytes=2**20) for t in small.traces))
+    assert os.path.getsize(large.traces[0].path) > 2**20 and large.traces[0].uses_engine()
+    expected = analyse(small, mine(small)[0]).runtime
+    got = analyse(large, mine(large)[0]).runtime
+    pd.testing.assert_frame_equal(got.calls, expected.calls, check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(got.curves, expected.curves, check_exact=False, rtol=1e-9)
+    assert list((tmp_path / "file" / "cache" / "traces-duckdb").glob("*/spans.duckdb"))  # in the cache
+    shutil.rmtree(tmp_path / "file" / "cache")
+
+
+def test_a_whole_run_on_the_exporters_table_builds_its_findings(sample_config, tmp_path):
+    from analysis.outputs.findings import build_findings, to_json_value
+
+    session = chdb_session.Session(str(tmp_path / "chdb"))
+    session.query(OTEL_TRACES_DDL.format(table="default.otel_traces"))
+    data = tmp_path / "rows.jsonl"
+    with open(sample_config.parent / "traces" / "otlp.jsonl", "rb") as fh:
+        data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in otel_rows(fh)))
+    session.query(f"INSERT INTO default.otel_traces FROM INFILE '{data}' FORMAT JSONEachRow")
+    session.close()
+    raw = yaml.safe_load(sample_config.read_text())
+    raw["sources"]["traces"] = [{"format": "clickhouse", "chdb": str(tmp_path / "chdb"), "table": "default.otel_traces"}]
+    raw["cache_dir"] = str(tmp_path / "cache")
+    path = sample_config.parent / "seams-whole.yml"
+    path.write_text(yaml.safe_dump(raw))
+    config = load_config(path)
+    mined, rejects = mine(config)
+    result = analyse(config, mined, rejects)
+    findings = to_json_value(build_findings(result))
+    assert findings["inputs"]["traces"]["read"] and findings["inputs"]["traces"]["records_read"] > 1000
+    assert result.runtime.calls_status.known and len(result.runtime.calls)
+    # statements tie to contexts through the db spans' fingerprints aggregated in the engine
+    assert (result.units.statements["method"] == "fingerprint").any()
+
+
+def test_store_keys_are_checked_once_with_every_problem(tmp_path):
+    config = tmp_path / "seams.yml"
+    config.write_text(yaml.safe_dump({"sources": {"traces": [
+        {"format": "clickhouse", "password_env": "not a name", "since": "2026-10-02", "until": "2026-10-01", "sample": 2},
+        {"path": "traces.jsonl", "host": "ch"}]}, "contexts": {"orders": {"paths": ["orders/**"]}}}))
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    text = str(caught.value)
+    for key in ("sources.traces[0].host", "sources.traces[0].password_env", "sources.traces[0].until",
+                "sources.traces[0].sample", "sources.traces[1].host"):
+        assert key in text, key
