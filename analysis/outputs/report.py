@@ -48,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import importlib.resources
 import json
 import logging
@@ -55,15 +56,17 @@ import os
 import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from analysis.core.config import load_config
+from analysis.core import progress
+from analysis.core.config import Config, load_config
 from analysis.core.errors import OutputError, ReportError
 from analysis.core.privacy import safe_message
 
@@ -72,6 +75,11 @@ NOTEBOOK_NAME = "00-measure-before-you-migrate.ipynb"
 PACKAGED_NOTEBOOK = "report.ipynb"
 EXECUTED_NOTEBOOK = "report.ipynb"
 HTML_FILE = "report.html"
+PDF_FILE = "report.pdf"
+#: The analysis ``seams report`` hands to the kernel (a pickle in a private temporary folder).
+ANALYSIS_FILE = "analysis.pickle"
+#: The report notebook's parameter naming it (None in JupyterLab: the notebook computes it).
+ANALYSIS_PARAMETER = "analysis_path"
 FINDINGS_FILE = "findings.json"
 LATEST = "latest"
 RUN_ID_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -138,24 +146,39 @@ def default_notebook() -> Path:
 
 def run_report(config_path: str | os.PathLike, out_dir: str | os.PathLike = "reports", *,
                notebook: str | os.PathLike | None = None, use_cache: bool = True,
-               history: str | os.PathLike | None = None) -> RunResult:
-    """Run the report notebook on one config and publish ``<out_dir>/<run_id>/`` (see module doc)."""
+               history: str | os.PathLike | None = None, pdf: bool = False) -> RunResult:
+    """Run the report notebook on one config and publish ``<out_dir>/<run_id>/`` (see module
+    doc); ``pdf``: also print ``report.pdf`` (:mod:`analysis.outputs.pdf`)."""
     config = load_config(config_path)
     source = Path(notebook) if notebook is not None else default_notebook()
     if not source.is_file():
         raise ReportError(f"report notebook not found: {source}")
     out = output_folder(out_dir)
     clean_stale_runs(out)
-    with sigterm_as_interrupt():
+    with sigterm_as_interrupt(), tempfile.TemporaryDirectory(prefix="seams-handover-") as handover:
         run_id, work = claim_run_dir(out)
         try:
-            executed = execute_notebook(source, work / EXECUTED_NOTEBOOK, {
+            parameters: dict[str, Any] = {
                 "config_path": str(Path(config_path).resolve()),
                 "run_dir": str(work),
                 "use_cache": bool(use_cache),
                 "history_dir": str(Path(history).resolve() if history is not None else out),
-            }, cwd=Path(config_path).resolve().parent, kernel_log=work / KERNEL_LOG)
-            page = export_html(executed, work / HTML_FILE, title=f"Seams report: {config.name}")
+            }
+            meanwhile = None
+            if takes_analysis(source):
+                parameters["analysis_path"] = str(Path(handover) / ANALYSIS_FILE)
+                meanwhile = functools.partial(hand_over_analysis, config, Path(parameters["analysis_path"]), use_cache)
+            executed = execute_notebook(source, work / EXECUTED_NOTEBOOK, parameters, cwd=Path(config_path).resolve().parent,
+                                        kernel_log=work / KERNEL_LOG, meanwhile=meanwhile)
+            with progress.step("rendering report.html") as rendering:
+                page = export_html(executed, work / HTML_FILE, title=f"Seams report: {config.name}")
+                rendering.say(f"{page.stat().st_size / 2**20:.1f} MB")
+            if pdf:
+                from analysis.outputs.pdf import print_pdf
+
+                with progress.step("printing report.pdf") as printing:
+                    printed = print_pdf(page, work / PDF_FILE)
+                    printing.say(f"{printed.pages} pages" if printed.path else printed.skipped)
             findings = read_findings(work / FINDINGS_FILE)
             for name in (RUN_MARKER, KERNEL_LOG):
                 (work / name).unlink(missing_ok=True)
@@ -174,6 +197,47 @@ def run_report(config_path: str | os.PathLike, out_dir: str | os.PathLike = "rep
         findings=findings,
         verdicts=findings_verdicts(findings),
     )
+
+
+def takes_analysis(notebook: Path) -> bool:
+    """Whether ``notebook``'s parameters cell declares ``analysis_path`` (the report notebook
+    does: it then reads the analysis ``seams report`` computed instead of computing it)."""
+    import nbformat
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    return any(cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", [])
+               and ANALYSIS_PARAMETER in cell.source for cell in cells)
+
+
+def hand_over_analysis(config: Config, path: Path, use_cache: bool) -> None:
+    """Mine, map, measure and decide here, with the steps shown (:mod:`analysis.core.progress`),
+    while the kernel starts; hand the result to the kernel through ``path`` (written whole,
+    then renamed, so the kernel never reads half a file); then let go of it, so that the
+    command and the kernel do not hold it both."""
+    from analysis import pipeline
+
+    try:
+        result = pipeline.run(config, use_cache=use_cache)
+        pipeline.save_analysis(result, path)
+    except BaseException as exc:
+        pipeline.handover_failed(path, f"{type(exc).__name__}: {safe_message(exc)}")
+        raise
+    del result
+    release_memory()
+
+
+def release_memory() -> None:
+    """Return what was freed to the system: Python's cycles collected, Arrow's pool and the C
+    heap trimmed (glibc only; elsewhere nothing more happens)."""
+    import ctypes
+    import gc
+    import sys
+
+    gc.collect()
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def new_run_id(out: Path, now: dt.datetime | None = None) -> str:
@@ -288,15 +352,16 @@ def prune_failed_runs(out: Path, keep: int = KEEP_FAILED_RUNS) -> list[Path]:
 
 
 def execute_notebook(source: Path, executed: Path, parameters: Mapping[str, Any], *, cwd: Path | None = None,
-                     kernel_log: Path | None = None) -> Path:
+                     kernel_log: Path | None = None, meanwhile: Callable[[], None] | None = None) -> Path:
     """Run ``source`` with papermill into ``executed`` (the kernel in ``cwd``, default the
     current folder, its stdout and stderr into ``kernel_log``, default nowhere); return
     ``executed``.
 
-    papermill writes the executed notebook even when a cell fails (marking that cell) and
-    then raises ``PapermillExecutionError``. It runs in a worker thread: the main thread
-    waits for it and keeps receiving signals; on Ctrl-C or SIGTERM it stops the kernel, waits
-    for the worker to end and lets the interrupt propagate.
+    papermill writes the executed notebook once, at the end, also when a cell fails (marking
+    that cell) before it raises ``PapermillExecutionError``; a kernel that dies leaves none. It runs in a worker thread: the main thread
+    runs ``meanwhile`` (the analysis the kernel waits for, while the kernel starts), then
+    waits for it and keeps receiving signals; on Ctrl-C, SIGTERM or an error of
+    ``meanwhile`` it stops the kernel, waits for the worker to end and lets the error propagate.
     """
     import papermill
 
@@ -309,6 +374,10 @@ def execute_notebook(source: Path, executed: Path, parameters: Mapping[str, Any]
             papermill.execute_notebook(
                 str(source), str(executed), parameters=dict(parameters), cwd=str(cwd or Path.cwd()),
                 kernel_name=KERNEL_NAME, language="python", progress_bar=False,
+                # papermill would write the whole notebook before and after every cell: 70 writes of a
+                # notebook growing to megabytes, seconds on a large repository; it is written once at
+                # the end, and when a cell fails (that cell marked)
+                request_save_on_cell_execute=False,
                 extra_arguments=list(KERNEL_ARGUMENTS),
                 kernel_manager_class=_quiet_kernel_manager(log, managers),
             )
@@ -319,8 +388,11 @@ def execute_notebook(source: Path, executed: Path, parameters: Mapping[str, Any]
     with _quiet_loggers():
         try:
             worker.start()
-            while worker.is_alive():
-                worker.join(0.2)
+            if meanwhile is not None:
+                meanwhile()
+            with progress.step("running the report notebook"):
+                while worker.is_alive():
+                    worker.join(0.2)
         except BaseException:
             _stop_kernels(managers)
             worker.join(STOP_SECONDS)
