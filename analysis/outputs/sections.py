@@ -36,6 +36,7 @@ CARD_SENTENCE = 190
 #: side by side (JupyterLab keeps each output whole, which would push a first screen taller than
 #: what is left of page one to page two and leave page one blank: outputs may break here, their
 #: figures, cards, answers and table rows may not); tables as wide as the page; figures at 75 %,
+#: or less when taller than a page (``--seams-print-zoom``, :class:`analysis.outputs.render.FigureOutput`),
 #: so that a 30-context matrix fits one page whole.
 PAGE_STYLE = """<style>
 .seams-page { max-width: 1240px; }
@@ -76,8 +77,8 @@ PAGE_STYLE = """<style>
   .seams-first-screen .seams-answer { padding: 5px 7px; }
   .jp-RenderedHTMLCommon table { width: 100% !important; max-width: 100%; table-layout: fixed; font-size: 9px; }
   .jp-RenderedHTMLCommon th, .jp-RenderedHTMLCommon td { white-space: normal !important; overflow-wrap: anywhere !important; padding: 2px 3px; }
-  .js-plotly-plot { zoom: 0.75; }
-  .seams-answer, .seams-card, .seams-rec, table.seams-table tr, .js-plotly-plot, .plotly-graph-div { break-inside: avoid; }
+  .seams-figure { zoom: var(--seams-print-zoom, 0.75); }
+  .seams-answer, .seams-card, .seams-rec, table.seams-table tr, .seams-figure, .js-plotly-plot, .plotly-graph-div { break-inside: avoid; }
   h2, h3 { break-after: avoid; }
   details { display: block; }
   details > summary { list-style: none; }
