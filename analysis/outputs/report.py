@@ -224,6 +224,7 @@ def hand_over_analysis(config: Config, path: Path, use_cache: bool) -> None:
         raise
     del result
     release_memory()
+    import nbconvert  # noqa: F401  (the export's import, here while the kernel works: one second less after it)
 
 
 def release_memory() -> None:
