@@ -104,6 +104,15 @@ def total(size: int | None, unit: str | None = None) -> None:
         listener.advanced(current)
 
 
+def extend(n: int, unit: str | None = None) -> None:
+    """The current step expects ``n`` units more than it has done or expected (a step reading
+    several files learns each one's size as it opens it)."""
+    current = _current.get()
+    if current is None:
+        return
+    total((current.size if current.size is not None else current.done) + max(int(n), 0), unit)
+
+
 def advance(n: int) -> None:
     """``n`` more units of the current step are done."""
     current = _current.get()

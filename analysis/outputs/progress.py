@@ -98,7 +98,7 @@ def running_line(step: Step) -> str:
         from tqdm import tqdm
 
         scale = step.unit == "B"
-        return PREFIX + tqdm.format_meter(min(step.done, step.size), step.size, step.elapsed, ncols=LINE_WIDTH - 1,
+        return PREFIX + tqdm.format_meter(min(step.done, step.size), step.size, step.elapsed, ncols=LINE_WIDTH - 1 - len(PREFIX),
                                           prefix=step.name, unit=step.unit or "it", unit_scale=scale,
                                           unit_divisor=1024 if scale else 1000)
     done = f" {step.done:,} {step.unit}" if step.done else ""
