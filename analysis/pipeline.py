@@ -11,6 +11,11 @@ configured but cannot be read at all (a missing or damaged file, a folder that i
 repository): :func:`mine` keeps its error, the evidence resting on it is *not measured* with
 that error as the reason, and ``inputs[kind]["error"]`` carries it to ``findings.json`` and
 the report. The run does not fail; ``seams report`` exits with its own status for it.
+
+Each source mined, the mapping, the measuring and the deciding are steps of
+:mod:`analysis.core.progress` (shown by ``seams report`` and ``seams mine``, silent elsewhere).
+``seams report`` runs :func:`run` in its own process while the notebook's kernel starts, and
+hands the :class:`Analysis` over with :func:`save_analysis` / :func:`load_analysis`.
 """
 
 from __future__ import annotations
