@@ -206,7 +206,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from analysis.outputs.report import run_report
+    from analysis.outputs.report import run_report, skip_iri_grammars
+
+    skip_iri_grammars()
 
     options = {**({"history": args.history} if args.history is not None else {}), **({"pdf": True} if args.pdf else {})}
     with showing_progress(args) as shown:

@@ -56,6 +56,7 @@ import os
 import shutil
 import signal
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -197,6 +198,16 @@ def run_report(config_path: str | os.PathLike, out_dir: str | os.PathLike = "rep
         findings=findings,
         verdicts=findings_verdicts(findings),
     )
+
+
+def skip_iri_grammars() -> None:
+    """Spare this process compiling ``rfc3987_syntax``'s Lark grammars (3 to 4 seconds of every
+    ``seams report``): jsonschema, which nbformat, papermill and nbconvert import, compiles them
+    when it is imported, for its ``iri`` and ``iri-reference`` format checks, which no notebook
+    schema uses. Only before jsonschema is imported, and only for a process Seams owns (the
+    ``seams`` command): ``rfc3987_syntax`` cannot be imported in it afterwards."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None: "import halted"
 
 
 def takes_analysis(notebook: Path) -> bool:

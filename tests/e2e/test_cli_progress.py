@@ -100,3 +100,13 @@ def test_report_shows_each_step_then_names_the_report_and_quiet_is_silent(projec
 
     quiet = report("--quiet")
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_the_report_command_spares_itself_compiling_grammars_no_notebook_schema_uses():
+    code = ("import sys, time\nfrom analysis.outputs.report import skip_iri_grammars\nskip_iri_grammars()\n"
+            "import nbformat\nnb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('x = 1')])\n"
+            "nbformat.validate(nb)\nprint(sys.modules['rfc3987_syntax'] is None, 'jsonschema' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]  # jsonschema imported and validating, without rfc3987_syntax
