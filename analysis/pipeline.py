@@ -14,8 +14,9 @@ the report. The run does not fail; ``seams report`` exits with its own status fo
 
 Each source mined, the mapping, the measuring and the deciding are steps of
 :mod:`analysis.core.progress` (shown by ``seams report`` and ``seams mine``, silent elsewhere).
-``seams report`` runs :func:`run` in its own process while the notebook's kernel starts, and
-hands the :class:`Analysis` over with :func:`save_analysis` / :func:`load_analysis`.
+``seams report`` runs :func:`mine` in its own process, then :func:`analyse` while the notebook's
+kernel starts, and hands the :class:`Analysis` over with :func:`save_analysis` /
+:func:`load_analysis`.
 """
 
 from __future__ import annotations

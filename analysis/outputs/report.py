@@ -70,6 +70,7 @@ from analysis.core import progress
 from analysis.core.config import Config, load_config
 from analysis.core.errors import OutputError, ReportError
 from analysis.core.privacy import safe_message
+from analysis.core.rejects import Rejects
 
 NOTEBOOK_NAME = "00-measure-before-you-migrate.ipynb"
 #: The same notebook as package data (in the source tree, a link to notebooks/NOTEBOOK_NAME).
@@ -167,8 +168,13 @@ def run_report(config_path: str | os.PathLike, out_dir: str | os.PathLike = "rep
             }
             meanwhile = None
             if takes_analysis(source):
+                from analysis import pipeline
+
                 parameters["analysis_path"] = str(Path(handover) / ANALYSIS_FILE)
-                meanwhile = functools.partial(hand_over_analysis, config, Path(parameters["analysis_path"]), use_cache)
+                # mined before the kernel starts (it would sit idle, holding its memory, through a
+                # long cold mining), analysed while it starts
+                mined, rejects = pipeline.mine(config, use_cache=use_cache)
+                meanwhile = functools.partial(hand_over_analysis, config, mined, rejects, Path(parameters["analysis_path"]))
             executed = execute_notebook(source, work / EXECUTED_NOTEBOOK, parameters, cwd=Path(config_path).resolve().parent,
                                         kernel_log=work / KERNEL_LOG, meanwhile=meanwhile)
             with progress.step("rendering report.html") as rendering:
@@ -220,20 +226,21 @@ def takes_analysis(notebook: Path) -> bool:
                and ANALYSIS_PARAMETER in cell.source for cell in cells)
 
 
-def hand_over_analysis(config: Config, path: Path, use_cache: bool) -> None:
-    """Mine, map, measure and decide here, with the steps shown (:mod:`analysis.core.progress`),
-    while the kernel starts; hand the result to the kernel through ``path`` (written whole,
-    then renamed, so the kernel never reads half a file); then let go of it, so that the
-    command and the kernel do not hold it both."""
+def hand_over_analysis(config: Config, mined: dict, rejects: Rejects, path: Path) -> None:
+    """Map, measure and decide what was ``mined`` here, with the steps shown
+    (:mod:`analysis.core.progress`), while the kernel starts; hand the result to the kernel
+    through ``path`` (written whole, then renamed, so the kernel never reads half a file); then
+    let go of it, so that the command and the kernel do not hold it both."""
     from analysis import pipeline
 
     try:
-        result = pipeline.run(config, use_cache=use_cache)
+        result = pipeline.analyse(config, mined, rejects)
         pipeline.save_analysis(result, path)
     except BaseException as exc:
         pipeline.handover_failed(path, f"{type(exc).__name__}: {safe_message(exc)}")
         raise
     del result
+    mined.clear()
     release_memory()
     import nbconvert  # noqa: F401  (the export's import, here while the kernel works: one second less after it)
 
