@@ -53,6 +53,7 @@ import importlib.resources
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -476,10 +477,9 @@ def export_html(executed: Path, page: Path, *, title: str = "Seams report") -> P
     Raises ReportError when the written page references anything over http(s).
     """
     import nbformat
-    from nbconvert import HTMLExporter
 
     notebook = nbformat.read(executed, as_version=4)
-    exporter = HTMLExporter(
+    exporter = _report_exporter(
         template_name="lab", raw_template=OFFLINE_TEMPLATE,
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
     )
@@ -490,6 +490,41 @@ def export_html(executed: Path, page: Path, *, title: str = "Seams report") -> P
         listed = ", ".join(f"<{tag} {attr}={value!r}>" for tag, attr, value in found[:5])
         raise ReportError(f"{page}: the report would load {len(found)} external resource(s): {listed}")
     return page
+
+
+#: The opening tags nbconvert makes focusable (``tabindex="0"``): cell inputs and outputs.
+_FOCUSABLE = re.compile(r'<div class="((?:[^"]*\s)?(?:jp-OutputArea-output|jp-Cell-inputWrapper)(?:\s[^"]*)?)"(?![^>]*tabindex)')
+
+
+def _report_exporter(**options: Any):
+    """nbconvert's HTML exporter without its last pass, which parses the whole page again with
+    BeautifulSoup to give images without one an alt text and cells a ``tabindex`` (2 s of a
+    6 MB report on a loaded machine): the report shows no image and hides its code, and its
+    outputs get their ``tabindex`` by a plain substitution. An nbconvert whose internals differ
+    from 7.x's gets the stock exporter."""
+    from nbconvert import HTMLExporter
+
+    try:
+        from nbconvert.exporters.templateexporter import TemplateExporter
+        from nbconvert.filters.highlight import Highlight2HTML
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    except ImportError:  # pragma: no cover - another nbconvert
+        return HTMLExporter(**options)
+
+    class ReportExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):  # HTMLExporter's, less BeautifulSoup
+            if not all(hasattr(self, name) for name in ("_init_resources", "_nb_metadata")):  # pragma: no cover
+                return super().from_notebook_node(nb, resources, **kw)
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter("highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type",
+                                 WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return _FOCUSABLE.sub(r'<div class="\1" tabindex="0"', page), resources
+
+    return ReportExporter(**options)
 
 
 class _ReferenceCollector(HTMLParser):
