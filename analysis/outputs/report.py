@@ -9,7 +9,10 @@
 3. :func:`execute_notebook` runs the notebook with papermill into ``report.ipynb``, with
    the parameters ``config_path``, ``run_dir`` (both absolute), ``use_cache`` and
    ``history_dir`` (the earlier runs the trend section reads: ``history``, else ``out_dir``); the
-   kernel's working directory is the config file's folder.
+   kernel's working directory is the config file's folder. When the notebook takes
+   ``analysis_path`` (the report notebook does), the command mines first, then maps, measures
+   and decides while the kernel starts (:func:`hand_over_analysis`), each step shown
+   (:mod:`analysis.core.progress`), and the kernel reads that analysis instead of computing it.
 4. :func:`export_html` writes ``report.html``: code hidden, plotly.js inlined once by the
    notebook, no script or style loaded from anywhere (no MathJax, require.js or mermaid
    CDN); :func:`external_references` then checks that no ``src``/``href`` points at
