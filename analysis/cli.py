@@ -4,8 +4,8 @@
 
     seams sample [--out data/sample] [--seed 7] [--scale small|full] [--profile shop|wide] [--contexts 30] [--force]
     seams init PATH [--sql LOG ...] [--traces FILE ...] [--out seams.yml] [--force]
-    seams report --config PATH [--out reports] [--no-cache]
-    seams mine {git,imports,sql,traces} --config PATH --out DIR [--no-cache]
+    seams report --config PATH [--out reports] [--no-cache] [--pdf] [--quiet]
+    seams mine {git,imports,sql,traces} --config PATH --out DIR [--no-cache] [--quiet]
     seams check --config PATH [--baseline FILE] [--update-baseline [--force]] [--write-contracts DIR]
     seams codemaat (-l LOG [-c git2] | --repo DIR) -a ANALYSIS [code-maat's options]
     seams trend [--out reports | --history DIR] [--csv FILE] [--last N]
@@ -30,6 +30,11 @@ Exit codes:
 - 143 terminated (SIGTERM): handled as Ctrl-C is — a report run's folder becomes
       ``<out>/<run-id>.failed/``, ``latest`` is untouched, no ``.partial`` folder is left.
 
+``seams report`` and ``seams mine`` show each step on stderr as it finishes (what it found and
+how long it took; on a terminal, the running step with a bar when its size is known) and end
+with a summary naming what was written; ``--quiet`` leaves only warnings and errors
+(:mod:`analysis.outputs.progress`). stdout carries the results only.
+
 Seams errors are printed as one message on stderr, without a traceback. Every message and
 warning is printed through :func:`analysis.core.privacy.safe_message`: a message that quotes
 input (a log's first line, a config value) shows it with its literals masked and its control
@@ -39,14 +44,19 @@ characters escaped.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis.core.errors import ReportError, SeamsError
 from analysis.core.privacy import safe_message
 from analysis.core.version import __version__
 from analysis.sources.registry import KINDS as SOURCE_KINDS
+
+if TYPE_CHECKING:
+    from analysis.outputs.progress import TerminalProgress
 
 EXIT_OK = 0
 EXIT_REPORT_FAILED = 1
@@ -96,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--no-cache", action="store_true", help="mine every source again, ignoring the cache")
     report.add_argument("--history", type=Path, default=None,
                         help="earlier runs for the trend section (default: the runs in --out)")
+    report.add_argument("--pdf", action="store_true",
+                        help="also print report.pdf beside report.html (needs Chromium; skipped with a message without it)")
+    report.add_argument("--quiet", "-q", action="store_true", help="no progress nor summary on stderr (warnings and errors only), for cron")
     report.set_defaults(handler=cmd_report)
 
     mine = commands.add_parser("mine", help="mine one source into Parquet frames (and rejects.csv)")
@@ -103,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     mine.add_argument("--config", required=True, type=Path, help="the monolith's seams.yml")
     mine.add_argument("--out", required=True, type=Path, help="folder for <frame>.parquet and rejects.csv")
     mine.add_argument("--no-cache", action="store_true", help="mine again, ignoring the cache")
+    mine.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr (warnings and errors only)")
     mine.set_defaults(handler=cmd_mine)
 
     check = commands.add_parser(
@@ -183,6 +197,17 @@ def say(message: str) -> None:
     print(safe_message(message), file=sys.stderr)
 
 
+@contextlib.contextmanager
+def showing_progress(args: argparse.Namespace) -> Iterator[TerminalProgress]:
+    """Meanwhile the run's steps are shown on stderr (:mod:`analysis.outputs.progress`), unless ``--quiet``."""
+    from analysis.core import progress
+    from analysis.outputs.progress import TerminalProgress
+
+    shown = TerminalProgress(sys.stderr, quiet=bool(getattr(args, "quiet", False)))
+    with progress.listening(shown):
+        yield shown
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from seams_sample import build_sample
 
@@ -204,10 +229,15 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from analysis.outputs.report import run_report
+    from analysis.outputs.report import run_report, skip_iri_grammars
 
-    history = {"history": args.history} if args.history is not None else {}
-    result = run_report(args.config, args.out, use_cache=not args.no_cache, **history)
+    skip_iri_grammars()
+
+    options = {**({"history": args.history} if args.history is not None else {}), **({"pdf": True} if args.pdf else {})}
+    with showing_progress(args) as shown:
+        result = run_report(args.config, args.out, use_cache=not args.no_cache, **options)
+        pdf = result.run_dir / "report.pdf"
+        shown.summary(f"report written: {result.html}{f' and {pdf.name}' if pdf.is_file() else ''}")
     for warning in result.findings.get("warnings") or []:
         say(f"seams: warning: {warning}")
     for verdict in result.verdicts.values():
@@ -227,16 +257,18 @@ def cmd_mine(args: argparse.Namespace) -> int:
     from analysis.core.config import load_config
     from analysis.core.rejects import Rejects
     from analysis.outputs.report import output_folder
+    from analysis.pipeline import mine_reported
     from analysis.sources.cache import save_frames
-    from analysis.sources.registry import mine_source
 
     config = load_config(args.config)
     out = output_folder(args.out)
     rejects = Rejects()
-    result = mine_source(config, args.kind, rejects, use_cache=not args.no_cache)
-    for warning in result.warnings:
-        say(f"seams: warning: {warning}")
-    written = save_frames(result, out, rejects)
+    with showing_progress(args) as shown:
+        result = mine_reported(config, args.kind, rejects, use_cache=not args.no_cache, strict=True)
+        for warning in result.warnings:
+            say(f"seams: warning: {warning}")
+        written = save_frames(result, out, rejects)
+        shown.summary(f"{args.kind} mined: {len(written)} files written into {out}")
     for path in written:
         name = path.stem
         rows = f" ({len(result.frames[name])} rows)" if name in result.frames else ""

@@ -11,16 +11,26 @@ configured but cannot be read at all (a missing or damaged file, a folder that i
 repository): :func:`mine` keeps its error, the evidence resting on it is *not measured* with
 that error as the reason, and ``inputs[kind]["error"]`` carries it to ``findings.json`` and
 the report. The run does not fail; ``seams report`` exits with its own status for it.
+
+Each source mined, the mapping, the measuring and the deciding are steps of
+:mod:`analysis.core.progress` (shown by ``seams report`` and ``seams mine``, silent elsewhere).
+``seams report`` runs :func:`mine` in its own process, then :func:`analyse` while the notebook's
+kernel starts, and hands the :class:`Analysis` over with :func:`save_analysis` /
+:func:`load_analysis`.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
+from analysis.core import progress
 from analysis.core.config import Config
 from analysis.core.errors import SeamsError
 from analysis.core.evidence import Status
@@ -92,10 +102,27 @@ def mine(config: Config, *, use_cache: bool = True, rejects: Rejects | None = No
     if only is not None:
         wanted = set(only)
         kinds = tuple(k for k in kinds if k in wanted or KINDS[k].companion_of in wanted)
-    mined = {kind: mine_source(config, kind, rejects, use_cache=use_cache, strict=strict) for kind in kinds}
+    mined = {kind: mine_reported(config, kind, rejects, use_cache=use_cache, strict=strict) for kind in kinds}
     if only is None or "traces" in set(only):
         mined = mine_trace_stores(config, mined, rejects, use_cache=use_cache, strict=strict)
     return mined, rejects
+
+
+def mine_reported(config: Config, kind: str, rejects: Rejects, *, use_cache: bool = True, strict: bool = False) -> SourceFrames:
+    """Mine one kind as a step of the run (:mod:`analysis.core.progress`): its rows when done."""
+    with progress.step(f"mining {kind}") as step:
+        result = mine_source(config, kind, rejects, use_cache=use_cache, strict=strict)
+        step.say(mined_counts(kind, result))
+    return result
+
+
+def mined_counts(kind: str, result: SourceFrames) -> str:
+    """What a kind gave, in words: ``22,624 commits, 154,301 file changes`` (its error when unread)."""
+    if result.unread:
+        return "not read: " + "; ".join(result.errors)
+    rows = [f"{len(result.frames[name]):,} {name.replace('_', ' ')}" for name in KINDS[kind].frames if name in result.frames]
+    rejected = [f"{result.records_rejected:,} rejected"] if result.records_rejected else []
+    return ", ".join(rows + rejected)
 
 
 def mine_trace_stores(config: Config, mined: dict[str, SourceFrames], rejects: Rejects, *, use_cache: bool = True,
@@ -150,25 +177,32 @@ def analyse(config: Config, mined: dict[str, SourceFrames], rejects: Rejects | N
     """Map, measure and decide (no I/O)."""
     rejects = rejects if rejects is not None else Rejects()
     frames = Mined.of(mined)
-    units = map_units(config, frames)
-    history = measure_history(config, frames, units)
-    structure = measure_structure(config, frames, units)
-    data = measure_data(config, frames, units)
-    runtime = measure_runtime(config, frames, units)
-    pairs = coupled_pairs(config, history, structure, data, runtime)
-    contexts = context_table(config, history, structure, runtime, units.owned_units(frames))
-    decomposition = measure_decomposition(config, frames, units)
-    inputs = replace(decision_inputs(config, frames, history, structure, data, runtime), better_partition=decomposition_input(decomposition))
-    verdicts = rules.decide(inputs, config.thresholds)
-    ranking = rank_candidates(contexts, pairs, data.table_contexts, config.weights, known=known_evidence(history, structure, data, runtime))
+    with progress.step("mapping units to contexts"):
+        units = map_units(config, frames)
+    with progress.step("measuring"):
+        history = measure_history(config, frames, units)
+        structure = measure_structure(config, frames, units)
+        data = measure_data(config, frames, units)
+        runtime = measure_runtime(config, frames, units)
+        pairs = coupled_pairs(config, history, structure, data, runtime)
+        contexts = context_table(config, history, structure, runtime, units.owned_units(frames))
+        scorecard = measure_scorecard(config, frames, units)
+    with progress.step("inferring partitions"):
+        decomposition = measure_decomposition(config, frames, units)
+    with progress.step("deciding") as deciding:
+        inputs = replace(decision_inputs(config, frames, history, structure, data, runtime),
+                         better_partition=decomposition_input(decomposition))
+        verdicts = rules.decide(inputs, config.thresholds)
+        ranking = rank_candidates(contexts, pairs, data.table_contexts, config.weights, known=known_evidence(history, structure, data, runtime))
+        boundaries = measure_boundaries(config, frames, units, structure.status, data, joins_status=inputs.joins)
+        deciding.say(", ".join(f"{key}: {verdict.verdict}" for key, verdict in verdicts.items()))
     return Analysis(
         config=config, mined=frames, units=units, history=history, structure=structure, data=data, runtime=runtime,
         contexts=contexts, pairs=pairs, decision_inputs=inputs, verdicts=verdicts, ranking=ranking,
         recommendation=recommend(verdicts, ranking), inputs=source_inputs(config, mined, rejects, units, frames, history, runtime),
         warnings=[*units.warnings(frames, config.thresholds['max_unassigned_span_share']), *role_suggestions(config, structure),
                   *source_warnings(mined)], rejects=rejects,
-        boundaries=measure_boundaries(config, frames, units, structure.status, data, joins_status=inputs.joins),
-        scorecard=measure_scorecard(config, frames, units), decomposition=decomposition,
+        boundaries=boundaries, scorecard=scorecard, decomposition=decomposition,
     )
 
 
@@ -323,3 +357,43 @@ def source_inputs(config: Config, mined: dict[str, SourceFrames], rejects: Rejec
             **(prefixes if kind == "git" else {}),
         }
     return out
+
+
+#: Seconds between two looks for the analysis :func:`load_analysis` waits for.
+HANDOVER_POLL_SECONDS = 0.05
+
+
+def save_analysis(result: Analysis, path: Path) -> Path:
+    """Write ``result`` for :func:`load_analysis` (a pickle: written whole under a temporary
+    name, then renamed into place). Only for handing a run's analysis from ``seams report`` to
+    its own kernel, through a private temporary folder; not a format to keep."""
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "wb") as fh:
+        pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(partial, path)
+    return path
+
+
+def handover_failed(path: Path, reason: str) -> None:
+    """Tell a kernel waiting in :func:`load_analysis` that the analysis will not come."""
+    path.with_name(path.name + ".failed").write_text(reason, encoding="utf-8")
+
+
+def load_analysis(path: str | os.PathLike) -> Analysis:
+    """The analysis :func:`save_analysis` wrote at ``path``, waiting until it is there (the
+    command that computes it runs meanwhile). Raises :class:`SeamsError` when that command
+    says it failed, or is gone (this process's parent changed) before writing it."""
+    path = Path(path)
+    parent = os.getppid()
+    failed = path.with_name(path.name + ".failed")
+    while not path.exists():
+        if failed.exists():
+            raise SeamsError(f"the analysis was not computed: {failed.read_text(encoding='utf-8', errors='replace')}")
+        if os.getppid() != parent:
+            raise SeamsError("the seams command computing the analysis is gone")
+        time.sleep(HANDOVER_POLL_SECONDS)
+    with open(path, "rb") as fh:
+        result = pickle.load(fh)  # noqa: S301 (written by this run's own command, in its private folder)
+    if not isinstance(result, Analysis):
+        raise SeamsError(f"{path}: not an analysis")
+    return result

@@ -57,6 +57,7 @@ outside the search path is another table than ``t``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -207,37 +208,36 @@ def infer_table_ownership(
     declared = context_map.declared_tables() if use_declared else {}
     ev = evidence.assign(table=evidence["table"].map(key))
     names = set(declared) | set(ev["table"]) | {key(t) for t in (tables if tables is not None else [])}
-    by_table = {t: g for t, g in ev.groupby("table", sort=False)}
+    # each (table, method): its contexts' volumes, largest first (ties by context name), and
+    # the first evidence sentence of each context; aggregated once, not table by table
+    volumes: dict[str, dict[str, list[tuple[str, Any]]]] = {}
+    for (table, method, context), volume in ev.groupby(["table", "method", "context"], sort=True)["volume"].sum().items():
+        volumes.setdefault(str(table), {}).setdefault(str(method), []).append((str(context), volume))
+    firsts = ev.dropna(subset=["context"]).drop_duplicates(["table", "method", "context"])
+    sentences = dict(zip(zip(firsts["table"], firsts["method"], firsts["context"]), firsts["evidence"]))
 
     rows = []
     for table in sorted(names):
-        group = by_table.get(table)
-        per_method = []
-        if group is not None:
-            for method in METHODS:
-                g = group[group["method"] == method]
-                if len(g):
-                    volume = g.groupby("context")["volume"].sum().sort_index()
-                    volume = volume.sort_values(ascending=False, kind="stable")
-                    per_method.append((method, volume, g))
+        found = volumes.get(table, {})
+        per_method = [(method, sorted(found[method], key=lambda cv: cv[1], reverse=True)) for method in METHODS if method in found]
         if table in declared:
             owner = declared[table]
             row: tuple = (table, owner, "declared", confidence["declared"], 1.0, 0, "declared in the config", [])
         elif per_method:
-            method, volume, g = per_method[0]
-            owner = str(volume.index[0])
-            total = int(volume.sum())
-            dominance = float(volume.iloc[0] / total) if total else 1.0
-            sentence = g.loc[g["context"] == owner, "evidence"].iloc[0]
+            method, volume = per_method[0]
+            owner, top_volume = volume[0]
+            total = int(sum(v for _, v in volume))
+            dominance = float(top_volume / total) if total else 1.0
+            sentence = sentences[(table, method, owner)]
             if len(volume) > 1:
-                sentence += f" ({int(volume.iloc[0])} of {total})"
-            others = sorted(str(c) for c in volume.index[1:])
-            row = (table, owner, method, confidence[method] * dominance, dominance, int(volume.iloc[0]), sentence, others)
+                sentence += f" ({int(top_volume)} of {total})"
+            others = sorted(c for c, _ in volume[1:])
+            row = (table, owner, method, confidence[method] * dominance, dominance, int(top_volume), sentence, others)
         else:
             owner = None
             row = (table, pd.NA, "none", confidence["none"], 0.0, 0, "no writer seen", [])
-        conflicts = sorted({f"{m}:{top}" for m, volume, _ in per_method if owner is not None
-                            and (top := str(volume.index[0])) != owner})
+        conflicts = sorted({f"{m}:{top}" for m, volume in per_method if owner is not None
+                            and (top := volume[0][0]) != owner})
         rows.append((*row, conflicts))
     if not rows:
         return _empty(OWNERSHIP_COLUMNS)

@@ -195,6 +195,17 @@ def _duration(hours: float) -> str:
     return f"{hours / 24:.1f} days"
 
 
+def _contexts_per_trace(frame: pd.DataFrame) -> pd.Series:
+    """Per trace (sorted), the sorted tuple of the contexts its spans belong to, for traces
+    with two or more; one pass over the spans (a group per trace costs seconds)."""
+    found: dict[str, set[str]] = {}
+    for trace, context in zip(frame["trace"].to_numpy(dtype=object), frame["context"].to_numpy(dtype=object), strict=True):
+        if not (pd.isna(trace) or pd.isna(context)):
+            found.setdefault(trace, set()).add(context)
+    kept = {trace: tuple(sorted(names)) for trace, names in sorted(found.items()) if len(names) >= 2}
+    return pd.Series(list(kept.values()), index=pd.Index(list(kept), dtype="string", name="trace"), dtype=object, name="context")
+
+
 def orchestration_of(spans: pd.DataFrame, where: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per entry point, the contexts its traces take part in; per pair, traces shared (see the
     module docstring). A trace's entry point is its root span's route (SERVER), destination
@@ -204,14 +215,15 @@ def orchestration_of(spans: pd.DataFrame, where: pd.Series) -> tuple[pd.DataFram
     if spans.empty:
         return typed_empty(ORCHESTRATION_COLUMNS), typed_empty(ORCHESTRATED_COLUMNS)
     weight = 1.0 / spans["sampling_ratio"].astype("float64").fillna(1.0).clip(lower=1e-9)
+    root = spans["parent_span_id"].isna().to_numpy()
+    roots_only = spans[root]  # only a root span's entry point is read: named (and masked) for those alone
+    entry = pd.Series(pd.NA, index=spans.index, dtype="string")
+    entry[root] = (roots_only["http_route"].map(display_route, na_action="ignore").astype("string")
+                   .fillna(roots_only["messaging_destination"]).fillna(roots_only["name"])
+                   .astype("string").map(mask_identifiers, na_action="ignore").astype("string"))
     frame = pd.DataFrame({"trace": spans["trace_id"].astype("string").to_numpy(), "context": where.astype("string").to_numpy(),
-                          "root": spans["parent_span_id"].isna().to_numpy(),
-                          "entry": spans["http_route"].map(display_route, na_action="ignore").astype("string")
-                              .fillna(spans["messaging_destination"]).fillna(spans["name"])
-                              .astype("string").map(mask_identifiers, na_action="ignore").astype("string").to_numpy(),
-                          "weight": weight.to_numpy()})
-    per_trace = frame.dropna(subset=["context"]).groupby("trace")["context"].agg(lambda c: tuple(sorted(set(c))))
-    per_trace = per_trace[per_trace.map(len) >= 2]
+                          "root": root, "entry": entry.to_numpy(), "weight": weight.to_numpy()})
+    per_trace = _contexts_per_trace(frame)
     if per_trace.empty:
         return typed_empty(ORCHESTRATION_COLUMNS), typed_empty(ORCHESTRATED_COLUMNS)
     roots = frame[frame["root"]].drop_duplicates("trace").set_index("trace")

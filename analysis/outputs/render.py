@@ -279,6 +279,13 @@ def plotly_runtime() -> PlotlyRuntime:
     return PlotlyRuntime()
 
 
+#: Figures are printed at this scale (an A4 page is narrower than a screen)...
+PRINT_ZOOM = 0.75
+#: ... or smaller, to fit this height: an A4 page less the print margins (1,032 CSS pixels)
+#: and a line of text.
+PRINT_PAGE_HEIGHT_PX = 1000
+
+
 class FigureOutput:
     """A plotly figure as a display bundle: plotly JSON for JupyterLab, HTML for the export.
 
@@ -292,9 +299,13 @@ class FigureOutput:
         self.fig = fig
 
     def html(self) -> str:
+        """The figure's HTML in a ``seams-figure`` box whose ``--seams-print-zoom`` scales it in
+        print to fit one page whole (:data:`PRINT_ZOOM`, less for a taller figure)."""
         height = self.fig.layout.height or 520
-        return self.fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False,
-                                config=self.config, default_width="100%", default_height=f"{height}px")
+        zoom = math.floor(min(PRINT_ZOOM, PRINT_PAGE_HEIGHT_PX / height) * 100) / 100
+        drawn = self.fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False,
+                                 config=self.config, default_width="100%", default_height=f"{height}px")
+        return f'<div class="seams-figure" style="--seams-print-zoom: {zoom}">{drawn}</div>'
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         return {

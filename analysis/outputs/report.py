@@ -9,7 +9,10 @@
 3. :func:`execute_notebook` runs the notebook with papermill into ``report.ipynb``, with
    the parameters ``config_path``, ``run_dir`` (both absolute), ``use_cache`` and
    ``history_dir`` (the earlier runs the trend section reads: ``history``, else ``out_dir``); the
-   kernel's working directory is the config file's folder.
+   kernel's working directory is the config file's folder. When the notebook takes
+   ``analysis_path`` (the report notebook does), the command mines first, then maps, measures
+   and decides while the kernel starts (:func:`hand_over_analysis`), each step shown
+   (:mod:`analysis.core.progress`), and the kernel reads that analysis instead of computing it.
 4. :func:`export_html` writes ``report.html``: code hidden, plotly.js inlined once by the
    notebook, no script or style loaded from anywhere (no MathJax, require.js or mermaid
    CDN); :func:`external_references` then checks that no ``src``/``href`` points at
@@ -48,30 +51,41 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import importlib.resources
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
+import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from analysis.core.config import load_config
+from analysis.core import progress
+from analysis.core.config import Config, load_config
 from analysis.core.errors import OutputError, ReportError
 from analysis.core.privacy import safe_message
+from analysis.core.rejects import Rejects
 
 NOTEBOOK_NAME = "00-measure-before-you-migrate.ipynb"
 #: The same notebook as package data (in the source tree, a link to notebooks/NOTEBOOK_NAME).
 PACKAGED_NOTEBOOK = "report.ipynb"
 EXECUTED_NOTEBOOK = "report.ipynb"
 HTML_FILE = "report.html"
+PDF_FILE = "report.pdf"
+#: The analysis ``seams report`` hands to the kernel (a pickle in a private temporary folder).
+ANALYSIS_FILE = "analysis.pickle"
+#: The report notebook's parameter naming it (None in JupyterLab: the notebook computes it).
+ANALYSIS_PARAMETER = "analysis_path"
 FINDINGS_FILE = "findings.json"
 LATEST = "latest"
 RUN_ID_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -138,24 +152,44 @@ def default_notebook() -> Path:
 
 def run_report(config_path: str | os.PathLike, out_dir: str | os.PathLike = "reports", *,
                notebook: str | os.PathLike | None = None, use_cache: bool = True,
-               history: str | os.PathLike | None = None) -> RunResult:
-    """Run the report notebook on one config and publish ``<out_dir>/<run_id>/`` (see module doc)."""
+               history: str | os.PathLike | None = None, pdf: bool = False) -> RunResult:
+    """Run the report notebook on one config and publish ``<out_dir>/<run_id>/`` (see module
+    doc); ``pdf``: also print ``report.pdf`` (:mod:`analysis.outputs.pdf`)."""
     config = load_config(config_path)
     source = Path(notebook) if notebook is not None else default_notebook()
     if not source.is_file():
         raise ReportError(f"report notebook not found: {source}")
     out = output_folder(out_dir)
     clean_stale_runs(out)
-    with sigterm_as_interrupt():
+    with sigterm_as_interrupt(), tempfile.TemporaryDirectory(prefix="seams-handover-") as handover:
         run_id, work = claim_run_dir(out)
         try:
-            executed = execute_notebook(source, work / EXECUTED_NOTEBOOK, {
+            parameters: dict[str, Any] = {
                 "config_path": str(Path(config_path).resolve()),
                 "run_dir": str(work),
                 "use_cache": bool(use_cache),
                 "history_dir": str(Path(history).resolve() if history is not None else out),
-            }, cwd=Path(config_path).resolve().parent, kernel_log=work / KERNEL_LOG)
-            page = export_html(executed, work / HTML_FILE, title=f"Seams report: {config.name}")
+            }
+            meanwhile = None
+            if takes_analysis(source):
+                from analysis import pipeline
+
+                parameters["analysis_path"] = str(Path(handover) / ANALYSIS_FILE)
+                # mined before the kernel starts (it would sit idle, holding its memory, through a
+                # long cold mining), analysed while it starts
+                mined, rejects = pipeline.mine(config, use_cache=use_cache)
+                meanwhile = functools.partial(hand_over_analysis, config, mined, rejects, Path(parameters["analysis_path"]))
+            executed = execute_notebook(source, work / EXECUTED_NOTEBOOK, parameters, cwd=Path(config_path).resolve().parent,
+                                        kernel_log=work / KERNEL_LOG, meanwhile=meanwhile)
+            with progress.step("rendering report.html") as rendering:
+                page = export_html(executed, work / HTML_FILE, title=f"Seams report: {config.name}")
+                rendering.say(f"{page.stat().st_size / 2**20:.1f} MB")
+            if pdf:
+                from analysis.outputs.pdf import print_pdf
+
+                with progress.step("printing report.pdf") as printing:
+                    printed = print_pdf(page, work / PDF_FILE)
+                    printing.say(f"{printed.pages} pages" if printed.path else printed.skipped)
             findings = read_findings(work / FINDINGS_FILE)
             for name in (RUN_MARKER, KERNEL_LOG):
                 (work / name).unlink(missing_ok=True)
@@ -174,6 +208,59 @@ def run_report(config_path: str | os.PathLike, out_dir: str | os.PathLike = "rep
         findings=findings,
         verdicts=findings_verdicts(findings),
     )
+
+
+def skip_iri_grammars() -> None:
+    """Spare this process compiling ``rfc3987_syntax``'s Lark grammars (3 to 4 seconds of every
+    ``seams report``): jsonschema, which nbformat, papermill and nbconvert import, compiles them
+    when it is imported, for its ``iri`` and ``iri-reference`` format checks, which no notebook
+    schema uses. Only before jsonschema is imported, and only for a process Seams owns (the
+    ``seams`` command): ``rfc3987_syntax`` cannot be imported in it afterwards."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None: "import halted"
+
+
+def takes_analysis(notebook: Path) -> bool:
+    """Whether ``notebook``'s parameters cell declares ``analysis_path`` (the report notebook
+    does: it then reads the analysis ``seams report`` computed instead of computing it)."""
+    import nbformat
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    return any(cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", [])
+               and ANALYSIS_PARAMETER in cell.source for cell in cells)
+
+
+def hand_over_analysis(config: Config, mined: dict, rejects: Rejects, path: Path) -> None:
+    """Map, measure and decide what was ``mined`` here, with the steps shown
+    (:mod:`analysis.core.progress`), while the kernel starts; hand the result to the kernel
+    through ``path`` (written whole, then renamed, so the kernel never reads half a file); then
+    let go of it, so that the command and the kernel do not hold it both."""
+    from analysis import pipeline
+
+    try:
+        result = pipeline.analyse(config, mined, rejects)
+        pipeline.save_analysis(result, path)
+    except BaseException as exc:
+        pipeline.handover_failed(path, f"{type(exc).__name__}: {safe_message(exc)}")
+        raise
+    del result
+    mined.clear()
+    release_memory()
+    import nbconvert  # noqa: F401  (the export's import, here while the kernel works: one second less after it)
+
+
+def release_memory() -> None:
+    """Return what was freed to the system: Python's cycles collected, Arrow's pool and the C
+    heap trimmed (glibc only; elsewhere nothing more happens)."""
+    import ctypes
+    import gc
+    import sys
+
+    gc.collect()
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def new_run_id(out: Path, now: dt.datetime | None = None) -> str:
@@ -288,15 +375,16 @@ def prune_failed_runs(out: Path, keep: int = KEEP_FAILED_RUNS) -> list[Path]:
 
 
 def execute_notebook(source: Path, executed: Path, parameters: Mapping[str, Any], *, cwd: Path | None = None,
-                     kernel_log: Path | None = None) -> Path:
+                     kernel_log: Path | None = None, meanwhile: Callable[[], None] | None = None) -> Path:
     """Run ``source`` with papermill into ``executed`` (the kernel in ``cwd``, default the
     current folder, its stdout and stderr into ``kernel_log``, default nowhere); return
     ``executed``.
 
-    papermill writes the executed notebook even when a cell fails (marking that cell) and
-    then raises ``PapermillExecutionError``. It runs in a worker thread: the main thread
-    waits for it and keeps receiving signals; on Ctrl-C or SIGTERM it stops the kernel, waits
-    for the worker to end and lets the interrupt propagate.
+    papermill writes the executed notebook once, at the end, also when a cell fails (marking
+    that cell) before it raises ``PapermillExecutionError``; a kernel that dies leaves none. It runs in a worker thread: the main thread
+    runs ``meanwhile`` (the analysis the kernel waits for, while the kernel starts), then
+    waits for it and keeps receiving signals; on Ctrl-C, SIGTERM or an error of
+    ``meanwhile`` it stops the kernel, waits for the worker to end and lets the error propagate.
     """
     import papermill
 
@@ -309,6 +397,10 @@ def execute_notebook(source: Path, executed: Path, parameters: Mapping[str, Any]
             papermill.execute_notebook(
                 str(source), str(executed), parameters=dict(parameters), cwd=str(cwd or Path.cwd()),
                 kernel_name=KERNEL_NAME, language="python", progress_bar=False,
+                # papermill would write the whole notebook before and after every cell: 70 writes of a
+                # notebook growing to megabytes, seconds on a large repository; it is written once at
+                # the end, and when a cell fails (that cell marked)
+                request_save_on_cell_execute=False,
                 extra_arguments=list(KERNEL_ARGUMENTS),
                 kernel_manager_class=_quiet_kernel_manager(log, managers),
             )
@@ -319,8 +411,11 @@ def execute_notebook(source: Path, executed: Path, parameters: Mapping[str, Any]
     with _quiet_loggers():
         try:
             worker.start()
-            while worker.is_alive():
-                worker.join(0.2)
+            if meanwhile is not None:
+                meanwhile()
+            with progress.step("running the report notebook"):
+                while worker.is_alive():
+                    worker.join(0.2)
         except BaseException:
             _stop_kernels(managers)
             worker.join(STOP_SECONDS)
@@ -385,10 +480,9 @@ def export_html(executed: Path, page: Path, *, title: str = "Seams report") -> P
     Raises ReportError when the written page references anything over http(s).
     """
     import nbformat
-    from nbconvert import HTMLExporter
 
     notebook = nbformat.read(executed, as_version=4)
-    exporter = HTMLExporter(
+    exporter = _report_exporter(
         template_name="lab", raw_template=OFFLINE_TEMPLATE,
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
     )
@@ -399,6 +493,41 @@ def export_html(executed: Path, page: Path, *, title: str = "Seams report") -> P
         listed = ", ".join(f"<{tag} {attr}={value!r}>" for tag, attr, value in found[:5])
         raise ReportError(f"{page}: the report would load {len(found)} external resource(s): {listed}")
     return page
+
+
+#: The opening tags nbconvert makes focusable (``tabindex="0"``): cell inputs and outputs.
+_FOCUSABLE = re.compile(r'<div class="((?:[^"]*\s)?(?:jp-OutputArea-output|jp-Cell-inputWrapper)(?:\s[^"]*)?)"(?![^>]*tabindex)')
+
+
+def _report_exporter(**options: Any):
+    """nbconvert's HTML exporter without its last pass, which parses the whole page again with
+    BeautifulSoup to give images without one an alt text and cells a ``tabindex`` (2 s of a
+    6 MB report on a loaded machine): the report shows no image and hides its code, and its
+    outputs get their ``tabindex`` by a plain substitution. An nbconvert whose internals differ
+    from 7.x's gets the stock exporter."""
+    from nbconvert import HTMLExporter
+
+    try:
+        from nbconvert.exporters.templateexporter import TemplateExporter
+        from nbconvert.filters.highlight import Highlight2HTML
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    except ImportError:  # pragma: no cover - another nbconvert
+        return HTMLExporter(**options)
+
+    class ReportExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):  # HTMLExporter's, less BeautifulSoup
+            if not all(hasattr(self, name) for name in ("_init_resources", "_nb_metadata")):  # pragma: no cover
+                return super().from_notebook_node(nb, resources, **kw)
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter("highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type",
+                                 WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return _FOCUSABLE.sub(r'<div class="\1" tabindex="0"', page), resources
+
+    return ReportExporter(**options)
 
 
 class _ReferenceCollector(HTMLParser):

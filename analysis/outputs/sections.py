@@ -33,6 +33,12 @@ CELL_ITEMS = 3
 #: A sentence on a first-screen card is cut at this length (the section has it whole).
 CARD_SENTENCE = 190
 
+#: The report's own style. In print (A4): the first screen alone on page one, its three answers
+#: side by side (JupyterLab keeps each output whole, which would push a first screen taller than
+#: what is left of page one to page two and leave page one blank: outputs may break here, their
+#: figures, cards, answers and table rows may not); tables as wide as the page; figures at 75 %,
+#: or less when taller than a page (``--seams-print-zoom``, :class:`analysis.outputs.render.FigureOutput`),
+#: so that a 30-context matrix fits one page whole.
 PAGE_STYLE = """<style>
 .seams-page { max-width: 1240px; }
 .seams-page td, .seams-page li, .seams-page p { overflow-wrap: anywhere; }
@@ -65,8 +71,15 @@ PAGE_STYLE = """<style>
 @media print {
   @page { size: A4; margin: 12mm; }
   .seams-page { max-width: none; }
-  .seams-first-screen { break-after: page; }
-  .seams-answer, .seams-card, .seams-rec, table.seams-table tr, .js-plotly-plot, .plotly-graph-div { break-inside: avoid; }
+  .jp-OutputArea-child { break-inside: auto; }
+  .seams-first-screen { break-after: page; font-size: 11px; }
+  .seams-first-screen .seams-answers { grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 6px; }
+  .seams-first-screen .seams-answer, .seams-first-screen .seams-steps { font-size: 10.5px; }
+  .seams-first-screen .seams-answer { padding: 5px 7px; }
+  .jp-RenderedHTMLCommon table { width: 100% !important; max-width: 100%; table-layout: fixed; font-size: 9px; }
+  .jp-RenderedHTMLCommon th, .jp-RenderedHTMLCommon td { white-space: normal !important; overflow-wrap: anywhere !important; padding: 2px 3px; }
+  .seams-figure { zoom: var(--seams-print-zoom, 0.75); }
+  .seams-answer, .seams-card, .seams-rec, table.seams-table tr, .seams-figure, .js-plotly-plot, .plotly-graph-div { break-inside: avoid; }
   h2, h3 { break-after: avoid; }
   details { display: block; }
   details > summary { list-style: none; }

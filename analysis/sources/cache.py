@@ -87,6 +87,7 @@ def _tree_state(repo: Path, python_only: bool) -> str:
     """Path, size and mtime of every source file (cheap: stat only, no reads)."""
     h = hashlib.blake2b(digest_size=16)
     root = repo.resolve()
+    prefix = len(str(root).rstrip(os.sep) + os.sep)  # a path's part below root, as os.path.relpath gives it, cheaper
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in ("node_modules", "__pycache__"))
         for name in sorted(filenames):
@@ -96,7 +97,7 @@ def _tree_state(repo: Path, python_only: bool) -> str:
                     st = os.stat(p)
                 except OSError:
                     continue  # vanished between listing and stat: nothing to fingerprint
-                h.update(f"{os.path.relpath(p, root)}|{st.st_size}|{st.st_mtime_ns}\n".encode("utf-8", "replace"))
+                h.update(f"{p[prefix:]}|{st.st_size}|{st.st_mtime_ns}\n".encode("utf-8", "replace"))
     return f"{root}|{h.hexdigest()}"
 
 

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, cast
 
+from analysis.core import progress
 from analysis.core.errors import SourceError
 
 #: Magic bytes at the start of a compressed file, and the compression they announce.
@@ -66,7 +67,7 @@ def open_bytes(path: str | os.PathLike, source: str | None = None) -> Iterator[I
     """The file's bytes, decompressed by its magic bytes (see the module docstring)."""
     name = source or str(path)
     try:
-        fh = open(path, "rb")
+        fh = open(path, "rb") if not progress.is_listened() else _counted_file(path)
     except OSError as exc:
         raise SourceError(name, f"cannot be read ({exc.strerror or exc})") from None
     with fh:
@@ -83,6 +84,51 @@ def open_bytes(path: str | os.PathLike, source: str | None = None) -> Iterator[I
             except DAMAGED_STREAM as exc:
                 raise SourceError(name, f"not a readable {kind} file ({exc})") from None
             yield unpacked
+
+
+def _counted_file(path: str | os.PathLike) -> IO[bytes]:
+    """The file opened for reading, its bytes (as stored: compressed when compressed) counted
+    as the current step's progress against its size (:mod:`analysis.core.progress`)."""
+    raw = io.FileIO(path, "rb")
+    try:
+        progress.extend(os.fstat(raw.fileno()).st_size, unit="B")
+        return io.BufferedReader(_CountingRaw(raw))
+    except BaseException:
+        raw.close()
+        raise
+
+
+class _CountingRaw(io.RawIOBase):
+    """A raw file whose reads advance the current step by the bytes read."""
+
+    def __init__(self, raw: io.FileIO):
+        super().__init__()
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int | None:
+        n = self._raw.readinto(buffer)
+        if n:
+            progress.advance(n)
+        return n
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 @contextmanager

@@ -63,3 +63,38 @@ def test_zstd_and_a_broken_archive_are_one_clear_error(tmp_path):
         mine_traces(TraceSource(broken), Rejects())
     with pytest.raises(SourceError, match="cannot be read"):
         mine_sql_log(SqlSource(tmp_path / "absent.log"), Rejects())
+
+
+def test_reading_a_file_counts_its_bytes_as_stored_against_its_size_when_someone_listens(tmp_path):
+    import gzip as gz
+
+    from analysis.core import progress
+
+    class Sizes:
+        def __init__(self):
+            self.seen = []
+
+        def started(self, step):
+            pass
+
+        def advanced(self, step):
+            self.seen.append((step.done, step.size, step.unit))
+
+        def finished(self, step):
+            pass
+
+    plain = tmp_path / "a.log"
+    plain.write_bytes(b"line\n" * 50_000)
+    packed = tmp_path / "b.log.gz"
+    packed.write_bytes(gz.compress(b"other line\n" * 50_000))
+    sizes = Sizes()
+    with progress.listening(sizes), progress.step("mining sql") as step:
+        for path in (plain, packed):
+            with open_text(path) as fh:
+                assert sum(1 for _ in text_lines(fh)) == 50_000
+    total = plain.stat().st_size + packed.stat().st_size
+    assert step.size == total and step.unit == "B"
+    assert total <= step.done <= total + 2 * 8  # the magic bytes are read twice
+    assert sizes.seen[0] == (0, plain.stat().st_size, "B")  # the first file's size, before any byte
+    with open_text(plain) as fh:  # nobody listening: a plain file, nothing counted
+        assert type(fh.buffer.raw).__name__ == "FileIO" and not progress.is_listened()

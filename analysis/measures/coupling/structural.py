@@ -70,15 +70,20 @@ def context_edges(imports: pd.DataFrame, importer_context: pd.Series, imported_c
     )
     if rows.empty:
         return _empty_edges()
+    # one pass over the rows (a frame per pair costs seconds over thousands of import lines)
+    by_pair: dict[tuple[str, str], list[tuple]] = {}
+    for source, target, path, line in zip(rows["source"].astype(object), rows["target"].astype(object),
+                                          rows["path"].astype(object), rows["line"].astype(object), strict=True):
+        by_pair.setdefault((str(source), str(target)), []).append((path, line))
     out = [
         {
             "source": source,
             "target": target,
-            "edges": len(group),
-            "files": group["path"].nunique(),
-            "evidence": _evidence(group["path"], group["line"]),
+            "edges": len(found),
+            "files": len({path for path, _ in found if not pd.isna(path)}),
+            "evidence": [f"{p}:{n}" for p, n in sorted({(str(path), int(line)) for path, line in found})],
         }
-        for (source, target), group in rows.groupby(["source", "target"], sort=True)
+        for (source, target), found in sorted(by_pair.items())
     ]
     return pd.DataFrame(out, columns=EDGE_COLUMNS).astype(
         {"source": "string", "target": "string", "edges": "int64", "files": "int64"}

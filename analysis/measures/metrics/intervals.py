@@ -18,6 +18,7 @@ Every function returns plain floats (None for a bound that does not exist).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from statistics import NormalDist
@@ -96,8 +97,10 @@ def _solve(f, target: float, low: float, high: float) -> float:
     return (low + high) / 2
 
 
+@functools.lru_cache(maxsize=4096)
 def poisson_interval(count: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Garwood's interval for the mean of a Poisson variable observed as ``count``."""
+    """Garwood's interval for the mean of a Poisson variable observed as ``count`` (remembered:
+    a scorecard asks for the same few counts thousands of times)."""
     alpha = 1 - confidence
     if count > 1000:
         spread = _z(confidence) * math.sqrt(count)

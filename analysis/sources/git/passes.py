@@ -15,7 +15,7 @@ from typing import IO
 
 import pandas as pd
 
-from analysis.core import frames
+from analysis.core import frames, progress
 from analysis.core.config import GitSource
 from analysis.core.errors import SourceError
 from analysis.core.rejects import Reject, Rejects
@@ -131,9 +131,24 @@ def _names_pass(log: GitLog, workers: int, rejects: Rejects) -> ParsedLog:
     """
     if workers < 2:
         with log.stream() as chunks:
-            return parse_log(chunks, rejects)
+            return parse_log(_counted(chunks), rejects)
     with _listing(log) as listed, closing(_split_log(log, listed)) as chunks:
-        return parse_log(chunks, rejects)
+        return parse_log(_counted(chunks), rejects)
+
+
+def _counted(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks`` unchanged, their commit records counted as the step's progress (each record
+    starts with ``\x1e``) when someone listens (:mod:`analysis.core.progress`)."""
+    if not progress.is_listened():
+        return chunks
+    progress.total(None, unit="commits")
+    return _counting(chunks)
+
+
+def _counting(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    for chunk in chunks:
+        progress.advance(chunk.count(b"\x1e"))
+        yield chunk
 
 
 def _split_log(log: GitLog, listed: _Listed) -> Generator[bytes, None, None]:
@@ -144,11 +159,18 @@ def _split_log(log: GitLog, listed: _Listed) -> Generator[bytes, None, None]:
             for chunk in first:
                 yield chunk
                 if later is None and listed.done():  # start the later parts as soon as they are known
-                    later = _later_parts(stack, log, listed.commits())
+                    later = _later_parts(stack, log, _walk(listed))
         if later is None:
-            later = _later_parts(stack, log, listed.commits())
+            later = _later_parts(stack, log, _walk(listed))
         for part in later:
             yield from part
+
+
+def _walk(listed: _Listed) -> list[str]:
+    """The listed walk, its length the names pass's expected size (:mod:`analysis.core.progress`)."""
+    order = listed.commits()
+    progress.total(len(order), unit="commits")
+    return order
 
 
 def _later_parts(stack: ExitStack, log: GitLog, order: list[str]) -> list[Iterator[bytes]]:
