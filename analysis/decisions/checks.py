@@ -98,4 +98,6 @@ def format_margin(check: Check) -> str:
         return "–"
     if check.unit == "share":
         return f"{margin * 100:+.1f} points"
+    if check.unit == "count" or abs(margin) >= 1000:  # never 1.95e+03: a count or a large margin in full
+        return f"{margin:+,.0f}"
     return f"{margin:+,.3g}"

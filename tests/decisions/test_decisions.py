@@ -9,7 +9,7 @@ import pytest
 from analysis.core.evidence import State, Status
 from analysis.core.settings import THRESHOLDS, WEIGHTS, defaults
 from analysis.decisions import verdicts as rules
-from analysis.decisions.checks import Check
+from analysis.decisions.checks import Check, describe, format_margin
 from analysis.decisions.ranking import boundary_clarity, rank_candidates, write_isolation
 from analysis.decisions.recommendation import recommend
 from analysis.measures.coupling.pairs import context_pairs, partners
@@ -227,6 +227,13 @@ def test_check_margins_and_relative_distance():
     assert c.holds is False and c.margin == pytest.approx(-0.004) and c.relative_margin == pytest.approx(0.02)
     assert c.close(0.1) and not c.close(0.01)
     assert Check("y", "y", None, 0.2, "s", "at least", NONE).holds is None
+
+
+def test_margins_read_in_full_never_in_scientific_notation():
+    lines = Check("cut", "import lines to cut", 1988, 40, "s", "at most", OK, unit="count")
+    assert format_margin(lines) == "-1,948" and "-1,948" in describe(lines)
+    assert format_margin(Check("r", "r", 2.5, 2.0, "s", "at least", OK, unit="ratio")) == "+0.5"
+    assert format_margin(Check("r", "r", 4200.0, 10.0, "s", "at least", OK, unit="ratio")) == "+4,190"
 
 
 def test_a_check_without_a_source_has_no_figure_even_when_a_default_zero_reached_it():
