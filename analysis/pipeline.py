@@ -41,7 +41,7 @@ from analysis.decisions import verdicts as rules
 from analysis.decisions.ranking import rank_candidates
 from analysis.decisions.recommendation import recommend
 from analysis.decisions.verdicts import DecisionInputs
-from analysis.mapping.contexts import unassigned_prefixes, unassigned_share
+from analysis.mapping.contexts import ContextMap, unassigned_prefixes, unassigned_share
 from analysis.mapping.units import Units, map_units
 from analysis.measures.boundaries import BoundaryEvidence, measure_boundaries
 from analysis.measures.contexts import context_table, coupled_pairs, role_suggestions, signals_known
@@ -136,13 +136,11 @@ def mine_trace_stores(config: Config, mined: dict[str, SourceFrames], rejects: R
     if not items:
         return mined
     from analysis.core import frames as contracts
-    from analysis.mapping.contexts import ContextMap
     from analysis.measures.runtime_sql import aggregate_spans, store_frames
     from analysis.sources.cache import usable_cache_dir
     from analysis.sources.traces.store import open_store
 
-    cmap = ContextMap(config.contexts, search_path=config.table_search_path, shared_tables=config.shared_table_globs,
-                      shared_tables_by_default=config.shared_tables is None, code_root=config.code_root)
+    cmap = ContextMap.of(config)
     cache_dir = usable_cache_dir(Path(config.cache_dir))[0] if use_cache else None
     th = config.thresholds
     parts, notes, errors = [], [], []

@@ -59,18 +59,15 @@ def config_text(p: Proposal, config_dir: Path) -> str:
     code = [pattern for pattern, _, for_code, _ in p.ignores if for_code]
     if code:
         out.append(f"    exclude_paths: {_flow(code)}  # vendored, generated and fixture code is not the team's")
-    if p.sources["sql"]:
-        out.append("  sql:")
-        for s in p.sources["sql"]:
+    for kind in ("sql", "traces"):
+        if not p.sources[kind]:
+            continue
+        out.append(f"  {kind}:")
+        for s in p.sources[kind]:
             out.append(f"    - path: {_q(relative(Path(s['path']), config_dir))}")
             out.append(f"      format: {_q(s['format'])}" + ("  # " + " ".join(str(s["error"]).split()) if s.get("error") else "  # detected"))
             if s.get("log_line_prefix"):
                 out.append(f"      log_line_prefix: {_q(s['log_line_prefix'])}  # inferred from the first lines")
-    if p.sources["traces"]:
-        out.append("  traces:")
-        for s in p.sources["traces"]:
-            out.append(f"    - path: {_q(relative(Path(s['path']), config_dir))}")
-            out.append(f"      format: {_q(s['format'])}" + ("  # " + " ".join(str(s["error"]).split()) if s.get("error") else "  # detected"))
     out += ["", "# The bounded contexts proposed from the repository's conventions; each says where it comes from.",
             "# Tables come from the ORM models, span routes from the URL configuration; code namespaces follow from the paths."]
     for layer in p.layers:

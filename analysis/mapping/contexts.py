@@ -37,7 +37,7 @@ from functools import cache, lru_cache
 import numpy as np
 import pandas as pd
 
-from analysis.core.config import DEFAULT_SEARCH_PATH, SYSTEM_CATALOG_TABLES, ContextSpec, table_key
+from analysis.core.config import DEFAULT_SEARCH_PATH, SYSTEM_CATALOG_TABLES, Config, ContextSpec, table_key
 from analysis.core.globs import glob_regex
 from analysis.core.routes import normalize_pattern, normalize_route
 
@@ -69,6 +69,12 @@ class ContextMap:
     #: the git repository the path globs are written for (``netbox/`` when ``imports`` points
     #: at ``<checkout>/netbox``); "" when both are the same folder
     code_root: str = ""
+
+    @classmethod
+    def of(cls, config: Config) -> ContextMap:
+        """The map a config declares, with its search path, shared tables and code root."""
+        return cls(config.contexts, search_path=config.table_search_path, shared_tables=config.shared_table_globs,
+                   shared_tables_by_default=config.shared_tables is None, code_root=config.code_root)
 
     @property
     def names(self) -> tuple[str, ...]:

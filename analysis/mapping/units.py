@@ -158,8 +158,7 @@ class Units:
 
 def map_units(config: Config, mined: Mined) -> Units:
     """Assign every unit of ``mined`` to a context of ``config`` (see the module docstring)."""
-    cmap = ContextMap(config.contexts, search_path=config.table_search_path, shared_tables=config.shared_table_globs,
-                      shared_tables_by_default=config.shared_tables is None, code_root=config.code_root)
+    cmap = ContextMap.of(config)
     spans = mined["spans"]
     span_context = span_contexts(cmap, spans)
     attributed = attribute_statements(mined["statements"], spans, span_context, cmap,

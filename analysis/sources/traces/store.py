@@ -302,6 +302,14 @@ class DuckDBStore:
     def fingerprints(self, keys: pd.DataFrame) -> pd.DataFrame:
         return keys.assign(fingerprint=keys["db_key"])
 
+    def _append(self, table: str, frame: pd.DataFrame, exists: bool) -> bool:
+        """Add ``frame``'s rows to ``table``, creating it from them the first time; True after."""
+        self.con.register("seams_chunk", frame)
+        self.con.execute(f"INSERT INTO {table} SELECT * FROM seams_chunk" if exists
+                         else f"CREATE TABLE {table} AS SELECT * FROM seams_chunk")
+        self.con.unregister("seams_chunk")
+        return True
+
     def load_chunks(self, chunks: Iterable[tuple[pd.DataFrame, pd.DataFrame]]) -> int:
         """Append ``(spans chunk, span_links chunk)`` pairs (the ``spans`` frame's columns) as
         they come; then drop duplicates across chunks (the first kept). Returns the spans kept."""
@@ -313,24 +321,14 @@ class DuckDBStore:
             if len(chunk):
                 flat = span_rows(chunk, offset)
                 offset += len(flat)
-                self.con.register("seams_chunk", flat)
-                self.con.execute("INSERT INTO seams_raw SELECT * FROM seams_chunk" if created
-                                 else "CREATE TABLE seams_raw AS SELECT * FROM seams_chunk")
-                self.con.unregister("seams_chunk")
-                created = True
+                created = self._append("seams_raw", flat, created)
             if len(links):
                 rows = links[["trace_id", "span_id", "linked_trace_id", "linked_span_id"]].astype(object)
                 rows.insert(0, "ord", range(link_offset, link_offset + len(rows)))
                 link_offset += len(rows)
-                self.con.register("seams_chunk", rows)
-                self.con.execute("INSERT INTO seams_links SELECT * FROM seams_chunk" if links_created
-                                 else "CREATE TABLE seams_links AS SELECT * FROM seams_chunk")
-                self.con.unregister("seams_chunk")
-                links_created = True
+                links_created = self._append("seams_links", rows, links_created)
         if not created:
-            self.con.register("seams_chunk", span_rows(_empty_spans(), 0))
-            self.con.execute("CREATE TABLE seams_raw AS SELECT * FROM seams_chunk")
-            self.con.unregister("seams_chunk")
+            self._append("seams_raw", span_rows(_empty_spans(), 0), False)
         self.con.execute("""CREATE OR REPLACE TABLE seams_t AS
             SELECT * FROM seams_raw QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY rid) = 1""")
         self.con.execute("DROP TABLE seams_raw")
