@@ -31,6 +31,10 @@ class Check:
     unit: str = "share"  # share | count | ratio | days
     detail: str = ""  # the denominator, the window, what the value is over
 
+    def __post_init__(self) -> None:
+        if self.status.state is State.NOT_MEASURED:  # no source, no figure (a default 0 never passes for one)
+            object.__setattr__(self, "value", None)
+
     @property
     def known(self) -> bool:
         return self.status.known and self.value is not None
@@ -61,8 +65,7 @@ class Check:
 
     def to_json(self) -> dict:
         return {
-            "name": self.name, "label": self.label, "threshold": self.threshold,
-            "value": None if self.status.state is State.NOT_MEASURED else self.value,  # no source, no figure
+            "name": self.name, "label": self.label, "value": self.value, "threshold": self.threshold,
             "setting": self.setting, "direction": self.direction, "unit": self.unit, "detail": self.detail,
             "state": self.status.state.value, "reason": self.status.reason, "holds": self.holds,
             "margin": self.margin, "relative_margin": self.relative_margin,
