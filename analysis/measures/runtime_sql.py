@@ -677,16 +677,18 @@ def store_frames(parts: list[StoreAggregates]) -> dict[str, pd.DataFrame]:
     out["store_orchestration"] = (frames.conform(pd.concat(driven).groupby(["entry_point", "entry_context", "contexts"], dropna=False,
                                                                           as_index=False)["traces"].sum(), "store_orchestration")
                                   if driven else frames.empty("store_orchestration"))
-    figures: dict[str, float] = {"stores": float(len(parts))}
+    figures: dict[str, float] = {"stores": float(len(parts))} if parts else {}
+    window: dict[str, int] = {}
     for part in parts:
         for key, value in _flat(part.coverage):
             figures[key] = figures.get(key, 0.0) + value
         for key in ("first_span", "last_span"):
             when = part.window.get(key)
             if when is not None:
-                ns = float(pd.Timestamp(when).value)
-                pick = min if key == "first_span" else max
-                figures[f"{key}_ns"] = pick(figures.get(f"{key}_ns", ns), ns)
+                ns = int(pd.Timestamp(when).value)
+                window[key] = (min if key == "first_span" else max)(window.get(key, ns), ns)
+    for key, ns in window.items():  # whole seconds and nanoseconds apart: a float holds each exactly
+        figures[f"{key}_s"], figures[f"{key}_ns"] = float(ns // 10**9), float(ns % 10**9)
     out["store_coverage"] = frames.conform(pd.DataFrame({"figure": list(figures), "value": list(figures.values())}), "store_coverage")
     return out
 

@@ -62,9 +62,9 @@ def store_curves(mined: Mined) -> pd.DataFrame:
 
 def store_window(mined: Mined, bucket_minutes: int) -> dict:
     got = dict(zip(mined["store_coverage"]["figure"], mined["store_coverage"]["value"], strict=True))
-    if "first_span_ns" not in got:
+    if "first_span_s" not in got:
         return {"first_span": None, "last_span": None, "hours": 0.0, "buckets": 0}
-    first, last = pd.Timestamp(int(got["first_span_ns"]), tz="UTC"), pd.Timestamp(int(got["last_span_ns"]), tz="UTC")
+    first, last = (pd.Timestamp(int(got[f"{key}_s"]) * 10**9 + int(got[f"{key}_ns"]), tz="UTC") for key in ("first_span", "last_span"))
     hours = (last - first).total_seconds() / 3600
     return {"first_span": first, "last_span": last, "hours": round(hours, 3), "buckets": int(hours * 60 // bucket_minutes) + 1}
 
