@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 from chdb import session as chdb_session
+from runtime_equality import assert_same_runtime
 
 from analysis.core.config import ContextSpec, SpanRules, load_config
 from analysis.core.errors import ConfigError, SourceError
@@ -142,29 +143,6 @@ def test_the_pipeline_reads_the_exporters_table_as_it_reads_the_file(sample_conf
     assert not len(Mined.of(mined)["spans"])  # no span came back
     got = analyse(from_store, mined).runtime
     assert_same_runtime(got, expected)
-
-
-def assert_same_runtime(got, expected) -> None:
-    """Every runtime figure of an engine's aggregates equals the file path's (sums of
-    milliseconds to the last bits; percentiles, maxima and counts exactly)."""
-    for name in ("calls", "latency", "fan_in", "chains", "orchestration", "orchestrated", "curves"):
-        pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name), check_exact=False, rtol=1e-9, obj=name)
-    for column in ("calls", "caller_spans", "p50_ms", "p95_ms", "max_ms"):
-        assert got.latency[column].tolist() == expected.latency[column].tolist(), column
-    pd.testing.assert_frame_equal(got.asymmetry, expected.asymmetry, check_exact=False, rtol=1e-6)
-    assert len(expected.latency) and len(expected.orchestration) and len(expected.orchestrated)
-    differ = {k for k in expected.coverage if not _same(got.coverage.get(k), expected.coverage[k])}
-    assert not differ, differ
-    assert set(got.coverage) - {"beyond_depth"} == set(expected.coverage)  # the walk's bound: the engine's alone
-    assert got.window == expected.window
-    for status in ("calls_status", "load_status", "coverage_status", "inventory_status"):
-        assert getattr(got, status).state == getattr(expected, status).state, status
-
-
-def _same(a, b) -> bool:
-    if isinstance(b, float) and isinstance(a, float):
-        return (a != a and b != b) or a == pytest.approx(b, rel=1e-9)
-    return a == b
 
 
 def test_an_unreachable_server_is_missing_evidence_not_a_crash(sample_config, tmp_path):
