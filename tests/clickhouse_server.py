@@ -9,7 +9,8 @@ loopback only), starts it and waits for ``/ping``. :class:`Server` runs statemen
 
 :func:`unusable` says why a server cannot serve Seams' queries: older than
 :data:`MIN_VERSION` (``Map`` columns and ``DateTime64`` in the exporter's table, window
-functions, grace hash joins; clickhouse-connect also asks the server for settings it lacks).
+functions, grace hash joins, temporary MergeTree tables; clickhouse-connect also asks the
+server for settings an old one lacks).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-#: the oldest ClickHouse whose SQL Seams' queries use (grace hash joins came in 22.12)
-MIN_VERSION = (22, 12)
+#: the oldest ClickHouse for Seams' queries: grace hash joins (22.12), temporary MergeTree tables (23.3)
+MIN_VERSION = (23, 3)
 
 CONFIG = """<?xml version="1.0"?>
 <yandex>
@@ -127,5 +128,5 @@ def unusable(server: Server) -> str | None:
     version = server.version()
     if version < MIN_VERSION:
         return (f"ClickHouse {'.'.join(map(str, version))} is older than {'.'.join(map(str, MIN_VERSION))}: no Map nor DateTime64 "
-                "columns for the exporter's table, no window functions, no grace hash joins")
+                "columns for the exporter's table, no window functions, no grace hash joins, no temporary MergeTree tables")
     return None

@@ -51,13 +51,26 @@ the store's dialect by sqlglot (:func:`render`). The steps, each a table in the 
    sampling), coverage counts (orphans, broken async, attribute completeness, entry points),
    database statements per context (the context of the db span's nearest ancestor).
 
-The results equal the file path's (:mod:`analysis.measures.metrics.load`,
-:mod:`analysis.measures.coupling.runtime`, :mod:`analysis.measures.metrics.observability`) on
-the same spans; ``tests/measures/test_runtime_sql.py`` compares every figure on the sample.
-Sums of milliseconds may differ in the last bits (float addition in another order).
+5. *per call and per trace* (read back per pair, chain or entry point, never per span):
+   latency of calls (the engine returns the order statistics each percentile needs, at most
+   four rows a pair, and :func:`interpolate` does numpy's interpolation between them, so the
+   percentiles equal ``numpy.percentile``'s bit for bit), synchronous chains (one level of the
+   context tree per statement), orchestration (each trace's contexts as bits summed in the
+   engine; entry points named and masked here: :func:`analysis.core.privacy.mask_span_name`,
+   then :func:`analysis.measures.runtime.entry_points`).
 
-Not computed here: latency percentiles, call chains and orchestration (they need the spans
-of each call, not aggregates); duplicate spans are the store's to drop (the loaders do).
+Span names are read back only as distinct rule values (matched with a statement's literals
+masked, as the trace readers keep names) and as entry points (masked before they leave this
+module); attribute values are compared with the rules in the engine, never read back.
+
+The results equal the file path's (:mod:`analysis.measures.metrics.load`,
+:mod:`analysis.measures.coupling.runtime`, :mod:`analysis.measures.metrics.observability`,
+:func:`analysis.measures.runtime.orchestration_of`) on the same spans;
+``tests/measures/test_runtime_sql.py`` compares every figure on the sample. Sums of
+milliseconds may differ in the last bits (float addition in another order). A trace with
+several root spans (or sampling ratios differing within it) takes its first in the store's
+order where the file path takes the first in the file's; duplicate spans are the store's to
+drop (the loaders do).
 """
 
 from __future__ import annotations
@@ -91,6 +104,12 @@ CALL_COLUMNS = {"caller": "string", "callee": "string", "mode": "string", "calls
 CURVE_COLUMNS = {"context": "string", "bucket": "datetime64[ns, UTC]", "requests": "int64", "spans": "int64",
                  "self_time_ms": "float64", "scaled": "bool"}
 STATEMENT_COLUMNS = {"fingerprint": "string", "context": "string", "calls": "int64"}
+#: the percentiles of call latency (as :func:`analysis.measures.coupling.runtime.latency_of_rows`)
+LATENCY_PERCENTILES = (50, 95)
+LATENCY_COLUMNS = {"caller": "string", "callee": "string", "mode": "string", "calls": "int64", "caller_spans": "int64",
+                   "p50_ms": "float64", "p95_ms": "float64", "max_ms": "float64", "caller_ms": "float64",
+                   "wait_share": "float64"}
+CHAIN_COLUMNS = {"chain": "string", "traces": "int64"}
 
 
 class SpanStore(Protocol):
@@ -482,12 +501,6 @@ def _quote(text: str) -> str:
 #    orchestration (computed in the engine; read back per pair, chain or entry point)
 
 
-#: the percentiles of call latency (as :func:`analysis.measures.coupling.runtime.latency_of_rows`)
-LATENCY_PERCENTILES = (50, 95)
-LATENCY_COLUMNS = {"caller": "string", "callee": "string", "mode": "string", "calls": "int64", "caller_spans": "int64",
-                   "p50_ms": "float64", "p95_ms": "float64", "max_ms": "float64", "caller_ms": "float64",
-                   "wait_share": "float64"}
-CHAIN_COLUMNS = {"chain": "string", "traces": "int64"}
 
 
 def percentile_ranks(n: int, q: float) -> tuple[int, int, float]:

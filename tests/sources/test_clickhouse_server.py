@@ -4,7 +4,7 @@ started on loopback (``tests/clickhouse_server.py``), then every runtime figure 
 compared with the file path's on the same spans.
 
 Runs when a ClickHouse server binary is on this machine (``clickhouse`` or
-``clickhouse-server`` on ``PATH``, or ``$SEAMS_CLICKHOUSE_BINARY``) and is recent enough;
+``clickhouse-server`` on ``PATH``, or ``$SEAMS_CLICKHOUSE_BINARY``) and is recent enough (23.3 or later);
 skipped, with the reason, otherwise.
 """
 
