@@ -205,6 +205,10 @@ SCHEMAS: dict[str, dict[str, str]] = {
     },
     "store_chains": {"chain": "str", "traces": "int"},
     "store_orchestration": {"entry_point": "str", "entry_context": "str?", "contexts": "str", "traces": "float"},
+    # the database spans as statements (fingerprint, context of the span, executions weighted for
+    # sampling) and their tables, for the data evidence without a SQL log
+    "store_db_statements": {"fingerprint": "str", "context": "str?", "executions": "int"},
+    "store_db_tables": {"fingerprint": "str", "table": "str", "access": "str"},
     "complexity": {
         "path": "str", "language": "str", "nloc": "int", "ccn_total": "Int64?", "ccn_max": "Int64?",
         "functions": "int", "indentation_complexity": "float",

@@ -110,6 +110,8 @@ LATENCY_COLUMNS = {"caller": "string", "callee": "string", "mode": "string", "ca
                    "p50_ms": "float64", "p95_ms": "float64", "max_ms": "float64", "caller_ms": "float64",
                    "wait_share": "float64"}
 CHAIN_COLUMNS = {"chain": "string", "traces": "int64"}
+DB_STATEMENT_COLUMNS = {"fingerprint": "string", "context": "string", "executions": "int64"}
+TABLE_ACCESS_COLUMNS = {"fingerprint": "string", "table": "string", "access": "string"}
 
 
 class SpanStore(Protocol):
@@ -130,7 +132,8 @@ class SpanStore(Protocol):
 
     def fingerprints(self, keys: pd.DataFrame) -> pd.DataFrame:
         """``db_system, db_key, example`` -> adds ``fingerprint`` (the key itself when the
-        store's keys are fingerprints already)."""
+        store's keys are fingerprints already) and, when the store reads them from the
+        example, ``tables`` (as the ``db_tables`` column; None when unknown)."""
 
 
 @dataclass
@@ -148,6 +151,8 @@ class StoreAggregates:
     chains: pd.DataFrame = field(default_factory=lambda: typed_empty(CHAIN_COLUMNS))  # chain, traces
     orchestration: pd.DataFrame = field(default_factory=lambda: typed_empty(ORCHESTRATION_COLUMNS))  # as orchestration_of
     orchestrated: pd.DataFrame = field(default_factory=lambda: typed_empty(ORCHESTRATED_COLUMNS))
+    db_statements: pd.DataFrame = field(default_factory=lambda: typed_empty(DB_STATEMENT_COLUMNS))  # as traced_statements
+    db_tables: pd.DataFrame = field(default_factory=lambda: typed_empty(TABLE_ACCESS_COLUMNS))  # fingerprint, table, access
 
 
 def render(sql: str, dialect: str) -> str:
@@ -200,6 +205,7 @@ def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes
     curves, window = _curves(db, bucket_minutes, sampling_ratio)
     coverage = _coverage(db, context_map)
     statements = _statements(db, store)
+    db_statements, db_tables = _db_statements(db, store, sampling_ratio)
     notes = []
     if beyond:
         notes.append(f"{beyond} spans have no context ancestor within {max_depth} levels (a deeper chain or a "
@@ -207,7 +213,7 @@ def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes
     coverage["beyond_depth"] = beyond
     return StoreAggregates(calls=calls, curves=curves, coverage=coverage, statements=statements, window=window,
                            beyond_depth=beyond, notes=notes, latency=latency, chains=chains, orchestration=orchestration,
-                           orchestrated=orchestrated)
+                           orchestrated=orchestrated, db_statements=db_statements, db_tables=db_tables)
 
 
 def _empty_aggregates() -> StoreAggregates:
@@ -653,6 +659,42 @@ def _orchestration(db: _Session, contexts: list[str], sampling_ratio: float | No
     return orchestration_frames(entries)
 
 
+
+
+def _db_statements(db: _Session, store: SpanStore, sampling_ratio: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The database spans as statements, for the data evidence when no SQL log is given (as
+    :func:`analysis.measures.data.traced_statements`): per fingerprint and context of the db
+    span (its own or inherited; unassigned kept), the spans weighted by 1 / their sampling
+    ratio, rounded; and each fingerprint's tables (``table:r`` read, ``table:w`` written).
+    Read back per statement key and context, never per span."""
+    fallback = 1.0 if sampling_ratio is None else float(sampling_ratio)
+    keys = db.frame(f"""
+        SELECT s.db_system AS db_system, s.db_key AS db_key, c.ctx AS context,
+               SUM(1.0 / GREATEST(COALESCE(s.sampling_ratio, {fallback!r}), 1e-9)) AS weight, MIN(s.db_example) AS example
+        FROM seams_t AS s JOIN seams_c AS c ON c.rid = s.rid
+        WHERE s.db_key IS NOT NULL
+        GROUP BY s.db_system, s.db_key, c.ctx""")
+    if keys.empty:
+        return typed_empty(DB_STATEMENT_COLUMNS), typed_empty(TABLE_ACCESS_COLUMNS)
+    named = store.fingerprints(keys)
+    listed = db.frame("SELECT DISTINCT db_key, db_tables FROM seams_t WHERE db_key IS NOT NULL AND db_tables IS NOT NULL")
+    by_key = dict(zip(named["db_key"], named["fingerprint"], strict=True))
+    pairs = {(by_key.get(k, k), str(v)) for k, v in zip(listed["db_key"], listed["db_tables"], strict=True)}
+    if "tables" in named:  # the store read the tables from each statement's example (ClickHouse)
+        pairs |= {(str(f), str(v)) for f, v in zip(named["fingerprint"], named["tables"], strict=True) if isinstance(v, str)}
+    from analysis.measures.data import _table_and_access
+
+    access = sorted({(f, *_table_and_access(item)) for f, listed_tables in pairs for item in listed_tables.split(",") if item})
+    context = named["context"].astype(object).where(named["context"].notna(), None)
+    grouped = (pd.DataFrame({"fingerprint": named["fingerprint"].astype(str), "context": context,
+                             "weight": named["weight"].astype(float)})
+               .groupby(["fingerprint", "context"], dropna=False, sort=True)["weight"].sum().reset_index())
+    statements = pd.DataFrame({"fingerprint": grouped["fingerprint"], "context": grouped["context"],
+                               "executions": np.rint(grouped["weight"].to_numpy(dtype=float)).astype("int64")})
+    return (statements.astype(DB_STATEMENT_COLUMNS).reset_index(drop=True),
+            pd.DataFrame(access, columns=list(TABLE_ACCESS_COLUMNS)).astype(TABLE_ACCESS_COLUMNS))
+
+
 # --------------------------------------------------------------------------------------
 # the aggregates as frames (contracts store_calls, store_load, store_statements, store_coverage)
 
@@ -690,6 +732,13 @@ def store_frames(parts: list[StoreAggregates]) -> dict[str, pd.DataFrame]:
     out["store_orchestration"] = (frames.conform(pd.concat(driven).groupby(["entry_point", "entry_context", "contexts"], dropna=False,
                                                                           as_index=False)["traces"].sum(), "store_orchestration")
                                   if driven else frames.empty("store_orchestration"))
+    executed = [p.db_statements for p in parts if len(p.db_statements)]
+    out["store_db_statements"] = (frames.conform(pd.concat(executed).groupby(["fingerprint", "context"], dropna=False, sort=True,
+                                                                           as_index=False)["executions"].sum(), "store_db_statements")
+                                  if executed else frames.empty("store_db_statements"))
+    tables = [p.db_tables for p in parts if len(p.db_tables)]
+    out["store_db_tables"] = (frames.conform(pd.concat(tables).drop_duplicates().sort_values(list(TABLE_ACCESS_COLUMNS)),
+                                             "store_db_tables") if tables else frames.empty("store_db_tables"))
     figures: dict[str, float] = {"stores": float(len(parts))} if parts else {}
     window: dict[str, int] = {}
     for part in parts:

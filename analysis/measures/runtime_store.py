@@ -100,6 +100,15 @@ def store_orchestration(mined: Mined) -> tuple[pd.DataFrame, pd.DataFrame]:
     return orchestration_frames(entries)
 
 
+def stored_statements(mined: Mined) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """The database spans aggregated in an engine as :func:`analysis.measures.data.traced_statements`
+    gives them from a spans frame: ``(statements, context, table_access)``."""
+    rows, tables = mined["store_db_statements"], mined["store_db_tables"]
+    statements = pd.DataFrame({"fingerprint": rows["fingerprint"].astype("string"), "executions": rows["executions"].astype("int64")})
+    return (statements.reset_index(drop=True), rows["context"].astype("string").reset_index(drop=True),
+            tables[["fingerprint", "table", "access"]].astype("string").reset_index(drop=True))
+
+
 def store_calls_status(coverage: dict, spans: int, with_context: int, stores: int, has_latency: bool) -> Status:
     """``calls_status`` as :func:`analysis.measures.runtime.calls_status` decides it, from the
     store's counts."""

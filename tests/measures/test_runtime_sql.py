@@ -189,6 +189,11 @@ def test_literal_spans_give_the_known_figures(engine, tmp_path):
     assert load_by_context.loc["billing"].tolist() == [0, 2, 50.0]
     assert load_by_context.loc["mail"].tolist() == [1, 1, 10.0]
     assert got.statements.to_dict("records")[0]["context"] == "billing"
+    # the db span as a statement of billing's, once; its tables read from the statement by ClickHouse's store
+    # (the DuckDB store holds the reader's tables: none in this frame)
+    assert got.db_statements[["context", "executions"]].values.tolist() == [["billing", 1]]
+    fingerprint = got.db_statements["fingerprint"].iloc[0]
+    assert got.db_tables.values.tolist() == ([] if engine == "duckdb" else [[fingerprint, "invoices", "read"]])
 
 
 def literal_store(engine: str, spans: pd.DataFrame, otel: list[dict], tmp_path: Path):

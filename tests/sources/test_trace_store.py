@@ -141,8 +141,21 @@ def test_the_pipeline_reads_the_exporters_table_as_it_reads_the_file(sample_conf
     expected = analyse(from_file, mine(from_file)[0]).runtime
     mined, _ = mine(from_store)
     assert not len(Mined.of(mined)["spans"])  # no span came back
-    got = analyse(from_store, mined).runtime
-    assert_same_runtime(got, expected)
+    result = analyse(from_store, mined)
+    assert_same_runtime(result.runtime, expected)
+    # no SQL log: the data evidence comes from the db spans, aggregated in the engine as in the file
+    assert_same_data(result.data, analyse(from_file, mine(from_file)[0]).data)
+    # the scorecard reads each entry span: not measured from an engine, and says why
+    traces = result.scorecard.statuses["traces"]
+    assert traces.state.value == "not measured" and "trace engine" in traces.reason
+
+
+def assert_same_data(got, expected) -> None:
+    assert got.status == expected.status and got.origin == expected.origin == "traces"
+    assert got.attributed_share == expected.attributed_share
+    for name in ("table_contexts", "shared_tables", "write_shared_tables", "pairs", "infrastructure_tables"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name), obj=name)
+    assert len(expected.table_contexts) > 10 and len(expected.write_shared_tables)
 
 
 def test_an_unreachable_server_is_missing_evidence_not_a_crash(sample_config, tmp_path):
@@ -159,8 +172,9 @@ def test_a_large_file_is_aggregated_in_duckdb_with_the_same_figures(sample_confi
     large = replace(small, traces=tuple(replace(t, engine_min_bytes=2**20) for t in small.traces))
     assert os.path.getsize(large.traces[0].path) > 2**20 and large.traces[0].uses_engine()
     expected = analyse(small, mine(small)[0]).runtime
-    got = analyse(large, mine(large)[0]).runtime
-    assert_same_runtime(got, expected)
+    got = analyse(large, mine(large)[0])
+    assert_same_runtime(got.runtime, expected)
+    assert_same_data(got.data, analyse(small, mine(small)[0]).data)
     assert list((tmp_path / "file" / "cache" / "traces-duckdb").glob("*/spans.duckdb"))  # in the cache
     shutil.rmtree(tmp_path / "file" / "cache")
 
