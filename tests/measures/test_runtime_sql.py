@@ -257,3 +257,25 @@ def test_percentiles_from_two_order_statistics_are_numpys_bit_for_bit():
                 lo, hi, gamma = percentile_ranks(n, q)
                 assert 0 <= lo <= hi <= n - 1
                 assert interpolate(values[lo], values[hi], gamma) == float(np.percentile(values, q)), (n, q)
+
+
+# an auto-instrumented monolith: framework server spans and db client spans of one service
+AUTO = [
+    span("t1", "a", None, "Server", "GET /orders", 0, 100, **{"http.route": "/orders"}),
+    span("t1", "b", "a", "Client", "SELECT", 10, 20, **{"db.system": "postgresql", "db.statement": "SELECT 1"}),
+    span("t2", "c", None, "Server", "GET /mail", 0, 100, **{"http.route": "/mail"}),
+]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "chdb"])
+def test_spans_that_cannot_show_a_call_inside_a_process_are_said_so_as_the_file_path_says(engine, tmp_path):
+    from analysis.measures.runtime_store import store_calls_status
+
+    cmap = ContextMap(CONTEXTS)
+    for case, rows in {"auto": AUTO, "inside": LITERAL}.items():
+        spans, otel = literal_frame(rows)
+        got = aggregate_spans(literal_store(engine, spans, otel, tmp_path / case), cmap)
+        with_context = got.coverage["spans"] - got.coverage["unassigned_spans"]
+        status = store_calls_status(got.coverage, got.coverage["spans"], with_context, 1, True)
+        assert (got.coverage["inside_spans"], got.coverage["services"]) == ((0, 1) if case == "auto" else (4, 1)), case
+        assert status.state.value == ("not measurable" if case == "auto" else "measured"), case
