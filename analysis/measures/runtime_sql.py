@@ -575,9 +575,8 @@ def _chains(db: _Session, *, separator: str, min_contexts: int) -> pd.DataFrame:
     one level of that tree per statement (a level's spans joined to the one above), the
     leaves' chains are counted per distinct trace in the engine and read back per chain."""
     db.table("seams_up", """
-        SELECT t.rid AS rid, t.ctx AS ctx, s.trace_id AS trace_id,
-               CASE WHEN a.crossed THEN NULL ELSE a.anc_rid END AS up
-        FROM seams_tree AS t JOIN seams_t AS s ON s.rid = t.rid LEFT JOIN seams_a2 AS a ON a.rid = t.rid
+        SELECT t.rid AS rid, t.ctx AS ctx, CASE WHEN a.crossed THEN NULL ELSE a.anc_rid END AS up
+        FROM seams_tree AS t LEFT JOIN seams_a2 AS a ON a.rid = t.rid
         WHERE t.ctx IS NOT NULL""")
     db.table("seams_chain", "SELECT rid, ctx AS last_ctx, ctx AS chain FROM seams_up WHERE up IS NULL")
     db.table("seams_ch0", "SELECT rid, last_ctx, chain FROM seams_chain")
@@ -591,8 +590,8 @@ def _chains(db: _Session, *, separator: str, min_contexts: int) -> pd.DataFrame:
         db.store.execute(render(f"INSERT INTO seams_chain SELECT rid, last_ctx, chain FROM {step}", db.store.dialect))
         level = step
     found = db.frame("""
-        SELECT c.chain AS chain, COUNT(DISTINCT u.trace_id) AS traces
-        FROM seams_chain AS c JOIN seams_up AS u ON u.rid = c.rid
+        SELECT c.chain AS chain, COUNT(DISTINCT s.trace_id) AS traces
+        FROM seams_chain AS c JOIN seams_t AS s ON s.rid = c.rid
         LEFT JOIN (SELECT DISTINCT up FROM seams_up WHERE up IS NOT NULL) AS h ON h.up = c.rid
         WHERE h.up IS NULL
         GROUP BY c.chain""")
@@ -606,7 +605,7 @@ def _chains(db: _Session, *, separator: str, min_contexts: int) -> pd.DataFrame:
 def _orchestration(db: _Session, contexts: list[str], sampling_ratio: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per entry point the contexts its traces take part in, per pair the traces shared (as
     :func:`analysis.measures.runtime.orchestration_of`). Each trace's contexts are a set of
-    bits (one per context of the map, in words of 52) summed over its distinct contexts in
+    bits (one per context of the map, in words of 52) or-ed over its spans in one pass per trace in
     the engine; the traces with two or more are grouped by their root span's route,
     destination and name, their root's context and their contexts, and read back per group
     (a trace weighs 1 / its first span's sampling ratio; its root is its first root span, in
@@ -616,30 +615,28 @@ def _orchestration(db: _Session, contexts: list[str], sampling_ratio: float | No
     names = sorted(set(contexts))
     if not names:
         return orchestration_frames(pd.DataFrame())
-    words = [names[i:i + 52] for i in range(0, len(names), 52)]  # sums below 2**52: exact as floats too
+    words = [names[i:i + 52] for i in range(0, len(names), 52)]
     bits = ", ".join(
-        "SUM(CASE " + " ".join(f"WHEN ctx = {_quote(name)} THEN {2 ** j}" for j, name in enumerate(word)) + f" ELSE 0 END) AS m{w}"
+        "BIT_OR(CASE " + " ".join(f"WHEN c.ctx = {_quote(name)} THEN {2 ** j}" for j, name in enumerate(word)) + f" ELSE 0 END) AS m{w}"
         for w, word in enumerate(words))
+    # one pass over the spans per trace: its contexts, its first span, its first root span
     db.table("seams_tm", f"""
-        SELECT trace_id, {bits} FROM (SELECT s.trace_id AS trace_id, c.ctx AS ctx
-                                     FROM seams_c AS c JOIN seams_t AS s ON s.rid = c.rid
-                                     WHERE c.ctx IS NOT NULL GROUP BY s.trace_id, c.ctx) AS tc
-        GROUP BY trace_id HAVING COUNT(*) >= 2""")
+        SELECT s.trace_id AS trace_id, MIN(s.rid) AS first_rid, MIN(CASE WHEN s.parent_span_id IS NULL THEN s.rid END) AS root_rid,
+               {bits}
+        FROM seams_t AS s JOIN seams_c AS c ON c.rid = s.rid
+        GROUP BY s.trace_id HAVING COUNT(DISTINCT c.ctx) >= 2""")
     fallback = 1.0 if sampling_ratio is None else float(sampling_ratio)
-    masks = ", ".join(f"m.m{w} AS m{w}" for w in range(len(words)))
+    masks = ", ".join(f"m.m{w}" for w in range(len(words)))
     grouped = db.frame(f"""
-        SELECT {masks}, r.http_route AS route, r.messaging_destination AS destination, r.name AS name,
-               rc.ctx AS entry_context, CASE WHEN f.root_rid IS NULL THEN 1 ELSE 0 END AS no_root,
+        SELECT {", ".join(f"m.m{w} AS m{w}" for w in range(len(words)))}, r.http_route AS route,
+               r.messaging_destination AS destination, r.name AS name, rc.ctx AS entry_context,
+               CASE WHEN m.root_rid IS NULL THEN 1 ELSE 0 END AS no_root,
                SUM(1.0 / GREATEST(COALESCE(w.sampling_ratio, {fallback!r}), 1e-9)) AS weight
         FROM seams_tm AS m
-        JOIN (SELECT s.trace_id AS trace_id, MIN(s.rid) AS first_rid,
-                     MIN(CASE WHEN s.parent_span_id IS NULL THEN s.rid END) AS root_rid
-              FROM seams_t AS s JOIN seams_tm AS k ON k.trace_id = s.trace_id GROUP BY s.trace_id) AS f ON f.trace_id = m.trace_id
-        JOIN seams_t AS w ON w.rid = f.first_rid
-        LEFT JOIN seams_t AS r ON r.rid = f.root_rid
-        LEFT JOIN seams_c AS rc ON rc.rid = f.root_rid
-        GROUP BY {", ".join(f"m.m{w}" for w in range(len(words)))}, r.http_route, r.messaging_destination, r.name, rc.ctx,
-                 CASE WHEN f.root_rid IS NULL THEN 1 ELSE 0 END""")
+        JOIN seams_t AS w ON w.rid = m.first_rid
+        LEFT JOIN seams_t AS r ON r.rid = m.root_rid
+        LEFT JOIN seams_c AS rc ON rc.rid = m.root_rid
+        GROUP BY {masks}, r.http_route, r.messaging_destination, r.name, rc.ctx, CASE WHEN m.root_rid IS NULL THEN 1 ELSE 0 END""")
     if grouped.empty:
         return orchestration_frames(pd.DataFrame())
     text = {c: grouped[c].astype(object).where(grouped[c].notna(), None) for c in ("route", "destination", "name")}
