@@ -197,6 +197,18 @@ SCHEMAS: dict[str, dict[str, str]] = {
     },
     "store_statements": {"fingerprint": "str", "context": "str", "calls": "int"},
     "store_coverage": {"figure": "str", "value": "float"},
+    # latency per call pair (percentiles of one store: they do not add up across stores),
+    # synchronous chains, and traces per entry point and set of contexts (joined by "\x1f")
+    "store_latency": {
+        "caller": "str", "callee": "str", "mode": "str", "calls": "int", "caller_spans": "int", "p50_ms": "float",
+        "p95_ms": "float", "max_ms": "float", "caller_ms": "float",
+    },
+    "store_chains": {"chain": "str", "traces": "int"},
+    "store_orchestration": {"entry_point": "str", "entry_context": "str?", "contexts": "str", "traces": "float"},
+    # the database spans as statements (fingerprint, context of the span, executions weighted for
+    # sampling) and their tables, for the data evidence without a SQL log
+    "store_db_statements": {"fingerprint": "str", "context": "str?", "executions": "int"},
+    "store_db_tables": {"fingerprint": "str", "table": "str", "access": "str"},
     "complexity": {
         "path": "str", "language": "str", "nloc": "int", "ccn_total": "Int64?", "ccn_max": "Int64?",
         "functions": "int", "indentation_complexity": "float",

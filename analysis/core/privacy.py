@@ -227,6 +227,18 @@ def mask_literals(text: str, *, json: bool = False) -> str:
     return "".join(out)
 
 
+#: A span name that is a SQL statement (some instrumentations name database spans so): its
+#: literals are masked as it is read (:func:`mask_span_name`), so no value of a statement is kept.
+SQL_NAME = r"^\s*\(?\s*(?i:select|insert|update|delete|with|merge|replace|upsert|call|exec|execute|copy|values|set|show)\s"
+_SQL_NAME = re.compile(SQL_NAME)
+
+
+def mask_span_name(name: str) -> str:
+    """A span name as the trace readers keep it: a name that is a SQL statement (:data:`SQL_NAME`)
+    with its literals masked (:func:`mask_literals`), any other name as it is."""
+    return mask_literals(name) if _SQL_NAME.match(name) else name
+
+
 def mask_excerpt(text: str | bytes, limit: int | None = None) -> str:
     """A rejected record's excerpt as it may be written: decoded (bytes as UTF-8 with
     U+FFFD), cut to :data:`MAX_MASKED_CHARS`, control characters escaped, literals masked

@@ -72,6 +72,10 @@ def measure_data(config: Config, mined: Mined, units: Units) -> DataEvidence:
         statements, by, access, origin = mined["statements"], units.statement_context, mined["table_access"], "sql log"
     else:
         statements, by, access = traced_statements(mined["spans"], units.span_context)
+        if not len(statements) and len(mined["store_db_statements"]):  # the db spans aggregated in a trace engine
+            from analysis.measures.runtime_store import stored_statements
+
+            statements, by, access = stored_statements(mined)
         origin = "traces" if len(statements) else None
     joins = mined["joins"]
     seen = set(access["table"].dropna()) | set(joins["table_a"].dropna()) | set(joins["table_b"].dropna())

@@ -52,6 +52,8 @@ from analysis.measures.metrics import load, observability
 CHAIN_MIN_CONTEXTS = 3
 ORCHESTRATION_COLUMNS = {"entry_point": "string", "entry_context": "string", "contexts": "object", "traces": "float64"}
 ORCHESTRATED_COLUMNS = {"context_a": "string", "context_b": "string", "traces": "float64"}
+#: the entry point of a trace without a root span
+NO_ROOT = "(no root span)"
 
 
 @dataclass(frozen=True)
@@ -218,9 +220,7 @@ def orchestration_of(spans: pd.DataFrame, where: pd.Series) -> tuple[pd.DataFram
     root = spans["parent_span_id"].isna().to_numpy()
     roots_only = spans[root]  # only a root span's entry point is read: named (and masked) for those alone
     entry = pd.Series(pd.NA, index=spans.index, dtype="string")
-    entry[root] = (roots_only["http_route"].map(display_route, na_action="ignore").astype("string")
-                   .fillna(roots_only["messaging_destination"]).fillna(roots_only["name"])
-                   .astype("string").map(mask_identifiers, na_action="ignore").astype("string"))
+    entry[root] = entry_points(roots_only)
     frame = pd.DataFrame({"trace": spans["trace_id"].astype("string").to_numpy(), "context": where.astype("string").to_numpy(),
                           "root": root, "entry": entry.to_numpy(), "weight": weight.to_numpy()})
     per_trace = _contexts_per_trace(frame)
@@ -229,8 +229,26 @@ def orchestration_of(spans: pd.DataFrame, where: pd.Series) -> tuple[pd.DataFram
     roots = frame[frame["root"]].drop_duplicates("trace").set_index("trace")
     trace_weight = frame.groupby("trace")["weight"].first()
     entries = pd.DataFrame({"contexts": per_trace, "weight": trace_weight.reindex(per_trace.index).to_numpy(),
-                            "entry_point": roots["entry"].reindex(per_trace.index).fillna("(no root span)").to_numpy(),
+                            "entry_point": roots["entry"].reindex(per_trace.index).fillna(NO_ROOT).to_numpy(),
                             "entry_context": roots["context"].reindex(per_trace.index).to_numpy()})
+    return orchestration_frames(entries)
+
+
+def entry_points(roots: pd.DataFrame) -> pd.Series:
+    """The entry point of each root span (``http_route``, ``messaging_destination``, ``name``):
+    its route, else its destination, else its name, value-like parts masked."""
+    return (roots["http_route"].map(display_route, na_action="ignore").astype("string")
+            .fillna(roots["messaging_destination"]).fillna(roots["name"])
+            .astype("string").map(mask_identifiers, na_action="ignore").astype("string"))
+
+
+def orchestration_frames(entries: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``orchestration`` and ``orchestrated`` frames of ``entries``: one row per trace (or
+    per group of traces with the same entry point and contexts, ``weight`` their sum) with
+    ``contexts`` (sorted tuple of two or more), ``weight``, ``entry_point`` (masked),
+    ``entry_context``."""
+    if entries.empty:
+        return typed_empty(ORCHESTRATION_COLUMNS), typed_empty(ORCHESTRATED_COLUMNS)
     orchestration = (entries.groupby(["entry_point", "entry_context", "contexts"], dropna=False, sort=True)["weight"].sum()
                      .reset_index().rename(columns={"weight": "traces"}))
     orchestration = orchestration.sort_values(["traces", "entry_point"], ascending=[False, True], kind="stable")

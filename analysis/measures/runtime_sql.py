@@ -51,13 +51,26 @@ the store's dialect by sqlglot (:func:`render`). The steps, each a table in the 
    sampling), coverage counts (orphans, broken async, attribute completeness, entry points),
    database statements per context (the context of the db span's nearest ancestor).
 
-The results equal the file path's (:mod:`analysis.measures.metrics.load`,
-:mod:`analysis.measures.coupling.runtime`, :mod:`analysis.measures.metrics.observability`) on
-the same spans; ``tests/measures/test_runtime_sql.py`` compares every figure on the sample.
-Sums of milliseconds may differ in the last bits (float addition in another order).
+5. *per call and per trace* (read back per pair, chain or entry point, never per span):
+   latency of calls (the engine returns the order statistics each percentile needs, at most
+   four rows a pair, and :func:`interpolate` does numpy's interpolation between them, so the
+   percentiles equal ``numpy.percentile``'s bit for bit), synchronous chains (one level of the
+   context tree per statement), orchestration (each trace's contexts as bits summed in the
+   engine; entry points named and masked here: :func:`analysis.core.privacy.mask_span_name`,
+   then :func:`analysis.measures.runtime.entry_points`).
 
-Not computed here: latency percentiles, call chains and orchestration (they need the spans
-of each call, not aggregates); duplicate spans are the store's to drop (the loaders do).
+Span names are read back only as distinct rule values (matched with a statement's literals
+masked, as the trace readers keep names) and as entry points (masked before they leave this
+module); attribute values are compared with the rules in the engine, never read back.
+
+The results equal the file path's (:mod:`analysis.measures.metrics.load`,
+:mod:`analysis.measures.coupling.runtime`, :mod:`analysis.measures.metrics.observability`,
+:func:`analysis.measures.runtime.orchestration_of`) on the same spans;
+``tests/measures/test_runtime_sql.py`` compares every figure on the sample. Sums of
+milliseconds may differ in the last bits (float addition in another order). A trace with
+several root spans (or sampling ratios differing within it) takes its first in the store's
+order where the file path takes the first in the file's; duplicate spans are the store's to
+drop (the loaders do).
 """
 
 from __future__ import annotations
@@ -70,8 +83,18 @@ import pandas as pd
 import sqlglot
 
 from analysis.core.frames import typed_empty
+from analysis.core.privacy import mask_span_name
 from analysis.mapping.contexts import ContextMap
+from analysis.measures.coupling.runtime import CHAIN_SEPARATOR
 from analysis.measures.metrics.observability import CONNECTION_SPAN, FRAMEWORK_SPAN
+from analysis.measures.runtime import (
+    CHAIN_MIN_CONTEXTS,
+    NO_ROOT,
+    ORCHESTRATED_COLUMNS,
+    ORCHESTRATION_COLUMNS,
+    entry_points,
+    orchestration_frames,
+)
 
 #: the dialect every statement is written in (then generated for the store's)
 SOURCE_DIALECT = "duckdb"
@@ -81,6 +104,14 @@ CALL_COLUMNS = {"caller": "string", "callee": "string", "mode": "string", "calls
 CURVE_COLUMNS = {"context": "string", "bucket": "datetime64[ns, UTC]", "requests": "int64", "spans": "int64",
                  "self_time_ms": "float64", "scaled": "bool"}
 STATEMENT_COLUMNS = {"fingerprint": "string", "context": "string", "calls": "int64"}
+#: the percentiles of call latency (as :func:`analysis.measures.coupling.runtime.latency_of_rows`)
+LATENCY_PERCENTILES = (50, 95)
+LATENCY_COLUMNS = {"caller": "string", "callee": "string", "mode": "string", "calls": "int64", "caller_spans": "int64",
+                   "p50_ms": "float64", "p95_ms": "float64", "max_ms": "float64", "caller_ms": "float64",
+                   "wait_share": "float64"}
+CHAIN_COLUMNS = {"chain": "string", "traces": "int64"}
+DB_STATEMENT_COLUMNS = {"fingerprint": "string", "context": "string", "executions": "int64"}
+TABLE_ACCESS_COLUMNS = {"fingerprint": "string", "table": "string", "access": "string"}
 
 
 class SpanStore(Protocol):
@@ -101,7 +132,8 @@ class SpanStore(Protocol):
 
     def fingerprints(self, keys: pd.DataFrame) -> pd.DataFrame:
         """``db_system, db_key, example`` -> adds ``fingerprint`` (the key itself when the
-        store's keys are fingerprints already)."""
+        store's keys are fingerprints already) and, when the store reads them from the
+        example, ``tables`` (as the ``db_tables`` column; None when unknown)."""
 
 
 @dataclass
@@ -115,6 +147,12 @@ class StoreAggregates:
     window: dict  # first_span, last_span (UTC timestamps) or None
     beyond_depth: int = 0
     notes: list[str] = field(default_factory=list)
+    latency: pd.DataFrame = field(default_factory=lambda: typed_empty(LATENCY_COLUMNS))  # as call_latency
+    chains: pd.DataFrame = field(default_factory=lambda: typed_empty(CHAIN_COLUMNS))  # chain, traces
+    orchestration: pd.DataFrame = field(default_factory=lambda: typed_empty(ORCHESTRATION_COLUMNS))  # as orchestration_of
+    orchestrated: pd.DataFrame = field(default_factory=lambda: typed_empty(ORCHESTRATED_COLUMNS))
+    db_statements: pd.DataFrame = field(default_factory=lambda: typed_empty(DB_STATEMENT_COLUMNS))  # as traced_statements
+    db_tables: pd.DataFrame = field(default_factory=lambda: typed_empty(TABLE_ACCESS_COLUMNS))  # fingerprint, table, access
 
 
 def render(sql: str, dialect: str) -> str:
@@ -141,9 +179,9 @@ class _Session:
 
 
 def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes: float = 5, max_depth: int = 64,
-                    sampling_ratio: float | None = None) -> StoreAggregates:
-    """Calls, load curves, coverage and statements per context of the spans in ``store``
-    (see the module docstring)."""
+                    sampling_ratio: float | None = None, chain_min_contexts: int = CHAIN_MIN_CONTEXTS) -> StoreAggregates:
+    """Calls, their latency, chains, orchestration, load curves, coverage and statements per
+    context of the spans in ``store`` (see the module docstring)."""
     if max_depth < 1:
         raise ValueError(f"max_depth must be at least 1, not {max_depth}")
     db = _Session(store)
@@ -161,16 +199,21 @@ def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes
     beyond = max(beyond, _walk(db, "seams_a2", ctx="ctx", parent="tree_parent", crossing="cross2", max_depth=max_depth,
                                nodes="seams_tree"))
     calls = _calls(db, links)
+    latency = _latency(db, calls)
+    chains = _chains(db, separator=CHAIN_SEPARATOR, min_contexts=chain_min_contexts)
+    orchestration, orchestrated = _orchestration(db, list(context_map.names), sampling_ratio)
     curves, window = _curves(db, bucket_minutes, sampling_ratio)
     coverage = _coverage(db, context_map)
     statements = _statements(db, store)
+    db_statements, db_tables = _db_statements(db, store, sampling_ratio)
     notes = []
     if beyond:
         notes.append(f"{beyond} spans have no context ancestor within {max_depth} levels (a deeper chain or a "
                      "parent cycle; max_ancestor_depth): they inherit no context and make no call")
     coverage["beyond_depth"] = beyond
     return StoreAggregates(calls=calls, curves=curves, coverage=coverage, statements=statements, window=window,
-                           beyond_depth=beyond, notes=notes)
+                           beyond_depth=beyond, notes=notes, latency=latency, chains=chains, orchestration=orchestration,
+                           orchestrated=orchestrated, db_statements=db_statements, db_tables=db_tables)
 
 
 def _empty_aggregates() -> StoreAggregates:
@@ -191,6 +234,8 @@ def _key(column: str, alias: str = "") -> str:
 def _rules(db: _Session, context_map: ContextMap) -> None:
     keys = db.frame("SELECT DISTINCT " + ", ".join(f"{_key(c)} AS {c}" for c in RULE_COLUMNS) + " FROM seams_t")
     values = keys.astype(object).where(keys.astype("string").fillna("") != "", None)
+    # a name that is a SQL statement is matched as the file readers keep it: literals masked
+    values["name"] = values["name"].map(lambda v: v if v is None else mask_span_name(str(v)))
     found = context_map.assign_spans(values.reset_index(drop=True))
     matched = keys.assign(context=found.to_numpy(dtype=object))
     matched = matched[matched["context"].notna()].astype(str).reset_index(drop=True)
@@ -275,13 +320,17 @@ def _walk(db: _Session, out: str, *, ctx: str, parent: str, crossing: str, max_d
 
 
 def _calls(db: _Session, has_links: bool) -> pd.DataFrame:
+    """``seams_cr``: one row per call (as :func:`analysis.measures.coupling.runtime.call_rows`:
+    ``caller, callee, mode, caller_rid, duration_ms, is_error`` of the callee span), and the
+    calls per caller, callee and mode read back."""
     along_tree = """
         SELECT a.anc_ctx AS caller, t.ctx AS callee, CASE WHEN a.crossed THEN 'async' ELSE 'sync' END AS mode,
-               s.duration_ms AS duration_ms, s.is_error AS is_error
+               a.anc_rid AS caller_rid, s.duration_ms AS duration_ms, s.is_error AS is_error
         FROM seams_tree AS t JOIN seams_a2 AS a ON a.rid = t.rid JOIN seams_t AS s ON s.rid = t.rid
         WHERE t.ctx IS NOT NULL AND a.anc_ctx <> t.ctx"""
     by_links = """
-        SELECT h.ctx AS caller, t.ctx AS callee, 'async' AS mode, s.duration_ms AS duration_ms, s.is_error AS is_error
+        SELECT h.ctx AS caller, t.ctx AS callee, 'async' AS mode, h.rid AS caller_rid, s.duration_ms AS duration_ms,
+               s.is_error AS is_error
         FROM seams_extra AS e
         JOIN seams_tree AS t ON t.rid = e.span_rid
         JOIN seams_t AS s ON s.rid = e.span_rid
@@ -289,11 +338,11 @@ def _calls(db: _Session, has_links: bool) -> pd.DataFrame:
         LEFT JOIN seams_a2 AS ka ON ka.rid = e.linked_rid
         JOIN seams_tree AS h ON h.rid = CASE WHEN k.ctx IS NOT NULL THEN k.rid ELSE ka.anc_rid END
         WHERE t.ctx IS NOT NULL AND h.ctx <> t.ctx"""
-    rows = f"{along_tree} UNION ALL {by_links}" if has_links else along_tree
-    out = db.frame(f"""
+    db.table("seams_cr", f"{along_tree} UNION ALL {by_links}" if has_links else along_tree)
+    out = db.frame("""
         SELECT caller, callee, mode, COUNT(*) AS calls, SUM(duration_ms) AS total_ms,
                SUM(CASE WHEN is_error THEN 1 ELSE 0 END) AS errors
-        FROM ({rows}) AS c GROUP BY caller, callee, mode""")
+        FROM seams_cr AS c GROUP BY caller, callee, mode""")
     if out.empty:
         return typed_empty(CALL_COLUMNS)
     out["calls"] = out["calls"].astype("int64")
@@ -380,6 +429,10 @@ def _coverage(db: _Session, context_map: ContextMap) -> dict:
         "consumer_spans": "SUM(CASE WHEN s.kind = 'CONSUMER' THEN 1 ELSE 0 END)",
         "broken_async": "SUM(CASE WHEN s.kind = 'CONSUMER' AND n.parent_rid IS NULL AND s.link_count = 0 THEN 1 ELSE 0 END)",
         "unassigned_spans": "SUM(CASE WHEN c.ctx IS NULL THEN 1 ELSE 0 END)",
+        # a span inside a process (calls_status): an INTERNAL one, or one naming its code where the process was not entered
+        "inside_spans": ("SUM(CASE WHEN s.kind = 'INTERNAL' OR (s.code_namespace IS NOT NULL AND s.kind NOT IN ('SERVER', 'CONSUMER')) "
+                         "THEN 1 ELSE 0 END)"),
+        "services": "COUNT(DISTINCT s.service)",
     }
     completeness = {
         "http_route": ("s.kind = 'SERVER'", _set("http_route")),
@@ -414,7 +467,7 @@ def _coverage(db: _Session, context_map: ContextMap) -> dict:
         "contexts_without_spans": sorted(set(declared) - set(with_spans)),
         "context_span_coverage": _share(len(with_spans), len(declared)),
         **{k: got[k] for k in ("spans", "orphan_spans", "root_spans", "traces", "traces_with_missing_parent",
-                               "consumer_spans", "broken_async", "unassigned_spans")},
+                               "consumer_spans", "broken_async", "unassigned_spans", "inside_spans", "services")},
         "orphan_span_share": _share(got["orphan_spans"], got["spans"]),
         "broken_trace_share": _share(got["traces_with_missing_parent"], got["traces"]),
         "broken_async_share": _share(got["broken_async"], got["consumer_spans"]),
@@ -450,12 +503,207 @@ def _quote(text: str) -> str:
 
 
 # --------------------------------------------------------------------------------------
+# 5. figures that need each call's or each trace's spans: latency percentiles, chains,
+#    orchestration (computed in the engine; read back per pair, chain or entry point)
+
+
+
+
+def percentile_ranks(n: int, q: float) -> tuple[int, int, float]:
+    """The order statistics (0-based ``lo``, ``hi``) and the weight between them of the
+    ``q``-th percentile of ``n`` values, as ``numpy.percentile`` (method ``linear``) finds them."""
+    virtual = (n - 1) * (np.float64(q) / 100)
+    if virtual >= n - 1:
+        return n - 1, n - 1, 0.0
+    lo = int(np.floor(virtual))
+    return lo, lo + 1, float(virtual - lo)
+
+
+def interpolate(lo: float, hi: float, gamma: float) -> float:
+    """``numpy.percentile``'s linear interpolation between two order statistics, bit for bit
+    (numpy's ``_lerp``: from the lower value below a weight of 0.5, from the upper one above)."""
+    a, b, t = np.float64(lo), np.float64(hi), np.float64(gamma)
+    diff = b - a
+    return float(b - diff * (1 - t)) if t >= 0.5 else float(a + diff * t)
+
+
+def _latency(db: _Session, calls: pd.DataFrame) -> pd.DataFrame:
+    """Latency per caller, callee and mode from ``seams_cr``: percentiles of the callee spans'
+    durations (the engine numbers each pair's calls by duration and returns only the order
+    statistics the percentiles need, at most four rows a pair; the interpolation is numpy's,
+    so the figures equal the file path's exactly), the slowest call, the distinct caller spans
+    and their summed duration (``wait_share`` = the calls' time / the callers' for sync calls)."""
+    if calls.empty:
+        return typed_empty(LATENCY_COLUMNS)
+    groups = db.frame("""SELECT caller, callee, mode, COUNT(*) AS n, MAX(duration_ms) AS max_ms FROM seams_cr
+                         GROUP BY caller, callee, mode""")
+    wanted = [(r.caller, r.callee, r.mode, str(rank + 1))
+              for r in groups.itertuples() for q in LATENCY_PERCENTILES
+              for rank in sorted(set(percentile_ranks(int(r.n), q)[:2]))]
+    db.store.load_frame("seams_qr", pd.DataFrame(wanted, columns=["caller", "callee", "mode", "rnk"]).astype(str))
+    values = db.frame("""
+        SELECT o.caller AS caller, o.callee AS callee, o.mode AS mode, o.rn AS rn, o.duration_ms AS duration_ms
+        FROM (SELECT caller, callee, mode, duration_ms,
+                     ROW_NUMBER() OVER (PARTITION BY caller, callee, mode ORDER BY duration_ms) AS rn FROM seams_cr) AS o
+        JOIN seams_qr AS q ON q.caller = o.caller AND q.callee = o.callee AND q.mode = o.mode AND CAST(q.rnk AS BIGINT) = o.rn""")
+    callers = db.frame("""
+        SELECT d.caller AS caller, d.callee AS callee, d.mode AS mode, COUNT(*) AS caller_spans, SUM(s.duration_ms) AS caller_ms
+        FROM (SELECT DISTINCT caller, callee, mode, caller_rid FROM seams_cr) AS d JOIN seams_t AS s ON s.rid = d.caller_rid
+        GROUP BY d.caller, d.callee, d.mode""")
+    at = {(str(r.caller), str(r.callee), str(r.mode), int(r.rn)): float(r.duration_ms) for r in values.itertuples()}
+    by = {(str(r.caller), str(r.callee), str(r.mode)): (int(r.caller_spans), float(r.caller_ms)) for r in callers.itertuples()}
+    total = {(str(r.caller), str(r.callee), str(r.mode)): float(r.total_ms) for r in calls.itertuples()}
+    rows = []
+    for r in groups.itertuples():
+        key, n = (str(r.caller), str(r.callee), str(r.mode)), int(r.n)
+        figures = []
+        for q in LATENCY_PERCENTILES:
+            lo, hi, gamma = percentile_ranks(n, q)
+            figures.append(interpolate(at[(*key, lo + 1)], at[(*key, hi + 1)], gamma))
+        spans, caller_ms = by[key]
+        share = total[key] / caller_ms if key[2] == "sync" and caller_ms > 0 else float("nan")
+        rows.append((*key, n, spans, *figures, float(r.max_ms), caller_ms, share))
+    frame = pd.DataFrame(rows, columns=list(LATENCY_COLUMNS))
+    frame = frame.sort_values(["calls", "caller", "callee", "mode"], ascending=[False, True, True, True])
+    return frame.astype(LATENCY_COLUMNS).reset_index(drop=True)
+
+
+def _chains(db: _Session, *, separator: str, min_contexts: int) -> pd.DataFrame:
+    """Synchronous chains of contexts, root to leaf, and the traces showing each (as
+    :func:`analysis.measures.coupling.runtime.call_chains`): each span with a context hangs
+    under its nearest ancestor with one unless the way crosses a queue; a chain is extended
+    one level of that tree per statement (a level's spans joined to the one above), the
+    leaves' chains are counted per distinct trace in the engine and read back per chain."""
+    db.table("seams_up", """
+        SELECT t.rid AS rid, t.ctx AS ctx, CASE WHEN a.crossed THEN NULL ELSE a.anc_rid END AS up
+        FROM seams_tree AS t LEFT JOIN seams_a2 AS a ON a.rid = t.rid
+        WHERE t.ctx IS NOT NULL""")
+    db.table("seams_chain", "SELECT rid, ctx AS last_ctx, ctx AS chain FROM seams_up WHERE up IS NULL")
+    db.table("seams_ch0", "SELECT rid, last_ctx, chain FROM seams_chain")
+    level = "seams_ch0"
+    while db.count(level):  # ends: every level is one step further from a root, and a root has no parent
+        step = "seams_ch1" if level == "seams_ch0" else "seams_ch0"
+        db.table(step, f"""
+            SELECT u.rid AS rid, u.ctx AS last_ctx,
+                   CASE WHEN u.ctx = c.last_ctx THEN c.chain ELSE c.chain || {_quote(separator)} || u.ctx END AS chain
+            FROM seams_up AS u JOIN {level} AS c ON u.up = c.rid""")
+        db.store.execute(render(f"INSERT INTO seams_chain SELECT rid, last_ctx, chain FROM {step}", db.store.dialect))
+        level = step
+    found = db.frame("""
+        SELECT c.chain AS chain, COUNT(DISTINCT s.trace_id) AS traces
+        FROM seams_chain AS c JOIN seams_t AS s ON s.rid = c.rid
+        LEFT JOIN (SELECT DISTINCT up FROM seams_up WHERE up IS NOT NULL) AS h ON h.up = c.rid
+        WHERE h.up IS NULL
+        GROUP BY c.chain""")
+    if found.empty:
+        return typed_empty(CHAIN_COLUMNS)
+    wide = found["chain"].astype(str).map(lambda c: len(set(c.split(separator))) >= min_contexts).astype(bool)
+    out = found[wide].sort_values(["traces", "chain"], ascending=[False, True])
+    return out[list(CHAIN_COLUMNS)].astype(CHAIN_COLUMNS).reset_index(drop=True)
+
+
+def _orchestration(db: _Session, contexts: list[str], sampling_ratio: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per entry point the contexts its traces take part in, per pair the traces shared (as
+    :func:`analysis.measures.runtime.orchestration_of`). Each trace's contexts are a set of
+    bits (one per context of the map, in words of 52) or-ed over its spans in one pass per trace in
+    the engine; the traces with two or more are grouped by their root span's route,
+    destination and name, their root's context and their contexts, and read back per group
+    (a trace weighs 1 / its first span's sampling ratio; its root is its first root span, in
+    the store's order). The entry point is named here, its literals and value-like parts
+    masked (:func:`analysis.core.privacy.mask_span_name`, then
+    :func:`analysis.measures.runtime.entry_points`) before anything else sees it."""
+    names = sorted(set(contexts))
+    if not names:
+        return orchestration_frames(pd.DataFrame())
+    words = [names[i:i + 52] for i in range(0, len(names), 52)]
+    bits = ", ".join(
+        "BIT_OR(CASE " + " ".join(f"WHEN c.ctx = {_quote(name)} THEN {2 ** j}" for j, name in enumerate(word)) + f" ELSE 0 END) AS m{w}"
+        for w, word in enumerate(words))
+    # one pass over the spans per trace: its contexts, its first span, its first root span
+    db.table("seams_tm", f"""
+        SELECT s.trace_id AS trace_id, MIN(s.rid) AS first_rid, MIN(CASE WHEN s.parent_span_id IS NULL THEN s.rid END) AS root_rid,
+               {bits}
+        FROM seams_t AS s JOIN seams_c AS c ON c.rid = s.rid
+        GROUP BY s.trace_id HAVING COUNT(DISTINCT c.ctx) >= 2""")
+    fallback = 1.0 if sampling_ratio is None else float(sampling_ratio)
+    masks = ", ".join(f"m.m{w}" for w in range(len(words)))
+    grouped = db.frame(f"""
+        SELECT {", ".join(f"m.m{w} AS m{w}" for w in range(len(words)))}, r.http_route AS route,
+               r.messaging_destination AS destination, r.name AS name, rc.ctx AS entry_context,
+               CASE WHEN m.root_rid IS NULL THEN 1 ELSE 0 END AS no_root,
+               SUM(1.0 / GREATEST(COALESCE(w.sampling_ratio, {fallback!r}), 1e-9)) AS weight
+        FROM seams_tm AS m
+        JOIN seams_t AS w ON w.rid = m.first_rid
+        LEFT JOIN seams_t AS r ON r.rid = m.root_rid
+        LEFT JOIN seams_c AS rc ON rc.rid = m.root_rid
+        GROUP BY {masks}, r.http_route, r.messaging_destination, r.name, rc.ctx, CASE WHEN m.root_rid IS NULL THEN 1 ELSE 0 END""")
+    if grouped.empty:
+        return orchestration_frames(pd.DataFrame())
+    text = {c: grouped[c].astype(object).where(grouped[c].notna(), None) for c in ("route", "destination", "name")}
+    roots = pd.DataFrame({"http_route": pd.Series(text["route"], dtype="string"),
+                          "messaging_destination": pd.Series(text["destination"], dtype="string"),
+                          "name": pd.Series([None if v is None else mask_span_name(str(v)) for v in text["name"]], dtype="string")})
+    no_root = grouped["no_root"].astype(bool).to_numpy()
+    entry = np.array(entry_points(roots).astype(object).to_numpy(), dtype=object)
+    entry[no_root] = NO_ROOT
+    sets = []
+    for row in grouped[[f"m{w}" for w in range(len(words))]].itertuples(index=False):
+        sets.append(tuple(sorted(name for w, word in enumerate(words) for j, name in enumerate(word) if int(row[w]) >> j & 1)))
+    entries = pd.DataFrame({"contexts": pd.Series(sets, dtype=object), "weight": grouped["weight"].astype(float).to_numpy(),
+                            "entry_point": pd.Series(entry, dtype="string").to_numpy(),
+                            "entry_context": pd.Series(grouped["entry_context"].astype(object)
+                                                       .where(grouped["entry_context"].notna(), None), dtype="string").to_numpy()})
+    return orchestration_frames(entries)
+
+
+
+
+def _db_statements(db: _Session, store: SpanStore, sampling_ratio: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The database spans as statements, for the data evidence when no SQL log is given (as
+    :func:`analysis.measures.data.traced_statements`): per fingerprint and context of the db
+    span (its own or inherited; unassigned kept), the spans weighted by 1 / their sampling
+    ratio, rounded; and each fingerprint's tables (``table:r`` read, ``table:w`` written).
+    Read back per statement key and context, never per span."""
+    fallback = 1.0 if sampling_ratio is None else float(sampling_ratio)
+    keys = db.frame(f"""
+        SELECT s.db_system AS db_system, s.db_key AS db_key, c.ctx AS context,
+               SUM(1.0 / GREATEST(COALESCE(s.sampling_ratio, {fallback!r}), 1e-9)) AS weight, MIN(s.db_example) AS example
+        FROM seams_t AS s JOIN seams_c AS c ON c.rid = s.rid
+        WHERE s.db_key IS NOT NULL
+        GROUP BY s.db_system, s.db_key, c.ctx""")
+    if keys.empty:
+        return typed_empty(DB_STATEMENT_COLUMNS), typed_empty(TABLE_ACCESS_COLUMNS)
+    named = store.fingerprints(keys)
+    listed = db.frame("SELECT DISTINCT db_key, db_tables FROM seams_t WHERE db_key IS NOT NULL AND db_tables IS NOT NULL")
+    by_key = dict(zip(named["db_key"], named["fingerprint"], strict=True))
+    pairs = {(by_key.get(k, k), str(v)) for k, v in zip(listed["db_key"], listed["db_tables"], strict=True)}
+    if "tables" in named:  # the store read the tables from each statement's example (ClickHouse)
+        pairs |= {(str(f), str(v)) for f, v in zip(named["fingerprint"], named["tables"], strict=True) if isinstance(v, str)}
+    from analysis.measures.data import _table_and_access
+
+    access = sorted({(f, *_table_and_access(item)) for f, listed_tables in pairs for item in listed_tables.split(",") if item})
+    context = named["context"].astype(object).where(named["context"].notna(), None)
+    grouped = (pd.DataFrame({"fingerprint": named["fingerprint"].astype(str), "context": context,
+                             "weight": named["weight"].astype(float)})
+               .groupby(["fingerprint", "context"], dropna=False, sort=True)["weight"].sum().reset_index())
+    statements = pd.DataFrame({"fingerprint": grouped["fingerprint"], "context": grouped["context"],
+                               "executions": np.rint(grouped["weight"].to_numpy(dtype=float)).astype("int64")})
+    return (statements.astype(DB_STATEMENT_COLUMNS).reset_index(drop=True),
+            pd.DataFrame(access, columns=list(TABLE_ACCESS_COLUMNS)).astype(TABLE_ACCESS_COLUMNS))
+
+
+# --------------------------------------------------------------------------------------
 # the aggregates as frames (contracts store_calls, store_load, store_statements, store_coverage)
+
+
+#: how ``store_orchestration`` joins a trace's contexts
+CONTEXTS_JOIN = "\x1f"
 
 
 def store_frames(parts: list[StoreAggregates]) -> dict[str, pd.DataFrame]:
     """The aggregates of one or more stores as the ``store_*`` frames of
-    :mod:`analysis.core.frames` (several stores: counts, sums and loads added)."""
+    :mod:`analysis.core.frames` (several stores: counts, sums and loads added; latency
+    percentiles, which do not add up, kept only from a single store)."""
     from analysis.core import frames
 
     calls = [p.calls.assign(errors=np.rint(p.calls["error_share"] * p.calls["calls"]).astype("int64")) for p in parts if len(p.calls)]
@@ -470,22 +718,42 @@ def store_frames(parts: list[StoreAggregates]) -> dict[str, pd.DataFrame]:
         "store_statements": (frames.conform(pd.concat(statements).groupby(["fingerprint", "context"], as_index=False)["calls"].sum(),
                                             "store_statements") if statements else frames.empty("store_statements")),
     }
-    figures: dict[str, float] = {}
+    latency = [p.latency for p in parts if len(p.latency)]
+    out["store_latency"] = (frames.conform(latency[0], "store_latency") if len(latency) == 1  # percentiles do not add up
+                            else frames.empty("store_latency"))
+    chains = [p.chains for p in parts if len(p.chains)]
+    out["store_chains"] = (frames.conform(pd.concat(chains).groupby("chain", as_index=False)["traces"].sum(), "store_chains")
+                           if chains else frames.empty("store_chains"))
+    driven = [p.orchestration.assign(contexts=p.orchestration["contexts"].map(CONTEXTS_JOIN.join)) for p in parts
+              if len(p.orchestration)]
+    out["store_orchestration"] = (frames.conform(pd.concat(driven).groupby(["entry_point", "entry_context", "contexts"], dropna=False,
+                                                                          as_index=False)["traces"].sum(), "store_orchestration")
+                                  if driven else frames.empty("store_orchestration"))
+    executed = [p.db_statements for p in parts if len(p.db_statements)]
+    out["store_db_statements"] = (frames.conform(pd.concat(executed).groupby(["fingerprint", "context"], dropna=False, sort=True,
+                                                                           as_index=False)["executions"].sum(), "store_db_statements")
+                                  if executed else frames.empty("store_db_statements"))
+    tables = [p.db_tables for p in parts if len(p.db_tables)]
+    out["store_db_tables"] = (frames.conform(pd.concat(tables).drop_duplicates().sort_values(list(TABLE_ACCESS_COLUMNS)),
+                                             "store_db_tables") if tables else frames.empty("store_db_tables"))
+    figures: dict[str, float] = {"stores": float(len(parts))} if parts else {}
+    window: dict[str, int] = {}
     for part in parts:
         for key, value in _flat(part.coverage):
             figures[key] = figures.get(key, 0.0) + value
         for key in ("first_span", "last_span"):
             when = part.window.get(key)
             if when is not None:
-                ns = float(pd.Timestamp(when).value)
-                pick = min if key == "first_span" else max
-                figures[f"{key}_ns"] = pick(figures.get(f"{key}_ns", ns), ns)
+                ns = int(pd.Timestamp(when).value)
+                window[key] = (min if key == "first_span" else max)(window.get(key, ns), ns)
+    for key, ns in window.items():  # whole seconds and nanoseconds apart: a float holds each exactly
+        figures[f"{key}_s"], figures[f"{key}_ns"] = float(ns // 10**9), float(ns % 10**9)
     out["store_coverage"] = frames.conform(pd.DataFrame({"figure": list(figures), "value": list(figures.values())}), "store_coverage")
     return out
 
 
 _COUNTED = ("spans", "orphan_spans", "root_spans", "traces", "traces_with_missing_parent", "consumer_spans", "broken_async",
-            "unassigned_spans", "entry_points_traced", "beyond_depth")
+            "unassigned_spans", "entry_points_traced", "beyond_depth", "inside_spans", "services", "stores")
 
 
 def _flat(coverage: dict):

@@ -4,11 +4,14 @@
 :func:`analysis.measures.runtime.measure_runtime` when the ``store_*`` frames hold the traces'
 aggregates (:func:`analysis.measures.runtime_sql.aggregate_spans`, run by the pipeline's
 :func:`analysis.pipeline.mine_trace_stores`). The same evidence as from a spans frame:
-calls between contexts (sync and async: volume, latency added, errors), fan-in, load curves
-and scaling asymmetry, trace coverage (with the SQL log's figures beside it). What needs the
-spans of each call is *not measured* here and left empty: latency percentiles, synchronous
-chains, orchestration; a statement is tied to a span of the engine only by its fingerprint
-(the SQL log's ``traceparent`` cannot be looked up among spans Seams does not hold).
+calls between contexts (sync and async: volume, latency added, errors), their latency
+(percentiles, slowest call, the callers' time and the share spent waiting), fan-in,
+synchronous chains, orchestration (entry points driving several contexts, pairs taking part
+in one trace), load curves and scaling asymmetry, trace coverage (with the SQL log's figures
+beside it), and whether the spans can show a call inside a process (``calls_status``). With
+several trace stores the latency percentiles are not measured (they do not add up across
+stores; ``calls_status`` says so). A statement is tied to a span of the engine only by its
+fingerprint (the SQL log's ``traceparent`` cannot be looked up among spans Seams does not hold).
 """
 
 from __future__ import annotations
@@ -22,11 +25,17 @@ from analysis.core.frames import Mined, typed_empty
 from analysis.mapping.units import Units
 from analysis.measures.coupling import runtime
 from analysis.measures.metrics import load, observability
-from analysis.measures.runtime_sql import CALL_COLUMNS, CURVE_COLUMNS, coverage_of
+from analysis.measures.runtime_sql import (
+    CALL_COLUMNS,
+    CHAIN_COLUMNS,
+    CONTEXTS_JOIN,
+    CURVE_COLUMNS,
+    LATENCY_COLUMNS,
+    coverage_of,
+)
 
-LATENCY_COLUMNS = {"caller": "string", "callee": "string", "mode": "string", "calls": "int64", "caller_spans": "int64",
-                   "p50_ms": "float64", "p95_ms": "float64", "max_ms": "float64", "caller_ms": "float64",
-                   "wait_share": "float64"}
+#: coverage figures of the store used here and not shown as coverage (the file path has none)
+_STORE_ONLY = ("inside_spans", "services", "stores")
 
 
 def from_store(mined: Mined) -> bool:
@@ -53,22 +62,78 @@ def store_curves(mined: Mined) -> pd.DataFrame:
 
 def store_window(mined: Mined, bucket_minutes: int) -> dict:
     got = dict(zip(mined["store_coverage"]["figure"], mined["store_coverage"]["value"], strict=True))
-    if "first_span_ns" not in got:
+    if "first_span_s" not in got:
         return {"first_span": None, "last_span": None, "hours": 0.0, "buckets": 0}
-    first, last = pd.Timestamp(int(got["first_span_ns"]), tz="UTC"), pd.Timestamp(int(got["last_span_ns"]), tz="UTC")
+    first, last = (pd.Timestamp(int(got[f"{key}_s"]) * 10**9 + int(got[f"{key}_ns"]), tz="UTC") for key in ("first_span", "last_span"))
     hours = (last - first).total_seconds() / 3600
     return {"first_span": first, "last_span": last, "hours": round(hours, 3), "buckets": int(hours * 60 // bucket_minutes) + 1}
 
 
+def store_latency(mined: Mined, calls: pd.DataFrame) -> pd.DataFrame:
+    """``call_latency`` from ``store_latency`` (``wait_share`` from the calls' total time)."""
+    rows = mined["store_latency"]
+    if rows.empty:
+        return typed_empty(LATENCY_COLUMNS)
+    total = calls.set_index(["caller", "callee", "mode"])["total_ms"]
+    waited = total.reindex(pd.MultiIndex.from_frame(rows[["caller", "callee", "mode"]].astype(str))).to_numpy(dtype=float)
+    caller_ms = rows["caller_ms"].to_numpy(dtype=float)
+    sync = (rows["mode"] == "sync").to_numpy(dtype=bool) & (caller_ms > 0)
+    share = np.full(len(rows), np.nan)
+    share[sync] = waited[sync] / caller_ms[sync]
+    out = rows.assign(wait_share=share).sort_values(["calls", "caller", "callee", "mode"], ascending=[False, True, True, True])
+    return out[list(LATENCY_COLUMNS)].astype(LATENCY_COLUMNS).reset_index(drop=True)
+
+
+def store_chains(mined: Mined) -> pd.DataFrame:
+    rows = mined["store_chains"]
+    return (rows.sort_values(["traces", "chain"], ascending=[False, True])[list(CHAIN_COLUMNS)].astype(CHAIN_COLUMNS)
+            .reset_index(drop=True))
+
+
+def store_orchestration(mined: Mined) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from analysis.measures.runtime import orchestration_frames
+
+    rows = mined["store_orchestration"]
+    entries = pd.DataFrame({"contexts": pd.Series([tuple(str(c).split(CONTEXTS_JOIN)) for c in rows["contexts"]], dtype=object),
+                            "weight": rows["traces"].to_numpy(dtype=float), "entry_point": rows["entry_point"].to_numpy(),
+                            "entry_context": rows["entry_context"].to_numpy()})
+    return orchestration_frames(entries)
+
+
+def stored_statements(mined: Mined) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
+    """The database spans aggregated in an engine as :func:`analysis.measures.data.traced_statements`
+    gives them from a spans frame: ``(statements, context, table_access)``."""
+    rows, tables = mined["store_db_statements"], mined["store_db_tables"]
+    statements = pd.DataFrame({"fingerprint": rows["fingerprint"].astype("string"), "executions": rows["executions"].astype("int64")})
+    return (statements.reset_index(drop=True), rows["context"].astype("string").reset_index(drop=True),
+            tables[["fingerprint", "table", "access"]].astype("string").reset_index(drop=True))
+
+
+def store_calls_status(coverage: dict, spans: int, with_context: int, stores: int, has_latency: bool) -> Status:
+    """``calls_status`` as :func:`analysis.measures.runtime.calls_status` decides it, from the
+    store's counts."""
+    if not spans:
+        return Status.not_measured("the trace store holds no span in the time window")
+    inside, services = int(coverage.get("inside_spans", 0)), int(coverage.get("services", 0))
+    if not inside and services < 2:
+        return Status.not_measurable(
+            "the traces hold only framework server spans and database/cache client spans of one service, no span inside "
+            "the process: a call from one context into another cannot show. Add spans per module (code.namespace on "
+            "internal spans, or module spans such as Spring Modulith's module.identifier)")
+    if not with_context:
+        return Status.not_measurable("no span was assigned to a context: the span rules match none of the spans")
+    measured = f"{spans} spans, {with_context} with a context (aggregated in the trace store)"
+    if not has_latency and stores > 1:
+        measured += f"; latency percentiles not measured: {stores} trace stores, and percentiles do not add up across them"
+    if not inside:
+        return Status.measured(f"{measured}; between processes only ({services} services, no span inside a process): "
+                               "a call from one context into another within one process cannot show")
+    return Status.measured(measured)
+
+
 def measure_runtime_in_store(config: Config, mined: Mined, units: Units):
     """The runtime evidence from the ``store_*`` frames (see the module docstring)."""
-    from analysis.measures.runtime import (
-        ORCHESTRATED_COLUMNS,
-        ORCHESTRATION_COLUMNS,
-        RuntimeEvidence,
-        inventory_status,
-        load_status,
-    )
+    from analysis.measures.runtime import RuntimeEvidence, inventory_status, load_status
 
     th = config.thresholds
     bucket = int(th["load_bucket_minutes"])
@@ -77,30 +142,26 @@ def measure_runtime_in_store(config: Config, mined: Mined, units: Units):
                                       units.statements)
     coverage.pop("entry_points", None)
     coverage.update(coverage_of(mined["store_coverage"], list(units.names)))
+    store_only = {key: coverage.pop(key, 0) for key in _STORE_ONLY}
     spans = int(coverage.get("spans", 0))
     window = store_window(mined, bucket)
     with_context = spans - int(coverage.get("unassigned_spans", 0))
-    if not spans:
-        calls_status = Status.not_measured("the trace store holds no span in the time window")
-        coverage_status = Status.not_measured("the trace store holds no span in the time window")
-    elif not with_context:
-        calls_status = Status.not_measurable("no span was assigned to a context: the span rules match none of the spans")
-        coverage_status = Status.measured(f"{spans} spans in {coverage.get('traces', 0)} traces (aggregated in the trace store)")
-    else:
-        calls_status = Status.measured(f"{spans} spans, {with_context} with a context (aggregated in the trace store)")
-        coverage_status = Status.measured(f"{spans} spans in {coverage.get('traces', 0)} traces (aggregated in the trace store)")
+    latency = store_latency(mined, calls)
+    orchestration, orchestrated = store_orchestration(mined)
+    coverage_status = (Status.measured(f"{spans} spans in {coverage.get('traces', 0)} traces (aggregated in the trace store)")
+                       if spans else Status.not_measured("the trace store holds no span in the time window"))
     return RuntimeEvidence(
-        calls_status=calls_status,
+        calls_status=store_calls_status(store_only, spans, with_context, int(store_only["stores"]), len(latency) > 0 or calls.empty),
         load_status=load_status(config, mined, window),
         coverage_status=coverage_status,
         inventory_status=inventory_status(config, mined),
         window=window,
         calls=calls,
-        latency=typed_empty(LATENCY_COLUMNS),
+        latency=latency,
         fan_in=runtime.sync_fan_in(calls),
-        chains=typed_empty({"chain": "string", "traces": "int64"}),
-        orchestration=typed_empty(ORCHESTRATION_COLUMNS),
-        orchestrated=typed_empty(ORCHESTRATED_COLUMNS),
+        chains=store_chains(mined),
+        orchestration=orchestration,
+        orchestrated=orchestrated,
         curves=curves,
         asymmetry=load.scaling_asymmetry(curves, correlation_minutes=int(th["load_correlation_minutes"]),
                                          min_requests=th["min_requests_per_context"]),

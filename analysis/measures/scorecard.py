@@ -133,6 +133,10 @@ def input_statuses(config: Config, mined: Mined, delivered: pd.DataFrame, change
     entry = spans[spans["kind"].isin(ENTRY_KINDS)]
     if not mined.given("traces"):
         out["traces"] = Status.not_measured("no traces (sources.traces)")
+    elif spans.empty and len(mined["store_coverage"]):
+        out["traces"] = Status.not_measured(
+            "the traces were aggregated in a trace engine (format: clickhouse, or a file above trace_store_min_mib): "
+            "the scorecard's latency and request rates are computed from each entry span, and an engine hands back aggregates")
     elif entry.empty:
         out["traces"] = Status.not_measurable("the traces hold no entry span (SERVER or CONSUMER)")
     else:

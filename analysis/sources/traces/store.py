@@ -234,9 +234,9 @@ class ClickHouseStore:
     def fingerprints(self, keys: pd.DataFrame) -> pd.DataFrame:
         from analysis.sources.traces.formats.spans import statement_summary
 
-        found = [statement_summary(str(example), None if pd.isna(system) else str(system))[0]
+        found = [statement_summary(str(example), None if pd.isna(system) else str(system))
                  for system, example in zip(keys["db_system"], keys["example"], strict=True)]
-        return keys.assign(fingerprint=found)
+        return keys.assign(fingerprint=[f[0] for f in found], tables=[f[1] for f in found])
 
     def check_columns(self) -> None:
         """One error naming every column of :data:`OTEL_COLUMNS` the table lacks."""

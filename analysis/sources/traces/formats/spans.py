@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis.core import frames
-from analysis.core.privacy import mask_literals
+from analysis.core.privacy import SQL_NAME, mask_literals
 from analysis.core.rejects import Rejects
 
 UNKNOWN_SERVICE = "unknown_service"
@@ -116,9 +116,6 @@ SQL_DIALECTS = {
 DEFAULT_SQL_DIALECT = "postgres"
 
 COLUMNS = tuple(frames.SCHEMAS["spans"])
-#: A span name that is a SQL statement (some instrumentations name database spans so): its
-#: literals are masked as it is read, so no value of a statement is kept, not even in the cache.
-SQL_NAME = r"^\s*\(?\s*(?i:select|insert|update|delete|with|merge|replace|upsert|call|exec|execute|copy|values|set|show)\s"
 _ZERO_TRACE = "0" * 32
 _ZERO_SPAN = "0" * 16
 _MAX_NANOS = 2**63 - 1
