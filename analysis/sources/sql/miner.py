@@ -290,6 +290,7 @@ class StatementColumns:
         self._by_text: dict[str, tuple[int, str | None, str | None, int]] = {}  # text without traceparent values -> _shape_of
         self._by_shape: dict[str, tuple[str | None, str | None, int]] = {}  # comments without traceparents -> tags
         self._by_sql: dict[str, int] = {}  # statement without its end comments -> fingerprint index
+        self._traceparent_ids: dict[str, tuple[str, ...]] = {}  # traceparent value -> (trace id, span id), () if none
         self.records = 0  # statement records added (empty ones included)
         self.executions = 0  # the executions they stand for
         self.empty = 0
@@ -330,12 +331,15 @@ class StatementColumns:
         lift, traceparent_of, shape_of = sqltext.lift_traceparents, _TRACEPARENT.fullmatch, self._shape_of
         mark, mark_length = _TRACEPARENT_MARK, len(_TRACEPARENT_MARK)
         tag_rows, add_tag_row, set_tag, set_group = self.tag_rows, self.tag_rows.append, tag_index.setdefault, groups.setdefault
+        read_ids: dict[str, tuple[str, ...]] = self._traceparent_ids  # () when it names no trace
+        ids_of, max_cached = read_ids.get, self.max_cached
         empty = without_duration = n_records = n_executions = 0
         try:
             for line, ts_us, _, user, database, duration, text, _, executions in records:
                 n_records += 1
                 n_executions += executions
-                # sqltext.lift_traceparents, inlined for the common text: one traceparent
+                # sqltext.lift_traceparents, inlined for the common texts: one traceparent, or two
+                # (a framework's comment, then the driver's)
                 values: tuple[str, ...] = ()
                 key = text
                 begin = text.find(mark)
@@ -343,11 +347,18 @@ class StatementColumns:
                     begin += mark_length
                     end = text.find("'", begin)
                     if end >= 0:
-                        if text.find(mark, end) < 0:
+                        second = text.find(mark, end)
+                        if second < 0:
                             key = text[:begin] + text[end:]
                             values = (text[begin:end],)
                         else:
-                            key, values = lift(text)
+                            second += mark_length
+                            second_end = text.find("'", second)
+                            if second_end >= 0 and text.find(mark, second_end) < 0:
+                                key = text[:begin] + text[end:second] + text[second_end:]
+                                values = (text[begin:end], text[second:second_end])
+                            else:
+                                key, values = lift(text)
                 known = by_shape.get(key)
                 if known is None:
                     known = shape_of(key, text, len(values))
@@ -356,9 +367,21 @@ class StatementColumns:
                     empty += 1
                     continue
                 tags = 0
-                if at >= 0 and (t := traceparent_of(values[at])) is not None and \
-                        (trace_id := t.group(1).lower()) != _NO_TRACE and (span_id := t.group(2).lower()) != _NO_SPAN:
-                    row: tuple | None = (trace_id, span_id, route, controller)
+                ids = None
+                if at >= 0:  # the ids of a traceparent, read once for the statements of a request
+                    value = values[at]
+                    ids = ids_of(value)
+                    if ids is None:
+                        if (t := traceparent_of(value)) is not None and \
+                                (trace_id := t.group(1).lower()) != _NO_TRACE and (span_id := t.group(2).lower()) != _NO_SPAN:
+                            ids = (trace_id, span_id)
+                        else:
+                            ids = ()
+                        if len(read_ids) >= max_cached:
+                            read_ids.clear()
+                        read_ids[value] = ids
+                if ids:
+                    row: tuple | None = (ids[0], ids[1], route, controller)
                 elif route is not None or controller is not None:
                     row = (None, None, route, controller)
                 else:
@@ -400,6 +423,7 @@ class StatementColumns:
         self._groups = {}
         self._tag_index = {}
         self._by_mask, self._by_text, self._by_shape, self._by_sql = {}, {}, {}, {}
+        self._traceparent_ids = {}
 
     def join(self, other: StatementColumns, lines_before: int) -> None:
         """Append the rows of ``other``, the part of the log that follows the one read here
