@@ -15,9 +15,10 @@ hashed (:func:`analysis.sources.sqltext.fingerprint`). The work is per statement
 execution, because a traced application makes every logged text unique (each carries its
 own traceparent):
 
-- the text with its traceparent values left out is the key of a first cache (one ``find``
-  for the common text with one traceparent; :func:`analysis.sources.sqltext.lift_traceparents`
-  for more): a text met before costs that scan and one lookup;
+- the text with its traceparent values left out is the key of a first cache (a few ``find``
+  for the common texts with one traceparent, or two: a framework's comment then the
+  driver's; :func:`analysis.sources.sqltext.lift_traceparents` for more): a text met before
+  costs that scan and one lookup;
 - a new one: one scan takes the comments off the text's ends (:func:`analysis.sources.sqltext.end_comments`);
 - the statement without them is looked up by its text (the same statement under another
   route's comment is no new work); the first time, by its *literal mask*
@@ -28,9 +29,10 @@ own traceparent):
 - the comments are looked up by their shape, the comments with the traceparent values
   left out (:func:`analysis.sources.sqltext.lift_traceparents`): only a new shape is
   decoded (URL-decoding, merging the tags of two comments); each execution's traceparent
-  is read from its place.
+  is read from its place, and its trace and span ids are read once per traceparent value
+  (the statements of one request share their framework's).
 
-The caches (texts, statements, masks, shapes) are bounded (``max_cached``) and emptied when
+The caches (texts, statements, masks, shapes, traceparent values) are bounded (``max_cached``) and emptied when
 full. ``StatementColumns.normalizations`` and ``tag_decodings`` count the work done.
 
 Parts: an uncompressed PostgreSQL stderr log of :data:`PARALLEL_BYTES` or more, on a machine
