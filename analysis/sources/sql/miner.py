@@ -32,8 +32,9 @@ own traceparent):
   is read from its place, and its trace and span ids are read once per traceparent value
   (the statements of one request share their framework's).
 
-The caches (texts, statements, masks, shapes, traceparent values) are bounded (``max_cached``) and emptied when
-full. ``StatementColumns.normalizations`` and ``tag_decodings`` count the work done.
+The caches (texts, statements, masks, shapes; traceparent values, of which only the requests
+running at once repeat, :data:`MAX_CACHED_TRACEPARENTS`) are bounded (``max_cached``) and
+emptied when full. ``StatementColumns.normalizations`` and ``tag_decodings`` count the work done.
 
 Parts: an uncompressed PostgreSQL stderr log of :data:`PARALLEL_BYTES` or more, on a machine
 with a core to spare (:func:`idle_cores`: on a busy machine the workers' results and their
@@ -129,6 +130,8 @@ __all__ = [
 StderrTally = ReadTally
 #: Distinct literal masks, statement texts and comment shapes remembered (each cache emptied when full).
 MAX_CACHED_TEXTS = 65_536
+#: Traceparent values remembered with their ids (the requests running at once share theirs).
+MAX_CACHED_TRACEPARENTS = 4_096
 #: Statements longer than this are not remembered by their text (only by their literal mask).
 _CACHED_TEXT_CHARS = 2_000
 #: Logs from this size on have their queries parsed by a worker process while they are read
@@ -334,7 +337,7 @@ class StatementColumns:
         mark, mark_length = _TRACEPARENT_MARK, len(_TRACEPARENT_MARK)
         tag_rows, add_tag_row, set_tag, set_group = self.tag_rows, self.tag_rows.append, tag_index.setdefault, groups.setdefault
         read_ids: dict[str, tuple[str, ...]] = self._traceparent_ids  # () when it names no trace
-        ids_of, max_cached = read_ids.get, self.max_cached
+        ids_of, max_ids = read_ids.get, min(self.max_cached, MAX_CACHED_TRACEPARENTS)
         empty = without_duration = n_records = n_executions = 0
         try:
             for line, ts_us, _, user, database, duration, text, _, executions in records:
@@ -379,7 +382,7 @@ class StatementColumns:
                             ids = (trace_id, span_id)
                         else:
                             ids = ()
-                        if len(read_ids) >= max_cached:
+                        if len(read_ids) >= max_ids:
                             read_ids.clear()
                         read_ids[value] = ids
                 if ids:
