@@ -251,3 +251,25 @@ def test_parts_that_are_not_independent_are_read_whole(tmp_path, monkeypatch, ca
         assert counts["executions"] == counts["statements"] and whole[0].frames["statements"]["duration_ms"].notna().all()
     elif case == "error":
         assert counts["failed_statements"] == 1 + 2  # this one and the sample's own (one in each part)
+
+
+def test_reading_pauses_the_cycle_collector_and_gives_it_back_as_it_was():
+    import gc
+
+    seen = []
+
+    def records():
+        seen.append(gc.isenabled())
+        yield StatementRecord(1, 0, 1, "app", "db", 1.0, "SELECT 1")
+        raise ValueError("the log ends badly")
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        StatementColumns("x.log").add_all(records())
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        StatementColumns("x.log").add_all([StatementRecord(1, 0, 1, "app", "db", 1.0, "SELECT 1")])
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()

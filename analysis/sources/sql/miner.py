@@ -44,7 +44,8 @@ read (cut at records that start a new minute, nothing pending across a cut); oth
 
 Table access: each distinct fingerprint is parsed once with sqlglot (in a worker process
 while the log is read, for logs of :data:`BACKGROUND_PARSE_BYTES` and more on a machine with
-more than one core: :class:`BackgroundTableAccess`) in the dialect of its
+an idle core: :class:`BackgroundTableAccess`; on a busy one the worker would cost more than it
+saves) in the dialect of its
 source (``mysql`` for MySQL logs, else ``source.dialect``), with ``source.search_path``
 (PostgreSQL) or ``source.default_database`` (MySQL) naming the schemas whose tables are
 written without a schema (:meth:`analysis.core.config.SqlSource.unqualified_schemas`,
@@ -100,6 +101,7 @@ note names statements and lines both.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
@@ -239,7 +241,7 @@ def _read(source: SqlSource, columns: StatementColumns, rejects: Rejects, tally:
                 head, lines = peek(fh, DETECT_LINES)
                 fmt = detect_format(head, name)
                 columns.dialect = "mysql" if fmt in _MYSQL_FORMATS else "postgres"
-            if _file_bytes(source.path) >= BACKGROUND_PARSE_BYTES and available_cores() > 1:
+            if _file_bytes(source.path) >= BACKGROUND_PARSE_BYTES and idle_cores() >= 1:
                 columns.parse_in_background(_dialect(source, fmt), source.unqualified_schemas(fmt))
             columns.add_all(read_statements(lines, fmt, source, rejects, tally))
     except OSError as exc:
@@ -339,6 +341,10 @@ class StatementColumns:
         read_ids: dict[str, tuple[str, ...]] = self._traceparent_ids  # () when it names no trace
         ids_of, max_ids = read_ids.get, min(self.max_cached, MAX_CACHED_TRACEPARENTS)
         empty = without_duration = n_records = n_executions = 0
+        # Reading makes no reference cycles (tuples, strings, dicts), so the cycle collector
+        # would only walk every object of the process again and again as the groups grow.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             for line, ts_us, _, user, database, duration, text, _, executions in records:
                 n_records += 1
@@ -417,6 +423,8 @@ class StatementColumns:
                 else:
                     without_duration += 1
         finally:
+            if collecting:
+                gc.enable()
             self.records += n_records
             self.executions += n_executions
             self.empty += empty
@@ -719,8 +727,10 @@ class BackgroundTableAccess:
     Parsing with sqlglot costs milliseconds per query; a log with a thousand distinct
     queries spends about a second on it, which a second core does beside the reading. The
     worker is forked (it shares the loaded modules); queries are sent in batches of
-    ``batch``. Used for logs of :data:`BACKGROUND_PARSE_BYTES` and more, when the process
-    may run on more than one core; the results equal those parsed in the process.
+    ``batch``. Used for logs of :data:`BACKGROUND_PARSE_BYTES` and more, when a core the
+    process may run on is idle (:func:`idle_cores`: on a busy machine forking, sending the
+    queries and the results cost about 0.15 s of CPU for nothing gained); the results equal
+    those parsed in the process.
     """
 
     def __init__(self, dialect: str, search_path: tuple[str, ...], batch: int = 64):
@@ -728,7 +738,8 @@ class BackgroundTableAccess:
         self.batch = batch
         self._waiting: list[str] = []
         self._sent: list = []
-        self._pool = multiprocessing.get_context("fork").Pool(1)
+        # the worker's collections skip what it was forked with (and leave those pages shared)
+        self._pool = multiprocessing.get_context("fork").Pool(1, initializer=gc.freeze)
 
     def add(self, normalized: str) -> None:
         self._waiting.append(normalized)
