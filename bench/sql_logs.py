@@ -51,6 +51,7 @@ Usage::
     .venv/bin/python bench/sql_logs.py --shape traced --size-mb 512 --small-mb 64
     .venv/bin/python bench/sql_logs.py --shape django --size-mb 450 --small-mb 64 --equal-to /path/to/older/checkout
     .venv/bin/python bench/sql_logs.py --log postgresql.log --prefix '%m [%p] %q%u@%d app=%a '
+    .venv/bin/python bench/sql_logs.py --log postgresql.log --prefix '...' --seams-python fast-env/bin/python --equal-to .
 
 Prints a table and, as the last line, one JSON object with the figures.
 """
