@@ -12,7 +12,10 @@ measures on the same file:
   process) and with ``-j 2`` (one parser per core of a two-core machine), lines/s, peak RSS;
   skipped when pgbadger is not installed. The ratios are given against both.
 - with ``--equal-to DIR``, whether the Seams code of another checkout (the code before a
-  change) reads the log into exactly the same frames, notes, counts and rejects.
+  change) reads the log into exactly the same frames, notes, counts and rejects;
+- with ``--seams-python PATH``, Seams run by another interpreter (an environment with
+  ``seams[fast]``, sqlglot's compiled build), the other checkout of ``--equal-to`` still by
+  this one: whether both parse the queries alike.
 
 Peak memory is the child process's maximum resident set size (``getrusage``), each tool
 running in its own process; for a tool that forks workers (Seams on a large log, pgbadger
@@ -48,6 +51,7 @@ Usage::
     .venv/bin/python bench/sql_logs.py --shape traced --size-mb 512 --small-mb 64
     .venv/bin/python bench/sql_logs.py --shape django --size-mb 450 --small-mb 64 --equal-to /path/to/older/checkout
     .venv/bin/python bench/sql_logs.py --log postgresql.log --prefix '%m [%p] %q%u@%d app=%a '
+    .venv/bin/python bench/sql_logs.py --log postgresql.log --prefix '...' --seams-python fast-env/bin/python --equal-to .
 
 Prints a table and, as the last line, one JSON object with the figures.
 """
@@ -438,9 +442,9 @@ with open(sys.argv[3], "wb") as fh:
 """
 
 
-def equal_results(log: Path, prefix: str, roots: list[Path], folder: Path) -> bool:
-    """Whether the Seams code of each of ``roots`` reads ``log`` into exactly the same frames,
-    notes, counts and rejects."""
+def equal_results(log: Path, prefix: str, roots: list[Path], folder: Path, pythons: list[str] | None = None) -> bool:
+    """Whether the Seams code of each of ``roots`` (run by the interpreter of the same rank in
+    ``pythons``, default this one) reads ``log`` into exactly the same frames, notes, counts and rejects."""
     import pickle
 
     import pandas as pd
@@ -448,7 +452,8 @@ def equal_results(log: Path, prefix: str, roots: list[Path], folder: Path) -> bo
     results = []
     for i, root in enumerate(roots):
         out = folder / f"mined-{i}.pickle"
-        subprocess.run([sys.executable, "-c", _DUMP_CHILD, str(log), prefix, str(out)], check=True, cwd=root,
+        python = pythons[i] if pythons and i < len(pythons) else sys.executable
+        subprocess.run([python, "-c", _DUMP_CHILD, str(log), prefix, str(out)], check=True, cwd=root,
                        env={**os.environ, "PYTHONPATH": str(root)})
         with out.open("rb") as fh:
             results.append(pickle.load(fh))
@@ -480,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small-mb", type=int, default=128, help="size of the second, smaller log (0: none)")
     parser.add_argument("--skip-pgbadger", action="store_true")
     parser.add_argument("--seams-root", type=Path, default=ROOT, help="measure the Seams code of this checkout (default: this one)")
+    parser.add_argument("--seams-python", type=Path, help="run Seams with this interpreter (another environment, e.g. one "
+                                                          "with seams[fast]; default: the one running the benchmark)")
     parser.add_argument("--equal-to", type=Path, help="also check that the Seams code of this checkout reads the log into "
                                                       "exactly the same frames, notes, counts and rejects")
     args = parser.parse_args(argv)
@@ -501,14 +508,15 @@ def main(argv: list[str] | None = None) -> int:
     sec, cpu, rss, _, _ = _child([python, "-c", _READ_CHILD, str(log)])
     results["python_read"] = {"seconds": sec, "cpu_seconds": cpu, "peak_rss_mb": rss / 2**20}
 
-    sec, cpu, rss, code, detail = _child([python, "-c", _SEAMS_CHILD, str(log), args.prefix], cwd=env_path,
+    seams_python = str(args.seams_python) if args.seams_python else python
+    sec, cpu, rss, code, detail = _child([seams_python, "-c", _SEAMS_CHILD, str(log), args.prefix], cwd=env_path,
                                          env={**os.environ, "PYTHONPATH": env_path})
     if code != 0:
         return 1
     results["seams"] = {"seconds": sec, "cpu_seconds": cpu, "peak_rss_mb": rss / 2**20, **json.loads(detail.strip().splitlines()[-1])}
     small_figures = None
     if small is not None:
-        sec, cpu, rss, code, detail = _child([python, "-c", _SEAMS_CHILD, str(small), args.prefix], cwd=env_path,
+        sec, cpu, rss, code, detail = _child([seams_python, "-c", _SEAMS_CHILD, str(small), args.prefix], cwd=env_path,
                                              env={**os.environ, "PYTHONPATH": env_path})
         if code != 0:
             return 1
@@ -551,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
           f"its largest worker {seams['worker_peak_rss_mb']:.0f} MiB")
     same = None
     if args.equal_to:
-        same = equal_results(log, args.prefix, [args.seams_root.resolve(), args.equal_to.resolve()], args.dir)
+        same = equal_results(log, args.prefix, [args.seams_root.resolve(), args.equal_to.resolve()], args.dir, [seams_python])
         print(f"Results of {args.seams_root} and {args.equal_to} on this log: {'exactly equal' if same else 'DIFFERENT'}")
     if small_figures:
         print(f"Seams on a {small_figures['log_bytes'] / 2**20:.0f} MiB log: peak {small_figures['peak_rss_mb']:.0f} MiB, "

@@ -55,6 +55,13 @@ TRICKY = [
     # Django's then psycopg's comment, bare numbers
     lambda n: (f"SELECT \"t\".\"id\" FROM \"t\" WHERE \"t\".\"id\" = {n} /*controller='dcim%3Adevice',route='dcim%2F',"
                f"traceparent='{_tp(n)}'*/ /*db_driver='psycopg%3A3.3.2',dbapi_threadsafety=2,traceparent='{_tp(n + 1)}'*/"),
+    # two comments, the driver's traceparent cut short; three traceparents; an unreadable first one
+    lambda n: f"SELECT {n} FROM a /*route='a',traceparent='{_tp(n)}'*/ /*db_driver='p',traceparent='00-{n:032x}",
+    lambda n: f"SELECT {n} FROM b /*traceparent='{_tp(n)}'*/ /*route='b',traceparent='{_tp(n + 1)}'*/ /*traceparent='{_tp(n + 2)}'*/",
+    lambda n: f"SELECT {n} FROM c /*route='c',traceparent='not-a-traceparent'*/ /*db_driver='p',traceparent='{_tp(n)}'*/",
+    # one request's traceparent on statements of two routes (read once, then from the cache)
+    lambda n: f"SELECT {n} FROM d /*route='d1',traceparent='{_tp(99)}'*/ /*db_driver='p',traceparent='{_tp(n)}'*/",
+    lambda n: f"SELECT {n} FROM d /*route='d2',traceparent='{_tp(99)}'*/ /*db_driver='p',traceparent='{_tp(n + 3)}'*/",
     # a leading marginalia comment
     lambda n: f"/*controller:orders,action:show*/ SELECT * FROM orders WHERE id = {n}",
     # dollar quotes and parameters
@@ -100,7 +107,7 @@ def test_fast_path_rows_equal_the_per_execution_reading(max_cached):
     assert got == expected
     assert columns.empty == sum(1 for t in texts if _reference(t)[0] is None) == 4
     # the sample holds what it claims: comments in literals, several lines, decoded tags, no comment
-    assert {"/a", "/m/<int:pk>", "api/x/", "a'b"} <= {r[4] for r in expected}
+    assert {"/a", "/m/<int:pk>", "api/x/", "a'b", "d1", "d2"} <= {r[4] for r in expected}
     assert any(r[3] is None and r[4] is None for r in expected)
 
 
@@ -187,7 +194,7 @@ def test_a_log_read_in_parts_equals_the_log_read_whole(tmp_path, monkeypatch):
     mined, rejects = whole
     assert mined.counts["failed_statements"] == 6 and len(rejects.records) == 6  # one error, one garbage line a minute
     comment_only = sum(1 for n in range(6 * 40) if n % len(TRICKY) == len(TRICKY) - 1)  # skipped: nothing to count
-    assert int(mined.frames["statements"]["executions"].sum()) == 6 * 40 - comment_only == 225
+    assert int(mined.frames["statements"]["executions"].sum()) == 6 * 40 - comment_only == 229
     garbage = [i for i, line in enumerate(_log().split("\n"), 1) if line.startswith("garbage")]
     assert [r.location for r in rejects.records] == [f"line {i}" for i in garbage]  # line numbers of the whole file
 
@@ -244,3 +251,25 @@ def test_parts_that_are_not_independent_are_read_whole(tmp_path, monkeypatch, ca
         assert counts["executions"] == counts["statements"] and whole[0].frames["statements"]["duration_ms"].notna().all()
     elif case == "error":
         assert counts["failed_statements"] == 1 + 2  # this one and the sample's own (one in each part)
+
+
+def test_reading_pauses_the_cycle_collector_and_gives_it_back_as_it_was():
+    import gc
+
+    seen = []
+
+    def records():
+        seen.append(gc.isenabled())
+        yield StatementRecord(1, 0, 1, "app", "db", 1.0, "SELECT 1")
+        raise ValueError("the log ends badly")
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        StatementColumns("x.log").add_all(records())
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        StatementColumns("x.log").add_all([StatementRecord(1, 0, 1, "app", "db", 1.0, "SELECT 1")])
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()

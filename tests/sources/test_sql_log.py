@@ -665,9 +665,15 @@ def test_queries_parsed_in_a_worker_while_reading_equal_those_parsed_after(tmp_p
     after = mine(tmp_path, text, prefix=NETBOX_PREFIX)
     monkeypatch.setattr(miner, "BACKGROUND_PARSE_BYTES", 0)
     monkeypatch.setattr(miner, "available_cores", lambda: 2)
+    monkeypatch.setattr(miner, "idle_cores", lambda: 1)
     started = []
     monkeypatch.setattr(miner.BackgroundTableAccess, "close", lambda self: started.append(self) or self._pool.terminate())
     during = mine(tmp_path, text, prefix=NETBOX_PREFIX)
     assert len(started) == 1 and len(after.frames["joins"]) == 3  # the worker ran
     for name in ("queries", "table_access", "joins", "statements"):
         pd.testing.assert_frame_equal(during.frames[name], after.frames[name])
+    monkeypatch.setattr(miner, "idle_cores", lambda: 0)  # a busy machine: parsed in the process
+    busy = mine(tmp_path, text, prefix=NETBOX_PREFIX)
+    assert len(started) == 1
+    for name in ("queries", "table_access", "joins", "statements"):
+        pd.testing.assert_frame_equal(busy.frames[name], after.frames[name])

@@ -15,9 +15,10 @@ hashed (:func:`analysis.sources.sqltext.fingerprint`). The work is per statement
 execution, because a traced application makes every logged text unique (each carries its
 own traceparent):
 
-- the text with its traceparent values left out is the key of a first cache (one ``find``
-  for the common text with one traceparent; :func:`analysis.sources.sqltext.lift_traceparents`
-  for more): a text met before costs that scan and one lookup;
+- the text with its traceparent values left out is the key of a first cache (a few ``find``
+  for the common texts with one traceparent, or two: a framework's comment then the
+  driver's; :func:`analysis.sources.sqltext.lift_traceparents` for more): a text met before
+  costs that scan and one lookup;
 - a new one: one scan takes the comments off the text's ends (:func:`analysis.sources.sqltext.end_comments`);
 - the statement without them is looked up by its text (the same statement under another
   route's comment is no new work); the first time, by its *literal mask*
@@ -28,10 +29,12 @@ own traceparent):
 - the comments are looked up by their shape, the comments with the traceparent values
   left out (:func:`analysis.sources.sqltext.lift_traceparents`): only a new shape is
   decoded (URL-decoding, merging the tags of two comments); each execution's traceparent
-  is read from its place.
+  is read from its place, and its trace and span ids are read once per traceparent value
+  (the statements of one request share their framework's).
 
-The caches (texts, statements, masks, shapes) are bounded (``max_cached``) and emptied when
-full. ``StatementColumns.normalizations`` and ``tag_decodings`` count the work done.
+The caches (texts, statements, masks, shapes; traceparent values, of which only the requests
+running at once repeat, :data:`MAX_CACHED_TRACEPARENTS`) are bounded (``max_cached``) and
+emptied when full. ``StatementColumns.normalizations`` and ``tag_decodings`` count the work done.
 
 Parts: an uncompressed PostgreSQL stderr log of :data:`PARALLEL_BYTES` or more, on a machine
 with a core to spare (:func:`idle_cores`: on a busy machine the workers' results and their
@@ -41,7 +44,8 @@ read (cut at records that start a new minute, nothing pending across a cut); oth
 
 Table access: each distinct fingerprint is parsed once with sqlglot (in a worker process
 while the log is read, for logs of :data:`BACKGROUND_PARSE_BYTES` and more on a machine with
-more than one core: :class:`BackgroundTableAccess`) in the dialect of its
+an idle core: :class:`BackgroundTableAccess`; on a busy one the worker would cost more than it
+saves) in the dialect of its
 source (``mysql`` for MySQL logs, else ``source.dialect``), with ``source.search_path``
 (PostgreSQL) or ``source.default_database`` (MySQL) naming the schemas whose tables are
 written without a schema (:meth:`analysis.core.config.SqlSource.unqualified_schemas`,
@@ -97,6 +101,7 @@ note names statements and lines both.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
@@ -127,6 +132,8 @@ __all__ = [
 StderrTally = ReadTally
 #: Distinct literal masks, statement texts and comment shapes remembered (each cache emptied when full).
 MAX_CACHED_TEXTS = 65_536
+#: Traceparent values remembered with their ids (the requests running at once share theirs).
+MAX_CACHED_TRACEPARENTS = 4_096
 #: Statements longer than this are not remembered by their text (only by their literal mask).
 _CACHED_TEXT_CHARS = 2_000
 #: Logs from this size on have their queries parsed by a worker process while they are read
@@ -234,7 +241,7 @@ def _read(source: SqlSource, columns: StatementColumns, rejects: Rejects, tally:
                 head, lines = peek(fh, DETECT_LINES)
                 fmt = detect_format(head, name)
                 columns.dialect = "mysql" if fmt in _MYSQL_FORMATS else "postgres"
-            if _file_bytes(source.path) >= BACKGROUND_PARSE_BYTES and available_cores() > 1:
+            if _file_bytes(source.path) >= BACKGROUND_PARSE_BYTES and idle_cores() >= 1:
                 columns.parse_in_background(_dialect(source, fmt), source.unqualified_schemas(fmt))
             columns.add_all(read_statements(lines, fmt, source, rejects, tally))
     except OSError as exc:
@@ -290,6 +297,7 @@ class StatementColumns:
         self._by_text: dict[str, tuple[int, str | None, str | None, int]] = {}  # text without traceparent values -> _shape_of
         self._by_shape: dict[str, tuple[str | None, str | None, int]] = {}  # comments without traceparents -> tags
         self._by_sql: dict[str, int] = {}  # statement without its end comments -> fingerprint index
+        self._traceparent_ids: dict[str, tuple[str, ...]] = {}  # traceparent value -> (trace id, span id), () if none
         self.records = 0  # statement records added (empty ones included)
         self.executions = 0  # the executions they stand for
         self.empty = 0
@@ -330,12 +338,19 @@ class StatementColumns:
         lift, traceparent_of, shape_of = sqltext.lift_traceparents, _TRACEPARENT.fullmatch, self._shape_of
         mark, mark_length = _TRACEPARENT_MARK, len(_TRACEPARENT_MARK)
         tag_rows, add_tag_row, set_tag, set_group = self.tag_rows, self.tag_rows.append, tag_index.setdefault, groups.setdefault
+        read_ids: dict[str, tuple[str, ...]] = self._traceparent_ids  # () when it names no trace
+        ids_of, max_ids = read_ids.get, min(self.max_cached, MAX_CACHED_TRACEPARENTS)
         empty = without_duration = n_records = n_executions = 0
+        # Reading makes no reference cycles (tuples, strings, dicts), so the cycle collector
+        # would only walk every object of the process again and again as the groups grow.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             for line, ts_us, _, user, database, duration, text, _, executions in records:
                 n_records += 1
                 n_executions += executions
-                # sqltext.lift_traceparents, inlined for the common text: one traceparent
+                # sqltext.lift_traceparents, inlined for the common texts: one traceparent, or two
+                # (a framework's comment, then the driver's)
                 values: tuple[str, ...] = ()
                 key = text
                 begin = text.find(mark)
@@ -343,11 +358,18 @@ class StatementColumns:
                     begin += mark_length
                     end = text.find("'", begin)
                     if end >= 0:
-                        if text.find(mark, end) < 0:
+                        second = text.find(mark, end)
+                        if second < 0:
                             key = text[:begin] + text[end:]
                             values = (text[begin:end],)
                         else:
-                            key, values = lift(text)
+                            second += mark_length
+                            second_end = text.find("'", second)
+                            if second_end >= 0 and text.find(mark, second_end) < 0:
+                                key = text[:begin] + text[end:second] + text[second_end:]
+                                values = (text[begin:end], text[second:second_end])
+                            else:
+                                key, values = lift(text)
                 known = by_shape.get(key)
                 if known is None:
                     known = shape_of(key, text, len(values))
@@ -356,9 +378,21 @@ class StatementColumns:
                     empty += 1
                     continue
                 tags = 0
-                if at >= 0 and (t := traceparent_of(values[at])) is not None and \
-                        (trace_id := t.group(1).lower()) != _NO_TRACE and (span_id := t.group(2).lower()) != _NO_SPAN:
-                    row: tuple | None = (trace_id, span_id, route, controller)
+                ids = None
+                if at >= 0:  # the ids of a traceparent, read once for the statements of a request
+                    value = values[at]
+                    ids = ids_of(value)
+                    if ids is None:
+                        if (t := traceparent_of(value)) is not None and \
+                                (trace_id := t.group(1).lower()) != _NO_TRACE and (span_id := t.group(2).lower()) != _NO_SPAN:
+                            ids = (trace_id, span_id)
+                        else:
+                            ids = ()
+                        if len(read_ids) >= max_ids:
+                            read_ids.clear()
+                        read_ids[value] = ids
+                if ids:
+                    row: tuple | None = (ids[0], ids[1], route, controller)
                 elif route is not None or controller is not None:
                     row = (None, None, route, controller)
                 else:
@@ -389,6 +423,8 @@ class StatementColumns:
                 else:
                     without_duration += 1
         finally:
+            if collecting:
+                gc.enable()
             self.records += n_records
             self.executions += n_executions
             self.empty += empty
@@ -400,6 +436,7 @@ class StatementColumns:
         self._groups = {}
         self._tag_index = {}
         self._by_mask, self._by_text, self._by_shape, self._by_sql = {}, {}, {}, {}
+        self._traceparent_ids = {}
 
     def join(self, other: StatementColumns, lines_before: int) -> None:
         """Append the rows of ``other``, the part of the log that follows the one read here
@@ -690,8 +727,10 @@ class BackgroundTableAccess:
     Parsing with sqlglot costs milliseconds per query; a log with a thousand distinct
     queries spends about a second on it, which a second core does beside the reading. The
     worker is forked (it shares the loaded modules); queries are sent in batches of
-    ``batch``. Used for logs of :data:`BACKGROUND_PARSE_BYTES` and more, when the process
-    may run on more than one core; the results equal those parsed in the process.
+    ``batch``. Used for logs of :data:`BACKGROUND_PARSE_BYTES` and more, when a core the
+    process may run on is idle (:func:`idle_cores`: on a busy machine forking, sending the
+    queries and the results cost about 0.15 s of CPU for nothing gained); the results equal
+    those parsed in the process.
     """
 
     def __init__(self, dialect: str, search_path: tuple[str, ...], batch: int = 64):
@@ -699,7 +738,8 @@ class BackgroundTableAccess:
         self.batch = batch
         self._waiting: list[str] = []
         self._sent: list = []
-        self._pool = multiprocessing.get_context("fork").Pool(1)
+        # the worker's collections skip what it was forked with (and leave those pages shared)
+        self._pool = multiprocessing.get_context("fork").Pool(1, initializer=gc.freeze)
 
     def add(self, normalized: str) -> None:
         self._waiting.append(normalized)
