@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -115,3 +116,21 @@ def context_names(contexts: pd.DataFrame | None, pairs: pd.DataFrame | None) -> 
         names.update(str(c) for c in pairs["context_a"].dropna())
         names.update(str(c) for c in pairs["context_b"].dropna())
     return sorted(names)
+
+
+def add_shapes(fig: go.Figure, shapes: Iterable[Mapping]) -> None:
+    """Append ``shapes`` (each the keyword arguments of ``fig.add_shape``) to ``fig``'s layout
+    in one assignment, in their order: the same figure as ``add_shape`` one at a time, which
+    validates every shape already there again on each call (n shapes, n² validations: most of
+    the time of a 30-context matrix)."""
+    new = tuple(go.layout.Shape(**dict(shape)) for shape in shapes)
+    if new:
+        fig.layout.shapes = (*fig.layout.shapes, *new)
+
+
+def add_annotations(fig: go.Figure, annotations: Iterable[Mapping]) -> None:
+    """Append ``annotations`` (each the keyword arguments of ``fig.add_annotation``) in one
+    assignment, as :func:`add_shapes` does shapes."""
+    new = tuple(go.layout.Annotation(**dict(note)) for note in annotations)
+    if new:
+        fig.layout.annotations = (*fig.layout.annotations, *new)
