@@ -441,6 +441,9 @@ def execute_notebook(source: Path, executed: Path, parameters: Mapping[str, Any]
                 # notebook growing to megabytes, seconds on a large repository; it is written once at
                 # the end, and when a cell fails (that cell marked)
                 request_save_on_cell_execute=False,
+                # every cell has finished, its outputs received and its files closed: the kernel is
+                # stopped at once rather than asked to end and waited for (0.3 s of a saleor report)
+                shutdown_kernel="immediate",
                 extra_arguments=list(KERNEL_ARGUMENTS),
                 kernel_manager_class=_quiet_kernel_manager(log, managers),
             )
