@@ -230,16 +230,26 @@ def takes_analysis(notebook: Path) -> bool:
                and ANALYSIS_PARAMETER in cell.source for cell in cells)
 
 
+#: The mined frames the report notebook reads from the analysis it is handed: the first
+#: screen's commits, findings.json's unresolved imports, the context canvas's entry points. The
+#: others (file changes, merge files, imports: three quarters of the analysis's size on a long
+#: history) stay in the command; a cell reading one of them fails (``KeyError``), never sees
+#: an empty frame.
+HANDED_FRAMES = ("commits", "unresolved_imports", "entry_points")
+
+
 def hand_over_analysis(config: Config, mined: dict, rejects: Rejects, path: Path) -> None:
     """Map, measure and decide what was ``mined`` here, with the steps shown
     (:mod:`analysis.core.progress`), while the kernel starts; hand the result to the kernel
-    through ``path`` (written whole, then renamed, so the kernel never reads half a file); then
-    let go of it, so that the command and the kernel do not hold it both."""
+    through ``path`` (written whole, then renamed, so the kernel never reads half a file), with
+    only the mined frames it reads (:data:`HANDED_FRAMES`); then let go of it, so that the
+    command and the kernel do not hold it both."""
     from analysis import pipeline
 
+    igraph_without_drawing()
     try:
         result = pipeline.analyse(config, mined, rejects)
-        pipeline.save_analysis(result, path)
+        pipeline.save_analysis(handed(result), path)
     except BaseException as exc:
         pipeline.handover_failed(path, f"{type(exc).__name__}: {safe_message(exc)}")
         raise
@@ -247,6 +257,36 @@ def hand_over_analysis(config: Config, mined: dict, rejects: Rejects, path: Path
     mined.clear()
     release_memory()
     import nbconvert  # noqa: F401  (the export's import, here while the kernel works: one second less after it)
+
+
+def handed(result: Any) -> Any:
+    """``result`` (an :class:`~analysis.pipeline.Analysis`) with only the mined frames of
+    :data:`HANDED_FRAMES`."""
+    import dataclasses
+
+    frames = {name: frame for name, frame in result.mined.frames.items() if name in HANDED_FRAMES}
+    return dataclasses.replace(result, mined=dataclasses.replace(result.mined, frames=frames))
+
+
+def igraph_without_drawing() -> None:
+    """Import igraph (the partitions are found with it) with matplotlib and plotly hidden from
+    it: igraph imports both for its drawing when they are installed, some 30 MiB that the
+    command would hold through the whole run for nothing (it draws nothing; the kernel draws
+    with plotly). Only for a process Seams owns (the ``seams report`` command): igraph cannot
+    draw in it afterwards; matplotlib and plotly themselves import as ever."""
+    if "igraph" in sys.modules:
+        return
+    hidden = [name for name in ("matplotlib", "plotly") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # None: "import halted"
+    try:
+        import igraph  # noqa: F401
+    except ImportError:
+        pass  # not installed: its import where the partitions are found fails as it would have
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
 
 
 def release_memory() -> None:
@@ -401,6 +441,9 @@ def execute_notebook(source: Path, executed: Path, parameters: Mapping[str, Any]
                 # notebook growing to megabytes, seconds on a large repository; it is written once at
                 # the end, and when a cell fails (that cell marked)
                 request_save_on_cell_execute=False,
+                # every cell has finished, its outputs received and its files closed: the kernel is
+                # stopped at once rather than asked to end and waited for (0.3 s of a saleor report)
+                shutdown_kernel="immediate",
                 extra_arguments=list(KERNEL_ARGUMENTS),
                 kernel_manager_class=_quiet_kernel_manager(log, managers),
             )

@@ -483,3 +483,26 @@ def test_change_coupling_quadrant_labels_keep_off_the_median_lines():
     assert (label_a.yshift is not None and label_a.yshift < 0) or (label_a.showarrow and label_a.ay > 0)   # below it
     (label_b,) = [a for a in fig.layout.annotations if a.text == "b"]
     assert label_b.yshift > 0 and label_b.xshift == 0                           # far from the lines: just above
+
+
+def test_shapes_and_annotations_added_at_once_make_the_figure_added_one_at_a_time_makes():
+    import plotly.graph_objects as go
+
+    from analysis.outputs.figures.common import add_annotations, add_shapes
+
+    shapes = [{"type": "rect", "x0": i - 0.5, "x1": i + 0.5, "y0": 0, "y1": 1, "line": {"width": 0}} for i in range(3)]
+    notes = [{"x": i, "y": 1, "text": f"n{i}", "showarrow": False} for i in range(2)]
+    one_by_one, at_once = go.Figure(), go.Figure()
+    for fig in (one_by_one, at_once):
+        fig.add_shape(type="line", x0=0, x1=1, y0=0, y1=0)  # one there before
+        fig.add_annotation(x=0, y=0, text="first")
+    for shape in shapes:
+        one_by_one.add_shape(**shape)
+    for note in notes:
+        one_by_one.add_annotation(**note)
+    add_shapes(at_once, shapes)
+    add_annotations(at_once, notes)
+    add_shapes(at_once, [])
+    assert at_once.to_plotly_json() == one_by_one.to_plotly_json()
+    assert [s.x0 for s in at_once.layout.shapes] == [0, -0.5, 0.5, 1.5]
+    assert [a.text for a in at_once.layout.annotations] == ["first", "n0", "n1"]

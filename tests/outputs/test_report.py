@@ -524,3 +524,46 @@ def test_every_notebook_runs_on_the_sample_as_jupyterlab_opens_it_and_builds_no_
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert not re.search(r"\b(px|go)\.[A-Za-z]+\(|import plotly", cell.source), (path.name, cell.source[:200])
+
+
+# --- the analysis handed to the kernel ---------------------------------------------------
+
+
+def test_the_kernel_is_handed_only_the_mined_frames_the_report_reads_and_findings_do_not_change(tmp_path, monkeypatch):
+    import json
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from gitrepo import make_repo
+
+    from analysis import pipeline
+    from analysis.core.config import parse_config
+    from analysis.outputs.findings import build_findings
+
+    monkeypatch.setenv("SEAMS_CACHE_DIR", str(tmp_path / "cache"))
+    make_repo(tmp_path / "repo", {"app/__init__.py": "", "app/a/__init__.py": "", "app/b/__init__.py": "",
+                                  "app/a/m.py": "x = 1\n", "app/b/n.py": "import app.a.m\n"})
+    config = parse_config({"sources": {"git": {"repository": "repo"}, "imports": {"repository": "repo"}},
+                           "contexts": {"a": {"paths": ["app/a/**"]}, "b": {"paths": ["app/b/**"]}}}, tmp_path / "seams.yml")
+    result = pipeline.run(config, use_cache=False)
+    assert len(result.mined["file_changes"]) and len(result.mined["imports"])
+    handed = pipeline.load_analysis(pipeline.save_analysis(report.handed(result), tmp_path / "analysis.pickle"))
+    assert sorted(handed.mined.frames) == sorted(report.HANDED_FRAMES)
+    with pytest.raises(KeyError):
+        handed.mined["file_changes"]  # a cell reading a frame not handed fails, never sees an empty one
+    assert handed.mined.kinds == result.mined.kinds and handed.mined.counts == result.mined.counts
+    assert len(handed.mined["commits"]) == len(result.mined["commits"]) == 1
+    assert json.dumps(build_findings(handed), sort_keys=True, default=str) == json.dumps(build_findings(result), sort_keys=True, default=str)
+    assert len(result.mined["file_changes"])  # the command's analysis is left whole
+
+
+def test_igraph_is_imported_without_its_drawing_back_ends_which_import_as_ever_afterwards():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom analysis.outputs import report\nreport.igraph_without_drawing()\n"
+            "print('igraph' in sys.modules, 'matplotlib' in sys.modules, 'plotly' in sys.modules)\n"
+            "import plotly, matplotlib\nprint('imported')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert done.stdout.split("\n")[:2] == ["True False False", "imported"]

@@ -156,3 +156,38 @@ def test_measuring_in_worker_processes_gives_the_same_frame(repo, monkeypatch):
     monkeypatch.setattr(complexity_source, "PARALLEL_FROM_FILES", 0)
     parallel = mine_complexity(repo, None, Rejects(), workers=2)
     pd.testing.assert_frame_equal(sequential, parallel)
+
+
+def test_the_worker_script_imports_neither_seams_nor_pandas_and_measures_as_this_process_does():
+    import pickle
+    import sys
+
+    from analysis.sources.git import complexity as complexity_source
+
+    script = str(complexity_source.WORKER_SCRIPT)
+    loaded = subprocess.run([sys.executable, "-P", "-c", f"import runpy, sys; runpy.run_path({script!r}); "
+                             "print(sorted(m for m in ('pandas', 'numpy', 'analysis') if m in sys.modules))"],
+                            capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+    files = [("m.py", PYTHON.encode()), ("values.yaml", b"a:\n  b: 1\n"), ("bad.py", b"x = '\xff'\n")]
+    requests = b"".join(pickle.dumps((indent, files)) for indent in (4, 2))
+    answered = subprocess.run([sys.executable, "-P", script], input=requests, capture_output=True, check=True).stdout
+    stream = io.BytesIO(answered)
+    for indent in (4, 2):
+        rows = [{k: (pd.NA if v is None else v) for k, v in row.items()} for row in pickle.load(stream)]
+        assert rows == [measure_source(p, b.decode("utf-8", "replace"), indent_width=indent) for p, b in files]
+    assert rows[0]["ccn_total"] == 5 and rows[1]["ccn_total"] is pd.NA and rows[1]["indentation_complexity"] == 2 / 2  # two columns, indent 2
+
+
+@pytest.mark.parametrize("worker", ["missing", "dies"])
+def test_without_a_working_worker_the_files_are_measured_here_alike(repo, monkeypatch, tmp_path, worker):
+    import analysis.sources.git.complexity as complexity_source
+
+    sequential = mine_complexity(repo, None, Rejects(), workers=1)
+    script = tmp_path / "worker.py"
+    if worker == "dies":
+        script.write_text("import sys\nsys.stdin.buffer.read(1)\nsys.exit(1)\n")
+    monkeypatch.setattr(complexity_source, "WORKER_SCRIPT", script)
+    monkeypatch.setattr(complexity_source, "PARALLEL_FROM_FILES", 0)
+    monkeypatch.setattr(complexity_source, "BATCH_FILES", 1)
+    pd.testing.assert_frame_equal(sequential, mine_complexity(repo, None, Rejects(), workers=2))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -115,3 +116,39 @@ def context_names(contexts: pd.DataFrame | None, pairs: pd.DataFrame | None) -> 
         names.update(str(c) for c in pairs["context_a"].dropna())
         names.update(str(c) for c in pairs["context_b"].dropna())
     return sorted(names)
+
+
+def add_shapes(fig: go.Figure, shapes: Iterable[Mapping]) -> None:
+    """Append ``shapes`` (each the keyword arguments of ``fig.add_shape``) to ``fig``'s layout
+    in one assignment, in their order: the same figure as ``add_shape`` one at a time, which
+    validates every shape already there again on each call (n shapes, n² validations: most of
+    the time of a 30-context matrix)."""
+    new = tuple(go.layout.Shape(**dict(shape)) for shape in shapes)
+    if new:
+        fig.layout.shapes = (*fig.layout.shapes, *new)
+
+
+def add_annotations(fig: go.Figure, annotations: Iterable[Mapping]) -> None:
+    """Append ``annotations`` (each the keyword arguments of ``fig.add_annotation``) in one
+    assignment, as :func:`add_shapes` does shapes."""
+    new = tuple(go.layout.Annotation(**dict(note)) for note in annotations)
+    if new:
+        fig.layout.annotations = (*fig.layout.annotations, *new)
+
+
+def warm_up() -> None:
+    """Build and serialise one small figure, nothing shown: what plotly does once per process
+    before its first figure (reading its validators, importing its colour scales and data
+    frame helpers) then costs nothing to the report's first figures. The report notebook calls
+    it while it waits for the analysis the command computes, when the kernel would be idle."""
+    fig = go.Figure(go.Heatmap(z=[[1, None]], x=["a", "b"], y=["a"], text=[["1", ""]], texttemplate="%{text}",
+                               colorscale="Blues", colorbar={"title": {"text": "a", "side": "right"}}, xgap=1, ygap=1))
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text", text=["a"], hovertext=["a"], hoverinfo="text",
+                             marker={"size": [3], "color": "#888", "line": {"color": "white", "width": 1}}))
+    fig.add_trace(go.Bar(x=[1], y=["a"], orientation="h", name="a"))
+    add_shapes(fig, [{"type": "rect", "x0": 0, "x1": 1, "y0": 0, "y1": 1, "line": {"width": 0}, "layer": "below"}])
+    add_annotations(fig, [{"x": 0, "y": 0, "text": "a", "showarrow": True, "ax": 1, "ay": 1, "axref": "pixel", "ayref": "pixel"}])
+    fig.update_layout(title="a", height=100, plot_bgcolor="white", margin={"l": 1, "r": 1, "t": 1, "b": 1},
+                      xaxis={"tickangle": -90, "showgrid": False}, yaxis={"autorange": "reversed"}, legend={"orientation": "h"})
+    fig.to_json()
+    fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False)

@@ -22,6 +22,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from analysis.outputs.figures.common import add_annotations
+
 #: Pixels per character of plotly's default 12 px font as Chromium draws it (measured on
 #: DejaVu Sans, the widest of the usual fallbacks, rounded up): most characters, then the
 #: narrow, the middling and the wide ones.
@@ -184,14 +186,16 @@ def label_points(fig, xs: Sequence[float], ys: Sequence[float], texts: Sequence[
     where = place_labels([to_px(x, y) for x, y in zip(xs, ys)], texts, width=width, height=height, marker=marker,
                          obstacles=obstacles, prefer=None if prefer is None else [(dx, -dy) for dx, dy in prefer])
     radii = [float(marker)] * len(texts) if isinstance(marker, (int, float)) else list(marker)
+    notes: list[dict] = []
     for x, y, text, spot, radius in zip(xs, ys, texts, where, radii):
         if spot is None:
             continue
         if spot.leader:
-            fig.add_annotation(x=x, y=y, text=text, showarrow=True, ax=spot.dx, ay=spot.dy, axref="pixel", ayref="pixel",
-                               arrowhead=0, arrowwidth=1, arrowcolor="#999", standoff=radius,
-                               xanchor="center", yanchor="middle")
+            notes.append({"x": x, "y": y, "text": text, "showarrow": True, "ax": spot.dx, "ay": spot.dy, "axref": "pixel",
+                          "ayref": "pixel", "arrowhead": 0, "arrowwidth": 1, "arrowcolor": "#999", "standoff": radius,
+                          "xanchor": "center", "yanchor": "middle"})
         else:
-            fig.add_annotation(x=x, y=y, text=text, showarrow=False, xshift=spot.dx, yshift=-spot.dy,
-                               xanchor="center", yanchor="middle")
+            notes.append({"x": x, "y": y, "text": text, "showarrow": False, "xshift": spot.dx, "yshift": -spot.dy,
+                          "xanchor": "center", "yanchor": "middle"})
+    add_annotations(fig, notes)
     return sum(1 for text, spot in zip(texts, where) if text and spot is None)

@@ -24,6 +24,7 @@ from analysis.outputs.figures.common import (
     FIGURE_HEIGHT,
     SIGNAL_UNITS,
     SIGNALS,
+    add_shapes,
     context_names,
     is_coupled,
     is_empty,
@@ -60,9 +61,8 @@ def category_tick_angle(labels: Sequence[str], width: float) -> int:
 def _shade_diagonal(fig: go.Figure, size: int) -> None:
     """A pale square under each diagonal cell (a context with itself), unlike a 0 and unlike
     a cell without evidence."""
-    for i in range(size):
-        fig.add_shape(type="rect", x0=i - 0.5, x1=i + 0.5, y0=i - 0.5, y1=i + 0.5, xref="x", yref="y",
-                      fillcolor=DIAGONAL_COLOUR, line={"width": 0}, layer="below")
+    add_shapes(fig, ({"type": "rect", "x0": i - 0.5, "x1": i + 0.5, "y0": i - 0.5, "y1": i + 0.5, "xref": "x", "yref": "y",
+                      "fillcolor": DIAGONAL_COLOUR, "line": {"width": 0}, "layer": "below"} for i in range(size)))
 
 
 def _matrix_layout(fig: go.Figure, title: str, shown: Sequence[str], *, x_title: str, y_title: str) -> None:
@@ -285,20 +285,22 @@ def dependency_structure_matrix(edges: pd.DataFrame | None, contexts: Iterable[s
         colorbar={"title": {"text": "import rows", "side": "right"}}, xgap=1, ygap=1, hoverongaps=False,
     ))
     _shade_diagonal(fig, size)
+    shapes: list[dict] = []
     for k in range(1, size):  # a grey line wherever the level changes, across and down
         if level_of[names[k]] != level_of[names[k - 1]]:
-            fig.add_shape(type="line", x0=-0.5, x1=size - 0.5, y0=k - 0.5, y1=k - 0.5, xref="x", yref="y",
-                          line={"color": LEVEL_LINE_COLOUR, "width": 1})
-            fig.add_shape(type="line", x0=k - 0.5, x1=k - 0.5, y0=-0.5, y1=size - 0.5, xref="x", yref="y",
-                          line={"color": LEVEL_LINE_COLOUR, "width": 1})
+            shapes.append({"type": "line", "x0": -0.5, "x1": size - 0.5, "y0": k - 0.5, "y1": k - 0.5, "xref": "x", "yref": "y",
+                           "line": {"color": LEVEL_LINE_COLOUR, "width": 1}})
+            shapes.append({"type": "line", "x0": k - 0.5, "x1": k - 0.5, "y0": -0.5, "y1": size - 0.5, "xref": "x", "yref": "y",
+                           "line": {"color": LEVEL_LINE_COLOUR, "width": 1}})
     cyclic = levels[levels["cyclic"]]
     cycles = 0
     for _, members in cyclic.groupby("component"):
         spots = sorted(index[str(u)] for u in members["unit"])
         first, last = spots[0], spots[-1]
-        fig.add_shape(type="rect", x0=first - 0.5, x1=last + 0.5, y0=first - 0.5, y1=last + 0.5, xref="x", yref="y",
-                      line={"color": CYCLE_COLOUR, "width": 2})
+        shapes.append({"type": "rect", "x0": first - 0.5, "x1": last + 0.5, "y0": first - 0.5, "y1": last + 0.5, "xref": "x",
+                       "yref": "y", "line": {"color": CYCLE_COLOUR, "width": 2}})
         cycles += 1
+    add_shapes(fig, shapes)
     suffix = f" — red squares: {cycles} import cycle{'s' if cycles != 1 else ''}" if cycles else " — no import cycle"
     _matrix_layout(fig, title + suffix, shown, x_title="imported context", y_title="importing context (by level, lowest first)")
     return fig

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import pandas as pd
 import plotly.graph_objects as go
 
-from analysis.outputs.figures.common import FIGURE_HEIGHT, NODE_COLOUR, label, no_data
+from analysis.outputs.figures.common import FIGURE_HEIGHT, NODE_COLOUR, add_annotations, label, no_data
 from analysis.outputs.figures.coupling import GRAPH_WIDTH, graph_layout, graph_top
 from analysis.outputs.figures.labels import label_points
 
@@ -82,6 +82,7 @@ def runtime_graph(calls: pd.DataFrame, latency: pd.DataFrame | None = None, load
             ["calls", "_c", "_d"], ascending=[False, True, True], kind="stable").head(limit).drop(columns=["_c", "_d"])
     fig = go.Figure()
     mid_x, mid_y, hover = [], [], []
+    arrows: list[dict] = []
     for row in calls.itertuples():
         a, b, mode = str(row.caller), str(row.callee), str(row.mode)
         (x0, y0), (x1, y1) = positions[a], positions[b]
@@ -89,9 +90,9 @@ def runtime_graph(calls: pd.DataFrame, latency: pd.DataFrame | None = None, load
         nx, ny = -(y1 - y0), x1 - x0
         x0b, y0b, x1b, y1b = x0 + bend * nx, y0 + bend * ny, x1 + bend * nx, y1 + bend * ny
         width = 1.5 + 5 * math.log1p(float(row.calls)) / math.log1p(top)
-        fig.add_annotation(x=x1b, y=y1b, ax=x0b, ay=y0b, xref="x", yref="y", axref="x", ayref="y", text="",
-                           showarrow=True, arrowhead=3, arrowsize=1, arrowwidth=width, standoff=14,
-                           arrowcolor=MODE_COLOURS.get(mode, "#888888"))
+        arrows.append({"x": x1b, "y": y1b, "ax": x0b, "ay": y0b, "xref": "x", "yref": "y", "axref": "x", "ayref": "y", "text": "",
+                       "showarrow": True, "arrowhead": 3, "arrowsize": 1, "arrowwidth": width, "standoff": 14,
+                       "arrowcolor": MODE_COLOURS.get(mode, "#888888")})
         lat = extra.get((a, b, mode))
         mid_x.append((x0b + x1b) / 2)
         mid_y.append((y0b + y1b) / 2)
@@ -101,6 +102,7 @@ def runtime_graph(calls: pd.DataFrame, latency: pd.DataFrame | None = None, load
                if lat is not None else "")
             + f"<br>errors: {_number(100 * float(row.error_share), ' %')}"
         )
+    add_annotations(fig, arrows)
     fig.add_trace(go.Scatter(x=mid_x, y=mid_y, mode="markers", name="call details", showlegend=False,
                              marker={"size": 9, "color": "rgba(120,120,120,0.35)"}, hovertext=hover, hoverinfo="text"))
     for mode, colour in MODE_COLOURS.items():  # legend entries for the arrow colours

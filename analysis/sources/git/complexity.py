@@ -23,7 +23,9 @@ What it reads, read-only (no checkout, no work tree, optional locks off)::
 
 Blob ids rather than ``HEAD:path`` are sent to ``cat-file``, so paths with newlines,
 spaces or any other byte are safe. The pure parts are :func:`parse_ls_tree`,
-:func:`read_batch` and :func:`measure_source`.
+:func:`read_batch` and :func:`measure_source`. A large tree is measured in small worker
+processes (:mod:`analysis.sources.git.lizard_worker`: an interpreter with lizard, not a fork of
+this process with everything it holds) fed batches of blobs as ``cat-file`` reads them.
 
 What is left out, and how it is told:
 
@@ -42,10 +44,12 @@ repository raises :class:`~analysis.core.errors.SourceError`.
 from __future__ import annotations
 
 import os
+import pickle
+import queue
 import subprocess
+import sys
 import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import IO
 
@@ -57,15 +61,24 @@ from analysis.core.errors import SourceError
 from analysis.core.frames import SourceFrames
 from analysis.core.rejects import Rejects
 from analysis.sources.git.command import run_git, start_git
+from analysis.sources.git.lizard_worker import INDENT_WIDTH, TEXT_LANGUAGE, indentation_complexity, measure_batch, measure_text
+
+__all__ = ["INDENT_WIDTH", "TEXT_LANGUAGE", "complexity_frame", "indentation_complexity", "measure_source",
+           "mine_complexity", "mine_head_complexity", "parse_ls_tree", "read_batch"]
 
 SOURCE = "complexity"
-TEXT_LANGUAGE = "text"
 #: Files larger than this are generated or vendored far more often than written by hand.
 MAX_FILE_BYTES = 1_000_000
-INDENT_WIDTH = 4
 BINARY_SNIFF_BYTES = 8000
 #: Below this many files, starting worker processes costs more than it saves.
 PARALLEL_FROM_FILES = 200
+#: A worker is sent files in batches of at most this many files or bytes (whichever comes
+#: first): large enough that the round trips cost nothing, small enough to share the files
+#: evenly and to hold only a few batches at a time.
+BATCH_FILES = 32
+BATCH_BYTES = 1 << 19
+#: The worker script: run by its path, it imports lizard and the standard library only.
+WORKER_SCRIPT = Path(__file__).with_name("lizard_worker.py")
 
 _SUBMODULE_MODE = "160000"
 _SYMLINK_MODE = "120000"
@@ -116,50 +129,18 @@ def read_batch(stream: IO[bytes], count: int) -> Iterator[tuple[str, bytes | Non
         yield fields[0].decode("ascii", "replace"), body
 
 
-def indentation_complexity(text: str, indent_width: int = INDENT_WIDTH) -> tuple[float, int]:
-    """``(sum of logical indentation, non-blank lines)`` of ``text``.
-
-    A line's logical indentation is its leading columns (tabs expanded to
-    ``indent_width``) divided by ``indent_width``; blank lines count for nothing.
-    """
-    total, lines = 0, 0
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        lines += 1
-        expanded = line.expandtabs(indent_width)
-        total += len(expanded) - len(expanded.lstrip(" \t\f\v"))
-    return total / indent_width, lines
-
-
 def measure_source(path: str, text: str, *, indent_width: int = INDENT_WIDTH) -> dict:
     """One ``complexity`` row for a file's text: lizard where it knows the language,
     lines and indentation otherwise (see the module docstring)."""
-    indentation, nonblank = indentation_complexity(text, indent_width)
-    row = {"path": path, "language": TEXT_LANGUAGE, "nloc": nonblank, "ccn_total": pd.NA, "ccn_max": pd.NA,
-           "functions": 0, "indentation_complexity": indentation}
-    parsed = _lizard(path, text)
-    if parsed is not None:
-        row.update(parsed)
+    return _with_na(measure_text(path, text, indent_width))
+
+
+def _with_na(row: dict) -> dict:
+    """A worker's row with pandas' missing value where lizard did not measure."""
+    for key in ("ccn_total", "ccn_max"):
+        if row[key] is None:
+            row[key] = pd.NA
     return row
-
-
-def _lizard(path: str, text: str) -> dict | None:
-    import lizard
-    import lizard_languages
-
-    reader = lizard_languages.get_reader_for(path)
-    if reader is None:
-        return None
-    try:
-        info = lizard.analyze_file.analyze_source_code(path, text)
-    except (RecursionError, ValueError, IndexError, KeyError, TypeError, AttributeError, UnicodeError):
-        # lizard's tokenizers are heuristic; a file they trip on is measured as text
-        return None
-    ccns = [f.cyclomatic_complexity for f in info.function_list]
-    names = getattr(reader, "language_names", None) or [reader.__name__.removesuffix("Reader").lower()]
-    return {"language": str(names[0]), "nloc": int(info.nloc), "ccn_total": int(sum(ccns)),
-            "ccn_max": int(max(ccns, default=0)), "functions": len(ccns)}
 
 
 def complexity_frame(rows: Iterable[dict]) -> pd.DataFrame:
@@ -191,8 +172,9 @@ def mine_complexity(
 ) -> pd.DataFrame:
     """The ``complexity`` frame of ``paths`` (repository-relative, posix) as they are at
     ``HEAD`` of ``repo``; every file at ``HEAD`` when ``paths`` is None. Files are
-    measured in ``workers`` processes (default: one per core) when there are at least
-    :data:`PARALLEL_FROM_FILES` of them; the result does not depend on ``workers``."""
+    measured in ``workers`` worker processes (default: one per core) when there are at least
+    :data:`PARALLEL_FROM_FILES` of them (:func:`_measure_in_workers`), while ``git cat-file``
+    reads them; the result does not depend on ``workers``."""
     repo = Path(repo)
     if not repo.exists():
         raise SourceError(SOURCE, f"{repo}: no such directory")
@@ -221,31 +203,137 @@ def mine_complexity(
             rejects.add(SOURCE, path, f"larger than max_file_bytes ({size} > {max_file_bytes} bytes)")
         else:
             blobs.append((oid, path))
-    texts: list[tuple[str, str]] = []
+    files = _readable(repo, blobs, rejects)
+    workers = (os.cpu_count() or 1) if workers is None else max(1, int(workers))
+    if workers == 1 or len(blobs) < PARALLEL_FROM_FILES:
+        rows = [row for batch in _batches(files) for row in measure_batch(indent_width, batch)]
+    else:
+        rows = _measure_in_workers(files, indent_width, workers)
+    return complexity_frame(_with_na(row) for row in rows)
+
+
+def _readable(repo: Path, blobs: list[tuple[str, str]], rejects: Rejects) -> Iterator[tuple[str, bytes]]:
+    """``(path, contents)`` of the blobs that can be measured; the others rejected, with why."""
     for path, body in _cat_blobs(repo, blobs):
         if body is None:
             rejects.add(SOURCE, path, "blob missing from the object store (partial clone?)")
         elif b"\0" in body[:BINARY_SNIFF_BYTES]:
             rejects.add(SOURCE, path, "binary file: no lines to measure")
         else:
-            texts.append((path, body.decode("utf-8", "replace")))
-    return complexity_frame(_measure_all(texts, indent_width, workers))
+            yield path, body
 
 
-def _measure(item: tuple[str, str, int]) -> dict:
-    path, text, indent_width = item
-    return measure_source(path, text, indent_width=indent_width)
+def _batches(files: Iterable[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:
+    """``files`` in consecutive batches of at most :data:`BATCH_FILES` files or
+    :data:`BATCH_BYTES` bytes (a larger file alone)."""
+    batch: list[tuple[str, bytes]] = []
+    size = 0
+    for path, body in files:
+        if batch and (len(batch) >= BATCH_FILES or size + len(body) > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append((path, body))
+        size += len(body)
+    if batch:
+        yield batch
 
 
-def _measure_all(texts: list[tuple[str, str]], indent_width: int, workers: int | None) -> list[dict]:
-    """Measure every file, in ``workers`` processes when there are enough files to pay for
-    starting them (lizard is pure Python and CPU-bound)."""
-    items = [(path, text, indent_width) for path, text in texts]
-    workers = (os.cpu_count() or 1) if workers is None else max(1, int(workers))
-    if workers == 1 or len(items) < PARALLEL_FROM_FILES:
-        return [_measure(item) for item in items]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_measure, items, chunksize=64))
+def _measure_in_workers(files: Iterator[tuple[str, bytes]], indent_width: int, workers: int) -> list[dict]:
+    """Measure ``files`` in ``workers`` worker processes (lizard is pure Python and CPU-bound).
+
+    Each worker is a fresh interpreter running :mod:`analysis.sources.git.lizard_worker`,
+    driven by a thread of this process that sends it one batch at a time, taken from a short
+    queue this thread fills as ``git cat-file`` reads the blobs: the files are shared evenly
+    whatever each costs, and only a few batches are held at once. A worker that cannot be
+    started or stops answering leaves its batches to be measured here, with the same result.
+    The rows come back in the order of the files, whichever worker measured them."""
+    pending: queue.Queue[tuple[int, list[tuple[str, bytes]]] | None] = queue.Queue(maxsize=2 * workers)
+    measured: dict[int, list[dict]] = {}
+    errors: list[BaseException] = []
+    abandon = threading.Event()
+    drivers = [threading.Thread(target=_drive_worker, args=(pending, measured, errors, abandon, indent_width),
+                                name=f"seams-complexity-{n}", daemon=True) for n in range(workers)]
+    for driver in drivers:
+        driver.start()
+    try:
+        for index, batch in enumerate(_batches(files)):
+            pending.put((index, batch))
+            if errors:
+                break
+    except BaseException:
+        abandon.set()
+        raise
+    finally:
+        for _ in drivers:
+            pending.put(None)
+        for driver in drivers:
+            driver.join()
+    if errors:
+        raise errors[0]
+    return [row for index in sorted(measured) for row in measured[index]]
+
+
+def _drive_worker(pending: queue.Queue, measured: dict[int, list[dict]], errors: list[BaseException],
+                  abandon: threading.Event, indent_width: int) -> None:
+    """Send the batches of ``pending`` to one worker process until ``None``, their rows into
+    ``measured`` by batch number; without a worker (or after it failed), measure them here."""
+    worker = _start_worker()
+    try:
+        while (item := pending.get()) is not None:
+            if abandon.is_set() or errors:
+                continue  # drained, so that the thread filling the queue never waits on it
+            index, batch = item
+            try:
+                rows = None
+                if worker is not None:
+                    try:
+                        rows = _ask(worker, indent_width, batch)
+                    except (OSError, EOFError, pickle.UnpicklingError):
+                        _stop_worker(worker)
+                        worker = None
+                measured[index] = rows if rows is not None else measure_batch(indent_width, batch)
+            except BaseException as exc:
+                errors.append(exc)
+    finally:
+        if worker is not None:
+            _stop_worker(worker)
+
+
+def _ask(worker: subprocess.Popen, indent_width: int, batch: list[tuple[str, bytes]]) -> list[dict]:
+    """One batch's rows, measured by ``worker``."""
+    assert worker.stdin is not None and worker.stdout is not None  # started with pipes
+    pickle.dump((indent_width, batch), worker.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+    worker.stdin.flush()
+    rows = pickle.load(worker.stdout)  # noqa: S301 (the answer of the worker this process started)
+    if not isinstance(rows, list) or len(rows) != len(batch):
+        raise EOFError("the worker's answer does not match the batch")
+    return rows
+
+
+def _start_worker() -> subprocess.Popen | None:
+    """A worker process (:mod:`analysis.sources.git.lizard_worker`), or None when none can start."""
+    if not sys.executable or not WORKER_SCRIPT.is_file():
+        return None
+    try:
+        return subprocess.Popen([sys.executable, "-P", str(WORKER_SCRIPT)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
+
+
+def _stop_worker(worker: subprocess.Popen) -> None:
+    """Close the worker's input (it ends at the end of it) and wait for it; kill it if it lingers."""
+    for stream in (worker.stdin, worker.stdout):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
+    try:
+        worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 def _git(repo: Path, args: list[str], *, check: bool = True) -> subprocess.CompletedProcess:
