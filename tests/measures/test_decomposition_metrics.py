@@ -99,3 +99,18 @@ def test_mojo_ties_are_resolved_by_a_maximum_matching():
 def test_mojofm_compares_the_units_both_place():
     assert mojofm({1: "a"}, {2: "b"}) is None
     assert mojofm({1: "a", 2: "a", 9: "z"}, {1: "x", 2: "x"}) == 100.0
+
+
+def test_bcp_is_the_same_whatever_the_order_of_the_labels():
+    # a part holding many labels in uneven counts: a plain sum's rounding follows the order
+    # in which a set of names is walked, which the hash seed decides
+    names = [f"team-{i}" for i in range(23)]
+    labels = {f"u{i}": names[: 1 + (i * 7) % 23] for i in range(40)}
+    parts = {unit: "one" for unit in labels}
+    reversed_labels = {unit: list(reversed(v)) for unit, v in reversed(list(labels.items()))}
+    first = metrics.bcp(labels, parts)
+    for seed in range(12):
+        shuffled = dict(sorted(labels.items(), key=lambda kv: hash((seed, kv[0]))))
+        shuffled = {unit: sorted(v, key=lambda n: hash((seed, n))) for unit, v in shuffled.items()}
+        assert metrics.bcp(shuffled, parts) == first
+    assert metrics.bcp(reversed_labels, parts) == first

@@ -184,8 +184,9 @@ def bcp(labels: Mapping[Any, Iterable[str]], parts: Mapping[Any, Any]) -> float 
     for counts in per_part.values():
         n = sum(counts.values())
         if n:
-            entropies.append(-sum(c / n * math.log2(c / n) for c in counts.values()))
-    return float(np.mean(entropies)) if entropies else None
+            entropies.append(-math.fsum(c / n * math.log2(c / n) for c in counts.values()))
+    # fsum rounds once, whatever the order: the labels' set order varies with the hash seed
+    return math.fsum(entropies) / len(entropies) if entropies else None
 
 
 def spanning_share(groups: Iterable[Iterable[Hashable]] | Mapping[frozenset, int], parts: Mapping[Any, Any]) -> tuple[float | None, int]:
