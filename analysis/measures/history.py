@@ -73,9 +73,9 @@ def measure_history(config: Config, mined: Mined, units: Units) -> HistoryEviden
     spans = history_window(commits, now, recent)
     sufficiency = history_sufficiency(commits, changes, where, basis, spans, units.head_contexts(mined))
     status = history_status(config, mined, sufficiency)
-    team_summary = teams.team_summary(commits, changes, where, config.teams, **window)
-    team_status = team_map_status(config, team_summary, th["min_team_map_coverage"], status)
     by_team = teams.team_by_context(commits, changes, where, config.teams, **window)
+    team_summary = teams.team_summary(commits, changes, where, config.teams, owners=by_team, **window)
+    team_status = team_map_status(config, team_summary, th["min_team_map_coverage"], status)
     if not team_status.known:  # one team of everyone is not a finding: unknown, never 1 and 0
         by_team = by_team.assign(main_team=pd.NA, main_team_share=float("nan"), cross_team_share=float("nan"), teams=pd.NA)
         team_summary = {**team_summary, "active_teams": None, "cross_team_change_share": None}

@@ -90,10 +90,12 @@ def _placed(edges: pd.DataFrame, parts: Mapping[Any, Any]) -> _Placed:
     clean = {u: str(p) for u, p in parts.items() if _known(p)}
     ua = edges["unit_a"].to_numpy(dtype=object)
     ub = edges["unit_b"].to_numpy(dtype=object)
-    pa = pd.Series(ua, dtype=object).map(clean)
-    pb = pd.Series(ub, dtype=object).map(clean)
-    keep = (pa.notna() & pb.notna()).to_numpy()
-    codes, names = pd.factorize(np.concatenate([pa[keep].to_numpy(dtype=object), pb[keep].to_numpy(dtype=object)]))
+    # each end's unit looked up once in an index of the placed units (-1: not placed)
+    units = pd.Index(list(clean), dtype=object)
+    part_of = np.array(list(clean.values()), dtype=object)
+    ia, ib = units.get_indexer(ua), units.get_indexer(ub)
+    keep = (ia >= 0) & (ib >= 0)
+    codes, names = pd.factorize(np.concatenate([part_of[ia[keep]], part_of[ib[keep]]]))
     n = int(keep.sum())
     return _Placed(ua[keep], ub[keep], codes[:n], codes[n:], edges["weight"].to_numpy(dtype=float)[keep], [str(x) for x in names])
 

@@ -265,9 +265,9 @@ def _contexts_by_commit(commits: pd.Series, contexts: np.ndarray) -> dict[str, s
     """``commit -> "a,b"``: the sorted distinct contexts of each commit's rows (rows without a
     commit or a context left out), in one pass (a group per commit costs seconds)."""
     found: dict[str, set[str]] = {}
-    for commit, context in zip(commits.to_numpy(dtype=object), contexts, strict=True):
-        if not (pd.isna(commit) or pd.isna(context)):
-            found.setdefault(commit, set()).add(context)
+    known = (commits.notna().to_numpy(dtype=bool) & pd.notna(contexts)).nonzero()[0]
+    for commit, context in zip(commits.to_numpy(dtype=object)[known], contexts[known], strict=True):
+        found.setdefault(commit, set()).add(context)
     return {commit: ",".join(sorted(names)) for commit, names in found.items()}
 
 

@@ -157,8 +157,11 @@ def team_summary(
     *,
     now,
     recent_days: float = 90,
+    owners: pd.DataFrame | None = None,
 ) -> dict:
     """Team scale and team coupling over the recent window, as plain numbers.
+
+    ``owners``: :func:`team_by_context` of the same arguments, when the caller has it already.
 
     - ``active_authors``: distinct authors of commits (merges included) in the window;
     - ``active_teams``: distinct teams of those authors, not counting :data:`UNKNOWN_TEAM`;
@@ -180,7 +183,8 @@ def team_summary(
     touches = touches[in_window(touches["committed_at"], now, recent_days)]
     if touches.empty:
         return summary
-    owners = team_by_context(commits, file_changes, file_context, teams, now=now, recent_days=recent_days)
+    if owners is None:
+        owners = team_by_context(commits, file_changes, file_context, teams, now=now, recent_days=recent_days)
     touches = with_authors(touches, teams)
     main = touches["context"].map(dict(zip(owners["context"], owners["main_team"])))
     crossing = (touches["team"] != main).groupby(touches["commit"]).any()
