@@ -511,7 +511,7 @@ def _duckdb_of_file(source: TraceSource, rejects: Rejects, cache_dir: Path | Non
     import hashlib
     import tempfile
 
-    from analysis.sources.traces.miner import iter_span_chunks, parse_workers
+    from analysis.sources.traces.miner import parse_workers
 
     st = os.stat(source.path)
     key = hashlib.blake2b(f"{Path(source.path).resolve()}|{st.st_size}|{st.st_mtime_ns}|{source.format}|"
@@ -522,6 +522,28 @@ def _duckdb_of_file(source: TraceSource, rejects: Rejects, cache_dir: Path | Non
     if loaded.exists():
         store.has_links = bool(store.frame("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name = 'seams_links'")["n"].iloc[0])
         return store
-    store.load_chunks(iter_span_chunks(source, rejects, workers=parse_workers(source.path)))
+    load_file(store, source, rejects, workers=parse_workers(source.path))
     loaded.write_text("spans loaded\n")
     return store
+
+
+def load_file(store: DuckDBStore, source: TraceSource, rejects: Rejects, *, workers: int = 1) -> str:
+    """``source``'s spans into ``store``: by DuckDB's own readers where they read the file as
+    Seams' readers do (:mod:`analysis.sources.traces.engine_load`: OTLP/JSON lines, Parquet
+    exports of ``otel_traces``), else by Seams' readers chunk by chunk. Returns the way it
+    went: ``"duckdb"`` or ``"python"``."""
+    from analysis.sources.traces.engine_load import load_otel_parquet, load_otlp_json
+    from analysis.sources.traces.formats.spans import TraceReadStats
+    from analysis.sources.traces.miner import iter_span_chunks, resolve_format
+
+    name, named = str(source.path), frozenset(source.attributes)
+    if source.format == "otel-parquet":
+        load_otel_parquet(store, Path(source.path), name, rejects, named=named, sampling_ratio=source.sampling_ratio)
+        return "duckdb"
+    stats = TraceReadStats()
+    fmt = resolve_format(source, rejects, stats)
+    if fmt == "otlp-json" and load_otlp_json(store, Path(source.path), name, rejects, named=named,
+                                             sampling_ratio=source.sampling_ratio):
+        return "duckdb"
+    store.load_chunks(iter_span_chunks(source, rejects, stats, fmt=fmt, workers=workers) if fmt is not None else ())
+    return "python"
