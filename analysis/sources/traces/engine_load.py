@@ -48,7 +48,7 @@ from analysis.sources.traces.formats.spans import (
     TraceReadStats,
 )
 
-_ATTR = "STRUCT(key JSON, value JSON)[]"
+_ATTR = "STRUCT(key VARCHAR, value JSON)[]"
 _SPAN = ("STRUCT(traceId JSON, spanId JSON, parentSpanId JSON, traceState JSON, name JSON, kind JSON, "
          f"startTimeUnixNano JSON, endTimeUnixNano JSON, attributes {_ATTR}, status JSON, links JSON)")
 _RS = f"STRUCT(resource STRUCT(attributes {_ATTR}), scopeSpans STRUCT(spans {_SPAN}[])[], instrumentationLibrarySpans JSON)"
@@ -130,8 +130,8 @@ def load_otlp_json(store, path: Path, name: str, rejects: Rejects, *, named: fro
                         WHEN 'VARCHAR' THEN {code} ->> '$' IN ('2', 'STATUS_CODE_ERROR', 'ERROR') ELSE FALSE END AS is_error,
                    CASE WHEN json_type(s.links) = 'ARRAY' THEN json_array_length(s.links) ELSE 0 END::BIGINT AS link_count,
                    to_json(struct_pack(n := s.name, s := s.traceState,
-                       a := list_filter(s.attributes, lambda a: a.key ->> '$' IN ({span_keys})),
-                       r := list_filter(rattrs, lambda a: a.key ->> '$' IN ({resource_keys}))))::VARCHAR AS profile,
+                       a := list_filter(s.attributes, lambda a: a.key IN ({span_keys})),
+                       r := list_filter(rattrs, lambda a: a.key IN ({resource_keys}))))::VARCHAR AS profile,
                    CASE WHEN json_type(s.links) = 'ARRAY' AND json_array_length(s.links) > 0 THEN s.links END AS links,
                    {odd} AS odd
             FROM (SELECT bad, rattrs, unnest(CASE WHEN bad THEN [NULL] ELSE coalesce(ss.spans, []) END) AS s

@@ -19,10 +19,16 @@ span weighs 1 / share in the counts). A statement is keyed by ClickHouse's
 the process). Missing columns: one :class:`~analysis.core.errors.SourceError` naming them.
 An unreachable server: a ``SourceError`` too (the pipeline turns it into missing evidence).
 
-DuckDB — :class:`DuckDBStore` streams spans read by Seams' own readers
-(:func:`analysis.sources.traces.iter_span_chunks`) chunk by chunk into a database file in the
-cache, with a memory limit and a temporary folder beside it, so DuckDB spills to disk instead
-of growing; duplicates across chunks are dropped (the first kept) once the file is loaded.
+DuckDB — :class:`DuckDBStore` is a database file in the cache, with a memory limit and a
+temporary folder beside it, so DuckDB spills to disk instead of growing. :func:`load_file`
+fills it: by DuckDB's own readers where they read the file as Seams' readers do
+(:mod:`analysis.sources.traces.engine_load`: OTLP/JSON lines by ``read_json``, Parquet exports
+of ``otel_traces`` by ``read_parquet``), else with spans read by Seams' own readers
+(:func:`analysis.sources.traces.iter_span_chunks`) chunk by chunk; duplicates across chunks
+are then dropped (the first kept) once the file is loaded.
+
+A duplicate span (the exporter may write a span twice on a retry) is looked for first by a
+64-bit hash of its ids, and counted on the ids themselves only when a hash repeats.
 
 The password of a ClickHouse server is never in the config: ``password_env`` names the
 environment variable holding it.
@@ -174,9 +180,14 @@ class ClickHouseStore:
         self.create_table("seams_t", f"SELECT *, toInt64(rowNumberInAllBlocks()) AS rid FROM ({flat})")
         # one span per (trace, span id): the exporter may write a span twice on a retry; counted
         # (grouping spills to disk), and only when there are some, dropped (the first kept)
-        found = self.frame("""SELECT COUNT(*) AS groups, SUM(n - 1) AS extra
-            FROM (SELECT COUNT(*) AS n FROM seams_t GROUP BY trace_id, span_id HAVING COUNT(*) > 1)""")
-        self.duplicates = int(found["extra"].iloc[0]) if len(found) and not pd.isna(found["extra"].iloc[0]) else 0
+        # first by a 64-bit hash of the ids (8 bytes a span to group, not the two texts): equal
+        # ids have equal hashes, so no repeated hash proves no duplicate; only a repeat is
+        # then counted on the texts themselves
+        self.duplicates = 0
+        if self._count("SELECT COUNT(*) AS n FROM (SELECT cityHash64(trace_id, span_id) AS h FROM seams_t "
+                        "GROUP BY h HAVING COUNT(*) > 1)"):
+            self.duplicates = self._count("""SELECT SUM(n - 1) AS n
+                FROM (SELECT COUNT(*) AS n FROM seams_t GROUP BY trace_id, span_id HAVING COUNT(*) > 1)""")
         if self.duplicates:
             self.create_table("seams_u", "SELECT * FROM seams_t ORDER BY rid LIMIT 1 BY trace_id, span_id")
             self.create_table("seams_t", "SELECT * FROM seams_u")
@@ -189,6 +200,10 @@ class ClickHouseStore:
             table=table, where=" AND ".join(window)))
 
     # -- the session ---------------------------------------------------------------
+    def _count(self, sql: str) -> int:
+        found = self.frame(sql)
+        return int(found["n"].iloc[0]) if len(found) and not pd.isna(found["n"].iloc[0]) else 0
+
     def _raw(self, sql: str):
         if self.session is not None:
             kind = "DataFrame" if sql.lstrip().upper().startswith(("SELECT", "WITH")) else "CSV"
