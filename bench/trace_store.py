@@ -13,7 +13,7 @@ largest parsing worker's):
   load curves, coverage and statements per context with the pandas metrics;
 - ``duckdb``: the same file read by DuckDB's own JSON reader into a DuckDB database on disk
   (:func:`analysis.sources.traces.store.load_file`: spans unnested in SQL, what the attributes
-  decide computed by Seams' reader once per distinct profile; memory limit 384 MB, spilling),
+  decide computed by Seams' reader once per distinct profile; memory limit 512 MB, spilling),
   then :func:`analysis.measures.runtime_sql.aggregate_spans`;
 - ``chdb``: :func:`~analysis.measures.runtime_sql.aggregate_spans` over the exporter's table in chDB
   (the queries a ClickHouse server would run; chDB's memory is this process's).

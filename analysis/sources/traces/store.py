@@ -288,7 +288,7 @@ class DuckDBStore:
 
     dialect = "duckdb"
 
-    def __init__(self, path: Path | str, *, memory_limit: str = "384MB", threads: int = 2):
+    def __init__(self, path: Path | str, *, memory_limit: str = "512MB", threads: int = 2):
         import duckdb
 
         self.path = Path(path)
