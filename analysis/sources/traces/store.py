@@ -298,6 +298,7 @@ class DuckDBStore:
         self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute(f"SET temp_directory = '{self.path}.tmp'")
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")  # DuckDB would draw one on stdout
         self.has_links = False
 
     def close(self) -> None:
