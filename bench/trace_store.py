@@ -11,16 +11,21 @@ largest parsing worker's):
 
 - ``file``: today's path: ``mine_traces`` into one spans frame, the span contexts, then calls,
   load curves, coverage and statements per context with the pandas metrics;
-- ``duckdb``: the same file streamed by the same reader into a DuckDB database on disk
-  (memory limit 512 MB, spilling), then :func:`analysis.measures.runtime_sql.aggregate_spans`;
+- ``duckdb``: the same file read by DuckDB's own JSON reader into a DuckDB database on disk
+  (:func:`analysis.sources.traces.store.load_file`: spans unnested in SQL, what the attributes
+  decide computed by Seams' reader once per distinct profile; memory limit 512 MB, spilling),
+  then :func:`analysis.measures.runtime_sql.aggregate_spans`;
 - ``chdb``: :func:`~analysis.measures.runtime_sql.aggregate_spans` over the exporter's table in chDB
   (the queries a ClickHouse server would run; chDB's memory is this process's).
 
 Peak memory is the step's process plus its largest parsing worker (as bench/traces.py counts
-it). Each step writes its runtime evidence (kept in --dir, so ``--modes`` can run one path
-again against the others' earlier run); the three must be equal (calls, load per context,
-coverage counts, statements per context). Goals: at 10 million spans, peak memory under
-1 GiB on both engines, and the engine paths at least as fast as the file path.
+it); CPU seconds are user + system of the step and its workers (contention distorts them less
+than wall time); load is the 1-minute load average when the step ended. Before the first size,
+the chdb step's floor is measured: a process importing Seams' modules and chDB and running one
+query, no span. Each step writes its runtime evidence (kept in --dir, so ``--modes`` can run
+one path again against the others' earlier run); the three must be equal (calls, load per
+context, coverage counts, statements per context). Goals: at 10 million spans, peak memory
+under 1 GiB on both engines, and the engine paths at least as fast as the file path.
 Prints a table, then one JSON object with the figures as the last line.
 """
 
@@ -104,6 +109,7 @@ def child(mode: str, path: str, chdb_dir: str, scratch: str, workers: int) -> No
     from analysis.measures.runtime_sql import aggregate_spans
 
     cmap = context_map()
+    how = mode
     started = time.perf_counter()
     if mode == "file":
         import pandas as pd
@@ -123,15 +129,21 @@ def child(mode: str, path: str, chdb_dir: str, scratch: str, workers: int) -> No
                                                   pd.Series([], dtype="string")),
                            db_span_contexts(spans, where))
     elif mode == "duckdb":
-        from analysis.sources.traces import iter_span_chunks
-        from analysis.sources.traces.store import DuckDBStore
+        from analysis.sources.traces.store import DuckDBStore, load_file
 
         shutil.rmtree(scratch, ignore_errors=True)
         store = DuckDBStore(Path(scratch) / "spans.duckdb")
-        store.load_chunks(iter_span_chunks(TraceSource(Path(path)), Rejects(), workers=workers))
+        how = load_file(store, TraceSource(Path(path)), Rejects(), workers=workers)
         got = aggregate_spans(store, cmap)
         figures = evidence(got.calls, got.curves, got.coverage, got.statements)
         store.close()
+    elif mode == "baseline":  # what the chdb step holds before any span: Seams' modules, chDB, one query
+        from chdb import session
+
+        import analysis.sources.traces.store  # noqa: F401
+
+        session.Session(chdb_dir).query("SELECT 1", "CSV")
+        figures = {}
     else:
         from chdb import session
 
@@ -140,8 +152,9 @@ def child(mode: str, path: str, chdb_dir: str, scratch: str, workers: int) -> No
         got = aggregate_spans(ClickHouseStore(session=session.Session(chdb_dir), table="default.otel_traces"), cmap)
         figures = evidence(got.calls, got.curves, got.coverage, got.statements)
     seconds = time.perf_counter() - started
-    worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"seconds": seconds, "worker_peak_kib": worker_peak, "evidence": figures}))
+    workers_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"seconds": seconds, "worker_peak_kib": workers_usage.ru_maxrss, "how": how,
+                      "worker_cpu_s": workers_usage.ru_utime + workers_usage.ru_stime, "evidence": figures}))
 
 
 def measure(mode: str, path: Path, chdb_dir: Path, scratch: Path, workers: int) -> dict:
@@ -153,6 +166,8 @@ def measure(mode: str, path: Path, chdb_dir: Path, scratch: Path, workers: int) 
         raise SystemExit(f"{mode} on {path} failed with exit code {os.waitstatus_to_exitcode(status)}")
     figures = json.loads(out.decode().strip().splitlines()[-1])
     figures["peak_mib"] = (usage.ru_maxrss + figures.pop("worker_peak_kib")) / 1024
+    figures["cpu_s"] = usage.ru_utime + usage.ru_stime + figures.pop("worker_cpu_s")
+    figures["load"] = round(os.getloadavg()[0], 2)
     return figures
 
 
@@ -181,9 +196,14 @@ def main(argv=None) -> int:
         child(mode, path, chdb_dir, scratch, int(workers))
         return 0
     folder = Path(args.dir)
-    results, rows = {}, []
+    results: dict = {}
+    rows = []
+    baseline = None
     for size in args.sizes:
         path, chdb_dir = prepare(size, folder)
+        if baseline is None and "chdb" in args.modes:
+            baseline = measure("baseline", path, chdb_dir, folder / "seams-bench-baseline", 1)["peak_mib"]
+            results["chdb_baseline_mib"] = baseline
         figures: dict = {}
         for mode in MODES:
             kept = folder / f"seams-bench-evidence-{size}-{mode}.json"
@@ -203,11 +223,16 @@ def main(argv=None) -> int:
         for mode in [m for m in MODES if m in figures]:
             figures[mode].pop("evidence")
         results[str(size)] = figures
-    print(f"{'spans':>12}  {'path':<7} {'seconds':>8} {'spans/s':>10} {'peak MiB':>9}  equal to file")
+    print(f"{'spans':>12}  {'path':<7} {'seconds':>8} {'CPU s':>7} {'spans/s':>10} {'peak MiB':>9} {'load':>5}  equal to file")
     for size, mode, f in rows:
         earlier = "  (earlier run)" if f.get("earlier_run") else ""
-        print(f"{size:>12,}  {mode:<7} {f['seconds']:8.1f} {f['spans_per_s']:10,.0f} {f['peak_mib']:9.0f}  {f['equal_to_file']}{earlier}")
-    print(f"file and duckdb parse with {args.workers} processes; chdb: the exporter's table already loaded (untimed)")
+        how = "  (read by Seams' readers)" if mode == "duckdb" and f.get("how") == "python" else ""
+        print(f"{size:>12,}  {mode:<7} {f['seconds']:8.1f} {f.get('cpu_s', float('nan')):7.1f} {f['spans_per_s']:10,.0f} "
+              f"{f['peak_mib']:9.0f} {f.get('load', float('nan')):5.2f}  {f['equal_to_file']}{earlier}{how}")
+    print(f"file parses with {args.workers} processes; duckdb reads the file with DuckDB's JSON reader; "
+          "chdb: the exporter's table already loaded (untimed); load: the 1-minute load average after the step")
+    if baseline is not None:
+        print(f"chdb step before any span (Seams' modules, chDB imported, one query): {baseline:.0f} MiB")
     print(f"goals: peak under {GOAL_PEAK_MIB} MiB for duckdb and chdb at 10 million spans; engine paths at least as fast as the file path")
     print(json.dumps({"goal_peak_mib": GOAL_PEAK_MIB, "workers": args.workers, "results": results}))
     return 0

@@ -38,7 +38,8 @@ Shape (all keys but ``contexts`` optional)::
           # pg-stat-statements-csv, pg-stat-statements-live (with dsn:), mysql-general, mysql-slow
       traces:
         - path: traces/otlp.jsonl
-          format: otlp-json              # auto, otlp-json, otlp-proto, jaeger-json, zipkin-json, jaeger-dependencies
+          format: otlp-json              # auto, otlp-json, otlp-proto, jaeger-json, zipkin-json, jaeger-dependencies,
+                                         # otel-parquet (a Parquet export of the ClickHouse exporter's otel_traces)
           sampling_ratio: 0.1            # optional: known head-sampling ratio
       incidents: ops/incidents.csv       # optional: opened_at,resolved_at,severity,contexts
       costs: ops/costs.csv               # optional: month,amount,currency,contexts
@@ -99,7 +100,8 @@ SQL_FORMATS = (
     "auto", "postgres-stderr", "postgres-csvlog", "postgres-jsonlog", "postgres-syslog",
     "pg-stat-statements-csv", "pg-stat-statements-live", "mysql-general", "mysql-slow",
 )
-TRACE_FORMATS = ("auto", "otlp-json", "otlp-proto", "jaeger-json", "zipkin-json", "jaeger-dependencies", "clickhouse")
+TRACE_FORMATS = ("auto", "otlp-json", "otlp-proto", "jaeger-json", "zipkin-json", "jaeger-dependencies", "otel-parquet",
+                 "clickhouse")
 #: the keys of a ``format: clickhouse`` trace source (:class:`TraceStore`)
 TRACE_STORE_KEYS = ("host", "port", "secure", "username", "password_env", "database", "table", "since", "until", "sample", "chdb")
 CHURN_MODES = ("recent", "full", "none")
@@ -207,7 +209,7 @@ class TraceSource:
 
     def uses_engine(self) -> bool:
         """Whether the spans are aggregated in an engine (ClickHouse, or DuckDB for a large file)."""
-        if self.store is not None:
+        if self.store is not None or self.format == "otel-parquet":  # Parquet is read by DuckDB only
             return True
         try:
             return self.engine_min_bytes is not None and os.stat(self.path).st_size > self.engine_min_bytes
