@@ -87,7 +87,7 @@ def prepare(size: int, folder: Path) -> tuple[Path, Path]:
     return path, chdb_dir
 
 
-def evidence(calls, curves, coverage: dict, statements) -> dict:
+def evidence(calls, curves, coverage: dict, statements, latency, chains, orchestration) -> dict:
     """The figures compared across the three paths (plain values)."""
     keys = ("spans", "orphan_spans", "root_spans", "traces", "traces_with_missing_parent", "consumer_spans",
             "broken_async", "unassigned_spans")
@@ -99,6 +99,11 @@ def evidence(calls, curves, coverage: dict, statements) -> dict:
         "load": {} if totals is None else {c: [float(v) for v in row] for c, row in totals.iterrows()},
         "coverage": {k: int(coverage[k]) for k in keys},
         "statements": sorted([str(r.fingerprint), str(r.context), int(r.calls)] for r in statements.itertuples()),
+        "latency": sorted([r.caller, r.callee, r.mode, int(r.calls), int(r.caller_spans), float(r.p50_ms), float(r.p95_ms),
+                           float(r.max_ms), float(r.caller_ms)] for r in latency.itertuples()),
+        "chains": sorted([str(r.chain), int(r.traces)] for r in chains.itertuples()),
+        "orchestration": sorted([str(r.entry_point), str(r.entry_context), ",".join(r.contexts), float(r.traces)]
+                                for r in orchestration.itertuples()),
     }
 
 
@@ -118,16 +123,22 @@ def child(mode: str, path: str, chdb_dir: str, scratch: str, workers: int) -> No
         from analysis.mapping.units import span_contexts
         from analysis.measures.coupling import runtime
         from analysis.measures.metrics import load, observability
+        from analysis.measures.runtime import CHAIN_MIN_CONTEXTS, orchestration_of
         from analysis.sources.traces.miner import mine_traces
 
         mined = mine_traces(TraceSource(Path(path)), Rejects(), workers=workers).frames
         spans, links = mined["spans"], mined["span_links"]
         where = span_contexts(cmap, spans)
-        figures = evidence(runtime.context_calls(spans, where, links if len(links) else None),
+        # what the engines compute, as the pipeline computes it from a spans frame (measures/runtime.py)
+        rows = runtime.call_rows(spans, where, links if len(links) else None)
+        figures = evidence(runtime.calls_of_rows(rows),
                            load.load_curves(spans, where, bucket_minutes=5),
                            observability.coverage(cmap.names, spans, where, frames.empty("statements"),
                                                   pd.Series([], dtype="string")),
-                           db_span_contexts(spans, where))
+                           db_span_contexts(spans, where),
+                           runtime.latency_of_rows(rows, spans),
+                           runtime.call_chains(spans, where, min_contexts=CHAIN_MIN_CONTEXTS),
+                           orchestration_of(spans, where)[0])
     elif mode == "duckdb":
         from analysis.sources.traces.store import DuckDBStore, load_file
 
@@ -135,7 +146,7 @@ def child(mode: str, path: str, chdb_dir: str, scratch: str, workers: int) -> No
         store = DuckDBStore(Path(scratch) / "spans.duckdb")
         how = load_file(store, TraceSource(Path(path)), Rejects(), workers=workers)
         got = aggregate_spans(store, cmap)
-        figures = evidence(got.calls, got.curves, got.coverage, got.statements)
+        figures = evidence(got.calls, got.curves, got.coverage, got.statements, got.latency, got.chains, got.orchestration)
         store.close()
     elif mode == "baseline":  # what the chdb step holds before any span: Seams' modules, chDB, one query
         from chdb import session
@@ -150,7 +161,7 @@ def child(mode: str, path: str, chdb_dir: str, scratch: str, workers: int) -> No
         from analysis.sources.traces.store import ClickHouseStore
 
         got = aggregate_spans(ClickHouseStore(session=session.Session(chdb_dir), table="default.otel_traces"), cmap)
-        figures = evidence(got.calls, got.curves, got.coverage, got.statements)
+        figures = evidence(got.calls, got.curves, got.coverage, got.statements, got.latency, got.chains, got.orchestration)
     seconds = time.perf_counter() - started
     workers_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(json.dumps({"seconds": seconds, "worker_peak_kib": workers_usage.ru_maxrss, "how": how,

@@ -541,14 +541,21 @@ def _latency(db: _Session, calls: pd.DataFrame) -> pd.DataFrame:
               for r in groups.itertuples() for q in LATENCY_PERCENTILES
               for rank in sorted(set(percentile_ranks(int(r.n), q)[:2]))]
     db.store.load_frame("seams_qr", pd.DataFrame(wanted, columns=["caller", "callee", "mode", "rnk"]).astype(str))
-    values = db.frame("""
-        SELECT o.caller AS caller, o.callee AS callee, o.mode AS mode, o.rn AS rn, o.duration_ms AS duration_ms
-        FROM (SELECT caller, callee, mode, duration_ms,
-                     ROW_NUMBER() OVER (PARTITION BY caller, callee, mode ORDER BY duration_ms) AS rn FROM seams_cr) AS o
-        JOIN seams_qr AS q ON q.caller = o.caller AND q.callee = o.callee AND q.mode = o.mode AND CAST(q.rnk AS BIGINT) = o.rn""")
+    # each pair's durations gathered and sorted in one array (8 bytes a call), the wanted
+    # elements read by rank: a window numbering every call would buffer each pair's rows whole
+    collect = "arraySort(groupArray(duration_ms))" if db.store.dialect == "clickhouse" else "LIST_SORT(LIST(duration_ms))"
+    values = db.frame(f"""
+        SELECT g.caller AS caller, g.callee AS callee, g.mode AS mode, CAST(q.rnk AS BIGINT) AS rn,
+               g.sorted[CAST(q.rnk AS BIGINT)] AS duration_ms
+        FROM (SELECT caller, callee, mode, {collect} AS sorted FROM seams_cr GROUP BY caller, callee, mode) AS g
+        JOIN seams_qr AS q ON q.caller = g.caller AND q.callee = g.callee AND q.mode = g.mode""")
+    # the callers' pairs on the right: ClickHouse builds its hash table from the right side (the
+    # caller spans of the calls, not every span of the window); grouped rather than DISTINCT,
+    # as a grouping spills to disk past its limit
     callers = db.frame("""
         SELECT d.caller AS caller, d.callee AS callee, d.mode AS mode, COUNT(*) AS caller_spans, SUM(s.duration_ms) AS caller_ms
-        FROM (SELECT DISTINCT caller, callee, mode, caller_rid FROM seams_cr) AS d JOIN seams_t AS s ON s.rid = d.caller_rid
+        FROM seams_t AS s JOIN (SELECT caller, callee, mode, caller_rid FROM seams_cr GROUP BY caller, callee, mode, caller_rid) AS d
+             ON s.rid = d.caller_rid
         GROUP BY d.caller, d.callee, d.mode""")
     at = {(str(r.caller), str(r.callee), str(r.mode), int(r.rn)): float(r.duration_ms) for r in values.itertuples()}
     by = {(str(r.caller), str(r.callee), str(r.mode)): (int(r.caller_spans), float(r.caller_ms)) for r in callers.itertuples()}
@@ -624,18 +631,24 @@ def _orchestration(db: _Session, contexts: list[str], sampling_ratio: float | No
         SELECT s.trace_id AS trace_id, MIN(s.rid) AS first_rid, MIN(CASE WHEN s.parent_span_id IS NULL THEN s.rid END) AS root_rid,
                {bits}
         FROM seams_t AS s JOIN seams_c AS c ON c.rid = s.rid
-        GROUP BY s.trace_id HAVING COUNT(DISTINCT c.ctx) >= 2""")
+        GROUP BY s.trace_id HAVING MIN(c.ctx) <> MAX(c.ctx)""")  # two contexts or more, without a set per trace
     fallback = 1.0 if sampling_ratio is None else float(sampling_ratio)
     masks = ", ".join(f"m.m{w}" for w in range(len(words)))
+    # the traces' first and root spans picked out of the span tables with the (smaller) traces
+    # on the right of each join: ClickHouse builds its hash table from the right side
+    db.table("seams_tw", """SELECT m.*, w.sampling_ratio AS sampling_ratio
+                            FROM seams_t AS w JOIN seams_tm AS m ON w.rid = m.first_rid""")
+    db.table("seams_tr", """SELECT r.rid AS rid, r.http_route AS http_route, r.messaging_destination AS messaging_destination,
+                                   r.name AS name FROM seams_t AS r JOIN seams_tm AS m ON r.rid = m.root_rid""")
+    db.table("seams_trc", "SELECT c.rid AS rid, c.ctx AS ctx FROM seams_c AS c JOIN seams_tm AS m ON c.rid = m.root_rid")
     grouped = db.frame(f"""
         SELECT {", ".join(f"m.m{w} AS m{w}" for w in range(len(words)))}, r.http_route AS route,
                r.messaging_destination AS destination, r.name AS name, rc.ctx AS entry_context,
                CASE WHEN m.root_rid IS NULL THEN 1 ELSE 0 END AS no_root,
-               SUM(1.0 / GREATEST(COALESCE(w.sampling_ratio, {fallback!r}), 1e-9)) AS weight
-        FROM seams_tm AS m
-        JOIN seams_t AS w ON w.rid = m.first_rid
-        LEFT JOIN seams_t AS r ON r.rid = m.root_rid
-        LEFT JOIN seams_c AS rc ON rc.rid = m.root_rid
+               SUM(1.0 / GREATEST(COALESCE(m.sampling_ratio, {fallback!r}), 1e-9)) AS weight
+        FROM seams_tw AS m
+        LEFT JOIN seams_tr AS r ON r.rid = m.root_rid
+        LEFT JOIN seams_trc AS rc ON rc.rid = m.root_rid
         GROUP BY {masks}, r.http_route, r.messaging_destination, r.name, rc.ctx, CASE WHEN m.root_rid IS NULL THEN 1 ELSE 0 END""")
     if grouped.empty:
         return orchestration_frames(pd.DataFrame())
