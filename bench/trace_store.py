@@ -10,7 +10,8 @@ Then times, each in a fresh process whose peak resident memory is read with wait
 largest parsing worker's):
 
 - ``file``: today's path: ``mine_traces`` into one spans frame, the span contexts, then calls,
-  load curves, coverage and statements per context with the pandas metrics;
+  their latency, synchronous chains, orchestration, load curves, coverage and statements per
+  context with the pandas metrics, as the pipeline computes them (measures/runtime.py);
 - ``duckdb``: the same file read by DuckDB's own JSON reader into a DuckDB database on disk
   (:func:`analysis.sources.traces.store.load_file`: spans unnested in SQL, what the attributes
   decide computed by Seams' reader once per distinct profile; memory limit 512 MB, spilling),
@@ -23,8 +24,8 @@ it); CPU seconds are user + system of the step and its workers (contention disto
 than wall time); load is the 1-minute load average when the step ended. Before the first size,
 the chdb step's floor is measured: a process importing Seams' modules and chDB and running one
 query, no span. Each step writes its runtime evidence (kept in --dir, so ``--modes`` can run
-one path again against the others' earlier run); the three must be equal (calls, load per
-context, coverage counts, statements per context). Goals: at 10 million spans, peak memory
+one path again against the others' earlier run); the three must be equal (calls, their latency
+percentiles, chains, orchestration, load per context, coverage counts, statements per context). Goals: at 10 million spans, peak memory
 under 1 GiB on both engines, and the engine paths at least as fast as the file path.
 Prints a table, then one JSON object with the figures as the last line.
 """
