@@ -541,14 +541,21 @@ def _latency(db: _Session, calls: pd.DataFrame) -> pd.DataFrame:
               for r in groups.itertuples() for q in LATENCY_PERCENTILES
               for rank in sorted(set(percentile_ranks(int(r.n), q)[:2]))]
     db.store.load_frame("seams_qr", pd.DataFrame(wanted, columns=["caller", "callee", "mode", "rnk"]).astype(str))
-    # each pair's durations gathered and sorted in one array (8 bytes a call), the wanted
-    # elements read by rank: a window numbering every call would buffer each pair's rows whole
-    collect = "arraySort(groupArray(duration_ms))" if db.store.dialect == "clickhouse" else "LIST_SORT(LIST(duration_ms))"
-    values = db.frame(f"""
-        SELECT g.caller AS caller, g.callee AS callee, g.mode AS mode, CAST(q.rnk AS BIGINT) AS rn,
-               g.sorted[CAST(q.rnk AS BIGINT)] AS duration_ms
-        FROM (SELECT caller, callee, mode, {collect} AS sorted FROM seams_cr GROUP BY caller, callee, mode) AS g
-        JOIN seams_qr AS q ON q.caller = g.caller AND q.callee = g.callee AND q.mode = g.mode""")
+    if db.store.dialect == "clickhouse":
+        # each pair's durations gathered and sorted in one array (8 bytes a call), the wanted
+        # elements read by rank: ClickHouse's window would buffer each pair's rows whole
+        values = db.frame("""
+            SELECT g.caller AS caller, g.callee AS callee, g.mode AS mode, CAST(q.rnk AS BIGINT) AS rn,
+                   g.sorted[CAST(q.rnk AS BIGINT)] AS duration_ms
+            FROM (SELECT caller, callee, mode, arraySort(groupArray(duration_ms)) AS sorted FROM seams_cr
+                  GROUP BY caller, callee, mode) AS g
+            JOIN seams_qr AS q ON q.caller = g.caller AND q.callee = g.callee AND q.mode = g.mode""")
+    else:  # DuckDB's window sorts spill to disk, where its lists would not
+        values = db.frame("""
+            SELECT o.caller AS caller, o.callee AS callee, o.mode AS mode, o.rn AS rn, o.duration_ms AS duration_ms
+            FROM (SELECT caller, callee, mode, duration_ms,
+                         ROW_NUMBER() OVER (PARTITION BY caller, callee, mode ORDER BY duration_ms) AS rn FROM seams_cr) AS o
+            JOIN seams_qr AS q ON q.caller = o.caller AND q.callee = o.callee AND q.mode = o.mode AND CAST(q.rnk AS BIGINT) = o.rn""")
     # the callers' pairs on the right: ClickHouse builds its hash table from the right side (the
     # caller spans of the calls, not every span of the window); grouped rather than DISTINCT,
     # as a grouping spills to disk past its limit
