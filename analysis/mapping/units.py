@@ -97,6 +97,10 @@ class Units:
                    .drop_duplicates("importer_path")["context"].value_counts())
         tables = self.ownership["owner"].value_counts() if len(self.ownership) else pd.Series(dtype="int64")
         spans = self.span_context.value_counts()
+        load = mined["store_load"]
+        if not len(spans) and len(load) and not load["scaled"].any():
+            # spans aggregated in a trace engine: no spans frame, their count per context is in its load
+            spans = load.groupby("context")["spans"].sum().round().astype("int64")
         names = list(self.names)
         return pd.DataFrame({"context": names, **{k: [int(v.get(n, 0)) for n in names] for k, v in
                                                   (("files_at_head", files), ("modules", modules), ("owned_tables", tables), ("spans", spans))}})

@@ -143,6 +143,10 @@ def test_the_pipeline_reads_the_exporters_table_as_it_reads_the_file(sample_conf
     assert not len(Mined.of(mined)["spans"])  # no span came back
     result = analyse(from_store, mined)
     assert_same_runtime(result.runtime, expected)
+    # the spans each context owns, counted in the engine's load, not drawn as 0
+    file_table = analyse(from_file, mine(from_file)[0]).contexts.set_index("context")["spans"]
+    store_table = result.contexts.set_index("context")["spans"]
+    assert file_table.sum() > 0 and store_table.tolist() == file_table.tolist()
     # no SQL log: the data evidence comes from the db spans, aggregated in the engine as in the file
     assert_same_data(result.data, analyse(from_file, mine(from_file)[0]).data)
     # the scorecard reads each entry span: not measured from an engine, and says why
