@@ -131,6 +131,11 @@ def store_calls_status(coverage: dict, spans: int, with_context: int, stores: in
     return Status.measured(measured)
 
 
+#: coverage figures the engine path does not compute (None: not measured, with the reason in docs/scale.md)
+NOT_IN_ENGINE = ("sql_linked_to_span", "sql_linked_to_span_share", "sql_seen_in_spans", "sql_seen_in_spans_share",
+                 "entry_points_declared", "entry_points_declared_traced", "entry_point_coverage")
+
+
 def measure_runtime_in_store(config: Config, mined: Mined, units: Units):
     """The runtime evidence from the ``store_*`` frames (see the module docstring)."""
     from analysis.measures.runtime import RuntimeEvidence, inventory_status, load_status
@@ -141,6 +146,12 @@ def measure_runtime_in_store(config: Config, mined: Mined, units: Units):
     coverage = observability.coverage(list(units.names), mined["spans"], units.span_context, mined["statements"],
                                       units.statements)
     coverage.pop("entry_points", None)
+    # what needs each span's id beside the SQL log's traceparents, or the entry point inventory
+    # beside each root span, is not computed in the engine: not measured, never 0
+    if len(mined["statements"]):
+        coverage.update(dict.fromkeys(NOT_IN_ENGINE[:4]))
+    if mined.given("entry_points") and len(mined["entry_points"]):
+        coverage.update(dict.fromkeys(NOT_IN_ENGINE[4:]))
     coverage.update(coverage_of(mined["store_coverage"], list(units.names)))
     store_only = {key: coverage.pop(key, 0) for key in _STORE_ONLY}
     spans = int(coverage.get("spans", 0))

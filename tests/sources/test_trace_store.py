@@ -219,3 +219,28 @@ def test_store_keys_are_checked_once_with_every_problem(tmp_path):
     for key in ("sources.traces[0].host", "sources.traces[0].password_env", "sources.traces[0].until",
                 "sources.traces[0].sample", "sources.traces[1].host"):
         assert key in text, key
+
+
+def test_figures_an_engine_cannot_link_are_not_measured_rather_than_zero(sample_config, tmp_path):
+    # the SQL log beside the spans: which statements a span holds needs each span's id, which the
+    # engine does not hand back; the file path measures them, the engine says it did not
+    raw = yaml.safe_load(sample_config.read_text())
+    sql = raw["sources"]["sql"]
+    both = with_traces(sample_config, [{"path": "traces/otlp.jsonl"}], tmp_path / "file")
+    store = with_traces(sample_config, [{"path": "traces/otlp.jsonl"}], tmp_path / "engine")
+    for path in (both, store):
+        config = yaml.safe_load(path.read_text())
+        config["sources"]["sql"] = sql
+        if path == store:
+            config["thresholds"] = {**(config.get("thresholds") or {}), "trace_store_min_mib": 1}
+        path.write_text(yaml.safe_dump(config))
+    from_file, from_store = load_config(both), load_config(store)
+    expected = analyse(from_file, mine(from_file)[0])
+    mined, _ = mine(from_store)
+    assert not len(Mined.of(mined)["spans"]) and len(Mined.of(mined)["statements"])
+    got = analyse(from_store, mined)
+    assert expected.runtime.coverage["sql_seen_in_spans"] > 0
+    for key in ("sql_seen_in_spans", "sql_seen_in_spans_share", "sql_linked_to_span", "sql_linked_to_span_share"):
+        assert got.runtime.coverage[key] is None, key
+    sql_check = {c.name: c for c in got.verdicts["observability"].checks}["sql_tied_to_traces"]
+    assert "seen in a database span of the traces –" in sql_check.detail
