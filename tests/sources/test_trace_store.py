@@ -118,6 +118,17 @@ def sample_config(tmp_path_factory):
     return config
 
 
+def load_sample_spans(config: Path, folder: Path) -> None:
+    """The sample's spans as the exporter's rows in ``otel_traces`` of a chDB session in ``folder/chdb``."""
+    session = chdb_session.Session(str(folder / "chdb"))
+    session.query(OTEL_TRACES_DDL.format(table="default.otel_traces"))
+    data = folder / "rows.jsonl"
+    with open(config.parent / "traces" / "otlp.jsonl", "rb") as fh:
+        data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in otel_rows(fh)))
+    session.query(f"INSERT INTO default.otel_traces FROM INFILE '{data}' FORMAT JSONEachRow")
+    session.close()
+
+
 def with_traces(config: Path, traces: list[dict], folder: Path) -> Path:
     raw = yaml.safe_load(config.read_text())
     raw["sources"] = {"traces": traces}
@@ -128,13 +139,7 @@ def with_traces(config: Path, traces: list[dict], folder: Path) -> Path:
 
 
 def test_the_pipeline_reads_the_exporters_table_as_it_reads_the_file(sample_config, tmp_path):
-    session = chdb_session.Session(str(tmp_path / "chdb"))
-    session.query(OTEL_TRACES_DDL.format(table="default.otel_traces"))
-    data = tmp_path / "rows.jsonl"
-    with open(sample_config.parent / "traces" / "otlp.jsonl", "rb") as fh:
-        data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in otel_rows(fh)))
-    session.query(f"INSERT INTO default.otel_traces FROM INFILE '{data}' FORMAT JSONEachRow")
-    session.close()
+    load_sample_spans(sample_config, tmp_path)
     from_file = load_config(with_traces(sample_config, [{"path": "traces/otlp.jsonl"}], tmp_path / "file"))
     from_store = load_config(with_traces(sample_config, [{"format": "clickhouse", "chdb": str(tmp_path / "chdb"),
                                                           "table": "default.otel_traces"}], tmp_path / "store"))
@@ -186,13 +191,7 @@ def test_a_large_file_is_aggregated_in_duckdb_with_the_same_figures(sample_confi
 def test_a_whole_run_on_the_exporters_table_builds_its_findings(sample_config, tmp_path):
     from analysis.outputs.findings import build_findings, to_json_value
 
-    session = chdb_session.Session(str(tmp_path / "chdb"))
-    session.query(OTEL_TRACES_DDL.format(table="default.otel_traces"))
-    data = tmp_path / "rows.jsonl"
-    with open(sample_config.parent / "traces" / "otlp.jsonl", "rb") as fh:
-        data.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in otel_rows(fh)))
-    session.query(f"INSERT INTO default.otel_traces FROM INFILE '{data}' FORMAT JSONEachRow")
-    session.close()
+    load_sample_spans(sample_config, tmp_path)
     raw = yaml.safe_load(sample_config.read_text())
     raw["sources"]["traces"] = [{"format": "clickhouse", "chdb": str(tmp_path / "chdb"), "table": "default.otel_traces"}]
     raw["cache_dir"] = str(tmp_path / "cache")
