@@ -143,12 +143,19 @@ def mine_trace_stores(config: Config, mined: dict[str, SourceFrames], rejects: R
     cmap = ContextMap.of(config)
     cache_dir = usable_cache_dir(Path(config.cache_dir))[0] if use_cache else None
     th = config.thresholds
+    # what the engine looks up among the spans it holds: the spans the SQL log's statements
+    # name (their traceparent), and the inventoried entry points
+    sql, inventory = mined.get("sql"), mined.get("entry_points")
+    sql_keys = (sql.frames["statements"][["trace_id", "parent_span_id"]].rename(columns={"parent_span_id": "span_id"})
+                if sql is not None and "statements" in sql.frames else None)
+    entries = inventory.frames["entry_points"] if inventory is not None and not inventory.unread else None
     parts, notes, errors = [], [], []
     for item in items:
         try:
             with open_store(item, rejects, cache_dir=cache_dir) as store:
                 found = aggregate_spans(store, cmap, bucket_minutes=th["load_bucket_minutes"],
-                                        max_depth=int(th["max_ancestor_depth"]), sampling_ratio=item.sampling_ratio)
+                                        max_depth=int(th["max_ancestor_depth"]), sampling_ratio=item.sampling_ratio,
+                                        sql_keys=sql_keys, inventory=entries)
             parts.append(found)
             notes += [f"{item.path}: {n}" for n in found.notes]
             notes.append(f"{item.path}: {found.coverage.get('spans', 0)} spans aggregated in "

@@ -209,6 +209,11 @@ SCHEMAS: dict[str, dict[str, str]] = {
     # sampling) and their tables, for the data evidence without a SQL log
     "store_db_statements": {"fingerprint": "str", "context": "str?", "executions": "int"},
     "store_db_tables": {"fingerprint": "str", "table": "str", "access": "str"},
+    # the spans a SQL log's statements name that the store holds, with the context that issued
+    # them; and the span keys (routes as recorded, inventoried job and consumer names) an entry
+    # point inventory is matched against, with their spans
+    "store_sql_spans": {"trace_id": "str", "span_id": "str", "context": "str?"},
+    "store_entry_keys": {"kind": "str", "key": "str", "spans": "int"},
     "complexity": {
         "path": "str", "language": "str", "nloc": "int", "ccn_total": "Int64?", "ccn_max": "Int64?",
         "functions": "int", "indentation_complexity": "float",

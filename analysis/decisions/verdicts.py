@@ -389,9 +389,7 @@ def observability(inputs: DecisionInputs, thresholds: Mapping[str, float]) -> Ve
     entry = Check("entry_point_coverage", "share of the inventoried entry points traced", cov.get("entry_point_coverage"),
                   t["min_entry_point_coverage"], "min_entry_point_coverage", "at least",
                   inputs.entry_points_status if spans_status.known else spans_status,
-                  detail=(f"{cov.get('entry_points_declared_traced', 0)} of {cov.get('entry_points_declared', 0)}: {EXERCISED}"
-                          if not ("entry_points_declared" in cov and cov["entry_points_declared"] is None)
-                          else "not computed from spans aggregated in a trace engine"))
+                  detail=f"{cov.get('entry_points_declared_traced', 0)} of {cov.get('entry_points_declared', 0)}: {EXERCISED}")
     checks = [context_cov, orphans, broken, sql, entry]
     known = [c for c in checks if c.known]
     failed = [c for c in known if c.holds is False]

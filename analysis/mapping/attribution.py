@@ -197,6 +197,7 @@ def attribute_statements(
     span_context: pd.Series,
     context_map: ContextMap,
     db_spans: pd.DataFrame | None = None,
+    linked_spans: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The context that issued each statement and the rule that decided it.
 
@@ -204,6 +205,9 @@ def attribute_statements(
     ``method`` (one of :data:`METHODS`). Rules and their order: see the module docstring.
     ``db_spans`` (``fingerprint, context``): db spans' fingerprints by context seen outside
     ``spans`` (aggregated in a trace engine, frame ``store_statements``), evidence for rule 4.
+    ``linked_spans`` (``trace_id, span_id, context``): when ``spans`` is empty, the spans the
+    statements name, looked up in a trace engine with the context rule 1 gives (frame
+    ``store_sql_spans``).
     """
     n = len(statements)
     context = pd.Series(pd.NA, index=range(n), dtype="string")
@@ -222,6 +226,9 @@ def attribute_statements(
         issuing = own.fillna(ancestors["context"].reset_index(drop=True))
         pos = span_positions(spans, statements["trace_id"], statements["parent_span_id"])
         settle(pd.Series(issuing.array.take(pos, allow_fill=True)), "traceparent")
+    elif linked_spans is not None and len(linked_spans):
+        pos = span_positions(linked_spans, statements["trace_id"], statements["parent_span_id"])
+        settle(pd.Series(linked_spans["context"].astype("string").array.take(pos, allow_fill=True)), "traceparent")
 
     # 2. sqlcommenter route, 3. sqlcommenter controller
     routes = statements["route"].reset_index(drop=True)

@@ -126,13 +126,17 @@ def ownership_evidence(
     span_context: pd.Series | None = None,
     application_context: pd.Series | None = None,
     orm_tables: pd.DataFrame | None = None,
+    db_spans: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every (table, method, context) that says a context defines (ORM) or writes (traffic) a table.
 
     ``statement_attribution``: the frame of :func:`analysis.mapping.attribution.attribute_statements`
     (``context``, ``method``) aligned with ``statements``; ``application_context``: a context
     per statement from its application name (:func:`application_contexts`), aligned with
-    ``statements``; ``span_context``: aligned with ``spans``. Each input is optional.
+    ``statements``; ``span_context``: aligned with ``spans``; ``db_spans`` (``fingerprint,
+    context, calls``): the db spans by the context of their nearest ancestor when no spans
+    frame holds them (aggregated in a trace engine, frame ``store_statements``). Each input
+    is optional.
 
     Columns: ``table, method, context, volume, evidence`` (``volume``: db spans, executions
     or declarations, by method; ``evidence``: one human sentence, never a literal).
@@ -140,8 +144,12 @@ def ownership_evidence(
     """
     writes = _writes(table_access)
     parts = []
-    if spans is not None and span_context is not None and len(spans) and len(writes):
+    seen = None
+    if spans is not None and span_context is not None and len(spans):
         seen = db_span_contexts(spans, span_context)
+    elif db_spans is not None and len(db_spans):
+        seen = db_spans
+    if seen is not None and len(writes):
         joined = pd.DataFrame({"fingerprint": seen["fingerprint"].to_numpy(dtype=object),
                                "context": seen["context"].to_numpy(dtype=object),
                                "volume": seen["calls"].to_numpy(dtype="int64")}).merge(writes, on="fingerprint")

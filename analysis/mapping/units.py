@@ -165,10 +165,12 @@ def map_units(config: Config, mined: Mined) -> Units:
     cmap = ContextMap.of(config)
     spans = mined["spans"]
     span_context = span_contexts(cmap, spans)
-    attributed = attribute_statements(mined["statements"], spans, span_context, cmap,
-                                      db_spans=mined["store_statements"])  # db spans aggregated in a trace engine
+    # db spans and the statements' spans aggregated in a trace engine (when no spans frame came back)
+    attributed = attribute_statements(mined["statements"], spans, span_context, cmap, db_spans=mined["store_statements"],
+                                      linked_spans=mined["store_sql_spans"])
     evidence = ownership_evidence(mined["table_access"], cmap, statements=mined["statements"], statement_attribution=attributed,
-                                  spans=spans, span_context=span_context, orm_tables=mined["orm_tables"])
+                                  spans=spans, span_context=span_context, orm_tables=mined["orm_tables"],
+                                  db_spans=mined["store_statements"])
     return Units(
         context_map=cmap,
         file_context=cmap.assign_paths(mined["file_changes"]["path"]),

@@ -111,6 +111,10 @@ LATENCY_COLUMNS = {"caller": "string", "callee": "string", "mode": "string", "ca
                    "wait_share": "float64"}
 CHAIN_COLUMNS = {"chain": "string", "traces": "int64"}
 DB_STATEMENT_COLUMNS = {"fingerprint": "string", "context": "string", "executions": "int64"}
+#: the spans a SQL log's statements name (their traceparent) and the context that issued them
+SQL_SPAN_COLUMNS = {"trace_id": "string", "span_id": "string", "context": "string"}
+#: the span keys an entry point inventory is matched against, with their spans
+ENTRY_KEY_COLUMNS = {"kind": "string", "key": "string", "spans": "int64"}
 TABLE_ACCESS_COLUMNS = {"fingerprint": "string", "table": "string", "access": "string"}
 
 
@@ -153,6 +157,8 @@ class StoreAggregates:
     orchestrated: pd.DataFrame = field(default_factory=lambda: typed_empty(ORCHESTRATED_COLUMNS))
     db_statements: pd.DataFrame = field(default_factory=lambda: typed_empty(DB_STATEMENT_COLUMNS))  # as traced_statements
     db_tables: pd.DataFrame = field(default_factory=lambda: typed_empty(TABLE_ACCESS_COLUMNS))  # fingerprint, table, access
+    sql_spans: pd.DataFrame = field(default_factory=lambda: typed_empty(SQL_SPAN_COLUMNS))  # trace_id, span_id, context
+    entry_keys: pd.DataFrame = field(default_factory=lambda: typed_empty(ENTRY_KEY_COLUMNS))  # kind, key, spans
 
 
 def render(sql: str, dialect: str) -> str:
@@ -179,9 +185,13 @@ class _Session:
 
 
 def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes: float = 5, max_depth: int = 64,
-                    sampling_ratio: float | None = None, chain_min_contexts: int = CHAIN_MIN_CONTEXTS) -> StoreAggregates:
+                    sampling_ratio: float | None = None, chain_min_contexts: int = CHAIN_MIN_CONTEXTS,
+                    sql_keys: pd.DataFrame | None = None, inventory: pd.DataFrame | None = None) -> StoreAggregates:
     """Calls, their latency, chains, orchestration, load curves, coverage and statements per
-    context of the spans in ``store`` (see the module docstring)."""
+    context of the spans in ``store`` (see the module docstring). ``sql_keys``
+    (``trace_id, span_id``): the spans a SQL log's statements name, looked up in the store
+    (:func:`_sql_spans`); ``inventory`` (``kind, name``): the entry points to find among the
+    spans (:func:`_entry_keys`)."""
     if max_depth < 1:
         raise ValueError(f"max_depth must be at least 1, not {max_depth}")
     db = _Session(store)
@@ -206,6 +216,8 @@ def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes
     coverage = _coverage(db, context_map)
     statements = _statements(db, store)
     db_statements, db_tables = _db_statements(db, store, sampling_ratio)
+    sql_spans = _sql_spans(db, sql_keys) if sql_keys is not None and len(sql_keys) else typed_empty(SQL_SPAN_COLUMNS)
+    entry_keys = _entry_keys(db, inventory) if inventory is not None and len(inventory) else typed_empty(ENTRY_KEY_COLUMNS)
     notes = []
     if beyond:
         notes.append(f"{beyond} spans have no context ancestor within {max_depth} levels (a deeper chain or a "
@@ -213,7 +225,8 @@ def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes
     coverage["beyond_depth"] = beyond
     return StoreAggregates(calls=calls, curves=curves, coverage=coverage, statements=statements, window=window,
                            beyond_depth=beyond, notes=notes, latency=latency, chains=chains, orchestration=orchestration,
-                           orchestrated=orchestrated, db_statements=db_statements, db_tables=db_tables)
+                           orchestrated=orchestrated, db_statements=db_statements, db_tables=db_tables,
+                           sql_spans=sql_spans, entry_keys=entry_keys)
 
 
 def _empty_aggregates() -> StoreAggregates:
@@ -712,6 +725,60 @@ def _db_statements(db: _Session, store: SpanStore, sampling_ratio: float | None)
             pd.DataFrame(access, columns=list(TABLE_ACCESS_COLUMNS)).astype(TABLE_ACCESS_COLUMNS))
 
 
+def _sql_spans(db: _Session, keys: pd.DataFrame) -> pd.DataFrame:
+    """The spans of ``keys`` (a SQL log's traceparents: ``trace_id, span_id``) the store holds,
+    each with the context that issued a statement under it, as
+    :func:`analysis.mapping.attribution.attribute_statements` decides it from a spans frame:
+    the span's own context (inherited, never across a queue) unless it is a db client span or
+    has none, else its nearest proper ancestor's (across a queue: the producer's code issued
+    it). Keys the store does not hold are left out; read back per key, never per span."""
+    wanted = keys[["trace_id", "span_id"]].dropna().astype(str).drop_duplicates().reset_index(drop=True)
+    if wanted.empty:
+        return typed_empty(SQL_SPAN_COLUMNS)
+    db.store.load_frame("seams_sqlk", wanted)
+    db_client = f"(s.kind = 'CLIENT' AND ({_set('db_system')} OR {_set('db_key')}))"
+    found = db.frame(f"""
+        SELECT k.trace_id AS trace_id, k.span_id AS span_id,
+               COALESCE(CASE WHEN NOT {db_client} THEN c.ctx END, a.anc_ctx) AS context
+        FROM seams_sqlk AS k
+        JOIN seams_t AS s ON s.trace_id = k.trace_id AND s.span_id = k.span_id
+        JOIN seams_c AS c ON c.rid = s.rid
+        LEFT JOIN seams_a1 AS a ON a.rid = s.rid""")
+    out = found.sort_values(["trace_id", "span_id"]).reset_index(drop=True)
+    return out[list(SQL_SPAN_COLUMNS)].astype(SQL_SPAN_COLUMNS)
+
+
+def _entry_keys(db: _Session, inventory: pd.DataFrame) -> pd.DataFrame:
+    """What :func:`analysis.measures.metrics.observability.entry_point_traces` counts for an
+    inventory, from the store: the server spans per route as recorded (``route``; normalised
+    by the caller, in Python, as the file path does) and, per inventoried job or consumer
+    name, the spans whose name, code namespace or ``namespace.function`` (for consumers:
+    destination or name of a consumer span, or ``namespace.function``) it equals."""
+    names = inventory[["kind", "name"]].dropna().astype(str)
+    names = names[names["kind"].isin(["job", "consumer"])].drop_duplicates().reset_index(drop=True)
+    routes = db.frame(f"""
+        SELECT 'route' AS kind, s.http_route AS key, COUNT(*) AS spans FROM seams_t AS s
+        WHERE s.kind = 'SERVER' AND {_set('http_route')} GROUP BY s.http_route""")
+    parts = [routes]
+    if len(names):
+        db.store.load_frame("seams_inv", names)
+        qualified = "s.code_namespace || '.' || s.code_function"
+        parts.append(db.frame(f"""
+            SELECT e.kind AS kind, e.name AS key, COUNT(*) AS spans
+            FROM seams_inv AS e JOIN (
+                SELECT 'job' AS kind, s.name AS key FROM seams_t AS s
+                UNION ALL SELECT 'job', s.code_namespace FROM seams_t AS s WHERE {_set('code_namespace')}
+                UNION ALL SELECT 'job', {qualified} FROM seams_t AS s WHERE {_set('code_namespace')} AND {_set('code_function')}
+                UNION ALL SELECT 'consumer', s.messaging_destination FROM seams_t AS s
+                          WHERE s.kind = 'CONSUMER' AND {_set('messaging_destination')}
+                UNION ALL SELECT 'consumer', s.name FROM seams_t AS s WHERE s.kind = 'CONSUMER'
+                UNION ALL SELECT 'consumer', {qualified} FROM seams_t AS s WHERE {_set('code_namespace')} AND {_set('code_function')}
+            ) AS v ON v.kind = e.kind AND v.key = e.name
+            GROUP BY e.kind, e.name"""))
+    out = pd.concat(parts, ignore_index=True).sort_values(["kind", "key"]).reset_index(drop=True)
+    return out[list(ENTRY_KEY_COLUMNS)].astype(ENTRY_KEY_COLUMNS)
+
+
 # --------------------------------------------------------------------------------------
 # the aggregates as frames (contracts store_calls, store_load, store_statements, store_coverage)
 
@@ -756,6 +823,13 @@ def store_frames(parts: list[StoreAggregates]) -> dict[str, pd.DataFrame]:
     tables = [p.db_tables for p in parts if len(p.db_tables)]
     out["store_db_tables"] = (frames.conform(pd.concat(tables).drop_duplicates().sort_values(list(TABLE_ACCESS_COLUMNS)),
                                              "store_db_tables") if tables else frames.empty("store_db_tables"))
+    linked = [p.sql_spans for p in parts if len(p.sql_spans)]
+    # a span held by several stores: the first store's (as a file holding it twice keeps its first)
+    out["store_sql_spans"] = (frames.conform(pd.concat(linked).drop_duplicates(["trace_id", "span_id"]), "store_sql_spans")
+                              if linked else frames.empty("store_sql_spans"))
+    keys = [p.entry_keys for p in parts if len(p.entry_keys)]
+    out["store_entry_keys"] = (frames.conform(pd.concat(keys).groupby(["kind", "key"], as_index=False, sort=True)["spans"].sum(),
+                                              "store_entry_keys") if keys else frames.empty("store_entry_keys"))
     figures: dict[str, float] = {"stores": float(len(parts))} if parts else {}
     window: dict[str, int] = {}
     for part in parts:

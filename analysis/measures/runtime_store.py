@@ -10,8 +10,9 @@ synchronous chains, orchestration (entry points driving several contexts, pairs 
 in one trace), load curves and scaling asymmetry, trace coverage (with the SQL log's figures
 beside it), and whether the spans can show a call inside a process (``calls_status``). With
 several trace stores the latency percentiles are not measured (they do not add up across
-stores; ``calls_status`` says so). A statement is tied to a span of the engine only by its
-fingerprint (the SQL log's ``traceparent`` cannot be looked up among spans Seams does not hold).
+stores; ``calls_status`` says so). The SQL log's statements are linked to the spans their
+``traceparent`` names, and the entry point inventory to the spans that show it, by what the
+engine looked up for them (``store_sql_spans``, ``store_entry_keys``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import pandas as pd
 from analysis.core.config import Config
 from analysis.core.evidence import Status
 from analysis.core.frames import Mined, typed_empty
+from analysis.core.routes import normalize_route
+from analysis.mapping.span_tree import span_positions
 from analysis.mapping.units import Units
 from analysis.measures.coupling import runtime
 from analysis.measures.metrics import load, observability
@@ -131,9 +134,32 @@ def store_calls_status(coverage: dict, spans: int, with_context: int, stores: in
     return Status.measured(measured)
 
 
-#: coverage figures the engine path does not compute (None: not measured, with the reason in docs/scale.md)
-NOT_IN_ENGINE = ("sql_linked_to_span", "sql_linked_to_span_share", "sql_seen_in_spans", "sql_seen_in_spans_share",
-                 "entry_points_declared", "entry_points_declared_traced", "entry_point_coverage")
+def store_entry_counts(keys: pd.DataFrame) -> dict[str, pd.Series]:
+    """:func:`analysis.measures.metrics.observability.entry_point_counts` from ``store_entry_keys``
+    (routes normalized here, as the file path does)."""
+    counts = {}
+    for kind in observability.ENTRY_POINT_KINDS:
+        rows = keys[keys["kind"] == kind]
+        key = rows["key"].astype(str).map(normalize_route) if kind == "route" else rows["key"].astype(str)
+        counts[kind] = rows["spans"].astype("int64").groupby(key.to_numpy(dtype=object)).sum()
+    return counts
+
+
+def store_link_figures(mined: Mined, units: Units) -> dict:
+    """The coverage figures that look statements and entry points up among the spans, from
+    what the engine looked up (``store_sql_spans``, ``store_db_statements``,
+    ``store_entry_keys``): as :func:`analysis.measures.metrics.observability.coverage` gives them."""
+    out: dict = {}
+    statements = mined["statements"]
+    if len(statements):
+        linked = span_positions(mined["store_sql_spans"], statements["trace_id"], statements["parent_span_id"]) >= 0
+        fingerprints = set(mined["store_db_statements"]["fingerprint"].dropna().astype(str))
+        out.update(observability.sql_figures(statements, units.statements, linked, fingerprints))
+    if mined.given("entry_points"):
+        inventory = mined["entry_points"][["kind", "name"]].assign(context=units.entry_point_context)
+        traced = observability.entry_point_matches(inventory, store_entry_counts(mined["store_entry_keys"]))
+        out.update(observability.entry_point_figures(traced))
+    return out
 
 
 def measure_runtime_in_store(config: Config, mined: Mined, units: Units):
@@ -146,12 +172,7 @@ def measure_runtime_in_store(config: Config, mined: Mined, units: Units):
     coverage = observability.coverage(list(units.names), mined["spans"], units.span_context, mined["statements"],
                                       units.statements)
     coverage.pop("entry_points", None)
-    # what needs each span's id beside the SQL log's traceparents, or the entry point inventory
-    # beside each root span, is not computed in the engine: not measured, never 0
-    if len(mined["statements"]):
-        coverage.update(dict.fromkeys(NOT_IN_ENGINE[:4]))
-    if mined.given("entry_points") and len(mined["entry_points"]):
-        coverage.update(dict.fromkeys(NOT_IN_ENGINE[4:]))
+    coverage.update(store_link_figures(mined, units))
     coverage.update(coverage_of(mined["store_coverage"], list(units.names)))
     store_only = {key: coverage.pop(key, 0) for key in _STORE_ONLY}
     spans = int(coverage.get("spans", 0))

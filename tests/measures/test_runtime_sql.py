@@ -279,3 +279,50 @@ def test_spans_that_cannot_show_a_call_inside_a_process_are_said_so_as_the_file_
         status = store_calls_status(got.coverage, got.coverage["spans"], with_context, 1, True)
         assert (got.coverage["inside_spans"], got.coverage["services"]) == ((0, 1) if case == "auto" else (4, 1)), case
         assert status.state.value == ("not measurable" if case == "auto" else "measured"), case
+
+
+# a SQL log's statements and an entry point inventory, looked up among the spans an engine holds
+
+LINKED = [
+    *LITERAL,
+    # a db span whose own code names billing, called from orders' request: orders' code issued it
+    span("t1", "g", "a", "Client", "SELECT", 80, 90, **{"db.system": "postgresql", "code.namespace": "shop.billing.db"}),
+    # under the producer: its own context is none (never across the queue), orders' code issued it
+    span("t1", "q", "d", "Internal", "serialize", 71, 72),
+]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "chdb"])
+def test_statements_and_entry_points_are_looked_up_among_the_spans_as_the_file_path_does(engine, tmp_path):
+    from analysis.mapping.attribution import attribute_statements
+    from analysis.mapping.units import span_contexts
+
+    spans, otel = literal_frame(LINKED)
+    cmap = ContextMap(CONTEXTS)
+    named = [("t1", "a"), ("t1", "c"), ("t1", "e"), ("t1", "g"), ("t1", "q"), ("t2", "f"), ("t9", "zz"), (None, None)]
+    statements = frames.conform(pd.DataFrame({
+        "trace_id": [t for t, _ in named], "parent_span_id": [s for _, s in named],
+        "fingerprint": [f"fp{i}" for i in range(len(named))], "executions": [1] * len(named), "source": "log",
+        "line": range(len(named)), "ts": pd.Timestamp(T0, tz="UTC"), "user": "app", "database": "shop",
+        "duration_ms": 1.0}), "statements")
+    inventory = pd.DataFrame({"kind": ["route", "job", "job", "consumer", "consumer"],
+                              "name": ["/orders/", "shop.billing.api", "reports.nightly", "mail.out", "receive"]})
+    got = aggregate_spans(literal_store(engine, spans, otel, tmp_path), cmap, max_depth=8,
+                          sql_keys=statements[["trace_id", "parent_span_id"]].rename(columns={"parent_span_id": "span_id"}),
+                          inventory=inventory)
+    # f is held but has no context; zz is not held; the statement without a traceparent asks nothing
+    issued = {(r.trace_id, r.span_id): (None if pd.isna(r.context) else r.context) for r in got.sql_spans.itertuples()}
+    assert issued == {("t1", "a"): "orders", ("t1", "c"): "billing", ("t1", "e"): "mail", ("t1", "g"): "orders",
+                      ("t1", "q"): "orders", ("t2", "f"): None}
+    from_engine = attribute_statements(statements, frames.empty("spans"), pd.Series([], dtype="string"), cmap,
+                                       linked_spans=got.sql_spans)
+    from_file = attribute_statements(statements, spans, span_contexts(cmap, spans), cmap)
+    pd.testing.assert_frame_equal(from_engine, from_file)
+    assert from_file["context"].tolist()[:5] == ["orders", "billing", "mail", "orders", "orders"]
+    # the inventory: the route once normalized, billing's job by its namespace, the consumer by
+    # destination and by name; a job no span shows
+    from analysis.measures.runtime_store import store_entry_counts
+
+    traced = observability.entry_point_matches(inventory, store_entry_counts(got.entry_keys))
+    pd.testing.assert_frame_equal(traced, observability.entry_point_traces(inventory, spans))
+    assert traced["spans"].tolist() == [1, 1, 0, 1, 1]

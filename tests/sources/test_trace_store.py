@@ -220,26 +220,41 @@ def test_store_keys_are_checked_once_with_every_problem(tmp_path):
         assert key in text, key
 
 
-def test_figures_an_engine_cannot_link_are_not_measured_rather_than_zero(sample_config, tmp_path):
-    # the SQL log beside the spans: which statements a span holds needs each span's id, which the
-    # engine does not hand back; the file path measures them, the engine says it did not
+def test_the_sql_log_and_the_inventory_link_to_spans_held_in_an_engine_as_to_the_file(sample_config, tmp_path):
+    # the SQL log beside the spans: each statement's traceparent is looked up among the spans
+    # the engine holds, and the context that issued it read back; the inventoried entry points
+    # are counted there too. Every figure equals the file path's.
     raw = yaml.safe_load(sample_config.read_text())
     sql = raw["sources"]["sql"]
     both = with_traces(sample_config, [{"path": "traces/otlp.jsonl"}], tmp_path / "file")
     store = with_traces(sample_config, [{"path": "traces/otlp.jsonl"}], tmp_path / "engine")
+    assert "imports" in raw["sources"]
     for path in (both, store):
         config = yaml.safe_load(path.read_text())
         config["sources"]["sql"] = sql
+        config["sources"]["imports"] = raw["sources"]["imports"]  # and with them the entry point inventory
         if path == store:
             config["thresholds"] = {**(config.get("thresholds") or {}), "trace_store_min_mib": 1}
         path.write_text(yaml.safe_dump(config))
     from_file, from_store = load_config(both), load_config(store)
     expected = analyse(from_file, mine(from_file)[0])
     mined, _ = mine(from_store)
-    assert not len(Mined.of(mined)["spans"]) and len(Mined.of(mined)["statements"])
+    frames = Mined.of(mined)
+    assert not len(frames["spans"]) and len(frames["statements"]) and len(frames["store_sql_spans"])
     got = analyse(from_store, mined)
-    assert expected.runtime.coverage["sql_seen_in_spans"] > 0
-    for key in ("sql_seen_in_spans", "sql_seen_in_spans_share", "sql_linked_to_span", "sql_linked_to_span_share"):
-        assert got.runtime.coverage[key] is None, key
-    sql_check = {c.name: c for c in got.verdicts["observability"].checks}["sql_tied_to_traces"]
-    assert "seen in a database span of the traces –" in sql_check.detail
+    want = expected.runtime.coverage
+    assert want["sql_linked_to_span"] > 0 and want["sql_seen_in_spans"] > 0 and want["entry_points_declared_traced"] > 0
+    for key in ("sql_statements", "sql_with_traceparent", "sql_linked_to_span", "sql_linked_to_span_share", "sql_attributed",
+                "sql_attributed_share", "sql_seen_in_spans", "sql_seen_in_spans_share", "sql_tied_to_traces",
+                "sql_tied_to_traces_share", "entry_points_given", "entry_points_declared", "entry_points_declared_traced",
+                "entry_point_coverage", "entry_point_coverage_by_kind"):
+        assert got.runtime.coverage[key] == want[key], key
+    # each statement attributed to the same context by the same rule, the traceparent first
+    pd.testing.assert_frame_equal(got.units.statements, expected.units.statements)
+    assert (expected.units.statements["method"] == "traceparent").sum() > 100
+    # so the data evidence and the table owners agree too
+    pd.testing.assert_frame_equal(got.units.table_evidence, expected.units.table_evidence)
+    for name in ("table_contexts", "write_shared_tables", "pairs"):
+        pd.testing.assert_frame_equal(getattr(got.data, name), getattr(expected.data, name), obj=name)
+    checks = {c.name: c.detail for c in got.verdicts["observability"].checks}
+    assert checks == {c.name: c.detail for c in expected.verdicts["observability"].checks}

@@ -112,22 +112,33 @@ def entry_point_traces(entry_points: pd.DataFrame, spans: pd.DataFrame) -> pd.Da
     ``traced`` (bool). One row per distinct (kind, name, context), in input order. An
     unknown kind raises ValueError naming the valid ones.
     """
+    return entry_point_matches(entry_points, entry_point_counts(spans))
+
+
+def entry_point_counts(spans: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per kind of entry point, the spans each key names (rules: module docstring): routes
+    normalized, job and consumer names as recorded."""
+    kind = spans["kind"].astype("string")
+    namespace, function = spans["code_namespace"].astype("string"), spans["code_function"].astype("string")
+    qualified = (namespace + "." + function).dropna()
+    routes = spans["http_route"][(kind == "SERVER") & spans["http_route"].notna()].map(normalize_route)
+    consumer = kind == "CONSUMER"
+    return {
+        "route": routes.value_counts(),
+        "job": pd.concat([spans["name"], namespace.dropna(), qualified]).value_counts(),
+        "consumer": pd.concat([spans["messaging_destination"][consumer].dropna(), spans["name"][consumer], qualified]).value_counts(),
+    }
+
+
+def entry_point_matches(entry_points: pd.DataFrame, counts: dict[str, pd.Series]) -> pd.DataFrame:
+    """:func:`entry_point_traces` from the spans per key of :func:`entry_point_counts` (or
+    the same counts computed where the spans live)."""
     columns = {"kind": "string", "name": "string", "context": "string", "spans": "int64", "traced": "bool"}
     points = entry_points.reindex(columns=["kind", "name", "context"]).astype("string")
     points = points.dropna(subset=["kind", "name"]).drop_duplicates().reset_index(drop=True)
     unknown = sorted(set(points["kind"]) - set(ENTRY_POINT_KINDS))
     if unknown:
         raise ValueError(f"entry point kinds {unknown} unknown; valid: {', '.join(ENTRY_POINT_KINDS)}")
-    kind = spans["kind"].astype("string")
-    namespace, function = spans["code_namespace"].astype("string"), spans["code_function"].astype("string")
-    qualified = (namespace + "." + function).dropna()
-    routes = spans["http_route"][(kind == "SERVER") & spans["http_route"].notna()].map(normalize_route)
-    consumer = kind == "CONSUMER"
-    counts = {
-        "route": routes.value_counts(),
-        "job": pd.concat([spans["name"], namespace.dropna(), qualified]).value_counts(),
-        "consumer": pd.concat([spans["messaging_destination"][consumer].dropna(), spans["name"][consumer], qualified]).value_counts(),
-    }
     found = []
     for row in points.itertuples(index=False):
         key = normalize_route(row.name) if row.kind == "route" else row.name
@@ -141,7 +152,11 @@ def _entry_point_figures(entry_points: pd.DataFrame | None, spans: pd.DataFrame)
     if entry_points is None:
         return {"entry_points_given": False, "entry_points_declared": 0, "entry_points_declared_traced": 0,
                 "entry_point_coverage": float("nan"), "entry_point_coverage_by_kind": {}}
-    traced = entry_point_traces(entry_points, spans)
+    return entry_point_figures(entry_point_traces(entry_points, spans))
+
+
+def entry_point_figures(traced: pd.DataFrame) -> dict:
+    """The coverage figures of the inventory from :func:`entry_point_traces`' rows."""
     by_kind = {}
     for kind in ENTRY_POINT_KINDS:
         rows = traced[traced["kind"] == kind]
@@ -191,17 +206,8 @@ def coverage(
     routes = set(pd.unique(spans["http_route"][server & is_set(spans["http_route"])]))
     destinations = set(pd.unique(spans["messaging_destination"][consumer & is_set(spans["messaging_destination"])]))
 
-    weight = statements["executions"].to_numpy(dtype=np.int64)
-    traced_rows = is_set(statements["trace_id"])
     linked_rows = span_positions(spans, statements["trace_id"], statements["parent_span_id"]) >= 0
-    attributed_mask = context_values(statement_attribution, len(statements), "statement_attribution").notna().to_numpy(dtype=bool)
-    n_statements = int(weight.sum())
-    traced, linked = int(weight[traced_rows].sum()), int(weight[linked_rows].sum())
-    attributed = int(weight[attributed_mask].sum())
-    tied = int(weight[traced_rows | attributed_mask].sum())
-    span_fingerprints = set(pd.unique(spans["db_fingerprint"].dropna()))
-    seen_rows = statements["fingerprint"].isin(span_fingerprints).to_numpy(dtype=bool) if span_fingerprints else np.zeros(len(statements), dtype=bool)
-    seen, tied_to_traces = int(weight[seen_rows].sum()), int(weight[traced_rows | seen_rows].sum())
+    sql = sql_figures(statements, statement_attribution, linked_rows, set(pd.unique(spans["db_fingerprint"].dropna())))
     unassigned = int(ctx.isna().sum())
     messaging = (kind == "PRODUCER") | consumer
     has_namespace = is_set(spans["code_namespace"])
@@ -229,6 +235,36 @@ def coverage(
         "entry_points_traced": len(routes) + len(destinations),
         "entry_points": {"http_routes": sorted(routes), "messaging_destinations": sorted(destinations)},
         **_entry_point_figures(entry_points, spans),
+        **sql,
+        "unassigned_spans": unassigned,
+        "unassigned_span_share": _share(unassigned, n_spans),
+        "attribute_completeness": {
+            "http_route": _completeness(server, is_set(spans["http_route"])),
+            "code_namespace": _completeness((kind == "INTERNAL") & ~framework, has_namespace),
+            "db_fingerprint": _completeness(is_db_client(spans) & ~connecting, is_set(spans["db_fingerprint"])),
+            "messaging_destination": _completeness(messaging, is_set(spans["messaging_destination"])),
+            "code_function": _completeness(has_namespace, is_set(spans["code_function"])),
+            "service": _completeness(np.ones(n_spans, dtype=bool), named_service),
+        },
+    }
+
+
+def sql_figures(statements: pd.DataFrame, statement_attribution: pd.DataFrame | pd.Series, linked_rows: np.ndarray,
+                span_fingerprints: set) -> dict:
+    """The ``sql_*`` figures of :func:`coverage` (executions weighted): ``linked_rows``, per
+    statement, whether its traceparent names a span; ``span_fingerprints``: the fingerprints
+    of the database spans."""
+    weight = statements["executions"].to_numpy(dtype=np.int64)
+    traced_rows = is_set(statements["trace_id"])
+    attributed_mask = context_values(statement_attribution, len(statements), "statement_attribution").notna().to_numpy(dtype=bool)
+    n_statements = int(weight.sum())
+    traced, linked = int(weight[traced_rows].sum()), int(weight[np.asarray(linked_rows, dtype=bool)].sum())
+    attributed = int(weight[attributed_mask].sum())
+    tied = int(weight[traced_rows | attributed_mask].sum())
+    seen_rows = (statements["fingerprint"].isin(span_fingerprints).to_numpy(dtype=bool) if span_fingerprints
+                 else np.zeros(len(statements), dtype=bool))
+    seen, tied_to_traces = int(weight[seen_rows].sum()), int(weight[traced_rows | seen_rows].sum())
+    return {
         "sql_statements": n_statements,
         "sql_with_traceparent": traced,
         "sql_trace_link_share": _share(traced, n_statements),
@@ -242,14 +278,4 @@ def coverage(
         "sql_seen_in_spans_share": _share(seen, n_statements),
         "sql_tied_to_traces": tied_to_traces,
         "sql_tied_to_traces_share": _share(tied_to_traces, n_statements),
-        "unassigned_spans": unassigned,
-        "unassigned_span_share": _share(unassigned, n_spans),
-        "attribute_completeness": {
-            "http_route": _completeness(server, is_set(spans["http_route"])),
-            "code_namespace": _completeness((kind == "INTERNAL") & ~framework, has_namespace),
-            "db_fingerprint": _completeness(is_db_client(spans) & ~connecting, is_set(spans["db_fingerprint"])),
-            "messaging_destination": _completeness(messaging, is_set(spans["messaging_destination"])),
-            "code_function": _completeness(has_namespace, is_set(spans["code_function"])),
-            "service": _completeness(np.ones(n_spans, dtype=bool), named_service),
-        },
     }
