@@ -214,6 +214,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
     # point inventory is matched against, with their spans
     "store_sql_spans": {"trace_id": "str", "span_id": "str", "context": "str?"},
     "store_entry_keys": {"kind": "str", "key": "str", "spans": "int"},
+    # the routes and names (statements masked) of spans no rule gives a context, the commonest
+    "store_unmatched": {"what": "str", "key": "str", "spans": "int"},
     "complexity": {
         "path": "str", "language": "str", "nloc": "int", "ccn_total": "Int64?", "ccn_max": "Int64?",
         "functions": "int", "indentation_complexity": "float",

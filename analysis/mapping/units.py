@@ -144,20 +144,55 @@ class Units:
         return out
 
     def span_rule_warnings(self, mined: Mined, max_unassigned: float) -> list[str]:
+        """The span rules' warning (see :meth:`warnings`), from the spans frame or, for spans
+        aggregated in a trace engine, from what it read back (``store_unmatched``)."""
         spans = mined["spans"]
         if spans.empty:
-            return []
+            return _engine_span_rule_warnings(mined, max_unassigned)
         missing = self.span_context.isna().to_numpy(dtype=bool)
         share = float(missing.mean())
         if share <= max_unassigned:
             return []
-        routes = spans.loc[missing, "http_route"].dropna().map(normalize_route).value_counts().head(TOP_UNMATCHED)
+        routes = _commonest(spans.loc[missing, "http_route"].dropna().map(normalize_route).value_counts())
         names = unassigned_span_names(spans, self.span_context, top=TOP_UNMATCHED)
-        listed = "; ".join(f"{route} ({n})" for route, n in routes.items())
-        named = "; ".join(f"{mask_identifiers(str(r.name))} ({r.spans})" for r in names.itertuples())
-        return [f"the span rules give a context to {int((~missing).sum())} of {len(spans)} spans ({1 - share:.0%}): "
-                + (f"the commonest unmatched routes: {listed}" if listed else "no unmatched span has a route")
-                + (f"; span names: {named}" if named else "")]
+        named = pd.Series(names["spans"].to_numpy(), index=names["name"].astype(str).map(mask_identifiers).to_numpy())
+        return [_span_rule_warning(int((~missing).sum()), len(spans), routes, named)]
+
+
+def _commonest(counts: pd.Series) -> pd.Series:
+    """The :data:`TOP_UNMATCHED` largest counts, ties by key."""
+    frame = pd.DataFrame({"key": counts.index.astype(str), "n": counts.to_numpy(dtype="int64")})
+    frame = frame.groupby("key", as_index=False)["n"].sum().sort_values(["n", "key"], ascending=[False, True])
+    return pd.Series(frame["n"].to_numpy(), index=frame["key"].to_numpy()).head(TOP_UNMATCHED)
+
+
+def _span_rule_warning(assigned: int, total: int, routes: pd.Series, names: pd.Series, partial: str = "") -> str:
+    listed = "; ".join(f"{route} ({n})" for route, n in routes.items())
+    named = "; ".join(f"{name} ({n})" for name, n in names.items())
+    return (f"the span rules give a context to {assigned} of {total} spans ({assigned / total:.0%}): "
+            + (f"the commonest unmatched routes: {listed}" if listed else "no unmatched span has a route")
+            + (f"; span names: {named}" if named else "") + partial)
+
+
+def _engine_span_rule_warnings(mined: Mined, max_unassigned: float) -> list[str]:
+    """The span rules' warning from a trace engine's counts: the unmatched spans' routes
+    normalized and names masked here, as from a spans frame; counts from the commonest distinct
+    routes and names the engine read back when there were more (said so)."""
+    got = dict(zip(mined["store_coverage"]["figure"].astype(str), mined["store_coverage"]["value"].astype(float), strict=True))
+    total, unassigned = int(got.get("spans", 0)), int(got.get("unassigned_spans", 0))
+    if not total or unassigned / total <= max_unassigned:
+        return []
+    rows = mined["store_unmatched"]
+    routes = rows[rows["what"] == "route"]
+    names = rows[rows["what"] == "name"]
+    cut = [f"the {len(part):,} commonest of {int(got.get(f'unmatched_{w}s', 0)):,} distinct {w}s"
+           for w, part in (("route", routes), ("name", names)) if got.get(f"unmatched_{w}s", 0) > len(part)]
+    partial = f" (counted over {' and '.join(cut)}, as the trace engine read them back)" if cut else ""
+    return [_span_rule_warning(
+        total - unassigned, total,
+        _commonest(pd.Series(routes["spans"].to_numpy(), index=routes["key"].astype(str).map(normalize_route).to_numpy())),
+        _commonest(pd.Series(names["spans"].to_numpy(), index=names["key"].astype(str).map(mask_identifiers).to_numpy())),
+        partial)]
 
 
 def map_units(config: Config, mined: Mined) -> Units:

@@ -115,6 +115,10 @@ DB_STATEMENT_COLUMNS = {"fingerprint": "string", "context": "string", "execution
 SQL_SPAN_COLUMNS = {"trace_id": "string", "span_id": "string", "context": "string"}
 #: the span keys an entry point inventory is matched against, with their spans
 ENTRY_KEY_COLUMNS = {"kind": "string", "key": "string", "spans": "int64"}
+#: the routes and names of spans no rule gives a context, with their spans (``what``: route | name)
+UNMATCHED_COLUMNS = {"what": "string", "key": "string", "spans": "int64"}
+#: distinct routes and names of unmatched spans read back, the commonest first (the rest counted)
+UNMATCHED_READ_BACK = 2000
 TABLE_ACCESS_COLUMNS = {"fingerprint": "string", "table": "string", "access": "string"}
 
 
@@ -159,6 +163,7 @@ class StoreAggregates:
     db_tables: pd.DataFrame = field(default_factory=lambda: typed_empty(TABLE_ACCESS_COLUMNS))  # fingerprint, table, access
     sql_spans: pd.DataFrame = field(default_factory=lambda: typed_empty(SQL_SPAN_COLUMNS))  # trace_id, span_id, context
     entry_keys: pd.DataFrame = field(default_factory=lambda: typed_empty(ENTRY_KEY_COLUMNS))  # kind, key, spans
+    unmatched: pd.DataFrame = field(default_factory=lambda: typed_empty(UNMATCHED_COLUMNS))  # what, key, spans
 
 
 def render(sql: str, dialect: str) -> str:
@@ -218,6 +223,7 @@ def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes
     db_statements, db_tables = _db_statements(db, store, sampling_ratio)
     sql_spans = _sql_spans(db, sql_keys) if sql_keys is not None and len(sql_keys) else typed_empty(SQL_SPAN_COLUMNS)
     entry_keys = _entry_keys(db, inventory) if inventory is not None and len(inventory) else typed_empty(ENTRY_KEY_COLUMNS)
+    unmatched = _unmatched(db, coverage)
     notes = []
     if beyond:
         notes.append(f"{beyond} spans have no context ancestor within {max_depth} levels (a deeper chain or a "
@@ -226,7 +232,7 @@ def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes
     return StoreAggregates(calls=calls, curves=curves, coverage=coverage, statements=statements, window=window,
                            beyond_depth=beyond, notes=notes, latency=latency, chains=chains, orchestration=orchestration,
                            orchestrated=orchestrated, db_statements=db_statements, db_tables=db_tables,
-                           sql_spans=sql_spans, entry_keys=entry_keys)
+                           sql_spans=sql_spans, entry_keys=entry_keys, unmatched=unmatched)
 
 
 def _empty_aggregates() -> StoreAggregates:
@@ -779,6 +785,27 @@ def _entry_keys(db: _Session, inventory: pd.DataFrame) -> pd.DataFrame:
     return out[list(ENTRY_KEY_COLUMNS)].astype(ENTRY_KEY_COLUMNS)
 
 
+def _unmatched(db: _Session, coverage: dict) -> pd.DataFrame:
+    """The routes (as recorded) and names (a statement's literals masked, as the trace readers
+    keep names) of the spans without a context, with their spans: what the span rules' warning
+    lists (:meth:`analysis.mapping.units.Units.span_rule_warnings`). At most
+    :data:`UNMATCHED_READ_BACK` of each, the commonest first; how many distinct ones there were
+    goes to ``coverage`` (``unmatched_routes``, ``unmatched_names``)."""
+    if not coverage.get("unassigned_spans"):
+        return typed_empty(UNMATCHED_COLUMNS)
+    parts = []
+    for what, column in (("route", "s.http_route"), ("name", "COALESCE(s.name, '')")):
+        where = "c.ctx IS NULL" + (" AND s.http_route IS NOT NULL" if what == "route" else "")
+        counted = f"SELECT {column} AS key, COUNT(*) AS spans FROM seams_t AS s JOIN seams_c AS c ON c.rid = s.rid WHERE {where} GROUP BY {column}"
+        coverage[f"unmatched_{what}s"] = db.count(f"({counted}) AS u")
+        rows = db.frame(f"SELECT key, spans FROM ({counted}) AS u ORDER BY spans DESC, key LIMIT {UNMATCHED_READ_BACK}")
+        if what == "name":
+            rows = rows.assign(key=rows["key"].map(lambda v: mask_span_name(str(v))))
+        parts.append(rows.assign(what=what))
+    out = pd.concat(parts, ignore_index=True)
+    return out[list(UNMATCHED_COLUMNS)].astype(UNMATCHED_COLUMNS)
+
+
 # --------------------------------------------------------------------------------------
 # the aggregates as frames (contracts store_calls, store_load, store_statements, store_coverage)
 
@@ -830,6 +857,9 @@ def store_frames(parts: list[StoreAggregates]) -> dict[str, pd.DataFrame]:
     keys = [p.entry_keys for p in parts if len(p.entry_keys)]
     out["store_entry_keys"] = (frames.conform(pd.concat(keys).groupby(["kind", "key"], as_index=False, sort=True)["spans"].sum(),
                                               "store_entry_keys") if keys else frames.empty("store_entry_keys"))
+    unmatched = [p.unmatched for p in parts if len(p.unmatched)]
+    out["store_unmatched"] = (frames.conform(pd.concat(unmatched).groupby(["what", "key"], as_index=False, sort=True)["spans"].sum(),
+                                             "store_unmatched") if unmatched else frames.empty("store_unmatched"))
     figures: dict[str, float] = {"stores": float(len(parts))} if parts else {}
     window: dict[str, int] = {}
     for part in parts:
@@ -847,7 +877,8 @@ def store_frames(parts: list[StoreAggregates]) -> dict[str, pd.DataFrame]:
 
 
 _COUNTED = ("spans", "orphan_spans", "root_spans", "traces", "traces_with_missing_parent", "consumer_spans", "broken_async",
-            "unassigned_spans", "entry_points_traced", "beyond_depth", "inside_spans", "services", "stores")
+            "unassigned_spans", "entry_points_traced", "beyond_depth", "inside_spans", "services", "stores", "unmatched_routes",
+            "unmatched_names")
 
 
 def _flat(coverage: dict):

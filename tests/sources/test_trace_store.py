@@ -258,3 +258,35 @@ def test_the_sql_log_and_the_inventory_link_to_spans_held_in_an_engine_as_to_the
         pd.testing.assert_frame_equal(getattr(got.data, name), getattr(expected.data, name), obj=name)
     checks = {c.name: c.detail for c in got.verdicts["observability"].checks}
     assert checks == {c.name: c.detail for c in expected.verdicts["observability"].checks}
+
+
+def test_span_rules_matching_few_spans_in_an_engine_warn_with_the_unmatched_routes_as_the_file_path_does(sample_config, tmp_path,
+                                                                                                        monkeypatch):
+    # rules that match almost nothing: the warning lists the commonest unmatched routes and span
+    # names from the engine's counts, word for word as from the spans frame
+    paths = {}
+    for name in ("file", "engine"):
+        path = with_traces(sample_config, [{"path": "traces/otlp.jsonl"}], tmp_path / name)
+        config = yaml.safe_load(path.read_text())
+        for context, spec in config["contexts"].items():  # only accounts' routes, and no code namespaces
+            spec.pop("paths", None)
+            spec["spans"] = {"routes": ["/accounts/*" if context == "accounts" else f"/none/{context}"]}
+        config["thresholds"] = {**(config.get("thresholds") or {}), "max_unassigned_span_share": 0.1,
+                                **({"trace_store_min_mib": 1} if name == "engine" else {})}
+        path.write_text(yaml.safe_dump(config))
+        paths[name] = load_config(path)
+    expected = analyse(paths["file"], mine(paths["file"])[0]).warnings
+    mined, _ = mine(paths["engine"])
+    assert not len(Mined.of(mined)["spans"]) and len(Mined.of(mined)["store_unmatched"])
+    got = analyse(paths["engine"], mined).warnings
+    span_warnings = [w for w in expected if w.startswith("the span rules give a context")]
+    assert len(span_warnings) == 1 and "the commonest unmatched routes: /" in span_warnings[0]
+    assert [w for w in got if w.startswith("the span rules give a context")] == span_warnings
+    # when the engine holds more distinct names than it reads back, the counts say over which
+    from analysis.measures import runtime_sql
+
+    monkeypatch.setattr(runtime_sql, "UNMATCHED_READ_BACK", 3)
+    mined, _ = mine(paths["engine"])
+    (cut,) = [w for w in analyse(paths["engine"], mined).warnings if w.startswith("the span rules give a context")]
+    assert "(counted over the 3 commonest of " in cut and " distinct routes and the 3 commonest of " in cut
+    assert cut.endswith("distinct names, as the trace engine read them back)")
