@@ -136,6 +136,7 @@ def mine_trace_stores(config: Config, mined: dict[str, SourceFrames], rejects: R
     if not items:
         return mined
     from analysis.core import frames as contracts
+    from analysis.measures.decomposition.graph import code_units
     from analysis.measures.runtime_sql import aggregate_spans, store_frames
     from analysis.sources.cache import usable_cache_dir
     from analysis.sources.traces.store import open_store
@@ -149,13 +150,16 @@ def mine_trace_stores(config: Config, mined: dict[str, SourceFrames], rejects: R
     sql_keys = (sql.frames["statements"][["trace_id", "parent_span_id"]].rename(columns={"parent_span_id": "span_id"})
                 if sql is not None and "statements" in sql.frames else None)
     entries = inventory.frames["entry_points"] if inventory is not None and not inventory.unread else None
+    # the decomposition's units of the code, for the traffic between them
+    _, _, _, unit_of_namespace = code_units(contracts.Mined.of(mined), code_root=cmap.code_root,
+                                            ignore_paths=config.git.ignore_paths if config.git is not None else ())
     parts, notes, errors = [], [], []
     for item in items:
         try:
             with open_store(item, rejects, cache_dir=cache_dir) as store:
                 found = aggregate_spans(store, cmap, bucket_minutes=th["load_bucket_minutes"],
                                         max_depth=int(th["max_ancestor_depth"]), sampling_ratio=item.sampling_ratio,
-                                        sql_keys=sql_keys, inventory=entries)
+                                        sql_keys=sql_keys, inventory=entries, unit_of_namespace=unit_of_namespace)
             parts.append(found)
             notes += [f"{item.path}: {n}" for n in found.notes]
             notes.append(f"{item.path}: {found.coverage.get('spans', 0)} spans aggregated in "

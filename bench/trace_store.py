@@ -11,7 +11,8 @@ largest parsing worker's):
 
 - ``file``: today's path: ``mine_traces`` into one spans frame, the span contexts, then calls,
   their latency, synchronous chains, orchestration, load curves, coverage and statements per
-  context with the pandas metrics, as the pipeline computes them (measures/runtime.py);
+  context with the pandas metrics, as the pipeline computes them (measures/runtime.py), and
+  the decomposition's traffic between code units (measures/decomposition/graph.py);
 - ``duckdb``: the same file read by DuckDB's own JSON reader into a DuckDB database on disk
   (:func:`analysis.sources.traces.store.load_file`: spans unnested in SQL, what the attributes
   decide computed by Seams' reader once per distinct profile; memory limit 512 MB, spilling),
@@ -25,7 +26,8 @@ than wall time); load is the 1-minute load average when the step ended. Before t
 the chdb step's floor is measured: a process importing Seams' modules and chDB and running one
 query, no span. Each step writes its runtime evidence (kept in --dir, so ``--modes`` can run
 one path again against the others' earlier run); the three must be equal (calls, their latency
-percentiles, chains, orchestration, load per context, coverage counts, statements per context). Goals: at 10 million spans, peak memory
+percentiles, chains, orchestration, load per context, coverage counts, statements per context,
+the traffic between code units). Goals: at 10 million spans, peak memory
 under 1 GiB on both engines, and the engine paths at least as fast as the file path.
 Prints a table, then one JSON object with the figures as the last line.
 """
@@ -88,7 +90,12 @@ def prepare(size: int, folder: Path) -> tuple[Path, Path]:
     return path, chdb_dir
 
 
-def evidence(calls, curves, coverage: dict, statements, latency, chains, orchestration) -> dict:
+def unit_of_namespace(namespace: str) -> str:
+    """The decomposition's unit of a code namespace without an import graph: the namespace."""
+    return namespace
+
+
+def evidence(calls, curves, coverage: dict, statements, latency, chains, orchestration, units: dict) -> dict:
     """The figures compared across the three paths (plain values)."""
     keys = ("spans", "orphan_spans", "root_spans", "traces", "traces_with_missing_parent", "consumer_spans",
             "broken_async", "unassigned_spans")
@@ -105,6 +112,8 @@ def evidence(calls, curves, coverage: dict, statements, latency, chains, orchest
         "chains": sorted([str(r.chain), int(r.traces)] for r in chains.itertuples()),
         "orchestration": sorted([str(r.entry_point), str(r.entry_context), ",".join(r.contexts), float(r.traces)]
                                 for r in orchestration.itertuples()),
+        # the decomposition's traffic between units (calls, tables, traces, transactions, namespaces)
+        "units": {name: sorted([str(v) for v in row] for row in frame.itertuples(index=False)) for name, frame in units.items()},
     }
 
 
@@ -123,6 +132,7 @@ def child(mode: str, path: str, chdb_dir: str, scratch: str, workers: int) -> No
         from analysis.mapping.attribution import db_span_contexts
         from analysis.mapping.units import span_contexts
         from analysis.measures.coupling import runtime
+        from analysis.measures.decomposition.graph import TRAFFIC_COLUMNS, traffic_of_spans
         from analysis.measures.metrics import load, observability
         from analysis.measures.runtime import CHAIN_MIN_CONTEXTS, orchestration_of
         from analysis.sources.traces.miner import mine_traces
@@ -132,6 +142,7 @@ def child(mode: str, path: str, chdb_dir: str, scratch: str, workers: int) -> No
         where = span_contexts(cmap, spans)
         # what the engines compute, as the pipeline computes it from a spans frame (measures/runtime.py)
         rows = runtime.call_rows(spans, where, links if len(links) else None)
+        traffic = traffic_of_spans(spans, where, unit_of_namespace)
         figures = evidence(runtime.calls_of_rows(rows),
                            load.load_curves(spans, where, bucket_minutes=5),
                            observability.coverage(cmap.names, spans, where, frames.empty("statements"),
@@ -139,15 +150,17 @@ def child(mode: str, path: str, chdb_dir: str, scratch: str, workers: int) -> No
                            db_span_contexts(spans, where),
                            runtime.latency_of_rows(rows, spans),
                            runtime.call_chains(spans, where, min_contexts=CHAIN_MIN_CONTEXTS),
-                           orchestration_of(spans, where)[0])
+                           orchestration_of(spans, where)[0],
+                           {name: getattr(traffic, name) for name in TRAFFIC_COLUMNS})
     elif mode == "duckdb":
         from analysis.sources.traces.store import DuckDBStore, load_file
 
         shutil.rmtree(scratch, ignore_errors=True)
         store = DuckDBStore(Path(scratch) / "spans.duckdb")
         how = load_file(store, TraceSource(Path(path)), Rejects(), workers=workers)
-        got = aggregate_spans(store, cmap)
-        figures = evidence(got.calls, got.curves, got.coverage, got.statements, got.latency, got.chains, got.orchestration)
+        got = aggregate_spans(store, cmap, unit_of_namespace=unit_of_namespace)
+        figures = evidence(got.calls, got.curves, got.coverage, got.statements, got.latency, got.chains, got.orchestration,
+                           got.units)
         store.close()
     elif mode == "baseline":  # what the chdb step holds before any span: Seams' modules, chDB, one query
         from chdb import session
@@ -161,8 +174,10 @@ def child(mode: str, path: str, chdb_dir: str, scratch: str, workers: int) -> No
 
         from analysis.sources.traces.store import ClickHouseStore
 
-        got = aggregate_spans(ClickHouseStore(session=session.Session(chdb_dir), table="default.otel_traces"), cmap)
-        figures = evidence(got.calls, got.curves, got.coverage, got.statements, got.latency, got.chains, got.orchestration)
+        got = aggregate_spans(ClickHouseStore(session=session.Session(chdb_dir), table="default.otel_traces"), cmap,
+                              unit_of_namespace=unit_of_namespace)
+        figures = evidence(got.calls, got.curves, got.coverage, got.statements, got.latency, got.chains, got.orchestration,
+                           got.units)
     seconds = time.perf_counter() - started
     workers_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(json.dumps({"seconds": seconds, "worker_peak_kib": workers_usage.ru_maxrss, "how": how,

@@ -216,6 +216,12 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "store_entry_keys": {"kind": "str", "key": "str", "spans": "int"},
     # the routes and names (statements masked) of spans no rule gives a context, the commonest
     "store_unmatched": {"what": "str", "key": "str", "spans": "int"},
+    # the decomposition's unit traffic (analysis.measures.decomposition.graph.UnitTraffic)
+    "store_unit_calls": {"caller": "str", "unit": "str", "crossed": "bool", "calls": "int"},
+    "store_unit_tables": {"unit": "str", "db_tables": "str", "spans": "int"},
+    "store_unit_traces": {"units": "str", "route": "str?", "queue": "str?", "traces": "int"},
+    "store_unit_transactions": {"tables": "str", "traces": "int"},
+    "store_unit_namespaces": {"code_namespace": "str", "context": "str", "spans": "int"},
     "complexity": {
         "path": "str", "language": "str", "nloc": "int", "ccn_total": "Int64?", "ccn_max": "Int64?",
         "functions": "int", "indentation_complexity": "float",

@@ -75,6 +75,7 @@ drop (the loaders do).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -164,6 +165,8 @@ class StoreAggregates:
     sql_spans: pd.DataFrame = field(default_factory=lambda: typed_empty(SQL_SPAN_COLUMNS))  # trace_id, span_id, context
     entry_keys: pd.DataFrame = field(default_factory=lambda: typed_empty(ENTRY_KEY_COLUMNS))  # kind, key, spans
     unmatched: pd.DataFrame = field(default_factory=lambda: typed_empty(UNMATCHED_COLUMNS))  # what, key, spans
+    #: the decomposition's unit traffic (analysis.measures.runtime_units), when asked for
+    units: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def render(sql: str, dialect: str) -> str:
@@ -191,12 +194,14 @@ class _Session:
 
 def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes: float = 5, max_depth: int = 64,
                     sampling_ratio: float | None = None, chain_min_contexts: int = CHAIN_MIN_CONTEXTS,
-                    sql_keys: pd.DataFrame | None = None, inventory: pd.DataFrame | None = None) -> StoreAggregates:
+                    sql_keys: pd.DataFrame | None = None, inventory: pd.DataFrame | None = None,
+                    unit_of_namespace: Callable[[str], str | None] | None = None) -> StoreAggregates:
     """Calls, their latency, chains, orchestration, load curves, coverage and statements per
     context of the spans in ``store`` (see the module docstring). ``sql_keys``
     (``trace_id, span_id``): the spans a SQL log's statements name, looked up in the store
     (:func:`_sql_spans`); ``inventory`` (``kind, name``): the entry points to find among the
-    spans (:func:`_entry_keys`)."""
+    spans (:func:`_entry_keys`); ``unit_of_namespace``: the decomposition's unit of a code
+    namespace, to aggregate the traffic between units (:mod:`analysis.measures.runtime_units`)."""
     if max_depth < 1:
         raise ValueError(f"max_depth must be at least 1, not {max_depth}")
     db = _Session(store)
@@ -224,6 +229,11 @@ def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes
     sql_spans = _sql_spans(db, sql_keys) if sql_keys is not None and len(sql_keys) else typed_empty(SQL_SPAN_COLUMNS)
     entry_keys = _entry_keys(db, inventory) if inventory is not None and len(inventory) else typed_empty(ENTRY_KEY_COLUMNS)
     unmatched = _unmatched(db, coverage)
+    traffic = {}
+    if unit_of_namespace is not None:
+        from analysis.measures.runtime_units import unit_traffic
+
+        traffic = unit_traffic(db, unit_of_namespace)
     notes = []
     if beyond:
         notes.append(f"{beyond} spans have no context ancestor within {max_depth} levels (a deeper chain or a "
@@ -232,7 +242,7 @@ def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes
     return StoreAggregates(calls=calls, curves=curves, coverage=coverage, statements=statements, window=window,
                            beyond_depth=beyond, notes=notes, latency=latency, chains=chains, orchestration=orchestration,
                            orchestrated=orchestrated, db_statements=db_statements, db_tables=db_tables,
-                           sql_spans=sql_spans, entry_keys=entry_keys, unmatched=unmatched)
+                           sql_spans=sql_spans, entry_keys=entry_keys, unmatched=unmatched, units=traffic)
 
 
 def _empty_aggregates() -> StoreAggregates:
@@ -860,6 +870,13 @@ def store_frames(parts: list[StoreAggregates]) -> dict[str, pd.DataFrame]:
     unmatched = [p.unmatched for p in parts if len(p.unmatched)]
     out["store_unmatched"] = (frames.conform(pd.concat(unmatched).groupby(["what", "key"], as_index=False, sort=True)["spans"].sum(),
                                              "store_unmatched") if unmatched else frames.empty("store_unmatched"))
+    for name, keys in (("calls", ["caller", "unit", "crossed"]), ("tables", ["unit", "db_tables"]),
+                       ("traces", ["units", "route", "queue"]), ("transactions", ["tables"]),
+                       ("namespaces", ["code_namespace", "context"])):
+        found = [p.units[name] for p in parts if name in p.units and len(p.units[name])]
+        value = "calls" if name == "calls" else "traces" if name in ("traces", "transactions") else "spans"
+        out[f"store_unit_{name}"] = (frames.conform(pd.concat(found).groupby(keys, as_index=False, sort=True, dropna=False)[value].sum(),
+                                                    f"store_unit_{name}") if found else frames.empty(f"store_unit_{name}"))
     figures: dict[str, float] = {"stores": float(len(parts))} if parts else {}
     window: dict[str, int] = {}
     for part in parts:

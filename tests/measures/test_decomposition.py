@@ -20,6 +20,7 @@ from analysis.measures.decomposition.graph import (
     span_units,
     table_pairs,
     table_users,
+    traffic_of_spans,
 )
 from analysis.measures.decomposition.partition import leiden, sweep
 
@@ -84,14 +85,15 @@ def test_calls_go_to_the_nearest_ancestor_with_a_unit_sync_and_async_apart():
     ])
     placed = span_units(spans, lambda ns: ns)
     assert placed.set_index("span_id").loc["3", "caller"] == "shop.orders.views"
-    calls = call_pairs(placed).set_index(["unit_a", "unit_b"])
+    traffic = traffic_of_spans(spans, None, lambda ns: ns)
+    calls = call_pairs(traffic.calls).set_index(["unit_a", "unit_b"])
     assert calls.loc[("shop.billing.api", "shop.orders.views"), "calls_sync"] == 1
     assert calls.loc[("shop.mail.tasks", "shop.orders.views"), "calls_async"] == 1
-    users = table_users(pd.DataFrame(columns=["table", "kind", "path"]), {}, placed)
+    users = table_users(pd.DataFrame(columns=["table", "kind", "path"]), {}, traffic.tables)
     assert users[["table", "unit", "writes"]].values.tolist() == [["billing_invoice", "shop.billing.api", True]]
     # a database span under no code unit says nothing of who uses its table
-    orphan = span_units(spans_frame([("u", "9", None, "CLIENT", None, "audit_log:w")]), lambda ns: ns)
-    assert table_users(pd.DataFrame(columns=["table", "kind", "path"]), {}, orphan).empty
+    orphan = traffic_of_spans(spans_frame([("u", "9", None, "CLIENT", None, "audit_log:w")]), None, lambda ns: ns)
+    assert table_users(pd.DataFrame(columns=["table", "kind", "path"]), {}, orphan.tables).empty
 
 
 def test_shared_tables_weigh_writes_more_and_skip_infrastructure():

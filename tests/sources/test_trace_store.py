@@ -290,3 +290,34 @@ def test_span_rules_matching_few_spans_in_an_engine_warn_with_the_unmatched_rout
     (cut,) = [w for w in analyse(paths["engine"], mined).warnings if w.startswith("the span rules give a context")]
     assert "(counted over the 3 commonest of " in cut and " distinct routes and the 3 commonest of " in cut
     assert cut.endswith("distinct names, as the trace engine read them back)")
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "chdb"])
+def test_the_decompositions_runtime_signal_from_an_engine_equals_the_file_paths(engine, sample_config, tmp_path):
+    # the unit graph's calls, tables used by database spans, traces and transactions per
+    # unit, aggregated in the engine: the same graph and the same partitions as from the file
+    raw = yaml.safe_load(sample_config.read_text())
+    if engine == "chdb":
+        load_sample_spans(sample_config, tmp_path)
+    paths = {}
+    for name in ("file", engine):
+        traces = ([{"format": "clickhouse", "chdb": str(tmp_path / "chdb"), "table": "default.otel_traces"}]
+                  if name == "chdb" else [{"path": "traces/otlp.jsonl"}])
+        path = with_traces(sample_config, traces, tmp_path / name)
+        config = yaml.safe_load(path.read_text())
+        config["sources"].update({"imports": raw["sources"]["imports"], "sql": raw["sources"]["sql"]})
+        if name == "duckdb":
+            config["thresholds"] = {**(config.get("thresholds") or {}), "trace_store_min_mib": 1}
+        path.write_text(yaml.safe_dump(config))
+        paths[name] = load_config(path)
+    expected = analyse(paths["file"], mine(paths["file"])[0]).decomposition
+    mined, _ = mine(paths[engine])
+    assert not len(Mined.of(mined)["spans"]) and len(Mined.of(mined)["store_unit_traces"])
+    got = analyse(paths[engine], mined).decomposition
+    assert got.graph.signals == expected.graph.signals and expected.graph.signals["calls"] > 10
+    pd.testing.assert_frame_equal(got.graph.edges, expected.graph.edges)
+    pd.testing.assert_frame_equal(got.graph.units, expected.graph.units)
+    assert got.graph.labels == expected.graph.labels and len(expected.graph.labels) > 10
+    assert got.graph.traces == expected.graph.traces and got.graph.transactions == expected.graph.transactions
+    assert sum(expected.graph.transactions.values()) > 100
+    pd.testing.assert_frame_equal(got.partitions, expected.partitions)

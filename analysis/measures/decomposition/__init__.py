@@ -23,7 +23,7 @@ from analysis.core.evidence import Status
 from analysis.core.frames import Mined
 from analysis.mapping.units import Units
 from analysis.measures.decomposition import difference, metrics, mojo, partition
-from analysis.measures.decomposition.graph import UnitGraph, build_unit_graph
+from analysis.measures.decomposition.graph import UnitGraph, build_unit_graph, stored_traffic
 
 DECLARED = "declared"
 PARTITION_COLUMNS = ["partition", "resolution", "unit_kind", "unit", "part"]
@@ -59,17 +59,18 @@ def declared_parts(graph: UnitGraph, units: Units) -> dict[str, str]:
     return out
 
 
-def namespace_parts(graph: UnitGraph, spans: pd.DataFrame, span_context: pd.Series) -> dict[str, str]:
+def namespace_parts(graph: UnitGraph) -> dict[str, str]:
     """namespace unit -> the context most of its spans were given (traces alone)."""
     names = set(graph.units.loc[graph.units["kind"] == "namespace", "unit"])
-    if not names or not len(spans):
+    frame = graph.namespaces
+    if not names or not len(frame):
         return {}
-    frame = pd.DataFrame({"ns": spans["code_namespace"].astype("string").to_numpy(), "context": span_context.to_numpy()}).dropna()
-    frame = frame[frame["ns"].isin(names)]
+    frame = frame[frame["code_namespace"].isin(names)]
     if not len(frame):
         return {}
-    top = frame.groupby(["ns", "context"]).size().rename("n").reset_index().sort_values(["ns", "n", "context"], ascending=[True, False, True])
-    return dict(zip(top.drop_duplicates("ns")["ns"], top.drop_duplicates("ns")["context"]))
+    top = (frame.groupby(["code_namespace", "context"])["spans"].sum().rename("n").reset_index()
+           .sort_values(["code_namespace", "n", "context"], ascending=[True, False, True]).drop_duplicates("code_namespace"))
+    return dict(zip(top["code_namespace"], top["context"]))
 
 
 def partitions_frame(graph: UnitGraph, partitions: Mapping[str, Mapping[str, str]], resolutions: Mapping[str, float | None]) -> pd.DataFrame:
@@ -140,8 +141,9 @@ def measure_decomposition(config: Config, mined: Mined, units: Units) -> Decompo
     settings = config.thresholds
     graph = build_unit_graph(mined, settings, code_root=units.context_map.code_root,
                              shared_tables=lambda names: set(units.shared_tables(names)),
-                             ignore_paths=config.git.ignore_paths if config.git is not None else ())
-    declared = {**namespace_parts(graph, mined["spans"], units.span_context), **declared_parts(graph, units)}
+                             ignore_paths=config.git.ignore_paths if config.git is not None else (),
+                             span_context=units.span_context, traffic=stored_traffic(mined))
+    declared = {**namespace_parts(graph), **declared_parts(graph, units)}
     if not len(graph.edges):
         status = Status.not_measured("no import graph, history or traces gave an edge between two units") if not graph.signals else \
             Status.not_measurable(f"the signals given ({', '.join(sorted(graph.signals))}) tie no two units together")

@@ -61,6 +61,8 @@ class UnitGraph:
     imports: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["source", "target", "lines"]))
     #: the weight of the imports signal (to take it apart from the other signals)
     import_weight: float = 1.0
+    #: spans per code namespace and context (:attr:`UnitTraffic.namespaces`)
+    namespaces: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["code_namespace", "context", "spans"]))
 
 
 def _pair_frame(a, b, values, name: str) -> pd.DataFrame:
@@ -105,7 +107,11 @@ def cochange_pairs(commits: pd.DataFrame, file_changes: pd.DataFrame, unit_of_pa
                          "cochange": shared["shared"].to_numpy() / average})
 
 
-def span_units(spans: pd.DataFrame, unit_of_namespace: Callable[[str], str | None], depth: int = 16) -> pd.DataFrame:
+#: how many levels up a span's nearest ancestor with a unit is looked for
+UNIT_DEPTH = 16
+
+
+def span_units(spans: pd.DataFrame, unit_of_namespace: Callable[[str], str | None], depth: int = UNIT_DEPTH) -> pd.DataFrame:
     """Each span's own unit (from ``code.namespace``) and its nearest ancestor's unit: trace_id,
     span_id, unit, parent_unit, crossed (a queue lies between them), kind, db_tables, root."""
     if not len(spans):
@@ -144,20 +150,125 @@ def span_units(spans: pd.DataFrame, unit_of_namespace: Callable[[str], str | Non
     return frame.assign(caller=caller, crossed=crossed)[["trace_id", "span_id", "unit", "caller", "crossed", "db_tables"]]
 
 
-def call_pairs(placed: pd.DataFrame) -> pd.DataFrame:
-    """Calls per unordered pair of units, sync and async apart: unit_a, unit_b, calls_sync, calls_async."""
-    calls = placed[placed["unit"].notna() & placed["caller"].notna()]
-    calls = calls[calls["unit"] != calls["caller"]]
-    sync = _pair_frame(calls.loc[~calls["crossed"], "caller"], calls.loc[~calls["crossed"], "unit"],
-                       np.ones(int((~calls["crossed"]).sum())), "calls_sync")
-    asyn = _pair_frame(calls.loc[calls["crossed"], "caller"], calls.loc[calls["crossed"], "unit"],
-                       np.ones(int(calls["crossed"].sum())), "calls_async")
+#: how a trace's units, or its database spans' table lists, are joined in one text
+JOIN = "\x1f"
+TRAFFIC_COLUMNS = {
+    "calls": {"caller": "string", "unit": "string", "crossed": "bool", "calls": "int64"},
+    "tables": {"unit": "string", "db_tables": "string", "spans": "int64"},
+    "traces": {"units": "string", "route": "string", "queue": "string", "traces": "int64"},
+    "transactions": {"tables": "string", "traces": "int64"},
+    "namespaces": {"code_namespace": "string", "context": "string", "spans": "int64"},
+}
+
+
+@dataclass(frozen=True)
+class UnitTraffic:
+    """What the unit graph reads from spans, aggregated — from a spans frame
+    (:func:`traffic_of_spans`) or by a trace engine
+    (:func:`analysis.measures.runtime_units.unit_traffic`), the same frames:
+
+    - ``calls``: caller, unit, crossed, calls — spans of a unit under the nearest ancestor span
+      with another unit (``crossed``: a consumer span on the way);
+    - ``tables``: unit, db_tables, spans — database spans naming tables, by their own unit, else
+      their nearest ancestor's (spans under no unit left out);
+    - ``traces``: units (sorted, joined by :data:`JOIN`), route and queue (of the trace's
+      earliest span with one), traces — per trace holding a unit;
+    - ``transactions``: tables (the distinct table lists of a trace's database spans, sorted,
+      joined by :data:`JOIN`), traces;
+    - ``namespaces``: code_namespace, context, spans — spans per namespace and context.
+    """
+
+    calls: pd.DataFrame
+    tables: pd.DataFrame
+    traces: pd.DataFrame
+    transactions: pd.DataFrame
+    namespaces: pd.DataFrame
+    #: spans the traffic was read from (0: no traces)
+    spans: int = 0
+
+    @property
+    def units(self) -> list[str]:
+        """The units the spans name, sorted."""
+        return sorted(set(self.calls["unit"].dropna().astype(str)) | set(self.tables["unit"].dropna().astype(str))
+                      | {u for units in self.traces["units"].dropna().astype(str) for u in units.split(JOIN)})
+
+    @classmethod
+    def empty(cls) -> UnitTraffic:
+        return cls(**{name: _typed(pd.DataFrame(columns=list(columns)), columns) for name, columns in TRAFFIC_COLUMNS.items()})
+
+    def __bool__(self) -> bool:
+        return self.spans > 0
+
+
+def stored_traffic(mined) -> UnitTraffic | None:
+    """The traffic a trace engine aggregated (the ``store_unit_*`` frames); None when a spans
+    frame holds the traces, or no engine aggregated any."""
+    if len(mined["spans"]) or not len(mined["store_coverage"]):
+        return None
+    got = dict(zip(mined["store_coverage"]["figure"].astype(str), mined["store_coverage"]["value"].astype(float), strict=True))
+    return UnitTraffic(**{name: _typed(mined[f"store_unit_{name}"], columns) for name, columns in TRAFFIC_COLUMNS.items()},
+                       spans=int(got.get("spans", 0)))
+
+
+def _typed(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
+    return frame[list(columns)].astype(dict(columns)).reset_index(drop=True)
+
+
+def traffic_of_spans(spans: pd.DataFrame, span_context: pd.Series | None,
+                     unit_of_namespace: Callable[[str], str | None]) -> UnitTraffic:
+    """:class:`UnitTraffic` from a spans frame (``span_context`` aligned with it, or None)."""
+    if not len(spans):
+        return UnitTraffic.empty()
+    placed = span_units(spans, unit_of_namespace)
+    unit = placed["unit"].to_numpy(dtype=object)
+    caller = placed["caller"].to_numpy(dtype=object)
+    has_unit = np.array([isinstance(u, str) for u in unit], dtype=bool)
+    has_caller = np.array([isinstance(c, str) for c in caller], dtype=bool)
+    called = placed[has_unit & has_caller & (unit != caller)]
+    calls = called.groupby(["caller", "unit", "crossed"], as_index=False, sort=True).size().rename(columns={"size": "calls"})
+    by = np.where(has_unit, unit, caller)
+    db = placed.assign(by=by)[placed["db_tables"].notna().to_numpy() & (has_unit | has_caller)]
+    tables = (db.groupby(["by", "db_tables"], as_index=False, sort=True).size()
+              .rename(columns={"by": "unit", "size": "spans"}))
+    # a trace's route and queue: its earliest span's with one (ties in the frame's order)
+    first = spans.reindex(columns=["trace_id", "http_route", "messaging_destination"]).astype("string")
+    if "start" in spans:
+        first = first.iloc[np.argsort(pd.to_datetime(spans["start"], utc=True).to_numpy(dtype="datetime64[ns]"), kind="stable")]
+    route = first.dropna(subset=["http_route"]).drop_duplicates("trace_id").set_index("trace_id")["http_route"]
+    queue = first.dropna(subset=["messaging_destination"]).drop_duplicates("trace_id").set_index("trace_id")["messaging_destination"]
+    pairs = placed[has_unit][["trace_id", "unit"]].drop_duplicates()
+    units = pd.Series({t: JOIN.join(sorted(u)) for t, u in _sets(pairs["trace_id"], pairs["unit"]).items()}, dtype=object)
+    traces = (pd.DataFrame({"units": units.to_numpy(dtype=object), "route": units.index.map(route).to_numpy(dtype=object),
+                            "queue": units.index.map(queue).to_numpy(dtype=object)})
+              .groupby(["units", "route", "queue"], as_index=False, sort=True, dropna=False).size().rename(columns={"size": "traces"}))
+    listed = placed.dropna(subset=["db_tables"])
+    per_trace = pd.Series({t: JOIN.join(sorted(v)) for t, v in _sets(listed["trace_id"], listed["db_tables"].astype(str)).items()},
+                          dtype=object)
+    transactions = (pd.DataFrame({"tables": per_trace.to_numpy(dtype=object)}).groupby("tables", as_index=False, sort=True).size()
+                    .rename(columns={"size": "traces"}))
+    context = pd.Series(span_context.to_numpy(dtype=object)) if span_context is not None else pd.Series([None] * len(spans))
+    named = pd.DataFrame({"code_namespace": spans["code_namespace"].astype("string").to_numpy(dtype=object),
+                          "context": context.to_numpy(dtype=object)}).dropna()
+    namespaces = named.groupby(["code_namespace", "context"], as_index=False, sort=True).size().rename(columns={"size": "spans"})
+    return UnitTraffic(**{name: _typed(frame, TRAFFIC_COLUMNS[name]) for name, frame in
+                          (("calls", calls), ("tables", tables), ("traces", traces), ("transactions", transactions),
+                           ("namespaces", namespaces))}, spans=len(spans))
+
+
+def call_pairs(calls: pd.DataFrame) -> pd.DataFrame:
+    """Calls per unordered pair of units, sync and async apart: unit_a, unit_b, calls_sync,
+    calls_async (``calls``: :attr:`UnitTraffic.calls`)."""
+    crossed = calls["crossed"].to_numpy(dtype=bool)
+    counts = calls["calls"].to_numpy(dtype=float)
+    sync = _pair_frame(calls.loc[~crossed, "caller"], calls.loc[~crossed, "unit"], counts[~crossed], "calls_sync")
+    asyn = _pair_frame(calls.loc[crossed, "caller"], calls.loc[crossed, "unit"], counts[crossed], "calls_async")
     return sync.merge(asyn, on=["unit_a", "unit_b"], how="outer").fillna(0.0)
 
 
-def table_users(orm_tables: pd.DataFrame, unit_of_path: Mapping[str, str], placed: pd.DataFrame) -> pd.DataFrame:
+def table_users(orm_tables: pd.DataFrame, unit_of_path: Mapping[str, str], used: pd.DataFrame) -> pd.DataFrame:
     """Who uses each table: table, unit, writes (bool), executions. ORM models count as one
-    write by the unit that defines the model; database spans as their nearest code unit's use."""
+    write by the unit that defines the model; database spans as their nearest code unit's use
+    (``used``: :attr:`UnitTraffic.tables`)."""
     rows = []
     if len(orm_tables):
         models = orm_tables[orm_tables["kind"] == "model"] if "kind" in orm_tables else orm_tables
@@ -166,15 +277,14 @@ def table_users(orm_tables: pd.DataFrame, unit_of_path: Mapping[str, str], place
             if unit is not None:
                 rows.append((str(table).lower(), unit, True, 1.0))
     frame = pd.DataFrame(rows, columns=["table", "unit", "writes", "executions"])
-    db = placed[placed["db_tables"].notna()] if len(placed) else placed
-    if len(db):
-        by = np.where([isinstance(u, str) for u in db["unit"]], db["unit"].to_numpy(dtype=object), db["caller"].to_numpy(dtype=object))
-        items = pd.DataFrame({"item": db["db_tables"].astype(str).str.split(",").to_numpy(), "unit": by})
-        items = items[np.array([isinstance(u, str) for u in items["unit"]], dtype=bool)].explode("item")
-        if len(items):  # database spans under no code unit say nothing of who uses a table
+    if len(used):  # database spans under no code unit say nothing of who uses a table (not in ``used``)
+        items = pd.DataFrame({"item": used["db_tables"].astype(str).str.split(",").to_numpy(),
+                              "unit": used["unit"].astype(str).to_numpy(dtype=object),
+                              "executions": used["spans"].to_numpy(dtype=float)}).explode("item")
+        if len(items):
             split = items["item"].astype(str).str.partition(":")
             seen = pd.DataFrame({"table": split[0].str.lower().to_numpy(), "unit": items["unit"].to_numpy(),
-                                 "writes": (split[2] == "w").to_numpy(), "executions": 1.0})
+                                 "writes": (split[2] == "w").to_numpy(), "executions": items["executions"].to_numpy(dtype=float)})
             frame = pd.concat([frame, seen[seen["table"] != ""]], ignore_index=True) if len(frame) else seen[seen["table"] != ""]
     if not len(frame):
         return frame
@@ -247,12 +357,12 @@ def _namespace_lookup(modules: set[str]) -> Callable[[str], str | None]:
     return lookup
 
 
-def build_unit_graph(mined, settings: Mapping[str, float], *, code_root: str = "",
-                     shared_tables: Callable[[list[str]], set[str]] | None = None, ignore_paths: tuple[str, ...] = ()) -> UnitGraph:
-    """The unit graph of one run's frames (``mined``: :class:`analysis.core.frames.Mined`); see
-    the module docstring. ``shared_tables(names)`` says which tables are infrastructure; modules
-    on ``ignore_paths`` (the history's: migrations, generated code) are no units."""
-    imports, changes, spans = mined["imports"], mined["file_changes"], mined["spans"]
+def code_units(mined, *, code_root: str = "", ignore_paths: tuple[str, ...] = ()
+               ) -> tuple[pd.DataFrame, dict[str, tuple[str, str | None]], dict[str, str], Callable[[str], str | None]]:
+    """The code's units before the spans name theirs: ``(imports, unit_rows, unit_of_path,
+    unit_of_namespace)`` — the import rows between units (modules on ``ignore_paths`` left
+    out), ``unit -> (kind, path)``, ``path -> unit`` and a code namespace's unit."""
+    imports, changes = mined["imports"], mined["file_changes"]
     if ignore_paths and len(imports):
         rx = re.compile("|".join(f"(?:{glob_regex(g).pattern})" for g in ignore_paths))
         paths = pd.unique(pd.concat([imports["importer_path"], imports["imported_path"]]).dropna().astype(str))
@@ -274,9 +384,22 @@ def build_unit_graph(mined, settings: Mapping[str, float], *, code_root: str = "
                 unit_rows[str(path)] = ("file", str(path))
                 unit_of_path[str(path)] = str(path)
     lookup = _namespace_lookup({u for u, (kind, _) in unit_rows.items() if kind == "module"})
-    placed = span_units(spans, lookup)
-    for u in pd.unique(placed["unit"].dropna()) if len(placed) else []:
-        unit_rows.setdefault(str(u), ("namespace", None))
+    return imports, unit_rows, unit_of_path, lookup
+
+
+def build_unit_graph(mined, settings: Mapping[str, float], *, code_root: str = "",
+                     shared_tables: Callable[[list[str]], set[str]] | None = None, ignore_paths: tuple[str, ...] = (),
+                     span_context: pd.Series | None = None, traffic: UnitTraffic | None = None) -> UnitGraph:
+    """The unit graph of one run's frames (``mined``: :class:`analysis.core.frames.Mined`); see
+    the module docstring. ``shared_tables(names)`` says which tables are infrastructure; modules
+    on ``ignore_paths`` (the history's: migrations, generated code) are no units. The spans'
+    traffic is read from ``traffic`` when given (aggregated in a trace engine), else from the
+    spans frame (``span_context`` aligned with it)."""
+    imports, unit_rows, unit_of_path, lookup = code_units(mined, code_root=code_root, ignore_paths=ignore_paths)
+    changes, spans = mined["file_changes"], mined["spans"]
+    traffic = traffic if traffic is not None else traffic_of_spans(spans, span_context, lookup)
+    for u in traffic.units:
+        unit_rows.setdefault(u, ("namespace", None))
     pairs: dict[str, pd.DataFrame] = {}
     signals: dict[str, int] = {}
     if len(imports) or mined.given("imports") or mined.given("code_imports"):
@@ -288,7 +411,7 @@ def build_unit_graph(mined, settings: Mapping[str, float], *, code_root: str = "
                                            min_shared=int(settings["decomposition_min_shared_commits"]))
         signals["cochange"] = len(pairs["cochange"])
     code_tables = mined["orm_tables"].assign(path=code_root + mined["orm_tables"]["path"].astype(str)) if len(mined["orm_tables"]) else mined["orm_tables"]
-    users = table_users(code_tables, unit_of_path, placed)
+    users = table_users(code_tables, unit_of_path, traffic.tables)
     if len(users):
         shared = shared_tables(sorted(set(users["table"]))) if shared_tables else set()
         used = table_pairs(users, write_factor=settings["decomposition_write_factor"],
@@ -299,20 +422,21 @@ def build_unit_graph(mined, settings: Mapping[str, float], *, code_root: str = "
         pairs["tables"] = pd.concat([used, related], ignore_index=True).groupby(["unit_a", "unit_b"], as_index=False)["tables"].sum() \
             if len(related) else used
         signals["tables"] = len(pairs["tables"])
-    if len(placed):
-        pairs["calls"] = call_pairs(placed)
+    if traffic:
+        pairs["calls"] = call_pairs(traffic.calls)
         signals["calls"] = len(pairs["calls"])
     weights = {"imports": settings["decomposition_import_weight"], "cochange": settings["decomposition_cochange_weight"],
                "tables": settings["decomposition_table_weight"], "calls_sync": settings["decomposition_sync_call_weight"],
                "calls_async": settings["decomposition_async_call_weight"]}
     edges = combine(pairs, weights)
     units = pd.DataFrame([(u, kind, path) for u, (kind, path) in sorted(unit_rows.items())], columns=["unit", "kind", "path"])
-    labels, traces, transactions = _trace_groups(mined, placed, users, lookup, unit_of_path, code_root)
+    labels, traces, transactions = _trace_groups(mined, traffic, users, unit_of_path, code_root)
     directed = (imports.groupby(["importer", "imported"]).size().rename("lines").reset_index()
                 .rename(columns={"importer": "source", "imported": "target"}) if len(imports)
                 else pd.DataFrame(columns=["source", "target", "lines"]))
     return UnitGraph(units=units, edges=edges, labels=labels, transactions=transactions, traces=traces, signals=signals,
-                     imports=directed.astype({"source": object, "target": object}), import_weight=float(weights["imports"]))
+                     imports=directed.astype({"source": object, "target": object}), import_weight=float(weights["imports"]),
+                     namespaces=traffic.namespaces)
 
 
 def _sets(keys, values) -> dict:
@@ -330,7 +454,7 @@ def _distinct(groups) -> dict[frozenset, int]:
     return dict(out)
 
 
-def _trace_groups(mined, placed: pd.DataFrame, users: pd.DataFrame, lookup, unit_of_path: Mapping[str, str],
+def _trace_groups(mined, traffic: UnitTraffic, users: pd.DataFrame, unit_of_path: Mapping[str, str],
                   code_root: str) -> tuple[dict[str, set[str]], dict[frozenset, int], dict[frozenset, int]]:
     """Labels per unit (routes and queues that reach it), units per trace, owning units of the
     tables per database transaction (one trace's statements)."""
@@ -344,31 +468,30 @@ def _trace_groups(mined, placed: pd.DataFrame, users: pd.DataFrame, lookup, unit
                 labels[unit].add(label)
     traces: dict[frozenset, int] = {}
     transactions: dict[frozenset, int] = {}
-    spans = mined["spans"]
     home: dict[str, str] = {}
     if len(users):
         ranked = users.assign(rank=users["writes"].astype(int) * 1e9 + users["executions"]).sort_values(["table", "rank", "unit"], ascending=[True, False, True])
         home = dict(zip(*ranked.drop_duplicates("table")[["table", "unit"]].T.to_numpy()))
-    if len(placed):
-        roots = spans[["trace_id", "http_route", "messaging_destination"]].astype("string")
-        route = roots.dropna(subset=["http_route"]).drop_duplicates("trace_id").set_index("trace_id")["http_route"]
-        queue = roots.dropna(subset=["messaging_destination"]).drop_duplicates("trace_id").set_index("trace_id")["messaging_destination"]
-        pairs = placed.dropna(subset=["unit"])[["trace_id", "unit"]].drop_duplicates()
-        traces = _distinct(_sets(pairs["trace_id"], pairs["unit"]).values())
-        trace_ids = pd.Series(pd.unique(pairs["trace_id"]))
-        by_route = trace_ids.map(route).map(lambda r: route_label(str(r)) if isinstance(r, str) else None)
-        by_queue = trace_ids.map(queue).map(lambda q: str(q).split(".")[0] if isinstance(q, str) else None)
-        trace_label = dict(zip(trace_ids, by_route.where(by_route.notna(), by_queue)))
-        labelled = pairs.assign(label=pairs["trace_id"].map(trace_label)).dropna(subset=["label"])
-        for unit, names in _sets(labelled["unit"], labelled["label"]).items():
-            labels[unit] |= names
-        db = placed.dropna(subset=["db_tables"])[["trace_id", "db_tables"]]
-        if len(db) and home:
-            rows = db.assign(table=db["db_tables"].astype(str).str.split(",")).explode("table")
-            rows = rows.assign(owner=rows["table"].str.partition(":")[0].str.lower().map(home)).dropna(subset=["owner"])
-            transactions = _distinct(_sets(rows["trace_id"], rows["owner"]).values())
+    if traffic:
+        counted: dict[frozenset, int] = defaultdict(int)
+        for units, route, queue, n in traffic.traces[["units", "route", "queue", "traces"]].itertuples(index=False, name=None):
+            group = frozenset(str(units).split(JOIN))
+            counted[group] += int(n)
+            label = route_label(str(route)) if isinstance(route, str) else None
+            label = label if label is not None else (str(queue).split(".")[0] if isinstance(queue, str) else None)
+            if label is not None:
+                for unit in group:
+                    labels[unit].add(label)
+        traces = dict(counted)
+        owned: dict[frozenset, int] = defaultdict(int)
+        for listed, n in traffic.transactions[["tables", "traces"]].itertuples(index=False, name=None):
+            named = {item.partition(":")[0].lower() for text in str(listed).split(JOIN) for item in text.split(",")}
+            group = frozenset(home[t] for t in named if t in home)
+            if group:
+                owned[group] += int(n)
+        transactions = dict(owned)
     statements, access = mined["statements"], mined["table_access"]
-    if not len(placed) and len(statements) and len(access) and statements["trace_id"].notna().any():
+    if not traffic and len(statements) and len(access) and statements["trace_id"].notna().any():
         tables = _sets(access["fingerprint"], access["table"])
         traced = statements.dropna(subset=["trace_id"])
         owners: dict = defaultdict(set)
