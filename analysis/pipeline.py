@@ -138,6 +138,7 @@ def mine_trace_stores(config: Config, mined: dict[str, SourceFrames], rejects: R
     from analysis.core import frames as contracts
     from analysis.measures.decomposition.graph import code_units
     from analysis.measures.runtime_sql import aggregate_spans, store_frames
+    from analysis.measures.scorecard import entry_spec
     from analysis.sources.cache import usable_cache_dir
     from analysis.sources.traces.store import open_store
 
@@ -159,7 +160,8 @@ def mine_trace_stores(config: Config, mined: dict[str, SourceFrames], rejects: R
             with open_store(item, rejects, cache_dir=cache_dir) as store:
                 found = aggregate_spans(store, cmap, bucket_minutes=th["load_bucket_minutes"],
                                         max_depth=int(th["max_ancestor_depth"]), sampling_ratio=item.sampling_ratio,
-                                        sql_keys=sql_keys, inventory=entries, unit_of_namespace=unit_of_namespace)
+                                        sql_keys=sql_keys, inventory=entries, unit_of_namespace=unit_of_namespace,
+                                        entries=entry_spec(config, list(cmap.names)))
             parts.append(found)
             notes += [f"{item.path}: {n}" for n in found.notes]
             notes.append(f"{item.path}: {found.coverage.get('spans', 0)} spans aggregated in "

@@ -12,7 +12,8 @@ largest parsing worker's):
 - ``file``: today's path: ``mine_traces`` into one spans frame, the span contexts, then calls,
   their latency, synchronous chains, orchestration, load curves, coverage and statements per
   context with the pandas metrics, as the pipeline computes them (measures/runtime.py), and
-  the decomposition's traffic between code units (measures/decomposition/graph.py);
+  the decomposition's traffic between code units (measures/decomposition/graph.py) and the
+  scorecard's weekly p95 latency and requests per minute per context (measures/scorecard.py);
 - ``duckdb``: the same file read by DuckDB's own JSON reader into a DuckDB database on disk
   (:func:`analysis.sources.traces.store.load_file`: spans unnested in SQL, what the attributes
   decide computed by Seams' reader once per distinct profile; memory limit 512 MB, spilling),
@@ -27,7 +28,7 @@ the chdb step's floor is measured: a process importing Seams' modules and chDB a
 query, no span. Each step writes its runtime evidence (kept in --dir, so ``--modes`` can run
 one path again against the others' earlier run); the three must be equal (calls, their latency
 percentiles, chains, orchestration, load per context, coverage counts, statements per context,
-the traffic between code units). Goals: at 10 million spans, peak memory
+the traffic between code units, the scorecard's latency and request rates). Goals: at 10 million spans, peak memory
 under 1 GiB on both engines, and the engine paths at least as fast as the file path.
 Prints a table, then one JSON object with the figures as the last line.
 """
@@ -90,12 +91,47 @@ def prepare(size: int, folder: Path) -> tuple[Path, Path]:
     return path, chdb_dir
 
 
+def entry_spec():
+    """What the scorecard asks of the entry spans: weekly p95 latency (at 95% confidence) per context."""
+    from analysis.measures.metrics import delivery
+    from analysis.measures.runtime_entries import EntrySpec
+
+    def windows(first, last):
+        return [(start, delivery.period_end(start, "week")) for start in delivery.period_starts((first, last), "week")]
+
+    return EntrySpec(windows=windows, contexts=tuple(context_map().names), q=0.95, confidence=0.95)
+
+
+def scorecard_table(spans=None, where=None, got=None):
+    """The scorecard's weekly latency and request rates, from a spans frame or an engine's aggregates."""
+    import pandas as pd
+
+    from analysis.measures.metrics import delivery
+
+    names = list(context_map().names)
+    if spans is not None:
+        obs = delivery.observations(delivery.latency_observations(spans, where))
+        per_minute = delivery.requests_per_minute(spans, where)
+        span = (pd.to_datetime(spans["start"], utc=True).min(), pd.to_datetime(spans["end"], utc=True).max())
+        fixed = None
+    else:
+        obs = delivery.observations([])
+        first, last = (pd.Timestamp(int(got.coverage[k]) * 60 * 10**9, tz="UTC") for k in ("first_minute", "last_minute"))
+        per_minute = delivery.fill_minutes(got.entry_minutes, first, last)
+        span = (got.window["first_span"], got.window["last_span"])
+        fixed = {"latency_p95_ms": {(int(r.lo_ns), int(r.hi_ns), str(r.context)):
+                                    (float(r.value), int(r.n), None if pd.isna(r.low) else float(r.low),
+                                     None if pd.isna(r.high) else float(r.high)) for r in got.entry_latency.itertuples()}}
+    table = delivery.period_table(obs, per_minute, {"latency": span, "requests_per_minute": span}, names, "week", 0.95, fixed=fixed)
+    return table[table["metric"].isin(["latency_p95_ms", "throughput_rpm_p50", "throughput_rpm_p95"])]
+
+
 def unit_of_namespace(namespace: str) -> str:
     """The decomposition's unit of a code namespace without an import graph: the namespace."""
     return namespace
 
 
-def evidence(calls, curves, coverage: dict, statements, latency, chains, orchestration, units: dict) -> dict:
+def evidence(calls, curves, coverage: dict, statements, latency, chains, orchestration, units: dict, scorecard) -> dict:
     """The figures compared across the three paths (plain values)."""
     keys = ("spans", "orphan_spans", "root_spans", "traces", "traces_with_missing_parent", "consumer_spans",
             "broken_async", "unassigned_spans")
@@ -114,6 +150,10 @@ def evidence(calls, curves, coverage: dict, statements, latency, chains, orchest
                                 for r in orchestration.itertuples()),
         # the decomposition's traffic between units (calls, tables, traces, transactions, namespaces)
         "units": {name: sorted([str(v) for v in row] for row in frame.itertuples(index=False)) for name, frame in units.items()},
+        # the scorecard's weekly p95 latency (with its interval) and requests per minute per context
+        "scorecard": sorted([str(r.period), str(r.context), str(r.metric), float(r.value), int(r.n),
+                             None if math.isnan(r.low) else float(r.low), None if math.isnan(r.high) else float(r.high)]
+                            for r in scorecard.itertuples()),
     }
 
 
@@ -151,16 +191,16 @@ def child(mode: str, path: str, chdb_dir: str, scratch: str, workers: int) -> No
                            runtime.latency_of_rows(rows, spans),
                            runtime.call_chains(spans, where, min_contexts=CHAIN_MIN_CONTEXTS),
                            orchestration_of(spans, where)[0],
-                           {name: getattr(traffic, name) for name in TRAFFIC_COLUMNS})
+                           {name: getattr(traffic, name) for name in TRAFFIC_COLUMNS}, scorecard_table(spans, where))
     elif mode == "duckdb":
         from analysis.sources.traces.store import DuckDBStore, load_file
 
         shutil.rmtree(scratch, ignore_errors=True)
         store = DuckDBStore(Path(scratch) / "spans.duckdb")
         how = load_file(store, TraceSource(Path(path)), Rejects(), workers=workers)
-        got = aggregate_spans(store, cmap, unit_of_namespace=unit_of_namespace)
+        got = aggregate_spans(store, cmap, unit_of_namespace=unit_of_namespace, entries=entry_spec())
         figures = evidence(got.calls, got.curves, got.coverage, got.statements, got.latency, got.chains, got.orchestration,
-                           got.units)
+                           got.units, scorecard_table(got=got))
         store.close()
     elif mode == "baseline":  # what the chdb step holds before any span: Seams' modules, chDB, one query
         from chdb import session
@@ -175,9 +215,9 @@ def child(mode: str, path: str, chdb_dir: str, scratch: str, workers: int) -> No
         from analysis.sources.traces.store import ClickHouseStore
 
         got = aggregate_spans(ClickHouseStore(session=session.Session(chdb_dir), table="default.otel_traces"), cmap,
-                              unit_of_namespace=unit_of_namespace)
+                              unit_of_namespace=unit_of_namespace, entries=entry_spec())
         figures = evidence(got.calls, got.curves, got.coverage, got.statements, got.latency, got.chains, got.orchestration,
-                           got.units)
+                           got.units, scorecard_table(got=got))
     seconds = time.perf_counter() - started
     workers_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(json.dumps({"seconds": seconds, "worker_peak_kib": workers_usage.ru_maxrss, "how": how,

@@ -222,6 +222,12 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "store_unit_traces": {"units": "str", "route": "str?", "queue": "str?", "traces": "int"},
     "store_unit_transactions": {"tables": "str", "traces": "int"},
     "store_unit_namespaces": {"code_namespace": "str", "context": "str", "spans": "int"},
+    # the scorecard's entry spans per context and minute with any (and "(all)"), and their
+    # latency quantile per stretch of time [lo_ns, hi_ns) and context (one store's; NaN: no
+    # order statistic bounds it)
+    "store_entry_minutes": {"context": "str", "minute": "datetime", "requests": "float"},
+    "store_entry_latency": {"lo_ns": "int", "hi_ns": "int", "context": "str", "n": "int", "value": "float", "low": "float",
+                            "high": "float"},
     "complexity": {
         "path": "str", "language": "str", "nloc": "int", "ccn_total": "Int64?", "ccn_max": "Int64?",
         "functions": "int", "indentation_complexity": "float",

@@ -77,7 +77,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -96,6 +96,12 @@ from analysis.measures.runtime import (
     entry_points,
     orchestration_frames,
 )
+
+if TYPE_CHECKING:
+    from analysis.measures.runtime_entries import EntrySpec
+
+#: nanoseconds in a minute
+MINUTE_NS = 60 * 10**9
 
 #: the dialect every statement is written in (then generated for the store's)
 SOURCE_DIALECT = "duckdb"
@@ -167,6 +173,10 @@ class StoreAggregates:
     unmatched: pd.DataFrame = field(default_factory=lambda: typed_empty(UNMATCHED_COLUMNS))  # what, key, spans
     #: the decomposition's unit traffic (analysis.measures.runtime_units), when asked for
     units: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: the scorecard's entry spans per context and minute, and their latency per stretch
+    #: (analysis.measures.runtime_entries), when asked for
+    entry_minutes: pd.DataFrame | None = None
+    entry_latency: pd.DataFrame | None = None
 
 
 def render(sql: str, dialect: str) -> str:
@@ -195,13 +205,15 @@ class _Session:
 def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes: float = 5, max_depth: int = 64,
                     sampling_ratio: float | None = None, chain_min_contexts: int = CHAIN_MIN_CONTEXTS,
                     sql_keys: pd.DataFrame | None = None, inventory: pd.DataFrame | None = None,
-                    unit_of_namespace: Callable[[str], str | None] | None = None) -> StoreAggregates:
+                    unit_of_namespace: Callable[[str], str | None] | None = None,
+                    entries: EntrySpec | None = None) -> StoreAggregates:
     """Calls, their latency, chains, orchestration, load curves, coverage and statements per
     context of the spans in ``store`` (see the module docstring). ``sql_keys``
     (``trace_id, span_id``): the spans a SQL log's statements name, looked up in the store
     (:func:`_sql_spans`); ``inventory`` (``kind, name``): the entry points to find among the
     spans (:func:`_entry_keys`); ``unit_of_namespace``: the decomposition's unit of a code
-    namespace, to aggregate the traffic between units (:mod:`analysis.measures.runtime_units`)."""
+    namespace, to aggregate the traffic between units (:mod:`analysis.measures.runtime_units`);
+    ``entries``: what the scorecard asks of the entry spans (:mod:`analysis.measures.runtime_entries`)."""
     if max_depth < 1:
         raise ValueError(f"max_depth must be at least 1, not {max_depth}")
     db = _Session(store)
@@ -234,6 +246,13 @@ def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes
         from analysis.measures.runtime_units import unit_traffic
 
         traffic = unit_traffic(db, unit_of_namespace)
+    entry_minutes = entry_latency = None
+    if entries is not None:
+        from analysis.measures.runtime_entries import entry_figures
+
+        entry_minutes, entry_latency, figures = entry_figures(db, entries)
+        coverage["entry_spans"] = figures["entry_spans"]
+        coverage.update({key: figures[f"{key}_ns"] // MINUTE_NS for key in ("first_minute", "last_minute") if f"{key}_ns" in figures})
     notes = []
     if beyond:
         notes.append(f"{beyond} spans have no context ancestor within {max_depth} levels (a deeper chain or a "
@@ -242,7 +261,8 @@ def aggregate_spans(store: SpanStore, context_map: ContextMap, *, bucket_minutes
     return StoreAggregates(calls=calls, curves=curves, coverage=coverage, statements=statements, window=window,
                            beyond_depth=beyond, notes=notes, latency=latency, chains=chains, orchestration=orchestration,
                            orchestrated=orchestrated, db_statements=db_statements, db_tables=db_tables,
-                           sql_spans=sql_spans, entry_keys=entry_keys, unmatched=unmatched, units=traffic)
+                           sql_spans=sql_spans, entry_keys=entry_keys, unmatched=unmatched, units=traffic,
+                           entry_minutes=entry_minutes, entry_latency=entry_latency)
 
 
 def _empty_aggregates() -> StoreAggregates:
@@ -877,11 +897,21 @@ def store_frames(parts: list[StoreAggregates]) -> dict[str, pd.DataFrame]:
         value = "calls" if name == "calls" else "traces" if name in ("traces", "transactions") else "spans"
         out[f"store_unit_{name}"] = (frames.conform(pd.concat(found).groupby(keys, as_index=False, sort=True, dropna=False)[value].sum(),
                                                     f"store_unit_{name}") if found else frames.empty(f"store_unit_{name}"))
+    minutes = [p.entry_minutes for p in parts if p.entry_minutes is not None and len(p.entry_minutes)]
+    out["store_entry_minutes"] = (frames.conform(pd.concat(minutes).groupby(["context", "minute"], as_index=False, sort=True)
+                                                 ["requests"].sum(), "store_entry_minutes") if minutes
+                                  else frames.empty("store_entry_minutes"))
+    quantiles = [p.entry_latency for p in parts if p.entry_latency is not None and len(p.entry_latency)]
+    out["store_entry_latency"] = (frames.conform(quantiles[0], "store_entry_latency") if len(quantiles) == 1  # they do not add up
+                                  else frames.empty("store_entry_latency"))
     figures: dict[str, float] = {"stores": float(len(parts))} if parts else {}
     window: dict[str, int] = {}
     for part in parts:
         for key, value in _flat(part.coverage):
             figures[key] = figures.get(key, 0.0) + value
+        for key, pick in (("first_minute", min), ("last_minute", max)):  # minutes since the epoch: a float holds them exactly
+            if key in part.coverage:
+                figures[key] = float(pick(figures.get(key, part.coverage[key]), part.coverage[key]))
         for key in ("first_span", "last_span"):
             when = part.window.get(key)
             if when is not None:
@@ -895,7 +925,7 @@ def store_frames(parts: list[StoreAggregates]) -> dict[str, pd.DataFrame]:
 
 _COUNTED = ("spans", "orphan_spans", "root_spans", "traces", "traces_with_missing_parent", "consumer_spans", "broken_async",
             "unassigned_spans", "entry_points_traced", "beyond_depth", "inside_spans", "services", "stores", "unmatched_routes",
-            "unmatched_names")
+            "unmatched_names", "entry_spans")
 
 
 def _flat(coverage: dict):

@@ -38,7 +38,7 @@ from analysis.measures.runtime_sql import (
 )
 
 #: coverage figures of the store used here and not shown as coverage (the file path has none)
-_STORE_ONLY = ("inside_spans", "services", "stores", "unmatched_routes", "unmatched_names")
+_STORE_ONLY = ("inside_spans", "services", "stores", "unmatched_routes", "unmatched_names", "entry_spans")
 
 
 def from_store(mined: Mined) -> bool:

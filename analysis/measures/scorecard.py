@@ -17,7 +17,9 @@ Inputs and their states (``statuses``):
   monthly, so with ``period: week`` they are *not measurable* per period;
 - ``changes`` — the delivered-changes log (``sources.delivered``), else merged pull requests
   from git history (merge commits, or subjects ending ``(#123)``);
-- ``traces`` — entry spans (SERVER, CONSUMER) for latency and throughput.
+- ``traces`` — entry spans (SERVER, CONSUMER) for latency and throughput; spans aggregated in a
+  trace engine give their requests per minute and the latency quantile of each period and
+  event window (:mod:`analysis.measures.runtime_entries`, asked for by :func:`entry_spec`).
 
 A source not given is *not measured*: its rows are absent, never 0.
 """
@@ -34,6 +36,7 @@ from analysis.core.frames import Mined, typed_empty
 from analysis.mapping.units import Units
 from analysis.measures.metrics import delivery
 from analysis.measures.metrics.load import ENTRY_KINDS
+from analysis.measures.runtime_entries import EntrySpec
 
 DORA_LABELS = {"deploys_per_week": "deployment frequency", "lead_time_median_h": "lead time for changes",
                "change_failure_rate": "change failure rate", "time_to_restore_median_h": "time to restore service"}
@@ -63,20 +66,22 @@ def measure_scorecard(config: Config, mined: Mined, units: Units) -> ScorecardEv
     if period == "month":
         rows += delivery.cost_observations(mined["costs"], names)
     obs = delivery.observations(rows)
-    per_minute = delivery.requests_per_minute(mined["spans"], units.span_context)
+    stored = _in_engine(mined)
+    per_minute = stored_minutes(mined) if stored else delivery.requests_per_minute(mined["spans"], units.span_context)
+    fixed = stored_latency(mined) if stored else None
     statuses = input_statuses(config, mined, delivered, changes_origin)
     coverages = source_coverages(mined, delivered, statuses)
     confidence = float(config.thresholds["scorecard_confidence"])
     window = float(config.thresholds["scorecard_window_days"])
     comparisons = [delivery.before_after(obs, per_minute, coverages, [e.context] if e.context else [],
-                                         pd.Timestamp(e.date, tz="UTC"), window, confidence)
+                                         pd.Timestamp(e.date, tz="UTC"), window, confidence, fixed=fixed)
                    .assign(event=e.label, date=e.date.isoformat(), window_days=window)
                    for e in config.scorecard.events]
     compared = pd.concat([c for c in comparisons if len(c)], ignore_index=True) if any(len(c) for c in comparisons) else None
     columns = {**EVENT_COLUMNS, **delivery.COMPARISON_COLUMNS}
     return ScorecardEvidence(
         period=period, statuses=statuses,
-        table=delivery.period_table(obs, per_minute, coverages, names, period, confidence),
+        table=delivery.period_table(obs, per_minute, coverages, names, period, confidence, fixed=fixed),
         comparisons=compared[list(columns)].astype(columns) if compared is not None else typed_empty(columns),
         dora=dora_keys(obs, coverages, statuses, confidence), changes_origin=changes_origin,
     )
@@ -133,10 +138,17 @@ def input_statuses(config: Config, mined: Mined, delivered: pd.DataFrame, change
     entry = spans[spans["kind"].isin(ENTRY_KINDS)]
     if not mined.given("traces"):
         out["traces"] = Status.not_measured("no traces (sources.traces)")
-    elif spans.empty and len(mined["store_coverage"]):
-        out["traces"] = Status.not_measured(
-            "the traces were aggregated in a trace engine (format: clickhouse, or a file above trace_store_min_mib): "
-            "the scorecard's latency and request rates are computed from each entry span, and an engine hands back aggregates")
+    elif _in_engine(mined):
+        figures = _store_figures(mined)
+        entries, stores = int(figures.get("entry_spans", 0)), int(figures.get("stores", 0))
+        window = _store_span(mined)
+        if not entries:
+            out["traces"] = Status.not_measurable("the traces hold no entry span (SERVER or CONSUMER)")
+        else:
+            out["traces"] = Status.measured(
+                f"{entries} entry spans aggregated in the trace engine, {_span_text(window)}"
+                + (f"; latency quantiles not measured: {stores} trace stores, and quantiles do not add up across them"
+                   if stores > 1 else ""))
     elif entry.empty:
         out["traces"] = Status.not_measurable("the traces hold no entry span (SERVER or CONSUMER)")
     else:
@@ -154,7 +166,9 @@ def source_coverages(mined: Mined, delivered: pd.DataFrame, statuses: dict[str, 
         costs = (costs[0], costs[1] + pd.DateOffset(months=1) - pd.Timedelta(days=1))
     changes = delivery.coverage(delivered["delivered_at"]) if statuses["changes"].known else None
     spans = mined["spans"]
-    traces = (pd.to_datetime(spans["start"], utc=True).min(), pd.to_datetime(spans["end"], utc=True).max()) if statuses["traces"].known else None
+    traces = ((_store_span(mined) if _in_engine(mined) else
+               (pd.to_datetime(spans["start"], utc=True).min(), pd.to_datetime(spans["end"], utc=True).max()))
+              if statuses["traces"].known else None)
     return {"deploy": deploys, "deploy_time": deploys, "deploy_failed": deploys,
             "lead_time": deploys if statuses["lead_time"].known else None, "incident": incidents, "time_to_restore": incidents,
             "change": changes, "cost": costs, "latency": traces, "requests_per_minute": traces}
@@ -181,3 +195,62 @@ def dora_keys(obs: pd.DataFrame, coverages: dict[str, tuple | None], statuses: d
         else:
             rows.append((key, metric, None, delivery.METRICS[metric][1], None, None, None, status.state.value, status.reason))
     return pd.DataFrame(rows, columns=list(DORA_COLUMNS)).astype(DORA_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------
+# spans aggregated in a trace engine
+
+
+def entry_spec(config: Config, contexts: list[str]) -> EntrySpec:
+    """What the scorecard asks a trace engine of the entry spans: the periods the spans touch
+    and the events' windows, each context's and the whole monolith's p95 latency there with its
+    interval (:mod:`analysis.measures.runtime_entries`)."""
+    period = config.scorecard.period
+    window = pd.Timedelta(days=float(config.thresholds["scorecard_window_days"]))
+    days = [pd.Timestamp(e.date, tz="UTC") for e in config.scorecard.events]
+
+    def windows(first: pd.Timestamp, last: pd.Timestamp) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+        stretches = [(start, delivery.period_end(start, period)) for start in delivery.period_starts((first, last), period)]
+        return stretches + [side for day in days for side in ((day - window, day), (day, day + window))]
+
+    return EntrySpec(windows=windows, contexts=tuple(contexts), q=float(delivery.METRICS[LATENCY_METRIC][4]),
+                     confidence=float(config.thresholds["scorecard_confidence"]))
+
+
+#: the scorecard's latency figure (computed in the engine when the spans are there)
+LATENCY_METRIC = "latency_p95_ms"
+
+
+def _in_engine(mined: Mined) -> bool:
+    return mined["spans"].empty and len(mined["store_coverage"]) > 0
+
+
+def _store_figures(mined: Mined) -> dict[str, float]:
+    rows = mined["store_coverage"]
+    return dict(zip(rows["figure"].astype(str), rows["value"].astype(float), strict=True))
+
+
+def _store_span(mined: Mined) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    got = _store_figures(mined)
+    if "first_span_s" not in got:
+        return None
+    first, last = (pd.Timestamp(int(got[f"{key}_s"]) * 10**9 + int(got[f"{key}_ns"]), tz="UTC") for key in ("first_span", "last_span"))
+    return first, last
+
+
+def stored_minutes(mined: Mined) -> pd.DataFrame:
+    """Requests per minute (as :func:`analysis.measures.metrics.delivery.requests_per_minute`)
+    from the engine's counts, idle minutes filled."""
+    got, counts = _store_figures(mined), mined["store_entry_minutes"]
+    if not len(counts) or "first_minute" not in got:
+        return typed_empty(delivery.MINUTE_COLUMNS)
+    first, last = (pd.Timestamp(int(got[key]) * 60 * 10**9, tz="UTC") for key in ("first_minute", "last_minute"))
+    return delivery.fill_minutes(counts, first, last)
+
+
+def stored_latency(mined: Mined) -> delivery.Fixed:
+    """The latency figures the engine computed, per stretch and context."""
+    rows = mined["store_entry_latency"]
+    return {LATENCY_METRIC: {(int(r.lo_ns), int(r.hi_ns), str(r.context)):
+                             (float(r.value), int(r.n), None if pd.isna(r.low) else float(r.low),
+                              None if pd.isna(r.high) else float(r.high)) for r in rows.itertuples()}}

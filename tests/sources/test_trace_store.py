@@ -154,9 +154,14 @@ def test_the_pipeline_reads_the_exporters_table_as_it_reads_the_file(sample_conf
     assert file_table.sum() > 0 and store_table.tolist() == file_table.tolist()
     # no SQL log: the data evidence comes from the db spans, aggregated in the engine as in the file
     assert_same_data(result.data, analyse(from_file, mine(from_file)[0]).data)
-    # the scorecard reads each entry span: not measured from an engine, and says why
+    # the scorecard's request rates and p95 latency per period, from the entry spans counted and
+    # ranked in the engine: the same table as from the file
     traces = result.scorecard.statuses["traces"]
-    assert traces.state.value == "not measured" and "trace engine" in traces.reason
+    assert traces.known and "aggregated in the trace engine" in traces.reason
+    file_scorecard = analyse(from_file, mine(from_file)[0]).scorecard
+    pd.testing.assert_frame_equal(result.scorecard.table, file_scorecard.table)
+    pd.testing.assert_frame_equal(result.scorecard.comparisons, file_scorecard.comparisons)
+    assert set(file_scorecard.table["metric"]) >= {"latency_p95_ms", "throughput_rpm_p50", "throughput_rpm_p95"}
 
 
 def assert_same_data(got, expected) -> None:
@@ -321,3 +326,32 @@ def test_the_decompositions_runtime_signal_from_an_engine_equals_the_file_paths(
     assert got.graph.traces == expected.graph.traces and got.graph.transactions == expected.graph.transactions
     assert sum(expected.graph.transactions.values()) > 100
     pd.testing.assert_frame_equal(got.partitions, expected.partitions)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "chdb"])
+def test_the_scorecards_rates_and_latency_around_events_from_an_engine_equal_the_file_paths(engine, sample_config, tmp_path):
+    # weekly periods and two events (one the monolith's, one a context's): the requests per
+    # minute, and the p95 latency with its interval, of each period and each side of each event
+    if engine == "chdb":
+        load_sample_spans(sample_config, tmp_path)
+    paths = {}
+    for name in ("file", engine):
+        traces = ([{"format": "clickhouse", "chdb": str(tmp_path / "chdb"), "table": "default.otel_traces"}]
+                  if name == "chdb" else [{"path": "traces/otlp.jsonl"}])
+        path = with_traces(sample_config, traces, tmp_path / name)
+        config = yaml.safe_load(path.read_text())
+        config["scorecard"] = {"period": "week", "events": [{"date": "2026-10-30", "label": "cut-over"},
+                                                            {"date": "2026-10-31", "label": "orders out", "context": "orders"}]}
+        config["thresholds"] = {**(config.get("thresholds") or {}), "scorecard_window_days": 1,
+                                **({"trace_store_min_mib": 1} if name == "duckdb" else {})}
+        path.write_text(yaml.safe_dump(config))
+        paths[name] = load_config(path)
+    expected = analyse(paths["file"], mine(paths["file"])[0]).scorecard
+    mined, _ = mine(paths[engine])
+    assert not len(Mined.of(mined)["spans"]) and len(Mined.of(mined)["store_entry_latency"])
+    got = analyse(paths[engine], mined).scorecard
+    pd.testing.assert_frame_equal(got.table, expected.table)
+    pd.testing.assert_frame_equal(got.comparisons, expected.comparisons)
+    latency = expected.comparisons[expected.comparisons["metric"] == "latency_p95_ms"]
+    assert set(latency["context"]) == {"(all)", "orders"} and latency["n_before"].min() > 0 and latency["n_after"].min() > 0
+    assert expected.table["period"].nunique() >= 1 and (expected.table["metric"] == "latency_p95_ms").sum() > 5

@@ -82,6 +82,7 @@ DORA = ("deploys_per_week", "lead_time_median_h", "change_failure_rate", "time_t
 OBSERVATION_COLUMNS = {"kind": "string", "at": "datetime64[ns, UTC]", "context": "string", "value": "float64", "unit": "string"}
 TABLE_COLUMNS = {"period": "datetime64[ns, UTC]", "context": "string", "metric": "string", "value": "float64", "unit": "string",
                  "n": "int64", "low": "float64", "high": "float64"}
+MINUTE_COLUMNS = {"context": "string", "minute": "datetime64[ns, UTC]", "requests": "float64"}
 COMPARISON_COLUMNS = {"context": "string", "metric": "string", "unit": "string", "before": "float64", "after": "float64",
                       "change": "float64", "n_before": "Int64", "n_after": "Int64", "before_low": "float64",
                       "before_high": "float64", "after_low": "float64", "after_high": "float64", "note": "string"}
@@ -97,7 +98,7 @@ def period_start(times: pd.Series, period: str) -> pd.Series:
     utc = pd.to_datetime(times, utc=True).dt.tz_convert("UTC")
     day = utc.dt.normalize()
     if period == "week":
-        return (day - pd.to_timedelta(day.dt.weekday, unit="D")).astype("datetime64[ns, UTC]")
+        return (day - pd.to_timedelta(day.dt.day_of_week, unit="D")).astype("datetime64[ns, UTC]")
     if period == "month":
         return (day - pd.to_timedelta(day.dt.day - 1, unit="D")).astype("datetime64[ns, UTC]")
     raise ValueError(f"period must be week or month, not {period!r}")
@@ -105,6 +106,22 @@ def period_start(times: pd.Series, period: str) -> pd.Series:
 
 def period_end(start: pd.Timestamp, period: str) -> pd.Timestamp:
     return start + (pd.Timedelta(days=7) if period == "week" else pd.DateOffset(months=1))
+
+
+def period_starts(span: tuple[pd.Timestamp, pd.Timestamp], period: str) -> pd.DatetimeIndex:
+    """The starts of the periods a source's covered time ``span`` touches."""
+    return pd.date_range(period_start(pd.Series([span[0]]), period).iloc[0], span[1], freq="W-MON" if period == "week" else "MS")
+
+
+#: figures computed where the observations live (a trace engine): metric -> (stretch start ns,
+#: stretch end ns, context) -> (value, n, low, high); a stretch absent has no value
+Fixed = Mapping[str, Mapping[tuple[int, int, str], tuple]]
+
+
+def _fixed_figure(fixed: Fixed | None, metric: str, start: pd.Timestamp, end: pd.Timestamp, context: str) -> tuple | None:
+    if fixed is None or metric not in fixed:
+        return None
+    return fixed[metric].get((int(pd.Timestamp(start).value), int(pd.Timestamp(end).value), context), (None, 0, None, None))
 
 
 def coverage(times: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -290,15 +307,28 @@ def requests_per_minute(spans: pd.DataFrame, span_context: pd.Series) -> pd.Data
     if not entry.any():
         return typed_empty(columns)
     minute = pd.to_datetime(spans["start"], utc=True).dt.floor("1min")
-    minutes = pd.date_range(minute.min(), minute.max(), freq="1min")
     weight = sampling_weights(spans)[entry]
     frame = pd.DataFrame({"context": pd.Series(span_context.to_numpy(dtype=object))[entry].to_numpy(),
                           "minute": minute[entry].to_numpy(), "requests": weight})
+    counts = [group.groupby("minute", as_index=False)["requests"].sum().assign(context=context)
+              for context, group in [*frame.dropna(subset=["context"]).groupby("context", sort=True), (ALL, frame)]]
+    return fill_minutes(pd.concat(counts, ignore_index=True), minute.min(), minute.max())
+
+
+def fill_minutes(counts: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
+    """``context, minute, requests`` for every minute from ``first`` to ``last`` (idle
+    minutes as 0) of each context in ``counts`` (the minutes with requests), ``(all)`` last."""
+    columns = MINUTE_COLUMNS
+    minutes = pd.date_range(first, last, freq="1min")
+    named = sorted(set(counts["context"].astype(str)) - {ALL})
     parts = []
-    for context, group in [*frame.dropna(subset=["context"]).groupby("context", sort=True), (ALL, frame)]:
-        counts = group.groupby("minute")["requests"].sum().reindex(minutes, fill_value=0.0)
-        parts.append(pd.DataFrame({"context": context, "minute": minutes, "requests": counts.to_numpy()}))
-    return pd.concat(parts, ignore_index=True).astype(columns)
+    for context in [*named, ALL]:
+        group = counts[counts["context"] == context]
+        if context == ALL and group.empty:
+            continue
+        filled = group.set_index("minute")["requests"].reindex(minutes, fill_value=0.0)
+        parts.append(pd.DataFrame({"context": context, "minute": minutes, "requests": filled.to_numpy(dtype=float)}))
+    return pd.concat(parts, ignore_index=True).astype(columns) if parts else typed_empty(columns)
 
 
 # --------------------------------------------------------------------------------------
@@ -340,15 +370,16 @@ def _metric_values(metric: str, obs: pd.DataFrame, per_minute: pd.DataFrame) -> 
 
 
 def period_table(obs: pd.DataFrame, per_minute: pd.DataFrame, coverages: Mapping[str, tuple | None], contexts: Sequence[str],
-                 period: str, confidence: float = 0.95) -> pd.DataFrame:
-    """Per period and context, every metric whose source covers the period (module docstring)."""
+                 period: str, confidence: float = 0.95, fixed: Fixed | None = None) -> pd.DataFrame:
+    """Per period and context, every metric whose source covers the period (module docstring);
+    a metric in ``fixed`` takes its figures from there."""
     rows: list[tuple] = []
     for metric in METRICS:
         values, kind = _metric_values(metric, obs, per_minute)
         span = coverages.get(kind)
         if span is None:
             continue
-        starts = pd.date_range(period_start(pd.Series([span[0]]), period).iloc[0], span[1], freq="W-MON" if period == "week" else "MS")
+        starts = period_starts(span, period)
         cells = _by_period_and_context(values, period)
         numbers = values["value"].astype(float).to_numpy()
         for start in starts:
@@ -360,7 +391,8 @@ def period_table(obs: pd.DataFrame, per_minute: pd.DataFrame, coverages: Mapping
                     for currency, group in values.iloc[rows_of].groupby("unit", sort=True):
                         rows.append((start, context, metric, float(group["value"].sum()), currency or "(no currency)", len(group), None, None))
                     continue
-                value, n, low, high = figure(metric, numbers[rows_of], days, confidence)
+                given = _fixed_figure(fixed, metric, start, end, context)
+                value, n, low, high = given if given is not None else figure(metric, numbers[rows_of], days, confidence)
                 if value is None:
                     continue
                 rows.append((start, context, metric, value, METRICS[metric][1], n, low, high))
@@ -389,7 +421,7 @@ def _by_period_and_context(values: pd.DataFrame, period: str) -> dict[tuple[int,
 
 
 def before_after(obs: pd.DataFrame, per_minute: pd.DataFrame, coverages: Mapping[str, tuple | None], contexts: Sequence[str],
-                 day: pd.Timestamp, window_days: float, confidence: float = 0.95) -> pd.DataFrame:
+                 day: pd.Timestamp, window_days: float, confidence: float = 0.95, fixed: Fixed | None = None) -> pd.DataFrame:
     """Every metric over ``[day - window_days, day)`` and ``[day, day + window_days)``, each
     side clipped to its source's coverage; per context in ``contexts`` (and ``(all)``)."""
     day = pd.Timestamp(day).tz_convert("UTC") if pd.Timestamp(day).tzinfo else pd.Timestamp(day).tz_localize("UTC")
@@ -415,7 +447,9 @@ def before_after(obs: pd.DataFrame, per_minute: pd.DataFrame, coverages: Mapping
                         monthly = chosen[chosen["unit"] == shown_unit].groupby("at")["value"].sum()
                         found[side] = (float(monthly.mean()) if len(monthly) else None, len(monthly), None, None) if days > 0 else (None, 0, None, None)
                     else:
-                        found[side] = figure(metric, chosen["value"], days, confidence) if days > 0 else (None, 0, None, None)
+                        given = _fixed_figure(fixed, metric, start, end, context)
+                        found[side] = ((given if given is not None else figure(metric, chosen["value"], days, confidence))
+                                       if days > 0 else (None, 0, None, None))
                 rows.append(_comparison(context, metric, shown_unit if metric == "cost" else unit, found, confidence))
     if not rows:
         return typed_empty(COMPARISON_COLUMNS)
