@@ -296,7 +296,8 @@ def _rules(db: _Session, context_map: ContextMap) -> None:
 def _nodes(db: _Session) -> None:
     on_rules = " AND ".join(f"r.{c} = {_key(c, 't.')}" for c in RULE_COLUMNS)
     db.table("seams_n", f"""
-        SELECT t.rid AS rid, t.kind AS kind, r.context AS own_ctx, p.rid AS parent_rid, p.kind AS parent_kind,
+        SELECT t.rid AS rid, t.trace_id AS trace_id, t.code_namespace AS ns, t.kind AS kind, r.context AS own_ctx,
+               p.rid AS parent_rid, p.kind AS parent_kind,
                (t.kind = 'CONSUMER' OR COALESCE(p.kind = 'PRODUCER', FALSE)) AS cross1
         FROM seams_t AS t
         LEFT JOIN seams_rules AS r ON {on_rules}

@@ -39,23 +39,29 @@ def unit_traffic(db: _Session, unit_of_namespace: Callable[[str], str | None], *
     mapping = [(str(n), unit_of_namespace(str(n))) for n in names["ns"]]
     units = pd.DataFrame([(n, u) for n, u in mapping if u is not None], columns=["ns", "unit"])
     store.load_frame("seams_um", units if len(units) else pd.DataFrame({"ns": ["\x00"], "unit": ["\x00"]}))
+    # the nodes carry their namespace and trace: the small mapping is the only table joined to them
     db.table("seams_un", """
-        SELECT n.rid AS rid, m.unit AS unit, n.parent_rid AS parent_rid, COALESCE(n.kind = 'CONSUMER', FALSE) AS cons
-        FROM seams_n AS n JOIN seams_t AS s ON s.rid = n.rid LEFT JOIN seams_um AS m ON m.ns = s.code_namespace""")
+        SELECT n.rid AS rid, n.trace_id AS trace_id, m.unit AS unit, n.parent_rid AS parent_rid,
+               COALESCE(n.kind = 'CONSUMER', FALSE) AS cons
+        FROM seams_n AS n LEFT JOIN seams_um AS m ON m.ns = n.ns""")
     _walk(db, "seams_ua", ctx="unit", parent="parent_rid", crossing="cons", max_depth=max_depth, nodes="seams_un")
+    # the spans with a unit on the right (the side a hash join holds), not every span's ancestor
     calls = db.frame("""
         SELECT a.anc_ctx AS caller, u.unit AS unit, a.crossed AS crossed, COUNT(*) AS calls
-        FROM seams_un AS u JOIN seams_ua AS a ON a.rid = u.rid
-        WHERE u.unit IS NOT NULL AND a.anc_ctx <> u.unit
+        FROM seams_ua AS a JOIN (SELECT rid, unit FROM seams_un WHERE unit IS NOT NULL) AS u ON u.rid = a.rid
+        WHERE a.anc_ctx <> u.unit
         GROUP BY a.anc_ctx, u.unit, a.crossed""")
     tables_of = _statement_keys(db, store)
+    # the database spans first (their statement key), then their units: the joins hold only them
+    db.table("seams_db", """
+        SELECT s.rid AS rid, d.kid AS kid FROM seams_t AS s
+        JOIN seams_dk AS d ON d.sys = COALESCE(s.db_system, '') AND d.k = COALESCE(s.db_key, '') AND d.t = COALESCE(s.db_tables, '')""")
     used = db.frame("""
-        SELECT COALESCE(u.unit, a.anc_ctx) AS unit, d.kid AS kid, COUNT(*) AS spans
-        FROM seams_t AS s
-        JOIN seams_dk AS d ON d.sys = COALESCE(s.db_system, '') AND d.k = COALESCE(s.db_key, '') AND d.t = COALESCE(s.db_tables, '')
-        JOIN seams_un AS u ON u.rid = s.rid LEFT JOIN seams_ua AS a ON a.rid = s.rid
+        SELECT COALESCE(u.unit, a.anc_ctx) AS unit, b.kid AS kid, COUNT(*) AS spans
+        FROM seams_un AS u JOIN seams_db AS b ON b.rid = u.rid
+        LEFT JOIN (SELECT rid, anc_ctx FROM seams_ua WHERE rid IN (SELECT rid FROM seams_db)) AS a ON a.rid = u.rid
         WHERE COALESCE(u.unit, a.anc_ctx) IS NOT NULL
-        GROUP BY COALESCE(u.unit, a.anc_ctx), d.kid""")
+        GROUP BY COALESCE(u.unit, a.anc_ctx), b.kid""")
     used = used.assign(db_tables=used["kid"].astype(int).map(tables_of)).dropna(subset=["db_tables"])
     tables = used.groupby(["unit", "db_tables"], as_index=False, sort=True)["spans"].sum()
     return {
@@ -103,28 +109,31 @@ def _per_trace(db: _Session) -> dict[str, str]:
     route and destination of its earliest span with one (ties by ``rid``: the store's order),
     and statement key numbers (sorted, comma-joined)."""
     if db.store.dialect == "clickhouse":
-        return {"units": "arrayStringConcat(arraySort(groupUniqArray(u.unit)), char(31))",
+        return {"units": "arrayStringConcat(arraySort(groupArray(unit)), char(31))",
                 "route": "argMinIf(s.http_route, tuple(s.start_ns, s.rid), s.http_route IS NOT NULL)",
                 "queue": "argMinIf(s.messaging_destination, tuple(s.start_ns, s.rid), s.messaging_destination IS NOT NULL)",
                 "kids": "arrayStringConcat(arraySort(groupUniqArray(toString(d.kid))), ',')"}
-    return {"units": "array_to_string(list_sort(list_distinct(list(u.unit) FILTER (WHERE u.unit IS NOT NULL))), chr(31))",
+    return {"units": "array_to_string(list_sort(list(unit)), chr(31))",
             "route": "arg_min(s.http_route, row(s.start_ns, s.rid)) FILTER (WHERE s.http_route IS NOT NULL)",
             "queue": "arg_min(s.messaging_destination, row(s.start_ns, s.rid)) FILTER (WHERE s.messaging_destination IS NOT NULL)",
             "kids": "array_to_string(list_sort(list_distinct(list(CAST(d.kid AS VARCHAR)))), ',')"}
 
 
 def _trace_shapes(db: _Session) -> pd.DataFrame:
-    """Traces holding a unit, per their units, first route and first destination."""
+    """Traces holding a unit, per their units, first route and first destination: each trace's
+    distinct units, then its route and destination, each grouped by trace on its own (so no
+    aggregation holds a trace's spans), then the shapes counted."""
     agg = _per_trace(db)
+    db.table("seams_tu", "SELECT trace_id, unit FROM seams_un WHERE unit IS NOT NULL GROUP BY trace_id, unit")
     # written for the store's dialect (its aggregates have no common spelling), not generated
-    return db.store.frame(f"""
-        SELECT units, route, queue, COUNT(*) AS traces FROM (
-            SELECT s.trace_id AS trace_id, {agg['units']} AS units, {agg['route']} AS route, {agg['queue']} AS queue,
-                   COUNT(u.unit) AS with_unit
-            FROM seams_t AS s JOIN seams_un AS u ON u.rid = s.rid
-            GROUP BY s.trace_id) AS t
-        WHERE with_unit > 0
-        GROUP BY units, route, queue
+    db.store.create_table("seams_tus", f"SELECT trace_id, {agg['units']} AS units FROM seams_tu GROUP BY trace_id")
+    db.store.create_table("seams_trq", f"""
+        SELECT s.trace_id AS trace_id, {agg['route']} AS route, {agg['queue']} AS queue
+        FROM seams_t AS s WHERE s.http_route IS NOT NULL OR s.messaging_destination IS NOT NULL GROUP BY s.trace_id""")
+    return db.frame("""
+        SELECT u.units AS units, q.route AS route, q.queue AS queue, COUNT(*) AS traces
+        FROM seams_tus AS u LEFT JOIN seams_trq AS q ON q.trace_id = u.trace_id
+        GROUP BY u.units, q.route, q.queue
         ORDER BY units, route, queue""")
 
 
@@ -135,8 +144,7 @@ def _transactions(db: _Session, tables_of: dict[int, str | None]) -> pd.DataFram
     shapes = db.store.frame(f"""
         SELECT kids, COUNT(*) AS traces FROM (
             SELECT s.trace_id AS trace_id, {agg['kids']} AS kids
-            FROM seams_t AS s
-            JOIN seams_dk AS d ON d.sys = COALESCE(s.db_system, '') AND d.k = COALESCE(s.db_key, '') AND d.t = COALESCE(s.db_tables, '')
+            FROM seams_un AS s JOIN seams_db AS d ON d.rid = s.rid
             GROUP BY s.trace_id) AS t
         GROUP BY kids""")
     rows: dict[str, int] = {}
