@@ -318,3 +318,18 @@ def test_table_access_kept_by_a_run_is_not_parsed_again_and_reads_the_same(tmp_p
     monkeypatch.setattr(miner, "PARALLEL_BYTES", 1 << 60)
     mine_sql_log(source, Rejects(), cache_dir=cache)
     assert len(parsed) == queries and len(list(cache.iterdir())) == 2
+
+
+def test_an_unreadable_table_access_cache_is_parsed_again_and_rewritten(tmp_path):
+    path = tmp_path / "postgresql.log"
+    path.write_text(_log(), encoding="utf-8")
+    source, cache = SqlSource(path, log_line_prefix=PREFIX), tmp_path / "cache"
+    plain = mine_sql_log(source, Rejects())
+    kept = miner.access_cache.cache_file(cache, "postgres", source.unqualified_schemas("postgres-stderr"))
+    for damaged in ('{"select ?": ["SELECT"', '{"select ?": 3}', "[]"):
+        cache.mkdir(exist_ok=True)
+        kept.write_text(damaged, encoding="utf-8")
+        mined = mine_sql_log(source, Rejects(), cache_dir=cache)
+        for name, frame in plain.frames.items():
+            pd.testing.assert_frame_equal(mined.frames[name], frame, check_exact=True)
+        assert len(miner.access_cache.load(cache, "postgres", source.unqualified_schemas("postgres-stderr"))) == len(plain.frames["queries"])
