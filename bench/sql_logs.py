@@ -49,6 +49,13 @@ Generated shapes (``--shape``):
   traceparent. Object ids come from small pools: 26% of the statement texts are distinct
   on a 96 MiB log (45,179 of 170,779), as in the NetBox run.
 
+Measured (bench/results/sql-logs-issue12.md; the machine shared, load 1.7 to 8.7): on NetBox's
+real traced log (64 MiB, 193,466 lines) Seams cold 2.2-2.3 s wall, 2.3-2.4 s CPU, 185 MiB against
+pgbadger -j 1's 15.4 s, 14 s CPU: 6.7-7.0x wall, 5.9-6.1x CPU (the code before: 5.9-6.9x, 5.5-5.9x);
+warm (``--warm``) 1.6-1.8 s, 1.7-1.9 s CPU: 8.5-9.5x wall, 7.4-8.1x CPU. On ``--shape django
+--size-mb 450``: cold 16.7 s, 15.5 s CPU, 920 MiB, 9.2x wall, 6.6x CPU (before: 7.8x, 6.8x);
+warm the same CPU (328 queries: parsing is a small share there).
+
 Usage::
 
     .venv/bin/python bench/sql_logs.py --dir /tmp/seams-bench --size-mb 1024
