@@ -333,3 +333,15 @@ def test_an_unreadable_table_access_cache_is_parsed_again_and_rewritten(tmp_path
         for name, frame in plain.frames.items():
             pd.testing.assert_frame_equal(mined.frames[name], frame, check_exact=True)
         assert len(miner.access_cache.load(cache, "postgres", source.unqualified_schemas("postgres-stderr"))) == len(plain.frames["queries"])
+
+
+def test_the_table_access_cache_keeps_the_queries_met_last_up_to_its_bound(tmp_path, monkeypatch):
+    cache, key = tmp_path / "cache", ("postgres", ("public",))
+    access = {t: sqltext.table_access(t) for t in ("select * from a", "select * from b", "delete from c", "update d set x = ?")}
+    texts = list(access)
+    miner.access_cache.save(cache, *key, {}, {t: access[t] for t in texts[:3]})
+    assert miner.access_cache.load(cache, *key) == {t: access[t] for t in texts[:3]}
+    monkeypatch.setattr(miner.access_cache, "MAX_ENTRIES", 2)
+    miner.access_cache.save(cache, *key, miner.access_cache.load(cache, *key), {texts[3]: access[texts[3]]})
+    assert miner.access_cache.load(cache, *key) == {texts[3]: access[texts[3]], texts[0]: access[texts[0]]}
+    assert miner.access_cache.load(cache, "postgres", ("sales",)) == {}  # another search path: another file
