@@ -49,7 +49,9 @@ saves) in the dialect of its
 source (``mysql`` for MySQL logs, else ``source.dialect``), with ``source.search_path``
 (PostgreSQL) or ``source.default_database`` (MySQL) naming the schemas whose tables are
 written without a schema (:meth:`analysis.core.config.SqlSource.unqualified_schemas`,
-:func:`analysis.sources.sqltext.table_access`).
+:func:`analysis.sources.sqltext.table_access`). With a ``cache_dir``, the table access of the
+queries parsed is kept there and a later log's queries met before are not parsed again
+(:mod:`analysis.sources.sql.access_cache`: the same sqlglot, dialect and search path only).
 
 Frames (contracts in :mod:`analysis.core.frames`):
 
