@@ -184,7 +184,9 @@ class _EndAtDamage(io.BufferedIOBase):
             if cut < 0:
                 self._pending += data
                 continue
-            out, self._pending = self._pending + data[: cut + 1], data[cut + 1 :]
+            # one copy of the block (not two: a slice, then the bytes held back before it)
+            out = b"".join((self._pending, memoryview(data)[: cut + 1])) if self._pending else data[: cut + 1]
+            self._pending = data[cut + 1 :]
             return out
         out, self._pending = self._pending, b""
         return out

@@ -91,7 +91,7 @@ KINDS: dict[str, SourceKind] = {k.name: k for k in (
     SourceKind("entry_points", ("entry_points",), _imports, "analysis.sources.entry_points:mine_entry_points",
                cache.tree_fingerprint, companion_of="imports"),
     SourceKind("sql", ("statements", "queries", "table_access", "joins"), lambda c: tuple(c.sql),
-               "analysis.sources.sql.miner:mine_sql_log", cache.file_fingerprint),
+               "analysis.sources.sql.miner:mine_sql_log", cache.file_fingerprint, cache_folder="sql/parse"),
     # spans aggregated in an engine (ClickHouse, DuckDB for a large file) are not read here:
     # the pipeline aggregates them (analysis.pipeline.mine_trace_stores)
     SourceKind("traces", ("spans", "span_links", "service_dependencies"), lambda c: tuple(t for t in c.traces if not t.uses_engine()),

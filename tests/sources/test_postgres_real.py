@@ -70,7 +70,8 @@ MULTI_SCHEMA_DDL = 8
 
 def _read_live(dsn: str):
     """Seams reading pg_stat_statements live from the running cluster: (frames, rejects,
-    executions seen by two runs through a configuration file, whether a cache was written)."""
+    executions seen by two runs through a configuration file, whether frames were cached: the
+    table access of its queries may be, sql/parse/, as for any log)."""
     rejects = Rejects()
     direct = mine_sql_log(SqlSource(Path("pg_stat_statements"), format="pg-stat-statements-live", dsn=dsn), rejects)
     folder = Path(tempfile.mkdtemp(prefix="seams-live-"))
@@ -80,7 +81,7 @@ def _read_live(dsn: str):
             "contexts:\n  bank: {tables: [pgbench_accounts]}\ncache_dir: cache\n", encoding="utf-8")
         config = load_config(folder / "seams.yml")
         runs = [int(mine_source(config, "sql", Rejects(), use_cache=True).frames["statements"]["executions"].sum()) for _ in range(2)]
-        cached = (folder / "cache" / "sql").exists()
+        cached = any((folder / "cache" / "sql").rglob("*.parquet"))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return direct, rejects, runs, cached

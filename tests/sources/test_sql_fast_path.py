@@ -273,3 +273,75 @@ def test_reading_pauses_the_cycle_collector_and_gives_it_back_as_it_was():
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+# --------------------------------------------------------------------------------------
+# the table access kept between runs
+
+
+def test_table_access_kept_by_a_run_is_not_parsed_again_and_reads_the_same(tmp_path, monkeypatch):
+    path = tmp_path / "postgresql.log"
+    path.write_text(_log(), encoding="utf-8")
+    source, cache = SqlSource(path, log_line_prefix=PREFIX), tmp_path / "cache"
+    parsed: list[str] = []
+    real = sqltext.table_access.__wrapped__  # without the in-process cache, so that every parse counts
+
+    def counting(text, *args):
+        parsed.append(text)
+        return real(text, *args)
+
+    monkeypatch.setattr(sqltext, "table_access", counting)
+    monkeypatch.setattr(miner, "PARALLEL_BYTES", 1 << 60)
+    plain = mine_sql_log(source, Rejects())
+    queries = len(plain.frames["queries"])
+    assert queries == len(parsed) > 0 and not cache.exists()
+    parsed.clear()
+    cold = mine_sql_log(source, Rejects(), cache_dir=cache)
+    assert len(parsed) == queries
+    (kept,) = cache.iterdir()
+    assert "WHERE id" not in kept.read_text() and "where id = ?" in kept.read_text()  # normalized: no literal
+    parsed.clear()
+    warm = mine_sql_log(source, Rejects(), cache_dir=cache)
+    assert parsed == []
+    # the parts of a log read by several processes take it too (the workers' parses are not seen here)
+    monkeypatch.setattr(miner, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(miner, "available_cores", lambda: 2)
+    monkeypatch.setattr(miner, "idle_cores", lambda: 2)
+    in_parts = mine_sql_log(source, Rejects(), cache_dir=cache)
+    assert parsed == []
+    for mined in (cold, warm, in_parts):
+        for name, frame in plain.frames.items():
+            pd.testing.assert_frame_equal(mined.frames[name], frame, check_exact=True)
+        assert mined.notes == plain.notes
+    # what another version of sqlglot parsed is not used
+    monkeypatch.setattr(miner.access_cache.sqlglot, "__version__", "0.0.0")
+    monkeypatch.setattr(miner, "PARALLEL_BYTES", 1 << 60)
+    mine_sql_log(source, Rejects(), cache_dir=cache)
+    assert len(parsed) == queries and len(list(cache.iterdir())) == 2
+
+
+def test_an_unreadable_table_access_cache_is_parsed_again_and_rewritten(tmp_path):
+    path = tmp_path / "postgresql.log"
+    path.write_text(_log(), encoding="utf-8")
+    source, cache = SqlSource(path, log_line_prefix=PREFIX), tmp_path / "cache"
+    plain = mine_sql_log(source, Rejects())
+    kept = miner.access_cache.cache_file(cache, "postgres", source.unqualified_schemas("postgres-stderr"))
+    for damaged in ('{"select ?": ["SELECT"', '{"select ?": 3}', "[]"):
+        cache.mkdir(exist_ok=True)
+        kept.write_text(damaged, encoding="utf-8")
+        mined = mine_sql_log(source, Rejects(), cache_dir=cache)
+        for name, frame in plain.frames.items():
+            pd.testing.assert_frame_equal(mined.frames[name], frame, check_exact=True)
+        assert len(miner.access_cache.load(cache, "postgres", source.unqualified_schemas("postgres-stderr"))) == len(plain.frames["queries"])
+
+
+def test_the_table_access_cache_keeps_the_queries_met_last_up_to_its_bound(tmp_path, monkeypatch):
+    cache, key = tmp_path / "cache", ("postgres", ("public",))
+    access = {t: sqltext.table_access(t) for t in ("select * from a", "select * from b", "delete from c", "update d set x = ?")}
+    texts = list(access)
+    miner.access_cache.save(cache, *key, {}, {t: access[t] for t in texts[:3]})
+    assert miner.access_cache.load(cache, *key) == {t: access[t] for t in texts[:3]}
+    monkeypatch.setattr(miner.access_cache, "MAX_ENTRIES", 2)
+    miner.access_cache.save(cache, *key, miner.access_cache.load(cache, *key), {texts[3]: access[texts[3]]})
+    assert miner.access_cache.load(cache, *key) == {texts[3]: access[texts[3]], texts[0]: access[texts[0]]}
+    assert miner.access_cache.load(cache, "postgres", ("sales",)) == {}  # another search path: another file

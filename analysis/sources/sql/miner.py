@@ -49,7 +49,9 @@ saves) in the dialect of its
 source (``mysql`` for MySQL logs, else ``source.dialect``), with ``source.search_path``
 (PostgreSQL) or ``source.default_database`` (MySQL) naming the schemas whose tables are
 written without a schema (:meth:`analysis.core.config.SqlSource.unqualified_schemas`,
-:func:`analysis.sources.sqltext.table_access`).
+:func:`analysis.sources.sqltext.table_access`). With a ``cache_dir``, the table access of the
+queries parsed is kept there and a later log's queries met before are not parsed again
+(:mod:`analysis.sources.sql.access_cache`: the same sqlglot, dialect and search path only).
 
 Frames (contracts in :mod:`analysis.core.frames`):
 
@@ -120,6 +122,7 @@ from analysis.core.frames import SourceFrames
 from analysis.core.rejects import Rejects
 from analysis.sources import sqltext
 from analysis.sources.inputs import open_text, peek
+from analysis.sources.sql import access_cache
 from analysis.sources.sql.formats import DETECT_LINES, NO_TIME, ReadTally, StatementRecord, detect_format, masked_line, reader
 from analysis.sources.sql.formats.postgres_stderr import PREFIX_SAMPLE_LINES, parse_postgres_stderr, prefix_pattern
 
@@ -156,7 +159,8 @@ _MYSQL_FORMATS = ("mysql-general", "mysql-slow")
 
 def mine_sql_log(source: SqlSource, rejects: Rejects, *, cache_dir: Path | None = None) -> SourceFrames:
     """Read one SQL log into ``statements``, ``queries``, ``table_access`` and ``joins``
-    (``cache_dir`` is unused: the registry caches the frames).
+    (the registry caches the frames; ``cache_dir``: where the table access of the queries
+    parsed is kept for the next log, :mod:`analysis.sources.sql.access_cache`; None: no such cache).
 
     The rejects reach ``rejects`` with the literals of their excerpts masked
     (:func:`analysis.sources.sql.formats.masked_line`): the rejects file is written beside
@@ -167,8 +171,11 @@ def mine_sql_log(source: SqlSource, rejects: Rejects, *, cache_dir: Path | None 
     read_rejects = Rejects()
     mysql = source.format in _MYSQL_FORMATS
     columns = StatementColumns(name, dialect="mysql" if mysql else "postgres")
+    known_key = (_dialect(source, source.format), source.unqualified_schemas(source.format)) if source.format != "auto" else None
+    known = access_cache.load(cache_dir, *known_key) if cache_dir is not None and known_key else {}
+    columns.known = known
     try:
-        parts = _read_in_parts(source)
+        parts = _read_in_parts(source, known)
         if parts is not None:
             columns, tally, read_rejects = parts
             fmt = "postgres-stderr"
@@ -176,7 +183,12 @@ def mine_sql_log(source: SqlSource, rejects: Rejects, *, cache_dir: Path | None 
             fmt = _read(source, columns, read_rejects, tally)
     finally:
         _masked_into(read_rejects, rejects, columns.dialect)
-    return columns.frames(_dialect(source, fmt), source.unqualified_schemas(fmt), tally, rejects.count(name), fmt)
+    key = (_dialect(source, fmt), source.unqualified_schemas(fmt))
+    if cache_dir is not None and key != known_key:
+        known = access_cache.load(cache_dir, *key)
+    result = columns.frames(*key, tally, rejects.count(name), fmt, known=known)
+    access_cache.save(cache_dir, *key, known, columns.met)
+    return result
 
 
 def _dialect(source: SqlSource, fmt: str) -> str:
@@ -199,9 +211,10 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _read_in_parts(source: SqlSource) -> tuple[StatementColumns, ReadTally, Rejects] | None:
+def _read_in_parts(source: SqlSource, known: dict[str, sqltext.TableAccess] | None = None) -> tuple[StatementColumns, ReadTally, Rejects] | None:
     """A large uncompressed PostgreSQL stderr log read in parts, one process per core
-    (:mod:`analysis.sources.sql.segments`, the same result as one read); None: read it whole."""
+    (:mod:`analysis.sources.sql.segments`, the same result as one read; the queries of
+    ``known`` are not parsed again); None: read it whole."""
     if source.format not in ("postgres-stderr", "auto") or _file_bytes(source.path) < PARALLEL_BYTES:
         return None
     cores = min(available_cores(), MAX_PARTS, 1 + idle_cores())
@@ -210,7 +223,7 @@ def _read_in_parts(source: SqlSource) -> tuple[StatementColumns, ReadTally, Reje
     from analysis.sources.sql.segments import read_in_parts
 
     try:
-        return read_in_parts(source, cores, MAX_CACHED_TEXTS)
+        return read_in_parts(source, cores, MAX_CACHED_TEXTS, known)
     except OSError as exc:
         raise SourceError(str(source.path), f"cannot read the log: {exc}") from None
 
@@ -308,6 +321,10 @@ class StatementColumns:
         #: table access already parsed, by normalized text (a part read by a worker process)
         self.parsed: dict[str, sqltext.TableAccess] = {}
         self.parsed_key: tuple[str, tuple[str, ...]] | None = None  # (dialect, search path) they were parsed in
+        #: table access kept by an earlier run (:mod:`analysis.sources.sql.access_cache`): not sent to the background parser
+        self.known: dict[str, sqltext.TableAccess] = {}
+        #: the table access of each query of the frames, by normalized text (what the cache keeps)
+        self.met: dict[str, sqltext.TableAccess] = {}
 
     def parse_in_background(self, dialect: str, search_path: tuple[str, ...]) -> None:
         """Parse the table access of each new query in a worker process while the log is
@@ -546,7 +563,7 @@ class StatementColumns:
             index = self._fp_index[fp] = len(self.fingerprints)
             self.fingerprints.append(fp)
             self.normalized.append(normalized)
-            if self._background is not None:
+            if self._background is not None and normalized not in self.known:
                 self._background.add(normalized)
         return index
 
@@ -643,8 +660,10 @@ class StatementColumns:
         return executions, np.bincount(codes[known], weights=duration[known], minlength=n)
 
     def frames(self, dialect: str, search_path: tuple[str, ...], tally: ReadTally, rejected: int,
-               fmt: str = "postgres-stderr") -> SourceFrames:
-        parsed: dict[str, sqltext.TableAccess] = {}
+               fmt: str = "postgres-stderr", known: dict[str, sqltext.TableAccess] | None = None) -> SourceFrames:
+        """The frames; ``known``: table access parsed before in ``dialect`` and ``search_path``
+        (:mod:`analysis.sources.sql.access_cache`), used instead of parsing again."""
+        parsed: dict[str, sqltext.TableAccess] = dict(known) if known else {}
         if self.parsed and self.parsed_key == (dialect, search_path):
             parsed.update(self.parsed)
         if self._background is not None:
@@ -660,6 +679,7 @@ class StatementColumns:
                 continue
             normalized = self.normalized[i]
             access = parsed.get(normalized) or sqltext.table_access(normalized, dialect, search_path)
+            self.met[normalized] = access
             query_rows.append((fp, normalized, access.operation, access.approximate, int(executions[i]), float(total_ms[i])))
             access_rows += [(fp, t, "read") for t in sorted(access.reads)] + [(fp, t, "write") for t in sorted(access.writes)]
             join_rows += [(fp, a, b) for a, b in sorted(access.joins)]

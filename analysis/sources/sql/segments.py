@@ -68,10 +68,12 @@ class Part:
     untimed: bool = False
 
 
-def read_in_parts(source: SqlSource, parts: int, max_cached: int) -> tuple[StatementColumns, ReadTally, Rejects] | None:
+def read_in_parts(source: SqlSource, parts: int, max_cached: int,
+                  known: dict[str, sqltext.TableAccess] | None = None) -> tuple[StatementColumns, ReadTally, Rejects] | None:
     """The columns, tally and rejects of reading ``source`` (an uncompressed file whose format
     is, or is detected as, ``postgres-stderr``) in ``parts`` parts; None when the log cannot
-    be cut or the parts are not independent (see the module docstring): read it whole."""
+    be cut or the parts are not independent (see the module docstring): read it whole. The
+    queries of ``known`` (parsed by an earlier run) are not parsed by the parts."""
     path = Path(source.path)
     name = str(source.path)
     if parts < 2 or file_compression(path) is not None:
@@ -96,12 +98,21 @@ def read_in_parts(source: SqlSource, parts: int, max_cached: int) -> tuple[State
     parse_key = (source.dialect, source.unqualified_schemas(fmt))
     context = multiprocessing.get_context("fork")
     shares = len(cuts) - 1
-    with context.Pool(shares - 1) as pool:
-        pending = [pool.apply_async(_read_part, (path, name, cuts[i], cuts[i + 1], prefix, max_cached, parse_key, (i, shares)))
-                   for i in range(1, shares)]
-        first = _read_part(path, name, 0, cuts[1], prefix, max_cached, parse_key, (0, shares), tally)
-        others = [p.get() for p in pending]
+    global _known
+    _known = known or {}  # the forked workers see it without its being sent
+    try:
+        with context.Pool(shares - 1) as pool:
+            pending = [pool.apply_async(_read_part, (path, name, cuts[i], cuts[i + 1], prefix, max_cached, parse_key, (i, shares)))
+                       for i in range(1, shares)]
+            first = _read_part(path, name, 0, cuts[1], prefix, max_cached, parse_key, (0, shares), tally)
+            others = [p.get() for p in pending]
+    finally:
+        _known = {}
     return _joined([first, *others], name)
+
+
+#: The queries a part need not parse (:func:`read_in_parts`' ``known``).
+_known: dict[str, sqltext.TableAccess] = {}
 
 
 def _cuts(path: Path, parts: int, pattern: re.Pattern) -> list[int]:
@@ -198,7 +209,7 @@ def _read_part(path: Path, name: str, start: int, end: int, prefix: str, max_cac
             part.min_minute, part.max_minute = int(minutes.min()), int(minutes.max())
     index, shares = share
     part.parsed = {n: sqltext.table_access(n, *parse_key)
-                   for fp, n in zip(columns.fingerprints, columns.normalized) if int(fp, 16) % shares == index}
+                   for fp, n in zip(columns.fingerprints, columns.normalized) if int(fp, 16) % shares == index and n not in _known}
     part.parse_key = parse_key
     return part
 
