@@ -297,24 +297,32 @@ def test_span_rules_matching_few_spans_in_an_engine_warn_with_the_unmatched_rout
     assert cut.endswith("distinct names, as the trace engine read them back)")
 
 
+def file_and_engine(sample_config: Path, folder: Path, engine: str, edit) -> dict:
+    """The sample's config twice, ``edit(config)`` applied to each: its traces read from the
+    file, and aggregated by ``engine`` (DuckDB for the same file, or chDB holding them)."""
+    if engine == "chdb":
+        load_sample_spans(sample_config, folder)
+    paths = {}
+    for name in ("file", engine):
+        traces = ([{"format": "clickhouse", "chdb": str(folder / "chdb"), "table": "default.otel_traces"}]
+                  if name == "chdb" else [{"path": "traces/otlp.jsonl"}])
+        path = with_traces(sample_config, traces, folder / name)
+        config = yaml.safe_load(path.read_text())
+        edit(config)
+        if name == "duckdb":
+            config["thresholds"] = {**(config.get("thresholds") or {}), "trace_store_min_mib": 1}
+        path.write_text(yaml.safe_dump(config))
+        paths[name] = load_config(path)
+    return paths
+
+
 @pytest.mark.parametrize("engine", ["duckdb", "chdb"])
 def test_the_decompositions_runtime_signal_from_an_engine_equals_the_file_paths(engine, sample_config, tmp_path):
     # the unit graph's calls, tables used by database spans, traces and transactions per
     # unit, aggregated in the engine: the same graph and the same partitions as from the file
     raw = yaml.safe_load(sample_config.read_text())
-    if engine == "chdb":
-        load_sample_spans(sample_config, tmp_path)
-    paths = {}
-    for name in ("file", engine):
-        traces = ([{"format": "clickhouse", "chdb": str(tmp_path / "chdb"), "table": "default.otel_traces"}]
-                  if name == "chdb" else [{"path": "traces/otlp.jsonl"}])
-        path = with_traces(sample_config, traces, tmp_path / name)
-        config = yaml.safe_load(path.read_text())
-        config["sources"].update({"imports": raw["sources"]["imports"], "sql": raw["sources"]["sql"]})
-        if name == "duckdb":
-            config["thresholds"] = {**(config.get("thresholds") or {}), "trace_store_min_mib": 1}
-        path.write_text(yaml.safe_dump(config))
-        paths[name] = load_config(path)
+    paths = file_and_engine(sample_config, tmp_path, engine,
+                            lambda c: c["sources"].update({"imports": raw["sources"]["imports"], "sql": raw["sources"]["sql"]}))
     expected = analyse(paths["file"], mine(paths["file"])[0]).decomposition
     mined, _ = mine(paths[engine])
     assert not len(Mined.of(mined)["spans"]) and len(Mined.of(mined)["store_unit_traces"])
@@ -332,20 +340,12 @@ def test_the_decompositions_runtime_signal_from_an_engine_equals_the_file_paths(
 def test_the_scorecards_rates_and_latency_around_events_from_an_engine_equal_the_file_paths(engine, sample_config, tmp_path):
     # weekly periods and two events (one the monolith's, one a context's): the requests per
     # minute, and the p95 latency with its interval, of each period and each side of each event
-    if engine == "chdb":
-        load_sample_spans(sample_config, tmp_path)
-    paths = {}
-    for name in ("file", engine):
-        traces = ([{"format": "clickhouse", "chdb": str(tmp_path / "chdb"), "table": "default.otel_traces"}]
-                  if name == "chdb" else [{"path": "traces/otlp.jsonl"}])
-        path = with_traces(sample_config, traces, tmp_path / name)
-        config = yaml.safe_load(path.read_text())
+    def edit(config: dict) -> None:
         config["scorecard"] = {"period": "week", "events": [{"date": "2026-10-30", "label": "cut-over"},
                                                             {"date": "2026-10-31", "label": "orders out", "context": "orders"}]}
-        config["thresholds"] = {**(config.get("thresholds") or {}), "scorecard_window_days": 1,
-                                **({"trace_store_min_mib": 1} if name == "duckdb" else {})}
-        path.write_text(yaml.safe_dump(config))
-        paths[name] = load_config(path)
+        config["thresholds"] = {**(config.get("thresholds") or {}), "scorecard_window_days": 1}
+
+    paths = file_and_engine(sample_config, tmp_path, engine, edit)
     expected = analyse(paths["file"], mine(paths["file"])[0]).scorecard
     mined, _ = mine(paths[engine])
     assert not len(Mined.of(mined)["spans"]) and len(Mined.of(mined)["store_entry_latency"])
