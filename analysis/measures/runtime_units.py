@@ -39,11 +39,12 @@ def unit_traffic(db: _Session, unit_of_namespace: Callable[[str], str | None], *
     mapping = [(str(n), unit_of_namespace(str(n))) for n in names["ns"]]
     units = pd.DataFrame([(n, u) for n, u in mapping if u is not None], columns=["ns", "unit"])
     store.load_frame("seams_um", units if len(units) else pd.DataFrame({"ns": ["\x00"], "unit": ["\x00"]}))
-    # the nodes carry their namespace and trace: the small mapping is the only table joined to them
+    # the spans stream on the left; on the right, the narrow parents table and the small mapping
     db.table("seams_un", """
-        SELECT n.rid AS rid, n.trace_id AS trace_id, m.unit AS unit, n.parent_rid AS parent_rid,
+        SELECT s.rid AS rid, s.trace_id AS trace_id, m.unit AS unit, n.parent_rid AS parent_rid,
                COALESCE(n.kind = 'CONSUMER', FALSE) AS cons
-        FROM seams_n AS n LEFT JOIN seams_um AS m ON m.ns = n.ns""")
+        FROM seams_t AS s JOIN (SELECT rid, parent_rid, kind FROM seams_n) AS n ON n.rid = s.rid
+        LEFT JOIN seams_um AS m ON m.ns = s.code_namespace""")
     _walk(db, "seams_ua", ctx="unit", parent="parent_rid", crossing="cons", max_depth=max_depth, nodes="seams_un")
     # the spans with a unit on the right (the side a hash join holds), not every span's ancestor
     calls = db.frame("""

@@ -167,6 +167,7 @@ class ClickHouseStore:
         if (client is None) == (session is None):
             raise ValueError("give a clickhouse-connect client or a chDB session")
         self.client, self.session, self.table = client, session, table
+        self._purge = session is not None
         self.has_links = True
         self.prefix = "" if session is None else "seams_work."
         if session is not None:  # a chDB session keeps its settings from query to query
@@ -209,8 +210,16 @@ class ClickHouseStore:
 
     def _raw(self, sql: str):
         if self.session is not None:
-            kind = "DataFrame" if sql.lstrip().upper().startswith(("SELECT", "WITH")) else "CSV"
-            return self.session.query(sql, kind)
+            head = sql.lstrip().upper()
+            out = self.session.query(sql, "DataFrame" if head.startswith(("SELECT", "WITH")) else "CSV")
+            if self._purge and head.startswith(("SELECT", "WITH", "CREATE", "INSERT")):
+                # chDB's memory is this process's: what its allocator keeps after a statement is
+                # handed back, so the next statement's peak is not added to the last one's
+                try:
+                    self.session.query("SYSTEM JEMALLOC PURGE", "CSV")
+                except Exception:  # a build without jemalloc: nothing to hand back
+                    self._purge = False
+            return out
         if sql.lstrip().upper().startswith(("SELECT", "WITH")):
             return self.client.query_df(sql, settings=CLICKHOUSE_SETTINGS)
         return self.client.command(sql, settings=CLICKHOUSE_SETTINGS)
