@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from analysis.measures.decomposition.graph import JOIN, TRAFFIC_COLUMNS, UNIT_DEPTH
+from analysis.measures.decomposition.graph import JOIN, UNIT_DEPTH, traffic_frame
 from analysis.measures.runtime_sql import SpanStore, _Session, _walk
 
 
@@ -66,21 +66,16 @@ def unit_traffic(db: _Session, unit_of_namespace: Callable[[str], str | None], *
     used = used.assign(db_tables=used["kid"].astype(int).map(tables_of)).dropna(subset=["db_tables"])
     tables = used.groupby(["unit", "db_tables"], as_index=False, sort=True)["spans"].sum()
     return {
-        "calls": _typed(calls.sort_values(["caller", "unit", "crossed"]), "calls"),
-        "tables": _typed(tables, "tables"),
-        "traces": _typed(_trace_shapes(db), "traces"),
-        "transactions": _typed(_transactions(db, tables_of), "transactions"),
-        "namespaces": _typed(db.frame("""
+        "calls": traffic_frame(calls.sort_values(["caller", "unit", "crossed"]), "calls"),
+        "tables": traffic_frame(tables, "tables"),
+        "traces": traffic_frame(_trace_shapes(db), "traces"),
+        "transactions": traffic_frame(_transactions(db, tables_of), "transactions"),
+        "namespaces": traffic_frame(db.frame("""
             SELECT s.code_namespace AS code_namespace, c.ctx AS context, COUNT(*) AS spans
             FROM seams_t AS s JOIN seams_c AS c ON c.rid = s.rid
             WHERE s.code_namespace IS NOT NULL AND c.ctx IS NOT NULL
             GROUP BY s.code_namespace, c.ctx""").sort_values(["code_namespace", "context"]), "namespaces"),
     }
-
-
-def _typed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    columns = TRAFFIC_COLUMNS[name]
-    return frame[list(columns)].astype(columns).reset_index(drop=True)
 
 
 def _statement_keys(db: _Session, store: SpanStore) -> dict[int, str | None]:

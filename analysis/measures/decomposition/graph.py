@@ -214,6 +214,11 @@ def _typed(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
     return frame[list(columns)].astype(dict(columns)).reset_index(drop=True)
 
 
+def traffic_frame(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``frame`` as :class:`UnitTraffic`'s frame ``name`` (its columns, typed)."""
+    return _typed(frame, TRAFFIC_COLUMNS[name])
+
+
 def traffic_of_spans(spans: pd.DataFrame, span_context: pd.Series | None,
                      unit_of_namespace: Callable[[str], str | None]) -> UnitTraffic:
     """:class:`UnitTraffic` from a spans frame (``span_context`` aligned with it, or None)."""
