@@ -360,6 +360,14 @@ class Mined:
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.frames[name]
 
+    def store_figures(self) -> dict[str, float]:
+        """The figures a trace engine counted (``store_coverage``: figure -> value); empty when
+        no engine aggregated the traces."""
+        rows = self.frames["store_coverage"] if "store_coverage" in self.frames else None
+        if rows is None or not len(rows):
+            return {}
+        return dict(zip(rows["figure"].astype(str), rows["value"].astype(float), strict=True))
+
     def given(self, *kinds: str) -> bool:
         """Whether every one of ``kinds`` was mined."""
         return all(k in self.kinds for k in kinds)

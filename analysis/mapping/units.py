@@ -178,7 +178,7 @@ def _engine_span_rule_warnings(mined: Mined, max_unassigned: float) -> list[str]
     """The span rules' warning from a trace engine's counts: the unmatched spans' routes
     normalized and names masked here, as from a spans frame; counts from the commonest distinct
     routes and names the engine read back when there were more (said so)."""
-    got = dict(zip(mined["store_coverage"]["figure"].astype(str), mined["store_coverage"]["value"].astype(float), strict=True))
+    got = mined.store_figures()
     total, unassigned = int(got.get("spans", 0)), int(got.get("unassigned_spans", 0))
     if not total or unassigned / total <= max_unassigned:
         return []

@@ -64,7 +64,7 @@ def store_curves(mined: Mined) -> pd.DataFrame:
 
 
 def store_window(mined: Mined, bucket_minutes: int) -> dict:
-    got = dict(zip(mined["store_coverage"]["figure"], mined["store_coverage"]["value"], strict=True))
+    got = mined.store_figures()
     if "first_span_s" not in got:
         return {"first_span": None, "last_span": None, "hours": 0.0, "buckets": 0}
     first, last = (pd.Timestamp(int(got[f"{key}_s"]) * 10**9 + int(got[f"{key}_ns"]), tz="UTC") for key in ("first_span", "last_span"))

@@ -37,6 +37,7 @@ from analysis.mapping.units import Units
 from analysis.measures.metrics import delivery
 from analysis.measures.metrics.load import ENTRY_KINDS
 from analysis.measures.runtime_entries import EntrySpec
+from analysis.measures.runtime_store import store_window
 
 DORA_LABELS = {"deploys_per_week": "deployment frequency", "lead_time_median_h": "lead time for changes",
                "change_failure_rate": "change failure rate", "time_to_restore_median_h": "time to restore service"}
@@ -139,7 +140,7 @@ def input_statuses(config: Config, mined: Mined, delivered: pd.DataFrame, change
     if not mined.given("traces"):
         out["traces"] = Status.not_measured("no traces (sources.traces)")
     elif _in_engine(mined):
-        figures = _store_figures(mined)
+        figures = mined.store_figures()
         entries, stores = int(figures.get("entry_spans", 0)), int(figures.get("stores", 0))
         window = _store_span(mined)
         if not entries:
@@ -225,23 +226,15 @@ def _in_engine(mined: Mined) -> bool:
     return mined["spans"].empty and len(mined["store_coverage"]) > 0
 
 
-def _store_figures(mined: Mined) -> dict[str, float]:
-    rows = mined["store_coverage"]
-    return dict(zip(rows["figure"].astype(str), rows["value"].astype(float), strict=True))
-
-
 def _store_span(mined: Mined) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    got = _store_figures(mined)
-    if "first_span_s" not in got:
-        return None
-    first, last = (pd.Timestamp(int(got[f"{key}_s"]) * 10**9 + int(got[f"{key}_ns"]), tz="UTC") for key in ("first_span", "last_span"))
-    return first, last
+    window = store_window(mined, 1)
+    return None if window["first_span"] is None else (window["first_span"], window["last_span"])
 
 
 def stored_minutes(mined: Mined) -> pd.DataFrame:
     """Requests per minute (as :func:`analysis.measures.metrics.delivery.requests_per_minute`)
     from the engine's counts, idle minutes filled."""
-    got, counts = _store_figures(mined), mined["store_entry_minutes"]
+    got, counts = mined.store_figures(), mined["store_entry_minutes"]
     if not len(counts) or "first_minute" not in got:
         return typed_empty(delivery.MINUTE_COLUMNS)
     first, last = (pd.Timestamp(int(got[key]) * 60 * 10**9, tz="UTC") for key in ("first_minute", "last_minute"))

@@ -205,7 +205,7 @@ def stored_traffic(mined) -> UnitTraffic | None:
     frame holds the traces, or no engine aggregated any."""
     if len(mined["spans"]) or not len(mined["store_coverage"]):
         return None
-    got = dict(zip(mined["store_coverage"]["figure"].astype(str), mined["store_coverage"]["value"].astype(float), strict=True))
+    got = mined.store_figures()
     return UnitTraffic(**{name: _typed(mined[f"store_unit_{name}"], columns) for name, columns in TRAFFIC_COLUMNS.items()},
                        spans=int(got.get("spans", 0)))
 
