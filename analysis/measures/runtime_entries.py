@@ -26,12 +26,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.measures.metrics.delivery import ALL
+from analysis.core.frames import typed_empty
+from analysis.measures.metrics.delivery import ALL, MINUTE_COLUMNS
 from analysis.measures.metrics.intervals import quantile_ranks
 from analysis.measures.runtime_sql import MINUTE_NS as _MINUTE_NS
 from analysis.measures.runtime_sql import _Session, _weight, interpolate, percentile_ranks
 
-MINUTE_COLUMNS = {"context": "string", "minute": "datetime64[ns, UTC]", "requests": "float64"}
 LATENCY_COLUMNS = {"lo_ns": "int64", "hi_ns": "int64", "context": "string", "n": "int64", "value": "float64",
                    "low": "float64", "high": "float64"}
 
@@ -61,8 +61,7 @@ def entry_figures(db: _Session, spec: EntrySpec) -> tuple[pd.DataFrame, pd.DataF
     entries = db.count("seams_e")
     figures = {"entry_spans": entries}
     if not entries:
-        return pd.DataFrame(columns=list(MINUTE_COLUMNS)).astype(MINUTE_COLUMNS), \
-            pd.DataFrame(columns=list(LATENCY_COLUMNS)).astype(LATENCY_COLUMNS), figures
+        return typed_empty(MINUTE_COLUMNS), typed_empty(LATENCY_COLUMNS), figures
     figures.update(first_minute_ns=int(span["first_minute"]), last_minute_ns=int(span["last_minute"]))
     minute = f"e.start_ns - (e.start_ns % {_MINUTE_NS})"
     minutes = pd.concat([db.frame(f"""
@@ -83,7 +82,7 @@ def _latency(db: _Session, spec: EntrySpec, first: pd.Timestamp, last: pd.Timest
                            enumerate((lo, hi, ctx) for lo, hi in stretches for ctx in (*spec.contexts, ALL))],
                           columns=["gid", "lo", "hi", "ckey"])
     if groups.empty:
-        return pd.DataFrame(columns=list(LATENCY_COLUMNS)).astype(LATENCY_COLUMNS)
+        return typed_empty(LATENCY_COLUMNS)
     db.store.load_frame("seams_lg", groups)
     # each entry span once under its context and once under (all); the stretches joined on that key
     db.table("seams_eg", f"""
@@ -100,7 +99,7 @@ def _latency(db: _Session, spec: EntrySpec, first: pd.Timestamp, last: pd.Timest
         wanted[gid] = (n, lo + 1, hi + 1, gamma, lower, upper)
     ranks = sorted({(gid, r) for gid, (_, a, b, _, lower, upper) in wanted.items() for r in (a, b, lower, upper) if r})
     if not ranks:
-        return pd.DataFrame(columns=list(LATENCY_COLUMNS)).astype(LATENCY_COLUMNS)
+        return typed_empty(LATENCY_COLUMNS)
     db.store.load_frame("seams_lr", pd.DataFrame(ranks, columns=["gid", "rnk"]).astype(str))
     if db.store.dialect == "clickhouse":
         values = db.store.frame("""
