@@ -492,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/seams-bench-sql"), help="scratch directory (not the repository)")
     parser.add_argument("--size-mb", type=int, default=1024, help="size of the generated log")
     parser.add_argument("--log", type=Path, help="measure this log instead of generating one (its prefix: --prefix)")
-    parser.add_argument("--prefix", help=f"the log's log_line_prefix (default: {PREFIX!r}, or {TRACED_PREFIX!r} for --shape traced)")
+    parser.add_argument("--prefix", help="the log's log_line_prefix (default: " + f"{PREFIX!r}, or {TRACED_PREFIX!r} for --shape traced)".replace("%", "%%"))
     parser.add_argument("--shape", choices=("pgbench", "traced", "django"), default="pgbench", help="shape of the generated log")
     parser.add_argument("--small-mb", type=int, default=128, help="size of the second, smaller log (0: none)")
     parser.add_argument("--skip-pgbadger", action="store_true")

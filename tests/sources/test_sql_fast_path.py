@@ -23,6 +23,7 @@ from analysis.sources import sqltext
 from analysis.sources.sql import miner, segments
 from analysis.sources.sql.formats import StatementRecord
 from analysis.sources.sql.miner import StatementColumns, mine_sql_log
+from analysis.sources.sql.statement_frames import statements_frame
 
 PREFIX = "%m [%p] %q%u@%d app=%a "
 _TRACEPARENT = re.compile(r"\s*[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}\s*", re.I)
@@ -100,7 +101,7 @@ def test_fast_path_rows_equal_the_per_execution_reading(max_cached):
     records = [StatementRecord(i + 1, i * 60_000_000, 1, "app", "db", 1.0, text) for i, text in enumerate(texts)]
     columns = StatementColumns("x.log", max_cached=max_cached)
     columns.add_all(records)
-    st = columns.statements_frame()
+    st = statements_frame(columns)
     expected = [(i + 1, *ref) for i, text in enumerate(texts) if (ref := _reference(text))[0] is not None]
     got = [(int(line), fp, *(_none(v) for v in rest))
            for line, fp, *rest in st[["line", "fingerprint", "trace_id", "parent_span_id", "route", "controller"]].itertuples(index=False)]
@@ -228,6 +229,75 @@ def test_cut_points_start_records_at_a_change_of_minute(tmp_path):
         assert data[cut - 1:cut] == b"\n" and after.startswith("2026-12-06 04:") and " LOG:  " in after
         last_timed = [ln for ln in data[:cut].decode().splitlines() if ln.startswith("2026")][-1]
         assert last_timed[:16] != after[:16], (before, after)
+
+
+def _minute_starts(data: bytes) -> list[int]:
+    """The offsets of the lines of ``_log`` that start a new minute (a LOG record)."""
+    starts, at, last = [], 0, None
+    for raw in data.splitlines(keepends=True):
+        text = raw.decode()
+        if text.startswith("2026"):
+            if last is not None and text[:16] != last and " LOG:  " in text:
+                starts.append(at)
+            last = text[:16]
+        at += len(raw)
+    return starts
+
+
+@pytest.mark.parametrize("head_start", [0, 18_000])
+def test_a_cut_is_the_change_of_minute_nearest_to_where_equal_parts_would_be_cut(tmp_path, head_start):
+    # minutes of unequal sizes, so that the nearest change of minute lies before the middle
+    text = _log(minutes=4, per_minute=40) + "".join(_log(minutes=2, per_minute=10).replace("04:0", "04:1").splitlines(True))
+    path = tmp_path / "postgresql.log"
+    path.write_text(text, encoding="utf-8")
+    data = path.read_bytes()
+    starts = _minute_starts(data)
+    target = (len(data) + head_start) // 2 - head_start  # the first part is head_start bytes shorter
+    nearest = min(starts, key=lambda at: (abs(at - target), at))
+    cuts = segments._cuts(path, 2, miner.prefix_pattern(PREFIX), head_start)
+    assert cuts == [0, nearest, len(data)]
+    if not head_start:
+        assert nearest < target < next(at for at in starts if at > target)  # not the first change after the middle
+    else:
+        assert nearest < segments._cuts(path, 2, miner.prefix_pattern(PREFIX))[1]
+
+
+def test_reading_in_parts_does_not_need_the_frame_libraries(tmp_path):
+    """The workers start before pandas, numpy and pyarrow load (the reading process loads
+    them while they read, and reads a shorter part); the result is the whole read's."""
+    path = tmp_path / "postgresql.log"
+    path.write_text(_log(), encoding="utf-8")
+    script = f"""
+import pickle, sys
+from pathlib import Path
+from analysis.core.config import SqlSource
+from analysis.core.rejects import Rejects
+from analysis.sources.sql import miner, segments
+assert "pandas" not in sys.modules and "numpy" not in sys.modules  # reading needs neither
+read_part, loaded = segments._read_part, []
+def spy(*args, **kwargs):
+    loaded.append((args[2], "pandas" in sys.modules, "numpy" in sys.modules))
+    return read_part(*args, **kwargs)
+segments._read_part = spy
+miner.available_cores = miner.idle_cores = lambda: 2
+out = {{}}
+for parallel in (True, False):
+    miner.PARALLEL_BYTES = 1 if parallel else 1 << 60
+    mined = miner.mine_sql_log(SqlSource(Path({str(path)!r}), log_line_prefix={PREFIX!r}), Rejects())
+    out[parallel] = (mined.frames, mined.notes, mined.counts)
+pickle.dump((loaded, out), sys.stdout.buffer)
+"""
+    import pickle
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+    loaded, out = pickle.loads(done.stdout)
+    assert [start for start, _, _ in loaded] == [0]  # the worker's part is read in the worker: not seen here
+    assert loaded[0][1] and loaded[0][2]  # this process's part: read once the libraries are loaded
+    for name, frame in out[False][0].items():
+        pd.testing.assert_frame_equal(out[True][0][name], frame, check_exact=True)
+    assert out[True][1:] == out[False][1:]
 
 
 @pytest.mark.parametrize("case", ["pending", "error", "disorder"])

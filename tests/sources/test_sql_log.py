@@ -16,6 +16,7 @@ from analysis.core.config import SqlSource
 from analysis.core.errors import SourceError
 from analysis.core.rejects import Rejects
 from analysis.sources.sql.miner import StderrTally, mine_sql_log, parse_postgres_stderr, prefix_pattern
+from analysis.sources.sql.statement_frames import statements_frame
 from analysis.sources.sqltext import fingerprint, normalize
 
 PREFIX = "%m [%p] %q%u@%d "
@@ -537,7 +538,7 @@ def test_statements_frame_codes_values_and_missing_times():
     tp = "traceparent='00-" + "ab" * 16 + "-" + "cd" * 8 + "-01'"
     for line, ts, user, text in [(3, NO_TIME, "b", "SELECT 2"), (1, 5, "a", f"SELECT 1 /*{tp}*/"), (2, 7, "a", "SELECT 3")]:
         columns.add(StatementRecord(line, ts, 1, user, "db", 1.0, text))
-    st = columns.statements_frame()
+    st = statements_frame(columns)
     frames.check(st, "statements")
     assert st["line"].tolist() == [1, 2, 3]
     assert st["ts"].tolist()[:2] == [pd.Timestamp(5000, tz="UTC"), pd.Timestamp(7000, tz="UTC")] and pd.isna(st["ts"].iloc[2])
@@ -551,7 +552,7 @@ def test_statements_frame_codes_values_and_missing_times():
 def test_empty_statements_frame_honours_the_contract():
     from analysis.sources.sql.miner import StatementColumns
 
-    frames.check(StatementColumns("x.log").statements_frame(), "statements")
+    frames.check(statements_frame(StatementColumns("x.log")), "statements")
 
 
 def test_tagged_executions_share_one_normalization_and_keep_their_own_tags():
@@ -567,7 +568,7 @@ def test_tagged_executions_share_one_normalization_and_keep_their_own_tags():
     records += [StatementRecord(401, 0, 1, "app", "shop", 1.0, "SELECT * FROM t WHERE id = 9")]
     columns.add_all(records)
     assert columns.normalizations == 1
-    st = columns.statements_frame()
+    st = statements_frame(columns)
     assert set(st["fingerprint"]) == {fingerprint("select * from t where id = ?")}
     assert st["trace_id"].iloc[:300].tolist() == [f"{n:032x}" for n in range(1, 301)]
     assert st["route"].iloc[:300].eq("/o").all()
@@ -649,7 +650,7 @@ def test_traced_executions_are_normalized_and_decoded_once_per_shape():
     columns.add_all(records)
     assert columns.normalizations == 3  # the SELECT, the DECLARE (normalized as the SELECT), the FETCH
     assert columns.tag_decodings == 2  # Django's and psycopg's comments; Django's alone
-    st = columns.statements_frame()
+    st = statements_frame(columns)
     traced = st[st["trace_id"].notna()]  # the SELECT and its DECLARE: one query, one request, one row
     assert traced["trace_id"].tolist()[:3] == [f"{n:032x}" for n in (1, 2, 3)] and set(traced["executions"]) == {2}
     assert set(st["route"].dropna()) == {"dcim/devices/<int:pk>/"}

@@ -7,7 +7,7 @@ pg_stat_statements as a CSV export or live through ``source.dsn``, MySQL / Maria
 and slow logs); ``auto`` detects it from the first lines and, when nothing fits, raises a
 :class:`~analysis.core.errors.SourceError` quoting the first line. ``.gz`` and ``.bz2`` files
 are decompressed while read. Every reader yields the same statement records; this module
-fingerprints them and builds the frames.
+fingerprints them into :class:`StatementColumns`, and :mod:`analysis.sources.sql.statement_frames` builds the frames.
 
 Fingerprints: each logged text loses its end comments and is normalized
 (:func:`analysis.sources.sqltext.normalize`, in the MySQL flavour for ``mysql-*`` formats), then
@@ -110,21 +110,19 @@ import re
 from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-
-from analysis.core import frames
 from analysis.core.config import SqlSource
 from analysis.core.errors import SourceError
-from analysis.core.frames import SourceFrames
 from analysis.core.rejects import Rejects
 from analysis.sources import sqltext
 from analysis.sources.inputs import open_text, peek
 from analysis.sources.sql import access_cache
 from analysis.sources.sql.formats import DETECT_LINES, NO_TIME, ReadTally, StatementRecord, detect_format, masked_line, reader
 from analysis.sources.sql.formats.postgres_stderr import PREFIX_SAMPLE_LINES, parse_postgres_stderr, prefix_pattern
+
+if TYPE_CHECKING:
+    from analysis.core.frames import SourceFrames
 
 __all__ = [
     "mine_sql_log", "read_statements", "StatementColumns", "parse_postgres_stderr", "prefix_pattern",
@@ -186,7 +184,11 @@ def mine_sql_log(source: SqlSource, rejects: Rejects, *, cache_dir: Path | None 
     key = (_dialect(source, fmt), source.unqualified_schemas(fmt))
     if cache_dir is not None and key != known_key:
         known = access_cache.load(cache_dir, *key)
-    result = columns.frames(*key, tally, rejects.count(name), fmt, known=known)
+    # the frame libraries (pandas, numpy, pyarrow) load here, not with this module: a log
+    # read in parts starts its workers before they are loaded (analysis.sources.sql.segments)
+    from analysis.sources.sql.statement_frames import mined_frames
+
+    result = mined_frames(columns, *key, tally, rejects.count(name), fmt, known=known)
     access_cache.save(cache_dir, *key, known, columns.met)
     return result
 
@@ -461,11 +463,6 @@ class StatementColumns:
         its lines offset, its fingerprints, users, databases and tags renumbered (new ones
         after those met here, in its order). No group of ``other`` may share a minute with
         one read here (the caller checks it); no record may be added afterwards."""
-        def renumbered(codes: array, mapping: list[int]) -> bytes:
-            if not len(codes):
-                return b""
-            return np.asarray(mapping, dtype=np.int32)[np.frombuffer(codes, dtype=np.int32)].tobytes()
-
         fp_map = []
         for fp, normalized in zip(other.fingerprints, other.normalized):
             index = self._fp_index.get(fp)
@@ -477,23 +474,42 @@ class StatementColumns:
         user_map = [self._users.setdefault(u, len(self._users)) for u in other._users]
         database_map = [self._databases.setdefault(d, len(self._databases)) for d in other._databases]
         tag_offset = len(self.tag_rows) - 1
-        tag_map = [0, *range(tag_offset + 1, tag_offset + len(other.tag_rows))]
         self.tag_rows.extend(other.tag_rows[1:])
-        if len(other.line):
-            self.line.frombytes((np.frombuffer(other.line, dtype=np.int64) + lines_before).tobytes())
+        self.line.extend(array("q", [line + lines_before for line in other.line]))
         self.ts.extend(other.ts)
         self.duration.extend(other.duration)
         self.count.extend(other.count)
-        self.fp.frombytes(renumbered(other.fp, fp_map))
-        self.user.frombytes(renumbered(other.user, user_map))
-        self.database.frombytes(renumbered(other.database, database_map))
-        self.tags.frombytes(renumbered(other.tags, tag_map))
+        self.fp.extend(array("i", [fp_map[code] for code in other.fp]))
+        self.user.extend(array("i", [user_map[code] for code in other.user]))
+        self.database.extend(array("i", [database_map[code] for code in other.database]))
+        self.tags.extend(array("i", [code + tag_offset if code else 0 for code in other.tags]))
         self.records += other.records
         self.executions += other.executions
         self.empty += other.empty
         self.without_duration += other.without_duration
         self.normalizations += other.normalizations
         self.tag_decodings += other.tag_decodings
+
+    def user_labels(self) -> list[str]:
+        """The users, in the order of their codes (``user``)."""
+        return list(self._users)
+
+    def database_labels(self) -> list[str]:
+        """The databases, in the order of their codes (``database``)."""
+        return list(self._databases)
+
+    def take_parsed(self, dialect: str, search_path: tuple[str, ...]) -> dict[str, sqltext.TableAccess]:
+        """The table access parsed while the log was read, in ``dialect`` and ``search_path``
+        (by the parts' processes, by the background worker: stopped here), by normalized text."""
+        parsed: dict[str, sqltext.TableAccess] = {}
+        if self.parsed and self.parsed_key == (dialect, search_path):
+            parsed.update(self.parsed)
+        if self._background is not None:
+            if self._background.key == (dialect, search_path):
+                parsed.update(self._background.results())
+            self._background.close()
+            self._background = None
+        return parsed
 
     def _fingerprint_of(self, sql: str) -> int:
         """The fingerprint index of a statement (without its end comments) not met before
@@ -601,145 +617,6 @@ class StatementColumns:
         self._by_shape[shape] = decoded
         return decoded
 
-    # ----------------------------------------------------------------------------------
-    # frames
-
-    def statements_frame(self) -> pd.DataFrame:
-        """The ``statements`` frame (one row per group), in line order, checked against its contract.
-
-        The repeated strings (source, user, database, fingerprint) are categoricals over
-        their distinct values (a string dtype for :func:`analysis.core.frames.check`); the
-        nullable tags are pyarrow-backed ``string`` arrays built from codes. Numbers are read
-        from the accumulated arrays without an intermediate list.
-        """
-        n = len(self.line)
-        line = np.frombuffer(self.line, dtype=np.int64) if n else np.zeros(0, np.int64)
-        order = None
-        if n > 1 and (np.diff(line) < 0).any():
-            order = np.argsort(line, kind="stable")
-
-        def arranged(values: np.ndarray) -> np.ndarray:
-            return values if order is None else values[order]
-
-        def codes_of(codes: array) -> np.ndarray:
-            return arranged(np.frombuffer(codes, dtype=np.int32)) if n else np.zeros(0, np.int32)
-
-        def coded(codes: np.ndarray, labels: list) -> pd.Categorical:
-            return pd.Categorical.from_codes(codes, categories=pd.Index(labels, dtype="str"), validate=False)
-
-        tag_codes = codes_of(self.tags)
-        out = {
-            "source": coded(np.zeros(n, np.int8), [self.source]),
-            "line": arranged(line),
-            "ts": _utc_times(arranged(np.frombuffer(self.ts, dtype=np.int64)) if n else np.zeros(0, np.int64)),
-            "user": coded(codes_of(self.user), list(self._users)),
-            "database": coded(codes_of(self.database), list(self._databases)),
-            "duration_ms": arranged(np.frombuffer(self.duration, dtype=np.float64)) if n else np.zeros(0),
-            "fingerprint": coded(codes_of(self.fp), self.fingerprints),
-        }
-        count = arranged(np.frombuffer(self.count, dtype=np.int64)) if n else np.zeros(0, np.int64)
-        for i, col in enumerate(("trace_id", "parent_span_id", "route", "controller")):
-            labels: dict[str, int] = {}
-            row_codes = np.array([-1 if row[i] is None else labels.setdefault(row[i], len(labels)) for row in self.tag_rows],
-                                 dtype=np.int32)
-            out[col] = _nullable_strings(row_codes[tag_codes] if labels else None, list(labels), n)
-        out["executions"] = count
-        return frames.check(pd.DataFrame(out), "statements")
-
-    def totals(self) -> tuple[np.ndarray, np.ndarray]:
-        """Executions and total known duration (ms) per fingerprint index, from the groups."""
-        n = len(self.fingerprints)
-        if not len(self.fp):
-            return np.zeros(n, np.int64), np.zeros(n)
-        codes = np.frombuffer(self.fp, dtype=np.int32)
-        count = np.frombuffer(self.count, dtype=np.int64)
-        duration = np.frombuffer(self.duration, dtype=np.float64)
-        known = ~np.isnan(duration)
-        executions = np.zeros(n, np.int64)
-        np.add.at(executions, codes, count)
-        return executions, np.bincount(codes[known], weights=duration[known], minlength=n)
-
-    def frames(self, dialect: str, search_path: tuple[str, ...], tally: ReadTally, rejected: int,
-               fmt: str = "postgres-stderr", known: dict[str, sqltext.TableAccess] | None = None) -> SourceFrames:
-        """The frames; ``known``: table access parsed before in ``dialect`` and ``search_path``
-        (:mod:`analysis.sources.sql.access_cache`), used instead of parsing again."""
-        parsed: dict[str, sqltext.TableAccess] = dict(known) if known else {}
-        if self.parsed and self.parsed_key == (dialect, search_path):
-            parsed.update(self.parsed)
-        if self._background is not None:
-            if self._background.key == (dialect, search_path):
-                parsed.update(self._background.results())
-            self._background.close()
-            self._background = None
-        statements = self.statements_frame()
-        executions, total_ms = self.totals()
-        query_rows, access_rows, join_rows = [], [], []
-        for i, fp in enumerate(self.fingerprints):
-            if not executions[i]:
-                continue
-            normalized = self.normalized[i]
-            access = parsed.get(normalized) or sqltext.table_access(normalized, dialect, search_path)
-            self.met[normalized] = access
-            query_rows.append((fp, normalized, access.operation, access.approximate, int(executions[i]), float(total_ms[i])))
-            access_rows += [(fp, t, "read") for t in sorted(access.reads)] + [(fp, t, "write") for t in sorted(access.writes)]
-            join_rows += [(fp, a, b) for a, b in sorted(access.joins)]
-        queries = _frame(query_rows, "queries")
-        return SourceFrames(
-            frames={
-                "statements": statements,
-                "queries": queries,
-                "table_access": _frame(access_rows, "table_access"),
-                "joins": _frame(join_rows, "joins"),
-            },
-            records_read=self.records,
-            records_rejected=rejected,
-            notes=self._notes(tally, queries, rejected, fmt),
-            counts={"lines": tally.lines, "statements": self.records, "executions": self.executions,
-                    "failed_statements": tally.errors,
-                    "nested_statements": tally.nested_statements, "nested_calls": tally.nested_calls},
-        )
-
-    def _notes(self, tally: ReadTally, queries: pd.DataFrame, rejected: int, fmt: str) -> list[str]:
-        if tally.lines == 0:
-            return [f"{self.source}: the log is empty"]
-        n = len(self.line)
-        if self.records == self.executions:
-            read = f"{self.records} executed statements"
-        else:  # pg_stat_statements: one row per query
-            read = f"{self.records} statements ({self.executions} executions)"
-        notes = [f"{self.source}: {read} read from {tally.lines} lines, {len(queries)} distinct queries ({fmt})"]
-        if n == 0:
-            notes.append(f"{self.source}: no statements found (is log_min_duration_statement = 0 or log_statement = 'all' set?)")
-        if tally.errors:
-            notes.append(f"{self.source}: {tally.errors} failed statements (ERROR + STATEMENT), not counted as executions")
-        if tally.nested_statements:
-            notes.append(f"{self.source}: {tally.nested_statements} statements run by the server inside functions and triggers "
-                         f"(toplevel = false; {tally.nested_calls} calls) kept apart: not the application's statements")
-        if tally.parse_bind:
-            notes.append(f"{self.source}: {tally.parse_bind} parse/bind records of the extended protocol ignored (only execute counts)")
-        if self.empty:
-            notes.append(f"{self.source}: {self.empty} empty statements skipped")
-        if self.without_duration:
-            notes.append(f"{self.source}: {self.without_duration} statements logged without a duration")
-        for what, count in sorted(tally.other.items()):
-            notes.append(f"{self.source}: {count} {what}")
-        approximate = int(queries["approximate"].sum()) if len(queries) else 0
-        if approximate:
-            notes.append(f"{self.source}: tables of {approximate} of {len(queries)} queries found by a token scan (sqlglot could not parse them)")
-        ddl = int((queries["operation"] == "DDL").sum()) if len(queries) else 0
-        if ddl:
-            notes.append(f"{self.source}: {ddl} DDL queries kept apart (no table access)")
-        if tally.inferred_prefix is not None:
-            notes.append(f"{self.source}: log_line_prefix inferred from the first lines: '{tally.inferred_prefix}'")
-        if tally.unreadable_times:
-            notes.append(f"{self.source}: {tally.unreadable_times} records whose time cannot be read, kept without a time")
-        if tally.unknown_timezones:
-            notes.append(f"{self.source}: unknown time zone abbreviations read as UTC: {', '.join(sorted(tally.unknown_timezones))}")
-        if rejected:
-            notes.append(f"{self.source}: {rejected} records rejected (see the rejects file)")
-        return notes
-
-
 class BackgroundTableAccess:
     """The table access of queries (:func:`analysis.sources.sqltext.table_access`), parsed by
     one worker process while the log is still being read.
@@ -786,36 +663,3 @@ class BackgroundTableAccess:
 
 def _table_accesses(texts: list[str], dialect: str, search_path: tuple[str, ...]) -> list[sqltext.TableAccess]:
     return [sqltext.table_access(t, dialect, search_path) for t in texts]
-
-
-def _nullable_strings(codes: np.ndarray | None, labels: list[str], n: int) -> pd.api.extensions.ExtensionArray:
-    """A ``string`` array of ``labels[code]`` (code -1 or ``codes`` None: NA), built in pyarrow."""
-    if codes is None:
-        return pd.array(pa.nulls(n, pa.large_string()), dtype="string")
-    indices = pa.array(codes, mask=codes < 0)
-    return pd.array(pa.DictionaryArray.from_arrays(indices, pa.array(labels, pa.large_string())).cast(pa.large_string()),
-                    dtype="string")
-
-
-def _utc_times(micros: np.ndarray) -> pd.Series:
-    """``datetime64[ns, UTC]`` of microseconds since the epoch (:data:`NO_TIME`: NaT)."""
-    known = micros != NO_TIME
-    if known.all() and (len(micros) == 0 or (micros.min() > -_MAX_NS_MICROS and micros.max() < _MAX_NS_MICROS)):
-        nanos = micros * 1000
-    elif not known.any() or (np.abs(micros[known]) < _MAX_NS_MICROS).all():
-        nanos = np.where(known, micros * 1000 * known, np.iinfo(np.int64).min)
-    else:  # beyond the nanosecond range (years before 1677 or after 2262): let pandas say so
-        return pd.Series(micros.view("datetime64[us]")).dt.tz_localize("UTC").astype("datetime64[ns, UTC]")
-    return pd.Series(nanos.view("datetime64[ns]")).dt.tz_localize("UTC")
-
-
-#: Microseconds beyond which nanoseconds overflow 64 bits.
-_MAX_NS_MICROS = (2**63 - 1) // 1000
-
-
-def _frame(rows: list[tuple], name: str) -> pd.DataFrame:
-    columns = list(frames.SCHEMAS[name])
-    if not rows:
-        return frames.empty(name)
-    return frames.conform(pd.DataFrame(rows, columns=columns), name)
-

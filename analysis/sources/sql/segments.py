@@ -33,6 +33,8 @@ from __future__ import annotations
 import io
 import multiprocessing
 import re
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -50,6 +52,11 @@ if TYPE_CHECKING:
 
 #: Bytes scanned after a part's nominal start for a line that starts a new minute.
 MAX_CUT_SCAN_BYTES = 64 * 1024 * 1024
+#: The bytes of a log one process reads in the time the frame libraries (pandas, numpy,
+#: pyarrow) take to load, about 0.35 s: the process that loads them while the workers read
+#: takes that much less of the log. Measured with ``bench/sql_logs.py`` on a traced log
+#: (about 40 MiB a second, statements and their table access; 2-core machine).
+FRAME_LIBRARIES_BYTES = 14 * 1024 * 1024
 _READ_BYTES = 1 << 20
 
 
@@ -92,7 +99,9 @@ def read_in_parts(source: SqlSource, parts: int, max_cached: int,
     pattern = prefix_pattern(prefix, name)
     if "ts" not in pattern.groupindex:
         return None  # no time in the prefix: every row shares the minute "unknown"
-    cuts = _cuts(path, parts, pattern)
+    # the frame libraries are loaded while the workers read: this process's part is shorter
+    head_start = 0 if "pandas" in sys.modules else FRAME_LIBRARIES_BYTES
+    cuts = _cuts(path, parts, pattern, head_start)
     if len(cuts) < 3:
         return None
     parse_key = (source.dialect, source.unqualified_schemas(fmt))
@@ -104,6 +113,8 @@ def read_in_parts(source: SqlSource, parts: int, max_cached: int,
         with context.Pool(shares - 1) as pool:
             pending = [pool.apply_async(_read_part, (path, name, cuts[i], cuts[i + 1], prefix, max_cached, parse_key, (i, shares)))
                        for i in range(1, shares)]
+            if head_start:
+                import analysis.sources.sql.statement_frames  # noqa: F401  (what builds the frames once the parts are read)
             first = _read_part(path, name, 0, cuts[1], prefix, max_cached, parse_key, (0, shares), tally)
             others = [p.get() for p in pending]
     finally:
@@ -115,43 +126,59 @@ def read_in_parts(source: SqlSource, parts: int, max_cached: int,
 _known: dict[str, sqltext.TableAccess] = {}
 
 
-def _cuts(path: Path, parts: int, pattern: re.Pattern) -> list[int]:
-    """Byte offsets 0 < ... < size: where each part starts (a record's line, at a change of
-    minute), then the file's size; parts without such a line are joined to the one before."""
+def _cuts(path: Path, parts: int, pattern: re.Pattern, head_start: int = 0) -> list[int]:
+    """Byte offsets 0 < ... < size: where each part starts, then the file's size. Each cut is
+    the record that starts a new minute nearest to where parts of equal size would be cut;
+    the first part is ``head_start`` bytes shorter than the others (its process has other
+    work to do first: :data:`FRAME_LIBRARIES_BYTES`). A part without such a record is joined
+    to the one before."""
     size = path.stat().st_size
+    share = (size + head_start) / parts
     cuts = [0]
     with path.open("rb") as fh:
         for k in range(1, parts):
-            at = _minute_start(fh, max(size * k // parts, cuts[-1]), pattern)
+            at = _nearest_minute_start(fh, max(int(share * k) - head_start, cuts[-1]), cuts[-1], pattern)
             if at is not None and cuts[-1] < at < size:
                 cuts.append(at)
     return [*cuts, size]
 
 
-def _minute_start(fh: IO[bytes], offset: int, pattern: re.Pattern) -> int | None:
-    """The offset of the first line after ``offset`` that starts a ``LOG`` record whose
-    minute differs from the record before it (both read after ``offset``)."""
+def _nearest_minute_start(fh: IO[bytes], target: int, low: int, pattern: re.Pattern) -> int | None:
+    """The offset of the record that starts a new minute nearest to ``target``: the first
+    after it, or the last between ``low`` (a cut: the start of a line) and it when that one
+    is nearer. None: none within :data:`MAX_CUT_SCAN_BYTES` after ``target``."""
+    after = next(_minute_starts(fh, target, target + MAX_CUT_SCAN_BYTES, pattern), None)
+    reach = after - target if after is not None else MAX_CUT_SCAN_BYTES
+    before = max(_minute_starts(fh, max(low, target - reach), target, pattern), default=None)  # the last: they ascend
+    if before is not None and before > low and (after is None or target - before < after - target):
+        return before
+    return after
+
+
+def _minute_starts(fh: IO[bytes], offset: int, end: int, pattern: re.Pattern) -> Iterator[int]:
+    """The offsets, from ``offset`` up to ``end``, of the lines that start a ``LOG`` record
+    whose minute differs from the record before it (both read after ``offset``; a line cut
+    at ``offset`` is skipped unless ``offset`` is 0)."""
     fh.seek(offset)
     if offset:
-        fh.readline()  # the rest of a line cut in the middle
+        fh.readline()  # the rest of a line cut in the middle, or the line before a cut
     at = fh.tell()
     last = None
     index = pattern.groupindex
     zone = index.get("tz")
-    while at - offset < MAX_CUT_SCAN_BYTES:
+    while at < end:
         raw = fh.readline()
         if not raw:
-            return None
+            return
         line = raw.decode("utf-8", "replace").rstrip("\n").removesuffix("\r")
         if line and not line[0].isspace():
             m = pattern.match(line)
             if m is not None and m.group("ts"):
                 minute = (m.group("ts")[:16], m.group(zone) if zone else None)
                 if last is not None and minute != last and m.group("severity") == "LOG":
-                    return at  # not the STATEMENT or DETAIL line of a message before
+                    yield at  # not the STATEMENT or DETAIL line of a message before
                 last = minute
         at += len(raw)
-    return None
 
 
 class _ByteRange(io.RawIOBase):
@@ -199,14 +226,10 @@ def _read_part(path: Path, name: str, start: int, end: int, prefix: str, max_cac
     columns.forget_groups()
     part = Part(columns, tally, rejects, segment)
     if len(columns.ts):
-        import numpy as np
-
-        ts = np.frombuffer(columns.ts, dtype=np.int64).copy()  # a view would keep the array from growing in join()
-        part.untimed = bool((ts == NO_TIME).any())
-        timed = ts[ts != NO_TIME]
-        if len(timed):
-            minutes = timed - timed % GROUP_MICROS
-            part.min_minute, part.max_minute = int(minutes.min()), int(minutes.max())
+        part.untimed = NO_TIME in columns.ts
+        if not part.untimed:  # an untimed part is read whole anyway (_joined)
+            first, last = min(columns.ts), max(columns.ts)
+            part.min_minute, part.max_minute = first - first % GROUP_MICROS, last - last % GROUP_MICROS
     index, shares = share
     part.parsed = {n: sqltext.table_access(n, *parse_key)
                    for fp, n in zip(columns.fingerprints, columns.normalized) if int(fp, 16) % shares == index and n not in _known}
