@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis.sources import sqltext
 from analysis.sources.sqltext import TableAccess, fingerprint, normalize, strip_sqlcommenter, table_access
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -548,3 +549,65 @@ def test_canonical_names_normalize_like_the_text_they_stand_for(sql):
     assert normalize(canonical) == normalize(sql)
     if not sql.startswith("SELECT"):  # the name before FOR / ( holds no counter any more
         assert not any(c.isdigit() for c in canonical.split(" FOR ")[0].split("(")[0].replace("2000", ""))
+
+
+# --------------------------------------------------------------------------------------
+# a SELECT list of column names, not read by sqlglot
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('select "t"."id", "t"."name" as "n" from "t" where "t"."id" = ?', 'select * from "t" where "t"."id" = ?'),
+    ("select distinct a, b.c, s.t.c from t", "select distinct * from t"),
+    ('select "a select b from" from t', "select * from t"),  # one quoted name, whatever it holds
+    ("select a, (select x from y) from t", "select a, (select * from y) from t"),  # a subquery stays
+    ("select count(*) from t", "select count(*) from t"),
+    ("select a b from t", "select a b from t"),  # an alias without AS: left to sqlglot
+    ("select a from t where x = 'select b from u'", "select a from t where x = 'select b from u'"),  # a string: untouched
+    ('select "a""b" from t', 'select "a""b" from t'),
+    ('select "x", "select y from" from t', "select * from t"),
+])
+def test_a_select_list_of_column_names_is_not_parsed(text, expected):
+    from analysis.sources.sqltext import _without_column_lists
+
+    assert _without_column_lists(text) == expected
+
+
+def _queries_of_logs() -> list[str]:
+    """The distinct normalized queries of the sample's log and of the public PostgreSQL fixtures."""
+    from analysis.core.config import SqlSource
+    from analysis.core.rejects import Rejects
+    from analysis.sources.sql.miner import mine_sql_log
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [SqlSource(root / "data/sample/logs/postgresql.log")]
+    fixtures = Path("/work/shared/fixtures/public/pg_logs_pgbadger_fixtures")
+    if fixtures.is_dir():
+        sources += [SqlSource(fixtures / name, format="auto") for name in ("stmt_type.log", "begin_end.log", "queryid.log.gz")]
+    texts: set[str] = set()
+    for source in sources:
+        texts |= set(mine_sql_log(source, Rejects()).frames["queries"]["normalized"])
+    return sorted(texts)
+
+
+TRICKY_LISTS = [
+    'select "o"."id", "o"."total" from "orders" "o" inner join "customers" "c" on ("o"."customer_id" = "c"."id") where "c"."id" = ? for update of "o"',
+    'select "o"."id" from "orders" "o" where "o"."id" in (select "i"."order_id" from "invoices" "i")',
+    'with "x" as (select "a"."id" from "a") select "x"."id" from "x", "b"',
+    'select distinct "t"."id" from "t" union all select "u"."id" from "u" for share',
+    'insert into "log" ("id", "at") select "e"."id", "e"."at" from "events" "e"',
+    'select "d"."id", (select count(*) from "i" where "i"."d" = "d"."id") as "n" from "d"',
+    "select a, b from s.t, lateral (select c from u where u.a = t.a) l",
+    'select "t"."id" into "copy" from "t"',
+]
+
+
+def test_the_tables_of_a_query_are_those_of_its_full_parse(monkeypatch):
+    """Reading ``select * from`` for a list of column names changes no query's table access:
+    on every query of the sample and of the public fixture logs, and on the tricky shapes."""
+    texts = _queries_of_logs() + TRICKY_LISTS
+    collapsed = [t for t in texts if sqltext._without_column_lists(t) != t]
+    assert len(collapsed) >= 10  # the comparison covers lists that were read as *
+    plain = sqltext.table_access.__wrapped__
+    fast = [plain(t) for t in texts]
+    monkeypatch.setattr(sqltext, "_without_column_lists", lambda text: text)
+    assert fast == [plain(t) for t in texts]
