@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis.core import frames
 from analysis.core.frames import SourceFrames
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
     from analysis.sources.sql.miner import StatementColumns
 
 __all__ = ["mined_frames", "statements_frame", "totals"]
+
+#: The allocator of the tag columns: with pyarrow's default (mimalloc), building a column of
+#: 760,000 trace ids took 0.4 to 1.1 s in a process holding a large log's groups, against
+#: 0.06 s with the system's.
+_POOL = pa.system_memory_pool()
 
 
 def mined_frames(columns: StatementColumns, dialect: str, search_path: tuple[str, ...], tally: ReadTally, rejected: int,
@@ -98,11 +104,10 @@ def statements_frame(columns: StatementColumns) -> pd.DataFrame:
         "fingerprint": coded(codes_of(columns.fp), columns.fingerprints),
     }
     count = arranged(np.frombuffer(columns.count, dtype=np.int64)) if n else np.zeros(0, np.int64)
+    rows = pa.array(tag_codes, memory_pool=_POOL)
     for i, col in enumerate(("trace_id", "parent_span_id", "route", "controller")):
-        labels: dict[str, int] = {}
-        row_codes = np.array([-1 if row[i] is None else labels.setdefault(row[i], len(labels)) for row in columns.tag_rows],
-                             dtype=np.int32)
-        out[col] = _nullable_strings(row_codes[tag_codes] if labels else None, list(labels), n)
+        values = pa.array([row[i] for row in columns.tag_rows], pa.large_string(), memory_pool=_POOL)
+        out[col] = pd.array(pc.take(values, rows, memory_pool=_POOL), dtype="string")  # each row's from its tag row
     out["executions"] = count
     return frames.check(pd.DataFrame(out), "statements")
 
@@ -161,15 +166,6 @@ def _notes(columns: StatementColumns, tally: ReadTally, queries: pd.DataFrame, r
     if rejected:
         notes.append(f"{source}: {rejected} records rejected (see the rejects file)")
     return notes
-
-
-def _nullable_strings(codes: np.ndarray | None, labels: list[str], n: int) -> pd.api.extensions.ExtensionArray:
-    """A ``string`` array of ``labels[code]`` (code -1 or ``codes`` None: NA), built in pyarrow."""
-    if codes is None:
-        return pd.array(pa.nulls(n, pa.large_string()), dtype="string")
-    indices = pa.array(codes, mask=codes < 0)
-    return pd.array(pa.DictionaryArray.from_arrays(indices, pa.array(labels, pa.large_string())).cast(pa.large_string()),
-                    dtype="string")
 
 
 def _utc_times(micros: np.ndarray) -> pd.Series:
