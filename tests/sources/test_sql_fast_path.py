@@ -212,10 +212,35 @@ def test_a_busy_machine_reads_the_log_whole(tmp_path, monkeypatch):
     path.write_text(_log(), encoding="utf-8")
     monkeypatch.setattr(miner, "PARALLEL_BYTES", 1)
     monkeypatch.setattr(miner, "available_cores", lambda: 2)
-    monkeypatch.setattr(miner.os, "getloadavg", lambda: (1.5, 1.0, 1.0))  # one of the two cores is taken
+    monkeypatch.setattr(miner, "running_now", lambda: 2)  # this process and another: both cores taken
     assert miner.idle_cores() == 0 and miner._read_in_parts(SqlSource(path, log_line_prefix=PREFIX)) is None
-    monkeypatch.setattr(miner.os, "getloadavg", lambda: (0.2, 1.0, 1.0))
+    monkeypatch.setattr(miner, "running_now", lambda: 1)  # this process alone, whatever the load average says
+    monkeypatch.setattr(miner.os, "getloadavg", lambda: (1.5, 1.0, 1.0))
     assert miner.idle_cores() == 1 and miner._read_in_parts(SqlSource(path, log_line_prefix=PREFIX)) is not None
+    monkeypatch.setattr(miner, "running_now", lambda: None)  # not on Linux: the load average
+    assert miner.idle_cores() == 0
+    monkeypatch.setattr(miner.os, "getloadavg", lambda: (0.2, 1.0, 1.0))
+    assert miner.idle_cores() == 1
+
+
+def test_the_processes_running_now_are_read_from_the_kernel(tmp_path, monkeypatch):
+    import builtins
+
+    running = miner.running_now()
+    assert running is None or running >= 1  # this process runs while it looks
+    looks = iter(["0.50 0.40 0.30 3/120 999\n", "0.50 0.40 0.30 1/120 999\n", "0.50 0.40 0.30 2/121 999\n"])
+    real_open = builtins.open
+
+    def fake_open(path, *args, **kwargs):
+        if path == "/proc/loadavg":
+            (tmp_path / "loadavg").write_text(next(looks))
+            return real_open(tmp_path / "loadavg", *args, **kwargs)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    assert miner.running_now(apart_s=0) == 1  # the fewest of three looks: a passing process does not count
+    monkeypatch.setattr(builtins, "open", lambda *a, **k: (_ for _ in ()).throw(OSError("no /proc")))
+    assert miner.running_now() is None
 
 
 def test_cut_points_start_records_at_a_change_of_minute(tmp_path):

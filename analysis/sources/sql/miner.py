@@ -107,6 +107,7 @@ import gc
 import multiprocessing
 import os
 import re
+import time
 from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -233,12 +234,33 @@ def _read_in_parts(source: SqlSource, known: dict[str, sqltext.TableAccess] | No
 
 
 def idle_cores() -> int:
-    """Cores no process is waiting for: those this process may run on less the one-minute
-    load average (rounded down); 0 when it cannot be told."""
+    """Cores no other process is running on now: those this process may run on less the
+    processes running (:func:`running_now`, this one counted: it takes a core); where that
+    cannot be read, less the one-minute load average, rounded down. 0 when neither can be
+    read. The load average lags: for a minute after a busy spell it counts cores that are idle."""
+    running = running_now()
+    if running is not None:
+        return max(0, available_cores() - running)
     try:
         return max(0, int(available_cores() - os.getloadavg()[0]))
     except OSError:
         return 0
+
+
+def running_now(looks: int = 3, apart_s: float = 0.005) -> int | None:
+    """The processes running at this instant (Linux: the running count of ``/proc/loadavg``,
+    this process included), the fewest of ``looks`` looks ``apart_s`` apart so that one
+    passing process does not count; None where it cannot be read."""
+    counts = []
+    try:
+        for look in range(looks):
+            if look:
+                time.sleep(apart_s)
+            with open("/proc/loadavg", encoding="ascii") as fh:
+                counts.append(int(fh.read().split()[3].split("/")[0]))
+    except (OSError, ValueError, IndexError):
+        return None
+    return min(counts)
 
 
 def _read(source: SqlSource, columns: StatementColumns, rejects: Rejects, tally: ReadTally) -> str:
