@@ -746,8 +746,8 @@ def _statement_access(text: str, dialect: str, search_path: tuple[str, ...]) -> 
     return _combine(accesses)
 
 
-_NAME = r'(?:"[^"]*"|[^\W\d][\w$]*)'
-_COLUMN = rf"{_NAME}(?:\.{_NAME}){{0,2}}(?: as {_NAME})?"
+_COLUMN_PART = r'(?:"[^"]*"|[^\W\d][\w$]*)'
+_COLUMN = rf"{_COLUMN_PART}(?:\.{_COLUMN_PART}){{0,2}}(?: as {_COLUMN_PART})?"
 _COLUMN_LIST = re.compile(rf"(?<![\w\"$.])select (distinct )?{_COLUMN}(?:, ?{_COLUMN})* from ", re.I)
 
 
@@ -761,7 +761,7 @@ def _without_column_lists(text: str) -> str:
         return text
 
     def collapsed(m: re.Match) -> str:
-        if text.count('"', 0, m.start()) % 2:  # inside a quoted name
+        if m.string.count('"', 0, m.start()) % 2:  # inside a quoted name
             return m.group()
         return f"select {m.group(1) or ''}* from "
 
