@@ -70,6 +70,7 @@ Prints a table and, as the last line, one JSON object with the figures.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -405,7 +406,8 @@ def _generated(folder: Path, size_mb: int, shape: str = "pgbench") -> Path:
 
 
 def count_lines(path: Path) -> int:
-    with path.open("rb") as fh:
+    """The lines of the log (of its text, unpacked, when it is gzip-compressed)."""
+    with (gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")) as fh:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b""))
 
 
@@ -479,9 +481,9 @@ def equal_results(log: Path, prefix: str, roots: list[Path], folder: Path, pytho
     return True
 
 _READ_CHILD = """
-import sys
+import gzip, sys
 n = 0
-with open(sys.argv[1], encoding="utf-8", errors="replace") as fh:
+with (gzip.open if sys.argv[1].endswith(".gz") else open)(sys.argv[1], "rt", encoding="utf-8", errors="replace") as fh:
     for line in fh:
         n += 1
 """

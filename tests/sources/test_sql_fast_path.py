@@ -207,6 +207,67 @@ def test_a_log_read_in_parts_with_its_format_detected_and_its_prefix_inferred_eq
     assert any("log_line_prefix inferred" in note for note in whole[0].notes)
 
 
+def test_a_gzip_compressed_log_is_read_in_parts_from_memory_and_equals_it_read_whole(tmp_path, monkeypatch):
+    import gzip
+
+    path = tmp_path / "postgresql.log.gz"
+    path.write_bytes(gzip.compress(_log().encode()))
+    plain = tmp_path / "postgresql.log"
+    plain.write_text(_log(), encoding="utf-8")
+    seen = []
+    real = segments.read_in_parts
+    monkeypatch.setattr(segments, "read_in_parts", lambda *args: seen.append(real(*args)) or seen[-1])
+    monkeypatch.setattr(miner, "available_cores", lambda: 3)
+    monkeypatch.setattr(miner, "idle_cores", lambda: 3)
+    out = {}
+    for name, parallel in (("gz parts", True), ("gz whole", False), ("plain parts", True)):
+        monkeypatch.setattr(miner, "PARALLEL_BYTES", 1 if parallel else 1 << 60)
+        rejects = Rejects()
+        out[name] = (mine_sql_log(SqlSource(path if name.startswith("gz") else plain, log_line_prefix=PREFIX), rejects), rejects)
+    assert len(seen) == 2 and all(r is not None for r in seen)  # both read in parts
+    _assert_same(out["gz parts"], out["gz whole"])
+    gz_frames, plain_frames = out["gz parts"][0].frames, out["plain parts"][0].frames
+    for name, frame in plain_frames.items():
+        if name != "statements":  # its source column names the file
+            pd.testing.assert_frame_equal(gz_frames[name], frame, check_exact=True)
+    assert segments._unpacked is None  # the unpacked bytes are let go
+
+
+@pytest.mark.parametrize("case", ["damaged", "too large", "bzip2"])
+def test_a_compressed_log_that_cannot_be_unpacked_in_memory_is_read_whole(tmp_path, monkeypatch, case):
+    import bz2
+    import gzip
+
+    data = _log().encode()
+    path = tmp_path / ("postgresql.log.bz2" if case == "bzip2" else "postgresql.log.gz")
+    packed = bz2.compress(data) if case == "bzip2" else gzip.compress(data)
+    path.write_bytes(packed[: len(packed) * 2 // 3] if case == "damaged" else packed)
+    if case == "too large":
+        monkeypatch.setattr(segments, "MAX_UNPACKED_BYTES", len(data) - 1)
+    monkeypatch.setattr(miner, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(miner, "available_cores", lambda: 2)
+    monkeypatch.setattr(miner, "idle_cores", lambda: 2)
+    assert miner._read_in_parts(SqlSource(path, log_line_prefix=PREFIX)) is None
+    rejects = Rejects()
+    mined = mine_sql_log(SqlSource(path, log_line_prefix=PREFIX), rejects)  # read whole
+    if case == "damaged":
+        assert any("truncated or corrupt compressed stream" in r.reason for r in rejects.records)
+        assert 0 < mined.counts["statements"] < 229
+    else:
+        assert int(mined.frames["statements"]["executions"].sum()) == 229
+
+
+def test_the_bytes_of_a_gzip_log_are_its_unpacked_size(tmp_path):
+    import gzip
+
+    path = tmp_path / "postgresql.log.gz"
+    path.write_bytes(gzip.compress(b"x" * 5_000_000))
+    assert path.stat().st_size < 100_000 and miner._log_bytes(path) == 5_000_000
+    plain = tmp_path / "plain.log"
+    plain.write_bytes(b"y" * 1234)
+    assert miner._log_bytes(plain) == 1234
+
+
 def test_a_busy_machine_reads_the_log_whole(tmp_path, monkeypatch):
     path = tmp_path / "postgresql.log"
     path.write_text(_log(), encoding="utf-8")

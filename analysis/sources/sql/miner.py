@@ -36,7 +36,8 @@ The caches (texts, statements, masks, shapes; traceparent values, of which only 
 running at once repeat, :data:`MAX_CACHED_TRACEPARENTS`) are bounded (``max_cached``) and
 emptied when full. ``StatementColumns.normalizations`` and ``tag_decodings`` count the work done.
 
-Parts: an uncompressed PostgreSQL stderr log of :data:`PARALLEL_BYTES` or more, on a machine
+Parts: a PostgreSQL stderr log of :data:`PARALLEL_BYTES` or more (uncompressed, or gzip
+unpacked in memory), on a machine
 with a core to spare (:func:`idle_cores`: on a busy machine the workers' results and their
 own caches cost more than the parts save), is read in parts, one process per idle core
 (:mod:`analysis.sources.sql.segments`), when they can be shown to give the result of one
@@ -117,7 +118,7 @@ from analysis.core.config import SqlSource
 from analysis.core.errors import SourceError
 from analysis.core.rejects import Rejects
 from analysis.sources import sqltext
-from analysis.sources.inputs import open_text, peek
+from analysis.sources.inputs import file_compression, open_text, peek
 from analysis.sources.sql import access_cache
 from analysis.sources.sql.formats import DETECT_LINES, NO_TIME, ReadTally, StatementRecord, detect_format, masked_line, reader
 from analysis.sources.sql.formats.postgres_stderr import PREFIX_SAMPLE_LINES, parse_postgres_stderr, prefix_pattern
@@ -208,6 +209,19 @@ def _file_bytes(path: Path) -> int:
         return 0
 
 
+def _log_bytes(path: Path) -> int:
+    """The bytes of the log: a gzip-compressed file's unpacked size as its trailer gives it
+    (modulo 4 GiB: of its last member), any other file's size."""
+    if file_compression(path) == "gzip":
+        try:
+            with path.open("rb") as fh:
+                fh.seek(-4, os.SEEK_END)
+                return int.from_bytes(fh.read(4), "little")
+        except OSError:
+            return 0
+    return _file_bytes(path)
+
+
 def available_cores() -> int:
     """The cores this process may run on."""
     try:
@@ -217,10 +231,10 @@ def available_cores() -> int:
 
 
 def _read_in_parts(source: SqlSource, known: dict[str, sqltext.TableAccess] | None = None) -> tuple[StatementColumns, ReadTally, Rejects] | None:
-    """A large uncompressed PostgreSQL stderr log read in parts, one process per core
+    """A large PostgreSQL stderr log (uncompressed or gzip) read in parts, one process per core
     (:mod:`analysis.sources.sql.segments`, the same result as one read; the queries of
     ``known`` are not parsed again); None: read it whole."""
-    if source.format not in ("postgres-stderr", "auto") or _file_bytes(source.path) < PARALLEL_BYTES:
+    if source.format not in ("postgres-stderr", "auto") or _log_bytes(Path(source.path)) < PARALLEL_BYTES:
         return None
     cores = min(available_cores(), MAX_PARTS, 1 + idle_cores())
     if cores < 2:  # no core to spare: parts cost more than they save (the worker's results, its own caches)
@@ -280,7 +294,7 @@ def _read(source: SqlSource, columns: StatementColumns, rejects: Rejects, tally:
                 head, lines = peek(fh, DETECT_LINES)
                 fmt = detect_format(head, name)
                 columns.dialect = "mysql" if fmt in _MYSQL_FORMATS else "postgres"
-            if _file_bytes(source.path) >= BACKGROUND_PARSE_BYTES and idle_cores() >= 1:
+            if _log_bytes(Path(source.path)) >= BACKGROUND_PARSE_BYTES and idle_cores() >= 1:
                 columns.parse_in_background(_dialect(source, fmt), source.unqualified_schemas(fmt))
             columns.add_all(read_statements(lines, fmt, source, rejects, tally))
     except OSError as exc:
