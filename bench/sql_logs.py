@@ -49,12 +49,13 @@ Generated shapes (``--shape``):
   traceparent. Object ids come from small pools: 26% of the statement texts are distinct
   on a 96 MiB log (45,179 of 170,779), as in the NetBox run.
 
-Measured (bench/results/sql-logs-issue12.md; the machine shared, load 1.7 to 8.7): on NetBox's
-real traced log (64 MiB, 193,466 lines) Seams cold 2.2-2.3 s wall, 2.3-2.4 s CPU, 185 MiB against
-pgbadger -j 1's 15.4 s, 14 s CPU: 6.7-7.0x wall, 5.9-6.1x CPU (the code before: 5.9-6.9x, 5.5-5.9x);
-warm (``--warm``) 1.6-1.8 s, 1.7-1.9 s CPU: 8.5-9.5x wall, 7.4-8.1x CPU. On ``--shape django
---size-mb 450``: cold 16.7 s, 15.5 s CPU, 920 MiB, 9.2x wall, 6.6x CPU (before: 7.8x, 6.8x);
-warm the same CPU (328 queries: parsing is a small share there).
+Measured (bench/results/sql-logs-parts.md; a quiet 2-core machine): on NetBox's real traced
+log (64 MiB, 193,466 lines) Seams cold 1.4-1.6 s wall, 2.3-2.5 s CPU, 158-160 MiB against
+pgbadger -j 1's 15.4-16.5 s: 9.7-10.7x wall, 5.6-6.2x CPU (the code before: about 7x); warm
+12.8-14.1x wall; the same log gzip-compressed 10.1x. On ``--shape django --size-mb 450``: 8.0 s,
+14.2 s CPU, 641 MiB, 12.2x wall, 6.8x CPU. The wall figures need the second core: on a machine
+without an idle one the log is read whole, about 7x. Earlier figures:
+bench/results/sql-logs-issue12.md.
 
 Usage::
 
