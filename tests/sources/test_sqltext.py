@@ -572,14 +572,13 @@ def test_a_select_list_of_column_names_is_not_parsed(text, expected):
     assert _without_column_lists(text) == expected
 
 
-def _queries_of_logs() -> list[str]:
+def _queries_of_logs(sample: Path) -> list[str]:
     """The distinct normalized queries of the sample's log and of the public PostgreSQL fixtures."""
     from analysis.core.config import SqlSource
     from analysis.core.rejects import Rejects
     from analysis.sources.sql.miner import mine_sql_log
 
-    root = Path(__file__).resolve().parents[2]
-    sources = [SqlSource(root / "data/sample/logs/postgresql.log")]
+    sources = [SqlSource(sample / "logs/postgresql.log")]
     fixtures = Path("/work/shared/fixtures/public/pg_logs_pgbadger_fixtures")
     if fixtures.is_dir():
         sources += [SqlSource(fixtures / name, format="auto") for name in ("stmt_type.log", "begin_end.log", "queryid.log.gz")]
@@ -601,10 +600,13 @@ TRICKY_LISTS = [
 ]
 
 
-def test_the_tables_of_a_query_are_those_of_its_full_parse(monkeypatch):
+def test_the_tables_of_a_query_are_those_of_its_full_parse(monkeypatch, tmp_path):
     """Reading ``select * from`` for a list of column names changes no query's table access:
     on every query of the sample and of the public fixture logs, and on the tricky shapes."""
-    texts = _queries_of_logs() + TRICKY_LISTS
+    from seams_sample import build_sample
+
+    sample = Path(build_sample(tmp_path / "sample", seed=7, scale="small")).parent
+    texts = _queries_of_logs(sample) + TRICKY_LISTS
     collapsed = [t for t in texts if sqltext._without_column_lists(t) != t]
     assert len(collapsed) >= 10  # the comparison covers lists that were read as *
     plain = sqltext.table_access.__wrapped__
