@@ -95,7 +95,7 @@ def read_in_parts(source: SqlSource, parts: int, max_cached: int,
         return None
     global _unpacked
     if compression is not None:
-        _unpacked = gunzipped(path, MAX_UNPACKED_BYTES)
+        _unpacked = _gunzipped(path, MAX_UNPACKED_BYTES)
         if _unpacked is None:
             return None
     try:
@@ -157,7 +157,7 @@ _known: dict[str, sqltext.TableAccess] = {}
 _unpacked: bytes | None = None
 
 
-def gunzipped(path: Path, limit: int) -> bytes | None:
+def _gunzipped(path: Path, limit: int) -> bytes | None:
     """The bytes of a gzip-compressed file unpacked in memory; None when they are more than
     ``limit`` or the stream is damaged (the log is then read whole, which names the damage)."""
     try:
