@@ -30,21 +30,20 @@ reader does (:func:`~analysis.sources.sql.formats.postgres_stderr.read`).
 
 from __future__ import annotations
 
-import gzip
 import io
 import multiprocessing
 import re
 import sys
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from analysis.core.config import SqlSource
+from analysis.core.errors import SourceError
 from analysis.core.rejects import MAX_KEPT_PER_SOURCE, Rejects
 from analysis.sources import sqltext
-from analysis.sources.inputs import file_compression, peek
+from analysis.sources.inputs import DAMAGED_STREAM, file_compression, open_bytes, peek
 from analysis.sources.sql.formats import DETECT_LINES, NO_TIME, ReadTally, detect_format
 from analysis.sources.sql.formats.postgres_prefix import INFER_LINES, infer_prefix, prefix_pattern, refuse_unfit_prefix
 from analysis.sources.sql.formats.postgres_stderr import Segment, parse_postgres_stderr
@@ -161,9 +160,9 @@ def _gunzipped(path: Path, limit: int) -> bytes | None:
     """The bytes of a gzip-compressed file unpacked in memory; None when they are more than
     ``limit`` or the stream is damaged (the log is then read whole, which names the damage)."""
     try:
-        with gzip.open(path, "rb") as fh:
+        with open_bytes(path) as fh:
             data = fh.read(limit + 1)
-    except (OSError, EOFError, zlib.error):
+    except (SourceError, *DAMAGED_STREAM):
         return None
     return data if len(data) <= limit else None
 
